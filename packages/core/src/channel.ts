@@ -1,0 +1,158 @@
+import type { Contact } from './model/contact.js';
+import type { Conversation } from './model/conversation.js';
+import type { MediaKind, MessageContent } from './model/message-content.js';
+import type { MessageStatus } from './model/message-status.js';
+import type { CostEstimate, Money } from './model/money.js';
+import type { UnreachableReason } from './errors/unreachable-recipient-error.js';
+
+/** What a channel can carry and how conversations on it may start. */
+export interface ChannelCapabilities {
+  /** Longest text (in the channel's own counting) one message may carry. */
+  maxTextLength: number;
+  /** Content types the channel sends natively. Others are refused by the hub before any network call. */
+  contentTypes: ReadonlyArray<MessageContent['type']>;
+  /** Media kinds the channel sends. */
+  mediaKinds: ReadonlyArray<MediaKind>;
+  /** Provider-approved templates exist on this channel (WhatsApp). */
+  templates: boolean;
+  /** False for reply-only channels (Avito): a business cannot open the conversation. */
+  canStartConversation: boolean;
+  /** Customer-service window after the contact's last inbound message, when the channel has one (WhatsApp 24 h). */
+  conversationWindowMs?: number;
+  /** Which contact field addresses the recipient. */
+  address: 'phone' | 'email' | 'chat';
+}
+
+/** Why a channel cannot reach a contact right now. */
+export type ReachFailureReason = UnreachableReason | 'window_closed' | 'template_required' | 'unsupported_content';
+
+/** Result of {@link Channel.canReach}. */
+export type Reachability =
+  | { reachable: true; address: string }
+  | { reachable: false; reason: ReachFailureReason; detail: string };
+
+/** What a channel knows when asked whether it can reach a contact. */
+export interface ReachContext {
+  contact: Contact;
+  content: MessageContent;
+  now: number;
+  /** The existing conversation on this channel, if any (carries `lastInboundAt` for window rules). */
+  conversation?: Conversation | undefined;
+}
+
+/** An outbound message handed to {@link Channel.doSend} after the hub validated and stored it. */
+export interface OutboundMessage {
+  /** Our message id: adapters pass it to providers that accept a client reference (idempotency). */
+  id: string;
+  /** The resolved address (E.164 phone, e-mail, Avito chat id). */
+  to: string;
+  contact: Contact;
+  content: MessageContent;
+  conversation?: Conversation | undefined;
+  /** Provider message id this message replies to. */
+  replyTo?: string | undefined;
+}
+
+/** What a provider answered when it accepted a message. */
+export interface SendResult {
+  providerMessageId: string;
+  /** `sent` for accepted by the provider; some channels know more immediately (`delivered` for SMTP 250 is NOT assumed). */
+  status: Extract<MessageStatus, 'sent' | 'queued' | 'delivered'>;
+  /** The provider's canonical address for the recipient (WhatsApp `wa_id`), stored as the contact's identity. */
+  canonicalAddress?: string | undefined;
+  /** Actual cost when the provider reports it at send time. */
+  cost?: Money | undefined;
+  /** Billable units the provider reported (SMS segments). */
+  units?: number | undefined;
+}
+
+/** A verified webhook request, raw bytes kept for signature checks. */
+export interface WebhookRequest {
+  method: string;
+  url: URL;
+  headers: Headers;
+  /** The raw body exactly as received: signatures are computed over these bytes. */
+  body: Uint8Array;
+}
+
+/** An inbound message normalised from a provider webhook. */
+export interface InboundEvent {
+  type: 'inbound';
+  /** Provider message id (dedupe key). */
+  providerMessageId: string;
+  /** The sender's address on the channel (WhatsApp `wa_id`, phone, e-mail, Avito chat id). */
+  from: string;
+  /** Phone in E.164 when the channel reveals it. */
+  phone?: string | undefined;
+  profileName?: string | undefined;
+  content: MessageContent;
+  /** Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters. */
+  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'unsupported';
+  /** Button/list id or template quick-reply payload when `kind` is a reply. */
+  payload?: string | undefined;
+  at: number;
+  /** Provider thread id (Avito chat id). */
+  conversationExternalId?: string | undefined;
+  /** What the thread is about (Avito listing). */
+  subject?: Record<string, unknown> | undefined;
+  replyTo?: string | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** A delivery status update normalised from a provider webhook. */
+export interface StatusEvent {
+  type: 'status';
+  providerMessageId: string;
+  status: Exclude<MessageStatus, 'queued'>;
+  at: number;
+  error?: { code: string; message: string; providerCode?: string | number | undefined; retryable?: boolean } | undefined;
+  /** Billed cost reported with the status (WhatsApp pricing object, SMS final price). */
+  cost?: Money | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** What a channel found in one webhook delivery. */
+export interface WebhookResult {
+  events: Array<InboundEvent | StatusEvent>;
+  /** A response the provider expects verbatim (WhatsApp verification challenge, SMS.ru `100`). */
+  response?: Response | undefined;
+  /** Entries that were understood but deliberately ignored (echoes, system messages, unknown kinds). */
+  ignored?: number | undefined;
+}
+
+/** Limits the core runtime applies around a channel's `doSend`. */
+export interface ChannelRateLimit {
+  /** Messages per second for the whole account. */
+  perSecond?: number | undefined;
+  /** Minimum spacing between two messages to the same recipient (WhatsApp pair limit ≈ 6 s). */
+  perRecipientIntervalMs?: number | undefined;
+  /** Concurrent requests in flight. */
+  maxConcurrent?: number | undefined;
+}
+
+/**
+ * The contract every channel package implements. Applications do not call `do*` methods: they call the hub,
+ * which validates, rate-limits, retries, stores and emits events around them.
+ */
+export interface Channel {
+  /** Unique id inside one hub (`whatsapp`, `whatsapp-service-dept`). */
+  readonly id: string;
+  /** Channel family (`whatsapp`, `avito`, `sms`, `email`, `test`). */
+  readonly kind: string;
+  /** The provider account this instance sends from (phone number id, Avito user id, sender name). */
+  readonly accountId: string;
+  readonly capabilities: ChannelCapabilities;
+  readonly rateLimit?: ChannelRateLimit | undefined;
+  /** Channel-specific content checks beyond the capabilities (lengths, template parameters). Throws `ValidationError`. */
+  validate?(content: MessageContent, contact: Contact): void;
+  /** Whether this contact can be reached with this content now, and if not why. Never calls the network. */
+  canReach(context: ReachContext): Reachability;
+  /** Exact price of sending this content to this contact, in minor units, with billable units. */
+  estimateCost(content: MessageContent, contact: Contact, context?: { conversation?: Conversation | undefined; now?: number }): CostEstimate;
+  /** Sends one message. Throws typed errors classified as retryable or not; never retries by itself. */
+  doSend(message: OutboundMessage, options: { signal?: AbortSignal | undefined }): Promise<SendResult>;
+  /** Verifies and parses one webhook delivery. Throws `WebhookError` on a bad signature or body. */
+  parseWebhook(request: WebhookRequest): Promise<WebhookResult>;
+  /** Marks an inbound message read at the provider, where supported. */
+  doMarkRead?(providerMessageId: string, conversation?: Conversation): Promise<void>;
+}

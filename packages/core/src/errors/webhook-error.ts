@@ -1,0 +1,16 @@
+import { OmnidealerError, type OmnidealerErrorOptions } from './omnidealer-error.js';
+
+/** A webhook whose signature/secret is missing or wrong (answered 401) or whose body is malformed (400). */
+export class WebhookError extends OmnidealerError {
+  /** HTTP status the hub answers with. */
+  readonly status: number;
+  constructor(
+    options: Omit<OmnidealerErrorOptions, 'code' | 'retryable'> & {
+      kind: 'signature' | 'malformed' | 'too_large';
+    },
+  ) {
+    super({ ...options, code: options.kind === 'signature' ? 'webhook_signature' : 'webhook_malformed', retryable: false });
+    this.name = 'WebhookError';
+    this.status = options.kind === 'signature' ? 401 : options.kind === 'too_large' ? 413 : 400;
+  }
+}

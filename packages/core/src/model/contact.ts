@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { normalizePhone } from './phone.js';
+
+/** Consent state of a contact on one channel. `opted_out` always wins over anything else. */
+export const consentSchema = z.enum(['granted', 'unknown', 'opted_out']);
+export type Consent = z.infer<typeof consentSchema>;
+
+/** Phone number that is normalised to E.164; anything libphonenumber cannot parse is rejected. */
+export const phoneSchema = z.string().transform((value, context) => {
+  const normalised = normalizePhone(value);
+  if (!normalised) {
+    context.addIssue({ code: 'custom', message: 'not a valid phone number' });
+    return z.NEVER;
+  }
+  return normalised;
+});
+
+/**
+ * A customer of the dealership. `identities` holds per-channel addresses the providers gave us (WhatsApp `wa_id`,
+ * Avito chat ids); `consent` holds per-channel consent; `timeZone` is an IANA zone used for quiet hours.
+ */
+export const contactSchema = z
+  .object({
+    id: z.string().min(1),
+    name: z.string().max(200).optional(),
+    phone: phoneSchema.optional(),
+    email: z.email().optional(),
+    identities: z
+      .object({
+        whatsapp: z.string().min(1).optional(),
+        avitoChatIds: z.array(z.string().min(1)).optional(),
+      })
+      .catchall(z.union([z.string(), z.array(z.string())]))
+      .optional(),
+    consent: z.record(z.string(), consentSchema).optional(),
+    timeZone: z
+      .string()
+      .refine((zone) => {
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: zone });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not an IANA time zone')
+      .optional(),
+    tags: z.array(z.string()).optional(),
+  })
+  .strict();
+
+/** A contact after validation (phone normalised to E.164). */
+export type Contact = z.output<typeof contactSchema>;
+/** What users pass in (phone in any common format). */
+export type ContactInput = z.input<typeof contactSchema>;

@@ -1,0 +1,64 @@
+/**
+ * Redaction of secrets and personal data in anything that may end up in a log or an error message.
+ *
+ * Policy: phone numbers keep their country prefix and last 2 digits (`+7********67`), e-mail addresses keep
+ * the first letter and the domain (`i***@example.ru`), bearer tokens, `access_token`/`api_id`/`psw`/`client_secret`
+ * style parameters and registered secrets are replaced by `[redacted]`.
+ */
+
+const registeredSecrets = new Set<string>();
+
+/**
+ * Registers a secret (token, password, app secret) so {@link redact} removes it wherever it appears.
+ * Channel factories call this for every credential they receive. Secrets shorter than 6 characters are ignored
+ * because replacing them would garble unrelated text.
+ */
+export function registerSecret(secret: string | undefined | null): void {
+  if (secret && secret.length >= 6) registeredSecrets.add(secret);
+}
+
+const phonePattern = /\+?\d[\d\s\-()]{8,}\d/g;
+const emailPattern = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
+const bearerPattern = /(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
+const secretParameterPattern =
+  /((?:access_token|api_id|api_key|apikey|psw|password|client_secret|auth_token|token|secret|key)["']?\s*[=:]\s*["']?)([^&"'\s,}]+)/gi;
+
+/** Masks a phone number: keeps the leading `+` and country digit(s) and the last two digits. */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length < 6) return '***';
+  return `${phone.trim().startsWith('+') ? '+' : ''}${digits.slice(0, 1)}${'*'.repeat(digits.length - 3)}${digits.slice(-2)}`;
+}
+
+/** Masks an e-mail address: keeps the first character of the local part and the domain. */
+export function maskEmail(email: string): string {
+  return email.replace(emailPattern, (_all, first: string, domain: string) => `${first}***@${domain}`);
+}
+
+/** Removes registered secrets, credentials in URLs/bodies, phone numbers and e-mail addresses from a text. */
+export function redact(text: string): string {
+  let result = text;
+  for (const secret of registeredSecrets) {
+    if (result.includes(secret)) result = result.split(secret).join('[redacted]');
+  }
+  return result
+    .replace(bearerPattern, '$1 [redacted]')
+    .replace(secretParameterPattern, '$1[redacted]')
+    .replace(emailPattern, (_all, first: string, domain: string) => `${first}***@${domain}`)
+    .replace(phonePattern, (match) => maskPhone(match));
+}
+
+/** Deeply redacts every string inside a JSON-like value (used for the provider's raw error). */
+export function redactValue<T>(value: T, depth = 0): T {
+  if (depth > 20) return value;
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1)) as T;
+  if (value && typeof value === 'object') {
+    const output: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      output[key] = /token|secret|password|psw|api_id|authorization/i.test(key) ? '[redacted]' : redactValue(inner, depth + 1);
+    }
+    return output as T;
+  }
+  return value;
+}

@@ -1,0 +1,171 @@
+import type { Contact } from '../model/contact.js';
+import type { Conversation } from '../model/conversation.js';
+import type { Message } from '../model/message.js';
+import type { ConversationQuery, ScheduledJob, Store } from './store.js';
+
+/**
+ * An in-memory {@link Store}: fast, and gone when the process exits. The default for tests; use a durable store
+ * (`@omnidealer/store-sqlite`) in production. Objects are copied in and out so callers never share state with it.
+ */
+export function createMemoryStore(): Store {
+  const contacts = new Map<string, Contact>();
+  const contactByAddress = new Map<string, string>();
+  const conversations = new Map<string, Conversation>();
+  const conversationsByContact = new Map<string, string[]>();
+  const messages = new Map<string, Message>();
+  const messagesByConversation = new Map<string, string[]>();
+  const messageByProviderId = new Map<string, string>();
+  const queued = new Set<string>();
+  const idempotencyKeys = new Map<string, string>();
+  const webhookKeys = new Map<string, number>();
+  const jobs = new Map<string, ScheduledJob>();
+  const records = new Map<string, Map<string, unknown>>();
+
+  const copy = <T>(value: T): T => structuredClone(value);
+  const addresses = (contact: Contact): string[] => {
+    const list: string[] = [];
+    if (contact.phone) list.push(contact.phone);
+    if (contact.email) list.push(contact.email.toLowerCase());
+    for (const value of Object.values(contact.identities ?? {})) {
+      if (Array.isArray(value)) list.push(...value);
+      else if (typeof value === 'string') list.push(value);
+    }
+    return list;
+  };
+
+  return {
+    async saveContact(contact) {
+      contacts.set(contact.id, copy(contact));
+      for (const address of addresses(contact)) contactByAddress.set(address, contact.id);
+    },
+    async getContact(id) {
+      const contact = contacts.get(id);
+      return contact && copy(contact);
+    },
+    async findContactByAddress(address) {
+      const id = contactByAddress.get(address) ?? contactByAddress.get(address.toLowerCase());
+      const contact = id === undefined ? undefined : contacts.get(id);
+      return contact && copy(contact);
+    },
+
+    async saveConversation(conversation) {
+      if (!conversations.has(conversation.id)) {
+        const list = conversationsByContact.get(conversation.contactId) ?? [];
+        list.push(conversation.id);
+        conversationsByContact.set(conversation.contactId, list);
+      }
+      conversations.set(conversation.id, copy(conversation));
+    },
+    async getConversation(id) {
+      const conversation = conversations.get(id);
+      return conversation && copy(conversation);
+    },
+    async findConversation(contactId, channel, externalId) {
+      const ids = conversationsByContact.get(contactId) ?? [];
+      for (let index = ids.length - 1; index >= 0; index--) {
+        const conversation = conversations.get(ids[index] as string);
+        if (!conversation || conversation.channel !== channel) continue;
+        if (externalId !== undefined && conversation.externalId !== externalId) continue;
+        return copy(conversation);
+      }
+      return undefined;
+    },
+    async listConversations(query: ConversationQuery = {}) {
+      const result: Conversation[] = [];
+      for (const conversation of conversations.values()) {
+        if (query.status && conversation.status !== query.status) continue;
+        if (query.channel && conversation.channel !== query.channel) continue;
+        if (query.assignee && conversation.assignee !== query.assignee) continue;
+        if (query.handler && conversation.handler !== query.handler) continue;
+        if (query.contactId && conversation.contactId !== query.contactId) continue;
+        result.push(copy(conversation));
+      }
+      result.sort((a, b) => b.updatedAt - a.updatedAt);
+      return query.limit ? result.slice(0, query.limit) : result;
+    },
+
+    async saveMessage(message) {
+      if (!messages.has(message.id)) {
+        const list = messagesByConversation.get(message.conversationId) ?? [];
+        list.push(message.id);
+        messagesByConversation.set(message.conversationId, list);
+      }
+      messages.set(message.id, copy(message));
+      if (message.providerMessageId) messageByProviderId.set(`${message.channel}\u0000${message.providerMessageId}`, message.id);
+      if (message.direction === 'outbound' && message.status === 'queued') queued.add(message.id);
+      else queued.delete(message.id);
+    },
+    async getMessage(id) {
+      const message = messages.get(id);
+      return message && copy(message);
+    },
+    async findMessageByProviderId(channel, providerMessageId) {
+      const id = messageByProviderId.get(`${channel}\u0000${providerMessageId}`);
+      const message = id === undefined ? undefined : messages.get(id);
+      return message && copy(message);
+    },
+    async listMessages(conversationId, options = {}) {
+      const ids = messagesByConversation.get(conversationId) ?? [];
+      const selected = options.limit ? ids.slice(-options.limit) : ids;
+      return selected.map((id) => copy(messages.get(id) as Message));
+    },
+    async listQueuedMessages(limit = 1000) {
+      return [...queued].slice(0, limit).map((id) => copy(messages.get(id) as Message));
+    },
+
+    async claimIdempotencyKey(key, messageId) {
+      const existing = idempotencyKeys.get(key);
+      if (existing !== undefined) return existing;
+      idempotencyKeys.set(key, messageId);
+      return undefined;
+    },
+    async markWebhookSeen(key, at) {
+      if (webhookKeys.has(key)) return false;
+      webhookKeys.set(key, at);
+      return true;
+    },
+
+    async scheduleJob(job) {
+      jobs.set(job.id, copy(job));
+    },
+    async getJob(id) {
+      const job = jobs.get(id);
+      return job && copy(job);
+    },
+    async claimDueJobs(now, limit, leaseMs) {
+      const due = [...jobs.values()]
+        .filter((job) => (job.status === 'pending' && job.runAt <= now) || (job.status === 'running' && (job.leaseUntil ?? 0) <= now))
+        .sort((a, b) => a.runAt - b.runAt)
+        .slice(0, limit);
+      for (const job of due) {
+        job.status = 'running';
+        job.leaseUntil = now + leaseMs;
+        job.attempts += 1;
+      }
+      return due.map(copy);
+    },
+    async completeJob(id) {
+      const job = jobs.get(id);
+      if (job) job.status = 'done';
+    },
+    async cancelJob(id) {
+      const job = jobs.get(id);
+      if (job && job.status !== 'done') job.status = 'cancelled';
+    },
+
+    async putRecord(namespace, key, value) {
+      let space = records.get(namespace);
+      if (!space) records.set(namespace, (space = new Map()));
+      space.set(key, copy(value));
+    },
+    async getRecord<T>(namespace: string, key: string) {
+      const value = records.get(namespace)?.get(key);
+      return value === undefined ? undefined : (copy(value) as T);
+    },
+    async listRecords<T>(namespace: string, prefix = '') {
+      const space = records.get(namespace);
+      if (!space) return [];
+      return [...space.entries()].filter(([key]) => key.startsWith(prefix)).map(([key, value]) => ({ key, value: copy(value) as T }));
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import type { Contact } from '../model/contact.js';
+import type { Conversation } from '../model/conversation.js';
+import type { Message } from '../model/message.js';
+
+/** A durable piece of deferred work (a cascade deadline). */
+export interface ScheduledJob {
+  id: string;
+  /** Who runs it, e.g. `cascade.step`. */
+  kind: string;
+  runAt: number;
+  payload: Record<string, unknown>;
+  status: 'pending' | 'running' | 'done' | 'cancelled';
+  /** Until when the current runner holds the job; an expired lease makes it runnable again. */
+  leaseUntil?: number | undefined;
+  attempts: number;
+}
+
+/** Filter for {@link Store.listConversations}. */
+export interface ConversationQuery {
+  status?: Conversation['status'];
+  channel?: string;
+  assignee?: string;
+  handler?: Conversation['handler'];
+  contactId?: string;
+  limit?: number;
+}
+
+/**
+ * Where the hub keeps its state. Every method is async so SQLite, Postgres or Redis implementations fit.
+ * Implementations must pass `testStoreContract` from `@omnidealer/core/test`.
+ */
+export interface Store {
+  saveContact(contact: Contact): Promise<void>;
+  getContact(id: string): Promise<Contact | undefined>;
+  /** Finds a contact by a channel address (phone, e-mail, WhatsApp id, Avito chat id). */
+  findContactByAddress(address: string): Promise<Contact | undefined>;
+
+  saveConversation(conversation: Conversation): Promise<void>;
+  getConversation(id: string): Promise<Conversation | undefined>;
+  /** The newest conversation of a contact on a channel (optionally with a provider thread id). */
+  findConversation(contactId: string, channel: string, externalId?: string): Promise<Conversation | undefined>;
+  listConversations(query?: ConversationQuery): Promise<Conversation[]>;
+
+  saveMessage(message: Message): Promise<void>;
+  getMessage(id: string): Promise<Message | undefined>;
+  findMessageByProviderId(channel: string, providerMessageId: string): Promise<Message | undefined>;
+  /** Messages of a conversation, oldest first. */
+  listMessages(conversationId: string, options?: { limit?: number }): Promise<Message[]>;
+  /** Outbound messages still `queued` (accepted but not confirmed by the provider): the outbox. */
+  listQueuedMessages(limit?: number): Promise<Message[]>;
+
+  /** Claims an idempotency key for a message. Returns the id of the message that already holds it, or undefined. */
+  claimIdempotencyKey(key: string, messageId: string): Promise<string | undefined>;
+  /** Records a webhook delivery key. Returns false when it was seen before (a duplicate). */
+  markWebhookSeen(key: string, at: number): Promise<boolean>;
+
+  scheduleJob(job: ScheduledJob): Promise<void>;
+  getJob(id: string): Promise<ScheduledJob | undefined>;
+  /** Atomically leases up to `limit` due jobs (pending and runAt ≤ now, or running with an expired lease). */
+  claimDueJobs(now: number, limit: number, leaseMs: number): Promise<ScheduledJob[]>;
+  completeJob(id: string): Promise<void>;
+  cancelJob(id: string): Promise<void>;
+
+  /** Generic records for extensions (cascade state, frequency caps). */
+  putRecord(namespace: string, key: string, value: unknown): Promise<void>;
+  getRecord<T = unknown>(namespace: string, key: string): Promise<T | undefined>;
+  listRecords<T = unknown>(namespace: string, prefix?: string): Promise<Array<{ key: string; value: T }>>;
+
+  close?(): Promise<void>;
+}

@@ -25,7 +25,7 @@ export interface RateLimiter {
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const perSecond = options.perSecond;
   const shared = options.connection
-    ? { datastore: options.connection.datastore ?? 'ioredis', connection: options.connection, id: options.id, clearDatastore: false }
+    ? { connection: options.connection, id: options.id, clearDatastore: false }
     : {};
   const account = new Bottleneck({
     ...shared,

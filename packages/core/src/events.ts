@@ -1,0 +1,26 @@
+import type { Conversation } from './model/conversation.js';
+import type { Message } from './model/message.js';
+import type { OmnidealerError } from './errors/omnidealer-error.js';
+
+/** Typed events the hub emits (eventemitter3). Names read as noun.verb. */
+export interface HubEvents {
+  /** An inbound message was stored. */
+  'message.received': (event: { message: Message; conversation: Conversation }) => void;
+  /** A contact tapped a reply button or list row; `payload` is its id. Distinct so a CRM can wake operators only when it matters. */
+  'message.button': (event: { message: Message; conversation: Conversation; payload: string }) => void;
+  /** An outbound message was accepted by the provider (status `sent`). */
+  'message.sent': (event: { message: Message }) => void;
+  /** An outbound message changed status (forward only). */
+  'message.status': (event: { message: Message; previous: Message['status'] }) => void;
+  /** An outbound message failed, at send time or later by a status webhook. */
+  'message.failed': (event: { message: Message; error: OmnidealerError | undefined }) => void;
+  /** A status arrived for a provider message id we do not know (sent outside the hub, or before a crash). */
+  'message.status.unmatched': (event: { channel: string; providerMessageId: string; status: string }) => void;
+  'conversation.opened': (event: { conversation: Conversation }) => void;
+  'conversation.assigned': (event: { conversation: Conversation; previous: Pick<Conversation, 'assignee' | 'department' | 'handler'> }) => void;
+  'conversation.closed': (event: { conversation: Conversation }) => void;
+  /** A webhook delivery was rejected (bad signature or body). */
+  'webhook.rejected': (event: { channel: string; status: number; reason: string }) => void;
+  /** A webhook delivery repeated an event already processed. */
+  'webhook.duplicate': (event: { channel: string; key: string }) => void;
+}

@@ -1,0 +1,214 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createManualClock } from './clock.js';
+import { RateLimitError } from './errors/rate-limit-error.js';
+import { ProviderError } from './errors/provider-error.js';
+import { UnreachableRecipientError } from './errors/unreachable-recipient-error.js';
+import { ValidationError } from './errors/validation-error.js';
+import { WindowClosedError } from './errors/window-closed-error.js';
+import { createOmnidealer } from './hub.js';
+import { createMemoryStore } from './store/memory-store.js';
+import { createTestChannel } from './test-channel.js';
+
+const contact = { id: 'c1', name: 'Иван', phone: '8 (916) 123-45-67' };
+const fastRetry = { minTimeoutMs: 1, maxTimeoutMs: 2, jitter: false, sleep: async () => {} };
+
+function setup(options: Parameters<typeof createTestChannel>[0] = {}) {
+  const channel = createTestChannel({ id: 'sms', priceMinor: 300, ...options });
+  const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+  const store = createMemoryStore();
+  const hub = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry });
+  return { channel, clock, store, hub };
+}
+
+describe('hub.send', () => {
+  it('normalises the phone, stores the message, sends it and records the provider id and cost', async () => {
+    const { hub, channel, store } = setup();
+    const sentEvents: string[] = [];
+    hub.on('message.sent', ({ message }) => sentEvents.push(message.id));
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Добрый день!' } });
+    expect(message.status).toBe('sent');
+    expect(message.cost).toEqual({ amountMinor: 300, currency: 'RUB' });
+    expect(channel.sent).toHaveLength(1);
+    expect(channel.sent[0]?.to).toBe('+79161234567');
+    expect(message.providerMessageId).toBe(channel.sent[0]?.providerMessageId);
+    expect(await store.findMessageByProviderId('sms', message.providerMessageId!)).toMatchObject({ id: message.id, status: 'sent' });
+    expect(sentEvents).toEqual([message.id]);
+  });
+
+  it('rejects bad input with a ValidationError naming the field, before any network call or store write', async () => {
+    const { hub, channel, store } = setup({ capabilities: { maxTextLength: 10 } });
+    await expect(hub.send({ channel: 'sms', contact: { id: 'c1', phone: '12345' }, content: { type: 'text', text: 'hi' } })).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'contact.phone',
+    });
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'x'.repeat(11) } })).rejects.toMatchObject({ field: 'content.text' });
+    await expect(hub.send({ channel: 'fax', contact, content: { type: 'text', text: 'hi' } })).rejects.toMatchObject({ field: 'channel' });
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: '' } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'banner' } as never })).rejects.toMatchObject({ field: 'content.type' });
+    expect(channel.attempts).toHaveLength(0);
+    expect(await store.listQueuedMessages()).toEqual([]);
+  });
+
+  it('refuses unsupported content and unreachable contacts before the network', async () => {
+    const { hub, channel } = setup({ capabilities: { contentTypes: ['text'] }, unreachable: ['c2'] });
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'location', latitude: 55.7, longitude: 37.6 } })).rejects.toMatchObject({ field: 'content.type' });
+    await expect(hub.send({ channel: 'sms', contact: { id: 'c2', phone: '+79161234568' }, content: { type: 'text', text: 'hi' } })).rejects.toBeInstanceOf(UnreachableRecipientError);
+    await expect(hub.send({ channel: 'sms', contact: { id: 'c3' }, content: { type: 'text', text: 'hi' } })).rejects.toMatchObject({ reason: 'no_identity' });
+    expect(channel.attempts).toHaveLength(0);
+  });
+
+  it('maps a closed window from canReach to WindowClosedError', async () => {
+    const channel = createTestChannel({ id: 'wa' });
+    channel.canReach = () => ({ reachable: false, reason: 'window_closed', detail: 'the 24 h window is closed' });
+    const hub = createOmnidealer({ channels: [channel] });
+    await expect(hub.send({ channel: 'wa', contact, content: { type: 'text', text: 'hi' } })).rejects.toBeInstanceOf(WindowClosedError);
+  });
+
+  it('never sends twice for the same idempotency key, even concurrently', async () => {
+    const { hub, channel } = setup();
+    const input = { channel: 'sms', contact, content: { type: 'text' as const, text: 'Напоминание' }, idempotencyKey: 'booking-42' };
+    const [a, b] = await Promise.all([hub.send(input), hub.send(input)]);
+    const c = await hub.send(input);
+    expect(channel.sent).toHaveLength(1);
+    expect(b.id).toBe(a.id);
+    expect(c.id).toBe(a.id);
+  });
+
+  it('retries retryable errors, honouring Retry-After, then succeeds', async () => {
+    const channel = createTestChannel({ id: 'sms' });
+    const sleep = vi.fn(async () => {});
+    const hub = createOmnidealer({ channels: [channel], retry: { ...fastRetry, sleep } });
+    channel.failNext(new RateLimitError({ channel: 'sms', message: 'slow down', retryAfterMs: 2000 }), new ProviderError({ channel: 'sms', message: '503', retryable: true, statusCode: 503 }));
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    expect(message.status).toBe('sent');
+    expect(channel.attempts).toHaveLength(3);
+    expect(sleep).toHaveBeenCalledWith(2000);
+  });
+
+  it('does not retry a non-retryable error and records the failure without losing the message', async () => {
+    const { hub, channel, store } = setup();
+    const failed: string[] = [];
+    hub.on('message.failed', ({ message }) => failed.push(message.id));
+    channel.failNext(new ProviderError({ channel: 'sms', message: 'invalid number', retryable: false, providerCode: 202 }));
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    expect(channel.attempts).toHaveLength(1);
+    expect(message.status).toBe('failed');
+    expect(message.error).toMatchObject({ code: 'provider_error', providerCode: 202, retryable: false });
+    expect((await store.getMessage(message.id))?.status).toBe('failed');
+    expect(failed).toEqual([message.id]);
+    expect(await hub.reachStats('c1', 'sms')).toMatchObject({ failed: 1, lastFailure: 'provider_error' });
+  });
+
+  it('gives up after the configured number of retries', async () => {
+    const channel = createTestChannel({ id: 'sms' });
+    const hub = createOmnidealer({ channels: [channel], retry: { ...fastRetry, retries: 2 } });
+    const error = () => new ProviderError({ channel: 'sms', message: '500', retryable: true, statusCode: 500 });
+    channel.failNext(error(), error(), error(), error());
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    expect(channel.attempts).toHaveLength(3);
+    expect(message.status).toBe('failed');
+  });
+});
+
+describe('hub.handleWebhook', () => {
+  it('applies statuses forward only, drops duplicates and ignores a late delivered after read', async () => {
+    const { hub, channel, store } = setup();
+    const statuses: string[] = [];
+    const duplicates: string[] = [];
+    hub.on('message.status', ({ message }) => statuses.push(message.status));
+    hub.on('webhook.duplicate', ({ key }) => duplicates.push(key));
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    const id = message.providerMessageId!;
+    expect((await hub.handleWebhook('sms', channel.statusWebhook(id, 'read', 3000))).status).toBe(200);
+    expect((await hub.handleWebhook('sms', channel.statusWebhook(id, 'delivered', 2000))).status).toBe(200);
+    expect((await hub.handleWebhook('sms', channel.statusWebhook(id, 'read', 3000))).status).toBe(200);
+    const stored = await store.getMessage(message.id);
+    expect(stored?.status).toBe('read');
+    expect(stored?.statusTimes).toMatchObject({ read: 3000, delivered: 3000 });
+    expect(statuses).toEqual(['read']);
+    expect(duplicates).toHaveLength(1);
+  });
+
+  it('parks a status that arrives before the provider answered, and applies it after', async () => {
+    const { hub, channel, store } = setup();
+    const original = channel.doSend.bind(channel);
+    channel.doSend = async (outbound, options) => {
+      const result = await original(outbound, options);
+      await hub.handleWebhook('sms', channel.statusWebhook(result.providerMessageId, 'delivered', 5));
+      return result;
+    };
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    expect(message.status).toBe('delivered');
+    expect((await store.getMessage(message.id))?.status).toBe('delivered');
+  });
+
+  it('rejects a bad signature with 401 and records nothing; malformed body with 400; oversized with 413', async () => {
+    const { hub, store } = setup();
+    const rejected: number[] = [];
+    hub.on('webhook.rejected', ({ status }) => rejected.push(status));
+    const forged = new Request('https://hooks.test/sms', { method: 'POST', body: JSON.stringify({ events: [] }) });
+    expect((await hub.handleWebhook('sms', forged)).status).toBe(401);
+    const malformed = new Request('https://hooks.test/sms', { method: 'POST', headers: { 'x-test-secret': 'test' }, body: '{not json' });
+    expect((await hub.handleWebhook('sms', malformed)).status).toBe(400);
+    const small = createOmnidealer({ channels: [createTestChannel({ id: 'sms' })], webhookBodyLimitBytes: 100 });
+    const big = new Request('https://hooks.test/sms', { method: 'POST', headers: { 'x-test-secret': 'test' }, body: 'x'.repeat(500) });
+    expect((await small.handleWebhook('sms', big)).status).toBe(413);
+    expect((await hub.handleWebhook('nope', forged)).status).toBe(404);
+    expect(rejected).toEqual([401, 400]);
+    expect(await store.listConversations()).toEqual([]);
+  });
+
+  it('turns an inbound message into a contact, an open conversation and a received event; button replies are distinct', async () => {
+    const { hub, channel, store, clock } = setup();
+    const received: string[] = [];
+    const buttons: string[] = [];
+    const opened: string[] = [];
+    hub.on('message.received', ({ message }) => received.push(message.providerMessageId!));
+    hub.on('message.button', ({ payload }) => buttons.push(payload));
+    hub.on('conversation.opened', ({ conversation }) => opened.push(conversation.id));
+    const at = clock.now();
+    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Хочу на тест-драйв', { providerMessageId: 'in-1', at, profileName: 'Иван' }));
+    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Хочу на тест-драйв', { providerMessageId: 'in-1', at }));
+    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Позвать оператора', { providerMessageId: 'in-2', at, kind: 'button_reply', payload: 'call_operator' }));
+    expect(received).toEqual(['in-1', 'in-2']);
+    expect(buttons).toEqual(['call_operator']);
+    expect(opened).toHaveLength(1);
+    const created = await store.findContactByAddress('+79161234567');
+    expect(created?.name).toBe('Иван');
+    const [conversation] = await store.listConversations();
+    expect(conversation).toMatchObject({ status: 'open', unreadCount: 2, lastInboundAt: at, firstInboundAt: at, handler: 'bot' });
+    expect(await store.listMessages(conversation!.id)).toHaveLength(2);
+  });
+});
+
+describe('conversation assignment', () => {
+  it('hands a conversation between operators and departments, keeping history and messages', async () => {
+    const { hub, channel, store, clock } = setup();
+    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Сколько стоит Haval F7?', { providerMessageId: 'in-1', at: clock.now() }));
+    const [conversation] = await store.listConversations();
+    const assigned: Array<string | undefined> = [];
+    hub.on('conversation.assigned', ({ conversation: c, previous }) => assigned.push(`${previous.assignee ?? '-'}→${c.assignee ?? c.department}`));
+    await hub.assign(conversation!.id, { assignee: 'anna', by: 'bot', note: 'asked for a price' });
+    clock.advance(60_000);
+    const handedOff = await hub.assign(conversation!.id, { department: 'credit', by: 'anna', note: 'credit question' });
+    expect(handedOff.handler).toBe('operator');
+    expect(handedOff.assignee).toBeUndefined();
+    expect(handedOff.department).toBe('credit');
+    expect(handedOff.assignments.map((entry) => [entry.assignee ?? entry.department, entry.by])).toEqual([
+      ['anna', 'bot'],
+      ['credit', 'anna'],
+    ]);
+    expect(assigned).toEqual(['-→anna', 'anna→credit']);
+    expect(await store.listMessages(conversation!.id)).toHaveLength(1);
+    await expect(hub.assign('missing', { assignee: 'x' })).rejects.toMatchObject({ field: 'conversationId' });
+  });
+
+  it('measures the first response time from the first inbound message to our first reply', async () => {
+    const { hub, channel, store, clock } = setup();
+    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Добрый день', { providerMessageId: 'in-1', at: clock.now() }));
+    clock.advance(90_000);
+    await hub.send({ channel: 'sms', contact: { id: (await store.findContactByAddress('+79161234567'))!.id, phone: '+79161234567' }, content: { type: 'text', text: 'Здравствуйте!' } });
+    const [conversation] = await store.listConversations();
+    expect(conversation?.firstResponseMs).toBe(90_000);
+  });
+});

@@ -1,0 +1,674 @@
+import EventEmitter from 'eventemitter3';
+import { z } from 'zod';
+import type { Channel, InboundEvent, OutboundMessage, Reachability, StatusEvent, WebhookRequest } from './channel.js';
+import { systemClock, type Clock } from './clock.js';
+import { OmnidealerError } from './errors/omnidealer-error.js';
+import { UnreachableRecipientError, type UnreachableReason } from './errors/unreachable-recipient-error.js';
+import { ValidationError } from './errors/validation-error.js';
+import { WebhookError } from './errors/webhook-error.js';
+import { WindowClosedError } from './errors/window-closed-error.js';
+import type { HubEvents } from './events.js';
+import { createId } from './id.js';
+import { createRedactingLogger, silentLogger, type Logger } from './logger.js';
+import { contactSchema, type Contact, type ContactInput } from './model/contact.js';
+import type { Assignment, Conversation } from './model/conversation.js';
+import { messageContentSchema, type MessageContent, type MessageContentInput } from './model/message-content.js';
+import { canTransition } from './model/message-status.js';
+import type { Message } from './model/message.js';
+import type { CostEstimate } from './model/money.js';
+import { normalizePhone } from './model/phone.js';
+import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './runtime/rate-limiter.js';
+import { withRetry, type RetryOptions } from './runtime/retry.js';
+import { createMemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
+import { parseInput } from './validation.js';
+
+/** Options of {@link createOmnidealer}. */
+export interface OmnidealerOptions {
+  /** The channels this hub sends on, each with a unique `id`. */
+  channels: Channel[];
+  /** Where state lives. @default an in-memory store */
+  store?: Store;
+  /** @default the system clock */
+  clock?: Clock;
+  /** Receives redacted log lines. @default silent */
+  logger?: Logger;
+  /** Retry policy around every provider call. */
+  retry?: RetryOptions;
+  /** A Bottleneck Redis/IORedis connection: share channel rate limits across processes. */
+  rateLimitConnection?: RateLimiterOptions['connection'];
+  /** Largest accepted webhook body in bytes (bigger → 413). @default 1 MiB */
+  webhookBodyLimitBytes?: number;
+}
+
+/** What {@link Omnidealer.send} takes. */
+export interface SendInput {
+  /** Channel id in this hub. */
+  channel: string;
+  contact: ContactInput;
+  content: MessageContentInput;
+  /** The same key never sends twice: a repeat returns the first message. */
+  idempotencyKey?: string;
+  /** Provider message id to reply to. */
+  replyTo?: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** Assignment / hand-off of a conversation. The history is appended, never replaced. */
+export interface AssignInput {
+  assignee?: string;
+  department?: string;
+  /** `operator` puts the chat in the operators' queue; `bot` hands it back. @default 'operator' when an assignee is given */
+  handler?: Conversation['handler'];
+  by?: string;
+  note?: string;
+}
+
+/** Per contact and channel: how often messages got through, used by the cascade to weight expected cost. */
+export interface ReachStats {
+  delivered: number;
+  failed: number;
+  /** Last permanent failure reason (`not_on_channel`, `bounced`, `opted_out`…). */
+  lastFailure?: string | undefined;
+  lastFailureAt?: number | undefined;
+}
+
+/** The hub: one object a CRM talks to, whatever the channel. */
+export interface Omnidealer {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly channels: ReadonlyMap<string, Channel>;
+  on<E extends keyof HubEvents>(event: E, listener: HubEvents[E]): this;
+  once<E extends keyof HubEvents>(event: E, listener: HubEvents[E]): this;
+  off<E extends keyof HubEvents>(event: E, listener?: HubEvents[E]): this;
+  /**
+   * Validates, stores (outbox), rate-limits, sends with retries and records the outcome.
+   * Resolves with the stored message: `sent` when the provider accepted it, `failed` with `error` when it refused.
+   * @throws ValidationError for bad input, WindowClosedError / UnreachableRecipientError when the channel cannot
+   * reach the contact — all before any network call and before anything is stored.
+   */
+  send(input: SendInput): Promise<Message>;
+  /** Whether a channel can reach a contact with this content now, and why not. Never calls the network. */
+  canReach(channelId: string, contact: ContactInput, content: MessageContentInput): Promise<Reachability>;
+  /** The channel's exact price for this content to this contact. */
+  estimateCost(channelId: string, contact: ContactInput, content: MessageContentInput): Promise<CostEstimate>;
+  /** Handles one provider webhook delivery (web-standard Request → Response). Never throws. */
+  handleWebhook(channelId: string, request: Request): Promise<Response>;
+  /** Assigns or hands off a conversation; the full history is kept. */
+  assign(conversationId: string, input: AssignInput): Promise<Conversation>;
+  /** Closes a conversation (a new inbound message reopens it). */
+  closeConversation(conversationId: string): Promise<Conversation>;
+  /** Marks a conversation's inbound messages read (and tells the provider where supported). */
+  markRead(conversationId: string): Promise<Conversation>;
+  /** Saves or updates a contact (the CRM's own contact table may stay the source of truth). */
+  upsertContact(contact: ContactInput): Promise<Contact>;
+  reachStats(contactId: string, channelId: string): Promise<ReachStats>;
+  /** Stops rate limiters and timers; the hub cannot send afterwards. */
+  shutdown(): Promise<void>;
+}
+
+const sendInputSchema = z.object({
+  channel: z.string().min(1),
+  contact: contactSchema,
+  content: messageContentSchema,
+  idempotencyKey: z.string().min(1).max(256).optional(),
+  replyTo: z.string().min(1).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+const assignInputSchema = z
+  .object({
+    assignee: z.string().min(1).optional(),
+    department: z.string().min(1).optional(),
+    handler: z.enum(['bot', 'operator']).optional(),
+    by: z.string().optional(),
+    note: z.string().max(2000).optional(),
+  })
+  .strict();
+
+const reachNamespace = 'reach';
+
+/**
+ * Creates the hub.
+ * @example
+ * const hub = createOmnidealer({ channels: [createWhatsAppChannel({ … })] });
+ * hub.on('message.received', ({ message }) => crm.addToTimeline(message));
+ * await hub.send({ channel: 'whatsapp', contact: { id: 'c1', phone: '+79161234567' },
+ *   content: { type: 'template', name: 'booking_reminder', language: 'ru', params: ['Иван'] } });
+ */
+export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
+  const store = options.store ?? createMemoryStore();
+  const clock = options.clock ?? systemClock;
+  const logger = createRedactingLogger(options.logger ?? silentLogger);
+  const emitter = new EventEmitter();
+  const bodyLimit = options.webhookBodyLimitBytes ?? 1024 * 1024;
+  const channels = new Map<string, Channel>();
+  for (const channel of options.channels) {
+    if (channels.has(channel.id)) throw new ValidationError({ field: 'channels', message: `duplicate channel id "${channel.id}"` });
+    channels.set(channel.id, channel);
+  }
+  const limiters = new Map<string, RateLimiter>();
+  const inFlight = new Map<string, Promise<Message>>();
+  /** Serialises work on one provider message id so duplicates and out-of-order statuses apply one at a time. */
+  const keyLocks = new Map<string, Promise<unknown>>();
+
+  function withKeyLock<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = keyLocks.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const settled = next.catch(() => undefined);
+    keyLocks.set(key, settled);
+    void settled.then(() => {
+      if (keyLocks.get(key) === settled) keyLocks.delete(key);
+    });
+    return next;
+  }
+
+  function channelOf(id: string): Channel {
+    const channel = channels.get(id);
+    if (!channel) throw new ValidationError({ field: 'channel', message: `unknown channel "${id}"; known: ${[...channels.keys()].join(', ')}` });
+    return channel;
+  }
+
+  function limiterOf(channel: Channel): RateLimiter {
+    let limiter = limiters.get(channel.id);
+    if (!limiter) {
+      limiter = createRateLimiter({
+        id: `omnidealer:${channel.kind}:${channel.accountId}`,
+        ...channel.rateLimit,
+        connection: options.rateLimitConnection,
+      });
+      limiters.set(channel.id, limiter);
+    }
+    return limiter;
+  }
+
+  /** Capability checks shared by every channel, then the channel's own. */
+  function validateForChannel(channel: Channel, content: MessageContent, contact: Contact): void {
+    const capabilities = channel.capabilities;
+    if (!capabilities.contentTypes.includes(content.type)) {
+      throw new ValidationError({
+        channel: channel.kind,
+        field: 'content.type',
+        message: `content.type "${content.type}" is not supported by ${channel.id} (supports ${capabilities.contentTypes.join(', ')})`,
+      });
+    }
+    if (content.type === 'text' && [...content.text].length > capabilities.maxTextLength) {
+      throw new ValidationError({
+        channel: channel.kind,
+        field: 'content.text',
+        message: `content.text is ${[...content.text].length} characters; ${channel.id} allows ${capabilities.maxTextLength}`,
+      });
+    }
+    if (content.type === 'media' && !capabilities.mediaKinds.includes(content.kind)) {
+      throw new ValidationError({ channel: channel.kind, field: 'content.kind', message: `${channel.id} cannot send ${content.kind} media` });
+    }
+    channel.validate?.(content, contact);
+  }
+
+  function throwUnreachable(channel: Channel, reach: Exclude<Reachability, { reachable: true }>): never {
+    if (reach.reason === 'window_closed' || reach.reason === 'template_required') {
+      throw new WindowClosedError({ channel: channel.kind, message: `${channel.id}: ${reach.detail}` });
+    }
+    if (reach.reason === 'unsupported_content') {
+      throw new ValidationError({ channel: channel.kind, field: 'content', message: `${channel.id}: ${reach.detail}` });
+    }
+    throw new UnreachableRecipientError({ channel: channel.kind, reason: reach.reason as UnreachableReason, message: `${channel.id}: ${reach.detail}` });
+  }
+
+  async function conversationFor(channel: Channel, contact: Contact, externalId?: string): Promise<Conversation | undefined> {
+    return store.findConversation(contact.id, channel.id, externalId);
+  }
+
+  function newConversation(channel: Channel, contactId: string, now: number, externalId?: string): Conversation {
+    return {
+      id: createId('conv'),
+      contactId,
+      channel: channel.id,
+      ...(externalId ? { externalId } : {}),
+      status: 'open',
+      handler: 'bot',
+      assignments: [],
+      unreadCount: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
+  async function recordReach(contactId: string, channelId: string, outcome: 'delivered' | 'failed', failure?: string): Promise<void> {
+    const key = `${contactId}:${channelId}`;
+    const stats = (await store.getRecord<ReachStats>(reachNamespace, key)) ?? { delivered: 0, failed: 0 };
+    if (outcome === 'delivered') stats.delivered += 1;
+    else {
+      stats.failed += 1;
+      if (failure) {
+        stats.lastFailure = failure;
+        stats.lastFailureAt = clock.now();
+      }
+    }
+    await store.putRecord(reachNamespace, key, stats);
+  }
+
+  function failureReason(error: { code: string; providerCode?: string | number | undefined } | undefined, fromError?: unknown): string | undefined {
+    if (fromError instanceof UnreachableRecipientError) return fromError.reason;
+    if (!error) return undefined;
+    if (error.code === 'unreachable_recipient') return 'not_on_channel';
+    return error.code;
+  }
+
+  async function dispatch(channel: Channel, message: Message, contact: Contact, conversation: Conversation, to: string): Promise<Message> {
+    const outbound: OutboundMessage = {
+      id: message.id,
+      to,
+      contact,
+      content: message.content,
+      conversation,
+      ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+    };
+    const limiter = limiterOf(channel);
+    try {
+      const result = await withRetry(
+        () => limiter.schedule(to, () => channel.doSend(outbound, {})),
+        options.retry,
+        (error, attempt) => logger.warn(`${channel.id}: attempt ${attempt} failed, retrying`, { code: error.code, providerCode: error.providerCode }),
+      );
+      const now = clock.now();
+      const sent: Message = {
+        ...message,
+        status: result.status,
+        providerMessageId: result.providerMessageId,
+        ...(result.cost ? { cost: result.cost } : {}),
+        updatedAt: now,
+        statusTimes: { ...message.statusTimes, [result.status]: now },
+      };
+      await store.saveMessage(sent);
+      if (result.canonicalAddress && channel.capabilities.address === 'phone' && contact.identities?.[channel.kind] !== result.canonicalAddress) {
+        await store.saveContact({ ...contact, identities: { ...contact.identities, [channel.kind]: result.canonicalAddress } });
+      }
+      const fresh = (await store.getConversation(conversation.id)) ?? conversation;
+      await store.saveConversation({
+        ...fresh,
+        lastOutboundAt: now,
+        ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined ? { firstResponseMs: now - fresh.firstInboundAt } : {}),
+        updatedAt: now,
+      });
+      emitter.emit('message.sent', { message: sent });
+      // A status webhook may have raced ahead of the provider's HTTP answer: apply what was parked for this id.
+      const parked = await store.getRecord<StatusEvent[]>('parked-status', `${channel.id}:${result.providerMessageId}`);
+      if (parked?.length) {
+        await store.putRecord('parked-status', `${channel.id}:${result.providerMessageId}`, []);
+        for (const event of parked) await applyStatus(channel, event);
+        return (await store.getMessage(message.id)) ?? sent;
+      }
+      return sent;
+    } catch (error) {
+      const typed = OmnidealerError.isInstance(error) ? error : undefined;
+      if (!typed) logger.error(`${channel.id}: unexpected error while sending`, { error: String(error) });
+      const now = clock.now();
+      const failed: Message = {
+        ...message,
+        status: 'failed',
+        error: {
+          code: typed?.code ?? 'internal',
+          message: typed?.message ?? 'unexpected error',
+          ...(typed?.providerCode !== undefined ? { providerCode: typed.providerCode } : {}),
+          retryable: typed?.retryable ?? false,
+        },
+        updatedAt: now,
+        statusTimes: { ...message.statusTimes, failed: now },
+      };
+      await store.saveMessage(failed);
+      await recordReach(contact.id, channel.id, 'failed', failureReason(failed.error, error));
+      emitter.emit('message.failed', { message: failed, error: typed });
+      return failed;
+    }
+  }
+
+  async function send(input: SendInput): Promise<Message> {
+    const parsed = parseInput(sendInputSchema, input, '');
+    const channel = channelOf(parsed.channel);
+    const contact = parsed.contact;
+    validateForChannel(channel, parsed.content, contact);
+    if (parsed.idempotencyKey) {
+      const running = inFlight.get(parsed.idempotencyKey);
+      if (running) return running;
+    }
+    const run = (async () => {
+      const now = clock.now();
+      const stored = await store.getContact(contact.id);
+      const merged: Contact = stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
+      let conversation = await conversationFor(channel, merged);
+      const reach = channel.canReach({ contact: merged, content: parsed.content, now, conversation });
+      if (!reach.reachable) throwUnreachable(channel, reach);
+      const messageId = createId('msg');
+      if (parsed.idempotencyKey) {
+        const existingId = await store.claimIdempotencyKey(parsed.idempotencyKey, messageId);
+        if (existingId !== undefined) {
+          const existing = await store.getMessage(existingId);
+          if (existing) return existing;
+          throw new OmnidealerError({ code: 'idempotency_conflict', retryable: true, message: 'a send with this idempotency key is still being stored' });
+        }
+      }
+      await store.saveContact(merged);
+      if (!conversation) {
+        conversation = newConversation(channel, merged.id, now, channel.capabilities.address === 'chat' ? reach.address : undefined);
+        await store.saveConversation(conversation);
+        emitter.emit('conversation.opened', { conversation });
+      }
+      const estimate = safeEstimate(channel, parsed.content, merged, conversation, now);
+      const message: Message = {
+        id: messageId,
+        conversationId: conversation.id,
+        contactId: merged.id,
+        direction: 'outbound',
+        channel: channel.id,
+        content: parsed.content,
+        status: 'queued',
+        ...(parsed.idempotencyKey ? { idempotencyKey: parsed.idempotencyKey } : {}),
+        ...(estimate ? { cost: estimate.money } : {}),
+        ...(parsed.replyTo ? { replyTo: parsed.replyTo } : {}),
+        ...(parsed.metadata ? { metadata: parsed.metadata } : {}),
+        createdAt: now,
+        updatedAt: now,
+        statusTimes: { queued: now },
+      };
+      // Outbox: the message is committed before the provider is called, so a crash leaves it `queued`, not lost.
+      await store.saveMessage(message);
+      return dispatch(channel, message, merged, conversation, reach.address);
+    })();
+    if (parsed.idempotencyKey) {
+      const key = parsed.idempotencyKey;
+      inFlight.set(key, run);
+      void run.finally(() => inFlight.delete(key)).catch(() => undefined);
+    }
+    return run;
+  }
+
+  function safeEstimate(channel: Channel, content: MessageContent, contact: Contact, conversation: Conversation | undefined, now: number) {
+    try {
+      return channel.estimateCost(content, contact, { conversation, now });
+    } catch (error) {
+      logger.warn(`${channel.id}: cost estimate failed`, { error: String(error) });
+      return undefined;
+    }
+  }
+
+  async function applyStatus(channel: Channel, event: StatusEvent): Promise<void> {
+    const message = await store.findMessageByProviderId(channel.id, event.providerMessageId);
+    if (!message) {
+      // Park it: the provider's HTTP answer for this message may still be on its way.
+      const key = `${channel.id}:${event.providerMessageId}`;
+      const parked = (await store.getRecord<StatusEvent[]>('parked-status', key)) ?? [];
+      parked.push(event);
+      await store.putRecord('parked-status', key, parked);
+      emitter.emit('message.status.unmatched', { channel: channel.id, providerMessageId: event.providerMessageId, status: event.status });
+      return;
+    }
+    if (!canTransition(message.status, event.status)) {
+      // Not a transition (duplicate or late), but keep the first time each status was seen for reports.
+      if (message.statusTimes?.[event.status] === undefined && event.status !== 'failed' && message.status !== 'failed') {
+        await store.saveMessage({ ...message, statusTimes: { ...message.statusTimes, [event.status]: event.at } });
+      }
+      return;
+    }
+    const previous = message.status;
+    const updated: Message = {
+      ...message,
+      status: event.status,
+      updatedAt: clock.now(),
+      statusTimes: { ...message.statusTimes, [event.status]: event.at },
+      ...(event.cost ? { cost: event.cost } : {}),
+      ...(event.error ? { error: event.error } : {}),
+      ...(event.metadata ? { metadata: { ...message.metadata, ...event.metadata } } : {}),
+    };
+    // A status that skipped steps implies them (read implies delivered).
+    if (event.status === 'read' && updated.statusTimes?.delivered === undefined) updated.statusTimes = { ...updated.statusTimes, delivered: event.at };
+    await store.saveMessage(updated);
+    if (event.status === 'delivered' || (event.status === 'read' && previous !== 'delivered')) {
+      await recordReach(message.contactId, channel.id, 'delivered');
+    }
+    emitter.emit('message.status', { message: updated, previous });
+    if (event.status === 'failed') {
+      await recordReach(message.contactId, channel.id, 'failed', failureReason(event.error));
+      emitter.emit('message.failed', { message: updated, error: undefined });
+    }
+  }
+
+  async function contactForInbound(channel: Channel, event: InboundEvent): Promise<Contact> {
+    const byAddress =
+      (await store.findContactByAddress(event.from)) ??
+      (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
+      (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined);
+    const contact: Contact = byAddress ?? { id: createId('contact') };
+    const identities = { ...contact.identities };
+    const address = channel.capabilities.address;
+    if (address === 'chat') {
+      const key = `${channel.kind}ChatIds`;
+      const chatId = event.conversationExternalId ?? event.from;
+      const list = Array.isArray(identities[key]) ? (identities[key] as string[]) : [];
+      if (!list.includes(chatId)) identities[key] = [...list, chatId];
+    } else if (address === 'phone') {
+      identities[channel.kind] = event.from;
+    }
+    const phone = contact.phone ?? (event.phone ? normalizePhone(event.phone) : address === 'phone' ? normalizePhone(`+${event.from.replace(/^\+/, '')}`) : undefined);
+    const email = contact.email ?? (address === 'email' ? event.from.toLowerCase() : undefined);
+    const updated: Contact = {
+      ...contact,
+      ...(contact.name === undefined && event.profileName ? { name: event.profileName } : {}),
+      ...(phone ? { phone } : {}),
+      ...(email ? { email } : {}),
+      identities,
+    };
+    await store.saveContact(updated);
+    return updated;
+  }
+
+  async function applyInbound(channel: Channel, event: InboundEvent): Promise<void> {
+    if (await store.findMessageByProviderId(channel.id, event.providerMessageId)) return;
+    const contact = await contactForInbound(channel, event);
+    let conversation = await conversationFor(channel, contact, event.conversationExternalId);
+    const opened = !conversation;
+    const now = clock.now();
+    conversation ??= newConversation(channel, contact.id, now, event.conversationExternalId);
+    const awaitingFirstReply = conversation.firstInboundAt === undefined;
+    conversation = {
+      ...conversation,
+      status: 'open',
+      unreadCount: conversation.unreadCount + 1,
+      lastInboundAt: Math.max(conversation.lastInboundAt ?? 0, event.at),
+      ...(awaitingFirstReply ? { firstInboundAt: event.at } : {}),
+      ...(event.subject ? { subject: { ...conversation.subject, ...event.subject } } : {}),
+      updatedAt: now,
+    };
+    await store.saveConversation(conversation);
+    const message: Message = {
+      id: createId('msg'),
+      conversationId: conversation.id,
+      contactId: contact.id,
+      direction: 'inbound',
+      channel: channel.id,
+      content: event.content,
+      status: 'delivered',
+      providerMessageId: event.providerMessageId,
+      ...(event.replyTo ? { replyTo: event.replyTo } : {}),
+      metadata: { ...event.metadata, inboundKind: event.kind, ...(event.payload ? { payload: event.payload } : {}) },
+      createdAt: event.at,
+      updatedAt: now,
+      statusTimes: { delivered: event.at },
+    };
+    await store.saveMessage(message);
+    if (opened) emitter.emit('conversation.opened', { conversation });
+    emitter.emit('message.received', { message, conversation });
+    if ((event.kind === 'button_reply' || event.kind === 'list_reply') && event.payload) {
+      emitter.emit('message.button', { message, conversation, payload: event.payload });
+    }
+  }
+
+  async function readBody(request: Request): Promise<Uint8Array | undefined> {
+    const declared = Number(request.headers.get('content-length') ?? '0');
+    if (declared > bodyLimit) return undefined;
+    if (!request.body) return new Uint8Array();
+    const reader = request.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > bodyLimit) {
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      chunks.push(value);
+    }
+    const body = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      body.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    return body;
+  }
+
+  async function handleWebhook(channelId: string, request: Request): Promise<Response> {
+    const channel = channels.get(channelId);
+    if (!channel) return new Response('unknown channel', { status: 404 });
+    try {
+      const body = await readBody(request);
+      if (!body) throw new WebhookError({ channel: channel.kind, kind: 'too_large', message: `webhook body over ${bodyLimit} bytes` });
+      const webhookRequest: WebhookRequest = { method: request.method, url: new URL(request.url), headers: request.headers, body };
+      const result = await channel.parseWebhook(webhookRequest);
+      for (const event of result.events) {
+        const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
+        await withKeyLock(`${channel.id}:${event.providerMessageId}`, async () => {
+          if (!(await store.markWebhookSeen(key, clock.now()))) {
+            emitter.emit('webhook.duplicate', { channel: channel.id, key });
+            return;
+          }
+          if (event.type === 'status') await applyStatus(channel, event);
+          else await applyInbound(channel, event);
+        });
+      }
+      return result.response ?? new Response('ok', { status: 200, headers: { 'content-type': 'text/plain' } });
+    } catch (error) {
+      if (error instanceof WebhookError || (OmnidealerError.isInstance(error) && 'status' in error)) {
+        const status = (error as WebhookError).status;
+        emitter.emit('webhook.rejected', { channel: channel.id, status, reason: (error as Error).message });
+        logger.warn(`${channel.id}: webhook rejected`, { status, reason: (error as Error).message });
+        return new Response(status === 401 ? 'invalid signature' : (error as Error).message, { status });
+      }
+      // Our failure, not the provider's: answer 500 so the provider redelivers later.
+      logger.error(`${channel.id}: webhook processing failed`, { error: String(error) });
+      return new Response('internal error', { status: 500 });
+    }
+  }
+
+  async function requireConversation(id: string): Promise<Conversation> {
+    const conversation = await store.getConversation(id);
+    if (!conversation) throw new ValidationError({ field: 'conversationId', message: `unknown conversation "${id}"` });
+    return conversation;
+  }
+
+  const hub: Omnidealer = {
+    store,
+    clock,
+    channels,
+    on(event, listener) {
+      emitter.on(event, listener as (...args: unknown[]) => void);
+      return hub;
+    },
+    once(event, listener) {
+      emitter.once(event, listener as (...args: unknown[]) => void);
+      return hub;
+    },
+    off(event, listener) {
+      emitter.off(event, listener as ((...args: unknown[]) => void) | undefined);
+      return hub;
+    },
+    send,
+    async canReach(channelId, contactInput, contentInput) {
+      const channel = channelOf(channelId);
+      const contact = parseInput(contactSchema, contactInput, 'contact');
+      const content = parseInput(messageContentSchema, contentInput, 'content');
+      const stored = await store.getContact(contact.id);
+      const merged: Contact = stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
+      const conversation = await conversationFor(channel, merged);
+      return channel.canReach({ contact: merged, content, now: clock.now(), conversation });
+    },
+    async estimateCost(channelId, contactInput, contentInput) {
+      const channel = channelOf(channelId);
+      const contact = parseInput(contactSchema, contactInput, 'contact');
+      const content = parseInput(messageContentSchema, contentInput, 'content');
+      const conversation = await conversationFor(channel, contact);
+      return channel.estimateCost(content, contact, { conversation, now: clock.now() });
+    },
+    handleWebhook,
+    async assign(conversationId, input) {
+      const parsed = parseInput(assignInputSchema, input, 'assign');
+      const conversation = await requireConversation(conversationId);
+      const now = clock.now();
+      const handler = parsed.handler ?? (parsed.assignee || parsed.department ? 'operator' : conversation.handler);
+      const entry: Assignment = {
+        at: now,
+        handler,
+        ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
+        ...(parsed.department ? { department: parsed.department } : {}),
+        ...(parsed.by ? { by: parsed.by } : {}),
+        ...(parsed.note ? { note: parsed.note } : {}),
+      };
+      const { assignee: _a, department: _d, ...rest } = conversation;
+      const updated: Conversation = {
+        ...rest,
+        ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
+        ...(parsed.department ? { department: parsed.department } : parsed.assignee ? {} : conversation.department ? { department: conversation.department } : {}),
+        handler,
+        assignments: [...conversation.assignments, entry],
+        updatedAt: now,
+      };
+      await store.saveConversation(updated);
+      emitter.emit('conversation.assigned', {
+        conversation: updated,
+        previous: { assignee: conversation.assignee, department: conversation.department, handler: conversation.handler } as Pick<Conversation, 'assignee' | 'department' | 'handler'>,
+      });
+      return updated;
+    },
+    async markRead(conversationId) {
+      const conversation = await requireConversation(conversationId);
+      const channel = channelOf(conversation.channel);
+      const updated = { ...conversation, unreadCount: 0, updatedAt: clock.now() };
+      await store.saveConversation(updated);
+      if (channel.doMarkRead) {
+        const messages = await store.listMessages(conversationId, { limit: 50 });
+        const lastInbound = messages.filter((message) => message.direction === 'inbound').at(-1);
+        if (lastInbound?.providerMessageId) {
+          await withRetry(() => limiterOf(channel).schedule(lastInbound.contactId, () => channel.doMarkRead!(lastInbound.providerMessageId!, updated)), options.retry).catch(
+            (error: unknown) => logger.warn(`${channel.id}: mark read failed`, { error: String(error) }),
+          );
+        }
+      }
+      return updated;
+    },
+    async upsertContact(input) {
+      const contact = parseInput(contactSchema, input, 'contact');
+      const stored = await store.getContact(contact.id);
+      const merged: Contact = stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
+      await store.saveContact(merged);
+      return merged;
+    },
+    async reachStats(contactId, channelId) {
+      return (await store.getRecord<ReachStats>(reachNamespace, `${contactId}:${channelId}`)) ?? { delivered: 0, failed: 0 };
+    },
+    async closeConversation(conversationId) {
+      const conversation = await requireConversation(conversationId);
+      const updated: Conversation = { ...conversation, status: 'closed', updatedAt: clock.now() };
+      await store.saveConversation(updated);
+      emitter.emit('conversation.closed', { conversation: updated });
+      return updated;
+    },
+    async shutdown() {
+      await Promise.all([...limiters.values()].map((limiter) => limiter.stop()));
+      limiters.clear();
+      emitter.removeAllListeners();
+    },
+  };
+  return hub;
+}

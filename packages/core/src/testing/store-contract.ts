@@ -1,0 +1,143 @@
+import { describe, expect, it } from 'vitest';
+import type { Conversation } from '../model/conversation.js';
+import type { Message } from '../model/message.js';
+import type { Store } from '../store/store.js';
+
+const conversation = (id: string, overrides: Partial<Conversation> = {}): Conversation => ({
+  id,
+  contactId: 'contact-1',
+  channel: 'whatsapp',
+  status: 'open',
+  handler: 'bot',
+  assignments: [],
+  unreadCount: 0,
+  createdAt: 1,
+  updatedAt: 1,
+  ...overrides,
+});
+
+const message = (id: string, overrides: Partial<Message> = {}): Message => ({
+  id,
+  conversationId: 'conv-1',
+  contactId: 'contact-1',
+  direction: 'outbound',
+  channel: 'whatsapp',
+  content: { type: 'text', text: 'Здравствуйте!' },
+  status: 'queued',
+  createdAt: 1,
+  updatedAt: 1,
+  ...overrides,
+});
+
+/**
+ * The conformance suite every {@link Store} implementation must pass. Call it from a test file with a factory
+ * that returns a fresh, empty store.
+ * @example
+ * testStoreContract('memory', () => createMemoryStore());
+ */
+export function testStoreContract(name: string, createStore: () => Store | Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    it('saves and finds contacts by id and by every address', async () => {
+      const store = await createStore();
+      await store.saveContact({ id: 'c1', phone: '+79161234567', email: 'Ivan@Example.ru', identities: { whatsapp: '79161234567', avitoChatIds: ['u2i-1'] } });
+      expect((await store.getContact('c1'))?.phone).toBe('+79161234567');
+      expect((await store.findContactByAddress('+79161234567'))?.id).toBe('c1');
+      expect((await store.findContactByAddress('79161234567'))?.id).toBe('c1');
+      expect((await store.findContactByAddress('u2i-1'))?.id).toBe('c1');
+      expect((await store.findContactByAddress('ivan@example.ru'))?.id).toBe('c1');
+      expect(await store.findContactByAddress('+70000000000')).toBeUndefined();
+      await store.close?.();
+    });
+
+    it('returns copies, so callers cannot mutate stored state', async () => {
+      const store = await createStore();
+      await store.saveConversation(conversation('conv-1'));
+      const loaded = await store.getConversation('conv-1');
+      loaded!.unreadCount = 99;
+      expect((await store.getConversation('conv-1'))?.unreadCount).toBe(0);
+      await store.close?.();
+    });
+
+    it('finds the newest conversation per contact and channel, optionally by external id, and lists with filters', async () => {
+      const store = await createStore();
+      await store.saveConversation(conversation('conv-1', { externalId: 'u2i-1', channel: 'avito', updatedAt: 5 }));
+      await store.saveConversation(conversation('conv-2', { externalId: 'u2i-2', channel: 'avito', updatedAt: 6, assignee: 'anna', handler: 'operator' }));
+      await store.saveConversation(conversation('conv-3', { channel: 'whatsapp', updatedAt: 7, status: 'closed' }));
+      expect((await store.findConversation('contact-1', 'avito'))?.id).toBe('conv-2');
+      expect((await store.findConversation('contact-1', 'avito', 'u2i-1'))?.id).toBe('conv-1');
+      expect(await store.findConversation('contact-1', 'sms')).toBeUndefined();
+      expect((await store.listConversations({ status: 'open' })).map((c) => c.id)).toEqual(['conv-2', 'conv-1']);
+      expect((await store.listConversations({ assignee: 'anna' })).map((c) => c.id)).toEqual(['conv-2']);
+      expect((await store.listConversations({ handler: 'operator' })).map((c) => c.id)).toEqual(['conv-2']);
+      expect((await store.listConversations({ limit: 1 })).map((c) => c.id)).toEqual(['conv-3']);
+      await store.close?.();
+    });
+
+    it('stores messages in order, finds them by provider id per channel, and tracks the outbox', async () => {
+      const store = await createStore();
+      await store.saveMessage(message('m1'));
+      await store.saveMessage(message('m2', { status: 'sent', providerMessageId: 'wamid.2' }));
+      await store.saveMessage(message('m3', { direction: 'inbound', status: 'delivered', providerMessageId: 'wamid.3' }));
+      expect((await store.listMessages('conv-1')).map((m) => m.id)).toEqual(['m1', 'm2', 'm3']);
+      expect((await store.listMessages('conv-1', { limit: 2 })).map((m) => m.id)).toEqual(['m2', 'm3']);
+      expect((await store.findMessageByProviderId('whatsapp', 'wamid.2'))?.id).toBe('m2');
+      expect(await store.findMessageByProviderId('sms', 'wamid.2')).toBeUndefined();
+      expect((await store.listQueuedMessages()).map((m) => m.id)).toEqual(['m1']);
+      await store.saveMessage({ ...message('m1'), status: 'sent', providerMessageId: 'wamid.1' });
+      expect(await store.listQueuedMessages()).toEqual([]);
+      expect((await store.getMessage('m1'))?.content).toEqual({ type: 'text', text: 'Здравствуйте!' });
+      await store.close?.();
+    });
+
+    it('claims an idempotency key once', async () => {
+      const store = await createStore();
+      expect(await store.claimIdempotencyKey('k1', 'm1')).toBeUndefined();
+      expect(await store.claimIdempotencyKey('k1', 'm2')).toBe('m1');
+      expect(await store.claimIdempotencyKey('k2', 'm2')).toBeUndefined();
+      await store.close?.();
+    });
+
+    it('remembers webhook keys (dedupe)', async () => {
+      const store = await createStore();
+      expect(await store.markWebhookSeen('wa:wamid.1:read', 1)).toBe(true);
+      expect(await store.markWebhookSeen('wa:wamid.1:read', 2)).toBe(false);
+      expect(await store.markWebhookSeen('wa:wamid.1:delivered', 2)).toBe(true);
+      await store.close?.();
+    });
+
+    it('leases due jobs once, re-offers them after the lease expires, and never offers done or cancelled jobs', async () => {
+      const store = await createStore();
+      await store.scheduleJob({ id: 'j1', kind: 'cascade.step', runAt: 100, payload: { step: 1 }, status: 'pending', attempts: 0 });
+      await store.scheduleJob({ id: 'j2', kind: 'cascade.step', runAt: 50, payload: {}, status: 'pending', attempts: 0 });
+      await store.scheduleJob({ id: 'j3', kind: 'cascade.step', runAt: 500, payload: {}, status: 'pending', attempts: 0 });
+      expect(await store.claimDueJobs(10, 10, 1000)).toEqual([]);
+      const first = await store.claimDueJobs(100, 10, 1000);
+      expect(first.map((job) => job.id)).toEqual(['j2', 'j1']);
+      expect(first[1]?.payload).toEqual({ step: 1 });
+      expect(first[1]?.attempts).toBe(1);
+      expect(await store.claimDueJobs(200, 10, 1000)).toEqual([]);
+      await store.completeJob('j2');
+      const again = await store.claimDueJobs(1200, 10, 1000);
+      expect(again.map((job) => job.id)).toEqual(['j1', 'j3']);
+      expect(again[0]?.attempts).toBe(2);
+      await store.cancelJob('j3');
+      await store.completeJob('j1');
+      expect(await store.claimDueJobs(99_999, 10, 1000)).toEqual([]);
+      expect((await store.getJob('j3'))?.status).toBe('cancelled');
+      await store.close?.();
+    });
+
+    it('keeps generic records by namespace and prefix', async () => {
+      const store = await createStore();
+      await store.putRecord('cascade', 'run-1', { step: 1 });
+      await store.putRecord('cascade', 'run-2', { step: 2 });
+      await store.putRecord('caps', 'run-1', { other: true });
+      expect(await store.getRecord('cascade', 'run-1')).toEqual({ step: 1 });
+      expect(await store.getRecord('cascade', 'missing')).toBeUndefined();
+      expect((await store.listRecords('cascade', 'run-')).map((record) => record.key).sort()).toEqual(['run-1', 'run-2']);
+      await store.putRecord('cascade', 'run-1', { step: 3 });
+      expect(await store.getRecord('cascade', 'run-1')).toEqual({ step: 3 });
+      await store.close?.();
+    });
+  });
+}

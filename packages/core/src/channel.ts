@@ -1,9 +1,9 @@
+import type { UnreachableReason } from './errors/unreachable-recipient-error.js';
 import type { Contact } from './model/contact.js';
 import type { Conversation } from './model/conversation.js';
 import type { MediaKind, MessageContent } from './model/message-content.js';
 import type { MessageStatus } from './model/message-status.js';
 import type { CostEstimate, Money } from './model/money.js';
-import type { UnreachableReason } from './errors/unreachable-recipient-error.js';
 
 /** What a channel can carry and how conversations on it may start. */
 export interface ChannelCapabilities {
@@ -148,7 +148,11 @@ export interface Channel {
   /** Whether this contact can be reached with this content now, and if not why. Never calls the network. */
   canReach(context: ReachContext): Reachability;
   /** Exact price of sending this content to this contact, in minor units, with billable units. */
-  estimateCost(content: MessageContent, contact: Contact, context?: { conversation?: Conversation | undefined; now?: number }): CostEstimate;
+  estimateCost(
+    content: MessageContent,
+    contact: Contact,
+    context?: { conversation?: Conversation | undefined; now?: number },
+  ): CostEstimate;
   /** Sends one message. Throws typed errors classified as retryable or not; never retries by itself. */
   doSend(message: OutboundMessage, options: { signal?: AbortSignal | undefined }): Promise<SendResult>;
   /** Verifies and parses one webhook delivery. Throws `WebhookError` on a bad signature or body. */

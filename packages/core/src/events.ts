@@ -1,6 +1,6 @@
+import type { OmnidealerError } from './errors/omnidealer-error.js';
 import type { Conversation } from './model/conversation.js';
 import type { Message } from './model/message.js';
-import type { OmnidealerError } from './errors/omnidealer-error.js';
 
 /** Typed events the hub emits (eventemitter3). Names read as noun.verb. */
 export interface HubEvents {
@@ -17,7 +17,10 @@ export interface HubEvents {
   /** A status arrived for a provider message id we do not know (sent outside the hub, or before a crash). */
   'message.status.unmatched': (event: { channel: string; providerMessageId: string; status: string }) => void;
   'conversation.opened': (event: { conversation: Conversation }) => void;
-  'conversation.assigned': (event: { conversation: Conversation; previous: Pick<Conversation, 'assignee' | 'department' | 'handler'> }) => void;
+  'conversation.assigned': (event: {
+    conversation: Conversation;
+    previous: Pick<Conversation, 'assignee' | 'department' | 'handler'>;
+  }) => void;
   'conversation.closed': (event: { conversation: Conversation }) => void;
   /** A webhook delivery was rejected (bad signature or body). */
   'webhook.rejected': (event: { channel: string; status: number; reason: string }) => void;

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createManualClock } from './clock.js';
-import { RateLimitError } from './errors/rate-limit-error.js';
 import { ProviderError } from './errors/provider-error.js';
+import { RateLimitError } from './errors/rate-limit-error.js';
 import { UnreachableRecipientError } from './errors/unreachable-recipient-error.js';
 import { ValidationError } from './errors/validation-error.js';
 import { WindowClosedError } from './errors/window-closed-error.js';
@@ -31,29 +31,48 @@ describe('hub.send', () => {
     expect(channel.sent).toHaveLength(1);
     expect(channel.sent[0]?.to).toBe('+79161234567');
     expect(message.providerMessageId).toBe(channel.sent[0]?.providerMessageId);
-    expect(await store.findMessageByProviderId('sms', message.providerMessageId!)).toMatchObject({ id: message.id, status: 'sent' });
+    expect(await store.findMessageByProviderId('sms', message.providerMessageId!)).toMatchObject({
+      id: message.id,
+      status: 'sent',
+    });
     expect(sentEvents).toEqual([message.id]);
   });
 
   it('rejects bad input with a ValidationError naming the field, before any network call or store write', async () => {
     const { hub, channel, store } = setup({ capabilities: { maxTextLength: 10 } });
-    await expect(hub.send({ channel: 'sms', contact: { id: 'c1', phone: '12345' }, content: { type: 'text', text: 'hi' } })).rejects.toMatchObject({
+    await expect(
+      hub.send({ channel: 'sms', contact: { id: 'c1', phone: '12345' }, content: { type: 'text', text: 'hi' } }),
+    ).rejects.toMatchObject({
       name: 'ValidationError',
       field: 'contact.phone',
     });
-    await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'x'.repeat(11) } })).rejects.toMatchObject({ field: 'content.text' });
-    await expect(hub.send({ channel: 'fax', contact, content: { type: 'text', text: 'hi' } })).rejects.toMatchObject({ field: 'channel' });
-    await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: '' } })).rejects.toBeInstanceOf(ValidationError);
-    await expect(hub.send({ channel: 'sms', contact, content: { type: 'banner' } as never })).rejects.toMatchObject({ field: 'content.type' });
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'x'.repeat(11) } })).rejects.toMatchObject({
+      field: 'content.text',
+    });
+    await expect(hub.send({ channel: 'fax', contact, content: { type: 'text', text: 'hi' } })).rejects.toMatchObject({
+      field: 'channel',
+    });
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: '' } })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'banner' } as never })).rejects.toMatchObject({
+      field: 'content.type',
+    });
     expect(channel.attempts).toHaveLength(0);
     expect(await store.listQueuedMessages()).toEqual([]);
   });
 
   it('refuses unsupported content and unreachable contacts before the network', async () => {
     const { hub, channel } = setup({ capabilities: { contentTypes: ['text'] }, unreachable: ['c2'] });
-    await expect(hub.send({ channel: 'sms', contact, content: { type: 'location', latitude: 55.7, longitude: 37.6 } })).rejects.toMatchObject({ field: 'content.type' });
-    await expect(hub.send({ channel: 'sms', contact: { id: 'c2', phone: '+79161234568' }, content: { type: 'text', text: 'hi' } })).rejects.toBeInstanceOf(UnreachableRecipientError);
-    await expect(hub.send({ channel: 'sms', contact: { id: 'c3' }, content: { type: 'text', text: 'hi' } })).rejects.toMatchObject({ reason: 'no_identity' });
+    await expect(
+      hub.send({ channel: 'sms', contact, content: { type: 'location', latitude: 55.7, longitude: 37.6 } }),
+    ).rejects.toMatchObject({ field: 'content.type' });
+    await expect(
+      hub.send({ channel: 'sms', contact: { id: 'c2', phone: '+79161234568' }, content: { type: 'text', text: 'hi' } }),
+    ).rejects.toBeInstanceOf(UnreachableRecipientError);
+    await expect(
+      hub.send({ channel: 'sms', contact: { id: 'c3' }, content: { type: 'text', text: 'hi' } }),
+    ).rejects.toMatchObject({ reason: 'no_identity' });
     expect(channel.attempts).toHaveLength(0);
   });
 
@@ -61,12 +80,19 @@ describe('hub.send', () => {
     const channel = createTestChannel({ id: 'wa' });
     channel.canReach = () => ({ reachable: false, reason: 'window_closed', detail: 'the 24 h window is closed' });
     const hub = createOmnidealer({ channels: [channel] });
-    await expect(hub.send({ channel: 'wa', contact, content: { type: 'text', text: 'hi' } })).rejects.toBeInstanceOf(WindowClosedError);
+    await expect(hub.send({ channel: 'wa', contact, content: { type: 'text', text: 'hi' } })).rejects.toBeInstanceOf(
+      WindowClosedError,
+    );
   });
 
   it('never sends twice for the same idempotency key, even concurrently', async () => {
     const { hub, channel } = setup();
-    const input = { channel: 'sms', contact, content: { type: 'text' as const, text: 'Напоминание' }, idempotencyKey: 'booking-42' };
+    const input = {
+      channel: 'sms',
+      contact,
+      content: { type: 'text' as const, text: 'Напоминание' },
+      idempotencyKey: 'booking-42',
+    };
     const [a, b] = await Promise.all([hub.send(input), hub.send(input)]);
     const c = await hub.send(input);
     expect(channel.sent).toHaveLength(1);
@@ -78,7 +104,10 @@ describe('hub.send', () => {
     const channel = createTestChannel({ id: 'sms' });
     const sleep = vi.fn(async () => {});
     const hub = createOmnidealer({ channels: [channel], retry: { ...fastRetry, sleep } });
-    channel.failNext(new RateLimitError({ channel: 'sms', message: 'slow down', retryAfterMs: 2000 }), new ProviderError({ channel: 'sms', message: '503', retryable: true, statusCode: 503 }));
+    channel.failNext(
+      new RateLimitError({ channel: 'sms', message: 'slow down', retryAfterMs: 2000 }),
+      new ProviderError({ channel: 'sms', message: '503', retryable: true, statusCode: 503 }),
+    );
     const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
     expect(message.status).toBe('sent');
     expect(channel.attempts).toHaveLength(3);
@@ -148,10 +177,18 @@ describe('hub.handleWebhook', () => {
     hub.on('webhook.rejected', ({ status }) => rejected.push(status));
     const forged = new Request('https://hooks.test/sms', { method: 'POST', body: JSON.stringify({ events: [] }) });
     expect((await hub.handleWebhook('sms', forged)).status).toBe(401);
-    const malformed = new Request('https://hooks.test/sms', { method: 'POST', headers: { 'x-test-secret': 'test' }, body: '{not json' });
+    const malformed = new Request('https://hooks.test/sms', {
+      method: 'POST',
+      headers: { 'x-test-secret': 'test' },
+      body: '{not json',
+    });
     expect((await hub.handleWebhook('sms', malformed)).status).toBe(400);
     const small = createOmnidealer({ channels: [createTestChannel({ id: 'sms' })], webhookBodyLimitBytes: 100 });
-    const big = new Request('https://hooks.test/sms', { method: 'POST', headers: { 'x-test-secret': 'test' }, body: 'x'.repeat(500) });
+    const big = new Request('https://hooks.test/sms', {
+      method: 'POST',
+      headers: { 'x-test-secret': 'test' },
+      body: 'x'.repeat(500),
+    });
     expect((await small.handleWebhook('sms', big)).status).toBe(413);
     expect((await hub.handleWebhook('nope', forged)).status).toBe(404);
     expect(rejected).toEqual([401, 400]);
@@ -167,9 +204,23 @@ describe('hub.handleWebhook', () => {
     hub.on('message.button', ({ payload }) => buttons.push(payload));
     hub.on('conversation.opened', ({ conversation }) => opened.push(conversation.id));
     const at = clock.now();
-    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Хочу на тест-драйв', { providerMessageId: 'in-1', at, profileName: 'Иван' }));
-    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Хочу на тест-драйв', { providerMessageId: 'in-1', at }));
-    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Позвать оператора', { providerMessageId: 'in-2', at, kind: 'button_reply', payload: 'call_operator' }));
+    await hub.handleWebhook(
+      'sms',
+      channel.inboundWebhook('+79161234567', 'Хочу на тест-драйв', { providerMessageId: 'in-1', at, profileName: 'Иван' }),
+    );
+    await hub.handleWebhook(
+      'sms',
+      channel.inboundWebhook('+79161234567', 'Хочу на тест-драйв', { providerMessageId: 'in-1', at }),
+    );
+    await hub.handleWebhook(
+      'sms',
+      channel.inboundWebhook('+79161234567', 'Позвать оператора', {
+        providerMessageId: 'in-2',
+        at,
+        kind: 'button_reply',
+        payload: 'call_operator',
+      }),
+    );
     expect(received).toEqual(['in-1', 'in-2']);
     expect(buttons).toEqual(['call_operator']);
     expect(opened).toHaveLength(1);
@@ -184,10 +235,15 @@ describe('hub.handleWebhook', () => {
 describe('conversation assignment', () => {
   it('hands a conversation between operators and departments, keeping history and messages', async () => {
     const { hub, channel, store, clock } = setup();
-    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Сколько стоит Haval F7?', { providerMessageId: 'in-1', at: clock.now() }));
+    await hub.handleWebhook(
+      'sms',
+      channel.inboundWebhook('+79161234567', 'Сколько стоит Haval F7?', { providerMessageId: 'in-1', at: clock.now() }),
+    );
     const [conversation] = await store.listConversations();
     const assigned: Array<string | undefined> = [];
-    hub.on('conversation.assigned', ({ conversation: c, previous }) => assigned.push(`${previous.assignee ?? '-'}→${c.assignee ?? c.department}`));
+    hub.on('conversation.assigned', ({ conversation: c, previous }) =>
+      assigned.push(`${previous.assignee ?? '-'}→${c.assignee ?? c.department}`),
+    );
     await hub.assign(conversation!.id, { assignee: 'anna', by: 'bot', note: 'asked for a price' });
     clock.advance(60_000);
     const handedOff = await hub.assign(conversation!.id, { department: 'credit', by: 'anna', note: 'credit question' });
@@ -205,9 +261,16 @@ describe('conversation assignment', () => {
 
   it('measures the first response time from the first inbound message to our first reply', async () => {
     const { hub, channel, store, clock } = setup();
-    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Добрый день', { providerMessageId: 'in-1', at: clock.now() }));
+    await hub.handleWebhook(
+      'sms',
+      channel.inboundWebhook('+79161234567', 'Добрый день', { providerMessageId: 'in-1', at: clock.now() }),
+    );
     clock.advance(90_000);
-    await hub.send({ channel: 'sms', contact: { id: (await store.findContactByAddress('+79161234567'))!.id, phone: '+79161234567' }, content: { type: 'text', text: 'Здравствуйте!' } });
+    await hub.send({
+      channel: 'sms',
+      contact: { id: (await store.findContactByAddress('+79161234567'))!.id, phone: '+79161234567' },
+      content: { type: 'text', text: 'Здравствуйте!' },
+    });
     const [conversation] = await store.listConversations();
     expect(conversation?.firstResponseMs).toBe(90_000);
   });

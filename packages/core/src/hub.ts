@@ -1,24 +1,24 @@
 import EventEmitter from 'eventemitter3';
 import { z } from 'zod';
 import type { Channel, InboundEvent, OutboundMessage, Reachability, StatusEvent, WebhookRequest } from './channel.js';
-import { systemClock, type Clock } from './clock.js';
+import { type Clock, systemClock } from './clock.js';
 import { OmnidealerError } from './errors/omnidealer-error.js';
-import { UnreachableRecipientError, type UnreachableReason } from './errors/unreachable-recipient-error.js';
+import { type UnreachableReason, UnreachableRecipientError } from './errors/unreachable-recipient-error.js';
 import { ValidationError } from './errors/validation-error.js';
 import { WebhookError } from './errors/webhook-error.js';
 import { WindowClosedError } from './errors/window-closed-error.js';
 import type { HubEvents } from './events.js';
 import { createId } from './id.js';
-import { createRedactingLogger, silentLogger, type Logger } from './logger.js';
-import { contactSchema, type Contact, type ContactInput } from './model/contact.js';
+import { createRedactingLogger, type Logger, silentLogger } from './logger.js';
+import { type Contact, type ContactInput, contactSchema } from './model/contact.js';
 import type { Assignment, Conversation } from './model/conversation.js';
-import { messageContentSchema, type MessageContent, type MessageContentInput } from './model/message-content.js';
-import { canTransition } from './model/message-status.js';
 import type { Message } from './model/message.js';
+import { type MessageContent, type MessageContentInput, messageContentSchema } from './model/message-content.js';
+import { canTransition } from './model/message-status.js';
 import type { CostEstimate } from './model/money.js';
 import { normalizePhone } from './model/phone.js';
 import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './runtime/rate-limiter.js';
-import { withRetry, type RetryOptions } from './runtime/retry.js';
+import { type RetryOptions, withRetry } from './runtime/retry.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import { parseInput } from './validation.js';
@@ -144,7 +144,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   const bodyLimit = options.webhookBodyLimitBytes ?? 1024 * 1024;
   const channels = new Map<string, Channel>();
   for (const channel of options.channels) {
-    if (channels.has(channel.id)) throw new ValidationError({ field: 'channels', message: `duplicate channel id "${channel.id}"` });
+    if (channels.has(channel.id))
+      throw new ValidationError({ field: 'channels', message: `duplicate channel id "${channel.id}"` });
     channels.set(channel.id, channel);
   }
   const limiters = new Map<string, RateLimiter>();
@@ -165,7 +166,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
 
   function channelOf(id: string): Channel {
     const channel = channels.get(id);
-    if (!channel) throw new ValidationError({ field: 'channel', message: `unknown channel "${id}"; known: ${[...channels.keys()].join(', ')}` });
+    if (!channel)
+      throw new ValidationError({
+        field: 'channel',
+        message: `unknown channel "${id}"; known: ${[...channels.keys()].join(', ')}`,
+      });
     return channel;
   }
 
@@ -200,7 +205,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       });
     }
     if (content.type === 'media' && !capabilities.mediaKinds.includes(content.kind)) {
-      throw new ValidationError({ channel: channel.kind, field: 'content.kind', message: `${channel.id} cannot send ${content.kind} media` });
+      throw new ValidationError({
+        channel: channel.kind,
+        field: 'content.kind',
+        message: `${channel.id} cannot send ${content.kind} media`,
+      });
     }
     channel.validate?.(content, contact);
   }
@@ -212,7 +221,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     if (reach.reason === 'unsupported_content') {
       throw new ValidationError({ channel: channel.kind, field: 'content', message: `${channel.id}: ${reach.detail}` });
     }
-    throw new UnreachableRecipientError({ channel: channel.kind, reason: reach.reason as UnreachableReason, message: `${channel.id}: ${reach.detail}` });
+    throw new UnreachableRecipientError({
+      channel: channel.kind,
+      reason: reach.reason as UnreachableReason,
+      message: `${channel.id}: ${reach.detail}`,
+    });
   }
 
   async function conversationFor(channel: Channel, contact: Contact, externalId?: string): Promise<Conversation | undefined> {
@@ -234,7 +247,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     };
   }
 
-  async function recordReach(contactId: string, channelId: string, outcome: 'delivered' | 'failed', failure?: string): Promise<void> {
+  async function recordReach(
+    contactId: string,
+    channelId: string,
+    outcome: 'delivered' | 'failed',
+    failure?: string,
+  ): Promise<void> {
     const key = `${contactId}:${channelId}`;
     const stats = (await store.getRecord<ReachStats>(reachNamespace, key)) ?? { delivered: 0, failed: 0 };
     if (outcome === 'delivered') stats.delivered += 1;
@@ -248,14 +266,23 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     await store.putRecord(reachNamespace, key, stats);
   }
 
-  function failureReason(error: { code: string; providerCode?: string | number | undefined } | undefined, fromError?: unknown): string | undefined {
+  function failureReason(
+    error: { code: string; providerCode?: string | number | undefined } | undefined,
+    fromError?: unknown,
+  ): string | undefined {
     if (fromError instanceof UnreachableRecipientError) return fromError.reason;
     if (!error) return undefined;
     if (error.code === 'unreachable_recipient') return 'not_on_channel';
     return error.code;
   }
 
-  async function dispatch(channel: Channel, message: Message, contact: Contact, conversation: Conversation, to: string): Promise<Message> {
+  async function dispatch(
+    channel: Channel,
+    message: Message,
+    contact: Contact,
+    conversation: Conversation,
+    to: string,
+  ): Promise<Message> {
     const outbound: OutboundMessage = {
       id: message.id,
       to,
@@ -269,7 +296,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const result = await withRetry(
         () => limiter.schedule(to, () => channel.doSend(outbound, {})),
         options.retry,
-        (error, attempt) => logger.warn(`${channel.id}: attempt ${attempt} failed, retrying`, { code: error.code, providerCode: error.providerCode }),
+        (error, attempt) =>
+          logger.warn(`${channel.id}: attempt ${attempt} failed, retrying`, {
+            code: error.code,
+            providerCode: error.providerCode,
+          }),
       );
       const now = clock.now();
       const sent: Message = {
@@ -281,14 +312,20 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         statusTimes: { ...message.statusTimes, [result.status]: now },
       };
       await store.saveMessage(sent);
-      if (result.canonicalAddress && channel.capabilities.address === 'phone' && contact.identities?.[channel.kind] !== result.canonicalAddress) {
+      if (
+        result.canonicalAddress &&
+        channel.capabilities.address === 'phone' &&
+        contact.identities?.[channel.kind] !== result.canonicalAddress
+      ) {
         await store.saveContact({ ...contact, identities: { ...contact.identities, [channel.kind]: result.canonicalAddress } });
       }
       const fresh = (await store.getConversation(conversation.id)) ?? conversation;
       await store.saveConversation({
         ...fresh,
         lastOutboundAt: now,
-        ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined ? { firstResponseMs: now - fresh.firstInboundAt } : {}),
+        ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
+          ? { firstResponseMs: now - fresh.firstInboundAt }
+          : {}),
         updatedAt: now,
       });
       emitter.emit('message.sent', { message: sent });
@@ -335,7 +372,9 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     const run = (async () => {
       const now = clock.now();
       const stored = await store.getContact(contact.id);
-      const merged: Contact = stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
+      const merged: Contact = stored
+        ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } }
+        : contact;
       let conversation = await conversationFor(channel, merged);
       const reach = channel.canReach({ contact: merged, content: parsed.content, now, conversation });
       if (!reach.reachable) throwUnreachable(channel, reach);
@@ -345,12 +384,21 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         if (existingId !== undefined) {
           const existing = await store.getMessage(existingId);
           if (existing) return existing;
-          throw new OmnidealerError({ code: 'idempotency_conflict', retryable: true, message: 'a send with this idempotency key is still being stored' });
+          throw new OmnidealerError({
+            code: 'idempotency_conflict',
+            retryable: true,
+            message: 'a send with this idempotency key is still being stored',
+          });
         }
       }
       await store.saveContact(merged);
       if (!conversation) {
-        conversation = newConversation(channel, merged.id, now, channel.capabilities.address === 'chat' ? reach.address : undefined);
+        conversation = newConversation(
+          channel,
+          merged.id,
+          now,
+          channel.capabilities.address === 'chat' ? reach.address : undefined,
+        );
         await store.saveConversation(conversation);
         emitter.emit('conversation.opened', { conversation });
       }
@@ -383,7 +431,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     return run;
   }
 
-  function safeEstimate(channel: Channel, content: MessageContent, contact: Contact, conversation: Conversation | undefined, now: number) {
+  function safeEstimate(
+    channel: Channel,
+    content: MessageContent,
+    contact: Contact,
+    conversation: Conversation | undefined,
+    now: number,
+  ) {
     try {
       return channel.estimateCost(content, contact, { conversation, now });
     } catch (error) {
@@ -400,7 +454,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const parked = (await store.getRecord<StatusEvent[]>('parked-status', key)) ?? [];
       parked.push(event);
       await store.putRecord('parked-status', key, parked);
-      emitter.emit('message.status.unmatched', { channel: channel.id, providerMessageId: event.providerMessageId, status: event.status });
+      emitter.emit('message.status.unmatched', {
+        channel: channel.id,
+        providerMessageId: event.providerMessageId,
+        status: event.status,
+      });
       return;
     }
     if (!canTransition(message.status, event.status)) {
@@ -421,7 +479,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       ...(event.metadata ? { metadata: { ...message.metadata, ...event.metadata } } : {}),
     };
     // A status that skipped steps implies them (read implies delivered).
-    if (event.status === 'read' && updated.statusTimes?.delivered === undefined) updated.statusTimes = { ...updated.statusTimes, delivered: event.at };
+    if (event.status === 'read' && updated.statusTimes?.delivered === undefined)
+      updated.statusTimes = { ...updated.statusTimes, delivered: event.at };
     await store.saveMessage(updated);
     if (event.status === 'delivered' || (event.status === 'read' && previous !== 'delivered')) {
       await recordReach(message.contactId, channel.id, 'delivered');
@@ -449,7 +508,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     } else if (address === 'phone') {
       identities[channel.kind] = event.from;
     }
-    const phone = contact.phone ?? (event.phone ? normalizePhone(event.phone) : address === 'phone' ? normalizePhone(`+${event.from.replace(/^\+/, '')}`) : undefined);
+    const phone =
+      contact.phone ??
+      (event.phone
+        ? normalizePhone(event.phone)
+        : address === 'phone'
+          ? normalizePhone(`+${event.from.replace(/^\+/, '')}`)
+          : undefined);
     const email = contact.email ?? (address === 'email' ? event.from.toLowerCase() : undefined);
     const updated: Contact = {
       ...contact,
@@ -534,8 +599,14 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     if (!channel) return new Response('unknown channel', { status: 404 });
     try {
       const body = await readBody(request);
-      if (!body) throw new WebhookError({ channel: channel.kind, kind: 'too_large', message: `webhook body over ${bodyLimit} bytes` });
-      const webhookRequest: WebhookRequest = { method: request.method, url: new URL(request.url), headers: request.headers, body };
+      if (!body)
+        throw new WebhookError({ channel: channel.kind, kind: 'too_large', message: `webhook body over ${bodyLimit} bytes` });
+      const webhookRequest: WebhookRequest = {
+        method: request.method,
+        url: new URL(request.url),
+        headers: request.headers,
+        body,
+      };
       const result = await channel.parseWebhook(webhookRequest);
       for (const event of result.events) {
         const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
@@ -590,7 +661,9 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const contact = parseInput(contactSchema, contactInput, 'contact');
       const content = parseInput(messageContentSchema, contentInput, 'content');
       const stored = await store.getContact(contact.id);
-      const merged: Contact = stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
+      const merged: Contact = stored
+        ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } }
+        : contact;
       const conversation = await conversationFor(channel, merged);
       return channel.canReach({ contact: merged, content, now: clock.now(), conversation });
     },
@@ -619,7 +692,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const updated: Conversation = {
         ...rest,
         ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
-        ...(parsed.department ? { department: parsed.department } : parsed.assignee ? {} : conversation.department ? { department: conversation.department } : {}),
+        ...(parsed.department
+          ? { department: parsed.department }
+          : parsed.assignee
+            ? {}
+            : conversation.department
+              ? { department: conversation.department }
+              : {}),
         handler,
         assignments: [...conversation.assignments, entry],
         updatedAt: now,
@@ -627,7 +706,10 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       await store.saveConversation(updated);
       emitter.emit('conversation.assigned', {
         conversation: updated,
-        previous: { assignee: conversation.assignee, department: conversation.department, handler: conversation.handler } as Pick<Conversation, 'assignee' | 'department' | 'handler'>,
+        previous: { assignee: conversation.assignee, department: conversation.department, handler: conversation.handler } as Pick<
+          Conversation,
+          'assignee' | 'department' | 'handler'
+        >,
       });
       return updated;
     },
@@ -640,9 +722,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         const messages = await store.listMessages(conversationId, { limit: 50 });
         const lastInbound = messages.filter((message) => message.direction === 'inbound').at(-1);
         if (lastInbound?.providerMessageId) {
-          await withRetry(() => limiterOf(channel).schedule(lastInbound.contactId, () => channel.doMarkRead!(lastInbound.providerMessageId!, updated)), options.retry).catch(
-            (error: unknown) => logger.warn(`${channel.id}: mark read failed`, { error: String(error) }),
-          );
+          await withRetry(
+            () =>
+              limiterOf(channel).schedule(lastInbound.contactId, () =>
+                channel.doMarkRead!(lastInbound.providerMessageId!, updated),
+              ),
+            options.retry,
+          ).catch((error: unknown) => logger.warn(`${channel.id}: mark read failed`, { error: String(error) }));
         }
       }
       return updated;
@@ -650,7 +736,9 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     async upsertContact(input) {
       const contact = parseInput(contactSchema, input, 'contact');
       const stored = await store.getContact(contact.id);
-      const merged: Contact = stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
+      const merged: Contact = stored
+        ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } }
+        : contact;
       await store.saveContact(merged);
       return merged;
     },

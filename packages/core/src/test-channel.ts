@@ -1,9 +1,17 @@
-import type { Channel, ChannelCapabilities, InboundEvent, OutboundMessage, SendResult, StatusEvent, WebhookResult } from './channel.js';
-import { OmnidealerError } from './errors/omnidealer-error.js';
+import type {
+  Channel,
+  ChannelCapabilities,
+  InboundEvent,
+  OutboundMessage,
+  SendResult,
+  StatusEvent,
+  WebhookResult,
+} from './channel.js';
+import type { OmnidealerError } from './errors/omnidealer-error.js';
 import { WebhookError } from './errors/webhook-error.js';
 import { createId } from './id.js';
 import { contentToPlainText } from './model/message-content.js';
-import { money, type CostEstimate } from './model/money.js';
+import { type CostEstimate, money } from './model/money.js';
 
 /** Options of {@link createTestChannel}. */
 export interface TestChannelOptions {
@@ -77,16 +85,28 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
       failures.push(...errors);
     },
     canReach({ contact, content }) {
-      if (!capabilities.contentTypes.includes(content.type)) return { reachable: false, reason: 'unsupported_content', detail: `${content.type} not supported` };
-      const address = capabilities.address === 'email' ? contact.email : capabilities.address === 'chat' ? contact.identities?.[`${kind}ChatIds`]?.[0] : contact.phone;
+      if (!capabilities.contentTypes.includes(content.type))
+        return { reachable: false, reason: 'unsupported_content', detail: `${content.type} not supported` };
+      const address =
+        capabilities.address === 'email'
+          ? contact.email
+          : capabilities.address === 'chat'
+            ? contact.identities?.[`${kind}ChatIds`]?.[0]
+            : contact.phone;
       if (!address) return { reachable: false, reason: 'no_identity', detail: `contact has no ${capabilities.address}` };
-      if (unreachable.has(contact.id) || unreachable.has(address)) return { reachable: false, reason: 'not_on_channel', detail: 'marked unreachable' };
+      if (unreachable.has(contact.id) || unreachable.has(address))
+        return { reachable: false, reason: 'not_on_channel', detail: 'marked unreachable' };
       if (contact.consent?.[kind] === 'opted_out') return { reachable: false, reason: 'opted_out', detail: 'contact opted out' };
       return { reachable: true, address };
     },
     estimateCost(content): CostEstimate {
       const text = contentToPlainText(content) ?? '';
-      return { money: money(options.priceMinor ?? 0, options.currency ?? 'RUB'), units: 1, unitName: 'message', detail: `${text.length} chars` };
+      return {
+        money: money(options.priceMinor ?? 0, options.currency ?? 'RUB'),
+        units: 1,
+        unitName: 'message',
+        detail: `${text.length} chars`,
+      };
     },
     async doSend(message): Promise<SendResult> {
       attempts.push(message);
@@ -97,7 +117,8 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
       return { providerMessageId, status: 'sent' };
     },
     async parseWebhook(request): Promise<WebhookResult> {
-      if (request.headers.get('x-test-secret') !== 'test') throw new WebhookError({ channel: kind, kind: 'signature', message: 'missing test secret' });
+      if (request.headers.get('x-test-secret') !== 'test')
+        throw new WebhookError({ channel: kind, kind: 'signature', message: 'missing test secret' });
       let body: unknown;
       try {
         body = JSON.parse(new TextDecoder().decode(request.body));
@@ -105,7 +126,8 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
         throw new WebhookError({ channel: kind, kind: 'malformed', message: 'body is not JSON' });
       }
       const events = (body as { events?: unknown }).events;
-      if (!Array.isArray(events)) throw new WebhookError({ channel: kind, kind: 'malformed', message: 'events must be an array' });
+      if (!Array.isArray(events))
+        throw new WebhookError({ channel: kind, kind: 'malformed', message: 'events must be an array' });
       return { events: events as Array<InboundEvent | StatusEvent> };
     },
     statusWebhook(providerMessageId, status, at = Date.now()) {
@@ -113,7 +135,15 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
     },
     inboundWebhook(from, text, extra = {}) {
       return webhookRequest([
-        { type: 'inbound', providerMessageId: extra.providerMessageId ?? createId('in'), from, content: { type: 'text', text }, kind: 'message', at: Date.now(), ...extra },
+        {
+          type: 'inbound',
+          providerMessageId: extra.providerMessageId ?? createId('in'),
+          from,
+          content: { type: 'text', text },
+          kind: 'message',
+          at: Date.now(),
+          ...extra,
+        },
       ]);
     },
   };

@@ -10,5 +10,10 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, prefi
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
-  throw new ValidationError({ channel, field: path, message: `${path}: ${issue?.message ?? 'invalid'}`, raw: result.error.issues });
+  throw new ValidationError({
+    channel,
+    field: path,
+    message: `${path}: ${issue?.message ?? 'invalid'}`,
+    raw: result.error.issues,
+  });
 }

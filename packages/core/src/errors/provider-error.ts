@@ -4,9 +4,7 @@ import { OmnidealerError, type OmnidealerErrorOptions } from './omnidealer-error
 export class ProviderError extends OmnidealerError {
   readonly statusCode: number | undefined;
   readonly retryAfterMs: number | undefined;
-  constructor(
-    options: OmnidealerErrorOptions & { statusCode?: number | undefined; retryAfterMs?: number | undefined },
-  ) {
+  constructor(options: OmnidealerErrorOptions & { statusCode?: number | undefined; retryAfterMs?: number | undefined }) {
     super({ code: 'provider_error', ...options });
     this.name = 'ProviderError';
     this.statusCode = options.statusCode;

@@ -27,7 +27,15 @@ export const templateParameterSchema = z.union([
       filename: z.string().optional(),
     })
     .strict(),
-  z.object({ type: z.literal('location'), latitude: z.number(), longitude: z.number(), name: z.string().optional(), address: z.string().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('location'),
+      latitude: z.number(),
+      longitude: z.number(),
+      name: z.string().optional(),
+      address: z.string().optional(),
+    })
+    .strict(),
 ]);
 export type TemplateParameter = z.infer<typeof templateParameterSchema>;
 

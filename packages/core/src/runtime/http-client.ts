@@ -1,4 +1,4 @@
-import ky, { HTTPError, TimeoutError, type KyInstance, type Options as KyOptions } from 'ky';
+import ky, { HTTPError, type KyInstance, type Options as KyOptions, TimeoutError } from 'ky';
 import type { z } from 'zod';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 import { ProviderError } from '../errors/provider-error.js';
@@ -56,7 +56,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 
 /** The default mapping of an HTTP failure: 429 → rate limit, 5xx/408 → retryable, everything else final. */
 export const defaultErrorClassifier: ErrorClassifier = ({ status, body, retryAfterMs, channel }) => {
-  if (status === 429) return new RateLimitError({ channel, message: `${channel}: rate limited (HTTP 429)`, raw: body, retryAfterMs });
+  if (status === 429)
+    return new RateLimitError({ channel, message: `${channel}: rate limited (HTTP 429)`, raw: body, retryAfterMs });
   return new ProviderError({
     channel,
     statusCode: status,
@@ -122,7 +123,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           });
         }
         if (error instanceof TimeoutError) {
-          throw new ProviderError({ channel, code: 'timeout', retryable: true, message: `${channel}: request timed out`, cause: error });
+          throw new ProviderError({
+            channel,
+            code: 'timeout',
+            retryable: true,
+            message: `${channel}: request timed out`,
+            cause: error,
+          });
         }
         if (OmnidealerError.isInstance(error)) throw error;
         if ((error as Error)?.name === 'AbortError') throw error;
@@ -139,7 +146,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         text = await response.text();
       } catch (error) {
         // The connection dropped mid-body: the provider may have acted, so the runtime decides via idempotency.
-        throw new ProviderError({ channel, code: 'network', retryable: true, message: `${channel}: response body cut off`, cause: error });
+        throw new ProviderError({
+          channel,
+          code: 'network',
+          retryable: true,
+          message: `${channel}: response body cut off`,
+          cause: error,
+        });
       }
       if (request.responseType === 'text') return text as T;
       let body: unknown;

@@ -134,7 +134,9 @@ export function createMemoryStore(): Store {
     },
     async claimDueJobs(now, limit, leaseMs) {
       const due = [...jobs.values()]
-        .filter((job) => (job.status === 'pending' && job.runAt <= now) || (job.status === 'running' && (job.leaseUntil ?? 0) <= now))
+        .filter(
+          (job) => (job.status === 'pending' && job.runAt <= now) || (job.status === 'running' && (job.leaseUntil ?? 0) <= now),
+        )
         .sort((a, b) => a.runAt - b.runAt)
         .slice(0, limit);
       for (const job of due) {
@@ -165,7 +167,9 @@ export function createMemoryStore(): Store {
     async listRecords<T>(namespace: string, prefix = '') {
       const space = records.get(namespace);
       if (!space) return [];
-      return [...space.entries()].filter(([key]) => key.startsWith(prefix)).map(([key, value]) => ({ key, value: copy(value) as T }));
+      return [...space.entries()]
+        .filter(([key]) => key.startsWith(prefix))
+        .map(([key, value]) => ({ key, value: copy(value) as T }));
     },
   };
 }

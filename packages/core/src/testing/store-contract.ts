@@ -39,7 +39,12 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
   describe(`store contract: ${name}`, () => {
     it('saves and finds contacts by id and by every address', async () => {
       const store = await createStore();
-      await store.saveContact({ id: 'c1', phone: '+79161234567', email: 'Ivan@Example.ru', identities: { whatsapp: '79161234567', avitoChatIds: ['u2i-1'] } });
+      await store.saveContact({
+        id: 'c1',
+        phone: '+79161234567',
+        email: 'Ivan@Example.ru',
+        identities: { whatsapp: '79161234567', avitoChatIds: ['u2i-1'] },
+      });
       expect((await store.getContact('c1'))?.phone).toBe('+79161234567');
       expect((await store.findContactByAddress('+79161234567'))?.id).toBe('c1');
       expect((await store.findContactByAddress('79161234567'))?.id).toBe('c1');
@@ -61,7 +66,9 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
     it('finds the newest conversation per contact and channel, optionally by external id, and lists with filters', async () => {
       const store = await createStore();
       await store.saveConversation(conversation('conv-1', { externalId: 'u2i-1', channel: 'avito', updatedAt: 5 }));
-      await store.saveConversation(conversation('conv-2', { externalId: 'u2i-2', channel: 'avito', updatedAt: 6, assignee: 'anna', handler: 'operator' }));
+      await store.saveConversation(
+        conversation('conv-2', { externalId: 'u2i-2', channel: 'avito', updatedAt: 6, assignee: 'anna', handler: 'operator' }),
+      );
       await store.saveConversation(conversation('conv-3', { channel: 'whatsapp', updatedAt: 7, status: 'closed' }));
       expect((await store.findConversation('contact-1', 'avito'))?.id).toBe('conv-2');
       expect((await store.findConversation('contact-1', 'avito', 'u2i-1'))?.id).toBe('conv-1');
@@ -107,7 +114,14 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
 
     it('leases due jobs once, re-offers them after the lease expires, and never offers done or cancelled jobs', async () => {
       const store = await createStore();
-      await store.scheduleJob({ id: 'j1', kind: 'cascade.step', runAt: 100, payload: { step: 1 }, status: 'pending', attempts: 0 });
+      await store.scheduleJob({
+        id: 'j1',
+        kind: 'cascade.step',
+        runAt: 100,
+        payload: { step: 1 },
+        status: 'pending',
+        attempts: 0,
+      });
       await store.scheduleJob({ id: 'j2', kind: 'cascade.step', runAt: 50, payload: {}, status: 'pending', attempts: 0 });
       await store.scheduleJob({ id: 'j3', kind: 'cascade.step', runAt: 500, payload: {}, status: 'pending', attempts: 0 });
       expect(await store.claimDueJobs(10, 10, 1000)).toEqual([]);

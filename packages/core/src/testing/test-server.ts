@@ -1,5 +1,5 @@
-import { http, HttpResponse, type HttpHandler } from 'msw';
-import { setupServer, type SetupServer } from 'msw/node';
+import { type HttpHandler, HttpResponse, http } from 'msw';
+import { type SetupServer, setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 
 /** One scripted answer. `error: 'network'` drops the connection; `delayMs` holds the answer (for timeouts). */

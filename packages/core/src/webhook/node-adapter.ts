@@ -31,7 +31,7 @@ export function toWebRequest(request: IncomingMessage, baseUrl = 'http://localho
 /** Writes a web `Response` to a Node `ServerResponse`. */
 export async function writeWebResponse(response: Response, target: ServerResponse): Promise<void> {
   target.statusCode = response.status;
-  response.headers.forEach((value, name) => target.setHeader(name, value));
+  for (const [name, value] of response.headers) target.setHeader(name, value);
   target.end(Buffer.from(await response.arrayBuffer()));
 }
 
@@ -42,7 +42,10 @@ export async function writeWebResponse(response: Response, target: ServerRespons
  * http.createServer(createNodeWebhookHandler(hub, 'whatsapp')).listen(3000);
  * app.post('/hooks/whatsapp', createNodeWebhookHandler(hub, 'whatsapp'));
  */
-export function createNodeWebhookHandler(hub: Omnidealer, channelId: string): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+export function createNodeWebhookHandler(
+  hub: Omnidealer,
+  channelId: string,
+): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
   return async (request, response) => {
     const webResponse = await hub.handleWebhook(channelId, toWebRequest(request));
     await writeWebResponse(webResponse, response);

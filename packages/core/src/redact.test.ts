@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { OmnidealerError } from './errors/omnidealer-error.js';
+import { ProviderError } from './errors/provider-error.js';
+import { ValidationError } from './errors/validation-error.js';
+import { maskPhone, redact, registerSecret } from './redact.js';
+
+describe('redaction', () => {
+  it('masks phone numbers, e-mails, bearer tokens and credential parameters', () => {
+    const text = redact('to +7 916 123-45-67 and ivan.petrov@example.ru with Bearer EAAG.abc123 api_id=ABCDEF-123 &psw=hunter2');
+    expect(text).not.toContain('916 123');
+    expect(text).not.toContain('ivan.petrov');
+    expect(text).not.toContain('EAAG.abc123');
+    expect(text).not.toContain('ABCDEF-123');
+    expect(text).not.toContain('hunter2');
+    expect(text).toContain('i***@example.ru');
+    expect(maskPhone('+79161234567')).toBe('+7********67');
+  });
+
+  it('removes registered secrets wherever they appear', () => {
+    registerSecret('app-secret-7f3a9c');
+    expect(redact('signature computed with app-secret-7f3a9c failed')).toBe('signature computed with [redacted] failed');
+  });
+
+  it('redacts error messages and raw provider bodies on construction', () => {
+    const error = new ProviderError({
+      channel: 'sms',
+      message: 'number +79161234567 rejected',
+      raw: { to: '79161234567', access_token: 'tok-abcdef', nested: [{ phone: '+7 (916) 123-45-67' }] },
+    });
+    expect(error.message).not.toContain('9161234567');
+    expect(JSON.stringify(error.raw)).not.toContain('tok-abcdef');
+    expect(JSON.stringify(error.raw)).not.toContain('123-45-67');
+    expect(JSON.stringify(error.raw)).not.toContain('9161234567');
+  });
+
+  it('recognises errors across package copies via the Symbol.for marker', () => {
+    const error = new ValidationError({ field: 'contact.phone', message: 'bad phone' });
+    expect(OmnidealerError.isInstance(error)).toBe(true);
+    expect(OmnidealerError.isInstance({ [Symbol.for('omnidealer.error')]: true })).toBe(true);
+    expect(OmnidealerError.isInstance(new Error('x'))).toBe(false);
+    expect(error).toMatchObject({ channel: 'core', code: 'validation', retryable: false, field: 'contact.phone' });
+  });
+});

@@ -274,4 +274,79 @@ describe('conversation assignment', () => {
     const [conversation] = await store.listConversations();
     expect(conversation?.firstResponseMs).toBe(90_000);
   });
+
+  it('keeps a live reply timer per chat and reports SLA per operator: late replies and chats still waiting are missed', async () => {
+    const { hub, channel, store, clock } = setup();
+    const inbound = async (from: string, id: string) =>
+      hub.handleWebhook('sms', channel.inboundWebhook(from, 'Есть в наличии?', { providerMessageId: id, at: clock.now() }));
+    await inbound('+79161234567', 'in-a');
+    await inbound('+79161234568', 'in-b');
+    await inbound('+79161234569', 'in-c');
+    const byPhone = async (phone: string) => {
+      const contactId = (await store.findContactByAddress(phone))!.id;
+      return (await store.listConversations({ contactId }))[0]!;
+    };
+    await hub.assign((await byPhone('+79161234567')).id, { assignee: 'anna' });
+    await hub.assign((await byPhone('+79161234568')).id, { assignee: 'boris' });
+    clock.advance(30_000);
+    // A second question does not restart the wait: the customer has waited since the first one.
+    await inbound('+79161234567', 'in-a2');
+    clock.advance(30_000);
+    const reply = async (phone: string) =>
+      hub.send({
+        channel: 'sms',
+        contact: { id: (await store.findContactByAddress(phone))!.id, phone },
+        content: { type: 'text', text: 'Да, в наличии' },
+      });
+    await reply('+79161234567'); // anna after 60 s
+    expect((await byPhone('+79161234567')).awaitingReplySince).toBeUndefined();
+    clock.advance(120_000);
+    await reply('+79161234568'); // boris after 180 s: late
+    clock.advance(60_000); // the third chat (bot) has waited 240 s and is still waiting
+    const report = await hub.slaReport({ targetMs: 120_000 });
+    expect(report.byResponder.anna).toMatchObject({ answered: 1, answeredLate: 0, medianMs: 60_000, missed: 0 });
+    expect(report.byResponder.boris).toMatchObject({ answered: 1, answeredLate: 1, medianMs: 180_000, missed: 1 });
+    expect(report.byResponder.bot).toMatchObject({ answered: 0, waitingOverTarget: 1, missed: 1 });
+    expect(report.overall).toMatchObject({ answered: 2, missed: 2, medianFirstResponseMs: 60_000 });
+    expect(report.waiting).toEqual([expect.objectContaining({ responder: 'bot', waitingMs: 240_000, overTarget: true })]);
+    expect(report.waiting[0]?.conversationId).toBe((await byPhone('+79161234569')).id);
+  });
+
+  it('resumes messages a crash left queued in the outbox, once, and skips ones still in flight', async () => {
+    const { channel, store, clock } = setup();
+    // A first process stored the message (outbox) and died before the provider was called.
+    const crashed = createOmnidealer({ channels: [createTestChannel({ id: 'sms' })], store, clock, retry: fastRetry });
+    const conversationId = 'conv-crashed';
+    await crashed.upsertContact(contact);
+    await store.saveConversation({
+      id: conversationId,
+      contactId: 'c1',
+      channel: 'sms',
+      status: 'open',
+      handler: 'bot',
+      assignments: [],
+      unreadCount: 0,
+      createdAt: clock.now(),
+      updatedAt: clock.now(),
+    });
+    await store.saveMessage({
+      id: 'msg-queued',
+      conversationId,
+      contactId: 'c1',
+      direction: 'outbound',
+      channel: 'sms',
+      content: { type: 'text', text: 'Напоминаем о записи' },
+      status: 'queued',
+      createdAt: clock.now(),
+      updatedAt: clock.now(),
+    });
+    const restarted = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry });
+    expect(await restarted.resumeOutbox({ olderThanMs: 60_000 })).toEqual([]); // too fresh: may still be in flight
+    clock.advance(61_000);
+    const resumed = await restarted.resumeOutbox({ olderThanMs: 60_000 });
+    expect(resumed.map((message) => [message.id, message.status])).toEqual([['msg-queued', 'sent']]);
+    expect(channel.sent.map((sent) => sent.id)).toEqual(['msg-queued']);
+    expect(await restarted.resumeOutbox({ olderThanMs: 0 })).toEqual([]);
+    expect(channel.sent).toHaveLength(1);
+  });
 });

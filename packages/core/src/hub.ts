@@ -19,6 +19,7 @@ import type { CostEstimate } from './model/money.js';
 import { normalizePhone } from './model/phone.js';
 import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './runtime/rate-limiter.js';
 import { type RetryOptions, withRetry } from './runtime/retry.js';
+import { computeSlaReport, type ResponseRecord, responderOf, type SlaReport } from './sla.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import { parseInput } from './validation.js';
@@ -51,6 +52,8 @@ export interface SendInput {
   idempotencyKey?: string;
   /** Provider message id to reply to. */
   replyTo?: string;
+  /** Who sends it (operator id, or `bot`): credited in the response-time SLA. @default the conversation's assignee */
+  sentBy?: string;
   metadata?: Record<string, unknown>;
 }
 
@@ -103,6 +106,19 @@ export interface Omnidealer {
   /** Saves or updates a contact (the CRM's own contact table may stay the source of truth). */
   upsertContact(contact: ContactInput): Promise<Contact>;
   reachStats(contactId: string, channelId: string): Promise<ReachStats>;
+  /**
+   * Response-time SLA: time to reply, late replies and missed chats, overall and per operator.
+   * @param options.targetMs answer-within target @default 120000 (2 minutes)
+   * @param options.since only replies from this time on @default all recorded
+   */
+  slaReport(options?: { targetMs?: number; since?: number }): Promise<SlaReport>;
+  /**
+   * Re-dispatches outbound messages left `queued` by a crash (the outbox). Only messages older than `olderThanMs`
+   * are taken, so sends still in flight in this process are not doubled. A provider may have accepted a message just
+   * before the crash: the retry reuses the same message id, which channels pass to providers that de-duplicate on it.
+   * @default olderThanMs 60000
+   */
+  resumeOutbox(options?: { olderThanMs?: number; limit?: number }): Promise<Message[]>;
   /** Stops rate limiters and timers; the hub cannot send afterwards. */
   shutdown(): Promise<void>;
 }
@@ -113,6 +129,7 @@ const sendInputSchema = z.object({
   content: messageContentSchema,
   idempotencyKey: z.string().min(1).max(256).optional(),
   replyTo: z.string().min(1).optional(),
+  sentBy: z.string().min(1).max(200).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
@@ -127,6 +144,7 @@ const assignInputSchema = z
   .strict();
 
 const reachNamespace = 'reach';
+const responseNamespace = 'sla-response';
 
 /**
  * Creates the hub.
@@ -150,6 +168,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   }
   const limiters = new Map<string, RateLimiter>();
   const inFlight = new Map<string, Promise<Message>>();
+  /** Message ids being dispatched by this process: the outbox resume skips them. */
+  const inFlightIds = new Set<string>();
+  function trackInFlight(id: string, running: Promise<Message>): Promise<Message> {
+    inFlightIds.add(id);
+    return running.finally(() => inFlightIds.delete(id));
+  }
   /** Serialises work on one provider message id so duplicates and out-of-order statuses apply one at a time. */
   const keyLocks = new Map<string, Promise<unknown>>();
 
@@ -320,14 +344,29 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         await store.saveContact({ ...contact, identities: { ...contact.identities, [channel.kind]: result.canonicalAddress } });
       }
       const fresh = (await store.getConversation(conversation.id)) ?? conversation;
+      const { awaitingReplySince, ...withoutWait } = fresh;
       await store.saveConversation({
-        ...fresh,
+        ...withoutWait,
         lastOutboundAt: now,
         ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
           ? { firstResponseMs: now - fresh.firstInboundAt }
           : {}),
         updatedAt: now,
       });
+      if (awaitingReplySince !== undefined) {
+        const sentBy = message.metadata?.sentBy;
+        const response: ResponseRecord = {
+          conversationId: fresh.id,
+          channel: channel.id,
+          responder: typeof sentBy === 'string' ? sentBy : responderOf(fresh),
+          waitingSince: awaitingReplySince,
+          respondedAt: now,
+          waitedMs: Math.max(0, now - awaitingReplySince),
+          first: fresh.firstResponseMs === undefined,
+        };
+        // Keys sort by time, so a report for a period reads a prefix-ordered range.
+        await store.putRecord(responseNamespace, `${String(now).padStart(15, '0')}:${message.id}`, response);
+      }
       emitter.emit('message.sent', { message: sent });
       // A status webhook may have raced ahead of the provider's HTTP answer: apply what was parked for this id.
       const parked = await store.getRecord<StatusEvent[]>('parked-status', `${channel.id}:${result.providerMessageId}`);
@@ -414,14 +453,16 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         ...(parsed.idempotencyKey ? { idempotencyKey: parsed.idempotencyKey } : {}),
         ...(estimate ? { cost: estimate.money } : {}),
         ...(parsed.replyTo ? { replyTo: parsed.replyTo } : {}),
-        ...(parsed.metadata ? { metadata: parsed.metadata } : {}),
+        ...(parsed.metadata || parsed.sentBy
+          ? { metadata: { ...parsed.metadata, ...(parsed.sentBy ? { sentBy: parsed.sentBy } : {}) } }
+          : {}),
         createdAt: now,
         updatedAt: now,
         statusTimes: { queued: now },
       };
       // Outbox: the message is committed before the provider is called, so a crash leaves it `queued`, not lost.
       await store.saveMessage(message);
-      return dispatch(channel, message, merged, conversation, reach.address);
+      return trackInFlight(message.id, dispatch(channel, message, merged, conversation, reach.address));
     })();
     if (parsed.idempotencyKey) {
       const key = parsed.idempotencyKey;
@@ -541,6 +582,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       unreadCount: conversation.unreadCount + 1,
       lastInboundAt: Math.max(conversation.lastInboundAt ?? 0, event.at),
       ...(awaitingFirstReply ? { firstInboundAt: event.at } : {}),
+      awaitingReplySince: Math.min(conversation.awaitingReplySince ?? event.at, event.at),
       ...(event.subject ? { subject: { ...conversation.subject, ...event.subject } } : {}),
       updatedAt: now,
     };
@@ -744,6 +786,51 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     },
     async reachStats(contactId, channelId) {
       return (await store.getRecord<ReachStats>(reachNamespace, `${contactId}:${channelId}`)) ?? { delivered: 0, failed: 0 };
+    },
+    async slaReport(reportOptions = {}) {
+      const since = reportOptions.since ?? 0;
+      const responses = (await store.listRecords<ResponseRecord>(responseNamespace))
+        .map((record) => record.value)
+        .filter((response) => response.respondedAt >= since);
+      const conversations = await store.listConversations({ status: 'open' });
+      return computeSlaReport({
+        responses,
+        conversations,
+        now: clock.now(),
+        ...(reportOptions.targetMs !== undefined ? { targetMs: reportOptions.targetMs } : {}),
+      });
+    },
+    async resumeOutbox(resumeOptions = {}) {
+      const cutoff = clock.now() - (resumeOptions.olderThanMs ?? 60_000);
+      const queued = (await store.listQueuedMessages(resumeOptions.limit ?? 1000)).filter(
+        (message) => message.direction === 'outbound' && message.createdAt <= cutoff && !inFlightIds.has(message.id),
+      );
+      const results: Message[] = [];
+      for (const message of queued) {
+        const channel = channels.get(message.channel);
+        const contact = await store.getContact(message.contactId);
+        const conversation = await store.getConversation(message.conversationId);
+        if (!channel || !contact || !conversation) {
+          logger.warn('outbox: cannot resume a message whose channel, contact or conversation is gone', { id: message.id });
+          continue;
+        }
+        const reach = channel.canReach({ contact, content: message.content, now: clock.now(), conversation });
+        if (!reach.reachable) {
+          const failed: Message = {
+            ...message,
+            status: 'failed',
+            error: { code: reach.reason, message: reach.detail, retryable: false },
+            updatedAt: clock.now(),
+            statusTimes: { ...message.statusTimes, failed: clock.now() },
+          };
+          await store.saveMessage(failed);
+          emitter.emit('message.failed', { message: failed, error: undefined });
+          results.push(failed);
+          continue;
+        }
+        results.push(await trackInFlight(message.id, dispatch(channel, message, contact, conversation, reach.address)));
+      }
+      return results;
     },
     async closeConversation(conversationId) {
       const conversation = await requireConversation(conversationId);

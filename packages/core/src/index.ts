@@ -75,6 +75,15 @@ export {
 } from './runtime/http-client.js';
 export { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './runtime/rate-limiter.js';
 export { type RetryOptions, retryAfterOf, withRetry } from './runtime/retry.js';
+export {
+  computeSlaReport,
+  type ResponseFigures,
+  type ResponseRecord,
+  type ResponseTimer,
+  responderOf,
+  responseTimer,
+  type SlaReport,
+} from './sla.js';
 export { createMemoryStore } from './store/memory-store.js';
 export type { ConversationQuery, ScheduledJob, Store } from './store/store.js';
 export { createTestChannel, type TestChannel, type TestChannelOptions } from './test-channel.js';

@@ -33,6 +33,8 @@ export const conversationSchema = z.object({
   lastOutboundAt: z.number().optional(),
   firstInboundAt: z.number().optional(),
   firstResponseMs: z.number().optional(),
+  /** When the oldest inbound message still without a reply arrived; cleared by our next reply (live SLA timer). */
+  awaitingReplySince: z.number().optional(),
   /** What the conversation is about, e.g. the Avito listing `{ itemId, title, price, url }`. */
   subject: z.record(z.string(), z.unknown()).optional(),
   createdAt: z.number(),

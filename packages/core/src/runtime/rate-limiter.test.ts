@@ -28,7 +28,10 @@ describe('createRateLimiter', () => {
     expect(maxInAnyWindow(launches, 1000)).toBeLessThanOrEqual(10);
     // 50 messages at 10/s take ~4.9 s: the limit is reached, not undershot.
     expect((launches.at(-1) as number) - (launches[0] as number)).toBeLessThanOrEqual(5000);
-    await limiter.stop();
+    // Bottleneck's stop yields through timers: let the fake clock run them.
+    const stopped = limiter.stop();
+    await vi.advanceTimersByTimeAsync(100);
+    await stopped;
   });
 
   it('spaces messages to the same recipient (pair limit) without slowing other recipients', async () => {
@@ -45,6 +48,9 @@ describe('createRateLimiter', () => {
     expect(toA[2]! - toA[1]!).toBeGreaterThanOrEqual(6000);
     const others = launches.filter(([recipient]) => recipient !== 'a').map(([, time]) => time);
     expect(Math.max(...others)).toBeLessThan(1000);
-    await limiter.stop();
+    // Bottleneck's stop yields through timers: let the fake clock run them.
+    const stopped = limiter.stop();
+    await vi.advanceTimersByTimeAsync(100);
+    await stopped;
   });
 });

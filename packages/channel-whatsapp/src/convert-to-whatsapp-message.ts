@@ -1,0 +1,207 @@
+import { type MessageContent, ValidationError } from '@omnidealer/core';
+import { toWhatsAppTemplate, type WhatsAppTemplatePayload } from './whatsapp-template.js';
+
+/**
+ * Field limits of the Cloud API that are checked before any network call.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages
+ */
+export const whatsAppLimits = {
+  text: 4096,
+  caption: 1024,
+  interactiveBody: 1024,
+  interactiveHeader: 60,
+  interactiveFooter: 60,
+  buttons: 3,
+  buttonTitle: 20,
+  buttonId: 256,
+  listButton: 20,
+  listRows: 10,
+  listSections: 10,
+  listSectionTitle: 24,
+  listRowTitle: 24,
+  listRowDescription: 72,
+  listRowId: 200,
+} as const;
+
+/** The JSON body of `POST /{phone-number-id}/messages`. */
+export interface WhatsAppMessageBody {
+  messaging_product: 'whatsapp';
+  recipient_type: 'individual';
+  to: string;
+  type: 'text' | 'template' | 'image' | 'video' | 'document' | 'audio' | 'sticker' | 'interactive' | 'location' | 'reaction';
+  context?: { message_id: string };
+  text?: { body: string; preview_url: boolean };
+  template?: WhatsAppTemplatePayload;
+  image?: Record<string, string>;
+  video?: Record<string, string>;
+  document?: Record<string, string>;
+  audio?: Record<string, string>;
+  sticker?: Record<string, string>;
+  interactive?: Record<string, unknown>;
+  location?: { latitude: number; longitude: number; name?: string; address?: string };
+  reaction?: { message_id: string; emoji: string };
+}
+
+const length = (text: string) => [...text].length;
+
+function check(condition: boolean, field: string, message: string): void {
+  if (!condition) throw new ValidationError({ channel: 'whatsapp', field, message: `${field}: ${message}` });
+}
+
+function maxLength(text: string | undefined, limit: number, field: string): void {
+  if (text === undefined) return;
+  check(length(text) <= limit, field, `is ${length(text)} characters; WhatsApp allows ${limit}`);
+}
+
+/**
+ * Checks content against the Cloud API's limits: text ≤ 4096, caption ≤ 1024 and only on image/video/document,
+ * interactive body ≤ 1024, header/footer ≤ 60, ≤ 3 reply buttons with titles ≤ 20 and unique ids ≤ 256, lists with
+ * ≤ 10 rows in total, row title ≤ 24, description ≤ 72, button ≤ 20. E-mail content is not sendable on WhatsApp.
+ * @throws ValidationError naming the field, before any network call.
+ */
+export function validateWhatsAppContent(content: MessageContent): void {
+  switch (content.type) {
+    case 'text':
+      maxLength(content.text, whatsAppLimits.text, 'content.text');
+      return;
+    case 'media':
+      if (content.caption !== undefined) {
+        check(
+          content.kind === 'image' || content.kind === 'video' || content.kind === 'document',
+          'content.caption',
+          `WhatsApp does not send a caption with ${content.kind}`,
+        );
+        maxLength(content.caption, whatsAppLimits.caption, 'content.caption');
+      }
+      check(content.filename === undefined || content.kind === 'document', 'content.filename', 'only documents carry a filename');
+      return;
+    case 'interactive': {
+      maxLength(content.body, whatsAppLimits.interactiveBody, 'content.body');
+      maxLength(content.header, whatsAppLimits.interactiveHeader, 'content.header');
+      maxLength(content.footer, whatsAppLimits.interactiveFooter, 'content.footer');
+      const action = content.action;
+      if (action.type === 'buttons') {
+        check(
+          action.buttons.length <= whatsAppLimits.buttons,
+          'content.action.buttons',
+          `has ${action.buttons.length} buttons; WhatsApp allows ${whatsAppLimits.buttons}`,
+        );
+        const ids = new Set<string>();
+        action.buttons.forEach((button, index) => {
+          maxLength(button.title, whatsAppLimits.buttonTitle, `content.action.buttons.${index}.title`);
+          maxLength(button.id, whatsAppLimits.buttonId, `content.action.buttons.${index}.id`);
+          check(!ids.has(button.id), `content.action.buttons.${index}.id`, `duplicate button id "${button.id}"`);
+          ids.add(button.id);
+        });
+      } else {
+        maxLength(action.button, whatsAppLimits.listButton, 'content.action.button');
+        check(
+          action.sections.length <= whatsAppLimits.listSections,
+          'content.action.sections',
+          `has ${action.sections.length} sections; WhatsApp allows ${whatsAppLimits.listSections}`,
+        );
+        const rows = action.sections.reduce((total, section) => total + section.rows.length, 0);
+        check(
+          rows <= whatsAppLimits.listRows,
+          'content.action.sections',
+          `has ${rows} rows; WhatsApp allows ${whatsAppLimits.listRows}`,
+        );
+        const ids = new Set<string>();
+        action.sections.forEach((section, sectionIndex) => {
+          const path = `content.action.sections.${sectionIndex}`;
+          maxLength(section.title, whatsAppLimits.listSectionTitle, `${path}.title`);
+          check(
+            action.sections.length === 1 || Boolean(section.title),
+            `${path}.title`,
+            'is required when a list has several sections',
+          );
+          section.rows.forEach((row, rowIndex) => {
+            maxLength(row.title, whatsAppLimits.listRowTitle, `${path}.rows.${rowIndex}.title`);
+            maxLength(row.description, whatsAppLimits.listRowDescription, `${path}.rows.${rowIndex}.description`);
+            maxLength(row.id, whatsAppLimits.listRowId, `${path}.rows.${rowIndex}.id`);
+            check(!ids.has(row.id), `${path}.rows.${rowIndex}.id`, `duplicate row id "${row.id}"`);
+            ids.add(row.id);
+          });
+        });
+      }
+      return;
+    }
+    case 'email':
+      check(false, 'content.type', 'e-mail content cannot be sent on WhatsApp');
+      return;
+    default:
+      return;
+  }
+}
+
+/**
+ * Converts our content into a Cloud API send body: `to` as digits without `+`, `context.message_id` for replies,
+ * and the object named after the type (text with `preview_url`, template, media by id or link with caption,
+ * interactive buttons/list, location, reaction).
+ * @throws ValidationError when the content breaks a WhatsApp limit (see {@link validateWhatsAppContent}).
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
+ */
+export function convertToWhatsAppMessage(content: MessageContent, to: string, replyTo?: string): WhatsAppMessageBody {
+  validateWhatsAppContent(content);
+  const base = {
+    messaging_product: 'whatsapp' as const,
+    recipient_type: 'individual' as const,
+    to: to.replace(/\D/g, ''),
+    ...(replyTo ? { context: { message_id: replyTo } } : {}),
+  };
+  switch (content.type) {
+    case 'text':
+      return { ...base, type: 'text', text: { body: content.text, preview_url: content.previewUrl ?? false } };
+    case 'template':
+      return { ...base, type: 'template', template: toWhatsAppTemplate(content) };
+    case 'media': {
+      const media: Record<string, string> = content.mediaId ? { id: content.mediaId } : { link: content.url as string };
+      if (content.caption !== undefined) media.caption = content.caption;
+      if (content.filename !== undefined) media.filename = content.filename;
+      return { ...base, type: content.kind, [content.kind]: media };
+    }
+    case 'interactive': {
+      const action = content.action;
+      const interactive: Record<string, unknown> = {
+        type: action.type === 'buttons' ? 'button' : 'list',
+        ...(content.header ? { header: { type: 'text', text: content.header } } : {}),
+        body: { text: content.body },
+        ...(content.footer ? { footer: { text: content.footer } } : {}),
+        action:
+          action.type === 'buttons'
+            ? { buttons: action.buttons.map((button) => ({ type: 'reply', reply: { id: button.id, title: button.title } })) }
+            : {
+                button: action.button,
+                sections: action.sections.map((section) => ({
+                  ...(section.title ? { title: section.title } : {}),
+                  rows: section.rows.map((row) => ({
+                    id: row.id,
+                    title: row.title,
+                    ...(row.description ? { description: row.description } : {}),
+                  })),
+                })),
+              },
+      };
+      return { ...base, type: 'interactive', interactive };
+    }
+    case 'location':
+      return {
+        ...base,
+        type: 'location',
+        location: {
+          latitude: content.latitude,
+          longitude: content.longitude,
+          ...(content.name ? { name: content.name } : {}),
+          ...(content.address ? { address: content.address } : {}),
+        },
+      };
+    case 'reaction':
+      return { ...base, type: 'reaction', reaction: { message_id: content.messageId, emoji: content.emoji } };
+    case 'email':
+      throw new ValidationError({
+        channel: 'whatsapp',
+        field: 'content.type',
+        message: 'e-mail content cannot be sent on WhatsApp',
+      });
+  }
+}

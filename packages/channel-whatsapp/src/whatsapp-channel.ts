@@ -1,0 +1,299 @@
+import {
+  AuthError,
+  type Channel,
+  type ChannelCapabilities,
+  type ChannelRateLimit,
+  type Clock,
+  type Contact,
+  createHttpClient,
+  type HttpClient,
+  type MessageContent,
+  parseInput,
+  phoneCountry,
+  registerSecret,
+  type SendResult,
+  systemClock,
+} from '@omnidealer/core';
+import { z } from 'zod';
+import { convertToWhatsAppMessage, validateWhatsAppContent } from './convert-to-whatsapp-message.js';
+import { whatsAppSendResponseSchema, whatsAppSuccessResponseSchema, whatsAppTemplateListSchema } from './whatsapp-api.js';
+import { classifyWhatsAppError } from './whatsapp-error.js';
+import { defaultWhatsAppPricing, estimateWhatsAppCost, type WhatsAppPricing } from './whatsapp-pricing.js';
+import {
+  createWhatsAppTemplateRegistry,
+  templatesFromWhatsAppList,
+  validateWhatsAppTemplate,
+  type WhatsAppTemplateDefinition,
+  type WhatsAppTemplateRegistry,
+} from './whatsapp-template.js';
+import { parseWhatsAppWebhook } from './whatsapp-webhook.js';
+import { canReachOnWhatsApp, whatsAppWindow, whatsAppWindowMs } from './whatsapp-window.js';
+
+/** Settings of {@link createWhatsAppChannel}. Credentials fall back to environment variables, read when first needed. */
+export interface WhatsAppChannelSettings {
+  /** Channel id inside the hub (several numbers → several channels). @default 'whatsapp' */
+  id?: string;
+  /** Business phone number id from WhatsApp Manager. @default process.env.WHATSAPP_PHONE_NUMBER_ID */
+  phoneNumberId?: string;
+  /** System-user access token (or the BSP's API key with `authHeader`). @default process.env.WHATSAPP_ACCESS_TOKEN */
+  accessToken?: string;
+  /** Graph API version. @default 'v23.0' */
+  apiVersion?: string;
+  /**
+   * Where `messages` is posted. @default `https://graph.facebook.com/{apiVersion}/{phoneNumberId}`.
+   * For a BSP that exposes the Cloud API format elsewhere, e.g. 360dialog: `https://waba-v2.360dialog.io`.
+   */
+  baseURL?: string;
+  /**
+   * Header that carries the token. Unset → `Authorization: Bearer <token>`; set (e.g. `D360-API-KEY`) → the raw
+   * token in that header.
+   */
+  authHeader?: string;
+  /** Extra static headers on every request. */
+  headers?: Record<string, string>;
+  /** App secret for `X-Hub-Signature-256`. @default process.env.WHATSAPP_APP_SECRET */
+  appSecret?: string;
+  /** Token of the webhook verification handshake. @default process.env.WHATSAPP_VERIFY_TOKEN */
+  verifyToken?: string;
+  /** Price table in minor units per category and country. @default {@link defaultWhatsAppPricing} (EXAMPLE values) */
+  pricing?: WhatsAppPricing;
+  /** Throughput (default 80 msg/s per number, up to 1000) and pair limit (default one message per 6 s per user). */
+  rateLimit?: ChannelRateLimit;
+  /** Known templates: enable offline validation (name, language, APPROVED, parameters) and category pricing. */
+  templates?: WhatsAppTemplateDefinition[];
+  /** Per-request timeout in ms. @default 15000 */
+  timeoutMs?: number;
+  clock?: Clock;
+  fetch?: typeof fetch;
+}
+
+/** Options of {@link WhatsAppChannel.loadTemplates}. */
+export interface LoadWhatsAppTemplatesOptions {
+  /** WhatsApp Business Account id that owns the templates. */
+  wabaId: string;
+  /** @default `https://graph.facebook.com/{apiVersion}` */
+  baseURL?: string;
+  /** Page size. @default 100 */
+  pageSize?: number;
+}
+
+/** The WhatsApp channel: the core {@link Channel} plus its template registry. */
+export interface WhatsAppChannel extends Channel {
+  readonly kind: 'whatsapp';
+  /** Templates known to this channel; `loadTemplates` fills it from the WABA. */
+  readonly templates: WhatsAppTemplateRegistry;
+  /**
+   * Loads every template of the WABA (`GET /{waba-id}/message_templates`, following cursor paging) into the
+   * registry and returns them.
+   * @throws AuthError / ProviderError classified like sends.
+   * @see https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates/
+   */
+  loadTemplates(options: LoadWhatsAppTemplatesOptions): Promise<WhatsAppTemplateDefinition[]>;
+}
+
+/** Default limits: 80 messages/s per business number, one message per 6 s to the same user. */
+export const defaultWhatsAppRateLimit = { perSecond: 80, perRecipientIntervalMs: 6000 } as const satisfies ChannelRateLimit;
+
+const rateSchema = z
+  .object({
+    marketing: z.number().int().nonnegative(),
+    utility: z.number().int().nonnegative(),
+    authentication: z.number().int().nonnegative(),
+    service: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+const settingsSchema = z
+  .object({
+    id: z.string().min(1).optional(),
+    phoneNumberId: z.string().min(1).optional(),
+    accessToken: z.string().min(1).optional(),
+    apiVersion: z
+      .string()
+      .regex(/^v\d+\.\d+$/, 'expected a Graph API version like v23.0')
+      .optional(),
+    baseURL: z.url({ protocol: /^https?$/ }).optional(),
+    authHeader: z.string().min(1).optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    appSecret: z.string().min(1).optional(),
+    verifyToken: z.string().min(1).optional(),
+    pricing: z
+      .object({ currency: z.string().length(3), rates: z.record(z.string(), rateSchema) })
+      .strict()
+      .optional(),
+    rateLimit: z
+      .object({
+        perSecond: z.number().positive().max(1000).optional(),
+        perRecipientIntervalMs: z.number().int().nonnegative().optional(),
+        maxConcurrent: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    templates: z.array(z.unknown()).optional(),
+    timeoutMs: z.number().int().positive().optional(),
+    clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function', 'expected a Clock').optional(),
+    fetch: z.custom<typeof fetch>((value) => typeof value === 'function', 'expected a fetch function').optional(),
+  })
+  .strict();
+
+function env(name: string): string | undefined {
+  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  return value === '' ? undefined : value;
+}
+
+const capabilities: ChannelCapabilities = {
+  maxTextLength: 4096,
+  contentTypes: ['text', 'template', 'media', 'interactive', 'location', 'reaction'],
+  mediaKinds: ['image', 'video', 'document', 'audio', 'sticker'],
+  templates: true,
+  canStartConversation: true,
+  conversationWindowMs: whatsAppWindowMs,
+  address: 'phone',
+};
+
+/**
+ * Creates a WhatsApp Business Cloud API channel for the hub. Sends text, templates, media, interactive buttons and
+ * lists, locations and reactions; enforces the 24 h customer-service window in `canReach`; verifies and parses
+ * webhooks; classifies Graph errors for the core's retries; prices messages per category and country.
+ * The factory does not read credentials: a missing token surfaces as an `AuthError` at the first send.
+ * @throws ValidationError when a setting is malformed (the field is named).
+ * @example
+ * const whatsapp = createWhatsAppChannel({
+ *   phoneNumberId: '106540352242922', accessToken: process.env.WA_TOKEN, apiVersion: 'v23.0',
+ *   appSecret: process.env.WA_APP_SECRET, verifyToken: 'dealer-hook',
+ *   templates: [{ name: 'booking_reminder', language: 'ru', category: 'utility', bodyParams: ['client', 'model'] }],
+ * });
+ * const hub = createOmnidealer({ channels: [whatsapp] });
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api
+ */
+export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): WhatsAppChannel {
+  const parsed = parseInput(settingsSchema, settings, 'settings', 'whatsapp');
+  const kind = 'whatsapp' as const;
+  const id = parsed.id ?? 'whatsapp';
+  const apiVersion = parsed.apiVersion ?? 'v23.0';
+  const phoneNumberId = parsed.phoneNumberId ?? env('WHATSAPP_PHONE_NUMBER_ID') ?? '';
+  const clock = parsed.clock ?? systemClock;
+  const pricing: WhatsAppPricing = (parsed.pricing as WhatsAppPricing | undefined) ?? defaultWhatsAppPricing;
+  const templates = createWhatsAppTemplateRegistry(settings.templates ?? []);
+  registerSecret(parsed.accessToken);
+  registerSecret(parsed.appSecret);
+  registerSecret(parsed.verifyToken);
+
+  const authHeaders = (): Record<string, string> => {
+    const token = parsed.accessToken ?? env('WHATSAPP_ACCESS_TOKEN');
+    if (!token)
+      throw new AuthError({ channel: kind, message: 'whatsapp: no access token (set accessToken or WHATSAPP_ACCESS_TOKEN)' });
+    registerSecret(token);
+    return {
+      ...parsed.headers,
+      ...(parsed.authHeader ? { [parsed.authHeader]: token } : { authorization: `Bearer ${token}` }),
+    };
+  };
+  const clientFor = (baseURL: string): HttpClient =>
+    createHttpClient({
+      channel: kind,
+      baseURL,
+      headers: authHeaders,
+      classifyError: classifyWhatsAppError,
+      ...(parsed.timeoutMs ? { timeoutMs: parsed.timeoutMs } : {}),
+      ...(parsed.fetch ? { fetch: parsed.fetch } : {}),
+    });
+  let messagesClient: HttpClient | undefined;
+  const messages = () => {
+    if (!messagesClient) {
+      const baseURL = parsed.baseURL ?? `https://graph.facebook.com/${apiVersion}/${phoneNumberId}`;
+      messagesClient = clientFor(baseURL);
+    }
+    return messagesClient;
+  };
+
+  const validate = (content: MessageContent): void => {
+    validateWhatsAppContent(content);
+    if (content.type === 'template') validateWhatsAppTemplate(content, templates);
+  };
+
+  const countryOf = (contact: Contact): string | undefined => {
+    if (contact.phone) return phoneCountry(contact.phone);
+    const identity = contact.identities?.whatsapp;
+    return typeof identity === 'string' ? phoneCountry(`+${identity}`) : undefined;
+  };
+
+  return {
+    id,
+    kind,
+    get accountId() {
+      return phoneNumberId;
+    },
+    capabilities,
+    rateLimit: { ...defaultWhatsAppRateLimit, ...parsed.rateLimit },
+    templates,
+    validate,
+    canReach: (context) => canReachOnWhatsApp(context),
+    estimateCost(content, contact, context) {
+      const now = context?.now ?? clock.now();
+      return estimateWhatsAppCost({
+        content,
+        country: countryOf(contact),
+        templateCategory: content.type === 'template' ? templates.get(content.name, content.language)?.category : undefined,
+        windowOpen: whatsAppWindow(context?.conversation, now).open,
+        pricing,
+      });
+    },
+    async doSend(message, options): Promise<SendResult> {
+      validate(message.content);
+      const body = convertToWhatsAppMessage(message.content, message.to, message.replyTo);
+      const response = await messages().request({
+        method: 'POST',
+        path: 'messages',
+        json: body,
+        schema: whatsAppSendResponseSchema,
+        signal: options.signal,
+      });
+      const [accepted] = response.messages;
+      const waId = response.contacts?.[0]?.wa_id ?? undefined;
+      return {
+        providerMessageId: (accepted as { id: string }).id,
+        status: 'sent',
+        ...(waId ? { canonicalAddress: waId } : {}),
+      };
+    },
+    async doMarkRead(providerMessageId) {
+      await messages().request({
+        method: 'POST',
+        path: 'messages',
+        json: { messaging_product: 'whatsapp', status: 'read', message_id: providerMessageId },
+        schema: whatsAppSuccessResponseSchema,
+      });
+    },
+    parseWebhook(request) {
+      return parseWhatsAppWebhook(request, {
+        appSecret: parsed.appSecret ?? env('WHATSAPP_APP_SECRET'),
+        verifyToken: parsed.verifyToken ?? env('WHATSAPP_VERIFY_TOKEN'),
+        phoneNumberId: phoneNumberId || undefined,
+        pricing,
+        channel: kind,
+      });
+    },
+    async loadTemplates(options) {
+      const client = clientFor(options.baseURL ?? `https://graph.facebook.com/${apiVersion}`);
+      const loaded: WhatsAppTemplateDefinition[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 100; page += 1) {
+        const list = await client.request({
+          path: `${encodeURIComponent(options.wabaId)}/message_templates`,
+          searchParams: {
+            fields: 'name,status,category,language,components,parameter_format',
+            limit: options.pageSize ?? 100,
+            ...(after ? { after } : {}),
+          },
+          schema: whatsAppTemplateListSchema,
+        });
+        loaded.push(...templatesFromWhatsAppList(list));
+        after = list.paging?.cursors?.after ?? undefined;
+        if (!after || !list.paging?.next) break;
+      }
+      templates.replace(loaded);
+      return loaded;
+    },
+  };
+}

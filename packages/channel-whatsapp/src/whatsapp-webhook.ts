@@ -1,0 +1,323 @@
+import {
+  type InboundEvent,
+  type MessageContent,
+  type MessageStatus,
+  type Money,
+  money,
+  phoneCountry,
+  type StatusEvent,
+  WebhookError,
+  type WebhookRequest,
+  type WebhookResult,
+} from '@omnidealer/core';
+import {
+  type WhatsAppInboundMessage,
+  type WhatsAppStatus,
+  whatsAppChangeValueSchema,
+  whatsAppInboundMessageSchema,
+  whatsAppStatusSchema,
+  whatsAppWebhookSchema,
+} from './whatsapp-api.js';
+import { classifyWhatsAppFailure, failureFromWhatsAppError } from './whatsapp-error.js';
+import { type WhatsAppBillingCategory, type WhatsAppPricing, whatsAppPrice } from './whatsapp-pricing.js';
+
+/** What {@link parseWhatsAppWebhook} needs to verify and price a delivery. */
+export interface WhatsAppWebhookOptions {
+  /** App secret the `X-Hub-Signature-256` HMAC is keyed with. Without it every POST is refused. */
+  appSecret: string | undefined;
+  /** Token we typed into the webhook settings; the GET handshake must echo it. */
+  verifyToken: string | undefined;
+  /** When set, changes for another phone number id are ignored (one app, several numbers). */
+  phoneNumberId?: string | undefined;
+  pricing: WhatsAppPricing;
+  /** Channel kind put on errors. @default 'whatsapp' */
+  channel?: string;
+}
+
+const encoder = new TextEncoder();
+
+/** Compares two strings in time independent of where they differ. */
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  if (left.length !== right.length) return false;
+  let difference = 0;
+  for (let index = 0; index < left.length; index += 1) difference |= (left[index] as number) ^ (right[index] as number);
+  return difference === 0;
+}
+
+function hexToBytes(hex: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let index = 0; index < bytes.length; index += 1) bytes[index] = Number.parseInt(hex.slice(index * 2, index * 2 + 2), 16);
+  return bytes;
+}
+
+function hmacKey(appSecret: string, usage: 'sign' | 'verify'): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', encoder.encode(appSecret), { name: 'HMAC', hash: 'SHA-256' }, false, [usage]);
+}
+
+/**
+ * Computes the `X-Hub-Signature-256` header value (`sha256=<hex>`) Meta sends for a body: for tests and local
+ * replays of webhook deliveries.
+ * @example
+ * const body = JSON.stringify(payload);
+ * const request = new Request(url, { method: 'POST', body, headers: { 'x-hub-signature-256': await signWhatsAppWebhook(body, appSecret) } });
+ */
+export async function signWhatsAppWebhook(body: string | Uint8Array, appSecret: string): Promise<string> {
+  const bytes = typeof body === 'string' ? encoder.encode(body) : new Uint8Array(body);
+  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(appSecret, 'sign'), bytes));
+  return `sha256=${[...signature].map((byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * Verifies `X-Hub-Signature-256` over the raw bytes with the app secret (HMAC-SHA256, constant-time via Web
+ * Crypto `verify`).
+ * @throws WebhookError (`signature`, answered 401) when the header is missing, not `sha256=<64 hex>`, or wrong.
+ * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#event-notifications
+ */
+export async function verifyWhatsAppSignature(
+  body: Uint8Array,
+  header: string | null,
+  appSecret: string | undefined,
+  channel = 'whatsapp',
+): Promise<void> {
+  const reject = (message: string) => new WebhookError({ channel, kind: 'signature', message: `whatsapp webhook: ${message}` });
+  if (!appSecret) throw reject('app secret is not configured; refusing unsigned deliveries');
+  if (!header) throw reject('missing X-Hub-Signature-256 header');
+  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
+  if (!match) throw reject('X-Hub-Signature-256 is not sha256=<hex>');
+  const valid = await crypto.subtle.verify(
+    'HMAC',
+    await hmacKey(appSecret, 'verify'),
+    hexToBytes(match[1] as string),
+    new Uint8Array(body),
+  );
+  if (!valid) throw reject('signature does not match the body');
+}
+
+/**
+ * Answers Meta's verification handshake (`GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`):
+ * 200 with the challenge as plain text when the token matches, otherwise 403.
+ * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests
+ */
+export function answerWhatsAppVerification(url: URL, verifyToken: string | undefined): Response {
+  const mode = url.searchParams.get('hub.mode');
+  const token = url.searchParams.get('hub.verify_token');
+  const challenge = url.searchParams.get('hub.challenge');
+  if (mode === 'subscribe' && verifyToken && token !== null && challenge !== null && constantTimeEqual(token, verifyToken)) {
+    return new Response(challenge, { status: 200, headers: { 'content-type': 'text/plain' } });
+  }
+  return new Response('forbidden', { status: 403, headers: { 'content-type': 'text/plain' } });
+}
+
+const mediaTypes = ['image', 'video', 'audio', 'document', 'sticker'] as const;
+/** Message types Meta sends that are not conversation content (number changes, welcome requests). */
+const ignoredTypes = new Set(['system', 'request_welcome', 'ephemeral']);
+
+function contentOf(message: WhatsAppInboundMessage): Pick<InboundEvent, 'content' | 'kind' | 'payload'> | undefined {
+  const type = message.type;
+  if (type === 'text' && message.text) return { kind: 'message', content: { type: 'text', text: message.text.body || ' ' } };
+  for (const kind of mediaTypes) {
+    const media = type === kind ? message[kind] : undefined;
+    if (media) {
+      const content: MessageContent = {
+        type: 'media',
+        kind,
+        mediaId: media.id,
+        ...(media.caption ? { caption: media.caption } : {}),
+        ...(media.filename ? { filename: media.filename } : {}),
+        ...(media.mime_type ? { mimeType: media.mime_type } : {}),
+      };
+      return { kind: 'message', content };
+    }
+  }
+  if (type === 'location' && message.location) {
+    const { latitude, longitude, name, address } = message.location;
+    return {
+      kind: 'message',
+      content: { type: 'location', latitude, longitude, ...(name ? { name } : {}), ...(address ? { address } : {}) },
+    };
+  }
+  if (type === 'reaction' && message.reaction) {
+    return {
+      kind: 'reaction',
+      content: { type: 'reaction', messageId: message.reaction.message_id, emoji: message.reaction.emoji ?? '' },
+    };
+  }
+  if (type === 'button' && message.button) {
+    const payload = message.button.payload ?? message.button.text ?? '';
+    return { kind: 'button_reply', payload, content: { type: 'text', text: message.button.text || payload || ' ' } };
+  }
+  if (type === 'interactive' && message.interactive) {
+    const reply = message.interactive.button_reply ?? message.interactive.list_reply;
+    if (reply) {
+      return {
+        kind: message.interactive.list_reply ? 'list_reply' : 'button_reply',
+        payload: reply.id,
+        content: { type: 'text', text: reply.title || reply.id },
+      };
+    }
+  }
+  if (type === 'contacts' && message.contacts) {
+    const names = message.contacts
+      .map((card) => (card as { name?: { formatted_name?: string } }).name?.formatted_name)
+      .filter(Boolean);
+    return { kind: 'message', content: { type: 'text', text: `[contact card] ${names.join(', ') || 'contact'}` } };
+  }
+  return undefined;
+}
+
+function toInboundEvent(message: WhatsAppInboundMessage, profileName: string | undefined): InboundEvent | undefined {
+  const metadata: Record<string, unknown> = { whatsappType: message.type };
+  if (message.context?.forwarded || message.context?.frequently_forwarded) metadata.forwarded = true;
+  if (message.referral) metadata.referral = message.referral;
+  if (message.errors?.length) metadata.errors = message.errors;
+  if (message.type === 'contacts' && message.contacts) metadata.contacts = message.contacts;
+  if (message.type === 'interactive' && message.interactive?.list_reply?.description)
+    metadata.description = message.interactive.list_reply.description;
+  const known = contentOf(message);
+  if (!known && ignoredTypes.has(message.type)) return undefined;
+  const mapped = known ?? {
+    kind: 'unsupported' as const,
+    content: { type: 'text' as const, text: `[unsupported WhatsApp message: ${message.type}]` },
+  };
+  return {
+    type: 'inbound',
+    providerMessageId: message.id,
+    from: message.from,
+    phone: `+${message.from.replace(/^\+/, '')}`,
+    ...(profileName ? { profileName } : {}),
+    ...mapped,
+    at: message.timestamp * 1000,
+    ...(message.context?.id ? { replyTo: message.context.id } : {}),
+    metadata,
+  };
+}
+
+const statuses = new Set<MessageStatus>(['sent', 'delivered', 'read', 'failed']);
+
+function billingCategory(category: string | null | undefined): WhatsAppBillingCategory | 'free' | undefined {
+  if (!category) return undefined;
+  const value = category.toLowerCase();
+  if (value.startsWith('marketing')) return 'marketing';
+  if (value.startsWith('authentication')) return 'authentication';
+  if (value === 'utility') return 'utility';
+  if (value === 'service') return 'service';
+  if (value === 'referral_conversion') return 'free';
+  return undefined;
+}
+
+/** The billed cost of a status, from the PMP `pricing` object or the legacy `conversation.origin`. */
+function costOf(status: WhatsAppStatus, pricing: WhatsAppPricing): Money | undefined {
+  const category = billingCategory(status.pricing?.category ?? status.conversation?.origin?.type);
+  if (!status.pricing && !status.conversation) return undefined;
+  const free = status.pricing?.billable === false || (status.pricing?.type ?? '').startsWith('free') || category === 'free';
+  if (free) return money(0, pricing.currency);
+  if (!category) return undefined;
+  const country = status.recipient_id ? phoneCountry(`+${status.recipient_id}`) : undefined;
+  return money(whatsAppPrice(pricing, country, category), pricing.currency);
+}
+
+function toStatusEvent(status: WhatsAppStatus, pricing: WhatsAppPricing, channel: string): StatusEvent | undefined {
+  if (!statuses.has(status.status as MessageStatus)) return undefined;
+  const metadata: Record<string, unknown> = {};
+  if (status.pricing)
+    metadata.pricing = {
+      billable: status.pricing.billable ?? undefined,
+      model: status.pricing.pricing_model ?? undefined,
+      category: status.pricing.category ?? undefined,
+      type: status.pricing.type ?? undefined,
+    };
+  if (status.conversation)
+    metadata.conversation = {
+      id: status.conversation.id ?? undefined,
+      origin: status.conversation.origin?.type ?? undefined,
+      expiresAt: status.conversation.expiration_timestamp ? status.conversation.expiration_timestamp * 1000 : undefined,
+    };
+  const cost = costOf(status, pricing);
+  const first = status.errors?.[0];
+  let error: StatusEvent['error'];
+  if (first) {
+    const classified = classifyWhatsAppFailure({ ...failureFromWhatsAppError(first), raw: first, channel });
+    error = {
+      code: classified.code,
+      message: classified.message,
+      ...(classified.providerCode !== undefined ? { providerCode: classified.providerCode } : {}),
+      retryable: classified.retryable,
+    };
+  }
+  return {
+    type: 'status',
+    providerMessageId: status.id,
+    status: status.status as StatusEvent['status'],
+    at: status.timestamp * 1000,
+    ...(error ? { error } : {}),
+    ...(cost ? { cost } : {}),
+    ...(Object.keys(metadata).length ? { metadata } : {}),
+  };
+}
+
+/**
+ * Verifies and parses one WhatsApp webhook delivery. GET → the verification handshake in `response`. POST →
+ * signature check over the raw bytes first, then the envelope: inbound messages of every type become
+ * `InboundEvent`s (`kind` `button_reply` / `list_reply` / `reaction` / `unsupported` with the button id as
+ * `payload`), statuses `sent`/`delivered`/`read`/`failed` become `StatusEvent`s with error details and cost.
+ * Other fields, system messages and unknown statuses are skipped and counted in `ignored`.
+ * @throws WebhookError `signature` (401) for a missing/forged signature, `malformed` (400) for a body that is not a
+ * WhatsApp envelope.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
+ */
+export async function parseWhatsAppWebhook(request: WebhookRequest, options: WhatsAppWebhookOptions): Promise<WebhookResult> {
+  const channel = options.channel ?? 'whatsapp';
+  if (request.method.toUpperCase() === 'GET')
+    return { events: [], response: answerWhatsAppVerification(request.url, options.verifyToken) };
+  await verifyWhatsAppSignature(request.body, request.headers.get('x-hub-signature-256'), options.appSecret, channel);
+  const malformed = (message: string, raw?: unknown) =>
+    new WebhookError({ channel, kind: 'malformed', message: `whatsapp webhook: ${message}`, raw });
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(request.body));
+  } catch (error) {
+    throw new WebhookError({ channel, kind: 'malformed', message: 'whatsapp webhook: body is not UTF-8 JSON', cause: error });
+  }
+  const envelope = whatsAppWebhookSchema.safeParse(json);
+  if (!envelope.success) throw malformed('not a WhatsApp webhook envelope', envelope.error.issues);
+  const events: Array<InboundEvent | StatusEvent> = [];
+  let ignored = 0;
+  if (envelope.data.object !== 'whatsapp_business_account') return { events, ignored: 1 };
+  for (const entry of envelope.data.entry) {
+    for (const change of entry.changes) {
+      if (change.field !== 'messages') {
+        ignored += 1;
+        continue;
+      }
+      const value = whatsAppChangeValueSchema.safeParse(change.value);
+      if (!value.success) throw malformed('messages change has an unexpected shape', value.error.issues);
+      const { metadata, contacts, messages, statuses: statusList, errors } = value.data;
+      const count = (messages?.length ?? 0) + (statusList?.length ?? 0) + (errors?.length ?? 0);
+      if (options.phoneNumberId && metadata?.phone_number_id && metadata.phone_number_id !== options.phoneNumberId) {
+        ignored += count;
+        continue;
+      }
+      ignored += errors?.length ?? 0;
+      const names = new Map<string, string>();
+      for (const contact of contacts ?? [])
+        if (contact.wa_id && contact.profile?.name) names.set(contact.wa_id, contact.profile.name);
+      for (const item of messages ?? []) {
+        const message = whatsAppInboundMessageSchema.safeParse(item);
+        if (!message.success) throw malformed('inbound message without from/id/timestamp/type', message.error.issues);
+        const event = toInboundEvent(message.data, names.get(message.data.from));
+        if (event) events.push(event);
+        else ignored += 1;
+      }
+      for (const item of statusList ?? []) {
+        const status = whatsAppStatusSchema.safeParse(item);
+        if (!status.success) throw malformed('status without id/status/timestamp', status.error.issues);
+        const event = toStatusEvent(status.data, options.pricing, channel);
+        if (event) events.push(event);
+        else ignored += 1;
+      }
+    }
+  }
+  return { events, ignored };
+}

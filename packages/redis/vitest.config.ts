@@ -1,0 +1,11 @@
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: { conditions: ['omnidealer-source'] },
+  ssr: { resolve: { conditions: ['omnidealer-source'] } },
+  test: {
+    name: 'redis',
+    include: ['src/**/*.test.ts'],
+    globalSetup: ['./test/redis-server.global-setup.ts'],
+  },
+});

@@ -1,0 +1,57 @@
+// A child process for the crash tests. `write <path> <count>`: accepts one message and schedules one job per contact,
+// reporting each contact over IPC once both are committed; resumes where a killed run stopped.
+// `claim <path> <worker>`: after the parent says go, leases due jobs in small random batches until none are left.
+import { createId } from '@omnidealer/core';
+import { createSqliteStore } from '../sqlite-store.js';
+
+const [mode, path, argument] = process.argv.slice(2);
+if (!path || !process.send) throw new Error('usage: crash-worker.ts write|claim <path> <count|worker> (forked with IPC)');
+const send = (message: unknown) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
+const store = createSqliteStore({ path, busyTimeoutMs: 30_000 });
+
+if (mode === 'write') {
+  const count = Number(argument);
+  for (let index = 0; index < count; index++) {
+    const contactId = `contact-${index}`;
+    // The outbox order of the hub: claim the idempotency key, store the accepted message, then schedule its deadline.
+    const fresh = createId('msg');
+    const messageId = (await store.claimIdempotencyKey(`campaign-1:${contactId}`, fresh)) ?? fresh;
+    if (!(await store.getMessage(messageId))) {
+      await store.saveMessage({
+        id: messageId,
+        conversationId: `conv-${index}`,
+        contactId,
+        direction: 'outbound',
+        channel: 'whatsapp',
+        content: { type: 'text', text: `Здравствуйте, ${contactId}!` },
+        status: 'queued',
+        idempotencyKey: `campaign-1:${contactId}`,
+        createdAt: index,
+        updatedAt: index,
+      });
+    }
+    const jobId = `deadline-${contactId}`;
+    if (!(await store.getJob(jobId))) {
+      await store.scheduleJob({
+        id: jobId,
+        kind: 'cascade.step',
+        runAt: index,
+        payload: { messageId },
+        status: 'pending',
+        attempts: 0,
+      });
+    }
+    await send({ committed: index });
+  }
+  await send({ finished: true });
+} else if (mode === 'claim') {
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  for (;;) {
+    const jobs = await store.claimDueJobs(Number.MAX_SAFE_INTEGER - 10 ** 9, 1 + Math.floor(Math.random() * 4), 10 ** 9);
+    if (jobs.length === 0) break;
+    await send({ worker: argument, claimed: jobs.map((job) => job.id) });
+  }
+  await send({ finished: true });
+}
+await store.close();
+process.disconnect();

@@ -1,0 +1,74 @@
+/** @module @omnidealer/sandbox — local WhatsApp, Avito, SMS.ru and SMTP providers that speak the real wire formats, for tests and demos. */
+export { type AcceleratedClock, createAcceleratedClock } from './accelerated-clock.js';
+export type { AvitoItem } from './avito-catalog.js';
+export type {
+  AvitoChatInput,
+  AvitoInboundInput,
+  AvitoInboundResult,
+  AvitoSandbox,
+  AvitoSandboxChat,
+  AvitoSandboxMessage,
+} from './avito-sandbox.js';
+export { createSeededRandom, hashString, mulberry32, type SeededRandom } from './random.js';
+export {
+  type Sandbox,
+  type SandboxUrls,
+  type SandboxWebhookTargets,
+  type StartSandboxOptions,
+  startSandbox,
+} from './sandbox.js';
+export {
+  type AvitoBehaviour,
+  type FaultRule,
+  faultRuleSchema,
+  type ResolvedFaultRule,
+  type ResolvedSandboxBehaviour,
+  type SandboxBehaviour,
+  type SandboxProvider,
+  type SmsBehaviour,
+  type SmsOutcome,
+  type SmtpBehaviour,
+  sandboxBehaviourSchema,
+  type WhatsAppBehaviour,
+  type WhatsAppOutcome,
+} from './sandbox-behaviour.js';
+export type {
+  AvitoSandboxCredentials,
+  SandboxCredentials,
+  SandboxCredentialsInput,
+  SmsRuSandboxCredentials,
+  SmtpSandboxCredentials,
+  WhatsAppSandboxCredentials,
+} from './sandbox-credentials.js';
+export type {
+  InboundSentEvent,
+  MailBouncedEvent,
+  MailReceivedEvent,
+  MessageAcceptedEvent,
+  MessageStatusEvent,
+  RequestEvent,
+  SandboxEventName,
+  SandboxEvents,
+  WebhookDeliveryEvent,
+} from './sandbox-events.js';
+export type { SandboxTimers } from './sandbox-scheduler.js';
+export type {
+  AvitoSandboxStats,
+  ProviderTrafficStats,
+  SandboxStats,
+  SmsRuSandboxStats,
+  SmtpSandboxStats,
+  WhatsAppSandboxStats,
+} from './sandbox-stats.js';
+export { type SeedContactsOptions, seedContacts } from './seed-contacts.js';
+export { type SmsRuSandbox, type SmsRuSentMessage, smsRuStatusTexts } from './sms-ru-sandbox.js';
+export { countSmsSegments, type SmsSegmentCount } from './sms-segments.js';
+export type { ReceivedMail, SmtpSandbox } from './smtp-sandbox.js';
+export { signWhatsAppPayload } from './whatsapp-payloads.js';
+export type {
+  WebhookVerification,
+  WhatsAppInboundInput,
+  WhatsAppInboundResult,
+  WhatsAppSandbox,
+  WhatsAppSentMessage,
+} from './whatsapp-sandbox.js';

@@ -1,0 +1,83 @@
+import { seededDigits, seededHex } from './random.js';
+
+/** Fake WhatsApp Cloud API credentials the sandbox accepts. */
+export interface WhatsAppSandboxCredentials {
+  /** Bearer token for `Authorization: Bearer …`. */
+  accessToken: string;
+  /** App secret: status webhooks are signed with it (`X-Hub-Signature-256`). */
+  appSecret: string;
+  /** Token the sandbox sends in the `hub.verify_token` verification handshake. */
+  verifyToken: string;
+  phoneNumberId: string;
+  wabaId: string;
+  /** The business number, digits only, as it appears in webhook `metadata.display_phone_number`. */
+  displayPhoneNumber: string;
+  /** Graph API version the sandbox expects in paths (`v21.0`); any `vNN.N` is accepted. */
+  apiVersion: string;
+}
+
+/** Fake Avito API credentials. */
+export interface AvitoSandboxCredentials {
+  clientId: string;
+  clientSecret: string;
+  /** The account ("Номер пользователя") that appears in every messenger path. */
+  userId: number;
+}
+
+/** Fake SMS.ru credentials. */
+export interface SmsRuSandboxCredentials {
+  apiId: string;
+  /** Default sender name. */
+  from: string;
+}
+
+/** Fake SMTP credentials (only checked when `behaviour.smtp.requireAuth` is on). */
+export interface SmtpSandboxCredentials {
+  user: string;
+  pass: string;
+}
+
+/** Every fake credential, derived from the seed so reruns use the same values. */
+export interface SandboxCredentials {
+  whatsapp: WhatsAppSandboxCredentials;
+  avito: AvitoSandboxCredentials;
+  smsRu: SmsRuSandboxCredentials;
+  smtp: SmtpSandboxCredentials;
+}
+
+/** Credential overrides: set the ones your integration already has in its configuration. */
+export interface SandboxCredentialsInput {
+  whatsapp?: Partial<WhatsAppSandboxCredentials>;
+  avito?: Partial<AvitoSandboxCredentials>;
+  smsRu?: Partial<SmsRuSandboxCredentials>;
+  smtp?: Partial<SmtpSandboxCredentials>;
+}
+
+/** Derives the sandbox's fake credentials from the seed, then applies overrides. */
+export function createSandboxCredentials(seed: number | string, overrides: SandboxCredentialsInput = {}): SandboxCredentials {
+  const apiId = seededHex(32, seed, 'smsru.api_id').toUpperCase();
+  return {
+    whatsapp: {
+      accessToken: `EAAsandbox${seededHex(48, seed, 'whatsapp.token')}`,
+      appSecret: seededHex(32, seed, 'whatsapp.app_secret'),
+      verifyToken: `verify-${seededHex(16, seed, 'whatsapp.verify')}`,
+      phoneNumberId: seededDigits(15, seed, 'whatsapp.phone_number_id'),
+      wabaId: seededDigits(15, seed, 'whatsapp.waba_id'),
+      displayPhoneNumber: `7495${seededDigits(7, seed, 'whatsapp.display')}`,
+      apiVersion: 'v21.0',
+      ...overrides.whatsapp,
+    },
+    avito: {
+      clientId: `sandbox${seededHex(13, seed, 'avito.client_id')}`,
+      clientSecret: seededHex(40, seed, 'avito.client_secret'),
+      userId: Number(seededDigits(9, seed, 'avito.user_id')),
+      ...overrides.avito,
+    },
+    smsRu: {
+      apiId: `${apiId.slice(0, 8)}-${apiId.slice(8, 12)}-${apiId.slice(12, 16)}-${apiId.slice(16, 20)}-${apiId.slice(20, 32)}`,
+      from: 'AVTOSALON',
+      ...overrides.smsRu,
+    },
+    smtp: { user: 'sandbox', pass: seededHex(20, seed, 'smtp.pass'), ...overrides.smtp },
+  };
+}

@@ -1,0 +1,76 @@
+/** Counters of one provider's HTTP traffic and webhooks. */
+export interface ProviderTrafficStats {
+  requests: number;
+  /** Requests answered with an injected fault. */
+  faults: number;
+  /** Requests refused for bad auth or a bad body (4xx that were not faults). */
+  rejected: number;
+  webhooks: { delivered: number; failed: number };
+}
+
+/** WhatsApp counters. Statuses count when they happen on the sandbox clock. */
+export interface WhatsAppSandboxStats extends ProviderTrafficStats {
+  accepted: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  inbound: number;
+  /** Billable (charged) messages by pricing category, counted at `sent`. */
+  billable: Record<'marketing' | 'utility' | 'authentication', number>;
+}
+
+/** Avito counters. */
+export interface AvitoSandboxStats extends ProviderTrafficStats {
+  accepted: number;
+  read: number;
+  inbound: number;
+  tokensIssued: number;
+}
+
+/** SMS.ru counters. */
+export interface SmsRuSandboxStats extends ProviderTrafficStats {
+  accepted: number;
+  segments: number;
+  /** Money charged, in kopecks. */
+  spendMinor: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+}
+
+/** SMTP counters. */
+export interface SmtpSandboxStats {
+  received: number;
+  bounced: number;
+  faults: number;
+}
+
+/** A snapshot of everything the sandbox counted. */
+export interface SandboxStats {
+  whatsapp: WhatsAppSandboxStats;
+  avito: AvitoSandboxStats;
+  smsRu: SmsRuSandboxStats;
+  smtp: SmtpSandboxStats;
+}
+
+const traffic = (): ProviderTrafficStats => ({ requests: 0, faults: 0, rejected: 0, webhooks: { delivered: 0, failed: 0 } });
+
+/** Fresh zeroed counters. */
+export function createSandboxStats(): SandboxStats {
+  return {
+    whatsapp: {
+      ...traffic(),
+      accepted: 0,
+      sent: 0,
+      delivered: 0,
+      read: 0,
+      failed: 0,
+      inbound: 0,
+      billable: { marketing: 0, utility: 0, authentication: 0 },
+    },
+    avito: { ...traffic(), accepted: 0, read: 0, inbound: 0, tokensIssued: 0 },
+    smsRu: { ...traffic(), accepted: 0, segments: 0, spendMinor: 0, sent: 0, delivered: 0, failed: 0 },
+    smtp: { received: 0, bounced: 0, faults: 0 },
+  };
+}

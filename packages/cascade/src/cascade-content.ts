@@ -1,0 +1,91 @@
+import {
+  type Channel,
+  contentToPlainText,
+  type MessageContent,
+  type MessageContentInput,
+  messageContentSchema,
+  parseInput,
+} from '@omnidealer/core';
+
+/**
+ * What a cascade sends. Either one content each channel renders (a string is a text message; a template's
+ * `fallbackText` becomes the SMS; a text becomes an e-mail with a subject), or one content per channel id or kind:
+ * `{ whatsapp: template, sms: { type: 'text', … }, email: { type: 'email', … } }`. A channel without content
+ * in a per-channel map is left out of the plan (`no_content`).
+ * @example
+ * const content: CascadeContent = {
+ *   whatsapp: { type: 'template', name: 'service_reminder', language: 'ru', params: ['Иван'] },
+ *   sms: { type: 'text', text: 'Иван, пора на ТО. Запись: +7 495 000-00-00' },
+ * };
+ */
+export type CascadeContent = string | MessageContentInput | { [channelIdOrKind: string]: MessageContentInput };
+
+/** {@link CascadeContent} after validation: what the planner works with. */
+export type NormalizedContent =
+  | { kind: 'single'; content: MessageContent; subject?: string | undefined }
+  | { kind: 'per_channel'; contents: Record<string, MessageContent>; subject?: string | undefined };
+
+const isSingle = (value: object): value is MessageContentInput =>
+  'type' in value && typeof (value as { type: unknown }).type === 'string';
+
+/**
+ * Validates cascade content (zod, strict) and tags its shape.
+ * @param subject e-mail subject used when a text is rendered as an e-mail.
+ * @throws ValidationError naming the field (`content.sms.text`).
+ */
+export function normalizeContent(content: CascadeContent | NormalizedContent, subject?: string): NormalizedContent {
+  if (typeof content === 'object' && content !== null && isNormalized(content)) return content;
+  if (typeof content === 'string') {
+    return { kind: 'single', content: parseInput(messageContentSchema, { type: 'text', text: content }, 'content'), subject };
+  }
+  if (typeof content === 'object' && content !== null && isSingle(content)) {
+    return { kind: 'single', content: parseInput(messageContentSchema, content, 'content'), subject };
+  }
+  const contents: Record<string, MessageContent> = {};
+  for (const [key, value] of Object.entries(content as Record<string, MessageContentInput>)) {
+    contents[key] = parseInput(messageContentSchema, value, `content.${key}`);
+  }
+  return { kind: 'per_channel', contents, subject };
+}
+
+function isNormalized(value: object): value is NormalizedContent {
+  const kind = (value as { kind?: unknown }).kind;
+  return (
+    (kind === 'single' && 'content' in value && typeof (value as { content: unknown }).content === 'object') ||
+    (kind === 'per_channel' && 'contents' in value)
+  );
+}
+
+const rendered = new WeakMap<NormalizedContent, Map<string, MessageContent | null>>();
+
+/**
+ * The content one channel sends for a cascade content, or `undefined` when the channel has nothing to send.
+ * Results are cached per (content, channel), since rendering does not depend on the contact.
+ */
+export function renderForChannel(channel: Channel, content: NormalizedContent): MessageContent | undefined {
+  let cache = rendered.get(content);
+  if (!cache) rendered.set(content, (cache = new Map()));
+  const cached = cache.get(channel.id);
+  if (cached !== undefined) return cached ?? undefined;
+  const source = content.kind === 'single' ? content.content : (content.contents[channel.id] ?? content.contents[channel.kind]);
+  const result = source ? adapt(channel, source, content.subject) : undefined;
+  cache.set(channel.id, result ?? null);
+  return result;
+}
+
+function adapt(channel: Channel, content: MessageContent, subject: string | undefined): MessageContent | undefined {
+  const types = channel.capabilities.contentTypes;
+  if (types.includes(content.type)) return content;
+  const text = contentToPlainText(content);
+  if (!text) return undefined;
+  if (types.includes('text')) return { type: 'text', text };
+  if (types.includes('email')) return { type: 'email', subject: subject ?? subjectFrom(text), text };
+  return undefined;
+}
+
+/** The first line or sentence of a text, at most 78 characters: a usable e-mail subject. */
+function subjectFrom(text: string): string {
+  const first = (text.split(/\n|(?<=[.!?])\s/)[0] ?? text).trim();
+  const chars = [...first];
+  return chars.length <= 78 ? first : `${chars.slice(0, 77).join('')}…`;
+}

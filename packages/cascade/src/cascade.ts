@@ -1,0 +1,721 @@
+import {
+  type Channel,
+  type Clock,
+  type Contact,
+  type ContactInput,
+  type Conversation,
+  contactSchema,
+  createId,
+  createRedactingLogger,
+  type Logger,
+  type Message,
+  type MessageStatus,
+  type Omnidealer,
+  OmnidealerError,
+  parseInput,
+  type ReachStats,
+  type ScheduledJob,
+  silentLogger,
+  UnreachableRecipientError,
+  WindowClosedError,
+} from '@omnidealer/core';
+import EventEmitter from 'eventemitter3';
+import { z } from 'zod';
+import { type CampaignInput, type CampaignResult, runCampaign } from './campaign.js';
+import { type CascadeContent, normalizeContent, renderForChannel } from './cascade-content.js';
+import type { CascadeEvents, FallbackReason } from './cascade-events.js';
+import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
+import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
+import { type CascadePlan, type DeliveryRecord, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
+import { buildReport, type CascadeReport } from './report.js';
+
+/** Options of {@link createCascade}. */
+export interface CascadeOptions {
+  /** The hub the cascade sends through (validation, limits, retries, store and status events live there). */
+  hub: Omnidealer;
+  policy?: CascadePolicy;
+  /** @default the hub's clock */
+  clock?: Clock;
+  /** Channel ids the cascade may use, in declared order. @default every channel of the hub */
+  channels?: string[];
+  /** How long a runner holds a claimed deadline before another process may take it over. @default 60 000 ms */
+  leaseMs?: number;
+  /** How often {@link Cascade.start} polls the store for due deadlines. @default 1000 ms */
+  pollIntervalMs?: number;
+  /** Receives redacted log lines. @default silent */
+  logger?: Logger;
+}
+
+/** Options of {@link Cascade.send} and {@link Cascade.plan}. */
+export interface CascadeSendOptions {
+  /** Cascade kind for frequency caps and consent rules (`marketing`, `service`, `transactional`). @default 'transactional' */
+  kind?: string;
+  /** Campaign (mailing) id: groups cascades in reports; a contact never gets the same campaign twice. */
+  campaign?: string;
+  /** The same key never starts a second cascade: a repeat returns the first one's state. */
+  idempotencyKey?: string;
+  /** Most this message may cost across all its steps, in minor units. @default the policy's `perMessageMinor` */
+  budgetMinor?: number;
+  /** E-mail subject when a text is rendered as an e-mail. */
+  subject?: string;
+}
+
+/** A cost-ordered, deadline-driven cascade over a hub's channels. */
+export interface Cascade {
+  /** The policy with every default applied. */
+  readonly policy: ResolvedPolicy;
+  on<E extends keyof CascadeEvents>(event: E, listener: CascadeEvents[E]): this;
+  once<E extends keyof CascadeEvents>(event: E, listener: CascadeEvents[E]): this;
+  off<E extends keyof CascadeEvents>(event: E, listener?: CascadeEvents[E]): this;
+  /**
+   * Plans without sending: ordered candidate steps with exact prices and fallback conditions, and the channels
+   * left out with their reasons. Reads reach statistics, conversations and frequency history from the store.
+   * @throws ValidationError for a malformed contact, content or options.
+   */
+  plan(contact: ContactInput, content: CascadeContent, options?: CascadeSendOptions): Promise<CascadePlan>;
+  /**
+   * Starts a cascade: sends the first step through `hub.send` (or defers it past quiet hours), stores a durable
+   * deadline, and moves on when a status or the deadline says so. Resolves with the state after the first step.
+   * @throws ValidationError for a malformed contact, content or options. Provider failures never throw: they move
+   * the cascade to the next step.
+   */
+  send(contact: ContactInput, content: CascadeContent, options?: CascadeSendOptions): Promise<CascadeState>;
+  /** The stored state of a cascade by id. */
+  get(cascadeId: string): Promise<CascadeState | undefined>;
+  /** Stops a running cascade: nothing more is sent for it. Statuses still arrive and are recorded. */
+  cancel(cascadeId: string): Promise<void>;
+  /**
+   * Claims due deadlines from the store (with a lease, so each runs once across processes) and runs them.
+   * Resolves with the number of jobs run.
+   */
+  runDueSteps(options?: { limit?: number }): Promise<number>;
+  /** Polls {@link Cascade.runDueSteps} every `pollIntervalMs` (a restarted process resumes pending deadlines). */
+  start(): void;
+  /** Stops the poller. */
+  stop(): void;
+  /** Resolves when the work triggered by hub events so far has finished (tests, graceful shutdown). */
+  drain(): Promise<void>;
+  /**
+   * Runs a mailing over many contacts with a frequency cap, bounded concurrency, progress and cancellation.
+   * @example
+   * const result = await cascade.campaign({ mailingId: 'spring-service-2026', contacts, content, concurrency: 8 });
+   * const report = await cascade.report({ campaign: 'spring-service-2026' });
+   */
+  campaign(input: CampaignInput): Promise<CampaignResult>;
+  /** Numbers per channel, reach, spend and savings versus SMS only, for one campaign or every cascade. */
+  report(options?: { campaign?: string }): Promise<CascadeReport>;
+  /** Stops the poller and detaches from the hub's events. */
+  close(): void;
+}
+
+const runNamespace = 'cascade.run';
+const indexNamespace = 'cascade.index';
+const historyNamespace = 'cascade.history';
+const campaignNamespace = 'cascade.campaign';
+const jobKind = 'cascade.step';
+const historyKeepMs = 400 * 86_400_000;
+
+const sendOptionsSchema = z
+  .object({
+    kind: z.string().min(1).optional(),
+    campaign: z.string().min(1).max(200).optional(),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    budgetMinor: z.number().int().nonnegative().optional(),
+    subject: z.string().min(1).optional(),
+  })
+  .strict();
+
+interface JobPayload {
+  key: string;
+  step: number;
+  action: 'deadline' | 'failed' | 'start';
+}
+
+interface CampaignRecord {
+  spentMinor: number;
+  budgetMinor?: number;
+}
+
+const statusRank: Record<MessageStatus, number> = { queued: 0, sent: 1, failed: 1, delivered: 2, read: 3 };
+
+/** True when a status meets a step's success condition (`failed` needs the deadline, or a delivery, to succeed). */
+function conditionMet(condition: FallbackCondition, status: MessageStatus): boolean {
+  return condition.after === 'not_read' ? status === 'read' : status === 'delivered' || status === 'read';
+}
+
+function fallbackReasonOf(error: unknown, message: Message | undefined): FallbackReason {
+  if (error instanceof WindowClosedError || message?.error?.code === 'window_closed') return 'window_closed';
+  if (error instanceof UnreachableRecipientError || message?.error?.code === 'unreachable_recipient') return 'unreachable';
+  if (error !== undefined) return 'rejected';
+  return 'failed';
+}
+
+/**
+ * Creates a cascade over a hub: each message goes out on the cheapest channel expected to reach the person,
+ * and falls back on failure, or when it is not delivered / not read by the step's deadline.
+ * @example
+ * const cascade = createCascade({ hub, policy: { preference: ['email', 'whatsapp', 'sms'] } });
+ * cascade.on('cascade.fallback', (event) => log(event.from, '→', event.to, event.reason));
+ * cascade.start(); // runs deadlines stored by this or an earlier process
+ * await cascade.send(contact, { whatsapp: template, sms: { type: 'text', text } }, { kind: 'service' });
+ * @throws ValidationError when the policy is malformed or names an unknown channel.
+ */
+export function createCascade(options: CascadeOptions): Cascade {
+  const hub = options.hub;
+  const store = hub.store;
+  const clock = options.clock ?? hub.clock;
+  const policy = resolvePolicy(options.policy);
+  const logger = createRedactingLogger(options.logger ?? silentLogger);
+  const leaseMs = options.leaseMs ?? 60_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const emitter = new EventEmitter();
+  const channels: Channel[] = (options.channels ?? [...hub.channels.keys()]).map((id) => {
+    const channel = hub.channels.get(id);
+    if (!channel)
+      throw new OmnidealerError({ code: 'validation', message: `channels: unknown channel "${id}" (not in the hub)` });
+    return channel;
+  });
+  const baselineChannel = channels.find((channel) =>
+    policy.baselineChannel
+      ? channel.id === policy.baselineChannel || channel.kind === policy.baselineChannel
+      : channel.kind === 'sms',
+  );
+  const locks = new Map<string, Promise<unknown>>();
+  const pending = new Set<Promise<unknown>>();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let polling = false;
+
+  const emit = <E extends keyof CascadeEvents>(event: E, payload: Parameters<CascadeEvents[E]>[0]) => {
+    try {
+      emitter.emit(event, payload);
+    } catch (error) {
+      logger.error(`cascade: listener of ${event} threw`, { error: String(error) });
+    }
+  };
+
+  function track(work: Promise<unknown>): void {
+    const settled = work.catch((error: unknown) => logger.error('cascade: background work failed', { error: String(error) }));
+    pending.add(settled);
+    void settled.finally(() => pending.delete(settled));
+  }
+
+  /** Serialises work on one cascade inside this process (other processes are kept apart by job leases). */
+  function withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = locks.get(key) ?? Promise.resolve();
+    const run = previous.then(work, work);
+    const tail = run.catch(() => undefined);
+    locks.set(key, tail);
+    void tail.then(() => {
+      if (locks.get(key) === tail) locks.delete(key);
+    });
+    return run;
+  }
+
+  const save = async (state: CascadeState) => {
+    state.updatedAt = clock.now();
+    await store.putRecord(runNamespace, state.key, state);
+  };
+  const load = (key: string) => store.getRecord<CascadeState>(runNamespace, key);
+  const jobId = (key: string, step: number, action: JobPayload['action']) => `cascade:${key}:${step}:${action}`;
+
+  async function schedule(key: string, step: number, action: JobPayload['action'], runAt: number): Promise<void> {
+    const job: ScheduledJob = {
+      id: jobId(key, step, action),
+      kind: jobKind,
+      runAt,
+      payload: { key, step, action } satisfies JobPayload as unknown as Record<string, unknown>,
+      status: 'pending',
+      attempts: 0,
+    };
+    await store.scheduleJob(job);
+  }
+
+  async function mergeContact(input: ContactInput): Promise<Contact> {
+    const contact = parseInput(contactSchema, input, 'contact');
+    const stored = await store.getContact(contact.id);
+    return stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
+  }
+
+  async function gatherFacts(contact: Contact, cascadeId: string | undefined, campaign: string | undefined) {
+    const reach: Record<string, ReachStats> = {};
+    const conversations: Record<string, Conversation | undefined> = {};
+    for (const channel of channels) {
+      reach[channel.id] = await hub.reachStats(contact.id, channel.id);
+      conversations[channel.id] = await store.findConversation(contact.id, channel.id);
+    }
+    const history = (
+      (await store.getRecord<Array<DeliveryRecord & { cascadeId?: string }>>(historyNamespace, contact.id)) ?? []
+    ).filter((record) => record.cascadeId !== cascadeId);
+    const campaignRecord = campaign ? await store.getRecord<CampaignRecord>(campaignNamespace, campaign) : undefined;
+    const campaignBudget = campaignRecord?.budgetMinor ?? (campaign ? policy.budget.perCampaignMinor : undefined);
+    const campaignLeft = campaignBudget === undefined ? undefined : campaignBudget - (campaignRecord?.spentMinor ?? 0);
+    return { reach, conversations, history, campaignLeft };
+  }
+
+  function budgetLeft(perMessage: number | undefined, spent: number, campaignLeft: number | undefined): number | undefined {
+    const message = perMessage === undefined ? undefined : perMessage - spent;
+    if (message === undefined) return campaignLeft === undefined ? undefined : Math.max(0, campaignLeft);
+    return Math.max(0, campaignLeft === undefined ? message : Math.min(message, campaignLeft));
+  }
+
+  async function planFor(state: CascadeState): Promise<CascadePlan> {
+    const facts = await gatherFacts(state.contact, state.id, state.campaign);
+    return plan(state.contact, state.content, {
+      channels,
+      policy: options.policy,
+      now: clock.now(),
+      kind: state.kind,
+      campaign: state.campaign,
+      reach: facts.reach,
+      conversations: facts.conversations,
+      history: facts.history,
+      attempted: state.steps.map((step) => step.channelId),
+      budgetMinor: budgetLeft(state.budgetMinor, state.spentMinor, facts.campaignLeft),
+      remainingSteps: Math.max(0, policy.maxSteps - state.steps.length),
+    });
+  }
+
+  async function recordAccepted(state: CascadeState, step: CascadeStepRecord, now: number): Promise<void> {
+    state.spentMinor += step.costMinor;
+    if (state.steps.filter((candidate) => candidate.messageId !== undefined && candidate.status !== 'failed').length === 1) {
+      const history =
+        (await store.getRecord<Array<DeliveryRecord & { cascadeId?: string }>>(historyNamespace, state.contact.id)) ?? [];
+      const kept = history.filter((record) => now - record.at < historyKeepMs && record.cascadeId !== state.id);
+      kept.push({ at: now, kind: state.kind, ...(state.campaign ? { campaign: state.campaign } : {}), cascadeId: state.id });
+      await store.putRecord(historyNamespace, state.contact.id, kept);
+    }
+    if (state.campaign) {
+      const record = (await store.getRecord<CampaignRecord>(campaignNamespace, state.campaign)) ?? { spentMinor: 0 };
+      record.spentMinor += step.costMinor;
+      await store.putRecord(campaignNamespace, state.campaign, record);
+    }
+  }
+
+  async function succeed(state: CascadeState, step: CascadeStepRecord, status: MessageStatus): Promise<void> {
+    step.status = 'succeeded';
+    step.outcome = status;
+    state.status = 'succeeded';
+    await save(state);
+    await store.cancelJob(jobId(state.key, step.index, 'deadline'));
+    emit('cascade.step.succeeded', { cascadeId: state.id, step: step.index, channelId: step.channelId, status });
+    emit('cascade.completed', {
+      cascadeId: state.id,
+      contactId: state.contact.id,
+      channelId: step.channelId,
+      spentMinor: state.spentMinor,
+    });
+  }
+
+  async function exhaust(state: CascadeState, reason: string, excluded: ExcludedChannel[]): Promise<void> {
+    state.status = 'exhausted';
+    state.exhausted = { reason, excluded };
+    await save(state);
+    emit('cascade.exhausted', {
+      cascadeId: state.id,
+      contactId: state.contact.id,
+      reason,
+      excluded,
+      spentMinor: state.spentMinor,
+    });
+  }
+
+  /** Sends one planned step. Resolves `undefined` when the provider accepted it, else why it failed. */
+  async function startStep(state: CascadeState, candidate: PlannedStep): Promise<FallbackReason | undefined> {
+    const now = clock.now();
+    const step: CascadeStepRecord = {
+      index: state.steps.length,
+      channelId: candidate.channelId,
+      content: candidate.content,
+      costMinor: candidate.estimatedCost.money.amountMinor,
+      currency: candidate.estimatedCost.money.currency,
+      condition: candidate.fallback,
+      status: 'waiting',
+      startedAt: now,
+      deadline: now + candidate.fallback.withinMs,
+    };
+    state.steps.push(step);
+    await save(state);
+    // The deadline is durable before the provider is called: a crash mid-send still leaves the cascade resumable.
+    await schedule(state.key, step.index, 'deadline', step.deadline as number);
+    emit('cascade.step.started', {
+      cascadeId: state.id,
+      contactId: state.contact.id,
+      step: step.index,
+      channelId: step.channelId,
+      costMinor: step.costMinor,
+      campaign: state.campaign,
+    });
+    let message: Message | undefined;
+    let thrown: unknown;
+    try {
+      message = await hub.send({
+        channel: step.channelId,
+        contact: state.contact,
+        content: step.content,
+        idempotencyKey: `${state.id}:${step.channelId}`,
+        metadata: { cascadeId: state.id, cascadeKey: state.key, cascadeStep: step.index },
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    if (message) step.messageId = message.id;
+    if (thrown !== undefined || !message || message.status === 'failed') {
+      step.status = 'failed';
+      step.outcome = 'failed';
+      step.error = OmnidealerError.isInstance(thrown) ? thrown.code : (message?.error?.code ?? 'internal');
+      await store.cancelJob(jobId(state.key, step.index, 'deadline'));
+      await save(state);
+      return fallbackReasonOf(thrown, message);
+    }
+    step.outcome = message.status;
+    await recordAccepted(state, step, now);
+    if (conditionMet(step.condition, message.status)) await succeed(state, step, message.status);
+    else await save(state);
+    return undefined;
+  }
+
+  /**
+   * Moves a cascade forward: tries the planned candidates in order until one is accepted, defers one past quiet
+   * hours, or runs out. `from` is the step being left (for the `cascade.fallback` event).
+   */
+  async function proceed(
+    state: CascadeState,
+    planned?: CascadePlan,
+    from?: { step: number; from: string; reason: FallbackReason },
+  ): Promise<void> {
+    const current = planned ?? (await planFor(state));
+    let leaving = from;
+    for (const candidate of current.steps) {
+      if (state.status !== 'running') return;
+      if (leaving) {
+        emit('cascade.fallback', { cascadeId: state.id, ...leaving, to: candidate.channelId });
+        leaving = undefined;
+      }
+      const now = clock.now();
+      if (candidate.notBefore !== undefined && candidate.notBefore > now) {
+        const step: CascadeStepRecord = {
+          index: state.steps.length,
+          channelId: candidate.channelId,
+          content: candidate.content,
+          costMinor: candidate.estimatedCost.money.amountMinor,
+          currency: candidate.estimatedCost.money.currency,
+          condition: candidate.fallback,
+          status: 'deferred',
+          notBefore: candidate.notBefore,
+        };
+        state.steps.push(step);
+        await save(state);
+        await schedule(state.key, step.index, 'start', candidate.notBefore);
+        emit('cascade.step.deferred', {
+          cascadeId: state.id,
+          step: step.index,
+          channelId: step.channelId,
+          notBefore: candidate.notBefore,
+        });
+        return;
+      }
+      const failure = await startStep(state, candidate);
+      if (failure === undefined) return;
+      const last = state.steps[state.steps.length - 1] as CascadeStepRecord;
+      leaving = { step: last.index, from: last.channelId, reason: failure };
+    }
+    if (leaving) emit('cascade.fallback', { cascadeId: state.id, ...leaving, to: undefined });
+    await exhaust(
+      state,
+      state.steps.length === 0 ? 'no_channel' : state.steps.length >= policy.maxSteps ? 'max_steps' : 'no_channel_left',
+      current.excluded,
+    );
+  }
+
+  async function runJob(payload: JobPayload): Promise<void> {
+    await withLock(payload.key, async () => {
+      const state = await load(payload.key);
+      if (state?.status !== 'running') return;
+      const step = state.steps[payload.step];
+      if (!step || payload.step !== state.steps.length - 1) return;
+      if (payload.action === 'start') {
+        if (step.status !== 'deferred') return;
+        state.steps.pop();
+        await proceed(state);
+        return;
+      }
+      if (step.status !== 'waiting') return;
+      let message = step.messageId ? await store.getMessage(step.messageId) : undefined;
+      if (!message) {
+        // The process stopped between storing the step and the hub's answer: the idempotency key finds the message.
+        try {
+          message = await hub.send({
+            channel: step.channelId,
+            contact: state.contact,
+            content: step.content,
+            idempotencyKey: `${state.id}:${step.channelId}`,
+            metadata: { cascadeId: state.id, cascadeKey: state.key, cascadeStep: step.index },
+          });
+          step.messageId = message.id;
+          step.deadline = message.createdAt + step.condition.withinMs;
+        } catch {
+          // Unreachable now: treat as failed below.
+        }
+      }
+      const status: MessageStatus = message?.status ?? 'failed';
+      const leave = async (reason: FallbackReason) => {
+        step.outcome = status;
+        await proceed(state, undefined, { step: step.index, from: step.channelId, reason });
+      };
+      if (status === 'failed') {
+        step.status = 'failed';
+        step.error = message?.error?.code ?? 'failed';
+        await leave(fallbackReasonOf(undefined, message));
+        return;
+      }
+      if (conditionMet(step.condition, status)) {
+        await succeed(state, step, status);
+        return;
+      }
+      const now = clock.now();
+      if (now < (step.deadline ?? 0)) {
+        await schedule(state.key, step.index, 'deadline', step.deadline as number);
+        return;
+      }
+      if (step.condition.after === 'failed') {
+        await succeed(state, step, status);
+        return;
+      }
+      step.status = 'timed_out';
+      await leave(step.condition.after);
+    });
+  }
+
+  async function onMessageUpdate(message: Message): Promise<void> {
+    const key = message.metadata?.cascadeKey;
+    if (typeof key !== 'string') return;
+    let kick = false;
+    await withLock(key, async () => {
+      const state = await load(key);
+      const step = state?.steps.find((candidate) => candidate.messageId === message.id);
+      if (!state || !step) return;
+      const isCurrent = state.status === 'running' && step.status === 'waiting' && step.index === state.steps.length - 1;
+      if (message.status === 'failed') {
+        if (step.status === 'failed') return;
+        if (isCurrent) {
+          step.outcome = 'failed';
+          await save(state);
+          await store.cancelJob(jobId(key, step.index, 'deadline'));
+          await schedule(key, step.index, 'failed', clock.now());
+          kick = true;
+          return;
+        }
+      } else if (isCurrent) {
+        step.outcome = message.status;
+        if (conditionMet(step.condition, message.status)) await succeed(state, step, message.status);
+        else await save(state);
+        return;
+      }
+      if (step.outcome !== undefined && statusRank[message.status] <= statusRank[step.outcome] && message.status !== 'failed')
+        return;
+      step.outcome = message.status;
+      if (step.status !== 'succeeded') {
+        step.late = [...(step.late ?? []), { status: message.status, at: clock.now() }];
+        emit('cascade.step.late', { cascadeId: state.id, step: step.index, channelId: step.channelId, status: message.status });
+      }
+      await save(state);
+    });
+    if (kick) await runDueSteps();
+  }
+
+  const onStatus = ({ message }: { message: Message }) => {
+    if (message.status !== 'failed' && message.direction === 'outbound') track(onMessageUpdate(message));
+  };
+  const onFailed = ({ message }: { message: Message }) => {
+    if (message.direction === 'outbound') track(onMessageUpdate(message));
+  };
+  hub.on('message.status', onStatus);
+  hub.on('message.failed', onFailed);
+
+  async function runDueSteps(runOptions: { limit?: number } = {}): Promise<number> {
+    const batch = 100;
+    const limit = runOptions.limit ?? Number.POSITIVE_INFINITY;
+    let count = 0;
+    while (count < limit) {
+      const jobs = await store.claimDueJobs(clock.now(), Math.min(batch, limit - count), leaseMs);
+      if (jobs.length === 0) break;
+      for (const job of jobs) {
+        // Another extension's job: leave it; its lease expires and its owner claims it again.
+        if (job.kind !== jobKind) continue;
+        try {
+          await runJob(job.payload as unknown as JobPayload);
+          await store.completeJob(job.id);
+          count++;
+        } catch (error) {
+          logger.error('cascade: step failed to run; it runs again when the lease expires', {
+            job: job.id,
+            error: String(error),
+          });
+        }
+      }
+      if (jobs.length < batch) break;
+    }
+    return count;
+  }
+
+  async function send(contactInput: ContactInput, content: CascadeContent, sendOptions: CascadeSendOptions = {}) {
+    const parsed = parseInput(sendOptionsSchema, sendOptions, 'options') as CascadeSendOptions;
+    const contact = await mergeContact(contactInput);
+    const normalized = normalizeContent(content, parsed.subject);
+    const id = parsed.idempotencyKey ? `cascade_${parsed.idempotencyKey}` : createId('cascade');
+    const key = `${parsed.campaign ?? '-'}/${id}`;
+    return withLock(key, async () => {
+      const existing = await load(key);
+      if (existing) return existing;
+      const now = clock.now();
+      const facts = await gatherFacts(contact, id, parsed.campaign);
+      const perMessage = parsed.budgetMinor ?? policy.budget.perMessageMinor;
+      const initial = plan(contact, normalized, {
+        channels,
+        policy: options.policy,
+        now,
+        kind: parsed.kind,
+        campaign: parsed.campaign,
+        reach: facts.reach,
+        conversations: facts.conversations,
+        history: facts.history,
+        budgetMinor: budgetLeft(perMessage, 0, facts.campaignLeft),
+      });
+      let baselineMinor: number | undefined;
+      const baselineContent = baselineChannel && renderForChannel(baselineChannel, normalized);
+      if (baselineChannel && baselineContent && contact.phone) {
+        try {
+          baselineMinor = baselineChannel.estimateCost(baselineContent, contact, { now }).money.amountMinor;
+        } catch {
+          baselineMinor = undefined;
+        }
+      }
+      const state: CascadeState = {
+        id,
+        key,
+        contact,
+        content: normalized,
+        kind: parsed.kind ?? 'transactional',
+        ...(parsed.campaign ? { campaign: parsed.campaign } : {}),
+        ...(perMessage !== undefined ? { budgetMinor: perMessage } : {}),
+        status: 'running',
+        steps: [],
+        plan: initial,
+        spentMinor: 0,
+        currency: initial.steps[0]?.estimatedCost.money.currency ?? 'RUB',
+        ...(baselineMinor !== undefined ? { baselineMinor } : {}),
+        createdAt: now,
+        updatedAt: now,
+      };
+      await store.putRecord(indexNamespace, id, key);
+      await save(state);
+      await proceed(state, initial);
+      return state;
+    });
+  }
+
+  const cascade: Cascade = {
+    policy,
+    on(event, listener) {
+      emitter.on(event, listener as (...args: unknown[]) => void);
+      return cascade;
+    },
+    once(event, listener) {
+      emitter.once(event, listener as (...args: unknown[]) => void);
+      return cascade;
+    },
+    off(event, listener) {
+      emitter.off(event, listener as ((...args: unknown[]) => void) | undefined);
+      return cascade;
+    },
+    async plan(contactInput, content, planOptions = {}) {
+      const parsed = parseInput(sendOptionsSchema, planOptions, 'options') as CascadeSendOptions;
+      const contact = await mergeContact(contactInput);
+      const facts = await gatherFacts(contact, undefined, parsed.campaign);
+      return plan(contact, normalizeContent(content, parsed.subject), {
+        channels,
+        policy: options.policy,
+        now: clock.now(),
+        kind: parsed.kind,
+        campaign: parsed.campaign,
+        reach: facts.reach,
+        conversations: facts.conversations,
+        history: facts.history,
+        budgetMinor: budgetLeft(parsed.budgetMinor ?? policy.budget.perMessageMinor, 0, facts.campaignLeft),
+      });
+    },
+    send,
+    async get(cascadeId) {
+      const key = await store.getRecord<string>(indexNamespace, cascadeId);
+      return key === undefined ? undefined : load(key);
+    },
+    async cancel(cascadeId) {
+      const key = await store.getRecord<string>(indexNamespace, cascadeId);
+      if (key === undefined) return;
+      await withLock(key, async () => {
+        const state = await load(key);
+        if (state?.status !== 'running') return;
+        state.status = 'cancelled';
+        await save(state);
+        const last = state.steps[state.steps.length - 1];
+        if (last) {
+          for (const action of ['deadline', 'failed', 'start'] as const) await store.cancelJob(jobId(key, last.index, action));
+        }
+      });
+    },
+    runDueSteps,
+    start() {
+      if (timer) return;
+      const tick = () => {
+        if (polling) return;
+        polling = true;
+        track(runDueSteps().finally(() => (polling = false)));
+      };
+      timer = setInterval(tick, pollIntervalMs);
+      tick();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+    async drain() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+      await Promise.allSettled([...locks.values()]);
+    },
+    async campaign(input) {
+      if (input.budgetMinor !== undefined) {
+        const record = (await store.getRecord<CampaignRecord>(campaignNamespace, input.mailingId)) ?? { spentMinor: 0 };
+        await store.putRecord(campaignNamespace, input.mailingId, { ...record, budgetMinor: input.budgetMinor });
+      }
+      return runCampaign(
+        input,
+        (contact, content) =>
+          send(contact, content, {
+            kind: input.kind ?? 'marketing',
+            campaign: input.mailingId,
+            idempotencyKey: `${input.mailingId}:${contact.id}`,
+            ...(input.subject ? { subject: input.subject } : {}),
+          }),
+        (progress) => emit('campaign.progress', progress),
+      );
+    },
+    async report(reportOptions = {}) {
+      const records = await store.listRecords<CascadeState>(
+        runNamespace,
+        reportOptions.campaign === undefined ? '' : `${reportOptions.campaign}/`,
+      );
+      return buildReport(
+        store,
+        records.map((record) => record.value),
+        reportOptions.campaign,
+      );
+    },
+    close() {
+      cascade.stop();
+      hub.off('message.status', onStatus);
+      hub.off('message.failed', onFailed);
+      emitter.removeAllListeners();
+    },
+  };
+  return cascade;
+}

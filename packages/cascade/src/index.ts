@@ -1,0 +1,32 @@
+/** @module @omnidealer/cascade — send each message on the cheapest channel that will reach the person, and fall back in time. */
+export { type CampaignInput, type CampaignResult, type CampaignSender, runCampaign } from './campaign.js';
+export { type Cascade, type CascadeOptions, type CascadeSendOptions, createCascade } from './cascade.js';
+export { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
+export type { CampaignProgress, CascadeEvents, FallbackReason } from './cascade-events.js';
+export {
+  type CascadePolicy,
+  type ConsentRule,
+  cascadePolicySchema,
+  DAY_MS,
+  type FallbackCondition,
+  type FallbackTrigger,
+  type FrequencyCap,
+  HOUR_MS,
+  type Ordering,
+  type QuietHours,
+  type ResolvedPolicy,
+  resolvePolicy,
+} from './cascade-policy.js';
+export type { CascadeState, CascadeStatus, CascadeStepRecord, CascadeStepStatus } from './cascade-state.js';
+export {
+  type CascadePlan,
+  type DeliveryRecord,
+  type ExcludedChannel,
+  type ExclusionReason,
+  type PlanFacts,
+  type PlannedStep,
+  type PlanOptions,
+  plan,
+} from './planner.js';
+export { endOfQuietHours, isQuietMinute, localMinuteOfDay, timeZoneOffsetMs } from './quiet-hours.js';
+export { buildReport, type CascadeReport, type ChannelReport } from './report.js';

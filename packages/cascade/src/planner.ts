@@ -1,0 +1,312 @@
+import type {
+  Channel,
+  Contact,
+  Conversation,
+  CostEstimate,
+  MessageContent,
+  ReachFailureReason,
+  ReachStats,
+} from '@omnidealer/core';
+import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
+import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
+import { endOfQuietHours, isQuietMinute, localMinuteOfDay } from './quiet-hours.js';
+
+/** Why a channel was left out of a plan. */
+export type ExclusionReason =
+  /** The contact has no address on the channel (no phone, no e-mail). */
+  | 'no_identity'
+  /** The address is not valid for the channel. */
+  | 'invalid_address'
+  /** The cascade kind requires consent the contact has not granted on this channel. */
+  | 'no_consent'
+  /** The contact opted out of this channel. */
+  | 'opted_out'
+  /** WhatsApp free-form content outside the 24 h window, and no template was given. */
+  | 'window_closed'
+  /** A reply-only channel (Avito) without an existing chat with this contact. */
+  | 'no_chat'
+  /** An earlier send found the contact is not on the channel (not on WhatsApp). */
+  | 'not_on_channel'
+  /** An earlier send bounced (e-mail) or the provider reported the address dead. */
+  | 'bounced'
+  /** The contact blocked the business on this channel. */
+  | 'blocked'
+  /** Quiet hours in the contact's time zone, with the policy's quiet-hours mode `exclude`. */
+  | 'quiet_hours'
+  /** The contact already got as many cascades of this kind (or this campaign) as the cap allows. */
+  | 'frequency_cap'
+  /** A per-channel content map has nothing for this channel. */
+  | 'no_content'
+  /** The channel cannot carry the content (type, length, template parameters). */
+  | 'unsupported_content'
+  /** The step costs more than what is left of the message or campaign budget. */
+  | 'over_budget'
+  /** The channel was already tried in this cascade. */
+  | 'attempted'
+  /** More candidates than the policy's `maxSteps`. */
+  | 'max_steps';
+
+/** A channel left out of a plan, with the reason and a human-readable detail. */
+export interface ExcludedChannel {
+  channelId: string;
+  reason: ExclusionReason;
+  detail: string;
+}
+
+/** One candidate step of a plan. */
+export interface PlannedStep {
+  channelId: string;
+  channelKind: string;
+  /** The content this channel sends (rendered from the cascade content). */
+  content: MessageContent;
+  /** The channel's exact price for this content and contact (`estimateCost`). */
+  estimatedCost: CostEstimate;
+  /** Probability this channel reaches this contact (prior blended with the contact's delivered/failed history). */
+  reachProbability: number;
+  /** Expected cost to reach, in minor units: price ÷ reach probability (or the price when weighting is off). */
+  expectedCost: number;
+  /** When the cascade moves on from this step. */
+  fallback: FallbackCondition;
+  /** Set when quiet hours defer the step: the earliest instant it may start. */
+  notBefore?: number;
+}
+
+/** The ordered candidate steps and the channels left out, each with its reason. */
+export interface CascadePlan {
+  steps: PlannedStep[];
+  excluded: ExcludedChannel[];
+  /** When it was planned. */
+  at: number;
+}
+
+/** One earlier cascade to a contact, as kept for frequency caps. */
+export interface DeliveryRecord {
+  at: number;
+  kind: string;
+  campaign?: string | undefined;
+}
+
+/** Facts the planner needs besides the contact and content: all gathered by the cascade from the store. */
+export interface PlanFacts {
+  /** Per channel id: the hub's reach statistics for this contact (`hub.reachStats`). */
+  reach?: Readonly<Record<string, ReachStats | undefined>>;
+  /** Per channel id: the existing conversation, for window rules (`lastInboundAt`) and Avito chats. */
+  conversations?: Readonly<Record<string, Conversation | undefined>>;
+  /** Earlier cascades to this contact, for frequency caps. */
+  history?: readonly DeliveryRecord[];
+  /** Channel ids already tried in this cascade. */
+  attempted?: readonly string[];
+  /** What is left to spend on this message, in minor units. */
+  budgetMinor?: number | undefined;
+  /** How many steps may still be planned. @default the policy's `maxSteps` */
+  remainingSteps?: number;
+}
+
+/** Options of {@link plan}. */
+export interface PlanOptions extends PlanFacts {
+  /** Candidate channels, in the hub's order (the last tie-breaker). */
+  channels: readonly Channel[];
+  policy?: CascadePolicy | undefined;
+  /** The instant to plan for (from the injected clock). */
+  now: number;
+  /** Cascade kind, for frequency caps and consent rules. @default 'transactional' */
+  kind?: string | undefined;
+  /** Campaign (mailing) id: a contact never gets the same campaign twice. */
+  campaign?: string | undefined;
+}
+
+const permanentFailures = new Set(['not_on_channel', 'bounced', 'opted_out', 'blocked', 'invalid_address']);
+
+function lookup<T>(map: Readonly<Record<string, T>>, channel: Channel): T | undefined {
+  return map[channel.id] ?? map[channel.kind];
+}
+
+function mapReachFailure(channel: Channel, reason: ReachFailureReason): ExclusionReason {
+  switch (reason) {
+    case 'window_closed':
+    case 'template_required':
+      return 'window_closed';
+    case 'unsupported_content':
+      return 'unsupported_content';
+    case 'no_identity':
+    case 'cannot_start_conversation':
+      return channel.capabilities.address === 'chat' || !channel.capabilities.canStartConversation ? 'no_chat' : 'no_identity';
+    case 'not_on_channel':
+    case 'bounced':
+    case 'opted_out':
+    case 'no_consent':
+    case 'blocked':
+    case 'invalid_address':
+      return reason;
+  }
+}
+
+function preferenceIndex(policy: ResolvedPolicy, channel: Channel): number {
+  const byId = policy.preference.indexOf(channel.id);
+  if (byId >= 0) return byId;
+  const byKind = policy.preference.indexOf(channel.kind);
+  return byKind >= 0 ? byKind : policy.preference.length;
+}
+
+/**
+ * Plans a cascade: which channels can reach this contact with this content now, what each costs exactly, and in
+ * which order to try them. Pure and synchronous: everything it needs comes in `options` (the cascade gathers
+ * reach statistics, conversations and history from the store), so it plans hundreds of thousands of messages a
+ * second and can be tested table by table.
+ *
+ * Order: by expected cost to reach (price ÷ reach probability for this contact), ties by the policy's
+ * `preference`, then by the order of `channels`. With `ordering: 'preference'` the price is ignored.
+ * @example
+ * const { steps, excluded } = plan(contact, 'Иван, ваш автомобиль готов', { channels, now: clock.now() });
+ * // steps[0].channelId === 'email' when the address is known; excluded: [{ channelId: 'avito', reason: 'no_chat', … }]
+ * @throws ValidationError when the content or policy is malformed.
+ */
+export function plan(contact: Contact, content: CascadeContent | NormalizedContent, options: PlanOptions): CascadePlan {
+  const policy = resolvePolicy(options.policy);
+  const normalized = normalizeContent(content);
+  const now = options.now;
+  const kind = options.kind ?? 'transactional';
+  const excluded: ExcludedChannel[] = [];
+  const candidates: Array<PlannedStep & { order: number; preference: number }> = [];
+
+  const capped = frequencyCapped(policy, kind, options.campaign, options.history, now);
+  const consentRule = policy.consent[kind] ?? 'not_opted_out';
+  const quiet = policy.quietHours;
+  let localMinute = -1;
+
+  for (let order = 0; order < options.channels.length; order++) {
+    const channel = options.channels[order] as Channel;
+    const exclude = (reason: ExclusionReason, detail: string) => excluded.push({ channelId: channel.id, reason, detail });
+    if (options.attempted?.includes(channel.id)) {
+      exclude('attempted', 'already tried in this cascade');
+      continue;
+    }
+    if (capped) {
+      exclude('frequency_cap', capped);
+      continue;
+    }
+    const consent = contact.consent?.[channel.id] ?? contact.consent?.[channel.kind];
+    if (consent === 'opted_out') {
+      exclude('opted_out', `contact opted out of ${channel.id}`);
+      continue;
+    }
+    if (consentRule === 'granted' && consent !== 'granted') {
+      exclude('no_consent', `${kind} messages need granted consent on ${channel.id} (have ${consent ?? 'none'})`);
+      continue;
+    }
+    const rendered = renderForChannel(channel, normalized);
+    if (!rendered) {
+      exclude(normalized.kind === 'per_channel' ? 'no_content' : 'unsupported_content', `no content for ${channel.id}`);
+      continue;
+    }
+    const stats = options.reach?.[channel.id];
+    if (
+      stats?.lastFailure !== undefined &&
+      permanentFailures.has(stats.lastFailure) &&
+      now - (stats.lastFailureAt ?? 0) < policy.permanentFailureMemoryMs
+    ) {
+      exclude(
+        stats.lastFailure as ExclusionReason,
+        `an earlier send failed as ${stats.lastFailure}${stats.lastFailureAt === undefined ? '' : ` at ${new Date(stats.lastFailureAt).toISOString()}`}`,
+      );
+      continue;
+    }
+    const conversation = options.conversations?.[channel.id];
+    let estimate: CostEstimate;
+    try {
+      if (
+        rendered.type === 'text' &&
+        rendered.text.length > channel.capabilities.maxTextLength &&
+        [...rendered.text].length > channel.capabilities.maxTextLength
+      ) {
+        exclude('unsupported_content', `text longer than ${channel.capabilities.maxTextLength} characters`);
+        continue;
+      }
+      channel.validate?.(rendered, contact);
+      const reach = channel.canReach({ contact, content: rendered, now, conversation });
+      if (!reach.reachable) {
+        exclude(mapReachFailure(channel, reach.reason), reach.detail);
+        continue;
+      }
+      estimate = channel.estimateCost(rendered, contact, { conversation, now });
+    } catch (error) {
+      exclude('unsupported_content', error instanceof Error ? error.message : String(error));
+      continue;
+    }
+    const price = estimate.money.amountMinor;
+    if (options.budgetMinor !== undefined && price > options.budgetMinor) {
+      exclude('over_budget', `costs ${price}, ${options.budgetMinor} left`);
+      continue;
+    }
+    let notBefore: number | undefined;
+    if (quiet && !quiet.exempt.includes(channel.id) && !quiet.exempt.includes(channel.kind)) {
+      const timeZone = contact.timeZone ?? policy.defaultTimeZone;
+      if (localMinute < 0) localMinute = localMinuteOfDay(timeZone, now);
+      if (isQuietMinute(localMinute, quiet.fromMinute, quiet.toMinute)) {
+        if (quiet.mode === 'exclude') {
+          exclude('quiet_hours', `quiet hours in ${timeZone}`);
+          continue;
+        }
+        notBefore = endOfQuietHours(timeZone, now, quiet.fromMinute, quiet.toMinute);
+      }
+    }
+    const prior = lookup(policy.reachPrior, channel) ?? 0.9;
+    const weight = policy.reachPriorWeight;
+    const observed = stats ? stats.delivered + stats.failed : 0;
+    const reachProbability = Math.max(
+      policy.minReachProbability,
+      observed + weight === 0 ? prior : ((stats?.delivered ?? 0) + prior * weight) / (observed + weight),
+    );
+    const step: PlannedStep & { order: number; preference: number } = {
+      channelId: channel.id,
+      channelKind: channel.kind,
+      content: rendered,
+      estimatedCost: estimate,
+      reachProbability,
+      expectedCost: policy.weightByReach ? price / reachProbability : price,
+      fallback: lookup(policy.fallback, channel) ?? policy.defaultFallback,
+      order,
+      preference: preferenceIndex(policy, channel),
+    };
+    if (notBefore !== undefined) step.notBefore = notBefore;
+    candidates.push(step);
+  }
+
+  candidates.sort(
+    policy.ordering === 'preference'
+      ? (a, b) => a.preference - b.preference || a.order - b.order
+      : (a, b) => a.expectedCost - b.expectedCost || a.preference - b.preference || a.order - b.order,
+  );
+  const limit = Math.min(options.remainingSteps ?? policy.maxSteps, policy.maxSteps);
+  const steps: PlannedStep[] = [];
+  for (const candidate of candidates) {
+    const { order: _order, preference: _preference, ...step } = candidate;
+    if (steps.length < limit) steps.push(step);
+    else excluded.push({ channelId: step.channelId, reason: 'max_steps', detail: `more than ${limit} steps` });
+  }
+  return { steps, excluded, at: now };
+}
+
+function frequencyCapped(
+  policy: ResolvedPolicy,
+  kind: string,
+  campaign: string | undefined,
+  history: readonly DeliveryRecord[] | undefined,
+  now: number,
+): string | undefined {
+  if (!history?.length) return undefined;
+  if (campaign !== undefined && history.some((record) => record.campaign === campaign))
+    return `already received campaign ${campaign}`;
+  const cap = policy.frequencyCaps[kind];
+  if (!cap) return undefined;
+  let count = 0;
+  let last = 0;
+  for (const record of history) {
+    if (record.kind === kind && now - record.at < cap.windowMs) {
+      count++;
+      last = Math.max(last, record.at);
+    }
+  }
+  if (count < cap.max) return undefined;
+  return `${count} ${kind} cascade(s) within ${Math.round(cap.windowMs / 86_400_000)} days (last ${new Date(last).toISOString()})`;
+}

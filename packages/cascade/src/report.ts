@@ -1,0 +1,105 @@
+import type { Message, Store } from '@omnidealer/core';
+import type { CascadeState } from './cascade-state.js';
+
+/** Per channel numbers of a report. */
+export interface ChannelReport {
+  channelId: string;
+  /** Messages the provider accepted. */
+  sent: number;
+  /** Messages known delivered (read implies delivered). */
+  delivered: number;
+  read: number;
+  /** Attempts that failed: refused before sending (window closed, unreachable), by the provider, or by a later status. */
+  failed: number;
+  /** What the accepted messages cost, in minor units (the provider's reported cost when it gave one, else the estimate). */
+  spendMinor: number;
+}
+
+/** Campaign or overall numbers: who was reached, what it cost, and what SMS alone would have cost. */
+export interface CascadeReport {
+  /** The campaign reported on, undefined for all cascades. */
+  campaign: string | undefined;
+  cascades: number;
+  /** Cascades whose success condition was met, or where any message was delivered or read. */
+  reached: number;
+  notReached: number;
+  /** Cascades still waiting for a status or deadline. */
+  running: number;
+  perChannel: Record<string, ChannelReport>;
+  totalSpendMinor: number;
+  /** What sending every message by SMS alone would have cost (exact per contact, from the SMS channel's `estimateCost`). */
+  smsBaselineMinor: number;
+  /** `smsBaselineMinor − totalSpendMinor`. */
+  savingsMinor: number;
+  /** Savings as a share of the SMS baseline (0…1), 0 when the baseline is 0. */
+  savingsRatio: number;
+  /** Spend divided by reached cascades, in minor units (0 when none was reached). */
+  costPerReachedMinor: number;
+  currency: string;
+}
+
+const isDelivered = (message: Message) =>
+  message.status === 'delivered' ||
+  message.status === 'read' ||
+  message.statusTimes?.delivered !== undefined ||
+  message.statusTimes?.read !== undefined;
+
+/**
+ * Builds a {@link CascadeReport} from cascade states and the hub's stored messages (so late statuses count).
+ * @param states the cascades to report on (see `cascade.report({ campaign })`).
+ */
+export async function buildReport(store: Store, states: readonly CascadeState[], campaign?: string): Promise<CascadeReport> {
+  const perChannel: Record<string, ChannelReport> = {};
+  let reached = 0;
+  let running = 0;
+  let totalSpendMinor = 0;
+  let smsBaselineMinor = 0;
+  let currency = 'RUB';
+  for (const state of states) {
+    currency = state.currency;
+    if (state.status === 'running') running++;
+    smsBaselineMinor += state.baselineMinor ?? 0;
+    let reachedHere = state.status === 'succeeded';
+    for (const step of state.steps) {
+      if (step.status === 'deferred') continue;
+      const row = (perChannel[step.channelId] ??= {
+        channelId: step.channelId,
+        sent: 0,
+        delivered: 0,
+        read: 0,
+        failed: 0,
+        spendMinor: 0,
+      });
+      const message = step.messageId ? await store.getMessage(step.messageId) : undefined;
+      if (!message || message.status === 'failed') {
+        row.failed++;
+        continue;
+      }
+      row.sent++;
+      const spend = message.cost?.amountMinor ?? step.costMinor;
+      row.spendMinor += spend;
+      totalSpendMinor += spend;
+      if (isDelivered(message)) {
+        row.delivered++;
+        reachedHere = true;
+      }
+      if (message.status === 'read' || message.statusTimes?.read !== undefined) row.read++;
+    }
+    if (reachedHere) reached++;
+  }
+  const savingsMinor = smsBaselineMinor - totalSpendMinor;
+  return {
+    campaign,
+    cascades: states.length,
+    reached,
+    notReached: states.length - reached,
+    running,
+    perChannel,
+    totalSpendMinor,
+    smsBaselineMinor,
+    savingsMinor,
+    savingsRatio: smsBaselineMinor === 0 ? 0 : savingsMinor / smsBaselineMinor,
+    costPerReachedMinor: reached === 0 ? 0 : totalSpendMinor / reached,
+    currency,
+  };
+}

@@ -1,0 +1,402 @@
+import { createHash } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
+import {
+  type Channel,
+  type ChannelCapabilities,
+  type ChannelRateLimit,
+  type Clock,
+  type Contact,
+  type CostEstimate,
+  type MessageContent,
+  money,
+  type OutboundMessage,
+  parseInput,
+  type Reachability,
+  registerSecret,
+  type SendResult,
+  systemClock,
+  ValidationError,
+  type WebhookRequest,
+  type WebhookResult,
+} from '@omnidealer/core';
+import nodemailer from 'nodemailer';
+import { z } from 'zod';
+import { convertToEmailMessage, type EmailAttachment } from './convert-to-email-message.js';
+import { assertHeaderSafe, type EmailAddress, type EmailAddressInput, emailDomain, parseEmailAddress } from './email-address.js';
+import { parseSesWebhook, type SesWebhookOptions } from './email-bounce-webhook.js';
+import { classifyEmailError } from './email-error.js';
+import { createMessageId, normalizeMessageId } from './email-message-id.js';
+import type { EmailTemplates } from './email-template.js';
+
+/** SMTP credentials: a password, or an OAuth2 access token (Gmail, Microsoft 365). */
+export type SmtpAuth = { user: string; pass: string } | { type: 'OAuth2'; user: string; accessToken: string };
+
+/**
+ * SMTP connection settings, passed to nodemailer's SMTP transport (or its pool when `pool` is true).
+ * @see https://nodemailer.com/smtp/
+ */
+export interface SmtpTransportOptions {
+  host: string;
+  /** @default 587, or 465 when `secure` */
+  port?: number | undefined;
+  /** Implicit TLS from the first byte (port 465). When false, STARTTLS is used if the server offers it. @default false */
+  secure?: boolean | undefined;
+  /** Refuse to send unless the server upgrades with STARTTLS. Recommended on port 587. @default false */
+  requireTLS?: boolean | undefined;
+  /** Never upgrade with STARTTLS (local relays only). @default false */
+  ignoreTLS?: boolean | undefined;
+  auth?: SmtpAuth | undefined;
+  /** Force an AUTH mechanism (`PLAIN`, `LOGIN`, `CRAM-MD5`). @default the server's first supported */
+  authMethod?: string | undefined;
+  /** Keep connections open and reuse them (nodemailer SMTP pool). @default false */
+  pool?: boolean | undefined;
+  /** Pool size. @default 5 */
+  maxConnections?: number | undefined;
+  /** Messages per pooled connection before it is recycled. @default 100 */
+  maxMessages?: number | undefined;
+  /** Node TLS options (`ca` for a private CA, `servername`, `minVersion`). */
+  tls?: ConnectionOptions | undefined;
+  /** Host name announced in EHLO. @default the machine's host name */
+  name?: string | undefined;
+  /** Milliseconds to wait for the TCP connection. @default 120000 */
+  connectionTimeout?: number | undefined;
+  /** Milliseconds to wait for the server greeting. @default 30000 */
+  greetingTimeout?: number | undefined;
+  /** Milliseconds of socket inactivity before giving up. @default 600000 */
+  socketTimeout?: number | undefined;
+}
+
+/** What the channel hands a transporter for one message (a subset of nodemailer's message options). */
+export interface EmailSendOptions {
+  from: EmailAddress;
+  to: EmailAddress;
+  replyTo?: EmailAddress | undefined;
+  subject: string;
+  text: string;
+  html?: string | undefined;
+  attachments?: EmailAttachment[] | undefined;
+  messageId: string;
+  date: Date;
+  inReplyTo?: string | undefined;
+  references?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  /** Shared part of the MIME boundaries; derived from our message id so a retry produces the same bytes. */
+  baseBoundary?: string | undefined;
+}
+
+/** What a transporter answers when the server accepted a message. */
+export interface EmailSendInfo {
+  /** The `Message-ID` sent. */
+  messageId?: string | undefined;
+  /** The server's final reply (`250 2.0.0 Ok: queued as 4Xk2`). */
+  response?: string | undefined;
+}
+
+/**
+ * Anything that sends an e-mail the way nodemailer's `Transporter` does: pass your own `nodemailer.createTransport(…)`
+ * result to reuse one across channels or to use a non-SMTP nodemailer transport.
+ */
+export interface EmailTransporter {
+  sendMail(mail: EmailSendOptions): Promise<EmailSendInfo>;
+  close?(): void;
+}
+
+/** Price of one e-mail. */
+export interface EmailPricing {
+  /** Minor units (kopecks) per message. @default 0 */
+  perMessageMinor?: number | undefined;
+  /** ISO 4217 currency. @default 'RUB' */
+  currency?: string | undefined;
+}
+
+/** Settings of {@link createEmailChannel}. */
+export interface EmailChannelSettings {
+  /** Channel id inside the hub. @default 'email' */
+  id?: string | undefined;
+  /**
+   * SMTP settings, an SMTP URL (`smtps://user:pass@smtp.example.ru:465`) or a ready transporter.
+   * @default the `OMNIDEALER_SMTP_URL` environment variable, read at the first send
+   */
+  transport?: SmtpTransportOptions | EmailTransporter | string | undefined;
+  /** The sender: `sales@dealer.ru`, `Автосалон Север <sales@dealer.ru>` or `{ name, address }`. */
+  from: EmailAddressInput;
+  /** Where replies should go, when not to `from`. */
+  replyTo?: EmailAddressInput | undefined;
+  /** Subject of `text` and `media` content. @default the sender's display name, else its address */
+  defaultSubject?: string | undefined;
+  /** Templates that `template` content renders (`{param}` placeholders). */
+  templates?: EmailTemplates | undefined;
+  /** Extra headers on every message (`List-Unsubscribe`). */
+  headers?: Record<string, string> | undefined;
+  pricing?: EmailPricing | undefined;
+  /** @default the system clock */
+  clock?: Clock | undefined;
+  rateLimit?: ChannelRateLimit | undefined;
+  /** Bounce/complaint/delivery notifications: Amazon SES via SNS. */
+  webhook?: SesWebhookOptions | undefined;
+}
+
+/** The e-mail {@link Channel}, plus `close()` for pooled connections. */
+export interface EmailChannel extends Channel {
+  readonly kind: 'email';
+  /** Closes the transport's pooled connections (only a transport the channel created). */
+  close(): void;
+}
+
+const smtpAuthSchema = z.union([
+  z.object({ user: z.string().min(1), pass: z.string().min(1) }).strict(),
+  z.object({ type: z.literal('OAuth2'), user: z.string().min(1), accessToken: z.string().min(1) }).strict(),
+]);
+
+const smtpTransportOptionsSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).optional(),
+    secure: z.boolean().optional(),
+    requireTLS: z.boolean().optional(),
+    ignoreTLS: z.boolean().optional(),
+    auth: smtpAuthSchema.optional(),
+    authMethod: z.string().min(1).optional(),
+    pool: z.boolean().optional(),
+    maxConnections: z.number().int().positive().optional(),
+    maxMessages: z.number().int().positive().optional(),
+    tls: z.record(z.string(), z.unknown()).optional(),
+    name: z.string().min(1).optional(),
+    connectionTimeout: z.number().int().positive().optional(),
+    greetingTimeout: z.number().int().positive().optional(),
+    socketTimeout: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const transporterSchema = z.custom<EmailTransporter>(
+  (value) => typeof value === 'object' && value !== null && typeof (value as EmailTransporter).sendMail === 'function',
+);
+
+const emailAddressInputSchema = z.union([
+  z.string().min(1),
+  z.object({ address: z.string().min(1), name: z.string().optional() }).strict(),
+]);
+
+const templateSchema = z.object({ subject: z.string().min(1), text: z.string().min(1), html: z.string().optional() }).strict();
+
+const settingsSchema = z
+  .object({
+    id: z.string().min(1).optional(),
+    transport: z.union([z.string().min(1), transporterSchema, smtpTransportOptionsSchema]).optional(),
+    from: emailAddressInputSchema,
+    replyTo: emailAddressInputSchema.optional(),
+    defaultSubject: z.string().min(1).optional(),
+    templates: z.record(z.string(), templateSchema).optional(),
+    headers: z.record(z.string().regex(/^[!-9;-~]+$/, 'not a valid header name'), z.string()).optional(),
+    pricing: z
+      .object({
+        perMessageMinor: z.number().int().nonnegative().optional(),
+        currency: z.string().length(3).optional(),
+      })
+      .strict()
+      .optional(),
+    clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
+    rateLimit: z
+      .object({
+        perSecond: z.number().positive().optional(),
+        perRecipientIntervalMs: z.number().nonnegative().optional(),
+        maxConcurrent: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
+    webhook: z
+      .object({
+        secret: z.string().min(1).optional(),
+        topicArns: z.array(z.string().min(1)).optional(),
+        onSubscriptionConfirmation: z
+          .custom<SesWebhookOptions['onSubscriptionConfirmation']>((value) => typeof value === 'function')
+          .optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** Environment variable read when `transport` is not given. */
+export const smtpUrlEnvironmentVariable = 'OMNIDEALER_SMTP_URL';
+
+function registerTransportSecrets(transport: SmtpTransportOptions | string | undefined): void {
+  if (typeof transport === 'string') {
+    try {
+      const password = decodeURIComponent(new URL(transport).password);
+      registerSecret(password);
+      registerSecret(Buffer.from(password).toString('base64'));
+    } catch {
+      // Not a URL: nodemailer will report it when sending.
+    }
+    return;
+  }
+  const auth = transport?.auth;
+  if (!auth) return;
+  if ('pass' in auth) {
+    registerSecret(auth.pass);
+    // AUTH LOGIN sends base64(password), AUTH PLAIN base64(\0user\0password): keep both out of logs too.
+    registerSecret(Buffer.from(auth.pass).toString('base64'));
+    registerSecret(Buffer.from(`\u0000${auth.user}\u0000${auth.pass}`).toString('base64'));
+  } else {
+    registerSecret(auth.accessToken);
+  }
+}
+
+/**
+ * Creates the e-mail channel: SMTP through nodemailer (implicit TLS or STARTTLS, pooling, PLAIN/LOGIN/OAuth2 auth).
+ * `text`, `email`, `template` (rendered from `templates`) and `media` (attachment by URL) content; `sent` when the
+ * server answered 250, typed errors for SMTP rejections (5xx permanent, 4xx and dropped connections retryable);
+ * Amazon SES bounce/complaint/delivery notifications via `parseWebhook`.
+ * @throws ValidationError when the settings are malformed (the transport itself is only touched at the first send).
+ * @see https://nodemailer.com/smtp/
+ * @example
+ * const email = createEmailChannel({
+ *   transport: { host: 'smtp.yandex.ru', port: 465, secure: true, auth: { user: 'sales@dealer.ru', pass: process.env.SMTP_PASSWORD! } },
+ *   from: 'Автосалон Север <sales@dealer.ru>',
+ *   templates: { booking_reminder: { subject: 'Запись на ТО {date}', text: 'Здравствуйте, {name}! Ждём вас {date}.' } },
+ * });
+ * const hub = createOmnidealer({ channels: [email] });
+ */
+export function createEmailChannel(settings: EmailChannelSettings): EmailChannel {
+  const parsed = parseInput(settingsSchema, settings, 'settings', 'email') as EmailChannelSettings;
+  const from = parseEmailAddress(parsed.from, 'settings.from');
+  const replyTo = parsed.replyTo === undefined ? undefined : parseEmailAddress(parsed.replyTo, 'settings.replyTo');
+  const defaultSubject = parsed.defaultSubject ?? from.name ?? from.address;
+  assertHeaderSafe(defaultSubject, 'settings.defaultSubject');
+  for (const [name, value] of Object.entries(parsed.headers ?? {})) assertHeaderSafe(value, `settings.headers.${name}`);
+  const clock = parsed.clock ?? systemClock;
+  const templates = parsed.templates;
+  const hasTemplates = Object.keys(templates ?? {}).length > 0;
+  const id = parsed.id ?? 'email';
+  const kind = 'email' as const;
+  const transportSetting = settings.transport;
+  if (transportSetting === undefined || typeof transportSetting === 'string' || !('sendMail' in transportSetting)) {
+    registerTransportSecrets(transportSetting);
+  }
+  registerSecret(parsed.webhook?.secret);
+
+  let transporter: EmailTransporter | undefined;
+  let ownsTransporter = false;
+
+  function transporterOf(): EmailTransporter {
+    if (transporter) return transporter;
+    const setting = transportSetting ?? process.env[smtpUrlEnvironmentVariable];
+    if (setting === undefined || setting === '') {
+      throw new ValidationError({
+        channel: kind,
+        field: 'settings.transport',
+        message: `no SMTP transport: pass settings.transport or set ${smtpUrlEnvironmentVariable}`,
+      });
+    }
+    if (typeof setting === 'object' && 'sendMail' in setting) {
+      transporter = setting;
+      return transporter;
+    }
+    if (typeof setting === 'string') registerTransportSecrets(setting);
+    // nodemailer's own logger stays off: it would print envelopes (addresses) to stdout.
+    transporter = nodemailer.createTransport(
+      typeof setting === 'string' ? setting : ({ ...setting, logger: false, debug: false } as never),
+    ) as unknown as EmailTransporter;
+    ownsTransporter = true;
+    return transporter;
+  }
+
+  const capabilities: ChannelCapabilities = {
+    maxTextLength: 1_000_000,
+    contentTypes: hasTemplates ? ['text', 'email', 'template', 'media'] : ['text', 'email', 'media'],
+    mediaKinds: ['image', 'video', 'document', 'audio'],
+    templates: hasTemplates,
+    canStartConversation: true,
+    address: 'email',
+  };
+
+  function recipientOf(address: string, contact: Contact): EmailAddress {
+    if (contact.name !== undefined) assertHeaderSafe(contact.name, 'contact.name');
+    return parseEmailAddress(contact.name ? { name: contact.name, address } : address, 'contact.email');
+  }
+
+  function render(content: MessageContent) {
+    return convertToEmailMessage(content, { templates, defaultSubject });
+  }
+
+  return {
+    id,
+    kind,
+    accountId: from.address,
+    capabilities,
+    ...(parsed.rateLimit ? { rateLimit: parsed.rateLimit } : {}),
+
+    validate(content, contact) {
+      render(content);
+      if (contact.name !== undefined) assertHeaderSafe(contact.name, 'contact.name');
+    },
+
+    canReach({ contact, content }): Reachability {
+      if (!capabilities.contentTypes.includes(content.type)) {
+        return { reachable: false, reason: 'unsupported_content', detail: `e-mail cannot send ${content.type} content` };
+      }
+      if (!contact.email) return { reachable: false, reason: 'no_identity', detail: 'contact has no e-mail address' };
+      if (contact.consent?.[id] === 'opted_out' || contact.consent?.[kind] === 'opted_out') {
+        return { reachable: false, reason: 'opted_out', detail: 'contact opted out of e-mail' };
+      }
+      try {
+        parseEmailAddress(contact.email, 'contact.email');
+      } catch {
+        return { reachable: false, reason: 'invalid_address', detail: 'contact e-mail address is not valid' };
+      }
+      return { reachable: true, address: contact.email };
+    },
+
+    estimateCost(): CostEstimate {
+      const amount = parsed.pricing?.perMessageMinor ?? 0;
+      const currency = parsed.pricing?.currency ?? 'RUB';
+      return { money: money(amount, currency), units: 1, unitName: 'message', detail: `1 e-mail × ${amount} ${currency}/100` };
+    },
+
+    async doSend(message: OutboundMessage, options): Promise<SendResult> {
+      options.signal?.throwIfAborted();
+      // Everything that can be wrong with the input is checked here, before a connection is opened.
+      const email = render(message.content);
+      const to = recipientOf(message.to, message.contact);
+      const messageId = createMessageId(message.id, emailDomain(from.address));
+      let inReplyTo: string | undefined;
+      if (message.replyTo) {
+        assertHeaderSafe(message.replyTo, 'replyTo');
+        inReplyTo = `<${normalizeMessageId(message.replyTo)}>`;
+      }
+      const mail: EmailSendOptions = {
+        from,
+        to,
+        subject: email.subject,
+        text: email.text,
+        messageId,
+        date: new Date(clock.now()),
+        baseBoundary: createHash('sha256').update(message.id).digest('hex').slice(0, 16),
+        ...(replyTo ? { replyTo } : {}),
+        ...(email.html !== undefined ? { html: email.html } : {}),
+        ...(email.attachments.length ? { attachments: email.attachments } : {}),
+        ...(inReplyTo ? { inReplyTo, references: inReplyTo } : {}),
+        ...(parsed.headers ? { headers: { ...parsed.headers } } : {}),
+      };
+      const sender = transporterOf();
+      let info: EmailSendInfo;
+      try {
+        info = await sender.sendMail(mail);
+      } catch (error) {
+        throw classifyEmailError(error, kind);
+      }
+      return { providerMessageId: normalizeMessageId(info.messageId ?? messageId), status: 'sent' };
+    },
+
+    parseWebhook(request: WebhookRequest): Promise<WebhookResult> {
+      return parseSesWebhook(request, { ...parsed.webhook, channel: kind, clock });
+    },
+
+    close() {
+      if (ownsTransporter) transporter?.close?.();
+      transporter = undefined;
+      ownsTransporter = false;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
+import { describe, expect, it } from 'vitest';
+import error400 from './__fixtures__/error-400.json';
+import error500 from './__fixtures__/error-500.json';
+import { avitoErrorDetails, classifyAvitoError } from './avito-error.js';
+
+const classify = (status: number, scope: 'chat' | 'account' | 'token' = 'chat', body: unknown = {}, retryAfterMs?: number) =>
+  classifyAvitoError({ status, body, retryAfterMs, scope });
+
+describe('classifyAvitoError', () => {
+  it.each([
+    [400, 'chat', ValidationError, false],
+    [401, 'chat', AuthError, false],
+    [403, 'chat', UnreachableRecipientError, false],
+    [403, 'account', AuthError, false],
+    [404, 'chat', UnreachableRecipientError, false],
+    [404, 'account', ProviderError, false],
+    [408, 'chat', ProviderError, true],
+    [409, 'chat', ProviderError, false],
+    [429, 'chat', RateLimitError, true],
+    [500, 'chat', ProviderError, true],
+    [502, 'account', ProviderError, true],
+    [503, 'token', ProviderError, true],
+    [400, 'token', AuthError, false],
+    [401, 'token', AuthError, false],
+  ] as const)('HTTP %i on a %s request → %o (retryable %s)', (status, scope, type, retryable) => {
+    const error = classify(status, scope);
+    expect(error).toBeInstanceOf(type);
+    expect(error.retryable).toBe(retryable);
+    expect(error.channel).toBe('avito');
+  });
+
+  it('keeps Retry-After on 429 and on 5xx', () => {
+    expect(classify(429, 'chat', {}, 2500)).toMatchObject({ retryAfterMs: 2500 });
+    expect(classify(503, 'chat', {}, 1000)).toMatchObject({ retryAfterMs: 1000 });
+  });
+
+  it('reads every Avito error shape leniently', () => {
+    expect(avitoErrorDetails(error400)).toEqual({
+      message: 'message.text: length must be less than or equal to 1000',
+      code: 400,
+    });
+    expect(avitoErrorDetails(error500)).toEqual({ message: 'internal error', code: undefined });
+    expect(avitoErrorDetails({ message: 'plain', code: 'E1' })).toEqual({ message: 'plain', code: 'E1' });
+    expect(avitoErrorDetails('<html>Bad Gateway</html>')).toEqual({ message: '<html>Bad Gateway</html>', code: undefined });
+    expect(avitoErrorDetails(null)).toEqual({ message: undefined, code: undefined });
+    expect(classify(400, 'chat', error400)).toMatchObject({ providerCode: 400, raw: error400 });
+  });
+});

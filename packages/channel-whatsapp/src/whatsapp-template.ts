@@ -26,7 +26,7 @@ export const whatsAppTemplateDefinitionSchema = z
     category: z.enum(['marketing', 'utility', 'authentication']),
     /** @default 'APPROVED' */
     status: z.string().min(1).optional(),
-    /** `positional` for `{{1}}`, `named` for `{{model}}`. @default positional unless a body parameter name is not a number */
+    /** `positional` for `{{1}}`, `named` for `{{model}}`. Unset: whichever the message uses. */
     parameterFormat: z.enum(['positional', 'named']).optional(),
     /** Body parameters in order: names (`model`) for named templates, labels for positional ones (`client_name` for `{{1}}`). */
     bodyParams: z.array(z.string().min(1)).optional(),
@@ -99,9 +99,10 @@ function checkTextParameter(parameter: TemplateParameter, field: string, maxLeng
     throw invalid(field, 'template parameter must not contain new lines, tabs or more than 4 consecutive spaces');
 }
 
-function isNamedFormat(definition: WhatsAppTemplateDefinition): boolean {
+/** The declared format, or, when undeclared, the one the content uses (any named parameter → named). */
+function isNamedFormat(definition: WhatsAppTemplateDefinition, provided: Array<{ name: string | undefined }>): boolean {
   if (definition.parameterFormat) return definition.parameterFormat === 'named';
-  return (definition.bodyParams ?? []).some((name) => !/^\d+$/.test(name));
+  return provided.some(({ name }) => name !== undefined);
 }
 
 /** Body parameters of the content as `[name or position, parameter]` pairs. */
@@ -151,7 +152,7 @@ export function validateWhatsAppTemplate(content: TemplateContent, registry: Wha
     throw invalid('content.name', `template "${content.name}" is ${status}; only APPROVED templates can be sent`);
 
   const expected = definition.bodyParams ?? [];
-  if (isNamedFormat(definition)) {
+  if (isNamedFormat(definition, provided)) {
     const names = new Set<string>();
     for (const [index, { name }] of provided.entries()) {
       if (name === undefined)

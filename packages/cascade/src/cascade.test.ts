@@ -1,0 +1,358 @@
+import {
+  type Channel,
+  type ContactInput,
+  createManualClock,
+  createMemoryStore,
+  createOmnidealer,
+  type ManualClock,
+  type Omnidealer,
+  type Store,
+  type TestChannel,
+  WindowClosedError,
+} from '@omnidealer/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { longText, perChannel } from './__fixtures__/content.js';
+import { createMockChannels } from './__fixtures__/mock-channels.js';
+import { type Cascade, createCascade } from './cascade.js';
+import type { CascadeEvents } from './cascade-events.js';
+import { type CascadePolicy, DAY_MS, HOUR_MS } from './cascade-policy.js';
+
+const start = Date.parse('2026-03-02T07:00:00Z'); // 10:00 in Moscow
+const phoneOnly: ContactInput = { id: 'c1', phone: '+7 916 123-45-67' };
+
+interface Setup {
+  clock: ManualClock;
+  store: Store;
+  hub: Omnidealer;
+  cascade: Cascade;
+  mocks: ReturnType<typeof createMockChannels>;
+  events: Array<[keyof CascadeEvents, unknown]>;
+  status: (channel: TestChannel, status: 'delivered' | 'read' | 'failed', index?: number) => Promise<void>;
+}
+
+const open: Cascade[] = [];
+afterEach(() => {
+  for (const cascade of open.splice(0)) cascade.close();
+  vi.useRealTimers();
+});
+
+function setup(
+  policy?: CascadePolicy,
+  shared?: { store: Store; clock: ManualClock; mocks: ReturnType<typeof createMockChannels> },
+) {
+  const clock = shared?.clock ?? createManualClock(start);
+  const store = shared?.store ?? createMemoryStore();
+  const mocks = shared?.mocks ?? createMockChannels();
+  const hub = createOmnidealer({ channels: mocks.all as Channel[], store, clock });
+  const cascade = createCascade({ hub, clock, ...(policy ? { policy } : {}) });
+  open.push(cascade);
+  const events: Setup['events'] = [];
+  for (const name of [
+    'cascade.step.started',
+    'cascade.step.succeeded',
+    'cascade.step.late',
+    'cascade.step.deferred',
+    'cascade.fallback',
+    'cascade.completed',
+    'cascade.exhausted',
+  ] as const) {
+    cascade.on(name, ((payload: unknown) => events.push([name, payload])) as never);
+  }
+  const status: Setup['status'] = async (channel, value, index = -1) => {
+    const sent = channel.sent.at(index);
+    if (!sent) throw new Error(`${channel.id} sent nothing`);
+    const response = await hub.handleWebhook(channel.id, channel.statusWebhook(sent.providerMessageId, value, clock.now()));
+    expect(response.status).toBe(200);
+    await cascade.drain();
+  };
+  return { clock, store, hub, cascade, mocks, events, status } satisfies Setup;
+}
+
+const names = (events: Setup['events']) => events.map(([name]) => name);
+
+describe('cascade.send: fallback on deadlines', () => {
+  it('falls back to SMS when WhatsApp is delivered but not read within 24 h; a late read is recorded, nothing more sent', async () => {
+    const { clock, cascade, mocks, events, status } = setup();
+    const state = await cascade.send(phoneOnly, perChannel());
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+    expect(mocks.whatsapp.sent[0]?.content).toMatchObject({ type: 'template', name: 'service_reminder' });
+    expect(mocks.sms.sent).toHaveLength(0);
+    await status(mocks.whatsapp, 'delivered');
+    clock.advance(24 * HOUR_MS - 1);
+    expect(await cascade.runDueSteps()).toBe(0);
+    expect(mocks.sms.sent).toHaveLength(0);
+    clock.advance(1);
+    expect(await cascade.runDueSteps()).toBe(1);
+    expect(mocks.sms.sent).toHaveLength(1);
+    expect(mocks.sms.sent[0]?.content).toEqual({ type: 'text', text: longText });
+    expect(events.find(([name]) => name === 'cascade.fallback')?.[1]).toEqual({
+      cascadeId: state.id,
+      step: 0,
+      from: 'whatsapp',
+      to: 'sms',
+      reason: 'not_read',
+    });
+    await status(mocks.sms, 'delivered');
+    await status(mocks.whatsapp, 'read');
+    const final = await cascade.get(state.id);
+    expect(final?.status).toBe('succeeded');
+    expect(final?.steps.map((step) => [step.channelId, step.status, step.outcome])).toEqual([
+      ['whatsapp', 'timed_out', 'read'],
+      ['sms', 'succeeded', 'delivered'],
+    ]);
+    expect(final?.steps[0]?.late).toEqual([{ status: 'read', at: clock.now() }]);
+    expect(final?.spentMinor).toBe(1200 + 1500);
+    expect(names(events)).toEqual([
+      'cascade.step.started',
+      'cascade.fallback',
+      'cascade.step.started',
+      'cascade.step.succeeded',
+      'cascade.completed',
+      'cascade.step.late',
+    ]);
+    clock.advance(30 * DAY_MS);
+    await cascade.runDueSteps();
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+    expect(mocks.sms.sent).toHaveLength(1);
+  });
+
+  it('stops when WhatsApp is read within 24 h: the SMS is never sent', async () => {
+    const { clock, cascade, mocks, events, status } = setup();
+    const state = await cascade.send(phoneOnly, perChannel());
+    clock.advance(2 * HOUR_MS);
+    await status(mocks.whatsapp, 'read');
+    clock.advance(2 * DAY_MS);
+    expect(await cascade.runDueSteps()).toBe(0);
+    expect(mocks.sms.sent).toHaveLength(0);
+    expect((await cascade.get(state.id))?.status).toBe('succeeded');
+    expect(events.at(-1)).toEqual([
+      'cascade.completed',
+      { cascadeId: state.id, contactId: 'c1', channelId: 'whatsapp', spentMinor: 1200 },
+    ]);
+  });
+
+  it('with a not_delivered trigger: delivered is a success, silence until the deadline falls back', async () => {
+    const policy: CascadePolicy = { fallback: { whatsapp: { after: 'not_delivered', withinMs: 6 * HOUR_MS } } };
+    const first = setup(policy);
+    await first.cascade.send(phoneOnly, perChannel());
+    await first.status(first.mocks.whatsapp, 'delivered');
+    first.clock.advance(DAY_MS);
+    await first.cascade.runDueSteps();
+    expect(first.mocks.sms.sent).toHaveLength(0);
+
+    const second = setup(policy);
+    const state = await second.cascade.send(phoneOnly, perChannel());
+    second.clock.advance(6 * HOUR_MS);
+    await second.cascade.runDueSteps();
+    expect(second.mocks.sms.sent).toHaveLength(1);
+    expect((await second.cascade.get(state.id))?.steps[0]?.status).toBe('timed_out');
+    expect(second.events.find(([name]) => name === 'cascade.fallback')?.[1]).toMatchObject({ reason: 'not_delivered' });
+  });
+
+  it('exhausts when the last step is not delivered by its deadline', async () => {
+    const { clock, cascade, mocks, events } = setup();
+    const state = await cascade.send(phoneOnly, perChannel());
+    clock.advance(DAY_MS);
+    await cascade.runDueSteps();
+    clock.advance(DAY_MS);
+    await cascade.runDueSteps();
+    expect(mocks.sms.sent).toHaveLength(1);
+    expect((await cascade.get(state.id))?.status).toBe('exhausted');
+    expect(events.at(-1)?.[0]).toBe('cascade.exhausted');
+    expect(events.filter(([name]) => name === 'cascade.fallback').map(([, event]) => event)).toEqual([
+      { cascadeId: state.id, step: 0, from: 'whatsapp', to: 'sms', reason: 'not_read' },
+      { cascadeId: state.id, step: 1, from: 'sms', to: undefined, reason: 'not_delivered' },
+    ]);
+  });
+});
+
+describe('cascade.send: immediate fallback', () => {
+  it('falls back at once when the contact is not on WhatsApp, and later plans leave WhatsApp out', async () => {
+    const { cascade, mocks, events } = setup();
+    mocks.whatsapp.reject('+79161234567', 'not_on_channel');
+    const state = await cascade.send(phoneOnly, perChannel());
+    expect(mocks.whatsapp.attempts).toHaveLength(1);
+    expect(mocks.whatsapp.sent).toHaveLength(0);
+    expect(mocks.sms.sent).toHaveLength(1);
+    expect(state.steps.map((step) => [step.channelId, step.status])).toEqual([
+      ['whatsapp', 'failed'],
+      ['sms', 'waiting'],
+    ]);
+    expect(state.spentMinor).toBe(1500);
+    expect(events.find(([name]) => name === 'cascade.fallback')?.[1]).toMatchObject({ from: 'whatsapp', reason: 'unreachable' });
+    const next = await cascade.plan(phoneOnly, perChannel());
+    expect(next.excluded).toContainEqual(expect.objectContaining({ channelId: 'whatsapp', reason: 'not_on_channel' }));
+  });
+
+  it('falls back at once on a WindowClosedError from the provider (131047)', async () => {
+    const { cascade, mocks, events } = setup();
+    mocks.whatsapp.failNext(
+      new WindowClosedError({ channel: 'whatsapp', message: 're-engagement message', providerCode: 131047 }),
+    );
+    await cascade.send(phoneOnly, perChannel());
+    expect(mocks.sms.sent).toHaveLength(1);
+    expect(events.find(([name]) => name === 'cascade.fallback')?.[1]).toMatchObject({ reason: 'window_closed' });
+  });
+
+  it('falls back as soon as a failed status arrives, without waiting for the deadline', async () => {
+    const { clock, cascade, mocks, status } = setup();
+    const state = await cascade.send(phoneOnly, perChannel());
+    clock.advance(5 * 60_000);
+    await status(mocks.whatsapp, 'failed');
+    expect(mocks.sms.sent).toHaveLength(1);
+    const stored = await cascade.get(state.id);
+    expect(stored?.steps.map((step) => [step.channelId, step.status])).toEqual([
+      ['whatsapp', 'failed'],
+      ['sms', 'waiting'],
+    ]);
+    // The cancelled WhatsApp deadline never fires a second fallback.
+    clock.advance(DAY_MS - 5 * 60_000);
+    await cascade.runDueSteps();
+    expect(mocks.sms.sent).toHaveLength(1);
+  });
+
+  it('e-mail first when the address is known; a bounce moves on to WhatsApp', async () => {
+    const { cascade, mocks } = setup();
+    mocks.email.reject('ivan@example.ru', 'bounced');
+    await cascade.send({ ...phoneOnly, email: 'ivan@example.ru' }, perChannel());
+    expect(mocks.email.attempts).toHaveLength(1);
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+  });
+});
+
+describe('cascade: durability and exactly-once', () => {
+  it('two cascade instances racing over the same store send the fallback once', async () => {
+    const a = setup();
+    const b = setup(undefined, { store: a.store, clock: a.clock, mocks: a.mocks });
+    await a.cascade.send(phoneOnly, perChannel());
+    a.clock.advance(DAY_MS);
+    const [ranA, ranB] = await Promise.all([a.cascade.runDueSteps(), b.cascade.runDueSteps()]);
+    expect(ranA + ranB).toBe(1);
+    expect(a.mocks.sms.sent).toHaveLength(1);
+    a.clock.advance(2 * 60_000);
+    await Promise.all([a.cascade.runDueSteps(), b.cascade.runDueSteps()]);
+    expect(a.mocks.sms.sent).toHaveLength(1);
+    expect(a.mocks.whatsapp.sent).toHaveLength(1);
+  });
+
+  it('a repeated send with the same idempotency key returns the first cascade', async () => {
+    const { cascade, mocks } = setup();
+    const [first, second] = await Promise.all([
+      cascade.send(phoneOnly, perChannel(), { idempotencyKey: 'order-42' }),
+      cascade.send(phoneOnly, perChannel(), { idempotencyKey: 'order-42' }),
+    ]);
+    expect(second.id).toBe(first.id);
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+  });
+
+  it('a restarted process resumes the pending deadline from the store, exactly once', async () => {
+    const before = setup();
+    const state = await before.cascade.send(phoneOnly, perChannel());
+    before.cascade.close(); // the process dies; the store survives
+    const after = setup(undefined, { store: before.store, clock: before.clock, mocks: before.mocks });
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    after.cascade.start();
+    after.clock.advance(DAY_MS);
+    await vi.advanceTimersByTimeAsync(1000);
+    await after.cascade.drain();
+    after.cascade.stop();
+    expect(before.mocks.sms.sent).toHaveLength(1);
+    expect(after.events.map(([name]) => name)).toEqual(['cascade.fallback', 'cascade.step.started']);
+    expect(await after.cascade.runDueSteps()).toBe(0);
+    await after.status(after.mocks.sms, 'delivered');
+    expect((await after.cascade.get(state.id))?.status).toBe('succeeded');
+    expect(before.mocks.sms.sent).toHaveLength(1);
+  });
+
+  it('cancel stops a running cascade', async () => {
+    const { clock, cascade, mocks } = setup();
+    const state = await cascade.send(phoneOnly, perChannel());
+    await cascade.cancel(state.id);
+    clock.advance(DAY_MS);
+    await cascade.runDueSteps();
+    expect(mocks.sms.sent).toHaveLength(0);
+    expect((await cascade.get(state.id))?.status).toBe('cancelled');
+  });
+});
+
+describe('cascade: quiet hours, budgets, caps', () => {
+  it('a step due at night waits until 09:00 in the contact time zone', async () => {
+    const { clock, cascade, mocks, events } = setup();
+    clock.set(Date.parse('2026-03-02T20:00:00Z')); // 23:00 Moscow
+    const state = await cascade.send(phoneOnly, perChannel());
+    expect(mocks.whatsapp.sent).toHaveLength(0);
+    expect(events[0]).toEqual([
+      'cascade.step.deferred',
+      { cascadeId: state.id, step: 0, channelId: 'whatsapp', notBefore: Date.parse('2026-03-03T06:00:00Z') },
+    ]);
+    clock.set(Date.parse('2026-03-03T05:59:00Z'));
+    await cascade.runDueSteps();
+    expect(mocks.whatsapp.sent).toHaveLength(0);
+    clock.set(Date.parse('2026-03-03T06:00:00Z'));
+    await cascade.runDueSteps();
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+    // The same instant is afternoon in Vladivostok: sent at once.
+    await cascade.send({ id: 'c9', phone: '+79241234567', timeZone: 'Asia/Vladivostok' }, perChannel());
+    expect(mocks.whatsapp.sent).toHaveLength(2);
+  });
+
+  it('a fallback whose deadline falls at night waits for the morning', async () => {
+    const policy: CascadePolicy = { fallback: { whatsapp: { after: 'not_read', withinMs: 13 * HOUR_MS } } };
+    const clock = createManualClock(Date.parse('2026-03-02T06:00:00Z')); // 09:00 Moscow: deadline at 22:00
+    const { cascade, mocks, events } = setup(policy, { clock, store: createMemoryStore(), mocks: createMockChannels() });
+    await cascade.send(phoneOnly, perChannel());
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+    clock.advance(13 * HOUR_MS);
+    await cascade.runDueSteps();
+    expect(mocks.sms.sent).toHaveLength(0);
+    expect(events.at(-1)).toEqual([
+      'cascade.step.deferred',
+      expect.objectContaining({ channelId: 'sms', notBefore: Date.parse('2026-03-03T06:00:00Z') }),
+    ]);
+    clock.set(Date.parse('2026-03-03T06:00:00Z'));
+    await cascade.runDueSteps();
+    expect(mocks.sms.sent).toHaveLength(1);
+  });
+
+  it('a per-message budget stops the cascade before an SMS it cannot afford', async () => {
+    const { clock, cascade, mocks } = setup({ budget: { perMessageMinor: 2000 } });
+    const state = await cascade.send(phoneOnly, perChannel());
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+    clock.advance(DAY_MS);
+    await cascade.runDueSteps();
+    expect(mocks.sms.sent).toHaveLength(0);
+    const stored = await cascade.get(state.id);
+    expect(stored?.status).toBe('exhausted');
+    expect(stored?.exhausted?.excluded).toContainEqual(expect.objectContaining({ channelId: 'sms', reason: 'over_budget' }));
+  });
+
+  it('maxSteps: 1 never falls back', async () => {
+    const { clock, cascade, mocks } = setup({ maxSteps: 1 });
+    await cascade.send(phoneOnly, perChannel());
+    clock.advance(DAY_MS);
+    await cascade.runDueSteps();
+    expect(mocks.sms.sent).toHaveLength(0);
+  });
+
+  it('frequency cap: one marketing cascade per 30 days, whatever the campaign', async () => {
+    const { clock, cascade, mocks } = setup();
+    const contact = { ...phoneOnly, consent: { whatsapp: 'granted', sms: 'granted' } } as const;
+    await cascade.send(contact, perChannel(), { kind: 'marketing', campaign: 'march' });
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+    clock.advance(10 * DAY_MS);
+    const capped = await cascade.send(contact, perChannel(), { kind: 'marketing', campaign: 'march-2' });
+    expect(capped.status).toBe('exhausted');
+    expect(capped.exhausted?.excluded.map((entry) => entry.reason)).toEqual([
+      'frequency_cap',
+      'frequency_cap',
+      'frequency_cap',
+      'frequency_cap',
+    ]);
+    // A service message is not capped.
+    await cascade.send(contact, perChannel(), { kind: 'service' });
+    expect(mocks.whatsapp.sent).toHaveLength(2);
+    clock.advance(21 * DAY_MS);
+    await cascade.send(contact, perChannel(), { kind: 'marketing', campaign: 'april' });
+    expect(mocks.whatsapp.sent).toHaveLength(3);
+  });
+});

@@ -1,4 +1,13 @@
 /** @module @omnidealer/channel-sms — SMS for omnidealer: exact segment pricing, SMS.ru and Twilio gateways. */
+
+export { createSmsChannel, type SmsChannel, type SmsChannelSettings } from './sms-channel.js';
+export type {
+  SmsCostQuote,
+  SmsDeliveryStatus,
+  SmsGateway,
+  SmsGatewaySendRequest,
+  SmsGatewaySendResult,
+} from './sms-gateway.js';
 export {
   EURO_CODE,
   GSM_BASIC_CHARACTERS,
@@ -7,6 +16,10 @@ export {
   isGsm7,
   septetsOf,
 } from './sms-gsm-alphabet.js';
+export { assertMobilePhone } from './sms-phone.js';
+export { DEFAULT_SEGMENT_PRICE_MINOR, type SmsPricing, segmentPrice } from './sms-pricing.js';
+export { classifySmsRuError, mapSmsRuStatus, smsRuErrorCodes } from './sms-ru-error.js';
+export { createSmsRuGateway, type SmsRuGatewaySettings } from './sms-ru-gateway.js';
 export {
   type CountSegmentsOptions,
   countSegments,
@@ -19,3 +32,6 @@ export {
 } from './sms-segments.js';
 export { type SmartEncodingReplacement, type SmartEncodingResult, smartEncode } from './sms-smart-encoding.js';
 export { type TransliterationResult, type TransliterationScheme, transliterate } from './sms-transliteration.js';
+export { classifyTwilioError, mapTwilioStatus } from './twilio-error.js';
+export { createTwilioGateway, type TwilioGatewaySettings } from './twilio-gateway.js';
+export { computeTwilioSignature, verifyTwilioSignature } from './twilio-signature.js';

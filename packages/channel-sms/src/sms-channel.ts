@@ -1,0 +1,208 @@
+import {
+  type Channel,
+  type ChannelCapabilities,
+  type ChannelRateLimit,
+  type Clock,
+  type Contact,
+  type CostEstimate,
+  contentToPlainText,
+  isMobilePhone,
+  type MessageContent,
+  money,
+  phoneCountry,
+  type SendResult,
+  type StatusEvent,
+  systemClock,
+  ValidationError,
+} from '@omnidealer/core';
+import type { SmsCostQuote, SmsGateway } from './sms-gateway.js';
+import { assertMobilePhone } from './sms-phone.js';
+import { type SmsPricing, segmentPrice } from './sms-pricing.js';
+import { type CountSegmentsOptions, countSegments, GSM7_PART_LIMIT, type SegmentCount } from './sms-segments.js';
+import type { TransliterationScheme } from './sms-transliteration.js';
+
+/** Settings of {@link createSmsChannel}. */
+export interface SmsChannelSettings {
+  /** The gateway that carries the messages: {@link createSmsRuGateway}, {@link createTwilioGateway} or your own. */
+  gateway: SmsGateway;
+  /** Channel id inside the hub. @default 'sms' */
+  id?: string | undefined;
+  /** Registered sender name ("альфа-имя") or from-number; the gateway's default when absent. */
+  sender?: string | undefined;
+  /** Price per segment (per country). @default 3 ₽ per segment everywhere */
+  pricing?: SmsPricing | undefined;
+  /** @default the system clock */
+  clock?: Clock | undefined;
+  /** Replace typographic look-alikes with GSM-7 characters before counting and sending. @default false */
+  smartEncoding?: boolean | undefined;
+  /** Transliterate Cyrillic to Latin before counting and sending (`true` = `icao`). @default false */
+  transliterate?: boolean | TransliterationScheme | undefined;
+  /** Longest message in segments; longer texts fail validation. @default the gateway's limit, else 10 */
+  maxSegments?: number | undefined;
+  /** Delivery-report URL passed with every message, for gateways that take one per message (Twilio). */
+  statusCallbackUrl?: string | undefined;
+  /** @default the gateway's */
+  rateLimit?: ChannelRateLimit | undefined;
+}
+
+/** The SMS channel: the core {@link Channel} plus segment counting, polling and the gateway's own quote. */
+export interface SmsChannel extends Channel {
+  readonly gateway: SmsGateway;
+  /** Segments of `content` as this channel will send it (after smart encoding / transliteration). */
+  countSegments(content: MessageContent): SegmentCount;
+  /**
+   * Polls the gateway for a delivery status, as a `StatusEvent` (`undefined` while still queued). Feed it to the
+   * hub like a webhook event when the gateway has no callback configured.
+   * @throws ValidationError when the gateway cannot poll; ProviderError (`code: 'not_found'`) for an unknown id.
+   */
+  fetchStatus(providerMessageId: string): Promise<StatusEvent | undefined>;
+  /**
+   * Asks the gateway what this message would cost (SMS.ru `/sms/cost`).
+   * @throws ValidationError when the gateway offers no quote or the contact has no mobile number.
+   */
+  fetchCost(contact: Contact, content: MessageContent): Promise<SmsCostQuote>;
+}
+
+const contentTypes: ChannelCapabilities['contentTypes'] = ['text', 'template', 'interactive', 'location', 'email'];
+
+/**
+ * Creates the SMS channel. `estimateCost` is exact: it counts the segments of this very text (GSM-7 160/153,
+ * UCS-2 70/67) and multiplies by the per-segment price for the recipient's country, so the cascade can compare
+ * SMS with WhatsApp per contact and per message. Numbers are checked as E.164 mobile numbers before any network call.
+ * @example
+ * const sms = createSmsChannel({
+ *   gateway: createSmsRuGateway({ apiId: process.env.SMSRU_API_ID }),
+ *   sender: 'AutoDealer',
+ *   pricing: { perSegmentMinor: 300, countries: { KZ: 450 } },
+ * });
+ * const hub = createOmnidealer({ channels: [sms] });
+ * await hub.estimateCost('sms', { id: 'c1', phone: '+79161234567' }, { type: 'text', text: 'Ваш автомобиль готов' });
+ * @see https://sms.ru/api/send
+ */
+export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
+  const { gateway } = settings;
+  const clock = settings.clock ?? systemClock;
+  const maxSegments = settings.maxSegments ?? gateway.maxSegments ?? 10;
+  const segmentOptions: CountSegmentsOptions = {
+    ...(settings.smartEncoding ? { smartEncoding: true } : {}),
+    ...(settings.transliterate ? { transliterate: settings.transliterate } : {}),
+  };
+  const capabilities: ChannelCapabilities = {
+    maxTextLength: maxSegments * GSM7_PART_LIMIT,
+    contentTypes,
+    mediaKinds: [],
+    templates: false,
+    canStartConversation: true,
+    address: 'phone',
+  };
+  const count = (content: MessageContent): SegmentCount => countSegments(contentToPlainText(content) ?? '', segmentOptions);
+  const textOf = (content: MessageContent, field = 'content'): SegmentCount => {
+    const counts = count(content);
+    if (counts.segments === 0)
+      throw new ValidationError({
+        channel: 'sms',
+        field,
+        message: `${field}: ${content.type} content has no text to send by SMS`,
+      });
+    if (counts.segments > maxSegments)
+      throw new ValidationError({
+        channel: 'sms',
+        field,
+        message: `${field}: ${counts.segments} ${counts.encoding} segments; this SMS channel allows ${maxSegments}`,
+      });
+    return counts;
+  };
+
+  return {
+    id: settings.id ?? 'sms',
+    kind: 'sms',
+    accountId: settings.sender ?? gateway.accountId,
+    capabilities,
+    rateLimit: settings.rateLimit ?? gateway.rateLimit,
+    gateway,
+    countSegments: count,
+
+    validate(content, contact) {
+      textOf(content);
+      if (contact.phone) assertMobilePhone(contact.phone, 'contact.phone');
+    },
+
+    canReach({ contact, content }) {
+      if (!contact.phone) return { reachable: false, reason: 'no_identity', detail: 'contact has no phone number' };
+      if (contact.consent?.sms === 'opted_out')
+        return { reachable: false, reason: 'opted_out', detail: 'contact opted out of SMS' };
+      if (!isMobilePhone(contact.phone)) return { reachable: false, reason: 'invalid_address', detail: 'not a mobile number' };
+      if (!contentTypes.includes(content.type) || !contentToPlainText(content))
+        return { reachable: false, reason: 'unsupported_content', detail: `${content.type} has no text for SMS` };
+      return { reachable: true, address: contact.phone };
+    },
+
+    estimateCost(content, contact): CostEstimate {
+      const counts = count(content);
+      const price = segmentPrice(settings.pricing, contact.phone ? phoneCountry(contact.phone) : undefined);
+      const detail =
+        `${counts.segments} ${counts.encoding} segment${counts.segments === 1 ? '' : 's'} × ${price.amountMinor} ${price.currency}/100` +
+        (counts.original && counts.original.segments !== counts.segments
+          ? ` (${counts.original.segments} ${counts.original.encoding} before ${settings.transliterate ? 'transliteration' : 'smart encoding'}, saves ${(counts.original.segments - counts.segments) * price.amountMinor} ${price.currency}/100)`
+          : '');
+      return {
+        money: money(counts.segments * price.amountMinor, price.currency),
+        units: counts.segments,
+        unitName: 'segment',
+        detail,
+      };
+    },
+
+    async doSend(message, { signal }): Promise<SendResult> {
+      assertMobilePhone(message.to);
+      const counts = textOf(message.content, 'content.text');
+      const result = await gateway.send(
+        {
+          to: message.to,
+          text: counts.text,
+          sender: settings.sender,
+          statusCallbackUrl: settings.statusCallbackUrl,
+          clientReference: message.id,
+          segments: counts.segments,
+        },
+        { signal },
+      );
+      return {
+        providerMessageId: result.providerMessageId,
+        status: 'sent',
+        canonicalAddress: message.to,
+        units: result.segments ?? counts.segments,
+        ...(result.cost ? { cost: result.cost } : {}),
+      };
+    },
+
+    parseWebhook(request) {
+      return gateway.parseWebhook(request, clock.now());
+    },
+
+    async fetchStatus(providerMessageId) {
+      if (!gateway.getStatus)
+        throw new ValidationError({ channel: 'sms', field: 'gateway', message: `${gateway.name} cannot poll statuses` });
+      const status = await gateway.getStatus(providerMessageId);
+      if (status.status === 'queued') return undefined;
+      return {
+        type: 'status',
+        providerMessageId,
+        status: status.status,
+        at: clock.now(),
+        ...(status.error ? { error: status.error } : {}),
+        ...(status.cost ? { cost: status.cost } : {}),
+        metadata: { provider: gateway.name, providerStatus: status.providerStatus },
+      };
+    },
+
+    async fetchCost(contact, content) {
+      if (!gateway.getCost)
+        throw new ValidationError({ channel: 'sms', field: 'gateway', message: `${gateway.name} offers no cost quote` });
+      if (!contact.phone)
+        throw new ValidationError({ channel: 'sms', field: 'contact.phone', message: 'contact.phone: missing' });
+      assertMobilePhone(contact.phone, 'contact.phone');
+      return gateway.getCost({ to: contact.phone, text: textOf(content).text, sender: settings.sender });
+    },
+  };
+}

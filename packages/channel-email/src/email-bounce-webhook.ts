@@ -2,7 +2,6 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   type Clock,
   maskEmail,
-  redact,
   type StatusEvent,
   systemClock,
   WebhookError,
@@ -176,7 +175,7 @@ export function sesNotificationToEvents(notification: SesNotification, clock: Cl
           error: {
             // `bounced` is the unreachable reason the hub records in reach stats, so the cascade skips this address.
             code: permanent ? 'bounced' : 'provider_error',
-            message: redact(`${bounce.bounceType}/${bounce.bounceSubType ?? 'General'} bounce: ${detail}`),
+            message: maskEmail(`${bounce.bounceType}/${bounce.bounceSubType ?? 'General'} bounce: ${detail}`),
             ...(first?.status ? { providerCode: first.status } : {}),
             retryable: bounce.bounceType === 'Transient',
           },
@@ -206,7 +205,7 @@ export function sesNotificationToEvents(notification: SesNotification, clock: Cl
     }
     case 'Delivery': {
       const delivery = notification.delivery;
-      if (delivery?.smtpResponse) metadata.smtpResponse = redact(delivery.smtpResponse);
+      if (delivery?.smtpResponse) metadata.smtpResponse = maskEmail(delivery.smtpResponse);
       return [{ ...base, status: 'delivered', at: timeOf(delivery?.timestamp ?? mail.timestamp, clock), metadata }];
     }
     case 'Reject':

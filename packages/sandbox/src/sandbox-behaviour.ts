@@ -112,8 +112,8 @@ export const smtpBehaviourSchema = z
 
 /**
  * A fault injected into a provider's HTTP answers (or SMTP replies):
- * - `rate_limit`: 429 with `Retry-After` (WhatsApp code 130429, Avito 429, SMS.ru 429; SMTP 421);
- * - `server_error`: 500; `unavailable`: 503 (SMTP 451/421);
+ * - `rate_limit`: 429 with `Retry-After` (WhatsApp code 130429, Avito 429, SMS.ru 429; SMTP 451 4.7.1);
+ * - `server_error`: 500 (SMTP 451); `unavailable`: 503 (SMTP 421, closing the connection);
  * - `slow`: the answer is held `delayMs` real ms (client timeouts);
  * - `truncated`: a 200 whose body is cut mid-way and the connection dropped;
  * - `expired_token`: the provider's "token expired" answer (WhatsApp 401/190 subcode 463, Avito 401, SMS.ru 300, SMTP 535).

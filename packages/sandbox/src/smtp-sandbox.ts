@@ -104,7 +104,7 @@ export async function startSmtpSandbox(options: {
       stats.smtp.faults++;
       switch (fault.kind) {
         case 'rate_limit':
-          return callback(smtpError('4.7.0 Too many messages, try again later', 421));
+          return callback(smtpError('4.7.1 Too many messages, try again later', 451));
         case 'slow':
           setTimeout(() => callback(), fault.delayMs).unref?.();
           return;

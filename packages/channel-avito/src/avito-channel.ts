@@ -52,7 +52,7 @@ export interface AvitoChannelSettings {
   tokenRefreshMarginMs?: number | undefined;
 }
 
-/** The Avito channel: the core {@link Channel} plus the typed API client for CRM use. */
+/** The Avito channel: the core `Channel` plus the typed API client for CRM use. */
 export interface AvitoChannel extends Channel {
   /** The typed Avito Messenger client this channel sends with (chat lists, history, webhook set-up). */
   readonly client: AvitoClient;

@@ -10,7 +10,7 @@ import { avitoErrorBodySchema } from './avito-api.js';
 
 /**
  * What a request was about: `chat` requests (send, read, get chat, messages) turn 403/404 into
- * {@link UnreachableRecipientError}; `account` requests (list chats, webhooks, upload) do not.
+ * `UnreachableRecipientError`; `account` requests (list chats, webhooks, upload) do not.
  */
 export type AvitoRequestScope = 'chat' | 'account' | 'token';
 

@@ -1,5 +1,13 @@
 /** @module @omnidealer/channel-avito — the Avito Messenger channel (reply-only chats about listings) and a typed Avito API client. */
-export type { AvitoChatWire, AvitoMessageWire, AvitoWebhookMessageWire } from './avito-api.js';
+export {
+  type AvitoChatWire,
+  type AvitoMessageWire,
+  type AvitoWebhookMessageWire,
+  avitoChatSchema,
+  avitoMessageSchema,
+  avitoWebhookEventSchema,
+  avitoWebhookMessageSchema,
+} from './avito-api.js';
 export { AVITO_DEFAULT_RATE_LIMIT, type AvitoChannel, type AvitoChannelSettings, createAvitoChannel } from './avito-channel.js';
 export {
   AVITO_BASE_URL,

@@ -16,7 +16,7 @@ export {
   isGsm7,
   septetsOf,
 } from './sms-gsm-alphabet.js';
-export { assertMobilePhone } from './sms-phone.js';
+export { assertMobilePhone, classifyPhone, type PhoneCheck, phoneCountryOf } from './sms-phone.js';
 export { DEFAULT_SEGMENT_PRICE_MINOR, type SmsPricing, segmentPrice } from './sms-pricing.js';
 export { classifySmsRuError, mapSmsRuStatus, smsRuErrorCodes } from './sms-ru-error.js';
 export { createSmsRuGateway, type SmsRuGatewaySettings } from './sms-ru-gateway.js';

@@ -6,17 +6,15 @@ import {
   type Contact,
   type CostEstimate,
   contentToPlainText,
-  isMobilePhone,
   type MessageContent,
   money,
-  phoneCountry,
   type SendResult,
   type StatusEvent,
   systemClock,
   ValidationError,
 } from '@omnidealer/core';
 import type { SmsCostQuote, SmsGateway } from './sms-gateway.js';
-import { assertMobilePhone } from './sms-phone.js';
+import { assertMobilePhone, classifyPhone, phoneCountryOf } from './sms-phone.js';
 import { type SmsPricing, segmentPrice } from './sms-pricing.js';
 import { type CountSegmentsOptions, countSegments, GSM7_PART_LIMIT, type SegmentCount } from './sms-segments.js';
 import type { TransliterationScheme } from './sms-transliteration.js';
@@ -131,7 +129,13 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
       if (!contact.phone) return { reachable: false, reason: 'no_identity', detail: 'contact has no phone number' };
       if (contact.consent?.sms === 'opted_out')
         return { reachable: false, reason: 'opted_out', detail: 'contact opted out of SMS' };
-      if (!isMobilePhone(contact.phone)) return { reachable: false, reason: 'invalid_address', detail: 'not a mobile number' };
+      const check = classifyPhone(contact.phone);
+      if (check !== 'mobile')
+        return {
+          reachable: false,
+          reason: 'invalid_address',
+          detail: check === 'not_mobile' ? 'not a mobile number' : 'not a valid number',
+        };
       if (!contentTypes.includes(content.type) || !contentToPlainText(content))
         return { reachable: false, reason: 'unsupported_content', detail: `${content.type} has no text for SMS` };
       return { reachable: true, address: contact.phone };
@@ -139,7 +143,7 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
 
     estimateCost(content, contact): CostEstimate {
       const counts = count(content);
-      const price = segmentPrice(settings.pricing, contact.phone ? phoneCountry(contact.phone) : undefined);
+      const price = segmentPrice(settings.pricing, contact.phone ? phoneCountryOf(contact.phone) : undefined);
       const detail =
         `${counts.segments} ${counts.encoding} segment${counts.segments === 1 ? '' : 's'} × ${price.amountMinor} ${price.currency}/100` +
         (counts.original && counts.original.segments !== counts.segments

@@ -12,7 +12,7 @@ export interface WhatsAppSandboxCredentials {
   wabaId: string;
   /** The business number, digits only, as it appears in webhook `metadata.display_phone_number`. */
   displayPhoneNumber: string;
-  /** Graph API version the sandbox expects in paths (`v21.0`); any `vNN.N` is accepted. */
+  /** Graph API version the sandbox expects in paths (`v23.0`); any `vNN.N` is accepted. */
   apiVersion: string;
 }
 
@@ -64,7 +64,7 @@ export function createSandboxCredentials(seed: number | string, overrides: Sandb
       phoneNumberId: seededDigits(15, seed, 'whatsapp.phone_number_id'),
       wabaId: seededDigits(15, seed, 'whatsapp.waba_id'),
       displayPhoneNumber: `7495${seededDigits(7, seed, 'whatsapp.display')}`,
-      apiVersion: 'v21.0',
+      apiVersion: 'v23.0',
       ...overrides.whatsapp,
     },
     avito: {

@@ -225,6 +225,8 @@ describe('startSandbox', () => {
     const sms = await fetch(`${sandbox.urls.base}/my/balance?api_id=${sandbox.credentials.smsRu.apiId}&json=1`);
     expect(((await sms.json()) as any).status).toBe('OK');
     expect((await fetch(`${sandbox.urls.base}/nothing`)).status).toBe(404);
+    expect(sandbox.urls.whatsappMessages).toBe(`${sandbox.urls.whatsapp}/v23.0/${phoneNumberId}`);
+    expect(sandbox.urls.smtpUrl).toBe(`smtp://127.0.0.1:${sandbox.urls.smtp.port}`);
   });
 
   it('emits events and counts requests', async () => {

@@ -58,13 +58,17 @@ export interface StartSandboxOptions {
 export interface SandboxUrls {
   /** `http://127.0.0.1:<port>` — every provider also answers here without a prefix. */
   base: string;
-  /** Replaces `https://graph.facebook.com`: `POST {whatsapp}/v21.0/{phoneNumberId}/messages`. */
+  /** Replaces `https://graph.facebook.com`: `POST {whatsapp}/v23.0/{phoneNumberId}/messages`. */
   whatsapp: string;
+  /** `{whatsapp}/{apiVersion}/{phoneNumberId}`: the base a channel posts `messages` and `media` to. */
+  whatsappMessages: string;
   /** Replaces `https://api.avito.ru`: `POST {avito}/token`, `{avito}/messenger/…`. */
   avito: string;
   /** Replaces `https://sms.ru`: `{smsRu}/sms/send`. */
   smsRu: string;
   smtp: { host: string; port: number };
+  /** `smtp://127.0.0.1:<port>` (plain SMTP, no TLS). */
+  smtpUrl: string;
 }
 
 /** A running sandbox. Call `stop()` when done. */
@@ -303,9 +307,11 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     urls: {
       base: origin,
       whatsapp: `${origin}/whatsapp`,
+      whatsappMessages: `${origin}/whatsapp/${credentials.whatsapp.apiVersion}/${credentials.whatsapp.phoneNumberId}`,
       avito: `${origin}/avito`,
       smsRu: `${origin}/smsru`,
       smtp: { host, port: smtp.port },
+      smtpUrl: `smtp://${host}:${smtp.port}`,
     },
     credentials,
     whatsapp,

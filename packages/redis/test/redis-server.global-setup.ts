@@ -1,53 +1,21 @@
 // Starts a throwaway redis-server on loopback for this package's tests and stops it afterwards.
 // Without the binary the tests are skipped with a message — except under CI, where a missing redis-server fails the run.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { TestProject } from 'vitest/node';
+import { redisServerAvailable, startRedisServer } from './start-redis-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** `redis://127.0.0.1:<port>` of the test server, or '' when there is none (tests skip). */
+    /** `redis://127.0.0.1:<port>` of the test server, or '' when there is none (the Redis tests skip). */
     redisUrl: string;
   }
 }
 
-const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function waitUntilReady(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`redis-server exited with ${code} before it was ready:\n${output}`));
-    });
-  });
-}
-
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
-  const probe = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-  if (probe.error) {
+  const available = redisServerAvailable();
+  if (!available.ok) {
     if (process.env.CI) {
       throw new Error(
-        `redis-server is required under CI for @omnidealer/redis tests (${probe.error.message}); install it: apt-get install -y redis-server`,
+        `redis-server is required under CI for the @omnidealer/redis tests (${available.reason}): apt-get install -y redis-server`,
       );
     }
     console.warn(
@@ -56,16 +24,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('redisUrl', '');
     return undefined;
   }
-  const port = await freePort();
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await waitUntilReady(child);
-  project.provide('redisUrl', `redis://127.0.0.1:${port}`);
-  return async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  };
+  const server = await startRedisServer();
+  project.provide('redisUrl', server.url);
+  return () => server.stop();
 }

@@ -1,0 +1,10 @@
+/** @module @omnidealer/redis — scale omnidealer out on Redis: shared channel rate limits (Bottleneck) and a BullMQ schedule whose steps run exactly once. */
+export {
+  type BullMqScheduler,
+  type BullMqSchedulerOptions,
+  createBullMqScheduler,
+  type JobHandler,
+  type ScheduleJobInput,
+  toBullJobId,
+} from './bullmq-scheduler.js';
+export { createRedisRateLimitConnection, type RedisRateLimitConnectionOptions } from './redis-rate-limit-connection.js';

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { createRateLimiter, type RateLimiter } from '@omnidealer/core';
+import type Bottleneck from 'bottleneck';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createRedisRateLimitConnection } from './redis-rate-limit-connection.js';
+
+const redisUrl = inject('redisUrl');
+
+/** Most launches inside any one-second window (a window starts at each launch). */
+function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let busiest = 0;
+  for (let start = 0, end = 0; start < sorted.length; start++) {
+    while (end < sorted.length && (sorted[end] as number) - (sorted[start] as number) < 1000) end++;
+    busiest = Math.max(busiest, end - start);
+  }
+  return busiest;
+}
+
+/** Two limiters with the same id, as two processes would create them, each sending half of `total` tasks. */
+async function runTwoProcesses(total: number, perSecond: number, shared: boolean, launchJitterMs = 100) {
+  const id = `omnidealer:whatsapp:test-${randomUUID()}`;
+  const clients = [new Redis(redisUrl), new Redis(redisUrl)];
+  const connections: Bottleneck.IORedisConnection[] = shared
+    ? clients.map((redis) => createRedisRateLimitConnection({ redis, launchJitterMs }))
+    : [];
+  const limiters: RateLimiter[] = clients.map((_, index) => createRateLimiter({ id, perSecond, connection: connections[index] }));
+  const launches: number[] = [];
+  try {
+    await Promise.all(
+      Array.from({ length: total }, (_, index) =>
+        (limiters[index % 2] as RateLimiter).schedule(`+7916000${String(index).padStart(4, '0')}`, async () => {
+          launches.push(Date.now());
+        }),
+      ),
+    );
+  } finally {
+    for (const limiter of limiters) await limiter.stop();
+    for (const connection of connections) await connection.disconnect();
+    for (const client of clients) client.disconnect();
+  }
+  const sorted = [...launches].sort((a, b) => a - b);
+  return {
+    busiest: busiestSecond(launches),
+    rate: ((launches.length - 1) * 1000) / ((sorted.at(-1) as number) - (sorted[0] as number)),
+  };
+}
+
+describe.skipIf(!redisUrl)('createRedisRateLimitConnection (real redis-server)', () => {
+  const cleanup: Array<() => Promise<unknown> | unknown> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0)) await step();
+  });
+
+  it('makes two limiters on separate Redis clients share one perSecond budget', async () => {
+    const perSecond = 20;
+    const result = await runTwoProcesses(50, perSecond, true);
+    expect(result.busiest).toBeLessThanOrEqual(perSecond);
+    // Shared, not merely slow: together they still reach the limit.
+    expect(result.rate).toBeGreaterThan(perSecond * 0.85);
+  }, 20_000);
+
+  it('(control) without the connection each limiter spends its own budget, doubling the rate', async () => {
+    const perSecond = 20;
+    const result = await runTwoProcesses(50, perSecond, false);
+    expect(result.busiest).toBeGreaterThan(perSecond);
+  }, 20_000);
+
+  it('leaves the caller’s ioredis client open when the connection closes', async () => {
+    const redis = new Redis(redisUrl);
+    cleanup.push(() => redis.disconnect());
+    const connection = createRedisRateLimitConnection({ redis });
+    await connection.ready;
+    await connection.disconnect();
+    expect(await redis.ping()).toBe('PONG');
+  });
+});

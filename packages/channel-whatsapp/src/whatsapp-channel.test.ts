@@ -48,7 +48,7 @@ function channel() {
     appSecret,
     verifyToken,
     // The real pair limit (6 s) is covered by the limiter's own tests; here it would only slow the suite down.
-    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
     templates: [
       {
         name: 'booking_reminder',
@@ -259,13 +259,15 @@ describe('channel settings', () => {
     const whatsapp = createWhatsAppChannel({ phoneNumberId, accessToken });
     expect(whatsapp.rateLimit).toEqual({ perSecond: 80, perRecipientIntervalMs: 6000 });
     expect(defaultWhatsAppRateLimit).toEqual({ perSecond: 80, perRecipientIntervalMs: 6000 });
-    expect(createWhatsAppChannel({ phoneNumberId, rateLimit: { perSecond: 1000 } }).rateLimit).toEqual({
+    expect(createWhatsAppChannel({ phoneNumberId, limits: { perSecond: 1000 } }).rateLimit).toEqual({
       perSecond: 1000,
       perRecipientIntervalMs: 6000,
     });
-    expect(() => createWhatsAppChannel({ phoneNumberId, rateLimit: { perSecond: 1001 } })).toThrow(
-      /settings\.rateLimit\.perSecond/,
-    );
+    expect(createWhatsAppChannel({ phoneNumberId, rateLimit: { perRecipientIntervalMs: 7000 } }).rateLimit).toEqual({
+      perSecond: 80,
+      perRecipientIntervalMs: 7000,
+    });
+    expect(() => createWhatsAppChannel({ phoneNumberId, limits: { perSecond: 1001 } })).toThrow(/settings\.limits\.perSecond/);
     expect(() => createWhatsAppChannel({ phoneNumberId, apiVersion: '23' })).toThrow(/settings\.apiVersion/);
   });
 
@@ -290,7 +292,7 @@ describe('Business Solution Provider host', () => {
     const whatsapp = createWhatsAppChannel({
       phoneNumberId,
       accessToken: 'd360-api-key-value',
-      baseURL: 'https://waba-v2.360dialog.io',
+      baseUrl: 'https://waba-v2.360dialog.io',
       authHeader: 'D360-API-KEY',
     });
     await whatsapp.doSend(

@@ -43,7 +43,7 @@ export interface WhatsAppChannelSettings {
    * Where `messages` is posted. @default `https://graph.facebook.com/{apiVersion}/{phoneNumberId}`.
    * For a BSP that exposes the Cloud API format elsewhere, e.g. 360dialog: `https://waba-v2.360dialog.io`.
    */
-  baseURL?: string;
+  baseUrl?: string;
   /**
    * Header that carries the token. Unset → `Authorization: Bearer <token>`; set (e.g. `D360-API-KEY`) → the raw
    * token in that header.
@@ -57,7 +57,12 @@ export interface WhatsAppChannelSettings {
   verifyToken?: string;
   /** Price table in minor units per category and country. @default {@link defaultWhatsAppPricing} (EXAMPLE values) */
   pricing?: WhatsAppPricing;
-  /** Throughput (default 80 msg/s per number, up to 1000) and pair limit (default one message per 6 s per user). */
+  /**
+   * Throughput (default 80 msg/s per number, up to 1000) and pair limit (default one message per 6 s per user),
+   * applied by the hub around every send and mark-read. @default {@link defaultWhatsAppRateLimit}
+   */
+  limits?: ChannelRateLimit;
+  /** Alias of `limits` (the name the SMS and e-mail channels use). `limits` wins when both are set. */
   rateLimit?: ChannelRateLimit;
   /** Known templates: enable offline validation (name, language, APPROVED, parameters) and category pricing. */
   templates?: WhatsAppTemplateDefinition[];
@@ -72,7 +77,7 @@ export interface LoadWhatsAppTemplatesOptions {
   /** WhatsApp Business Account id that owns the templates. */
   wabaId: string;
   /** @default `https://graph.facebook.com/{apiVersion}` */
-  baseURL?: string;
+  baseUrl?: string;
   /** Page size. @default 100 */
   pageSize?: number;
 }
@@ -103,6 +108,14 @@ const rateSchema = z
   })
   .strict();
 
+const rateLimitSchema = z
+  .object({
+    perSecond: z.number().positive().max(1000, 'WhatsApp allows at most 1000 messages/s per number').optional(),
+    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
+    maxConcurrent: z.number().int().positive().optional(),
+  })
+  .strict();
+
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
@@ -112,7 +125,7 @@ const settingsSchema = z
       .string()
       .regex(/^v\d+\.\d+$/, 'expected a Graph API version like v23.0')
       .optional(),
-    baseURL: z.url({ protocol: /^https?$/ }).optional(),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     authHeader: z.string().min(1).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     appSecret: z.string().min(1).optional(),
@@ -121,14 +134,8 @@ const settingsSchema = z
       .object({ currency: z.string().length(3), rates: z.record(z.string(), rateSchema) })
       .strict()
       .optional(),
-    rateLimit: z
-      .object({
-        perSecond: z.number().positive().max(1000).optional(),
-        perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-        maxConcurrent: z.number().int().positive().optional(),
-      })
-      .strict()
-      .optional(),
+    limits: rateLimitSchema.optional(),
+    rateLimit: rateLimitSchema.optional(),
     templates: z.array(z.unknown()).optional(),
     timeoutMs: z.number().int().positive().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function', 'expected a Clock').optional(),
@@ -201,7 +208,7 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
   let messagesClient: HttpClient | undefined;
   const messages = () => {
     if (!messagesClient) {
-      const baseURL = parsed.baseURL ?? `https://graph.facebook.com/${apiVersion}/${phoneNumberId}`;
+      const baseURL = parsed.baseUrl ?? `https://graph.facebook.com/${apiVersion}/${phoneNumberId}`;
       messagesClient = clientFor(baseURL);
     }
     return messagesClient;
@@ -225,7 +232,7 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
       return phoneNumberId;
     },
     capabilities,
-    rateLimit: { ...defaultWhatsAppRateLimit, ...parsed.rateLimit },
+    rateLimit: { ...defaultWhatsAppRateLimit, ...(parsed.limits ?? parsed.rateLimit) },
     templates,
     validate,
     canReach: (context) => canReachOnWhatsApp(context),
@@ -275,7 +282,7 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
       });
     },
     async loadTemplates(options) {
-      const client = clientFor(options.baseURL ?? `https://graph.facebook.com/${apiVersion}`);
+      const client = clientFor(options.baseUrl ?? `https://graph.facebook.com/${apiVersion}`);
       const loaded: WhatsAppTemplateDefinition[] = [];
       let after: string | undefined;
       for (let page = 0; page < 100; page += 1) {

@@ -1,0 +1,62 @@
+// Shared helpers for the benchmarks: medians over repeated runs, machine info, a printed table and a JSON result file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What every benchmark returns: rows for the table, and the headline figures (ratios against a same-run baseline). */
+export interface BenchResult {
+  name: string;
+  rows: Array<Record<string, string | number>>;
+  summary: Record<string, number>;
+  /** Goals the figures are checked against, e.g. `{ 'ratio ≥': 0.8 }` — printed as met / missed, never asserted. */
+  goals?: Array<{ figure: string; op: '>=' | '<='; target: number }>;
+  notes?: string[];
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+export function machineInfo(): Record<string, string | number> {
+  const cpu = cpus();
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpu: cpu[0]?.model ?? 'unknown',
+    cores: cpu.length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    freeMemoryGiB: Math.round(freemem() / 2 ** 30),
+  };
+}
+
+export function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Prints the result as a table with goals marked, and writes `bench/results/<name>.json`. */
+export function report(result: BenchResult): void {
+  console.log(`\n## ${result.name}`);
+  console.table(result.rows);
+  for (const goal of result.goals ?? []) {
+    const value = result.summary[goal.figure];
+    const met = value !== undefined && (goal.op === '>=' ? value >= goal.target : value <= goal.target);
+    console.log(`  ${met ? 'met   ' : 'MISSED'} ${goal.figure} = ${value} (goal ${goal.op} ${goal.target})`);
+  }
+  for (const note of result.notes ?? []) console.log(`  note: ${note}`);
+  const directory = join(dirname(fileURLToPath(import.meta.url)), 'results');
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(
+    join(directory, `${result.name}.json`),
+    `${JSON.stringify({ ...result, machine: machineInfo(), at: new Date().toISOString() }, null, 2)}\n`,
+  );
+}
+
+/** CPU time of the current process in µs (user + system). */
+export function cpuMicros(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}

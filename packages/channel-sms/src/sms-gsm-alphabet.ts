@@ -10,7 +10,7 @@ export const GSM_BASIC_CHARACTERS =
 /** The extension table reached through the escape: two septets each (form feed `^ { } \ [ ~ ] | €`). */
 export const GSM_EXTENSION_CHARACTERS = '\f^{}\\[~]|€';
 
-/** Char codes below this bound are looked up in {@link gsmSeptets}; above it only `€` (U+20AC) is GSM. */
+/** Char codes below this bound are looked up in the septet table; above it only `€` (U+20AC) is GSM. */
 export const GSM_TABLE_SIZE = 0x3aa;
 /** The euro sign, the only GSM character above {@link GSM_TABLE_SIZE}. */
 export const EURO_CODE = 0x20ac;

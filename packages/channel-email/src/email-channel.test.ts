@@ -503,3 +503,24 @@ describe('channel contract pieces', () => {
     ).toMatchObject({ reason: 'unsupported_content' });
   });
 });
+
+describe('settings validation', () => {
+  it.each<[unknown, string]>([
+    [{ host: 'smtp.dealer.ru', port: 70000 }, 'settings.transport.port'],
+    [{ host: 'smtp.dealer.ru', secure: 'yes' }, 'settings.transport.secure'],
+    [{ host: 'smtp.dealer.ru', auth: { user: 'u' } }, 'settings.transport.auth'],
+    [{ port: 25 }, 'settings.transport.host'],
+    ['', 'settings.transport'],
+  ])('names the bad field of transport %o', (transport, field) => {
+    expect(() => createEmailChannel({ from: 'sales@dealer.ru', transport: transport as never })).toThrow(
+      expect.objectContaining({ code: 'validation', field }),
+    );
+  });
+
+  it('names bad pricing and unknown settings', () => {
+    expect(() => createEmailChannel({ from: 'sales@dealer.ru', pricing: { perMessageMinor: -1 } })).toThrow(
+      expect.objectContaining({ field: 'settings.pricing.perMessageMinor' }),
+    );
+    expect(() => createEmailChannel({ from: 'sales@dealer.ru', smtpHost: 'x' } as never)).toThrow(ValidationError);
+  });
+});

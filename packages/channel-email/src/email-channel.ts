@@ -168,9 +168,9 @@ const smtpTransportOptionsSchema = z
   })
   .strict();
 
-const transporterSchema = z.custom<EmailTransporter>(
-  (value) => typeof value === 'object' && value !== null && typeof (value as EmailTransporter).sendMail === 'function',
-);
+function isTransporter(value: unknown): value is EmailTransporter {
+  return typeof value === 'object' && value !== null && typeof (value as EmailTransporter).sendMail === 'function';
+}
 
 const emailAddressInputSchema = z.union([
   z.string().min(1),
@@ -182,7 +182,8 @@ const templateSchema = z.object({ subject: z.string().min(1), text: z.string().m
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
-    transport: z.union([z.string().min(1), transporterSchema, smtpTransportOptionsSchema]).optional(),
+    // Checked on its own below so that errors name the exact field (`settings.transport.port`).
+    transport: z.unknown().optional(),
     from: emailAddressInputSchema,
     replyTo: emailAddressInputSchema.optional(),
     defaultSubject: z.string().min(1).optional(),
@@ -260,6 +261,16 @@ function registerTransportSecrets(transport: SmtpTransportOptions | string | und
  */
 export function createEmailChannel(settings: EmailChannelSettings): EmailChannel {
   const parsed = parseInput(settingsSchema, settings, 'settings', 'email') as EmailChannelSettings;
+  const transportSetting = settings.transport;
+  if (transportSetting !== undefined && !isTransporter(transportSetting)) {
+    parseInput(
+      typeof transportSetting === 'string' ? z.string().min(1) : smtpTransportOptionsSchema,
+      transportSetting,
+      'settings.transport',
+      'email',
+    );
+    registerTransportSecrets(transportSetting);
+  }
   const from = parseEmailAddress(parsed.from, 'settings.from');
   const replyTo = parsed.replyTo === undefined ? undefined : parseEmailAddress(parsed.replyTo, 'settings.replyTo');
   const defaultSubject = parsed.defaultSubject ?? from.name ?? from.address;
@@ -270,10 +281,6 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
   const hasTemplates = Object.keys(templates ?? {}).length > 0;
   const id = parsed.id ?? 'email';
   const kind = 'email' as const;
-  const transportSetting = settings.transport;
-  if (transportSetting === undefined || typeof transportSetting === 'string' || !('sendMail' in transportSetting)) {
-    registerTransportSecrets(transportSetting);
-  }
   registerSecret(parsed.webhook?.secret);
 
   let transporter: EmailTransporter | undefined;
@@ -289,7 +296,7 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
         message: `no SMTP transport: pass settings.transport or set ${smtpUrlEnvironmentVariable}`,
       });
     }
-    if (typeof setting === 'object' && 'sendMail' in setting) {
+    if (isTransporter(setting)) {
       transporter = setting;
       return transporter;
     }

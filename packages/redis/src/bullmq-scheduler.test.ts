@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScheduledJob } from '@omnidealer/core';
 import { createSqliteStore, type SqliteStore } from '@omnidealer/store-sqlite';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { testRedisUrl } from './__fixtures__/redis-url.js';
 import { type BullMqScheduler, type BullMqSchedulerOptions, createBullMqScheduler, toBullJobId } from './bullmq-scheduler.js';
 
-const redisUrl = inject('redisUrl');
+const redisUrl = testRedisUrl();
 const folder = mkdtempSync(join(tmpdir(), 'omnidealer-bullmq-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
 

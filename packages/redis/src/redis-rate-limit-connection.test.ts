@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { createRateLimiter, type RateLimiter } from '@omnidealer/core';
 import type Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { testRedisUrl } from './__fixtures__/redis-url.js';
 import { createRedisRateLimitConnection } from './redis-rate-limit-connection.js';
 
-const redisUrl = inject('redisUrl');
+const redisUrl = testRedisUrl();
 
 /** Most launches inside any one-second window (a window starts at each launch). */
 function busiestSecond(times: number[]): number {

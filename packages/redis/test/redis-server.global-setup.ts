@@ -1,14 +1,8 @@
 // Starts a throwaway redis-server on loopback for this package's tests and stops it afterwards.
 // Without the binary the tests are skipped with a message — except under CI, where a missing redis-server fails the run.
 import type { TestProject } from 'vitest/node';
+import type {} from '../src/__fixtures__/redis-url.js';
 import { redisServerAvailable, startRedisServer } from './start-redis-server.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** `redis://127.0.0.1:<port>` of the test server, or '' when there is none (the Redis tests skip). */
-    redisUrl: string;
-  }
-}
 
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const available = redisServerAvailable();

@@ -1,5 +1,5 @@
 import type { ContactInput } from '@omnidealer/core';
-import type { CascadeContent } from './cascade-content.js';
+import type { CascadeContent, NormalizedContent } from './cascade-content.js';
 import type { CampaignProgress } from './cascade-events.js';
 import type { CascadeState } from './cascade-state.js';
 
@@ -10,7 +10,7 @@ export interface CampaignInput {
   /** The recipients: an array, any iterable, or an async iterable (a CRM cursor). */
   contacts: Iterable<ContactInput> | AsyncIterable<ContactInput>;
   /** One content for everybody, or a function personalising it per contact. */
-  content: CascadeContent | ((contact: ContactInput) => CascadeContent);
+  content: CascadeContent | NormalizedContent | ((contact: ContactInput) => CascadeContent | NormalizedContent);
   /** Cascade kind for frequency caps and consent. @default 'marketing' */
   kind?: string;
   /** Contacts handled at once. @default 4 */
@@ -34,7 +34,7 @@ export interface CampaignResult extends CampaignProgress {
 }
 
 /** Sends one contact of a campaign; the cascade supplies it. */
-export type CampaignSender = (contact: ContactInput, content: CascadeContent) => Promise<CascadeState>;
+export type CampaignSender = (contact: ContactInput, content: CascadeContent | NormalizedContent) => Promise<CascadeState>;
 
 /**
  * Runs a campaign over a (possibly async) list of contacts with bounded concurrency, progress and cancellation.

@@ -22,7 +22,7 @@ import {
 import EventEmitter from 'eventemitter3';
 import { z } from 'zod';
 import { type CampaignInput, type CampaignResult, runCampaign } from './campaign.js';
-import { type CascadeContent, normalizeContent, renderForChannel } from './cascade-content.js';
+import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 import type { CascadeEvents, FallbackReason } from './cascade-events.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
@@ -42,6 +42,8 @@ export interface CascadeOptions {
   leaseMs?: number;
   /** How often {@link Cascade.start} polls the store for due deadlines. @default 1000 ms */
   pollIntervalMs?: number;
+  /** Due steps run at once by {@link Cascade.runDueSteps}. @default 8 */
+  concurrency?: number;
   /** Receives redacted log lines. @default silent */
   logger?: Logger;
 }
@@ -72,14 +74,14 @@ export interface Cascade {
    * left out with their reasons. Reads reach statistics, conversations and frequency history from the store.
    * @throws ValidationError for a malformed contact, content or options.
    */
-  plan(contact: ContactInput, content: CascadeContent, options?: CascadeSendOptions): Promise<CascadePlan>;
+  plan(contact: ContactInput, content: CascadeContent | NormalizedContent, options?: CascadeSendOptions): Promise<CascadePlan>;
   /**
    * Starts a cascade: sends the first step through `hub.send` (or defers it past quiet hours), stores a durable
    * deadline, and moves on when a status or the deadline says so. Resolves with the state after the first step.
    * @throws ValidationError for a malformed contact, content or options. Provider failures never throw: they move
    * the cascade to the next step.
    */
-  send(contact: ContactInput, content: CascadeContent, options?: CascadeSendOptions): Promise<CascadeState>;
+  send(contact: ContactInput, content: CascadeContent | NormalizedContent, options?: CascadeSendOptions): Promise<CascadeState>;
   /** The stored state of a cascade by id. */
   get(cascadeId: string): Promise<CascadeState | undefined>;
   /** Stops a running cascade: nothing more is sent for it. Statuses still arrive and are recorded. */
@@ -168,6 +170,7 @@ export function createCascade(options: CascadeOptions): Cascade {
   const logger = createRedactingLogger(options.logger ?? silentLogger);
   const leaseMs = options.leaseMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const concurrency = Math.max(1, options.concurrency ?? 8);
   const emitter = new EventEmitter();
   const channels: Channel[] = (options.channels ?? [...hub.channels.keys()]).map((id) => {
     const channel = hub.channels.get(id);
@@ -532,6 +535,19 @@ export function createCascade(options: CascadeOptions): Cascade {
   hub.on('message.status', onStatus);
   hub.on('message.failed', onFailed);
 
+  async function runOne(job: ScheduledJob): Promise<boolean> {
+    // Another extension's job: leave it; its lease expires and its owner claims it again.
+    if (job.kind !== jobKind) return false;
+    try {
+      await runJob(job.payload as unknown as JobPayload);
+      await store.completeJob(job.id);
+      return true;
+    } catch (error) {
+      logger.error('cascade: step failed to run; it runs again when the lease expires', { job: job.id, error: String(error) });
+      return false;
+    }
+  }
+
   async function runDueSteps(runOptions: { limit?: number } = {}): Promise<number> {
     const batch = 100;
     const limit = runOptions.limit ?? Number.POSITIVE_INFINITY;
@@ -539,26 +555,25 @@ export function createCascade(options: CascadeOptions): Cascade {
     while (count < limit) {
       const jobs = await store.claimDueJobs(clock.now(), Math.min(batch, limit - count), leaseMs);
       if (jobs.length === 0) break;
-      for (const job of jobs) {
-        // Another extension's job: leave it; its lease expires and its owner claims it again.
-        if (job.kind !== jobKind) continue;
-        try {
-          await runJob(job.payload as unknown as JobPayload);
-          await store.completeJob(job.id);
-          count++;
-        } catch (error) {
-          logger.error('cascade: step failed to run; it runs again when the lease expires', {
-            job: job.id,
-            error: String(error),
-          });
+      // Jobs of different cascades are independent (one cascade's work is serialised by its lock).
+      let next = 0;
+      const worker = async () => {
+        while (next < jobs.length) {
+          const job = jobs[next++] as ScheduledJob;
+          if (await runOne(job)) count++;
         }
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
       if (jobs.length < batch) break;
     }
     return count;
   }
 
-  async function send(contactInput: ContactInput, content: CascadeContent, sendOptions: CascadeSendOptions = {}) {
+  async function send(
+    contactInput: ContactInput,
+    content: CascadeContent | NormalizedContent,
+    sendOptions: CascadeSendOptions = {},
+  ) {
     const parsed = parseInput(sendOptionsSchema, sendOptions, 'options') as CascadeSendOptions;
     const contact = await mergeContact(contactInput);
     const normalized = normalizeContent(content, parsed.subject);

@@ -121,6 +121,10 @@ function lookup<T>(map: Readonly<Record<string, T>>, channel: Channel): T | unde
   return map[channel.id] ?? map[channel.kind];
 }
 
+function exclude(list: ExcludedChannel[], channel: Channel, reason: ExclusionReason, detail: string): void {
+  list.push({ channelId: channel.id, reason, detail });
+}
+
 function mapReachFailure(channel: Channel, reason: ReachFailureReason): ExclusionReason {
   switch (reason) {
     case 'window_closed':
@@ -167,7 +171,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
   const now = options.now;
   const kind = options.kind ?? 'transactional';
   const excluded: ExcludedChannel[] = [];
-  const candidates: Array<PlannedStep & { order: number; preference: number }> = [];
+  const candidates: Candidate[] = [];
 
   const capped = frequencyCapped(policy, kind, options.campaign, options.history, now);
   const consentRule = policy.consent[kind] ?? 'not_opted_out';
@@ -176,27 +180,36 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
 
   for (let order = 0; order < options.channels.length; order++) {
     const channel = options.channels[order] as Channel;
-    const exclude = (reason: ExclusionReason, detail: string) => excluded.push({ channelId: channel.id, reason, detail });
     if (options.attempted?.includes(channel.id)) {
-      exclude('attempted', 'already tried in this cascade');
+      exclude(excluded, channel, 'attempted', 'already tried in this cascade');
       continue;
     }
     if (capped) {
-      exclude('frequency_cap', capped);
+      exclude(excluded, channel, 'frequency_cap', capped);
       continue;
     }
     const consent = contact.consent?.[channel.id] ?? contact.consent?.[channel.kind];
     if (consent === 'opted_out') {
-      exclude('opted_out', `contact opted out of ${channel.id}`);
+      exclude(excluded, channel, 'opted_out', `contact opted out of ${channel.id}`);
       continue;
     }
     if (consentRule === 'granted' && consent !== 'granted') {
-      exclude('no_consent', `${kind} messages need granted consent on ${channel.id} (have ${consent ?? 'none'})`);
+      exclude(
+        excluded,
+        channel,
+        'no_consent',
+        `${kind} messages need granted consent on ${channel.id} (have ${consent ?? 'none'})`,
+      );
       continue;
     }
     const rendered = renderForChannel(channel, normalized);
     if (!rendered) {
-      exclude(normalized.kind === 'per_channel' ? 'no_content' : 'unsupported_content', `no content for ${channel.id}`);
+      exclude(
+        excluded,
+        channel,
+        normalized.kind === 'per_channel' ? 'no_content' : 'unsupported_content',
+        `no content for ${channel.id}`,
+      );
       continue;
     }
     const stats = options.reach?.[channel.id];
@@ -206,6 +219,8 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       now - (stats.lastFailureAt ?? 0) < policy.permanentFailureMemoryMs
     ) {
       exclude(
+        excluded,
+        channel,
         stats.lastFailure as ExclusionReason,
         `an earlier send failed as ${stats.lastFailure}${stats.lastFailureAt === undefined ? '' : ` at ${new Date(stats.lastFailureAt).toISOString()}`}`,
       );
@@ -219,23 +234,23 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
         rendered.text.length > channel.capabilities.maxTextLength &&
         [...rendered.text].length > channel.capabilities.maxTextLength
       ) {
-        exclude('unsupported_content', `text longer than ${channel.capabilities.maxTextLength} characters`);
+        exclude(excluded, channel, 'unsupported_content', `text longer than ${channel.capabilities.maxTextLength} characters`);
         continue;
       }
       channel.validate?.(rendered, contact);
       const reach = channel.canReach({ contact, content: rendered, now, conversation });
       if (!reach.reachable) {
-        exclude(mapReachFailure(channel, reach.reason), reach.detail);
+        exclude(excluded, channel, mapReachFailure(channel, reach.reason), reach.detail);
         continue;
       }
       estimate = channel.estimateCost(rendered, contact, { conversation, now });
     } catch (error) {
-      exclude('unsupported_content', error instanceof Error ? error.message : String(error));
+      exclude(excluded, channel, 'unsupported_content', error instanceof Error ? error.message : String(error));
       continue;
     }
     const price = estimate.money.amountMinor;
     if (options.budgetMinor !== undefined && price > options.budgetMinor) {
-      exclude('over_budget', `costs ${price}, ${options.budgetMinor} left`);
+      exclude(excluded, channel, 'over_budget', `costs ${price}, ${options.budgetMinor} left`);
       continue;
     }
     let notBefore: number | undefined;
@@ -244,7 +259,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       if (localMinute < 0) localMinute = localMinuteOfDay(timeZone, now);
       if (isQuietMinute(localMinute, quiet.fromMinute, quiet.toMinute)) {
         if (quiet.mode === 'exclude') {
-          exclude('quiet_hours', `quiet hours in ${timeZone}`);
+          exclude(excluded, channel, 'quiet_hours', `quiet hours in ${timeZone}`);
           continue;
         }
         notBefore = endOfQuietHours(timeZone, now, quiet.fromMinute, quiet.toMinute);
@@ -257,7 +272,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       policy.minReachProbability,
       observed + weight === 0 ? prior : ((stats?.delivered ?? 0) + prior * weight) / (observed + weight),
     );
-    const step: PlannedStep & { order: number; preference: number } = {
+    const step: Candidate = {
       channelId: channel.id,
       channelKind: channel.kind,
       content: rendered,
@@ -272,19 +287,35 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
     candidates.push(step);
   }
 
-  candidates.sort(
-    policy.ordering === 'preference'
-      ? (a, b) => a.preference - b.preference || a.order - b.order
-      : (a, b) => a.expectedCost - b.expectedCost || a.preference - b.preference || a.order - b.order,
-  );
+  if (candidates.length > 1) candidates.sort(policy.ordering === 'preference' ? byPreference : byExpectedCost);
   const limit = Math.min(options.remainingSteps ?? policy.maxSteps, policy.maxSteps);
   const steps: PlannedStep[] = [];
   for (const candidate of candidates) {
-    const { order: _order, preference: _preference, ...step } = candidate;
-    if (steps.length < limit) steps.push(step);
-    else excluded.push({ channelId: step.channelId, reason: 'max_steps', detail: `more than ${limit} steps` });
+    if (steps.length >= limit) {
+      excluded.push({ channelId: candidate.channelId, reason: 'max_steps', detail: `more than ${limit} steps` });
+      continue;
+    }
+    const step: PlannedStep = {
+      channelId: candidate.channelId,
+      channelKind: candidate.channelKind,
+      content: candidate.content,
+      estimatedCost: candidate.estimatedCost,
+      reachProbability: candidate.reachProbability,
+      expectedCost: candidate.expectedCost,
+      fallback: candidate.fallback,
+    };
+    if (candidate.notBefore !== undefined) step.notBefore = candidate.notBefore;
+    steps.push(step);
   }
   return { steps, excluded, at: now };
+}
+
+type Candidate = PlannedStep & { order: number; preference: number };
+function byPreference(a: Candidate, b: Candidate): number {
+  return a.preference - b.preference || a.order - b.order;
+}
+function byExpectedCost(a: Candidate, b: Candidate): number {
+  return a.expectedCost - b.expectedCost || a.preference - b.preference || a.order - b.order;
 }
 
 function frequencyCapped(

@@ -14,8 +14,25 @@ export type SandboxProvider = z.infer<typeof sandboxProviderSchema>;
  * `failed` (sent, then failed 131049), `not_on_whatsapp` (failed 131026).
  */
 export const whatsAppOutcomeSchema = z.enum(['read', 'delivered', 'sent', 'silent', 'failed', 'not_on_whatsapp']);
-/** See {@link whatsAppOutcomeSchema}. */
+/** Scripted WhatsApp outcome: `read`, `delivered`, `sent`, `silent`, `failed` (131049/131000) or `not_on_whatsapp` (131026). */
 export type WhatsAppOutcome = z.infer<typeof whatsAppOutcomeSchema>;
+
+/** A template the WhatsApp sandbox knows (see `behaviour.whatsapp.templates`). */
+export const whatsAppTemplateSchema = z
+  .object({
+    name: z.string().min(1),
+    /** @default 'ru' */
+    language: z.string().min(2).default('ru'),
+    /** @default 'marketing' */
+    category: z.enum(['marketing', 'utility', 'authentication']).default('marketing'),
+    /** Body text with `{{1}}` / `{{name}}` placeholders. @default no parameters */
+    body: z.string().max(1024).optional(),
+    /** @default 'APPROVED' */
+    status: z.enum(['APPROVED', 'PENDING', 'REJECTED', 'PAUSED', 'DISABLED']).default('APPROVED'),
+  })
+  .strict();
+/** A template definition as users write it. */
+export type WhatsAppTemplateInput = z.input<typeof whatsAppTemplateSchema>;
 
 /** WhatsApp behaviour model. Probabilities are decided per recipient (registration) or per message (the rest). */
 export const whatsAppBehaviourSchema = z
@@ -45,8 +62,13 @@ export const whatsAppBehaviourSchema = z
       .default({ sentMs: [200, 2_000], deliveredMs: [1_000, 30_000], readMs: [60_000, 6 * 3_600_000] }),
     /** Refuse free-form messages outside the 24 h window (failed status 131047), as Meta does. */
     enforceWindow: z.boolean().default(true),
-    /** Approved template names. When set, any other name is refused with 132001; when unset, every name is accepted. */
-    templates: z.array(z.string().min(1)).optional(),
+    /**
+     * Templates of the WABA: names, or definitions with category, language, body text (`{{1}}` or `{{name}}`
+     * placeholders) and status. When set, an unknown name is refused with 132001, a non-approved one with
+     * 132015/132016/132001, a wrong body parameter count with 132000, and `GET /{waba-id}/message_templates` lists
+     * them. When unset, every name is accepted.
+     */
+    templates: z.array(z.union([z.string().min(1), whatsAppTemplateSchema])).optional(),
     /** Template categories for pricing; unknown templates count as `marketing`. */
     templateCategories: z.record(z.string(), z.enum(['marketing', 'utility', 'authentication'])).default({}),
     /** `PMP` (per-message pricing, since 2025-07) or the legacy `CBP` with a `conversation` object. */
@@ -58,7 +80,7 @@ export const whatsAppBehaviourSchema = z
 
 /** What an SMS recipient does: `delivered`, `failed` (status 106 or 107), `expired` (104), `silent` (no callback), `blocked` (207 at send). */
 export const smsOutcomeSchema = z.enum(['delivered', 'failed', 'expired', 'silent', 'blocked']);
-/** See {@link smsOutcomeSchema}. */
+/** Scripted SMS outcome: `delivered` (103), `failed` (106–108), `expired` (104), `silent` or `blocked` (207 at send). */
 export type SmsOutcome = z.infer<typeof smsOutcomeSchema>;
 
 /** SMS.ru behaviour model. */
@@ -135,7 +157,7 @@ export const faultRuleSchema = z
     delayMs: z.number().int().nonnegative().default(30_000),
   })
   .strict();
-/** See {@link faultRuleSchema}. */
+/** A fault rule as users write it (see `faultRuleSchema` for the kinds). */
 export type FaultRule = z.input<typeof faultRuleSchema>;
 
 /** The whole behaviour model. Every part is optional; defaults model a realistic Russian dealer's audience. */

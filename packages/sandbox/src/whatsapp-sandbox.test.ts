@@ -338,3 +338,89 @@ describe('WhatsApp Cloud API sandbox', () => {
     expect(receiver.received[0]?.path).toMatch(/hub\.mode=subscribe&hub\.verify_token=my-verify-token&hub\.challenge=\d{10}$/);
   });
 });
+
+describe('WhatsApp templates', () => {
+  const templates = [
+    { name: 'spring_sale', category: 'marketing' as const, body: 'Здравствуйте, {{1}}! Скидка на {{2}} до конца марта.' },
+    { name: 'booking_reminder', category: 'utility' as const, body: 'Ждём вас {{date}} в {{time}}.' },
+    { name: 'old_promo', status: 'PAUSED' as const },
+    { name: 'draft', status: 'PENDING' as const },
+  ];
+
+  it('checks status and body parameter count like Meta', async () => {
+    const { sandbox } = await setup({ behaviour: { whatsapp: { templates } } });
+    const body = (name: string, parameters: string[], language = 'ru') => ({
+      ...template('79161234567', name),
+      template: {
+        name,
+        language: { code: language },
+        components: [{ type: 'body', parameters: parameters.map((text) => ({ type: 'text', text })) }],
+      },
+    });
+    const codes = [];
+    for (const request of [
+      body('spring_sale', ['Иван', 'Haval F7']),
+      body('spring_sale', ['Иван']),
+      body('spring_sale', ['Иван', 'Haval F7'], 'en'),
+      body('old_promo', []),
+      body('draft', []),
+    ]) {
+      const response = await send(sandbox, request);
+      codes.push(response.status === 200 ? 200 : ((await response.json()) as any).error.code);
+    }
+    expect(codes).toEqual([200, 132000, 132001, 132015, 132001]);
+  });
+
+  it('prices utility templates by their category', async () => {
+    const { sandbox, receiver } = await setup({
+      behaviour: { whatsapp: { templates, outcomes: { '79161234567': 'delivered' } } },
+    });
+    await send(sandbox, {
+      ...template('79161234567', 'booking_reminder'),
+      template: {
+        name: 'booking_reminder',
+        language: { code: 'ru' },
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', parameter_name: 'date', text: '5 марта' },
+              { type: 'text', parameter_name: 'time', text: '10:00' },
+            ],
+          },
+        ],
+      },
+    });
+    await sandbox.flush({ all: true });
+    expect(receiver.json()[0].entry[0].changes[0].value.statuses[0].pricing).toEqual({
+      billable: true,
+      pricing_model: 'PMP',
+      category: 'utility',
+      type: 'regular',
+    });
+    expect(sandbox.stats().whatsapp.billable).toEqual({ marketing: 0, utility: 1, authentication: 0 });
+  });
+
+  it('lists templates of the WABA with cursor paging', async () => {
+    const { sandbox } = await setup({ behaviour: { whatsapp: { templates } } });
+    const { apiVersion, wabaId, accessToken } = sandbox.credentials.whatsapp;
+    const headers = { authorization: `Bearer ${accessToken}` };
+    const first = (await (
+      await fetch(`${sandbox.urls.whatsapp}/${apiVersion}/${wabaId}/message_templates?fields=name,status&limit=3`, { headers })
+    ).json()) as any;
+    expect(first.data).toHaveLength(3);
+    expect(first.data[0]).toEqual({
+      name: 'spring_sale',
+      parameter_format: 'POSITIONAL',
+      components: [{ type: 'BODY', text: templates[0]?.body }],
+      language: 'ru',
+      status: 'APPROVED',
+      category: 'MARKETING',
+      id: expect.stringMatching(/^\d{16}$/),
+    });
+    expect(first.data[1]).toMatchObject({ name: 'booking_reminder', parameter_format: 'NAMED', category: 'UTILITY' });
+    const second = (await (await fetch(first.paging.next, { headers })).json()) as any;
+    expect(second.data.map((item: any) => item.name)).toEqual(['draft']);
+    expect(second.paging.next).toBeUndefined();
+  });
+});

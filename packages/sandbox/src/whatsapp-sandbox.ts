@@ -5,7 +5,12 @@ import { type HttpProvider, type SandboxContext, unixSeconds } from './sandbox-c
 import type { WebhookDeliveryEvent } from './sandbox-events.js';
 import { bearerToken, jsonResponse, readJson, readMultipart, type SandboxRequest, type SandboxResponse } from './sandbox-http.js';
 import { createWamid, signWhatsAppPayload, whatsAppEnvelope, whatsAppError, whatsAppStatusError } from './whatsapp-payloads.js';
-import { describeIssue, whatsAppMarkReadRequestSchema, whatsAppSendRequestSchema } from './whatsapp-request.js';
+import {
+  describeIssue,
+  type WhatsAppSendRequest,
+  whatsAppMarkReadRequestSchema,
+  whatsAppSendRequestSchema,
+} from './whatsapp-request.js';
 
 const windowMs = 24 * 3_600_000;
 
@@ -209,6 +214,92 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
     }
   };
 
+  // A bare name is an approved marketing template in every language.
+  const templates = (behaviour.templates ?? []).map((item) =>
+    typeof item === 'string'
+      ? {
+          name: item,
+          language: 'ru',
+          category: 'marketing' as const,
+          status: 'APPROVED' as const,
+          body: undefined,
+          anyLanguage: true,
+        }
+      : { ...item, anyLanguage: false },
+  );
+
+  /** Meta's synchronous template checks: existence, status, body parameter count. */
+  const checkTemplate = (template: NonNullable<WhatsAppSendRequest['template']>): SandboxResponse | undefined => {
+    if (!behaviour.templates) return undefined;
+    const language = template.language.code;
+    const known = templates.find((item) => item.name === template.name && (item.anyLanguage || item.language === language));
+    if (!known) {
+      return error(404, {
+        message: '(#132001) Template name does not exist in the translation',
+        code: 132001,
+        details: `template name (${template.name}) does not exist in ${language}`,
+      });
+    }
+    if (known.status === 'PAUSED')
+      return error(400, {
+        message: '(#132015) Template is Paused',
+        code: 132015,
+        details: `Template ${known.name} is paused due to low quality.`,
+      });
+    if (known.status === 'DISABLED')
+      return error(400, {
+        message: '(#132016) Template is Disabled',
+        code: 132016,
+        details: `Template ${known.name} is disabled.`,
+      });
+    if (known.status !== 'APPROVED') {
+      return error(404, {
+        message: '(#132001) Template name does not exist in the translation',
+        code: 132001,
+        details: `template ${known.name} is ${known.status.toLowerCase()}`,
+      });
+    }
+    const expected = new Set([...(known.body ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((match) => match[1])).size;
+    const bodyComponent = template.components?.find((component) => component.type.toLowerCase() === 'body') as
+      | { parameters?: unknown[] }
+      | undefined;
+    const given = bodyComponent?.parameters?.length ?? 0;
+    if (known.body !== undefined && given !== expected) {
+      return error(400, {
+        message: '(#132000) Number of parameters does not match the expected number of params',
+        code: 132000,
+        details: `body: number of localizable_params (${given}) does not match the expected number of params (${expected})`,
+      });
+    }
+    return undefined;
+  };
+
+  const listTemplates = (request: SandboxRequest): SandboxResponse => {
+    const limit = Math.min(Math.max(Number(request.url.searchParams.get('limit') ?? 25) || 25, 1), 250);
+    const offset = Number(Buffer.from(request.url.searchParams.get('after') ?? '', 'base64').toString('utf8')) || 0;
+    const page = templates.slice(offset, offset + limit);
+    const cursor = (index: number) => Buffer.from(String(index)).toString('base64');
+    const hasNext = offset + limit < templates.length;
+    const next = new URL(request.url.href);
+    next.searchParams.set('after', cursor(offset + limit));
+    return jsonResponse(200, {
+      data: page.map((item) => ({
+        name: item.name,
+        parameter_format:
+          /\{\{\s*[a-z_]\w*\s*\}\}/i.test(item.body ?? '') && !/\{\{\s*\d+\s*\}\}/.test(item.body ?? '') ? 'NAMED' : 'POSITIONAL',
+        components: item.body === undefined ? [] : [{ type: 'BODY', text: item.body }],
+        language: item.language,
+        status: item.status,
+        category: item.category.toUpperCase(),
+        id: seededDigits(16, seed, 'whatsapp.template', item.name, item.language),
+      })),
+      paging: {
+        cursors: { before: cursor(offset), after: cursor(offset + page.length) },
+        ...(hasNext ? { next: `${context.origin}/whatsapp${next.pathname}${next.search}` } : {}),
+      },
+    });
+  };
+
   const send = (body: unknown): SandboxResponse => {
     const parsed = whatsAppSendRequestSchema.safeParse(body);
     if (!parsed.success) {
@@ -216,13 +307,12 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
       return error(400, { message: '(#100) Invalid parameter', code: 100, details: describeIssue(parsed.error.issues[0]) });
     }
     const request = parsed.data;
-    if (request.type === 'template' && behaviour.templates && !behaviour.templates.includes(request.template?.name ?? '')) {
-      stats.whatsapp.rejected++;
-      return error(404, {
-        message: '(#132001) Template name does not exist in the translation',
-        code: 132001,
-        details: `template name (${request.template?.name}) does not exist in ${request.template?.language.code}`,
-      });
+    if (request.type === 'template' && request.template) {
+      const refusal = checkTemplate(request.template);
+      if (refusal) {
+        stats.whatsapp.rejected++;
+        return refusal;
+      }
     }
     const waId = toWaId(request.to);
     const nth = (perRecipient.get(waId) ?? 0) + 1;
@@ -230,7 +320,11 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
     const id = createWamid(seed, waId, `${credentials.phoneNumberId}:${waId}:${nth}`);
     const templateName = request.template?.name;
     const category =
-      request.type === 'template' ? (behaviour.templateCategories[templateName ?? ''] ?? 'marketing') : ('service' as const);
+      request.type === 'template'
+        ? (behaviour.templateCategories[templateName ?? ''] ??
+          templates.find((item) => item.name === templateName)?.category ??
+          'marketing')
+        : ('service' as const);
     const draft = {
       id,
       to: waId,
@@ -318,6 +412,8 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
           : error(404, { message: 'Media not found', code: 100 });
       }
       const [, objectId, edge] = segments;
+      if (objectId === credentials.wabaId && edge === 'message_templates' && request.method === 'GET')
+        return listTemplates(request);
       if (segments.length === 2 && objectId && media.has(objectId)) {
         const item = media.get(objectId) as StoredMedia;
         if (request.method === 'DELETE') {

@@ -32,6 +32,8 @@ export {
 } from './sms-segments.js';
 export { type SmartEncodingReplacement, type SmartEncodingResult, smartEncode } from './sms-smart-encoding.js';
 export { type TransliterationResult, type TransliterationScheme, transliterate } from './sms-transliteration.js';
+export { classifySmscError, mapSmscStatus, smscErrorCodes } from './smsc-error.js';
+export { createSmscGateway, type SmscGatewaySettings } from './smsc-gateway.js';
 export { classifyTwilioError, mapTwilioStatus } from './twilio-error.js';
 export { createTwilioGateway, type TwilioGatewaySettings } from './twilio-gateway.js';
 export { computeTwilioSignature, verifyTwilioSignature } from './twilio-signature.js';

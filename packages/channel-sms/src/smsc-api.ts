@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+// Wire format of SMSC.ru with fmt=3 (JSON), lenient: unknown fields pass, numbers may arrive as strings.
+
+const amount = z.union([z.number(), z.string()]).nullish();
+
+/** `/sys/send.php?fmt=3`: `{"id":123,"cnt":1,"cost":"3.4","balance":"1000.5"}` or `{"error":"…","error_code":7}`. */
+export const smscSendResponseSchema = z.looseObject({
+  id: z.union([z.number(), z.string()]).nullish(),
+  cnt: z.coerce.number().nullish(),
+  cost: amount,
+  balance: amount,
+  error: z.string().nullish(),
+  error_code: z.coerce.number().nullish(),
+});
+
+/** `/sys/status.php?fmt=3`: `{"status":1,"last_date":"…","last_timestamp":1773907200,"err":0}` or an error. */
+export const smscStatusResponseSchema = z.looseObject({
+  status: z.coerce.number().nullish(),
+  last_timestamp: z.coerce.number().nullish(),
+  err: z.coerce.number().nullish(),
+  cost: amount,
+  error: z.string().nullish(),
+  error_code: z.coerce.number().nullish(),
+});

@@ -43,6 +43,8 @@ export interface SesWebhookContext {
   channel?: string | undefined;
   /** Used when a notification carries no timestamp. @default the system clock */
   clock?: Clock | undefined;
+  /** Called for every recipient of a permanent bounce (`bounced`) or a complaint (`opted_out`). */
+  onUnreachable?: ((address: string, reason: 'bounced' | 'opted_out') => void) | undefined;
 }
 
 /** The SNS HTTP(S) envelope (lenient: SNS may add fields). */
@@ -293,6 +295,16 @@ export async function parseSesWebhook(
     });
   }
   const events = sesNotificationToEvents(notification.data, clock);
+  if (options.onUnreachable) {
+    const data = notification.data;
+    const type = data.notificationType ?? data.eventType;
+    if (type === 'Bounce' && data.bounce?.bounceType === 'Permanent') {
+      for (const recipient of data.bounce.bouncedRecipients ?? []) options.onUnreachable(recipient.emailAddress, 'bounced');
+    } else if (type === 'Complaint') {
+      for (const recipient of data.complaint?.complainedRecipients ?? [])
+        options.onUnreachable(recipient.emailAddress, 'opted_out');
+    }
+  }
   return events.length ? { events } : { events, ignored: 1 };
 }
 

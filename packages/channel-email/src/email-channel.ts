@@ -15,6 +15,8 @@ import {
   registerSecret,
   type SendResult,
   systemClock,
+  type UnreachableReason,
+  UnreachableRecipientError,
   ValidationError,
   type WebhookRequest,
   type WebhookResult,
@@ -109,6 +111,20 @@ export interface EmailPricing {
   currency?: string | undefined;
 }
 
+/**
+ * Addresses that must not be mailed again, and why. A `Map<string, UnreachableReason>` fits. The channel consults it
+ * in `canReach` (so the hub and the cascade skip the address before any network call) and adds to it on a `550` at
+ * send time and on SES permanent bounces and complaints. Keys are lower-case addresses. Keep it warm from your own
+ * database at start-up if it must survive restarts.
+ * @example
+ * const suppression = new Map<string, UnreachableReason>(await db.suppressedEmails());
+ * createEmailChannel({ …, suppressionList: suppression });
+ */
+export interface EmailSuppressionList {
+  get(address: string): UnreachableReason | undefined;
+  set(address: string, reason: UnreachableReason): unknown;
+}
+
 /** Settings of {@link createEmailChannel}. */
 export interface EmailChannelSettings {
   /** Channel id inside the hub. @default 'email' */
@@ -134,6 +150,8 @@ export interface EmailChannelSettings {
   rateLimit?: ChannelRateLimit | undefined;
   /** Bounce/complaint/delivery notifications: Amazon SES via SNS. */
   webhook?: SesWebhookOptions | undefined;
+  /** Addresses that bounced or complained: refused by `canReach`, filled by sends and webhooks. */
+  suppressionList?: EmailSuppressionList | undefined;
 }
 
 /** The e-mail {@link Channel}, plus `close()` for pooled connections. */
@@ -215,6 +233,14 @@ const settingsSchema = z
       })
       .strict()
       .optional(),
+    suppressionList: z
+      .custom<EmailSuppressionList>(
+        (value) =>
+          typeof (value as EmailSuppressionList | undefined)?.get === 'function' &&
+          typeof (value as EmailSuppressionList | undefined)?.set === 'function',
+        'needs get(address) and set(address, reason)',
+      )
+      .optional(),
   })
   .strict();
 
@@ -277,6 +303,7 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
   assertHeaderSafe(defaultSubject, 'settings.defaultSubject');
   for (const [name, value] of Object.entries(parsed.headers ?? {})) assertHeaderSafe(value, `settings.headers.${name}`);
   const clock = parsed.clock ?? systemClock;
+  const suppressionList = parsed.suppressionList;
   const templates = parsed.templates;
   const hasTemplates = Object.keys(templates ?? {}).length > 0;
   const id = parsed.id ?? 'email';
@@ -352,6 +379,9 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
       } catch {
         return { reachable: false, reason: 'invalid_address', detail: 'contact e-mail address is not valid' };
       }
+      const suppressed = suppressionList?.get(contact.email.toLowerCase());
+      if (suppressed)
+        return { reachable: false, reason: suppressed, detail: `address is on the suppression list (${suppressed})` };
       return { reachable: true, address: contact.email };
     },
 
@@ -391,13 +421,20 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
       try {
         info = await sender.sendMail(mail);
       } catch (error) {
-        throw classifyEmailError(error, kind);
+        const classified = classifyEmailError(error, kind);
+        if (classified instanceof UnreachableRecipientError) suppressionList?.set(to.address.toLowerCase(), classified.reason);
+        throw classified;
       }
       return { providerMessageId: normalizeMessageId(info.messageId ?? messageId), status: 'sent' };
     },
 
     parseWebhook(request: WebhookRequest): Promise<WebhookResult> {
-      return parseSesWebhook(request, { ...parsed.webhook, channel: kind, clock });
+      return parseSesWebhook(request, {
+        ...parsed.webhook,
+        channel: kind,
+        clock,
+        ...(suppressionList ? { onUnreachable: (address, reason) => suppressionList.set(address.toLowerCase(), reason) } : {}),
+      });
     },
 
     close() {

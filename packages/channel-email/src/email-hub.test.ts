@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { createManualClock, createMemoryStore, createOmnidealer, type Omnidealer } from '@omnidealer/core';
+import {
+  createManualClock,
+  createMemoryStore,
+  createOmnidealer,
+  type Omnidealer,
+  type UnreachableReason,
+  UnreachableRecipientError,
+} from '@omnidealer/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEmailChannel, type EmailChannel } from './email-channel.js';
+import { createEmailChannel, type EmailChannel, type EmailChannelSettings } from './email-channel.js';
 import { type SmtpTestServer, type SmtpTestServerOptions, startSmtpTestServer } from './testing/smtp-test-server.js';
 
 const secret = 'hook-secret-7f3a9c';
@@ -18,7 +25,7 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(options: SmtpTestServerOptions = {}) {
+async function setup(options: SmtpTestServerOptions = {}, settings: Partial<EmailChannelSettings> = {}) {
   server = await startSmtpTestServer(options);
   const clock = createManualClock(Date.parse('2026-03-02T09:30:00Z'));
   channel = createEmailChannel({
@@ -26,6 +33,7 @@ async function setup(options: SmtpTestServerOptions = {}) {
     from: 'Автосалон Север <sales@dealer.ru>',
     clock,
     webhook: { secret },
+    ...settings,
   });
   hub = createOmnidealer({
     channels: [channel],
@@ -130,5 +138,39 @@ describe('e-mail through the hub', () => {
       hub.send({ channel: 'email', contact, content: { type: 'email', subject: 'Hi\r\nBcc: all@example.ru', text: 'x' } }),
     ).rejects.toMatchObject({ code: 'validation', field: 'content.subject' });
     expect(server.connections).toBe(0);
+  });
+
+  describe('with a suppression list', () => {
+    it('a permanent bounce makes the address unreachable: the next send is refused before connecting', async () => {
+      const suppressionList = new Map<string, UnreachableReason>();
+      const { server, hub } = await setup({}, { suppressionList });
+      const sent = await hub.send({ channel: 'email', contact, content });
+      await hub.handleWebhook('email', sesWebhook('ses-bounce-permanent.sns.json', sent.providerMessageId ?? ''));
+      expect([...suppressionList]).toEqual([['ivan@example.ru', 'bounced']]);
+
+      expect(await hub.canReach('email', contact, content)).toMatchObject({ reachable: false, reason: 'bounced' });
+      const error = await hub.send({ channel: 'email', contact, content }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(UnreachableRecipientError);
+      expect(error).toMatchObject({ reason: 'bounced' });
+      expect(server.connections).toBe(1);
+    });
+
+    it('a complaint marks the address opted out', async () => {
+      const suppressionList = new Map<string, UnreachableReason>();
+      const { hub } = await setup({}, { suppressionList });
+      const sent = await hub.send({ channel: 'email', contact, content });
+      await hub.handleWebhook('email', sesWebhook('ses-complaint.sns.json', sent.providerMessageId ?? ''));
+      expect(await hub.canReach('email', contact, content)).toMatchObject({ reachable: false, reason: 'opted_out' });
+    });
+
+    it('a 550 at send time suppresses the address too', async () => {
+      const suppressionList = new Map<string, UnreachableReason>();
+      const { hub } = await setup(
+        { onRcptTo: () => Object.assign(new Error('5.1.1 Mailbox unavailable'), { responseCode: 550 }) },
+        { suppressionList },
+      );
+      await hub.send({ channel: 'email', contact: { ...contact, email: 'Ivan@Example.ru' }, content });
+      expect(suppressionList.get('ivan@example.ru')).toBe('bounced');
+    });
   });
 });

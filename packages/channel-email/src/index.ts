@@ -31,6 +31,7 @@ export {
   type EmailPricing,
   type EmailSendInfo,
   type EmailSendOptions,
+  type EmailSuppressionList,
   type EmailTransporter,
   type SmtpAuth,
   type SmtpTransportOptions,

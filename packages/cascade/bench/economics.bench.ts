@@ -430,6 +430,7 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
   };
   modules ??= await load();
   const memoryBefore = process.memoryUsage().rss;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const base = buildBase(settings);
 
@@ -514,6 +515,8 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
     tunedReachMinusSmsOnlyReach: tuned.reached - smsOnly.reached,
     hindsightSavingsVsSmsOnlyPercent: Math.round((1 - best.spendMinor / smsOnly.spendMinor) * 1000) / 10,
     seconds: Math.round((performance.now() - started) / 100) / 10,
+    // Wall time on a shared machine can be several times the CPU time; this is the process's own CPU time.
+    cpuSeconds: Math.round((process.cpuUsage(cpuBefore).user + process.cpuUsage(cpuBefore).system) / 100_000) / 10,
     rssGrowthMiB: Math.round((process.memoryUsage().rss - memoryBefore) / 2 ** 20),
   };
   return {

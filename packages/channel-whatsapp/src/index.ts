@@ -39,6 +39,13 @@ export {
   whatsAppErrorCodes,
 } from './whatsapp-error.js';
 export {
+  type WhatsAppMediaUpload,
+  whatsAppMediaForm,
+  whatsAppMediaKind,
+  whatsAppMediaTypes,
+  whatsAppMediaUploadResponseSchema,
+} from './whatsapp-media.js';
+export {
   defaultWhatsAppPricing,
   estimateWhatsAppCost,
   type WhatsAppBillingCategory,

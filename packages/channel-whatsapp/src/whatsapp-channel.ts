@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { convertToWhatsAppMessage, validateWhatsAppContent } from './convert-to-whatsapp-message.js';
 import { whatsAppSendResponseSchema, whatsAppSuccessResponseSchema, whatsAppTemplateListSchema } from './whatsapp-api.js';
 import { classifyWhatsAppError } from './whatsapp-error.js';
+import { type WhatsAppMediaUpload, whatsAppMediaForm, whatsAppMediaUploadResponseSchema } from './whatsapp-media.js';
 import { defaultWhatsAppPricing, estimateWhatsAppCost, type WhatsAppPricing } from './whatsapp-pricing.js';
 import {
   createWhatsAppTemplateRegistry,
@@ -94,6 +95,15 @@ export interface WhatsAppChannel extends Channel {
    * @see https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates/
    */
   loadTemplates(options: LoadWhatsAppTemplatesOptions): Promise<WhatsAppTemplateDefinition[]>;
+  /**
+   * Uploads a file (`POST /{phone-number-id}/media`, multipart) and returns its media id for
+   * `{ type: 'media', kind, mediaId }` content. Type and size are checked first.
+   * @throws ValidationError for an unsupported MIME type or an oversized file, before any network call.
+   * @example
+   * const { mediaId } = await whatsapp.uploadMedia({ data: pdfBytes, mimeType: 'application/pdf', filename: 'offer.pdf' });
+   * @see https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media
+   */
+  uploadMedia(upload: WhatsAppMediaUpload): Promise<{ mediaId: string }>;
 }
 
 /** Default limits: 80 messages/s per business number, one message per 6 s to the same user. */
@@ -280,6 +290,16 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
         pricing,
         channel: kind,
       });
+    },
+    async uploadMedia(upload) {
+      const body = whatsAppMediaForm(upload);
+      const response = await messages().request({
+        method: 'POST',
+        path: 'media',
+        body,
+        schema: whatsAppMediaUploadResponseSchema,
+      });
+      return { mediaId: response.id };
     },
     async loadTemplates(options) {
       const client = clientFor(options.baseUrl ?? `https://graph.facebook.com/${apiVersion}`);

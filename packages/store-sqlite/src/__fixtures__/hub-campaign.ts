@@ -1,0 +1,42 @@
+// A CRM process for the hub crash test: `hub-campaign.ts <path> <count>` sends one WhatsApp message per contact
+// through the hub on a SQLite store. Its channel reports every provider request to the parent (the sandbox) and waits
+// for the answer, like an HTTP call. On start it resumes the outbox, then walks the campaign from the top: the
+// idempotency keys turn contacts already handled into no-ops.
+import { type Channel, createOmnidealer, createTestChannel, OmnidealerError } from '@omnidealer/core';
+import { createSqliteStore } from '../sqlite-store.js';
+
+const [path, count] = process.argv.slice(2);
+if (!path || !process.send) throw new Error('usage: hub-campaign.ts <path> <count> (forked with IPC)');
+const report = (message: unknown) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
+
+const sandbox = createTestChannel({ id: 'whatsapp', kind: 'whatsapp' });
+const channel: Channel = {
+  ...sandbox,
+  async doSend(outbound, context) {
+    await report({ received: outbound.id, contactId: outbound.contact.id });
+    return sandbox.doSend(outbound, context);
+  },
+};
+// NORMAL is enough against a killed process (the log is in the OS cache); FULL only adds power-cut safety.
+const store = createSqliteStore({ path, synchronous: 'normal' });
+const hub = createOmnidealer({ channels: [channel], store });
+
+await hub.resumeOutbox({ olderThanMs: 0 });
+for (let index = 0; index < Number(count); index++) {
+  const contactId = `c-${index}`;
+  try {
+    const message = await hub.send({
+      channel: 'whatsapp',
+      contact: { id: contactId, phone: `+7916${String(index).padStart(7, '0')}` },
+      content: { type: 'text', text: 'Новая Lada Vesta уже в салоне — приглашаем на тест-драйв' },
+      idempotencyKey: `campaign-1:${contactId}`,
+    });
+    await report({ handled: contactId, status: message.status });
+  } catch (error) {
+    await report({ failed: contactId, code: OmnidealerError.isInstance(error) ? error.code : String(error) });
+  }
+}
+await report({ finished: true });
+await hub.shutdown();
+await store.close();
+process.disconnect();

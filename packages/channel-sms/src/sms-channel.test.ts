@@ -116,6 +116,15 @@ describe('createSmsChannel', () => {
     });
   });
 
+  it('checks its settings strictly', () => {
+    const gateway = createSmsRuGateway({ apiId });
+    expect(() => createSmsChannel({ gateway, pricing: { perSegmentMinor: 2.5 } })).toThrow(/settings.pricing.perSegmentMinor/);
+    expect(() => createSmsChannel({ gateway, pricing: { countries: { KZ: -1 } } })).toThrow(ValidationError);
+    expect(() => createSmsChannel({ gateway, pricing: { perSegment: 300 } as never })).toThrow(ValidationError);
+    expect(() => createSmsChannel({ gateway: {} as never })).toThrow(/settings.gateway/);
+    expect(() => createSmsChannel({ gateway, senderName: 'AutoDealer' } as never)).toThrow(ValidationError);
+  });
+
   it('explains when a gateway cannot poll or quote', async () => {
     const minimal: SmsGateway = {
       name: 'minimal',

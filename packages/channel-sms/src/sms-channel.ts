@@ -8,11 +8,13 @@ import {
   contentToPlainText,
   type MessageContent,
   money,
+  parseInput,
   type SendResult,
   type StatusEvent,
   systemClock,
   ValidationError,
 } from '@omnidealer/core';
+import { z } from 'zod';
 import type { SmsCostQuote, SmsGateway } from './sms-gateway.js';
 import { assertMobilePhone, classifyPhone, phoneCountryOf } from './sms-phone.js';
 import { type SmsPricing, segmentPrice } from './sms-pricing.js';
@@ -61,6 +63,36 @@ export interface SmsChannel extends Channel {
   fetchCost(contact: Contact, content: MessageContent): Promise<SmsCostQuote>;
 }
 
+const minorUnits = z.number().int().nonnegative();
+/** {@link SmsChannelSettings}, checked strictly: an unknown or misspelt setting is an error that names it. */
+const smsChannelSettingsSchema = z.strictObject({
+  gateway: z.custom<SmsGateway>(
+    (value) => typeof (value as SmsGateway | undefined)?.send === 'function',
+    'a gateway with send()',
+  ),
+  id: z.string().min(1).optional(),
+  sender: z.string().min(1).max(64).optional(),
+  pricing: z
+    .strictObject({
+      currency: z.string().length(3).optional(),
+      perSegmentMinor: minorUnits.optional(),
+      countries: z.record(z.string().length(2), minorUnits).optional(),
+    })
+    .optional(),
+  maxSegments: z.number().int().min(1).max(255).optional(),
+  statusCallbackUrl: z.url({ protocol: /^https?$/ }).optional(),
+  transliterate: z.union([z.boolean(), z.enum(['icao', 'simple'])]).optional(),
+  smartEncoding: z.boolean().optional(),
+  clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function', 'a clock with now()').optional(),
+  rateLimit: z
+    .strictObject({
+      perSecond: z.number().positive().optional(),
+      perRecipientIntervalMs: z.number().nonnegative().optional(),
+      maxConcurrent: z.number().int().positive().optional(),
+    })
+    .optional(),
+});
+
 const contentTypes: ChannelCapabilities['contentTypes'] = ['text', 'template', 'interactive', 'location', 'email'];
 
 /**
@@ -75,9 +107,11 @@ const contentTypes: ChannelCapabilities['contentTypes'] = ['text', 'template', '
  * });
  * const hub = createOmnidealer({ channels: [sms] });
  * await hub.estimateCost('sms', { id: 'c1', phone: '+79161234567' }, { type: 'text', text: 'Ваш автомобиль готов' });
+ * @throws ValidationError when the settings are malformed (negative or fractional prices, no gateway…).
  * @see https://sms.ru/api/send
  */
 export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
+  parseInput(smsChannelSettingsSchema, settings, 'settings', 'sms');
   const { gateway } = settings;
   const clock = settings.clock ?? systemClock;
   const maxSegments = settings.maxSegments ?? gateway.maxSegments ?? 10;

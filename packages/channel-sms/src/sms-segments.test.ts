@@ -89,6 +89,14 @@ describe('countSegments: boundaries', () => {
     expect(counts).toMatchObject({ encoding, segments, unitsUsed, unitsRemaining });
   });
 
+  it('computes characters (code points) on first read and includes them in JSON', () => {
+    const counts = countSegments('Привет 🚗👍');
+    expect(counts.characters).toBe(9);
+    expect(counts.units).toBe(11);
+    expect(JSON.parse(JSON.stringify(counts))).toMatchObject({ characters: 9, encoding: 'UCS-2', segments: 1 });
+    expect(countSegments('\ud83d').characters).toBe(1); // a lone surrogate is one unit and one character
+  });
+
   it('counts an empty text as zero segments', () => {
     expect(countSegments('')).toMatchObject({ encoding: 'GSM-7', segments: 0, units: 0, unitsRemaining: 160, characters: 0 });
     expect(countSegments('', { split: true }).parts).toEqual([]);
@@ -175,12 +183,14 @@ describe('countSegments: properties', () => {
         expect(parts.join('')).toBe(text);
         expect(parts).toHaveLength(counts.segments);
         const limit = counts.segments > 1 ? (counts.encoding === 'GSM-7' ? 153 : 67) : counts.encoding === 'GSM-7' ? 160 : 70;
+        let offset = 0;
         for (const part of parts) {
           expect(unitsOf(part, counts.encoding)).toBeLessThanOrEqual(limit);
-          // No part starts with a lone low surrogate (a pair was not split).
+          // No part starts with the low half of a pair whose high half ended the previous part.
           const first = part.charCodeAt(0);
-          const previous = text.charCodeAt(text.indexOf(part) - 1);
+          const previous = offset > 0 ? text.charCodeAt(offset - 1) : 0;
           if (first >= 0xdc00 && first <= 0xdfff) expect(previous >= 0xd800 && previous <= 0xdbff).toBe(false);
+          offset += part.length;
         }
         if (parts.length > 0) expect(unitsOf(parts[parts.length - 1] as string, counts.encoding)).toBe(counts.unitsUsed);
         expect(counts.unitsUsed + counts.unitsRemaining).toBe(counts.unitsPerSegment);

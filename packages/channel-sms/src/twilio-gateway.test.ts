@@ -110,8 +110,14 @@ describe('Twilio send', () => {
     expect(await failure(gateway.send(request, {}))).toMatchObject({ retryable: true, statusCode: 503 });
   });
 
+  it('needs a sender before any network call', async () => {
+    const anonymous = createTwilioGateway({ accountSid: twilioAccountSid, authToken: twilioAuthToken });
+    expect(await failure(anonymous.send(request, {}))).toMatchObject({ code: 'validation', field: 'sender' });
+    expect(server.calls).toHaveLength(0);
+  });
+
   it('needs credentials before any network call', async () => {
-    const error = await failure(createTwilioGateway({ accountSid: twilioAccountSid }).send(request, {}));
+    const error = await failure(createTwilioGateway({ accountSid: twilioAccountSid, from: '+15017122661' }).send(request, {}));
     expect(error).toBeInstanceOf(AuthError);
     expect(server.calls).toHaveLength(0);
   });

@@ -7,6 +7,7 @@ import {
   money,
   registerSecret,
   type StatusEvent,
+  ValidationError,
   WebhookError,
   type WebhookResult,
 } from '@omnidealer/core';
@@ -99,6 +100,12 @@ export function createTwilioGateway(settings: TwilioGatewaySettings = {}): SmsGa
 
     async send(request, { signal }): Promise<SmsGatewaySendResult> {
       const from = request.sender ?? settings.from;
+      if (!from && !settings.messagingServiceSid)
+        throw new ValidationError({
+          channel: 'sms',
+          field: 'sender',
+          message: 'twilio: a sender, `from` or `messagingServiceSid` is required',
+        });
       const message = await client().request({
         method: 'POST',
         path: `${messagesPath()}.json`,

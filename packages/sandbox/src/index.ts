@@ -1,4 +1,4 @@
-/** @module @omnidealer/sandbox — local WhatsApp, Avito, SMS.ru and SMTP providers that speak the real wire formats, for tests and demos. */
+/** @module @omnidealer/sandbox — local WhatsApp, Avito, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests and demos. */
 export { type AcceleratedClock, createAcceleratedClock } from './accelerated-clock.js';
 export type { AvitoItem } from './avito-catalog.js';
 export type {
@@ -31,13 +31,16 @@ export {
   sandboxBehaviourSchema,
   type WhatsAppBehaviour,
   type WhatsAppOutcome,
+  type WhatsAppTemplateInput,
 } from './sandbox-behaviour.js';
 export type {
   AvitoSandboxCredentials,
   SandboxCredentials,
   SandboxCredentialsInput,
+  SmscSandboxCredentials,
   SmsRuSandboxCredentials,
   SmtpSandboxCredentials,
+  TwilioSandboxCredentials,
   WhatsAppSandboxCredentials,
 } from './sandbox-credentials.js';
 export type {
@@ -56,14 +59,16 @@ export type {
   AvitoSandboxStats,
   ProviderTrafficStats,
   SandboxStats,
-  SmsRuSandboxStats,
+  SmsSandboxStats,
   SmtpSandboxStats,
   WhatsAppSandboxStats,
 } from './sandbox-stats.js';
 export { type SeedContactsOptions, seedContacts } from './seed-contacts.js';
 export { type SmsRuSandbox, type SmsRuSentMessage, smsRuStatusTexts } from './sms-ru-sandbox.js';
 export { countSmsSegments, type SmsSegmentCount } from './sms-segments.js';
+export type { SmscSandbox, SmscSentMessage } from './smsc-sandbox.js';
 export type { ReceivedMail, SmtpSandbox } from './smtp-sandbox.js';
+export { signTwilioRequest, type TwilioSandbox, type TwilioSentMessage } from './twilio-sandbox.js';
 export { signWhatsAppPayload } from './whatsapp-payloads.js';
 export type {
   WebhookVerification,

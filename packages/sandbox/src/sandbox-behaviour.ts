@@ -4,7 +4,7 @@ const probability = z.number().min(0).max(1);
 const delayRange = z.tuple([z.number().nonnegative(), z.number().nonnegative()]);
 
 /** The simulated providers. `smtp` is the in-process mail server. */
-export const sandboxProviderSchema = z.enum(['whatsapp', 'avito', 'smsRu', 'smtp']);
+export const sandboxProviderSchema = z.enum(['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'smtp']);
 /** One of the simulated providers. */
 export type SandboxProvider = z.infer<typeof sandboxProviderSchema>;
 
@@ -83,7 +83,7 @@ export const smsOutcomeSchema = z.enum(['delivered', 'failed', 'expired', 'silen
 /** Scripted SMS outcome: `delivered` (103), `failed` (106–108), `expired` (104), `silent` or `blocked` (207 at send). */
 export type SmsOutcome = z.infer<typeof smsOutcomeSchema>;
 
-/** SMS.ru behaviour model. */
+/** SMS gateway behaviour model (the same shape for SMS.ru, SMSC.ru and Twilio). */
 export const smsBehaviourSchema = z
   .object({
     /** Probability that a message reaches the phone (status 103). */
@@ -92,9 +92,9 @@ export const smsBehaviourSchema = z
     expired: probability.default(0.3),
     /** Probability that no status callback is ever sent. */
     silent: probability.default(0),
-    /** Price of one segment in roubles. */
+    /** Price of one segment in the gateway's currency (roubles; dollars for Twilio). */
     pricePerSegment: z.number().nonnegative().default(3),
-    /** Starting balance in roubles; a send that would go below zero fails with 201. */
+    /** Starting balance; a send that would go below zero fails (SMS.ru 201, SMSC.ru 3). */
     balance: z.number().default(100_000),
     /** Simulated delay ranges in ms: accepted → sent to operator (102), sent → final status. */
     delays: z
@@ -105,6 +105,12 @@ export const smsBehaviourSchema = z
     outcomes: z.record(z.string(), smsOutcomeSchema).default({}),
   })
   .strict();
+
+/** Twilio: the SMS model with a price in dollars per segment. */
+export const twilioBehaviourSchema = smsBehaviourSchema.extend({
+  /** Price of one segment in US dollars. */
+  pricePerSegment: z.number().nonnegative().default(0.08),
+});
 
 /** Avito behaviour model. */
 export const avitoBehaviourSchema = z
@@ -165,6 +171,8 @@ export const sandboxBehaviourSchema = z
   .object({
     whatsapp: whatsAppBehaviourSchema.default(whatsAppBehaviourSchema.parse({})),
     smsRu: smsBehaviourSchema.default(smsBehaviourSchema.parse({})),
+    smsc: smsBehaviourSchema.default(smsBehaviourSchema.parse({})),
+    twilio: twilioBehaviourSchema.default(twilioBehaviourSchema.parse({})),
     avito: avitoBehaviourSchema.default(avitoBehaviourSchema.parse({})),
     smtp: smtpBehaviourSchema.default(smtpBehaviourSchema.parse({})),
     faults: z.array(faultRuleSchema).default([]),
@@ -182,7 +190,7 @@ export type SandboxBehaviour = z.input<typeof sandboxBehaviourSchema>;
 export type ResolvedSandboxBehaviour = z.output<typeof sandboxBehaviourSchema>;
 /** WhatsApp part of the resolved behaviour. */
 export type WhatsAppBehaviour = z.output<typeof whatsAppBehaviourSchema>;
-/** SMS.ru part of the resolved behaviour. */
+/** SMS gateway part of the resolved behaviour. */
 export type SmsBehaviour = z.output<typeof smsBehaviourSchema>;
 /** Avito part of the resolved behaviour. */
 export type AvitoBehaviour = z.output<typeof avitoBehaviourSchema>;

@@ -31,6 +31,22 @@ export interface SmsRuSandboxCredentials {
   from: string;
 }
 
+/** Fake SMSC.ru credentials. */
+export interface SmscSandboxCredentials {
+  login: string;
+  password: string;
+}
+
+/** Fake Twilio credentials. */
+export interface TwilioSandboxCredentials {
+  /** `AC…` account SID: part of every path. */
+  accountSid: string;
+  /** Basic-auth password and the key of `X-Twilio-Signature`. */
+  authToken: string;
+  /** Default sender number. */
+  from: string;
+}
+
 /** Fake SMTP credentials (only checked when `behaviour.smtp.requireAuth` is on). */
 export interface SmtpSandboxCredentials {
   user: string;
@@ -42,6 +58,8 @@ export interface SandboxCredentials {
   whatsapp: WhatsAppSandboxCredentials;
   avito: AvitoSandboxCredentials;
   smsRu: SmsRuSandboxCredentials;
+  smsc: SmscSandboxCredentials;
+  twilio: TwilioSandboxCredentials;
   smtp: SmtpSandboxCredentials;
 }
 
@@ -50,6 +68,8 @@ export interface SandboxCredentialsInput {
   whatsapp?: Partial<WhatsAppSandboxCredentials>;
   avito?: Partial<AvitoSandboxCredentials>;
   smsRu?: Partial<SmsRuSandboxCredentials>;
+  smsc?: Partial<SmscSandboxCredentials>;
+  twilio?: Partial<TwilioSandboxCredentials>;
   smtp?: Partial<SmtpSandboxCredentials>;
 }
 
@@ -77,6 +97,13 @@ export function createSandboxCredentials(seed: number | string, overrides: Sandb
       apiId: `${apiId.slice(0, 8)}-${apiId.slice(8, 12)}-${apiId.slice(12, 16)}-${apiId.slice(16, 20)}-${apiId.slice(20, 32)}`,
       from: 'AVTOSALON',
       ...overrides.smsRu,
+    },
+    smsc: { login: 'dealer', password: seededHex(24, seed, 'smsc.password'), ...overrides.smsc },
+    twilio: {
+      accountSid: `AC${seededHex(32, seed, 'twilio.sid')}`,
+      authToken: seededHex(32, seed, 'twilio.token'),
+      from: '+15005550006',
+      ...overrides.twilio,
     },
     smtp: { user: 'sandbox', pass: seededHex(20, seed, 'smtp.pass'), ...overrides.smtp },
   };

@@ -28,11 +28,11 @@ export interface AvitoSandboxStats extends ProviderTrafficStats {
   tokensIssued: number;
 }
 
-/** SMS.ru counters. */
-export interface SmsRuSandboxStats extends ProviderTrafficStats {
+/** SMS gateway counters (SMS.ru, SMSC.ru, Twilio). */
+export interface SmsSandboxStats extends ProviderTrafficStats {
   accepted: number;
   segments: number;
-  /** Money charged, in kopecks. */
+  /** Money charged, in minor units of the gateway's currency (kopecks; cents for Twilio). */
   spendMinor: number;
   sent: number;
   delivered: number;
@@ -50,11 +50,15 @@ export interface SmtpSandboxStats {
 export interface SandboxStats {
   whatsapp: WhatsAppSandboxStats;
   avito: AvitoSandboxStats;
-  smsRu: SmsRuSandboxStats;
+  smsRu: SmsSandboxStats;
+  smsc: SmsSandboxStats;
+  twilio: SmsSandboxStats;
   smtp: SmtpSandboxStats;
 }
 
 const traffic = (): ProviderTrafficStats => ({ requests: 0, faults: 0, rejected: 0, webhooks: { delivered: 0, failed: 0 } });
+
+const sms = (): SmsSandboxStats => ({ ...traffic(), accepted: 0, segments: 0, spendMinor: 0, sent: 0, delivered: 0, failed: 0 });
 
 /** Fresh zeroed counters. */
 export function createSandboxStats(): SandboxStats {
@@ -70,7 +74,9 @@ export function createSandboxStats(): SandboxStats {
       billable: { marketing: 0, utility: 0, authentication: 0 },
     },
     avito: { ...traffic(), accepted: 0, read: 0, inbound: 0, tokensIssued: 0 },
-    smsRu: { ...traffic(), accepted: 0, segments: 0, spendMinor: 0, sent: 0, delivered: 0, failed: 0 },
+    smsRu: sms(),
+    smsc: sms(),
+    twilio: sms(),
     smtp: { received: 0, bounced: 0, faults: 0 },
   };
 }

@@ -13,7 +13,9 @@ import type { SandboxRequest, SandboxResponse } from './sandbox-http.js';
 import { createScheduler, type SandboxTimers } from './sandbox-scheduler.js';
 import { createSandboxStats, type SandboxStats } from './sandbox-stats.js';
 import { createSmsRuSandbox, type SmsRuSandbox } from './sms-ru-sandbox.js';
+import { createSmscSandbox, type SmscSandbox } from './smsc-sandbox.js';
 import { type SmtpSandbox, startSmtpSandbox } from './smtp-sandbox.js';
+import { createTwilioSandbox, type TwilioSandbox } from './twilio-sandbox.js';
 import { createWebhookDispatcher } from './webhook-dispatcher.js';
 import { createWhatsAppSandbox, type WhatsAppSandbox } from './whatsapp-sandbox.js';
 
@@ -25,6 +27,8 @@ export interface SandboxWebhookTargets {
   avito?: string | string[];
   /** Receives SMS.ru status callbacks (`data[]=sms_status\n<id>\n<code>\n<time>`). */
   smsRu?: string | string[];
+  /** Receives Twilio status callbacks (signed `X-Twilio-Signature`) for messages sent without `StatusCallback`. */
+  twilio?: string | string[];
 }
 
 /** Options of {@link startSandbox}. */
@@ -66,6 +70,10 @@ export interface SandboxUrls {
   avito: string;
   /** Replaces `https://sms.ru`: `{smsRu}/sms/send`. */
   smsRu: string;
+  /** Replaces `https://smsc.ru`: `{smsc}/sys/send.php`. */
+  smsc: string;
+  /** Replaces `https://api.twilio.com`: `{twilio}/2010-04-01/Accounts/{sid}/Messages.json`. */
+  twilio: string;
   smtp: { host: string; port: number };
   /** `smtp://127.0.0.1:<port>` (plain SMTP, no TLS). */
   smtpUrl: string;
@@ -78,6 +86,8 @@ export interface Sandbox {
   readonly whatsapp: WhatsAppSandbox;
   readonly avito: AvitoSandbox;
   readonly smsRu: SmsRuSandbox;
+  readonly smsc: SmscSandbox;
+  readonly twilio: TwilioSandbox;
   readonly smtp: SmtpSandbox;
   /** A snapshot of every counter. */
   stats(): SandboxStats;
@@ -109,6 +119,7 @@ const optionsSchema = z
         whatsapp: z.union([z.url(), z.array(z.url())]).optional(),
         avito: z.union([z.url(), z.array(z.url())]).optional(),
         smsRu: z.union([z.url(), z.array(z.url())]).optional(),
+        twilio: z.union([z.url(), z.array(z.url())]).optional(),
       })
       .strict()
       .optional(),
@@ -124,7 +135,13 @@ const optionsSchema = z
 
 const list = (value: string | string[] | undefined) => (value === undefined ? [] : Array.isArray(value) ? [...value] : [value]);
 
-const prefixes: Record<string, Exclude<SandboxProvider, 'smtp'>> = { whatsapp: 'whatsapp', avito: 'avito', smsru: 'smsRu' };
+const prefixes: Record<string, Exclude<SandboxProvider, 'smtp'>> = {
+  whatsapp: 'whatsapp',
+  avito: 'avito',
+  smsru: 'smsRu',
+  smsc: 'smsc',
+  twilio: 'twilio',
+};
 
 /** Which simulated provider a path belongs to, and the path as that provider sees it. */
 function routeOf(pathname: string): { provider: Exclude<SandboxProvider, 'smtp'>; path: string } | undefined {
@@ -134,6 +151,8 @@ function routeOf(pathname: string): { provider: Exclude<SandboxProvider, 'smtp'>
   if (/^v\d+(\.\d+)?$/.test(first) || first === 'whatsapp_business') return { provider: 'whatsapp', path: pathname };
   if (first === 'token' || first === 'messenger' || first === 'core') return { provider: 'avito', path: pathname };
   if (first === 'sms' || first === 'my' || first === 'auth') return { provider: 'smsRu', path: pathname };
+  if (first === 'sys') return { provider: 'smsc', path: pathname };
+  if (first === '2010-04-01') return { provider: 'twilio', path: pathname };
   return undefined;
 }
 
@@ -162,8 +181,8 @@ function write(target: ServerResponse, response: SandboxResponse, truncate: bool
 }
 
 /**
- * Starts local sandbox providers — WhatsApp Cloud API, Avito Messenger API, SMS.ru on one HTTP port, plus an SMTP
- * server — that speak the real wire formats, simulate deliveries, reads and failures from a seeded behaviour model,
+ * Starts local sandbox providers — WhatsApp Cloud API, Avito Messenger API, SMS.ru, SMSC.ru and Twilio on one HTTP
+ * port, plus an SMTP server — that speak the real wire formats, simulate deliveries, reads and failures from a seeded behaviour model,
  * and POST real-format webhooks (signed, for WhatsApp) to your endpoints.
  * @throws {ValidationError} when options or behaviour are malformed (the field is named).
  * @example
@@ -207,13 +226,20 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     credentials,
     origin: '',
     fetch: fetchImplementation,
-    targets: { whatsapp: list(targets.whatsapp), avito: list(targets.avito), smsRu: list(targets.smsRu) },
+    targets: {
+      whatsapp: list(targets.whatsapp),
+      avito: list(targets.avito),
+      smsRu: list(targets.smsRu),
+      twilio: list(targets.twilio),
+    },
   };
 
   const whatsapp = createWhatsAppSandbox(context);
   const avito = createAvitoSandbox(context);
   const smsRu = createSmsRuSandbox(context);
-  const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = { whatsapp, avito, smsRu };
+  const smsc = createSmscSandbox(context);
+  const twilio = createTwilioSandbox(context);
+  const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = { whatsapp, avito, smsRu, smsc, twilio };
   for (const contact of options.contacts ?? []) {
     for (const chatId of contact.identities?.avitoChatIds ?? []) {
       avito.addChat({ chatId, ...(contact.name === undefined ? {} : { buyerName: contact.name }) });
@@ -310,6 +336,8 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       whatsappMessages: `${origin}/whatsapp/${credentials.whatsapp.apiVersion}/${credentials.whatsapp.phoneNumberId}`,
       avito: `${origin}/avito`,
       smsRu: `${origin}/smsru`,
+      smsc: `${origin}/smsc`,
+      twilio: `${origin}/twilio`,
       smtp: { host, port: smtp.port },
       smtpUrl: `smtp://${host}:${smtp.port}`,
     },
@@ -317,6 +345,8 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     whatsapp,
     avito,
     smsRu,
+    smsc,
+    twilio,
     smtp,
     stats: () => structuredClone(stats),
     webhooks: () => dispatcher.log,

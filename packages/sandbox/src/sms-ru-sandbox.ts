@@ -1,8 +1,9 @@
 import { isMobilePhone, normalizePhone } from '@omnidealer/core';
-import { createSeededRandom, seededDigits } from './random.js';
+import { seededDigits } from './random.js';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import { type HttpProvider, type SandboxContext, unixSeconds } from './sandbox-context.js';
 import { jsonResponse, readParameters, type SandboxRequest, type SandboxResponse, textResponse } from './sandbox-http.js';
+import { planSms, type SmsPlan } from './sms-outcome.js';
 import { countSmsSegments } from './sms-segments.js';
 
 /** SMS.ru message status codes and their texts. */
@@ -77,24 +78,12 @@ export function createSmsRuSandbox(context: SandboxContext): HttpProvider & SmsR
       });
     });
 
-  const plan = (message: SmsRuSentMessage) => {
-    const random = createSeededRandom(seed, 'smsru.delays', message.id);
-    const sentAt = message.at + Math.floor(random.between(behaviour.delays.sentMs));
-    const finalAt = sentAt + Math.floor(random.between(behaviour.delays.finalMs));
+  const plan = (message: SmsRuSentMessage, timeline: SmsPlan) => {
     if (message.plannedOutcome === 'silent') return;
-    callback(message, 102, sentAt);
-    if (message.plannedOutcome === 'delivered') callback(message, 103, finalAt);
-    else if (message.plannedOutcome === 'expired') callback(message, 104, finalAt);
-    else callback(message, random.pick([106, 107, 108]), finalAt);
-  };
-
-  const decide = (to: string, id: string): SmsOutcome => {
-    const scripted = behaviour.outcomes[to] ?? behaviour.outcomes[`+${to}`];
-    if (scripted) return scripted;
-    const random = createSeededRandom(seed, 'smsru.outcome', id);
-    if (random.chance(behaviour.silent)) return 'silent';
-    if (random.chance(behaviour.delivered)) return 'delivered';
-    return random.chance(behaviour.expired) ? 'expired' : 'failed';
+    callback(message, 102, timeline.sentAt);
+    const failure = [106, 107, 108][Math.floor(timeline.failurePick * 3)] as number;
+    const final = { delivered: 103, expired: 104, failed: failure }[message.plannedOutcome];
+    callback(message, final, timeline.finalAt);
   };
 
   const sendOne = (rawNumber: string, text: string, from: string, test: boolean) => {
@@ -105,7 +94,8 @@ export function createSmsRuSandbox(context: SandboxContext): HttpProvider & SmsR
     const to = e164.slice(1);
     const nth = (perRecipient.get(to) ?? 0) + 1;
     const id = `${seededDigits(6, seed, 'smsru.id.a', to, nth)}-${seededDigits(8, seed, 'smsru.id.b', to, nth)}`;
-    const outcome = decide(to, id);
+    const timeline = planSms({ seed, gateway: 'smsru', behaviour, digits: to, id, at: clock.now() });
+    const outcome = timeline.outcome;
     if (outcome === 'blocked') return error(207, 'На этот номер (или один из номеров) нельзя отправлять сообщения');
     const { segments } = countSmsSegments(text);
     const costMinor = Math.round(segments * behaviour.pricePerSegment * 100);
@@ -137,7 +127,7 @@ export function createSmsRuSandbox(context: SandboxContext): HttpProvider & SmsR
       costMinor,
       plannedOutcome: outcome,
     });
-    plan(message);
+    plan(message, timeline);
     return { status: 'OK', status_code: 100, sms_id: id, cost: roubles(costMinor), sms: segments };
   };
 

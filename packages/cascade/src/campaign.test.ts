@@ -158,7 +158,7 @@ describe('cascade.campaign', () => {
       contacts: many.map((contact) => ({ ...contact, id: `b-${contact.id}` })),
       content: perChannel(),
       budgetMinor: 3 * 1200,
-      concurrency: 1,
+      concurrency: 1, // the budget is checked before each send: with more at once, sends in flight may all pass
     });
     expect(budgeted).toMatchObject({ processed: 20, started: 3, skipped: 17 });
     expect((await cascade.report({ campaign: 'budgeted' })).totalSpendMinor).toBe(3600);

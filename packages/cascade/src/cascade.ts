@@ -280,17 +280,24 @@ export function createCascade(options: CascadeOptions): Cascade {
 
   async function recordAccepted(state: CascadeState, step: CascadeStepRecord, now: number): Promise<void> {
     state.spentMinor += step.costMinor;
+    // Read-modify-write of shared records: serialised per record inside this process (other processes would need an
+    // atomic store update; see the package report).
     if (state.steps.filter((candidate) => candidate.messageId !== undefined && candidate.status !== 'failed').length === 1) {
-      const history =
-        (await store.getRecord<Array<DeliveryRecord & { cascadeId?: string }>>(historyNamespace, state.contact.id)) ?? [];
-      const kept = history.filter((record) => now - record.at < historyKeepMs && record.cascadeId !== state.id);
-      kept.push({ at: now, kind: state.kind, ...(state.campaign ? { campaign: state.campaign } : {}), cascadeId: state.id });
-      await store.putRecord(historyNamespace, state.contact.id, kept);
+      await withLock(`history:${state.contact.id}`, async () => {
+        const history =
+          (await store.getRecord<Array<DeliveryRecord & { cascadeId?: string }>>(historyNamespace, state.contact.id)) ?? [];
+        const kept = history.filter((record) => now - record.at < historyKeepMs && record.cascadeId !== state.id);
+        kept.push({ at: now, kind: state.kind, ...(state.campaign ? { campaign: state.campaign } : {}), cascadeId: state.id });
+        await store.putRecord(historyNamespace, state.contact.id, kept);
+      });
     }
-    if (state.campaign) {
-      const record = (await store.getRecord<CampaignRecord>(campaignNamespace, state.campaign)) ?? { spentMinor: 0 };
-      record.spentMinor += step.costMinor;
-      await store.putRecord(campaignNamespace, state.campaign, record);
+    const campaign = state.campaign;
+    if (campaign) {
+      await withLock(`campaign:${campaign}`, async () => {
+        const record = (await store.getRecord<CampaignRecord>(campaignNamespace, campaign)) ?? { spentMinor: 0 };
+        record.spentMinor += step.costMinor;
+        await store.putRecord(campaignNamespace, campaign, record);
+      });
     }
   }
 

@@ -33,44 +33,44 @@ import { canReachOnWhatsApp, whatsAppWindow, whatsAppWindowMs } from './whatsapp
 /** Settings of {@link createWhatsAppChannel}. Credentials fall back to environment variables, read when first needed. */
 export interface WhatsAppChannelSettings {
   /** Channel id inside the hub (several numbers → several channels). @default 'whatsapp' */
-  id?: string;
+  id?: string | undefined;
   /** Business phone number id from WhatsApp Manager. @default process.env.WHATSAPP_PHONE_NUMBER_ID */
-  phoneNumberId?: string;
+  phoneNumberId?: string | undefined;
   /** System-user access token (or the BSP's API key with `authHeader`). @default process.env.WHATSAPP_ACCESS_TOKEN */
-  accessToken?: string;
+  accessToken?: string | undefined;
   /** Graph API version. @default 'v23.0' */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /**
    * Where `messages` is posted. @default `https://graph.facebook.com/{apiVersion}/{phoneNumberId}`.
    * For a BSP that exposes the Cloud API format elsewhere, e.g. 360dialog: `https://waba-v2.360dialog.io`.
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * Header that carries the token. Unset → `Authorization: Bearer <token>`; set (e.g. `D360-API-KEY`) → the raw
    * token in that header.
    */
-  authHeader?: string;
+  authHeader?: string | undefined;
   /** Extra static headers on every request. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | undefined;
   /** App secret for `X-Hub-Signature-256`. @default process.env.WHATSAPP_APP_SECRET */
-  appSecret?: string;
+  appSecret?: string | undefined;
   /** Token of the webhook verification handshake. @default process.env.WHATSAPP_VERIFY_TOKEN */
-  verifyToken?: string;
+  verifyToken?: string | undefined;
   /** Price table in minor units per category and country. @default {@link defaultWhatsAppPricing} (EXAMPLE values) */
-  pricing?: WhatsAppPricing;
+  pricing?: WhatsAppPricing | undefined;
   /**
    * Throughput (default 80 msg/s per number, up to 1000) and pair limit (default one message per 6 s per user),
    * applied by the hub around every send and mark-read. @default {@link defaultWhatsAppRateLimit}
    */
-  limits?: ChannelRateLimit;
+  limits?: ChannelRateLimit | undefined;
   /** Alias of `limits` (the name the SMS and e-mail channels use). `limits` wins when both are set. */
-  rateLimit?: ChannelRateLimit;
+  rateLimit?: ChannelRateLimit | undefined;
   /** Known templates: enable offline validation (name, language, APPROVED, parameters) and category pricing. */
-  templates?: WhatsAppTemplateDefinition[];
+  templates?: WhatsAppTemplateDefinition[] | undefined;
   /** Per-request timeout in ms. @default 15000 */
-  timeoutMs?: number;
-  clock?: Clock;
-  fetch?: typeof fetch;
+  timeoutMs?: number | undefined;
+  clock?: Clock | undefined;
+  fetch?: typeof fetch | undefined;
 }
 
 /** Options of {@link WhatsAppChannel.loadTemplates}. */

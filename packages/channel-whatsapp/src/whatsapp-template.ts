@@ -18,27 +18,36 @@ export type WhatsAppTemplateStatus =
   | (string & {});
 
 /** A known template, declared in code or loaded from the WABA: what offline validation and pricing need. */
-export const whatsAppTemplateDefinitionSchema = z
+export interface WhatsAppTemplateDefinition {
+  name: string;
+  /** Meta language code (`ru`, `en_US`). */
+  language: string;
+  category: WhatsAppTemplateCategory;
+  /** Review state; only `APPROVED` templates can be sent. @default 'APPROVED' */
+  status?: WhatsAppTemplateStatus | undefined;
+  /** `positional` for `{{1}}`, `named` for `{{model}}`. Unset: whichever the message uses. */
+  parameterFormat?: 'positional' | 'named' | undefined;
+  /** Body parameters in order: names (`model`) for named templates, labels for positional ones (`client` for `{{1}}`). */
+  bodyParams?: string[] | undefined;
+  /** Number of header parameters (0 or 1: one text variable or one media/location). */
+  headerParams?: number | undefined;
+  /** The approved body text, when known: used to check the rendered length (≤ 1024). */
+  body?: string | undefined;
+}
+
+/** Strict schema of a {@link WhatsAppTemplateDefinition}: errors name the field. */
+export const whatsAppTemplateDefinitionSchema: z.ZodType<WhatsAppTemplateDefinition> = z
   .object({
     name: z.string().min(1),
-    /** Meta language code (`ru`, `en_US`). */
     language: z.string().min(2),
     category: z.enum(['marketing', 'utility', 'authentication']),
-    /** @default 'APPROVED' */
     status: z.string().min(1).optional(),
-    /** `positional` for `{{1}}`, `named` for `{{model}}`. Unset: whichever the message uses. */
     parameterFormat: z.enum(['positional', 'named']).optional(),
-    /** Body parameters in order: names (`model`) for named templates, labels for positional ones (`client_name` for `{{1}}`). */
     bodyParams: z.array(z.string().min(1)).optional(),
-    /** Number of header parameters (0 or 1: one text variable or one media/location). */
     headerParams: z.number().int().min(0).max(1).optional(),
-    /** The approved body text, when known: used to check the rendered length (≤ 1024). */
     body: z.string().optional(),
   })
   .strict();
-
-/** A known template. */
-export type WhatsAppTemplateDefinition = z.input<typeof whatsAppTemplateDefinitionSchema>;
 
 /** The templates a channel knows, by name and language. */
 export interface WhatsAppTemplateRegistry {

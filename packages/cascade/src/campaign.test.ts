@@ -113,6 +113,9 @@ describe('cascade.campaign', () => {
     expect(baseline).toBe(5 * 1500 + 300);
     expect(report.smsBaselineMinor).toBe(baseline);
     expect(report.savingsMinor).toBe(baseline - report.totalSpendMinor);
+    // Fixed order email → WhatsApp → SMS (the hub order without a preference: avito, email, whatsapp, sms): the first
+    // step is e-mail for `email` (0), WhatsApp for the four phone-only contacts (4 × 1200), nothing for `no-consent`.
+    expect(report.fixedOrderFirstStepMinor).toBe(0 + 4 * 1200);
     expect(report).toMatchObject({ cascades: 6, reached: 5, notReached: 1, running: 0 });
     expect(report.costPerReachedMinor).toBeCloseTo(report.totalSpendMinor / 5);
   });

@@ -64,6 +64,11 @@ export interface CascadeState {
   currency: string;
   /** What sending this content by SMS alone would have cost (the baseline channel's `estimateCost`). */
   baselineMinor?: number;
+  /**
+   * What the first step of a fixed channel order (the policy's `preference`, then the hub's order) would have cost:
+   * a lower bound of that order's spend, since its fallbacks are not known.
+   */
+  fixedOrderFirstStepMinor?: number;
   /** Channels left out when the cascade ran out of steps. */
   exhausted?: { reason: string; excluded: ExcludedChannel[] };
   createdAt: number;

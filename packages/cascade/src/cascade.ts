@@ -612,6 +612,14 @@ export function createCascade(options: CascadeOptions): Cascade {
           baselineMinor = undefined;
         }
       }
+      const rank = (channelId: string) => {
+        const channel = channels.find((candidate) => candidate.id === channelId) as Channel;
+        const byId = policy.preference.indexOf(channel.id);
+        const byKind = policy.preference.indexOf(channel.kind);
+        const preferred = byId >= 0 ? byId : byKind >= 0 ? byKind : policy.preference.length;
+        return preferred * 1000 + channels.indexOf(channel);
+      };
+      const fixedFirst = [...initial.steps].sort((a, b) => rank(a.channelId) - rank(b.channelId))[0];
       const state: CascadeState = {
         id,
         key,
@@ -626,6 +634,7 @@ export function createCascade(options: CascadeOptions): Cascade {
         spentMinor: 0,
         currency: initial.steps[0]?.estimatedCost.money.currency ?? 'RUB',
         ...(baselineMinor !== undefined ? { baselineMinor } : {}),
+        ...(fixedFirst ? { fixedOrderFirstStepMinor: fixedFirst.estimatedCost.money.amountMinor } : {}),
         createdAt: now,
         updatedAt: now,
       };

@@ -33,6 +33,11 @@ export interface CascadeReport {
   savingsMinor: number;
   /** Savings as a share of the SMS baseline (0…1), 0 when the baseline is 0. */
   savingsRatio: number;
+  /**
+   * What the first step of the fixed order (the policy's `preference`) would have cost: a lower bound of that order's
+   * spend, since its fallbacks are unknown. `fixedOrderFirstStepMinor − totalSpendMinor` is a conservative saving.
+   */
+  fixedOrderFirstStepMinor: number;
   /** Spend divided by reached cascades, in minor units (0 when none was reached). */
   costPerReachedMinor: number;
   currency: string;
@@ -54,11 +59,13 @@ export async function buildReport(store: Store, states: readonly CascadeState[],
   let running = 0;
   let totalSpendMinor = 0;
   let smsBaselineMinor = 0;
+  let fixedOrderFirstStepMinor = 0;
   let currency = 'RUB';
   for (const state of states) {
     currency = state.currency;
     if (state.status === 'running') running++;
     smsBaselineMinor += state.baselineMinor ?? 0;
+    fixedOrderFirstStepMinor += state.fixedOrderFirstStepMinor ?? 0;
     let reachedHere = state.status === 'succeeded';
     for (const step of state.steps) {
       if (step.status === 'deferred') continue;
@@ -99,6 +106,7 @@ export async function buildReport(store: Store, states: readonly CascadeState[],
     smsBaselineMinor,
     savingsMinor,
     savingsRatio: smsBaselineMinor === 0 ? 0 : savingsMinor / smsBaselineMinor,
+    fixedOrderFirstStepMinor,
     costPerReachedMinor: reached === 0 ? 0 : totalSpendMinor / reached,
     currency,
   };

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createRateLimiter } from '@omnidealer/core';
 import { Redis } from 'ioredis';
 import { createRedisRateLimitConnection } from '../src/redis-rate-limit-connection.js';
-import { startRedisServer } from '../test/start-redis-server.js';
+import { redisServerAvailable, startRedisServer } from '../test/start-redis-server.js';
 
 /** Same shape as the repository's bench kit result. */
 export interface SharedLimitBenchmarkResult {
@@ -67,8 +67,18 @@ async function measure(redisUrl: string, clients: number, perSecond: number, lau
 export async function runSharedLimitBenchmark(options: SharedLimitBenchmarkOptions = {}): Promise<SharedLimitBenchmarkResult> {
   const perSecond = options.perSecond ?? 50;
   const launches = options.launches ?? perSecond * 4;
-  const server = options.redisUrl || process.env.REDIS_URL ? undefined : await startRedisServer();
-  const redisUrl = options.redisUrl ?? process.env.REDIS_URL ?? (server?.url as string);
+  const external = options.redisUrl ?? process.env.REDIS_URL;
+  const available = external ? ({ ok: true } as const) : redisServerAvailable();
+  if (!available.ok) {
+    return {
+      name: 'redis: shared rate limit across clients',
+      rows: [],
+      summary: {},
+      notes: [`skipped: no REDIS_URL and no redis-server binary (${available.reason}); apt-get install -y redis-server`],
+    };
+  }
+  const server = external ? undefined : await startRedisServer();
+  const redisUrl = external ?? (server?.url as string);
   const rows: SharedLimitBenchmarkResult['rows'] = [];
   try {
     for (const clients of options.clients ?? [2, 3, 4]) {

@@ -126,6 +126,20 @@ describe.skipIf(!redisUrl)('createBullMqScheduler (real redis-server)', () => {
     expect(runs[0]?.at).toBeGreaterThan(killedAt);
   }, 40_000);
 
+  it('moves a wake-up when a job is scheduled again with another runAt', async () => {
+    const path = join(folder, `move-${randomUUID()}.db`);
+    const { store, scheduler } = worker(path, `move-${randomUUID()}`);
+    const ran: Array<[string, unknown]> = [];
+    await scheduler.start(async (job) => {
+      ran.push([job.id, job.payload]);
+    });
+    await scheduler.schedule({ id: 'visit-9:reminder', kind: 'cascade.step', runAt: Date.now() + 3_600_000, payload: { v: 1 } });
+    await scheduler.schedule({ id: 'visit-9:reminder', kind: 'cascade.step', runAt: Date.now() + 200, payload: { v: 2 } });
+    await waitFor(async () => (await store.getJob('visit-9:reminder'))?.status === 'done', 10_000);
+    expect(ran).toEqual([['visit-9:reminder', { v: 2 }]]);
+    expect(await scheduler.queue.getJobCounts('delayed', 'waiting')).toMatchObject({ delayed: 0, waiting: 0 });
+  }, 20_000);
+
   it('retries a failed step after its lease, and gives up on a poison job after maxAttempts', async () => {
     const path = join(folder, `retry-${randomUUID()}.db`);
     const { store, scheduler } = worker(path, `retry-${randomUUID()}`, { leaseMs: 300, maxAttempts: 2 });

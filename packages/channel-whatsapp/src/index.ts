@@ -22,6 +22,7 @@ export {
   whatsAppSuccessResponseSchema,
   whatsAppTemplateListSchema,
   whatsAppTemplateSchema,
+  whatsAppTemplateStatusUpdateSchema,
   whatsAppWebhookSchema,
 } from './whatsapp-api.js';
 export {
@@ -73,6 +74,7 @@ export {
   parseWhatsAppWebhook,
   signWhatsAppWebhook,
   verifyWhatsAppSignature,
+  type WhatsAppTemplateStatusUpdate,
   type WhatsAppWebhookOptions,
 } from './whatsapp-webhook.js';
 export { canReachOnWhatsApp, type WhatsAppWindowState, whatsAppWindow, whatsAppWindowMs } from './whatsapp-window.js';

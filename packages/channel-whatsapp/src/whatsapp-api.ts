@@ -175,3 +175,12 @@ export const whatsAppTemplateListSchema = z.looseObject({
 });
 /** A page of templates as Meta returns it. */
 export type WhatsAppTemplateList = z.infer<typeof whatsAppTemplateListSchema>;
+
+/** `message_template_status_update` webhook value: Meta approved, rejected, paused or disabled a template. */
+export const whatsAppTemplateStatusUpdateSchema = z.looseObject({
+  event: z.string().min(1),
+  message_template_id: z.coerce.string().nullish(),
+  message_template_name: z.string().min(1),
+  message_template_language: z.string().min(1),
+  reason: z.string().nullish(),
+});

@@ -26,6 +26,7 @@ import {
 import markReadSuccess from './__fixtures__/mark-read-success.json';
 import sendSuccess from './__fixtures__/send-success.json';
 import sendSuccessNormalised from './__fixtures__/send-success-normalised.json';
+import templatePaused from './__fixtures__/webhook-template-paused.json';
 import { createWhatsAppChannel, defaultWhatsAppRateLimit } from './whatsapp-channel.js';
 
 const api = createTestServer({ [messagesRoute]: { json: sendSuccess } });
@@ -226,6 +227,25 @@ describe('hub round trip', () => {
     await inbound(inboundMessages.button_reply as Record<string, unknown>); // duplicate delivery
     expect(received).toEqual(['message', 'button_reply']);
     expect(buttons).toEqual(['call_operator']);
+  });
+
+  it('a template paused by Meta (webhook) is refused offline until reinstated', async () => {
+    const promo = { type: 'template' as const, name: 'black_friday', language: 'ru', params: ['Иван'] };
+    await expect(hub.send({ channel: 'whatsapp', contact, content: promo })).resolves.toMatchObject({ status: 'sent' });
+    const response = await post(templatePaused);
+    expect(response.status).toBe(200);
+    const calls = api.calls.length;
+    await expect(hub.send({ channel: 'whatsapp', contact, content: promo })).rejects.toMatchObject({
+      code: 'validation',
+      field: 'content.name',
+      message: expect.stringMatching(/PAUSED/),
+    });
+    expect(api.calls).toHaveLength(calls);
+    const reinstated = structuredClone(templatePaused);
+    const change = reinstated.entry[0]?.changes[0] as { value: { event: string } };
+    change.value.event = 'REINSTATED';
+    await post(reinstated);
+    await expect(hub.send({ channel: 'whatsapp', contact, content: promo })).resolves.toMatchObject({ status: 'sent' });
   });
 
   it('markRead posts the read receipt for the last inbound message', async () => {

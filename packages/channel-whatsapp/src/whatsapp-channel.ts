@@ -289,6 +289,7 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
         phoneNumberId: phoneNumberId || undefined,
         pricing,
         channel: kind,
+        onTemplateStatus: ({ name, language, status }) => templates.setStatus(name, language, status),
       });
     },
     async uploadMedia(upload) {

@@ -57,6 +57,11 @@ export interface WhatsAppTemplateRegistry {
   list(): WhatsAppTemplateDefinition[];
   /** Replaces the known templates (after loading them from the WABA). */
   replace(definitions: WhatsAppTemplateDefinition[]): void;
+  /**
+   * Records a status Meta reported by webhook. `FLAGGED` (quality warning) keeps a template sendable and
+   * `REINSTATED` makes it `APPROVED` again; unknown templates are ignored.
+   */
+  setStatus(name: string, language: string, status: string): void;
   /** Number of known templates; 0 means "nothing declared": template names are then not checked. */
   readonly size: number;
 }
@@ -83,6 +88,11 @@ export function createWhatsAppTemplateRegistry(definitions: WhatsAppTemplateDefi
     get: (name, language) => byKey.get(key(name, language)),
     list: () => [...byKey.values()],
     replace,
+    setStatus(name, language, status) {
+      const known = byKey.get(key(name, language));
+      if (!known || status === 'FLAGGED') return;
+      byKey.set(key(name, language), { ...known, status: status === 'REINSTATED' ? 'APPROVED' : status });
+    },
     get size() {
       return byKey.size;
     },

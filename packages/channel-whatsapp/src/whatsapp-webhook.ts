@@ -16,6 +16,7 @@ import {
   whatsAppChangeValueSchema,
   whatsAppInboundMessageSchema,
   whatsAppStatusSchema,
+  whatsAppTemplateStatusUpdateSchema,
   whatsAppWebhookSchema,
 } from './whatsapp-api.js';
 import { classifyWhatsAppFailure, failureFromWhatsAppError } from './whatsapp-error.js';
@@ -32,6 +33,17 @@ export interface WhatsAppWebhookOptions {
   pricing: WhatsAppPricing;
   /** Channel kind put on errors. @default 'whatsapp' */
   channel?: string;
+  /** Called for `message_template_status_update` changes (approved, paused, disabled…), e.g. to update a registry. */
+  onTemplateStatus?: ((update: WhatsAppTemplateStatusUpdate) => void) | undefined;
+}
+
+/** A template review/quality change Meta reported by webhook. */
+export interface WhatsAppTemplateStatusUpdate {
+  name: string;
+  language: string;
+  /** Meta's event: `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`, `PENDING_DELETION`, `FLAGGED`, `REINSTATED`… */
+  status: string;
+  reason?: string | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -287,6 +299,16 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
   if (envelope.data.object !== 'whatsapp_business_account') return { events, ignored: 1 };
   for (const entry of envelope.data.entry) {
     for (const change of entry.changes) {
+      if (change.field === 'message_template_status_update') {
+        const update = whatsAppTemplateStatusUpdateSchema.safeParse(change.value);
+        if (update.success)
+          options.onTemplateStatus?.({
+            name: update.data.message_template_name,
+            language: update.data.message_template_language,
+            status: update.data.event.toUpperCase(),
+            ...(update.data.reason ? { reason: update.data.reason } : {}),
+          });
+      }
       if (change.field !== 'messages') {
         ignored += 1;
         continue;

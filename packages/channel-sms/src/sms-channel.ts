@@ -47,6 +47,7 @@ export interface SmsChannelSettings {
 
 /** The SMS channel: the core {@link Channel} plus segment counting, polling and the gateway's own quote. */
 export interface SmsChannel extends Channel {
+  /** The gateway this channel sends through. */
   readonly gateway: SmsGateway;
   /** Segments of `content` as this channel will send it (after smart encoding / transliteration). */
   countSegments(content: MessageContent): SegmentCount;

@@ -18,6 +18,7 @@ export interface SmsGatewaySendRequest {
 
 /** What a gateway answered when it accepted one SMS. */
 export interface SmsGatewaySendResult {
+  /** The gateway's message id (SMS.ru `sms_id`, Twilio `SM…` sid, SMSC `<id>:<phone>`). */
   providerMessageId: string;
   /** Segments the gateway billed, when it says. */
   segments?: number | undefined;
@@ -27,17 +28,23 @@ export interface SmsGatewaySendResult {
 
 /** A delivery status read by polling. `queued` while the gateway still holds the message. */
 export interface SmsDeliveryStatus {
+  /** The id that was polled. */
   providerMessageId: string;
+  /** Our status; `queued` while the gateway still holds the message. */
   status: StatusEvent['status'] | 'queued';
   /** The gateway's own status (`103`, `delivered`). */
   providerStatus: string | number;
+  /** Why it failed, when `status` is `failed`. */
   error?: StatusEvent['error'];
+  /** The billed price, when the gateway reports it. */
   cost?: Money | undefined;
 }
 
 /** A price quote from the gateway itself (SMS.ru `/sms/cost`). */
 export interface SmsCostQuote {
+  /** What the gateway would charge for the whole message. */
   cost: Money;
+  /** Segments the gateway would bill. */
   segments: number;
 }
 

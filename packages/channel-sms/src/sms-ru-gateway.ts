@@ -36,6 +36,7 @@ export interface SmsRuGatewaySettings {
   webhookToken?: string | undefined;
   /** Label for `accountId` (never the API key). @default 'sms.ru' */
   accountId?: string | undefined;
+  /** Limits the hub applies to this gateway's channel (messages per second, concurrency). */
   rateLimit?: ChannelRateLimit | undefined;
 }
 

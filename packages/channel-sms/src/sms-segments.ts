@@ -27,6 +27,7 @@ export interface CountSegmentsOptions {
 
 /** What {@link countSegments} found. */
 export interface SegmentCount {
+  /** GSM-7 when every character is in the GSM 03.38 tables, otherwise UCS-2. */
   encoding: SmsEncoding;
   /** Billable parts. `0` for an empty text (nothing is sent). */
   segments: number;

@@ -12,7 +12,9 @@ export interface SmartEncodingReplacement {
 
 /** Result of {@link smartEncode}. */
 export interface SmartEncodingResult {
+  /** The text with look-alikes replaced (the input itself when nothing changed). */
   text: string;
+  /** Every replacement, in text order. */
   replacements: SmartEncodingReplacement[];
 }
 

@@ -68,6 +68,7 @@ function isUpperCyrillic(code: number): boolean {
 
 /** Result of {@link transliterate}. */
 export interface TransliterationResult {
+  /** The Latin text (the input itself when it had no Cyrillic). */
   text: string;
   /** How many Cyrillic letters were replaced. */
   replaced: number;

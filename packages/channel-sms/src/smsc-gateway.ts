@@ -22,12 +22,15 @@ export interface SmscGatewaySettings {
   password?: string | undefined;
   /** @default 'https://smsc.ru' (the reserve server is https://www2.smsc.ru) */
   baseURL?: string | undefined;
+  /** Custom fetch (tests, proxies). */
   fetch?: typeof fetch | undefined;
+  /** Extra HTTP headers on every request. */
   headers?: Record<string, string> | undefined;
   /** Per-request timeout in ms. @default 15000 */
   timeoutMs?: number | undefined;
   /** Label for `accountId`. @default 'smsc.ru' */
   accountId?: string | undefined;
+  /** Limits the hub applies to this gateway's channel (messages per second, concurrency). */
   rateLimit?: ChannelRateLimit | undefined;
 }
 

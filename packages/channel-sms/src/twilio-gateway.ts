@@ -31,7 +31,9 @@ export interface TwilioGatewaySettings {
   messagingServiceSid?: string | undefined;
   /** @default 'https://api.twilio.com' */
   baseURL?: string | undefined;
+  /** Custom fetch (tests, proxies). */
   fetch?: typeof fetch | undefined;
+  /** Extra HTTP headers on every request. */
   headers?: Record<string, string> | undefined;
   /** Per-request timeout in ms. @default 15000 */
   timeoutMs?: number | undefined;
@@ -44,6 +46,7 @@ export interface TwilioGatewaySettings {
   validityPeriodSeconds?: number | undefined;
   /** Let Twilio apply its own Smart Encoding (`SmartEncoded=true`). */
   smartEncoded?: boolean | undefined;
+  /** Limits the hub applies to this gateway's channel (messages per second, concurrency). */
   rateLimit?: ChannelRateLimit | undefined;
 }
 

@@ -264,6 +264,26 @@ describe('cascade: durability and exactly-once', () => {
     expect(before.mocks.sms.sent).toHaveLength(1);
   });
 
+  it('a process that died while the provider call was in flight: the new one never sends that step again', async () => {
+    const before = setup();
+    const original = before.mocks.whatsapp.doSend;
+    let inFlight = false;
+    before.mocks.whatsapp.doSend = async (message) => {
+      before.mocks.whatsapp.attempts.push(message);
+      inFlight = true;
+      return new Promise(() => {}); // the process dies before the provider answers
+    };
+    void before.cascade.send(phoneOnly, perChannel());
+    await vi.waitFor(() => expect(inFlight).toBe(true));
+    before.cascade.close();
+    before.mocks.whatsapp.doSend = original;
+    const after = setup(undefined, { store: before.store, clock: before.clock, mocks: before.mocks });
+    after.clock.advance(DAY_MS);
+    expect(await after.cascade.runDueSteps()).toBe(1);
+    expect(before.mocks.whatsapp.attempts).toHaveLength(1);
+    expect(before.mocks.sms.sent).toHaveLength(1);
+  });
+
   it('cancel stops a running cascade', async () => {
     const { clock, cascade, mocks } = setup();
     const state = await cascade.send(phoneOnly, perChannel());

@@ -208,16 +208,20 @@ export function createAvitoSandbox(context: SandboxContext): HttpProvider & Avit
     chat.updated = created;
     stats.avito.accepted++;
     emitter.emit('message.accepted', { provider: 'avito', id: stored.id, to: chat.id, type: stored.type, at: clock.now() });
-    if (behaviour.echo) scheduler.schedule(clock.now(), async () => void (await deliver(webhookFor(chat, stored))));
+    if (behaviour.echo) scheduler.schedule(clock.now(), async () => void (await deliver(webhookFor(chat, stored))), stored.id);
     const random = createSeededRandom(seed, 'avito.read', stored.id);
     if (random.chance(behaviour.read)) {
       const at = clock.now() + Math.floor(random.between(behaviour.readDelayMs));
-      scheduler.schedule(at, async () => {
-        stored.is_read = true;
-        stored.read = unixSeconds(at);
-        stats.avito.read++;
-        emitter.emit('message.status', { provider: 'avito', id: stored.id, to: chat.id, status: 'read', at });
-      });
+      scheduler.schedule(
+        at,
+        async () => {
+          stored.is_read = true;
+          stored.read = unixSeconds(at);
+          stats.avito.read++;
+          emitter.emit('message.status', { provider: 'avito', id: stored.id, to: chat.id, status: 'read', at });
+        },
+        stored.id,
+      );
     }
     return jsonResponse(200, { id: stored.id, created, direction: 'out', type: stored.type, content: stored.content });
   };

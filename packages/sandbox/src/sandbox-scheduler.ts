@@ -12,15 +12,19 @@ export type SandboxTimers = 'real' | 'manual';
 interface ScheduledTask {
   sequence: number;
   at: number;
+  key?: string | undefined;
   run: () => Promise<void>;
   timer?: ReturnType<typeof setTimeout>;
 }
 
 /** Internal event queue shared by all simulated providers. */
 export interface Scheduler {
-  /** Runs `task` at simulated time `at` (epoch ms). */
-  schedule(at: number, task: () => Promise<void>): void;
-  /** Runs tasks due by `until` (default: now; `Infinity` for all), earliest first, and waits for them. */
+  /**
+   * Runs `task` at simulated time `at` (epoch ms). Tasks sharing a `key` (a message id) run one after another in
+   * time order during a flush; tasks with different keys may run concurrently.
+   */
+  schedule(at: number, task: () => Promise<void>, key?: string): void;
+  /** Runs tasks due by `until` (default: now; `Infinity` for all), earliest first per key, and waits for them. */
   flush(until?: number): Promise<number>;
   /** Resolves when no task is pending or running (`manual` timers: when none is running). */
   idle(): Promise<void>;
@@ -48,9 +52,9 @@ export function createScheduler(options: { clock: Clock; timers: SandboxTimers; 
   };
 
   return {
-    schedule(at, run) {
+    schedule(at, run, key) {
       if (stopped) return;
-      const task: ScheduledTask = { sequence: sequence++, at, run };
+      const task: ScheduledTask = { sequence: sequence++, at, run, key };
       tasks.set(task.sequence, task);
       if (timers === 'real') {
         const delay = Math.max(0, (at - clock.now()) / speed);
@@ -63,11 +67,18 @@ export function createScheduler(options: { clock: Clock; timers: SandboxTimers; 
       for (;;) {
         const due = [...tasks.values()].filter((task) => task.at <= until).sort((a, b) => a.at - b.at || a.sequence - b.sequence);
         if (due.length === 0) break;
-        // Tasks at the same instant run together; later ones wait so webhooks keep their simulated order.
-        const first = due[0] as ScheduledTask;
-        const batch = due.filter((task) => task.at === first.at);
-        count += batch.length;
-        await Promise.all(batch.map(execute));
+        // Same key (same message): strictly in time order. Different keys: concurrently (webhook POSTs are limited
+        // by the dispatcher). Tasks scheduled while this round runs are picked up by the next round.
+        const chains = new Map<string, Promise<void>>();
+        for (const task of due) {
+          const key = task.key ?? `#${task.sequence}`;
+          chains.set(
+            key,
+            (chains.get(key) ?? Promise.resolve()).then(() => (tasks.has(task.sequence) ? execute(task) : undefined)),
+          );
+          count++;
+        }
+        await Promise.all(chains.values());
       }
       await Promise.all([...running]);
       return count;

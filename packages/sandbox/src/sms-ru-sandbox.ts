@@ -57,26 +57,30 @@ export function createSmsRuSandbox(context: SandboxContext): HttpProvider & SmsR
   const perRecipient = new Map<string, number>();
 
   const callback = (message: SmsRuSentMessage, code: number, at: number) =>
-    scheduler.schedule(at, async () => {
-      message.statusCode = code;
-      const status = code === 102 ? 'sent' : code === 103 ? 'delivered' : 'failed';
-      stats.smsRu[status]++;
-      emitter.emit('message.status', {
-        provider: 'smsRu',
-        id: message.id,
-        to: message.to,
-        status,
-        at,
-        ...(status === 'failed' ? { errorCode: code } : {}),
-      });
-      if (context.targets.smsRu.length === 0) return;
-      await context.dispatcher.dispatch({
-        provider: 'smsRu',
-        targets: context.targets.smsRu,
-        body: new URLSearchParams({ 'data[0]': `sms_status\n${message.id}\n${code}\n${unixSeconds(at)}` }).toString(),
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      });
-    });
+    scheduler.schedule(
+      at,
+      async () => {
+        message.statusCode = code;
+        const status = code === 102 ? 'sent' : code === 103 ? 'delivered' : 'failed';
+        stats.smsRu[status]++;
+        emitter.emit('message.status', {
+          provider: 'smsRu',
+          id: message.id,
+          to: message.to,
+          status,
+          at,
+          ...(status === 'failed' ? { errorCode: code } : {}),
+        });
+        if (context.targets.smsRu.length === 0) return;
+        await context.dispatcher.dispatch({
+          provider: 'smsRu',
+          targets: context.targets.smsRu,
+          body: new URLSearchParams({ 'data[0]': `sms_status\n${message.id}\n${code}\n${unixSeconds(at)}` }).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+      },
+      message.id,
+    );
 
   const plan = (message: SmsRuSentMessage, timeline: SmsPlan) => {
     if (message.plannedOutcome === 'silent') return;

@@ -49,20 +49,24 @@ export function createSmscSandbox(context: SandboxContext): HttpProvider & SmscS
   const messages = new Map<string, SmscSentMessage>();
 
   const transition = (message: SmscSentMessage, status: number, at: number) =>
-    scheduler.schedule(at, async () => {
-      message.status = status;
-      message.statusAt = at;
-      const mapped = status === 0 ? 'sent' : status === 1 ? 'delivered' : 'failed';
-      stats.smsc[mapped]++;
-      emitter.emit('message.status', {
-        provider: 'smsc',
-        id: `${message.id}:${message.phone}`,
-        to: message.phone,
-        status: mapped,
-        at,
-        ...(mapped === 'failed' ? { errorCode: status } : {}),
-      });
-    });
+    scheduler.schedule(
+      at,
+      async () => {
+        message.status = status;
+        message.statusAt = at;
+        const mapped = status === 0 ? 'sent' : status === 1 ? 'delivered' : 'failed';
+        stats.smsc[mapped]++;
+        emitter.emit('message.status', {
+          provider: 'smsc',
+          id: `${message.id}:${message.phone}`,
+          to: message.phone,
+          status: mapped,
+          at,
+          ...(mapped === 'failed' ? { errorCode: status } : {}),
+        });
+      },
+      `${message.id}:${message.phone}`,
+    );
 
   const send = (parameters: URLSearchParams): SandboxResponse => {
     const text = parameters.get('mes') ?? '';

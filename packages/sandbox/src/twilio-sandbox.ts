@@ -88,45 +88,49 @@ export function createTwilioSandbox(context: SandboxContext): HttpProvider & Twi
   };
 
   const transition = (message: TwilioSentMessage, status: TwilioSentMessage['status'], errorCode: number | null, at: number) =>
-    scheduler.schedule(at, async () => {
-      message.status = status;
-      message.errorCode = errorCode;
-      const mapped = status === 'sent' ? 'sent' : status === 'delivered' ? 'delivered' : 'failed';
-      stats.twilio[mapped]++;
-      emitter.emit('message.status', {
-        provider: 'twilio',
-        id: message.sid,
-        to: message.to,
-        status: mapped,
-        at,
-        ...(errorCode === null ? {} : { errorCode }),
-      });
-      const targets = message.statusCallback ? [message.statusCallback] : context.targets.twilio;
-      if (targets.length === 0) return;
-      for (const url of targets) {
-        const parameters = new URLSearchParams({
-          AccountSid: credentials.accountSid,
-          ApiVersion: '2010-04-01',
-          From: message.from,
-          MessageSid: message.sid,
-          MessageStatus: status,
-          SmsSid: message.sid,
-          SmsStatus: status,
-          To: message.to,
-          ...(errorCode === null ? {} : { ErrorCode: String(errorCode) }),
-        });
-        await context.dispatcher.dispatch({
+    scheduler.schedule(
+      at,
+      async () => {
+        message.status = status;
+        message.errorCode = errorCode;
+        const mapped = status === 'sent' ? 'sent' : status === 'delivered' ? 'delivered' : 'failed';
+        stats.twilio[mapped]++;
+        emitter.emit('message.status', {
           provider: 'twilio',
-          targets: [url],
-          body: parameters.toString(),
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            'x-twilio-signature': signTwilioRequest(credentials.authToken, url, parameters),
-            'user-agent': 'TwilioProxy/1.1',
-          },
+          id: message.sid,
+          to: message.to,
+          status: mapped,
+          at,
+          ...(errorCode === null ? {} : { errorCode }),
         });
-      }
-    });
+        const targets = message.statusCallback ? [message.statusCallback] : context.targets.twilio;
+        if (targets.length === 0) return;
+        for (const url of targets) {
+          const parameters = new URLSearchParams({
+            AccountSid: credentials.accountSid,
+            ApiVersion: '2010-04-01',
+            From: message.from,
+            MessageSid: message.sid,
+            MessageStatus: status,
+            SmsSid: message.sid,
+            SmsStatus: status,
+            To: message.to,
+            ...(errorCode === null ? {} : { ErrorCode: String(errorCode) }),
+          });
+          await context.dispatcher.dispatch({
+            provider: 'twilio',
+            targets: [url],
+            body: parameters.toString(),
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'x-twilio-signature': signTwilioRequest(credentials.authToken, url, parameters),
+              'user-agent': 'TwilioProxy/1.1',
+            },
+          });
+        }
+      },
+      message.sid,
+    );
 
   const create = (parameters: URLSearchParams): SandboxResponse => {
     const rawTo = parameters.get('To') ?? '';

@@ -175,25 +175,29 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
       typeof request.biz_opaque_callback_data === 'string' ? { biz_opaque_callback_data: request.biz_opaque_callback_data } : {};
 
     const emit = (status: 'sent' | 'delivered' | 'read' | 'failed', at: number, errorCode?: number) => {
-      scheduler.schedule(at, async () => {
-        const statusObject: Record<string, unknown> = {
-          id: message.id,
-          status,
-          timestamp: String(unixSeconds(at)),
-          recipient_id: message.to,
-          ...(status === 'failed' ? {} : { ...(conversation ? { conversation } : {}), pricing }),
-          ...opaque,
-          ...(errorCode === undefined ? {} : { errors: [whatsAppStatusError(errorCode)] }),
-        };
-        stats.whatsapp[status]++;
-        if (status === 'delivered' && (pricing as { billable: boolean }).billable && message.category !== 'service') {
-          stats.whatsapp.billable[message.category]++;
-        }
-        emitter.emit('message.status', { provider: 'whatsapp', id: message.id, to: message.to, status, at, errorCode });
-        const payload = whatsAppEnvelope(credentials, { statuses: [statusObject] });
-        await deliver(payload);
-        if (duplicate.chance(behaviour.duplicate)) await deliver(payload);
-      });
+      scheduler.schedule(
+        at,
+        async () => {
+          const statusObject: Record<string, unknown> = {
+            id: message.id,
+            status,
+            timestamp: String(unixSeconds(at)),
+            recipient_id: message.to,
+            ...(status === 'failed' ? {} : { ...(conversation ? { conversation } : {}), pricing }),
+            ...opaque,
+            ...(errorCode === undefined ? {} : { errors: [whatsAppStatusError(errorCode)] }),
+          };
+          stats.whatsapp[status]++;
+          if (status === 'delivered' && (pricing as { billable: boolean }).billable && message.category !== 'service') {
+            stats.whatsapp.billable[message.category]++;
+          }
+          emitter.emit('message.status', { provider: 'whatsapp', id: message.id, to: message.to, status, at, errorCode });
+          const payload = whatsAppEnvelope(credentials, { statuses: [statusObject] });
+          await deliver(payload);
+          if (duplicate.chance(behaviour.duplicate)) await deliver(payload);
+        },
+        message.id,
+      );
     };
 
     switch (message.plannedOutcome) {

@@ -164,6 +164,18 @@ describe('Twilio webhooks', () => {
     body: new TextEncoder().encode(new URLSearchParams(parameters).toString()),
   });
 
+  it("reproduces Twilio's published request-validation example", async () => {
+    const parameters = new URLSearchParams({
+      CallSid: 'CA1234567890ABCDE',
+      Caller: '+14158675309',
+      Digits: '1234',
+      From: '+14158675309',
+      To: '+18005551212',
+    });
+    const example = 'https://mycompany.com/myapp.php?foo=1&bar=2';
+    expect(await computeTwilioSignature('12345', example, parameters)).toBe('RSOYDt4T1cUTdK1PDd93/VVr8B8=');
+  });
+
   it('computes the same signature as an independent HMAC-SHA1', async () => {
     expect(await computeTwilioSignature(twilioAuthToken, url, new URLSearchParams(twilioStatusCallback))).toBe(
       sign(url, twilioStatusCallback),

@@ -76,7 +76,10 @@ export const smsRuCostOk = {
   total_sms: 2,
 };
 
-/** The callback body: form-encoded `data[N]` entries, one status per entry (`sms_status\n<id>\n<code>\n<unix time>`). */
+/**
+ * The callback body: form-encoded `data[N]` entries, one status per entry (`sms_status\n<id>\n<code>\n<unix time>`).
+ * `data[2]` (100, still queued) and `data[3]` (an entry of another kind) must be ignored.
+ */
 export const smsRuCallbackBody = new URLSearchParams({
   'data[0]': 'sms_status\n000000-10000000\n103\n1773907200',
   'data[1]': 'sms_status\n000000-10000001\n106\n1773907260',

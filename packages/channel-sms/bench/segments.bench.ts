@@ -78,25 +78,36 @@ export const segmentsCorpus: Record<string, string[]> = {
   extension: extensionMessages,
 };
 
-function opsPerSecond(implementation: Implementation, texts: string[], runs: number, minRunMs: number): number {
-  // Calibrate the iteration count so one run lasts at least `minRunMs`.
+function calibrate(implementation: Implementation, texts: string[], minRunMs: number): number {
+  // The iteration count that makes one run last at least `minRunMs`.
   let iterations = 1;
   for (;;) {
     const start = performance.now();
     for (let round = 0; round < iterations; round++) for (const text of texts) implementation.count(text);
-    if (performance.now() - start >= minRunMs) break;
+    if (performance.now() - start >= minRunMs) return iterations;
     iterations *= 2;
   }
-  const rates: number[] = [];
-  let sink = 0;
+}
+
+let sink = 0;
+
+/**
+ * Texts per second of every implementation, median of `runs` runs. Runs are interleaved (A, B, C, A, B, C…) so a
+ * load spike on a shared machine hits every implementation alike instead of skewing one ratio.
+ */
+function measure(texts: string[], runs: number, minRunMs: number): number[] {
+  const iterations = implementations.map((implementation) => calibrate(implementation, texts, minRunMs));
+  const rates: number[][] = implementations.map(() => []);
   for (let run = 0; run < runs; run++) {
-    const start = performance.now();
-    for (let round = 0; round < iterations; round++) for (const text of texts) sink += implementation.count(text).segments;
-    const seconds = (performance.now() - start) / 1000;
-    rates.push((iterations * texts.length) / seconds);
+    implementations.forEach((implementation, index) => {
+      const count = iterations[index] as number;
+      const start = performance.now();
+      for (let round = 0; round < count; round++) for (const text of texts) sink += implementation.count(text).segments;
+      const seconds = (performance.now() - start) / 1000;
+      rates[index]?.push((count * texts.length) / seconds);
+    });
   }
-  if (sink < 0) console.log(sink); // Keeps the work observable.
-  return median(rates);
+  return rates.map(median);
 }
 
 function median(values: number[]): number {
@@ -113,16 +124,17 @@ const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 
  */
 export async function runSegmentsBenchmark(options: { runs?: number; minRunMs?: number } = {}): Promise<SegmentsBenchmarkResult> {
   const runs = Math.max(5, options.runs ?? 7);
-  const minRunMs = options.minRunMs ?? 40;
+  const minRunMs = options.minRunMs ?? 50;
   const all = Object.values(segmentsCorpus).flat();
   const rows: Array<Record<string, string | number>> = [];
   const summary: Record<string, number> = {};
   const ours = implementations[0] as Implementation;
   const categories: Array<[string, string[]]> = [...Object.entries(segmentsCorpus), ['all', all]];
   for (const [category, texts] of categories) {
-    const baseline = opsPerSecond(ours, texts, runs, minRunMs);
-    for (const implementation of implementations) {
-      const rate = implementation === ours ? baseline : opsPerSecond(implementation, texts, runs, minRunMs);
+    const rates = measure(texts, runs, minRunMs);
+    const baseline = rates[0] as number;
+    implementations.forEach((implementation, index) => {
+      const rate = rates[index] as number;
       const agreeing = texts.filter((text) => {
         const mine = ours.count(text);
         const theirs = implementation.count(text);
@@ -139,9 +151,10 @@ export async function runSegmentsBenchmark(options: { runs?: number; minRunMs?: 
         summary[`speedup vs ${implementation.name}`] = round(baseline / rate);
         summary[`agreement % vs ${implementation.name}`] = round((agreeing / texts.length) * 100, 1);
       }
-    }
+    });
     if (category === 'all') summary['countSegments texts/s'] = Math.round(baseline);
   }
+  if (sink < 0) console.log(sink); // Keeps the counted work observable to the optimiser.
   return {
     name: 'sms-segments',
     rows,

@@ -221,6 +221,13 @@ describe('inbound messages', () => {
     const referral = await parseOne(messages.referral as Record<string, unknown>);
     expect(referral.kind).toBe('message');
     expect(referral.metadata?.referral).toMatchObject({ source_type: 'ad', headline: 'Haval F7 в кредит от 0,1%' });
+    expect(referral.subject).toEqual({
+      referral: 'ad',
+      source_id: '120226305854810726',
+      source_url: 'https://fb.me/3cr4Wqqkv',
+      headline: 'Haval F7 в кредит от 0,1%',
+      ctwa_clid: 'ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ2a',
+    });
   });
 
   it('contact cards become text with the cards in metadata', async () => {

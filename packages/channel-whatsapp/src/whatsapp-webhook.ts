@@ -179,6 +179,19 @@ function contentOf(message: WhatsAppInboundMessage): Pick<InboundEvent, 'content
   return undefined;
 }
 
+/** A click-to-WhatsApp ad or page referral, as the conversation's subject (which ad brought the lead). */
+function referralSubject(referral: Record<string, unknown>): Record<string, unknown> {
+  const pick = (key: string) => (typeof referral[key] === 'string' ? { [key]: referral[key] } : {});
+  const subject: Record<string, unknown> = {
+    referral: referral.source_type === 'post' ? 'page_post' : 'ad',
+    ...pick('source_id'),
+    ...pick('source_url'),
+    ...pick('headline'),
+    ...pick('ctwa_clid'),
+  };
+  return subject;
+}
+
 function toInboundEvent(message: WhatsAppInboundMessage, profileName: string | undefined): InboundEvent | undefined {
   const metadata: Record<string, unknown> = { whatsappType: message.type };
   if (message.context?.forwarded || message.context?.frequently_forwarded) metadata.forwarded = true;
@@ -202,6 +215,7 @@ function toInboundEvent(message: WhatsAppInboundMessage, profileName: string | u
     ...mapped,
     at: message.timestamp * 1000,
     ...(message.context?.id ? { replyTo: message.context.id } : {}),
+    ...(message.referral ? { subject: referralSubject(message.referral) } : {}),
     metadata,
   };
 }

@@ -253,6 +253,17 @@ describe('startSandbox', () => {
     });
   });
 
+  it('changes webhook targets at runtime', async () => {
+    const receiver = await startTestReceiver();
+    const sandbox = await startSandbox({ seed: 1 });
+    stops.push(receiver.close, sandbox.stop);
+    await sandbox.whatsapp.inbound({ from: '79161234567', text: 'до' });
+    sandbox.setWebhookTargets({ whatsapp: receiver.url('/late') });
+    await sandbox.whatsapp.inbound({ from: '79161234567', text: 'после' });
+    expect(receiver.received.map((request) => request.path)).toEqual(['/late']);
+    expect(() => sandbox.setWebhookTargets({ avito: 'nope' })).toThrow(ValidationError);
+  });
+
   it('derives credentials from the seed and accepts overrides', async () => {
     const { sandbox: one } = await setup('dealer-1');
     const { sandbox: two } = await setup('dealer-1');

@@ -93,6 +93,12 @@ export interface Sandbox {
   stats(): SandboxStats;
   /** Every webhook attempt so far, in order. */
   webhooks(): readonly WebhookDeliveryEvent[];
+  /**
+   * Replaces the webhook targets of the providers named (others keep theirs): for when your webhook server can only
+   * start after the sandbox, because it needs the sandbox's URLs and credentials first.
+   * @throws {ValidationError} when a URL is malformed.
+   */
+  setWebhookTargets(targets: SandboxWebhookTargets): void;
   /** Subscribes to an event; returns the unsubscribe function. */
   on<E extends SandboxEventName>(event: E, listener: (payload: SandboxEvents[E]) => void): () => void;
   /**
@@ -108,21 +114,22 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
+const targetsSchema = z
+  .object({
+    whatsapp: z.union([z.url(), z.array(z.url())]).optional(),
+    avito: z.union([z.url(), z.array(z.url())]).optional(),
+    smsRu: z.union([z.url(), z.array(z.url())]).optional(),
+    twilio: z.union([z.url(), z.array(z.url())]).optional(),
+  })
+  .strict();
+
 const optionsSchema = z
   .object({
     seed: z.union([z.number(), z.string().min(1)]),
     port: z.number().int().min(0).max(65535).optional(),
     smtpPort: z.number().int().min(0).max(65535).optional(),
     host: z.string().min(1).optional(),
-    webhookTargets: z
-      .object({
-        whatsapp: z.union([z.url(), z.array(z.url())]).optional(),
-        avito: z.union([z.url(), z.array(z.url())]).optional(),
-        smsRu: z.union([z.url(), z.array(z.url())]).optional(),
-        twilio: z.union([z.url(), z.array(z.url())]).optional(),
-      })
-      .strict()
-      .optional(),
+    webhookTargets: targetsSchema.optional(),
     behaviour: z.unknown().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
     timers: z.enum(['real', 'manual']).optional(),
@@ -350,6 +357,12 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     smtp,
     stats: () => structuredClone(stats),
     webhooks: () => dispatcher.log,
+    setWebhookTargets(next) {
+      const checked = parseInput(targetsSchema, next, 'targets', 'sandbox');
+      for (const provider of ['whatsapp', 'avito', 'smsRu', 'twilio'] as const) {
+        if (checked[provider] !== undefined) context.targets[provider] = list(checked[provider]);
+      }
+    },
     on: (event, listener) => emitter.on(event, listener),
     flush: (flushOptions = {}) => scheduler.flush(flushOptions.all ? Number.POSITIVE_INFINITY : clock.now()),
     idle: () => scheduler.idle(),

@@ -67,7 +67,7 @@ export function whatsAppEnvelope(
 
 /** Error objects Meta puts into `failed` statuses. */
 export const whatsAppStatusErrors: Record<number, { title: string; details: string }> = {
-  131026: { title: 'Message undeliverable', details: 'Message Undeliverable.' },
+  131026: { title: 'Receiver is incapable of receiving this message', details: 'Message Undeliverable.' },
   131047: {
     title: 'Re-engagement message',
     details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',

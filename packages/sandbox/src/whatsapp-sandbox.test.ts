@@ -200,8 +200,8 @@ describe('WhatsApp Cloud API sandbox', () => {
         errors: [
           {
             code: 131026,
-            title: 'Message undeliverable',
-            message: 'Message undeliverable',
+            title: 'Receiver is incapable of receiving this message',
+            message: 'Receiver is incapable of receiving this message',
             error_data: { details: 'Message Undeliverable.' },
             href: 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/',
           },

@@ -284,6 +284,29 @@ describe('cascade: durability and exactly-once', () => {
     expect(before.mocks.sms.sent).toHaveLength(1);
   });
 
+  it('a process that died before calling the provider: the new one sends the step, then keeps its deadline', async () => {
+    const before = setup();
+    let called = false;
+    before.hub.send = () => {
+      called = true;
+      return new Promise(() => {}); // the process dies between storing the step and calling the hub
+    };
+    void before.cascade.send(phoneOnly, perChannel());
+    await vi.waitFor(() => expect(called).toBe(true));
+    before.cascade.close();
+    const after = setup(undefined, { store: before.store, clock: before.clock, mocks: before.mocks });
+    after.clock.advance(DAY_MS);
+    await after.cascade.runDueSteps();
+    expect(after.mocks.whatsapp.sent).toHaveLength(1);
+    expect(after.mocks.sms.sent).toHaveLength(0);
+    after.clock.advance(DAY_MS - 1);
+    expect(await after.cascade.runDueSteps()).toBe(0);
+    after.clock.advance(1);
+    expect(await after.cascade.runDueSteps()).toBe(1);
+    expect(after.mocks.sms.sent).toHaveLength(1);
+    expect(after.mocks.whatsapp.sent).toHaveLength(1);
+  });
+
   it('cancel stops a running cascade', async () => {
     const { clock, cascade, mocks } = setup();
     const state = await cascade.send(phoneOnly, perChannel());

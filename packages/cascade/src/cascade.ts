@@ -219,11 +219,13 @@ export function createCascade(options: CascadeOptions): Cascade {
     await store.putRecord(runNamespace, state.key, state);
   };
   const load = (key: string) => store.getRecord<CascadeState>(runNamespace, key);
-  const jobId = (key: string, step: number, action: JobPayload['action']) => `cascade:${key}:${step}:${action}`;
+  /** Job ids carry their run time: a rescheduled job is a new job, never one the current runner is about to complete. */
+  const jobId = (key: string, step: number, action: JobPayload['action'], runAt: number) =>
+    `cascade:${key}:${step}:${action}:${runAt}`;
 
   async function schedule(key: string, step: number, action: JobPayload['action'], runAt: number): Promise<void> {
     const job: ScheduledJob = {
-      id: jobId(key, step, action),
+      id: jobId(key, step, action, runAt),
       kind: jobKind,
       runAt,
       payload: { key, step, action } satisfies JobPayload as unknown as Record<string, unknown>,
@@ -306,7 +308,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     step.outcome = status;
     state.status = 'succeeded';
     await save(state);
-    await store.cancelJob(jobId(state.key, step.index, 'deadline'));
+    if (step.deadline !== undefined) await store.cancelJob(jobId(state.key, step.index, 'deadline', step.deadline));
     emit('cascade.step.succeeded', { cascadeId: state.id, step: step.index, channelId: step.channelId, status });
     emit('cascade.completed', {
       cascadeId: state.id,
@@ -373,7 +375,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       step.status = 'failed';
       step.outcome = 'failed';
       step.error = OmnidealerError.isInstance(thrown) ? thrown.code : (message?.error?.code ?? 'internal');
-      await store.cancelJob(jobId(state.key, step.index, 'deadline'));
+      await store.cancelJob(jobId(state.key, step.index, 'deadline', step.deadline as number));
       await save(state);
       return fallbackReasonOf(thrown, message);
     }
@@ -484,6 +486,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       }
       const now = clock.now();
       if (now < (step.deadline ?? 0)) {
+        await save(state);
         await schedule(state.key, step.index, 'deadline', step.deadline as number);
         return;
       }
@@ -510,7 +513,7 @@ export function createCascade(options: CascadeOptions): Cascade {
         if (isCurrent) {
           step.outcome = 'failed';
           await save(state);
-          await store.cancelJob(jobId(key, step.index, 'deadline'));
+          if (step.deadline !== undefined) await store.cancelJob(jobId(key, step.index, 'deadline', step.deadline));
           await schedule(key, step.index, 'failed', clock.now());
           kick = true;
           return;
@@ -690,7 +693,9 @@ export function createCascade(options: CascadeOptions): Cascade {
         await save(state);
         const last = state.steps[state.steps.length - 1];
         if (last) {
-          for (const action of ['deadline', 'failed', 'start'] as const) await store.cancelJob(jobId(key, last.index, action));
+          // A pending `failed` job finds the cascade cancelled and does nothing.
+          if (last.deadline !== undefined) await store.cancelJob(jobId(key, last.index, 'deadline', last.deadline));
+          if (last.notBefore !== undefined) await store.cancelJob(jobId(key, last.index, 'start', last.notBefore));
         }
       });
     },

@@ -163,6 +163,19 @@ describe('the SMS channel in the hub', () => {
     await hub.shutdown();
   });
 
+  it('refuses a landline before the network as an unreachable recipient, so a cascade can move on', async () => {
+    const sms = createSmsChannel({ gateway: createSmsRuGateway({ apiId }) });
+    const hub = createOmnidealer({ channels: [sms], retry: { retries: 0 } });
+    await expect(
+      hub.send({ channel: 'sms', contact: { id: 'c2', phone: '+74951234567' }, content: text('Привет') }),
+    ).rejects.toMatchObject({
+      code: 'unreachable_recipient',
+      reason: 'invalid_address',
+    });
+    expect(server.calls).toHaveLength(0);
+    await hub.shutdown();
+  });
+
   it('records a refused number as a failed message with the typed error', async () => {
     server.use(send, { json: smsRuSendInvalidNumber });
     const sms = createSmsChannel({ gateway: createSmsRuGateway({ apiId }) });

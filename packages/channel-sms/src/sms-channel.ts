@@ -155,9 +155,10 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     gateway,
     countSegments: count,
 
-    validate(content, contact) {
+    // Content only: whether the number can take SMS is `canReach`'s answer (an unreachable recipient lets the
+    // cascade move on, a validation error would not); `doSend` checks the number again before the network.
+    validate(content) {
       textOf(content);
-      if (contact.phone) assertMobilePhone(contact.phone, 'contact.phone');
     },
 
     canReach({ contact, content }) {

@@ -186,6 +186,16 @@ describe('WhatsApp Cloud API sandbox', () => {
     });
   });
 
+  it('can deliver read before delivered, and each status twice', async () => {
+    const { sandbox, receiver } = await setup({
+      behaviour: { whatsapp: { outcomes: { '79161234567': 'read' }, outOfOrder: 1, duplicate: 1 } },
+    });
+    await send(sandbox, template('79161234567'));
+    await sandbox.flush({ all: true });
+    const statuses = receiver.json().map((body) => body.entry[0].changes[0].value.statuses[0].status);
+    expect(statuses).toEqual(['sent', 'sent', 'read', 'read', 'delivered', 'delivered']);
+  });
+
   it('fails a number that is not on WhatsApp with 131026 and no pricing', async () => {
     const { sandbox, receiver } = await setup({ behaviour: { whatsapp: { outcomes: { '79160000001': 'not_on_whatsapp' } } } });
     await send(sandbox, template('79160000001'));

@@ -1,0 +1,546 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Cascade, type CascadePolicy, type CascadeState, createCascade, DAY_MS, HOUR_MS } from '@omnidealer/cascade';
+import { createAvitoChannel } from '@omnidealer/channel-avito';
+import { createEmailChannel, type EmailChannel } from '@omnidealer/channel-email';
+import { countSegments, createSmsChannel, createSmsRuGateway } from '@omnidealer/channel-sms';
+import { createWhatsAppChannel, type WhatsAppPricing } from '@omnidealer/channel-whatsapp';
+import {
+  type Channel,
+  type Clock,
+  type ContactInput,
+  createManualClock,
+  createOmnidealer,
+  type ManualClock,
+  type Omnidealer,
+  type SlaReport,
+  type Store,
+  systemClock,
+} from '@omnidealer/core';
+import {
+  createSeededRandom,
+  type Sandbox,
+  type SandboxStats,
+  type SmsRuSentMessage,
+  seedContacts,
+  startSandbox,
+  type WhatsAppSentMessage,
+} from '@omnidealer/sandbox';
+import { createSqliteStore } from '@omnidealer/store-sqlite';
+import { type DemoOptions, missingRealEnv, optionalRealEnv } from './demo-options.js';
+import { type DemoSummary, formatSummaryTable, summarizeCampaign } from './demo-summary.js';
+import { writeReport } from './html-report.js';
+import { type HubServer, startHubServer } from './hub-server.js';
+import { createProgressBar, type ProgressTarget, silentProgress } from './progress-bar.js';
+import { springSaleContent, springSaleMailingId, springSaleSms, springSaleTemplate } from './spring-sale.js';
+
+/** Where the demo writes: progress (stderr) and results (stdout). */
+export interface DemoIo {
+  /** Progress bars. @default none */
+  progress?: ProgressTarget | undefined;
+  /** Result lines. @default none */
+  log?: ((text: string) => void) | undefined;
+  env?: Record<string, string | undefined>;
+}
+
+/** What the sandbox received, captured before it stopped (sandbox mode only): the test checks the summary against it. */
+export interface SandboxCapture {
+  stats: SandboxStats;
+  whatsapp: readonly WhatsAppSentMessage[];
+  sms: readonly SmsRuSentMessage[];
+  /** Envelope recipients of every mail the SMTP sandbox accepted. */
+  mailTo: readonly string[];
+}
+
+/** The outcome of one demo run. */
+export interface DemoResult {
+  summary: DemoSummary;
+  /** The summary as printed. */
+  table: string;
+  sla: SlaReport;
+  /** One line per inbound dialog. */
+  dialogs: string[];
+  reportPath: string;
+  wallMs: number;
+  /** Seeded contacts of the campaign (sandbox mode). */
+  contacts: readonly ContactInput[];
+  sandbox?: SandboxCapture | undefined;
+}
+
+/** A thrown error whose message is meant for the user as is (exit code 2, no stack). */
+export class DemoUsageError extends Error {
+  override name = 'DemoUsageError';
+}
+
+/** Monday 2 March 2026, 11:00 in Moscow: office hours in every seeded time zone, no quiet-hours deferral. */
+const campaignStart = Date.parse('2026-03-02T08:00:00Z');
+/** Statuses, 24 h deadlines and the SMS's own 24 h deadline: everything settles within 49 simulated hours. */
+const simulatedSpanMs = 49 * HOUR_MS;
+
+/** The cascade rules: e-mail first where known, then the WhatsApp template, then SMS. */
+export const springSalePolicy = (whatsAppFallback: DemoOptions['whatsAppFallback'] = 'not_read'): CascadePolicy => ({
+  preference: ['email', 'whatsapp', 'sms'],
+  ordering: 'preference',
+  fallback: {
+    // E-mail counts as a success unless it bounces within 24 h.
+    email: { after: 'failed', withinMs: DAY_MS },
+    // WhatsApp: SMS when the template fails, or is not read (or not delivered) within 24 h.
+    whatsapp: { after: whatsAppFallback, withinMs: DAY_MS },
+    sms: { after: 'not_delivered', withinMs: DAY_MS },
+  },
+  maxSteps: 3,
+});
+
+const whatsAppPricingOf = (marketingMinor: number): WhatsAppPricing => ({
+  currency: 'RUB',
+  rates: { default: { marketing: marketingMinor, utility: 500, authentication: 500, service: 0 } },
+});
+
+const hexOf = (seed: number, key: string, length: number) => {
+  const random = createSeededRandom(seed, key);
+  return Array.from({ length }, () => random.integer(0, 15).toString(16)).join('');
+};
+
+/** Exact price of the contact's SMS text alone: segments × price per segment. */
+const smsOnlyMinor = (priceSegmentMinor: number) => (state: CascadeState) =>
+  state.contact.phone === undefined ? undefined : countSegments(springSaleSms(state.contact)).segments * priceSegmentMinor;
+
+interface Running {
+  hub: Omnidealer;
+  cascade: Cascade;
+  store: Store;
+  server: HubServer;
+  email?: EmailChannel | undefined;
+  sandbox?: Sandbox | undefined;
+  tmp?: string | undefined;
+}
+
+async function stopAll(running: Partial<Running>): Promise<void> {
+  running.cascade?.close();
+  await running.hub?.shutdown();
+  running.email?.close();
+  await running.sandbox?.stop();
+  await running.server?.close();
+  await running.store?.close?.();
+  if (running.tmp) await rm(running.tmp, { recursive: true, force: true });
+}
+
+async function openStore(options: DemoOptions, clock: Clock): Promise<{ store: Store; tmp?: string }> {
+  if (options.storePath) return { store: createSqliteStore({ path: options.storePath, clock, synchronous: 'normal' }) };
+  const tmp = await mkdtemp(join(tmpdir(), 'omnidealer-demo-'));
+  return { store: createSqliteStore({ path: join(tmp, 'demo.db'), clock, synchronous: 'normal' }), tmp };
+}
+
+/**
+ * Runs the demo: sandbox providers on loopback, a webhook server for the hub, a SQLite store, the spring-sale
+ * cascade to seeded contacts with 49 simulated hours of statuses and fallbacks, three inbound dialogs, the SLA
+ * report, the summary table and the HTML report. Deterministic for a seed.
+ * @throws DemoUsageError when `--real` lacks its environment.
+ */
+export async function runDemo(options: DemoOptions, io: DemoIo = {}): Promise<DemoResult> {
+  return options.real ? runReal(options, io) : runSandbox(options, io);
+}
+
+async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult> {
+  const started = performance.now();
+  const log = io.log ?? (() => {});
+  const clock: ManualClock = createManualClock(campaignStart);
+  const contacts = seedContacts({ count: options.contacts, seed: options.seed });
+  const bounceRandom = createSeededRandom(options.seed, 'demo.bounce');
+  // A few known addresses are dead: the SMTP sandbox refuses them with 550 and the cascade moves to WhatsApp.
+  const bounce = contacts.flatMap((contact) => (contact.email && bounceRandom.chance(0.08) ? [contact.email] : []));
+  const avitoSecret = hexOf(options.seed, 'demo.avito-secret', 32);
+  const smsToken = hexOf(options.seed, 'demo.sms-token', 24);
+  const running: Partial<Running> = {};
+  try {
+    running.server = await startHubServer();
+    const hooks = running.server.url;
+    running.sandbox = await startSandbox({
+      seed: options.seed,
+      clock,
+      timers: 'manual',
+      contacts,
+      webhookTargets: {
+        whatsapp: `${hooks}/hooks/whatsapp`,
+        avito: `${hooks}/hooks/avito/${avitoSecret}`,
+        smsRu: `${hooks}/hooks/sms?token=${smsToken}`,
+      },
+      behaviour: {
+        whatsapp: {
+          templates: [{ name: springSaleTemplate.name, language: 'ru', category: 'marketing', body: springSaleTemplate.body }],
+        },
+        smsRu: { pricePerSegment: options.priceSmsSegmentMinor / 100 },
+        smtp: { bounce },
+      },
+    });
+    const sandbox = running.sandbox;
+    const credentials = sandbox.credentials;
+    const email = createEmailChannel({
+      transport: {
+        host: sandbox.urls.smtp.host,
+        port: sandbox.urls.smtp.port,
+        secure: false,
+        ignoreTLS: true,
+        pool: true,
+        maxConnections: 4,
+      },
+      from: 'Автосалон Север <sales@sever-auto.example>',
+      clock,
+      rateLimit: { perSecond: 500, maxConcurrent: 4 },
+    });
+    running.email = email;
+    const channels: Channel[] = [
+      email,
+      createWhatsAppChannel({
+        baseUrl: sandbox.urls.whatsappMessages,
+        phoneNumberId: credentials.whatsapp.phoneNumberId,
+        accessToken: credentials.whatsapp.accessToken,
+        appSecret: credentials.whatsapp.appSecret,
+        verifyToken: credentials.whatsapp.verifyToken,
+        templates: [springSaleTemplate],
+        pricing: whatsAppPricingOf(options.priceWhatsAppMinor),
+        // A number in Meta's top throughput tier; the 6 s pair limit stays.
+        limits: { perSecond: 1000 },
+        clock,
+      }),
+      createSmsChannel({
+        gateway: createSmsRuGateway({ baseURL: sandbox.urls.smsRu, apiId: credentials.smsRu.apiId, webhookToken: smsToken }),
+        pricing: { perSegmentMinor: options.priceSmsSegmentMinor },
+        rateLimit: { perSecond: 1000 },
+        clock,
+      }),
+      createAvitoChannel({
+        baseUrl: sandbox.urls.avito,
+        clientId: credentials.avito.clientId,
+        clientSecret: credentials.avito.clientSecret,
+        userId: credentials.avito.userId,
+        webhookSecret: avitoSecret,
+        clock,
+      }),
+    ];
+    const { store, tmp } = await openStore(options, clock);
+    running.store = store;
+    running.tmp = tmp;
+    const hub = createOmnidealer({ channels, store, clock });
+    running.hub = hub;
+    running.server.attach(hub);
+    const verified = await sandbox.whatsapp.verifyWebhook();
+    if (!verified.every((result) => result.ok)) throw new Error('the WhatsApp webhook handshake failed');
+
+    const cascade = createCascade({
+      hub,
+      channels: ['email', 'whatsapp', 'sms'],
+      policy: springSalePolicy(options.whatsAppFallback),
+      concurrency: 16,
+    });
+    running.cascade = cascade;
+    const dialogs = createDialogs(hub, sandbox, contacts);
+
+    const sending = io.progress ? createProgressBar('sending', io.progress) : silentProgress;
+    await cascade.campaign({
+      mailingId: springSaleMailingId,
+      contacts,
+      content: springSaleContent,
+      concurrency: 32,
+      onProgress: (progress) => sending.update(progress.processed, contacts.length),
+    });
+    sending.finish(`${contacts.length} contacts`);
+      process.stderr.write(
+        `send phase ${(performance.now() - started).toFixed(0)} ms cpu ${JSON.stringify(process.cpuUsage())}\n`,
+      );
+
+    const simulating = io.progress ? createProgressBar('49 h of statuses', io.progress) : silentProgress;
+    const end = campaignStart + simulatedSpanMs;
+    while (clock.now() < end) {
+      const elapsed = clock.now() - campaignStart;
+      // Minute steps while the dialogs run, then ten-minute steps: every deadline is checked within 10 minutes.
+      clock.advance(elapsed < HOUR_MS ? 60_000 : 10 * 60_000);
+      await dialogs.runDue(clock.now());
+      await settle(sandbox, cascade, dialogs);
+      simulating.update(clock.now() - campaignStart, simulatedSpanMs, `${Math.floor((clock.now() - campaignStart) / HOUR_MS)} h`);
+    }
+    simulating.finish('49 h simulated');
+      process.stderr.write(
+        `sim phase ${(performance.now() - started).toFixed(0)} ms cpu ${JSON.stringify(process.cpuUsage())}\n`,
+      );
+
+    const summary = await summarizeCampaign(store, springSaleMailingId, smsOnlyMinor(options.priceSmsSegmentMinor));
+    const sla = await hub.slaReport({ targetMs: 120_000 });
+    const capture: SandboxCapture = {
+      stats: sandbox.stats(),
+      whatsapp: [...sandbox.whatsapp.messages()],
+      sms: [...sandbox.smsRu.messages()],
+      mailTo: sandbox.smtp.messages().flatMap((mail) => mail.to),
+    };
+    const table = formatSummaryTable(summary);
+    const wallMs = performance.now() - started;
+    const reportPath = await writeReport(options.outDir, summary, {
+      seed: options.seed,
+      mode: 'sandbox',
+      priceWhatsAppMinor: options.priceWhatsAppMinor,
+      priceSmsSegmentMinor: options.priceSmsSegmentMinor,
+      sla,
+      dialogs: dialogs.lines,
+      wallMs,
+    });
+    log(table);
+    log('');
+    for (const line of dialogs.lines) log(`dialog: ${line}`);
+    log(formatSla(sla));
+    log(`report: ${reportPath}`);
+    return { summary, table, sla, dialogs: dialogs.lines, reportPath, wallMs, contacts, sandbox: capture };
+  } finally {
+    await stopAll(running);
+  }
+}
+
+/** Runs everything due now until nothing moves: sandbox webhooks, the hub's work, cascade deadlines and fallbacks. */
+async function settle(sandbox: Sandbox, cascade: Cascade, dialogs: Dialogs): Promise<void> {
+  for (;;) {
+    const delivered = await sandbox.flush();
+    await cascade.drain();
+    await dialogs.drain();
+    const steps = await cascade.runDueSteps();
+    await cascade.drain();
+    if (delivered === 0 && steps === 0) return;
+  }
+}
+
+/** One-line SLA summary. */
+export function formatSla(sla: SlaReport): string {
+  const seconds = (ms: number | undefined) => (ms === undefined ? '—' : `${Math.round(ms / 1000)} s`);
+  const responders = Object.entries(sla.byResponder)
+    .map(
+      ([responder, figures]) =>
+        `${responder}: ${figures.answered} answered (${figures.answeredLate} late), ${figures.waitingOverTarget} waiting`,
+    )
+    .join(' · ');
+  return (
+    `SLA (answer within ${Math.round(sla.targetMs / 1000)} s): ${sla.overall.answered} answered, median ${seconds(sla.overall.medianMs)}, ` +
+    `${sla.overall.missed} missed · ${responders}`
+  );
+}
+
+interface Dialogs {
+  lines: string[];
+  runDue(now: number): Promise<void>;
+  drain(): Promise<void>;
+}
+
+/**
+ * The inbound side of a dealer's day, scripted on the simulated clock:
+ * - 11:05 a buyer asks on Avito about a listed car; operator Anna takes the chat and answers four minutes later;
+ * - 11:10 a WhatsApp customer asks to book a test drive; the bot answers free-form a minute later (window open);
+ * - 11:20 a campaign recipient taps «Позвать оператора» under the template; the chat goes to the operators' queue.
+ */
+function createDialogs(hub: Omnidealer, sandbox: Sandbox, contacts: readonly ContactInput[]): Dialogs {
+  const lines: string[] = [];
+  const pending = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    const settled = work.catch((error: unknown) =>
+      lines.push(`error: ${error instanceof Error ? error.message : String(error)}`),
+    );
+    pending.add(settled);
+    void settled.finally(() => pending.delete(settled));
+  };
+  const avitoBuyer = contacts.find((contact) => (contact.identities?.avitoChatIds as string[] | undefined)?.length);
+  const avitoChatId = (avitoBuyer?.identities?.avitoChatIds as string[] | undefined)?.[0];
+  const bookingPhone = '+79031234567';
+  const at = (minutes: number) => campaignStart + minutes * 60_000;
+  let avitoConversation: string | undefined;
+  let bookingConversation: string | undefined;
+
+  hub.on('message.received', ({ message, conversation }) => {
+    if (conversation.channel === 'avito') {
+      avitoConversation = conversation.id;
+      const subject = conversation.subject as { title?: string; price?: string } | undefined;
+      lines.push(
+        `Avito buyer asks about «${subject?.title ?? 'a listing'}» (${subject?.price ?? 'no price'}): "${textOf(message.content)}"`,
+      );
+      track(hub.assign(conversation.id, { assignee: 'anna', department: 'used-cars', by: 'router' }));
+    } else if (conversation.channel === 'whatsapp' && message.metadata?.inboundKind === 'message') {
+      bookingConversation = conversation.id;
+      lines.push(`WhatsApp customer writes: "${textOf(message.content)}"`);
+    }
+  });
+  hub.on('message.button', ({ conversation, payload }) => {
+    if (payload !== 'CALL_OPERATOR') return;
+    track(
+      hub
+        .assign(conversation.id, { department: 'sales', handler: 'operator', by: 'bot', note: 'tapped «Позвать оператора»' })
+        .then((updated) => {
+          lines.push(
+            `A campaign recipient tapped «Позвать оператора»: chat queued for ${updated.department} (handler ${updated.handler})`,
+          );
+        }),
+    );
+  });
+
+  const script: Array<{ at: number; run: () => Promise<unknown> }> = [
+    {
+      at: at(5),
+      run: () =>
+        sandbox.avito.inbound({
+          ...(avitoChatId ? { chatId: avitoChatId } : {}),
+          buyerName: avitoBuyer?.name ?? 'Покупатель',
+          text: 'Здравствуйте! Ещё продаётся? Какой пробег и был ли в ДТП?',
+        }),
+    },
+    {
+      at: at(9),
+      run: async () => {
+        if (!avitoConversation) return;
+        const conversation = await hub.store.getConversation(avitoConversation);
+        if (!conversation) return;
+        const reply = await hub.send({
+          channel: 'avito',
+          contact: { id: conversation.contactId },
+          content: { type: 'text', text: 'Добрый день! Да, в продаже: пробег 48 000 км, без ДТП. Когда удобно посмотреть?' },
+          sentBy: 'anna',
+        });
+        lines.push(`Operator anna answers on Avito after 4 min: ${reply.status}`);
+      },
+    },
+    {
+      at: at(10),
+      run: () =>
+        sandbox.whatsapp.inbound({
+          from: bookingPhone,
+          name: 'Игорь',
+          text: 'Здравствуйте! Хочу записаться на тест-драйв Haval Jolion в субботу утром.',
+        }),
+    },
+    {
+      at: at(11),
+      run: async () => {
+        if (!bookingConversation) return;
+        const conversation = await hub.store.getConversation(bookingConversation);
+        if (!conversation) return;
+        const reply = await hub.send({
+          channel: 'whatsapp',
+          contact: { id: conversation.contactId },
+          content: { type: 'text', text: 'Записали вас на субботу, 7 марта, в 11:00. Адрес: Ленинградское ш., 16. До встречи!' },
+          sentBy: 'bot',
+        });
+        lines.push(
+          `Bot books the visit a minute later, inside the 24 h window (free-form, ${reply.cost?.amountMinor ?? 0} kopecks): ${reply.status}`,
+        );
+      },
+    },
+    {
+      at: at(20),
+      run: async () => {
+        const read = sandbox.whatsapp
+          .messages()
+          .find((message) => message.type === 'template' && message.plannedOutcome === 'read');
+        if (!read) return;
+        await sandbox.whatsapp.inbound({ from: read.to, button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' } });
+      },
+    },
+  ];
+
+  return {
+    lines,
+    async runDue(now) {
+      while (script.length > 0 && (script[0]?.at ?? Number.POSITIVE_INFINITY) <= now) {
+        const next = script.shift();
+        if (next) await next.run();
+        await this.drain();
+      }
+    },
+    async drain() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}
+
+function textOf(content: { type: string; text?: string }): string {
+  return content.type === 'text' && content.text ? content.text : `[${content.type}]`;
+}
+
+/** `--real`: the same campaign on real providers, to YOUR contacts from OMNIDEALER_DEMO_CONTACTS, with the system clock. */
+async function runReal(options: DemoOptions, io: DemoIo): Promise<DemoResult> {
+  const env = io.env ?? process.env;
+  const missing = missingRealEnv(env);
+  if (missing.length > 0) {
+    throw new DemoUsageError(
+      `--real needs these environment variables: ${missing.join(', ')}.\nRun \`pnpm demo --help\` for what each one is; without --real the demo runs on the local sandbox.`,
+    );
+  }
+  const started = performance.now();
+  const log = io.log ?? (() => {});
+  const contacts = JSON.parse(await readFile(env.OMNIDEALER_DEMO_CONTACTS as string, 'utf8')) as ContactInput[];
+  if (!Array.isArray(contacts) || contacts.length === 0)
+    throw new DemoUsageError('OMNIDEALER_DEMO_CONTACTS must name a JSON file with a non-empty array of contacts');
+  const running: Partial<Running> = {};
+  try {
+    running.server = await startHubServer({ host: '0.0.0.0', port: Number(env.OMNIDEALER_DEMO_PORT ?? 3000) });
+    const channels: Channel[] = [
+      createWhatsAppChannel({ templates: [springSaleTemplate], pricing: whatsAppPricingOf(options.priceWhatsAppMinor) }),
+      createSmsChannel({
+        gateway: createSmsRuGateway({ webhookToken: env.SMSRU_WEBHOOK_TOKEN }),
+        pricing: { perSegmentMinor: options.priceSmsSegmentMinor },
+      }),
+    ];
+    if (optionalRealEnv.email.every((name) => env[name])) {
+      running.email = createEmailChannel({ from: env.OMNIDEALER_EMAIL_FROM as string });
+      channels.unshift(running.email);
+    }
+    if (optionalRealEnv.avito.every((name) => env[name])) {
+      channels.push(
+        createAvitoChannel({
+          clientId: env.AVITO_CLIENT_ID as string,
+          clientSecret: env.AVITO_CLIENT_SECRET as string,
+          userId: env.AVITO_USER_ID as string,
+          webhookSecret: env.AVITO_WEBHOOK_SECRET,
+        }),
+      );
+    }
+    const { store, tmp } = await openStore(options, systemClock);
+    running.store = store;
+    running.tmp = tmp;
+    const hub = createOmnidealer({ channels, store });
+    running.hub = hub;
+    running.server.attach(hub);
+    const cascadeChannels = channels.map((channel) => channel.id).filter((id) => id !== 'avito');
+    const cascade = createCascade({ hub, channels: cascadeChannels, policy: springSalePolicy(options.whatsAppFallback) });
+    running.cascade = cascade;
+    cascade.start();
+    const sending = io.progress ? createProgressBar('sending', io.progress) : silentProgress;
+    await cascade.campaign({
+      mailingId: springSaleMailingId,
+      contacts,
+      content: springSaleContent,
+      onProgress: (progress) => sending.update(progress.processed, contacts.length),
+    });
+    sending.finish(`${contacts.length} contacts`);
+    const waiting = io.progress ? createProgressBar('waiting for statuses', io.progress) : silentProgress;
+    for (let second = 0; second < options.waitSeconds; second++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      waiting.update(second + 1, options.waitSeconds, `${second + 1} s`);
+    }
+    waiting.finish();
+    await cascade.drain();
+    const summary = await summarizeCampaign(store, springSaleMailingId, smsOnlyMinor(options.priceSmsSegmentMinor));
+    const sla = await hub.slaReport();
+    const table = formatSummaryTable(summary);
+    const wallMs = performance.now() - started;
+    const reportPath = await writeReport(options.outDir, summary, {
+      seed: options.seed,
+      mode: 'real',
+      priceWhatsAppMinor: options.priceWhatsAppMinor,
+      priceSmsSegmentMinor: options.priceSmsSegmentMinor,
+      sla,
+      dialogs: [],
+      wallMs,
+    });
+    log(table);
+    if (summary.running > 0)
+      log(`${summary.running} cascades still wait for a status or a 24 h deadline: keep a process with cascade.start() running.`);
+    log(`report: ${reportPath}`);
+    return { summary, table, sla, dialogs: [], reportPath, wallMs, contacts };
+  } finally {
+    await stopAll(running);
+  }
+}

@@ -1,0 +1,252 @@
+import { createManualClock, type ManualClock } from '@omnidealer/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConversationView, ThreadView } from './inbox-views.js';
+import { type Inbox, startInbox } from './server.js';
+
+const start = Date.parse('2026-03-02T09:00:00Z');
+const customer = '+79161234567';
+let clock: ManualClock;
+let inbox: Inbox;
+
+async function call<T = any>(path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${inbox.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { 'content-type': 'application/json' },
+    ...(init.body === undefined ? {} : { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+async function list(queue = 'all'): Promise<ConversationView[]> {
+  return (await call<{ conversations: ConversationView[] }>(`/api/conversations?queue=${queue}`)).body.conversations;
+}
+
+async function byChannel(channel: string): Promise<ConversationView> {
+  const found = (await list()).find((conversation) => conversation.channel === channel);
+  if (!found) throw new Error(`no ${channel} conversation`);
+  return found;
+}
+
+/** The bot→operator rule runs in an event listener: wait until its assignment is stored. */
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('condition not reached');
+}
+
+beforeEach(async () => {
+  clock = createManualClock(start);
+  inbox = await startInbox({ seed: 7, clock, tickMs: 60_000 });
+});
+
+afterEach(async () => {
+  await inbox.close();
+});
+
+describe('inbox API', () => {
+  it('lists WhatsApp and Avito chats with unread counts, the listing and a live first-response timer', async () => {
+    await inbox.sandbox.whatsapp.inbound({ from: customer, name: 'Иван', text: 'Здравствуйте' });
+    clock.advance(30_000);
+    const avito = await inbox.sandbox.avito.inbound({ text: 'Ещё продаётся?', buyerName: 'Мария' });
+    await inbox.sandbox.avito.inbound({ chatId: avito.chatId, text: 'И торг возможен?' });
+    const item = inbox.sandbox.avito.chats().get(avito.chatId)!.item;
+
+    const conversations = await list();
+    expect(conversations.map((conversation) => [conversation.channel, conversation.unreadCount])).toEqual([
+      ['avito', 2],
+      ['whatsapp', 1],
+    ]);
+    const avitoView = conversations[0]!;
+    expect(avitoView.listing?.title).toBe(item.title);
+    expect(avitoView.listing?.price?.replace(/\D/g, '')).toBe(String(item.price));
+    expect(avitoView.contact.name).toBe('Мария');
+    expect(conversations[1]!.contact.phone).not.toContain('1234567');
+
+    clock.advance(95_000);
+    const later = await list();
+    expect(later.find((c) => c.channel === 'whatsapp')!.timer).toEqual({ waitingMs: 125_000, overTarget: true });
+    expect(later.find((c) => c.channel === 'avito')!.timer).toEqual({ waitingMs: 95_000, overTarget: false });
+  });
+
+  it('sends a canned reply filled from the listing; the sandbox receives that exact text and the timer stops', async () => {
+    const avito = await inbox.sandbox.avito.inbound({ text: 'Ещё продаётся?', buyerName: 'Мария' });
+    const item = inbox.sandbox.avito.chats().get(avito.chatId)!.item;
+    const conversation = await byChannel('avito');
+    const thread = (await call<ThreadView>(`/api/conversations/${conversation.id}`)).body;
+    const reply = thread.cannedReplies.find((candidate) => candidate.id === 'in_stock')!;
+    expect(reply.missing).toEqual([]);
+    expect(reply.text).toContain(item.title);
+    expect(reply.text).toContain(conversation.listing!.price!);
+    expect(reply.text.startsWith('Здравствуйте, Мария! ')).toBe(true);
+
+    clock.advance(40_000);
+    const sent = await call(`/api/conversations/${conversation.id}/messages`, {
+      method: 'POST',
+      body: { text: reply.text, sentBy: 'anna' },
+    });
+    expect(sent.status).toBe(201);
+    expect(sent.body).toMatchObject({ direction: 'outbound', status: 'sent', sentBy: 'anna', text: reply.text });
+    const outgoing = inbox.sandbox.avito
+      .chats()
+      .get(avito.chatId)!
+      .messages.filter((message) => message.direction === 'out');
+    expect(outgoing.map((message) => message.content)).toEqual([{ text: reply.text }]);
+    expect((await byChannel('avito')).timer).toBeUndefined();
+
+    const sla = (await call('/api/sla')).body;
+    expect(sla.byResponder.anna).toMatchObject({ answered: 1, medianFirstResponseMs: 40_000, missed: 0 });
+  });
+
+  it('moves a chat to the operators’ queue only when the customer presses "call an operator"', async () => {
+    await inbox.sandbox.whatsapp.inbound({ from: customer, name: 'Иван', text: 'Позовите оператора' });
+    await inbox.sandbox.avito.inbound({ text: 'оператор!' });
+    expect((await list('operators')).length).toBe(0);
+    expect((await list('bot')).length).toBe(2);
+
+    await inbox.sandbox.whatsapp.inbound({ from: customer, button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' } });
+    const queue = await until(
+      () => list('operators'),
+      (conversations) => conversations.length > 0,
+    );
+    expect(queue.map((conversation) => [conversation.channel, conversation.handler, conversation.department])).toEqual([
+      ['whatsapp', 'operator', 'sales'],
+    ]);
+    expect(queue[0]!.assignments).toEqual([
+      { at: start, handler: 'operator', department: 'sales', by: 'bot', note: 'the customer pressed "call an operator"' },
+    ]);
+    expect((await list('bot')).map((conversation) => conversation.channel)).toEqual(['avito']);
+  });
+
+  it('hands a chat off to another operator and a department, keeping the history', async () => {
+    await inbox.sandbox.whatsapp.inbound({ from: customer, button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' } });
+    const conversation = await until(
+      () => byChannel('whatsapp'),
+      (view) => view.handler === 'operator',
+    );
+    clock.advance(1000);
+    const toBoris = await call<ConversationView>(`/api/conversations/${conversation.id}/assign`, {
+      method: 'POST',
+      body: { assignee: 'boris', by: 'anna', note: 'knows this car' },
+    });
+    expect(toBoris.status).toBe(200);
+    expect(toBoris.body).toMatchObject({ assignee: 'boris', department: 'sales', handler: 'operator', responder: 'boris' });
+    clock.advance(1000);
+    const toCredit = await call<ConversationView>(`/api/conversations/${conversation.id}/assign`, {
+      method: 'POST',
+      body: { department: 'credit', by: 'boris' },
+    });
+    expect(toCredit.body.assignee).toBeUndefined();
+    expect(toCredit.body.assignments.map((entry) => [entry.at - start, entry.by, entry.assignee, entry.department])).toEqual([
+      [0, 'bot', undefined, 'sales'],
+      [1000, 'anna', 'boris', 'sales'],
+      [2000, 'boris', undefined, 'credit'],
+    ]);
+    expect(
+      (await call(`/api/conversations/${conversation.id}/assign`, { method: 'POST', body: { assignee: 'nobody', by: 'anna' } }))
+        .status,
+    ).toBe(400);
+  });
+
+  it('offers WhatsApp templates once the 24 h window is closed and says why', async () => {
+    await inbox.sandbox.whatsapp.inbound({ from: customer, name: 'Иван', text: 'Здравствуйте' });
+    const conversation = await byChannel('whatsapp');
+    const open = (await call<ThreadView>(`/api/conversations/${conversation.id}`)).body;
+    expect(open.replyBlocked).toBeUndefined();
+    expect(open.templates).toEqual([]);
+    expect(
+      (
+        await call(`/api/conversations/${conversation.id}/messages`, {
+          method: 'POST',
+          body: { template: 'follow_up', sentBy: 'anna' },
+        })
+      ).status,
+    ).toBe(409);
+
+    clock.advance(24 * 3_600_000 + 60_000);
+    const closed = (await call<ThreadView>(`/api/conversations/${conversation.id}`)).body;
+    expect(closed.replyBlocked?.reason).toBe('template_required');
+    expect(closed.replyBlocked?.detail).toContain('window closed');
+    expect(closed.templates.map((template) => [template.name, template.params])).toEqual([
+      ['follow_up', ['Иван']],
+      ['call_back', ['Иван']],
+    ]);
+
+    const text = await call(`/api/conversations/${conversation.id}/messages`, {
+      method: 'POST',
+      body: { text: 'Добрый день', sentBy: 'anna' },
+    });
+    expect(text.status).toBe(409);
+    expect(text.body.error.code).toBe('window_closed');
+    expect(inbox.sandbox.whatsapp.messages()).toEqual([]);
+
+    const template = await call(`/api/conversations/${conversation.id}/messages`, {
+      method: 'POST',
+      body: { template: 'follow_up', sentBy: 'anna' },
+    });
+    expect(template.status).toBe(201);
+    const [sent] = inbox.sandbox.whatsapp.messages();
+    expect(sent?.request).toEqual({
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: '79161234567',
+      type: 'template',
+      template: {
+        name: 'follow_up',
+        language: { code: 'ru' },
+        components: [{ type: 'body', parameters: [{ type: 'text', text: 'Иван' }] }],
+      },
+    });
+  });
+
+  it('marks a chat read (and tells WhatsApp)', async () => {
+    const inbound = await inbox.sandbox.whatsapp.inbound({ from: customer, text: 'Здравствуйте' });
+    const conversation = await byChannel('whatsapp');
+    expect(conversation.unreadCount).toBe(1);
+    const read = await call<ConversationView>(`/api/conversations/${conversation.id}/read`, { method: 'POST' });
+    expect(read.body.unreadCount).toBe(0);
+    expect((await byChannel('whatsapp')).unreadCount).toBe(0);
+    expect(inbox.sandbox.whatsapp.readMarks()).toEqual([inbound.id]);
+  });
+
+  it('answers bad requests with typed errors', async () => {
+    await inbox.sandbox.avito.inbound({ text: 'Ещё продаётся?' });
+    const { id } = await byChannel('avito');
+    expect((await call('/api/conversations/conv_missing')).status).toBe(404);
+    expect((await call(`/api/conversations/${id}/messages`, { method: 'POST', body: '{not json' })).status).toBe(400);
+    expect(
+      (await call(`/api/conversations/${id}/messages`, { method: 'POST', body: { text: 'hi', sentBy: 'mallory' } })).status,
+    ).toBe(400);
+    expect((await call(`/api/conversations/${id}/messages`, { method: 'POST', body: { sentBy: 'anna' } })).status).toBe(400);
+    expect((await call('/api/conversations?queue=vip')).status).toBe(400);
+    expect((await call('/api/simulate', { method: 'POST', body: { customer: 'maria', callOperator: true } })).status).toBe(400);
+  });
+
+  it('streams hub events and timer ticks to pages over SSE', async () => {
+    const controller = new AbortController();
+    const response = await fetch(`${inbox.url}/api/events`, { signal: controller.signal });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let received = '';
+    const readUntil = async (needle: string) => {
+      while (!received.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        received += value;
+      }
+    };
+    await readUntil('retry:');
+    await call('/api/simulate', { method: 'POST', body: { customer: 'ivan', text: 'Добрый день' } });
+    await readUntil('event: conversation');
+    clock.advance(121_000);
+    await inbox.tick();
+    await readUntil('event: tick');
+    const tick = JSON.parse(received.split('event: tick\ndata: ')[1]!.split('\n')[0]!);
+    const [state] = Object.values(tick.conversations) as Array<{ timer: { waitingMs: number; overTarget: boolean } }>;
+    expect(state?.timer).toEqual({ waitingMs: 121_000, overTarget: true });
+    expect(tick.sla.waitingOverTarget).toBe(1);
+    controller.abort();
+  });
+});

@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createAvitoChannel } from '@omnidealer/channel-avito';
+import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
+import {
+  type Clock,
+  createOmnidealer,
+  type Logger,
+  type Message,
+  type Omnidealer,
+  type ResponseTimer,
+  responseTimer,
+  type Store,
+  systemClock,
+  toWebRequest,
+  writeWebResponse,
+} from '@omnidealer/core';
+import { type Sandbox, startSandbox } from '@omnidealer/sandbox';
+import { createSqliteStore } from '@omnidealer/store-sqlite';
+import { createInboxApi, type SimulateInput } from './inbox-api.js';
+import { callOperatorPayloads, defaultDepartment, demoCustomers, whatsAppTemplates } from './inbox-config.js';
+import { createInboxViews, type ReplyBlock } from './inbox-views.js';
+import { createLiveUpdates } from './live-updates.js';
+
+/** Options of {@link startInbox}. */
+export interface StartInboxOptions {
+  /** HTTP port on `host`. @default 0 (a free port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** Seed of the sandbox providers: same seed, same ids, listings and outcomes. @default 1 */
+  seed?: number | string;
+  /**
+   * Time for the hub, the channels and the sandbox. A manual clock (one with `advance` and no `speed`) switches the
+   * sandbox to manual timers: its scheduled events run on every tick. @default the system clock
+   */
+  clock?: Clock;
+  /** SQLite file of the hub's store. @default ':memory:' (a throwaway store) */
+  storePath?: string;
+  /** Answer-within target: the timer turns red after it. @default 120000 (2 minutes) */
+  targetMs?: number;
+  /** How often timers and window states are pushed to the pages, in real ms. @default 1000 */
+  tickMs?: number;
+  /** Serve `POST /api/simulate` and the page's "simulate a customer" panel (sandbox inbound messages). @default true */
+  simulator?: boolean;
+  logger?: Logger;
+}
+
+/** A running inbox. */
+export interface Inbox {
+  /** `http://127.0.0.1:<port>`: open it in a browser. */
+  readonly url: string;
+  readonly hub: Omnidealer;
+  readonly sandbox: Sandbox;
+  readonly store: Store;
+  readonly clock: Clock;
+  /** Runs one tick now: sandbox events due, then timers and window states pushed to the pages. */
+  tick(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const publicDirectory = new URL('./public/', import.meta.url);
+const staticFiles: Record<string, { file: string; type: string }> = {
+  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/inbox.js': { file: 'inbox.js', type: 'text/javascript; charset=utf-8' },
+  '/inbox.css': { file: 'inbox.css', type: 'text/css; charset=utf-8' },
+};
+
+function isManualClock(clock: Clock): boolean {
+  return typeof (clock as { advance?: unknown }).advance === 'function' && (clock as { speed?: unknown }).speed === undefined;
+}
+
+/**
+ * Starts the operator inbox: the sandbox WhatsApp and Avito providers, the hub on a SQLite store, the JSON API,
+ * the SSE stream and the page. Webhooks go sandbox → `/hooks/*` → `hub.handleWebhook`.
+ * @example
+ * const inbox = await startInbox({ port: 3000, seed: 1 });
+ * await inbox.sandbox.avito.inbound({ text: 'Ещё продаётся?' });
+ * console.log(inbox.url);
+ */
+export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox> {
+  const clock = options.clock ?? systemClock;
+  const targetMs = options.targetMs ?? 120_000;
+  const host = options.host ?? '127.0.0.1';
+  const manual = isManualClock(clock);
+  const avitoWebhookSecret = randomBytes(16).toString('hex');
+
+  let handle: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
+  const sockets = new Set<Socket>();
+  const server = createServer((request, response) => {
+    if (!handle) {
+      response.writeHead(503).end('starting');
+      return;
+    }
+    handle(request, response).catch(() => {
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve((server.address() as AddressInfo).port));
+  });
+  const url = `http://${host}:${port}`;
+
+  const sandbox = await startSandbox({
+    seed: options.seed ?? 1,
+    clock,
+    timers: manual ? 'manual' : 'real',
+    webhookTargets: { whatsapp: `${url}/hooks/whatsapp`, avito: `${url}/hooks/avito/${avitoWebhookSecret}` },
+    // Every number is on WhatsApp and every message arrives: the example is about the inbox, not delivery failures.
+    behaviour: { whatsapp: { notOnWhatsApp: 0, failed: 0, silent: 0 } },
+  });
+  const { whatsapp: wa, avito: av } = sandbox.credentials;
+  const whatsapp = createWhatsAppChannel({
+    baseUrl: sandbox.urls.whatsappMessages,
+    accessToken: wa.accessToken,
+    phoneNumberId: wa.phoneNumberId,
+    appSecret: wa.appSecret,
+    verifyToken: wa.verifyToken,
+    templates: whatsAppTemplates,
+    clock,
+  });
+  const avito = createAvitoChannel({
+    baseUrl: sandbox.urls.avito,
+    clientId: av.clientId,
+    clientSecret: av.clientSecret,
+    userId: av.userId,
+    webhookSecret: avitoWebhookSecret,
+    clock,
+  });
+  const store = createSqliteStore({ path: options.storePath ?? ':memory:', clock });
+  const hub = createOmnidealer({
+    channels: [whatsapp, avito],
+    store,
+    clock,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const views = createInboxViews(hub, targetMs);
+  const live = createLiveUpdates();
+  const simulate = async (input: SimulateInput): Promise<void> => {
+    const customer = demoCustomers.find((item) => item.id === input.customer);
+    if (!customer) return;
+    if (customer.channel === 'whatsapp') {
+      await sandbox.whatsapp.inbound({
+        from: customer.phone ?? '',
+        name: customer.name,
+        ...(input.callOperator
+          ? { button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' } }
+          : { text: input.text ?? '' }),
+      });
+    } else {
+      await sandbox.avito.inbound({
+        chatId: customer.chatId ?? customer.id,
+        buyerName: customer.name,
+        text: input.text ?? '',
+      });
+    }
+  };
+  const api = createInboxApi({ hub, views, live, targetMs, ...(options.simulator === false ? {} : { simulate }) });
+  const logger = options.logger;
+
+  const push = (conversationId: string) =>
+    void api
+      .pushConversation(conversationId)
+      .catch((error: unknown) => logger?.warn('inbox: push failed', { error: String(error) }));
+
+  // Hub events → SSE: every page sees new chats, messages, statuses and hand-offs as they happen.
+  hub.on('message.received', ({ message, conversation }) => {
+    live.broadcast('message', { conversationId: conversation.id, message: views.message(message) });
+    push(conversation.id);
+  });
+  const outbound = ({ message }: { message: Message }) => {
+    live.broadcast('message', { conversationId: message.conversationId, message: views.message(message) });
+    push(message.conversationId);
+  };
+  hub.on('message.sent', outbound);
+  hub.on('message.status', outbound);
+  hub.on('message.failed', outbound);
+  hub.on('conversation.assigned', ({ conversation }) => push(conversation.id));
+  hub.on('conversation.closed', ({ conversation }) => push(conversation.id));
+
+  // The bot→operator rule: only the "call an operator" button puts a chat in the operators' queue.
+  hub.on('message.button', ({ conversation, payload }) => {
+    if (!callOperatorPayloads.includes(payload) || conversation.handler === 'operator') return;
+    void hub
+      .assign(conversation.id, {
+        handler: 'operator',
+        department: defaultDepartment,
+        by: 'bot',
+        note: 'the customer pressed "call an operator"',
+      })
+      .catch((error: unknown) => logger?.error('inbox: queueing for operators failed', { error: String(error) }));
+  });
+
+  let ticking: Promise<void> | undefined;
+  async function runTick(): Promise<void> {
+    if (manual) await sandbox.flush();
+    const conversations = await hub.store.listConversations({ status: 'open' });
+    const states: Record<string, { timer: ResponseTimer | undefined; replyBlocked: ReplyBlock }> = {};
+    for (const conversation of conversations.slice(0, 200)) {
+      states[conversation.id] = {
+        timer: responseTimer(conversation, clock.now(), targetMs),
+        replyBlocked: await views.replyBlock(conversation),
+      };
+    }
+    const sla = await hub.slaReport({ targetMs });
+    live.broadcast('tick', { now: clock.now(), conversations: states, sla: sla.overall });
+  }
+  function tick(): Promise<void> {
+    ticking ??= runTick().finally(() => {
+      ticking = undefined;
+    });
+    return ticking;
+  }
+  const interval = setInterval(() => {
+    if (live.size > 0) tick().catch((error: unknown) => logger?.warn('inbox: tick failed', { error: String(error) }));
+  }, options.tickMs ?? 1000);
+
+  const whatsappWebhook = '/hooks/whatsapp';
+  handle = async (request, response) => {
+    const requestUrl = new URL(request.url ?? '/', url);
+    const path = requestUrl.pathname;
+    if (path === whatsappWebhook) {
+      await writeWebResponse(await hub.handleWebhook(whatsapp.id, toWebRequest(request, url)), response);
+      return;
+    }
+    if (path.startsWith('/hooks/avito/')) {
+      // The channel checks the secret in the path itself (timing-safe) and answers 401 on a wrong one.
+      await writeWebResponse(await hub.handleWebhook(avito.id, toWebRequest(request, url)), response);
+      return;
+    }
+    if (path.startsWith('/api/')) {
+      await api.handle(request, response, requestUrl);
+      return;
+    }
+    const file = request.method === 'GET' ? staticFiles[path] : undefined;
+    if (!file) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      return;
+    }
+    const body = await readFile(new URL(file.file, publicDirectory));
+    response.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store' }).end(body);
+  };
+
+  return {
+    url,
+    hub,
+    sandbox,
+    store,
+    clock,
+    tick,
+    async close() {
+      clearInterval(interval);
+      await ticking?.catch(() => undefined);
+      live.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      await sandbox.stop();
+      await hub.shutdown();
+      await store.close?.();
+    },
+  };
+}

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createManualClock, type ManualClock } from '@omnidealer/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationView, ThreadView } from './inbox-views.js';
@@ -248,5 +251,40 @@ describe('inbox API', () => {
     expect(state?.timer).toEqual({ waitingMs: 121_000, overTarget: true });
     expect(tick.sla.waitingOverTarget).toBe(1);
     controller.abort();
+  });
+
+  it('keeps conversations, messages and assignments in the SQLite file across restarts', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'inbox-store-'));
+    try {
+      const storePath = join(directory, 'inbox.db');
+      const first = await startInbox({ seed: 3, clock, storePath, tickMs: 60_000 });
+      await first.sandbox.whatsapp.inbound({
+        from: customer,
+        name: 'Иван',
+        button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' },
+      });
+      await until(
+        async () => (await first.store.listConversations({ handler: 'operator' })).length,
+        (count) => count === 1,
+      );
+      await first.close();
+
+      const second = await startInbox({ seed: 3, clock, storePath, tickMs: 60_000 });
+      try {
+        const response = await fetch(`${second.url}/api/conversations?queue=operators`);
+        const { conversations } = (await response.json()) as { conversations: ConversationView[] };
+        expect(
+          conversations.map((conversation) => [
+            conversation.contact.name,
+            conversation.unreadCount,
+            conversation.assignments.length,
+          ]),
+        ).toEqual([['Иван', 1, 1]]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 });

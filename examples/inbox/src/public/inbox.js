@@ -48,6 +48,7 @@ const formatWait = (ms) => {
   return hours > 0 ? `${hours}h ${String(minutes).padStart(2, '0')}m` : `${minutes}:${rest}`;
 };
 const formatTime = (at) => new Date(at).toISOString().slice(5, 16).replace('T', ' ');
+const channelLabel = (channel) => ({ whatsapp: 'WhatsApp', avito: 'Avito' })[channel] ?? channel;
 const operatorName = (id) => state.operators.find((operator) => operator.id === id)?.name ?? id;
 const departmentName = (id) => state.departments.find((department) => department.id === id)?.name ?? id;
 
@@ -80,7 +81,7 @@ function renderList() {
           'data-handler': conversation.handler,
           onclick: () => openThread(conversation.id),
         },
-        el('span', { className: `channel ${conversation.channel}` }, conversation.channel),
+        el('span', { className: `channel ${conversation.channel}` }, channelLabel(conversation.channel)),
         el('span', { className: 'name' }, conversation.contact.name ?? conversation.contact.phone ?? 'Unknown'),
         el(
           'span',
@@ -127,12 +128,12 @@ function renderThread() {
     ...state.departments.map((department) => el('option', { value: `department:${department.id}` }, `→ ${department.name}`)),
   ];
   const blocked = thread.replyBlocked;
-  root.replaceChildren(
+  const parts = [
     el(
       'div',
       { className: 'thread-head' },
       el('h2', {}, conversation.contact.name ?? conversation.contact.phone ?? 'Unknown'),
-      el('span', { className: `channel ${conversation.channel}` }, conversation.channel),
+      el('span', { className: `channel ${conversation.channel}` }, channelLabel(conversation.channel)),
       conversation.contact.phone ? el('span', {}, conversation.contact.phone) : undefined,
       el('span', { className: 'owner', id: 'thread-owner' }, ownerLabel(conversation)),
       el(
@@ -253,7 +254,8 @@ function renderThread() {
           ],
       el('div', { className: 'error', id: 'composer-error' }),
     ),
-  );
+  ];
+  root.replaceChildren(...parts.filter(Boolean));
   const reply = $('#reply');
   if (reply) reply.value = draft;
   const messages = $('#messages');

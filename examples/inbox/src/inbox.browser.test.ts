@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createManualClock } from '@omnidealer/core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Inbox, startInbox } from './server.js';
+
+/**
+ * End to end in a real browser: Debian's Chromium (`apt-get install -y chromium`) driven by playwright-core, which
+ * never downloads a browser of its own. Without /usr/bin/chromium (or `CHROMIUM_PATH`) the test is skipped locally and
+ * fails under CI=true.
+ */
+const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const hasChromium = existsSync(executablePath);
+const artifacts = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+const start = Date.parse('2026-03-02T09:00:00Z');
+const customer = { from: '+79161234567', name: 'Иван' };
+
+if (!hasChromium && process.env.CI !== 'true') {
+  console.warn(`inbox browser test skipped: ${executablePath} is missing (install it with: apt-get install -y chromium)`);
+}
+
+describe.runIf(hasChromium || process.env.CI === 'true')('inbox in Chromium', () => {
+  const clock = createManualClock(start);
+  let inbox: Inbox;
+  let context: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error(`CI=true but ${executablePath} is missing: apt-get install -y chromium`);
+    inbox = await startInbox({ seed: 11, clock, tickMs: 150 });
+    userDataDir = await mkdtemp(join(tmpdir(), 'inbox-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1280, height: 800 },
+      timeout: 20_000,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(5_000);
+  }, 30_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await inbox?.close();
+    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  });
+
+  const row = (channel: string) => page.locator(`#conversations li[data-channel="${channel}"]`);
+  const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
+
+  it('shows chats live, replies with a canned answer, turns timers red, queues, hands off and offers templates', async () => {
+    await page.goto(inbox.url);
+    await page.locator('#live[data-state="open"]').waitFor();
+
+    // A WhatsApp customer and an Avito buyer write: both rows appear live with unread counts.
+    await inbox.sandbox.whatsapp.inbound({ ...customer, text: 'Здравствуйте! Camry ещё продаётся?' });
+    clock.advance(20_000);
+    const avito = await inbox.sandbox.avito.inbound({ text: 'Добрый день! Торг уместен?', buyerName: 'Мария' });
+    await inbox.sandbox.avito.inbound({ chatId: avito.chatId, text: 'И можно ли в кредит?' });
+    const item = inbox.sandbox.avito.chats().get(avito.chatId)!.item;
+    await expect.poll(() => page.locator('#conversations li').count()).toBe(2);
+    await expect.poll(() => row('whatsapp').locator('.unread').textContent()).toBe('1');
+    await expect.poll(() => row('avito').locator('.unread').textContent()).toBe('2');
+    expect(await row('whatsapp').locator('.name').textContent()).toBe('Иван');
+
+    // Open the Avito chat: the thread shows the listing; opening marks it read.
+    await row('avito').click();
+    await page.locator('#listing').waitFor();
+    expect(await text('#listing .title')).toBe(item.title);
+    expect((await text('#listing .price')).replace(/\D/g, '')).toBe(String(item.price));
+    const price = await text('#listing .price');
+    await expect.poll(() => row('avito').locator('.unread').count()).toBe(0);
+
+    // A canned reply with {model} and {price}: the sandbox receives exactly the filled text.
+    await page.locator('#canned button[data-id="in_stock"]').click();
+    const expected = `Здравствуйте, Мария! ${item.title} в наличии, цена ${price}. Когда вам удобно приехать на осмотр?`;
+    expect(await page.locator('#reply').inputValue()).toBe(expected);
+    await page.locator('#send').click();
+    await page.locator('#messages li.outbound').waitFor();
+    const outgoing = inbox.sandbox.avito
+      .chats()
+      .get(avito.chatId)!
+      .messages.filter((message) => message.direction === 'out')
+      .map((message) => message.content);
+    expect(outgoing).toEqual([{ text: expected }]);
+    expect(await text('#messages li.outbound .text')).toBe(expected);
+    await expect.poll(() => row('avito').locator('.timer').count()).toBe(0);
+
+    // Past 2 minutes the WhatsApp customer's timer turns red.
+    await expect.poll(() => row('whatsapp').locator('.timer.late').count()).toBe(0);
+    clock.advance(2 * 60_000);
+    await expect.poll(() => row('whatsapp').locator('.timer.late').count()).toBe(1);
+    expect(await row('whatsapp').locator('.timer').textContent()).toBe('2:20');
+
+    // Only the "call an operator" button moves a chat to the operators' queue.
+    await page.locator('#queues button[data-queue="operators"]').click();
+    await expect.poll(() => page.locator('#conversations li').count()).toBe(0);
+    await inbox.sandbox.whatsapp.inbound({ ...customer, button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' } });
+    await expect.poll(() => page.locator('#conversations li').count()).toBe(1);
+    expect(await page.locator('#conversations li').getAttribute('data-channel')).toBe('whatsapp');
+    expect(await row('whatsapp').locator('.owner').textContent()).toBe('queue: Отдел продаж');
+
+    // Hand off to another operator: the history keeps both assignments.
+    await row('whatsapp').click();
+    await page.locator('#history li').first().waitFor();
+    await page.locator('#handoff-target').selectOption('operator:boris');
+    await page.locator('#handoff').click();
+    await expect.poll(() => page.locator('#history li').count()).toBe(2);
+    const history = await page.locator('#history li').allTextContents();
+    expect(history[0]).toContain("bot → operators' queue (Отдел продаж)");
+    expect(history[1]).toContain('Анна Смирнова → Борис Ковалёв');
+    await expect.poll(() => text('#thread-owner')).toBe('Борис Ковалёв');
+    expect(inbox.sandbox.whatsapp.readMarks().length).toBe(1);
+
+    // After 24 h the free-form reply is blocked: the page says why and offers approved templates.
+    expect(await page.locator('#window-closed').count()).toBe(0);
+    clock.advance(24 * 3_600_000);
+    await page.locator('#window-closed').waitFor();
+    expect(await page.locator('#window-closed').getAttribute('data-reason')).toBe('template_required');
+    expect(await text('#window-closed')).toContain('customer-service window closed');
+    expect(await page.locator('#templates button').count()).toBe(2);
+    expect(await page.locator('#reply').count()).toBe(0);
+
+    await page.locator('#queues button[data-queue="all"]').click();
+    await expect.poll(() => page.locator('#conversations li').count()).toBe(2);
+    await mkdir(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'inbox.png'), fullPage: true });
+
+    await page.locator('#templates button[data-name="follow_up"]').click();
+    await expect.poll(() => inbox.sandbox.whatsapp.messages().length).toBe(1);
+    expect(inbox.sandbox.whatsapp.messages()[0]).toMatchObject({ type: 'template', template: 'follow_up' });
+    await expect.poll(() => page.locator('#messages li.outbound[data-kind="template"]').count()).toBe(1);
+  }, 30_000);
+});

@@ -7,20 +7,7 @@ import type { ConversationQuery, ScheduledJob, Store } from './store.js';
  * An in-memory {@link Store}: fast, and gone when the process exits. The default for tests; use a durable store
  * (`@omnidealer/store-sqlite`) in production. Objects are copied in and out so callers never share state with it.
  */
-const internedKeys = new Set([
-  'channel',
-  'direction',
-  'status',
-  'type',
-  'currency',
-  'handler',
-  'kind',
-  'language',
-  'conversationId',
-  'contactId',
-  'assignee',
-  'department',
-]);
+const internedKeys = ['channel', 'direction', 'status', 'handler', 'conversationId', 'contactId', 'assignee', 'department'];
 
 export function createMemoryStore(): Store {
   const contacts = new Map<string, Contact>();
@@ -42,15 +29,22 @@ export function createMemoryStore(): Store {
   // Model objects are stored compacted: a JSON round trip gives V8 fast shared-shape objects, and low-cardinality or
   // repeated strings (channel, status, conversation and contact ids…) are shared instead of copied per message.
   // At 100 000 conversations this halves the heap compared with structuredClone copies.
+  // (A JSON.parse reviver would do it generically but costs ~40 µs per message; a few direct fields cost ~1 µs.)
   const interned = new Map<string, string>();
-  const reviver = (key: string, value: unknown): unknown => {
-    if (typeof value !== 'string' || !internedKeys.has(key)) return value;
+  const intern = (value: unknown): unknown => {
+    if (typeof value !== 'string') return value;
     const shared = interned.get(value);
     if (shared !== undefined) return shared;
     interned.set(value, value);
     return value;
   };
-  const compact = <T>(value: T): T => JSON.parse(JSON.stringify(value), reviver) as T;
+  const compact = <T>(value: T): T => {
+    const copied = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+    for (const key of internedKeys) if (key in copied) copied[key] = intern(copied[key]);
+    const content = copied.content as Record<string, unknown> | undefined;
+    if (content && typeof content === 'object') content.type = intern(content.type);
+    return copied as T;
+  };
   const addresses = (contact: Contact): string[] => {
     const list: string[] = [];
     if (contact.phone) list.push(contact.phone);

@@ -1,0 +1,172 @@
+// Webhook ingest: signed WhatsApp webhook batches (statuses and inbound messages) verified, parsed and applied to
+// the in-memory store through hub.handleWebhook, on one core. Baseline in the same run: only HMAC-verifying and
+// JSON-parsing the same bytes (the floor any correct receiver pays).
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createWhatsAppChannel, signWhatsAppWebhook } from '../packages/channel-whatsapp/src/index.js';
+import { createMemoryStore, createOmnidealer, type Message } from '../packages/core/src/index.js';
+import { type BenchResult, median, report, round } from './bench-kit.js';
+
+const appSecret = 'bench-app-secret';
+const batchSize = 50;
+const phoneNumberId = '106540352242922';
+
+function envelope(value: Record<string, unknown>): string {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '102290129340398',
+        changes: [
+          {
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '74951234567', phone_number_id: phoneNumberId },
+              ...value,
+            },
+            field: 'messages',
+          },
+        ],
+      },
+    ],
+  });
+}
+
+function wamid(index: number): string {
+  return `wamid.HBgLNzkxNjEyMzQ1NjcVAgARGBI${index.toString(36).padStart(12, '0')}`;
+}
+
+function phone(index: number): string {
+  return `7916${String(1_000_000 + (index % 9_000_000)).slice(-7)}`;
+}
+
+function statusBatch(first: number, status: 'delivered' | 'read'): string {
+  return envelope({
+    statuses: Array.from({ length: batchSize }, (_, offset) => ({
+      id: wamid(first + offset),
+      status,
+      timestamp: '1764067200',
+      recipient_id: phone(first + offset),
+      pricing: { billable: true, pricing_model: 'PMP', category: 'marketing', type: 'regular' },
+    })),
+  });
+}
+
+function inboundBatch(first: number): string {
+  return envelope({
+    contacts: Array.from({ length: batchSize }, (_, offset) => ({
+      profile: { name: 'Иван Петров' },
+      wa_id: phone(first + offset),
+    })),
+    messages: Array.from({ length: batchSize }, (_, offset) => ({
+      from: phone(first + offset),
+      id: `wamid.IN${(first + offset).toString(36).padStart(12, '0')}`,
+      timestamp: '1764066000',
+      type: 'text',
+      text: { body: 'Здравствуйте! Есть ли Haval F7 в наличии?' },
+    })),
+  });
+}
+
+interface Prepared {
+  bodies: Array<{ body: string; signature: string }>;
+  events: number;
+}
+
+async function prepare(messages: number): Promise<Prepared> {
+  const bodies: Prepared['bodies'] = [];
+  for (let first = 0; first < messages; first += batchSize) {
+    for (const body of [statusBatch(first, 'delivered'), statusBatch(first, 'read'), inboundBatch(first)]) {
+      bodies.push({ body, signature: await signWhatsAppWebhook(body, appSecret) });
+    }
+  }
+  return { bodies, events: messages * 3 };
+}
+
+async function runHub(prepared: Prepared, messages: number): Promise<number> {
+  const store = createMemoryStore();
+  const now = Date.now();
+  for (let index = 0; index < messages; index++) {
+    const message: Message = {
+      id: `msg_${index}`,
+      conversationId: `conv_${index}`,
+      contactId: `c_${index}`,
+      direction: 'outbound',
+      channel: 'whatsapp',
+      content: { type: 'template', name: 'spring_sale', language: 'ru', params: ['Иван'] },
+      status: 'sent',
+      providerMessageId: wamid(index),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.saveMessage(message);
+  }
+  const hub = createOmnidealer({
+    channels: [createWhatsAppChannel({ phoneNumberId, accessToken: 'bench', appSecret, verifyToken: 'bench' })],
+    store,
+  });
+  const started = performance.now();
+  for (const { body, signature } of prepared.bodies) {
+    const response = await hub.handleWebhook(
+      'whatsapp',
+      new Request('http://127.0.0.1/hooks/whatsapp', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+        body,
+      }),
+    );
+    if (response.status !== 200) throw new Error(`webhook answered ${response.status}`);
+  }
+  const elapsed = performance.now() - started;
+  const last = await store.findMessageByProviderId('whatsapp', wamid(messages - 1));
+  if (last?.status !== 'read') throw new Error('statuses were not applied');
+  await hub.shutdown();
+  return (prepared.events / elapsed) * 1000;
+}
+
+function runBaseline(prepared: Prepared): number {
+  const started = performance.now();
+  let count = 0;
+  for (const { body, signature } of prepared.bodies) {
+    const bytes = Buffer.from(body);
+    const expected = Buffer.from(`sha256=${createHmac('sha256', appSecret).update(bytes).digest('hex')}`);
+    if (!timingSafeEqual(expected, Buffer.from(signature))) throw new Error('bad signature');
+    const parsed = JSON.parse(bytes.toString('utf8')) as {
+      entry: Array<{ changes: Array<{ value: { statuses?: unknown[]; messages?: unknown[] } }> }>;
+    };
+    const value = parsed.entry[0]?.changes[0]?.value;
+    count += (value?.statuses?.length ?? 0) + (value?.messages?.length ?? 0);
+  }
+  const elapsed = performance.now() - started;
+  return (count / elapsed) * 1000;
+}
+
+/** Runs the webhook-ingest benchmark (5 rounds, median). */
+export async function runWebhookIngestBenchmark(messages = 5000, rounds = 5): Promise<BenchResult> {
+  const prepared = await prepare(messages);
+  const hubRates: number[] = [];
+  const baseRates: number[] = [];
+  await runHub(await prepare(500), 500); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    baseRates.push(runBaseline(prepared));
+    hubRates.push(await runHub(prepared, messages));
+  }
+  const hubRate = median(hubRates);
+  const baseRate = median(baseRates);
+  return {
+    name: 'webhook-ingest',
+    rows: [
+      { path: 'verify HMAC + JSON.parse only (baseline)', 'events/s': Math.round(baseRate) },
+      { path: 'hub.handleWebhook → WhatsApp parse → store', 'events/s': Math.round(hubRate) },
+    ],
+    summary: {
+      events: prepared.events,
+      batchSize,
+      hubEventsPerSecond: Math.round(hubRate),
+      ratioVsBaseline: round(hubRate / baseRate, 3),
+    },
+    goals: [{ figure: 'hubEventsPerSecond', op: '>=', target: 50_000 }],
+    notes: [`${prepared.bodies.length} signed batches: delivered + read statuses and inbound texts for ${messages} messages`],
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) report(await runWebhookIngestBenchmark());

@@ -60,6 +60,8 @@ describe.runIf(hasChromium || process.env.CI === 'true')('inbox in Chromium', ()
     if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   });
 
+  /** Waits for the page (SSE and a 150 ms tick) under a loaded machine: up to 5 s per step. */
+  const poll = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 5_000, interval: 50 });
   const row = (channel: string) => page.locator(`#conversations li[data-channel="${channel}"]`);
   const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').trim();
 
@@ -73,9 +75,9 @@ describe.runIf(hasChromium || process.env.CI === 'true')('inbox in Chromium', ()
     const avito = await inbox.sandbox.avito.inbound({ text: 'Добрый день! Торг уместен?', buyerName: 'Мария' });
     await inbox.sandbox.avito.inbound({ chatId: avito.chatId, text: 'И можно ли в кредит?' });
     const item = inbox.sandbox.avito.chats().get(avito.chatId)!.item;
-    await expect.poll(() => page.locator('#conversations li').count()).toBe(2);
-    await expect.poll(() => row('whatsapp').locator('.unread').textContent()).toBe('1');
-    await expect.poll(() => row('avito').locator('.unread').textContent()).toBe('2');
+    await poll(() => page.locator('#conversations li').count()).toBe(2);
+    await poll(() => row('whatsapp').locator('.unread').textContent()).toBe('1');
+    await poll(() => row('avito').locator('.unread').textContent()).toBe('2');
     expect(await row('whatsapp').locator('.name').textContent()).toBe('Иван');
 
     // Open the Avito chat: the thread shows the listing; opening marks it read.
@@ -84,7 +86,7 @@ describe.runIf(hasChromium || process.env.CI === 'true')('inbox in Chromium', ()
     expect(await text('#listing .title')).toBe(item.title);
     expect((await text('#listing .price')).replace(/\D/g, '')).toBe(String(item.price));
     const price = await text('#listing .price');
-    await expect.poll(() => row('avito').locator('.unread').count()).toBe(0);
+    await poll(() => row('avito').locator('.unread').count()).toBe(0);
 
     // A canned reply with {model} and {price}: the sandbox receives exactly the filled text.
     await page.locator('#canned button[data-id="in_stock"]').click();
@@ -99,19 +101,19 @@ describe.runIf(hasChromium || process.env.CI === 'true')('inbox in Chromium', ()
       .map((message) => message.content);
     expect(outgoing).toEqual([{ text: expected }]);
     expect(await text('#messages li.outbound .text')).toBe(expected);
-    await expect.poll(() => row('avito').locator('.timer').count()).toBe(0);
+    await poll(() => row('avito').locator('.timer').count()).toBe(0);
 
     // Past 2 minutes the WhatsApp customer's timer turns red.
-    await expect.poll(() => row('whatsapp').locator('.timer.late').count()).toBe(0);
+    await poll(() => row('whatsapp').locator('.timer.late').count()).toBe(0);
     clock.advance(2 * 60_000);
-    await expect.poll(() => row('whatsapp').locator('.timer.late').count()).toBe(1);
+    await poll(() => row('whatsapp').locator('.timer.late').count()).toBe(1);
     expect(await row('whatsapp').locator('.timer').textContent()).toBe('2:20');
 
     // Only the "call an operator" button moves a chat to the operators' queue.
     await page.locator('#queues button[data-queue="operators"]').click();
-    await expect.poll(() => page.locator('#conversations li').count()).toBe(0);
+    await poll(() => page.locator('#conversations li').count()).toBe(0);
     await inbox.sandbox.whatsapp.inbound({ ...customer, button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' } });
-    await expect.poll(() => page.locator('#conversations li').count()).toBe(1);
+    await poll(() => page.locator('#conversations li').count()).toBe(1);
     expect(await page.locator('#conversations li').getAttribute('data-channel')).toBe('whatsapp');
     expect(await row('whatsapp').locator('.owner').textContent()).toBe('queue: Отдел продаж');
 
@@ -120,11 +122,11 @@ describe.runIf(hasChromium || process.env.CI === 'true')('inbox in Chromium', ()
     await page.locator('#history li').first().waitFor();
     await page.locator('#handoff-target').selectOption('operator:boris');
     await page.locator('#handoff').click();
-    await expect.poll(() => page.locator('#history li').count()).toBe(2);
+    await poll(() => page.locator('#history li').count()).toBe(2);
     const history = await page.locator('#history li').allTextContents();
     expect(history[0]).toContain("bot → operators' queue (Отдел продаж)");
     expect(history[1]).toContain('Анна Смирнова → Борис Ковалёв');
-    await expect.poll(() => text('#thread-owner')).toBe('Борис Ковалёв');
+    await poll(() => text('#thread-owner')).toBe('Борис Ковалёв');
     expect(inbox.sandbox.whatsapp.readMarks().length).toBe(1);
 
     // After 24 h the free-form reply is blocked: the page says why and offers approved templates.
@@ -137,13 +139,13 @@ describe.runIf(hasChromium || process.env.CI === 'true')('inbox in Chromium', ()
     expect(await page.locator('#reply').count()).toBe(0);
 
     await page.locator('#queues button[data-queue="all"]').click();
-    await expect.poll(() => page.locator('#conversations li').count()).toBe(2);
+    await poll(() => page.locator('#conversations li').count()).toBe(2);
     await mkdir(artifacts, { recursive: true });
     await page.screenshot({ path: join(artifacts, 'inbox.png'), fullPage: true });
 
     await page.locator('#templates button[data-name="follow_up"]').click();
-    await expect.poll(() => inbox.sandbox.whatsapp.messages().length).toBe(1);
+    await poll(() => inbox.sandbox.whatsapp.messages().length).toBe(1);
     expect(inbox.sandbox.whatsapp.messages()[0]).toMatchObject({ type: 'template', template: 'follow_up' });
-    await expect.poll(() => page.locator('#messages li.outbound[data-kind="template"]').count()).toBe(1);
+    await poll(() => page.locator('#messages li.outbound[data-kind="template"]').count()).toBe(1);
   }, 30_000);
 });

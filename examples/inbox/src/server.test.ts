@@ -106,6 +106,9 @@ describe('inbox API', () => {
   it('moves a chat to the operators’ queue only when the customer presses "call an operator"', async () => {
     await inbox.sandbox.whatsapp.inbound({ from: customer, name: 'Иван', text: 'Позовите оператора' });
     await inbox.sandbox.avito.inbound({ text: 'оператор!' });
+    await inbox.sandbox.whatsapp.inbound({ from: customer, button: { text: 'Записаться на тест-драйв', payload: 'TEST_DRIVE' } });
+    // Let the event listener run (it would assign within a few turns of the event loop).
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect((await list('operators')).length).toBe(0);
     expect((await list('bot')).length).toBe(2);
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine with only Node 20 + npm: pnpm, the workspace, and the Debian
-# packages for the tests that need real servers (redis-server for @omnidealer/redis). Safe to run twice.
+# packages for the tests that need real programs. Safe to run twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,13 +9,18 @@ if ! command -v pnpm >/dev/null 2>&1; then
   npm install -g pnpm@10 >/dev/null 2>&1 || npm install -g pnpm@10
 fi
 
-if ! command -v redis-server >/dev/null 2>&1; then
+# Debian packages for tests that need real programs: redis-server (@omnidealer/redis) and chromium (the inbox
+# example's browser test, driven by playwright-core; browsers are never downloaded).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing redis-server (Debian package) for the Redis scale-out tests"
+    echo "setup: installing ${missing[*]} (Debian packages)"
     apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "setup: redis-server not found and cannot apt-get install it; install it to run @omnidealer/redis tests" >&2
+    echo "setup: ${missing[*]} not found and apt-get is not usable; the tests that need them will be skipped (or fail under CI)" >&2
   fi
 fi
 

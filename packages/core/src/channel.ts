@@ -105,7 +105,16 @@ export interface StatusEvent {
   providerMessageId: string;
   status: Exclude<MessageStatus, 'queued'>;
   at: number;
-  error?: { code: string; message: string; providerCode?: string | number | undefined; retryable?: boolean } | undefined;
+  error?:
+    | {
+        code: string;
+        message: string;
+        providerCode?: string | number | undefined;
+        retryable?: boolean;
+        /** Why the recipient is unreachable, when that is the failure (`bounced`, `not_on_channel`, `opted_out`…). */
+        reason?: UnreachableReason | undefined;
+      }
+    | undefined;
   /** Billed cost reported with the status (WhatsApp pricing object, SMS final price). */
   cost?: Money | undefined;
   metadata?: Record<string, unknown> | undefined;
@@ -159,4 +168,6 @@ export interface Channel {
   parseWebhook(request: WebhookRequest): Promise<WebhookResult>;
   /** Marks an inbound message read at the provider, where supported. */
   doMarkRead?(providerMessageId: string, conversation?: Conversation): Promise<void>;
+  /** Releases connections (SMTP pools, keep-alive sockets); `hub.shutdown()` calls it. */
+  close?(): void | Promise<void>;
 }

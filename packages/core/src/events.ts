@@ -22,6 +22,8 @@ export interface HubEvents {
     previous: Pick<Conversation, 'assignee' | 'department' | 'handler'>;
   }) => void;
   'conversation.closed': (event: { conversation: Conversation }) => void;
+  /** An operator read the conversation (`hub.markRead`): unread count is now 0. */
+  'conversation.read': (event: { conversation: Conversation }) => void;
   /** A webhook delivery was rejected (bad signature or body). */
   'webhook.rejected': (event: { channel: string; status: number; reason: string }) => void;
   /** A webhook delivery repeated an event already processed. */

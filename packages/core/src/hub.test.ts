@@ -349,4 +349,31 @@ describe('conversation assignment', () => {
     expect(await restarted.resumeOutbox({ olderThanMs: 0 })).toEqual([]);
     expect(channel.sent).toHaveLength(1);
   });
+
+  it('turns a complaint after delivery into an opt-out, emits conversation.read, keeps the department, closes channels', async () => {
+    const { hub, channel, store, clock } = setup();
+    let closed = 0;
+    (channel as { close?: () => void }).close = () => {
+      closed++;
+    };
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Весенняя распродажа' } });
+    await hub.handleWebhook('sms', channel.statusWebhook(message.providerMessageId!, 'delivered', clock.now()));
+    const complaint = channel.statusWebhook(message.providerMessageId!, 'failed', clock.now(), {
+      error: { code: 'complaint', message: 'recipient complained', reason: 'opted_out' },
+    });
+    expect((await hub.handleWebhook('sms', complaint)).status).toBe(200);
+    expect((await store.getMessage(message.id))?.status).toBe('delivered');
+    expect((await store.getContact('c1'))?.consent).toEqual({ sms: 'opted_out' });
+    expect(await hub.reachStats('c1', 'sms')).toMatchObject({ delivered: 1, failed: 1, lastFailure: 'opted_out' });
+
+    const read: string[] = [];
+    hub.on('conversation.read', ({ conversation }) => read.push(conversation.id));
+    await hub.assign(message.conversationId, { assignee: 'anna', department: 'service' });
+    await hub.markRead(message.conversationId);
+    expect(read).toEqual([message.conversationId]);
+    const handedOff = await hub.assign(message.conversationId, { assignee: 'boris' });
+    expect(handedOff).toMatchObject({ assignee: 'boris', department: 'service' });
+    await hub.shutdown();
+    expect(closed).toBe(1);
+  });
 });

@@ -291,11 +291,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   }
 
   function failureReason(
-    error: { code: string; providerCode?: string | number | undefined } | undefined,
+    error: { code: string; providerCode?: string | number | undefined; reason?: string | undefined } | undefined,
     fromError?: unknown,
   ): string | undefined {
     if (fromError instanceof UnreachableRecipientError) return fromError.reason;
     if (!error) return undefined;
+    if (error.reason) return error.reason;
     if (error.code === 'unreachable_recipient') return 'not_on_channel';
     return error.code;
   }
@@ -503,6 +504,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       return;
     }
     if (!canTransition(message.status, event.status)) {
+      // A complaint or bounce after `delivered` cannot move the message back, but it still tells us about the person.
+      if (event.status === 'failed' && event.error?.reason) await noteUnreachable(channel, message.contactId, event.error.reason);
       // Not a transition (duplicate or late), but keep the first time each status was seen for reports.
       if (message.statusTimes?.[event.status] === undefined && event.status !== 'failed' && message.status !== 'failed') {
         await store.saveMessage({ ...message, statusTimes: { ...message.statusTimes, [event.status]: event.at } });
@@ -528,9 +531,19 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     }
     emitter.emit('message.status', { message: updated, previous });
     if (event.status === 'failed') {
-      await recordReach(message.contactId, channel.id, 'failed', failureReason(event.error));
+      if (event.error?.reason) await noteUnreachable(channel, message.contactId, event.error.reason);
+      else await recordReach(message.contactId, channel.id, 'failed', failureReason(event.error));
       emitter.emit('message.failed', { message: updated, error: undefined });
     }
+  }
+
+  /** Records a permanent failure for the cascade; an opt-out also becomes the contact's consent on that channel. */
+  async function noteUnreachable(channel: Channel, contactId: string, reason: string): Promise<void> {
+    await recordReach(contactId, channel.id, 'failed', reason);
+    if (reason !== 'opted_out') return;
+    const contact = await store.getContact(contactId);
+    if (contact && contact.consent?.[channel.kind] !== 'opted_out')
+      await store.saveContact({ ...contact, consent: { ...contact.consent, [channel.kind]: 'opted_out' } });
   }
 
   async function contactForInbound(channel: Channel, event: InboundEvent): Promise<Contact> {
@@ -731,16 +744,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         ...(parsed.note ? { note: parsed.note } : {}),
       };
       const { assignee: _a, department: _d, ...rest } = conversation;
+      // A hand-off to another operator keeps the department unless a new one is named.
+      const department = parsed.department ?? conversation.department;
       const updated: Conversation = {
         ...rest,
         ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
-        ...(parsed.department
-          ? { department: parsed.department }
-          : parsed.assignee
-            ? {}
-            : conversation.department
-              ? { department: conversation.department }
-              : {}),
+        ...(department ? { department } : {}),
         handler,
         assignments: [...conversation.assignments, entry],
         updatedAt: now,
@@ -760,6 +769,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const channel = channelOf(conversation.channel);
       const updated = { ...conversation, unreadCount: 0, updatedAt: clock.now() };
       await store.saveConversation(updated);
+      emitter.emit('conversation.read', { conversation: updated });
       if (channel.doMarkRead) {
         const messages = await store.listMessages(conversationId, { limit: 50 });
         const lastInbound = messages.filter((message) => message.direction === 'inbound').at(-1);
@@ -841,6 +851,15 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     },
     async shutdown() {
       await Promise.all([...limiters.values()].map((limiter) => limiter.stop()));
+      await Promise.all(
+        [...channels.values()].map(async (channel) => {
+          try {
+            await channel.close?.();
+          } catch (error) {
+            logger.warn(`${channel.id}: close failed`, { error: String(error) });
+          }
+        }),
+      );
       limiters.clear();
       emitter.removeAllListeners();
     },

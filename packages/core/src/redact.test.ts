@@ -40,4 +40,16 @@ describe('redaction', () => {
     expect(OmnidealerError.isInstance(new Error('x'))).toBe(false);
     expect(error).toMatchObject({ channel: 'core', code: 'validation', retryable: false, field: 'contact.phone' });
   });
+
+  it('leaves ordinary words, timestamps and queue ids alone', () => {
+    expect(redact('Error validating access token: Session has expired on Monday')).toBe(
+      'Error validating access token: Session has expired on Monday',
+    );
+    expect(redact('Unrecognized key: "prot"')).toBe('Unrecognized key: "prot"');
+    expect(redact('250 2.0.0 Ok: queued as 1764067200123 at 1764067200')).toBe(
+      '250 2.0.0 Ok: queued as 1764067200123 at 1764067200',
+    );
+    expect(redact('token=EAAGm0PX4ZCpsBA1b2')).toBe('token=[redacted]');
+    expect(redact('wa_id 79161234567 and +44 20 7946 0958')).not.toMatch(/9161234567|7946 0958/);
+  });
 });

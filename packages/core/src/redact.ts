@@ -17,11 +17,18 @@ export function registerSecret(secret: string | undefined | null): void {
   if (secret && secret.length >= 6) registeredSecrets.add(secret);
 }
 
-const phonePattern = /\+?\d[\d\s\-()]{8,}\d/g;
+// International numbers written with `+` (10–15 digits, separators allowed), and bare Russian/Kazakh numbers as
+// providers send them (`79161234567`, `8 916 …`). Longer digit runs (timestamps in ms, queue ids) are left alone.
+const phonePattern = /(?<![\w.+])(?:\+\d(?:[\s\-()]*\d){9,14}|[78](?:[\s\-()]*\d){10})(?![\w.])/g;
 const emailPattern = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
 const bearerPattern = /(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const secretParameterPattern =
-  /((?:access_token|api_id|api_key|apikey|psw|password|client_secret|auth_token|token|secret|key)["']?\s*[=:]\s*["']?)([^&"'\s,}]+)/gi;
+  /\b((access_token|refresh_token|api_id|api_key|apikey|psw|password|client_secret|app_secret|auth_token|token|secret)["']?\s*[=:]\s*["']?)([^&"'\s,}]+)/gi;
+/** Parameter names whose value is always a credential; for plain `token`/`secret` the value must look like one. */
+const credentialNames = /^(access_token|refresh_token|api_id|api_key|apikey|psw|password|client_secret|app_secret|auth_token)$/i;
+function looksLikeCredential(value: string): boolean {
+  return value.length >= 16 || (value.length >= 8 && /\d/.test(value));
+}
 
 /** Masks a phone number: keeps the leading `+` and country digit(s) and the last two digits. */
 export function maskPhone(phone: string): string {
@@ -43,7 +50,9 @@ export function redact(text: string): string {
   }
   return result
     .replace(bearerPattern, '$1 [redacted]')
-    .replace(secretParameterPattern, '$1[redacted]')
+    .replace(secretParameterPattern, (all, prefix: string, name: string, value: string) =>
+      credentialNames.test(name) || looksLikeCredential(value) ? `${prefix}[redacted]` : all,
+    )
     .replace(emailPattern, (_all, first: string, domain: string) => `${first}***@${domain}`)
     .replace(phonePattern, (match) => maskPhone(match));
 }

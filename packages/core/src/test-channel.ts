@@ -36,7 +36,12 @@ export interface TestChannel extends Channel {
   /** Queue failures for the next send attempts. */
   failNext(...errors: OmnidealerError[]): void;
   /** A webhook body (JSON) that reports a status for a provider message id; post it with `hub.handleWebhook`. */
-  statusWebhook(providerMessageId: string, status: StatusEvent['status'], at?: number): Request;
+  statusWebhook(
+    providerMessageId: string,
+    status: StatusEvent['status'],
+    at?: number,
+    extra?: Partial<Pick<StatusEvent, 'error' | 'cost' | 'metadata'>>,
+  ): Request;
   /** A webhook body that delivers an inbound text from an address. */
   inboundWebhook(from: string, text: string, options?: Partial<Omit<InboundEvent, 'type' | 'content' | 'from'>>): Request;
 }
@@ -130,8 +135,8 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
         throw new WebhookError({ channel: kind, kind: 'malformed', message: 'events must be an array' });
       return { events: events as Array<InboundEvent | StatusEvent> };
     },
-    statusWebhook(providerMessageId, status, at = Date.now()) {
-      return webhookRequest([{ type: 'status', providerMessageId, status, at }]);
+    statusWebhook(providerMessageId, status, at = Date.now(), extra = {}) {
+      return webhookRequest([{ type: 'status', providerMessageId, status, at, ...extra }]);
     },
     inboundWebhook(from, text, extra = {}) {
       return webhookRequest([

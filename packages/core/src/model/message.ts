@@ -9,6 +9,8 @@ export const messageErrorSchema = z.object({
   message: z.string(),
   providerCode: z.union([z.string(), z.number()]).optional(),
   retryable: z.boolean().optional(),
+  /** Why the recipient is unreachable, when that is the failure (`bounced`, `not_on_channel`, `opted_out`…). */
+  reason: z.string().optional(),
 });
 
 /** One message in a conversation, in either direction, with its delivery status and cost. */

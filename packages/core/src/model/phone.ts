@@ -1,4 +1,6 @@
 import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
+// Number types (mobile vs fixed line) need the full metadata; parsing and validation are fine with the default.
+import { parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/max';
 
 /**
  * Normalises a phone number to E.164 (`+79161234567`), or returns `undefined` when it is not a valid number.
@@ -16,6 +18,6 @@ export function phoneCountry(e164: string): string | undefined {
 
 /** True when libphonenumber classifies the number as mobile (or cannot tell mobile from fixed line). */
 export function isMobilePhone(e164: string): boolean {
-  const type = parsePhoneNumberFromString(e164)?.getType();
+  const type = parseWithTypes(e164)?.getType();
   return type === undefined || type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE';
 }

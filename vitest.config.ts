@@ -6,6 +6,6 @@ export default defineConfig({
   resolve: { conditions: ['omnidealer-source'] },
   ssr: { resolve: { conditions: ['omnidealer-source'] } },
   test: {
-    projects: ['packages/*', 'examples/*/vitest.config.ts'],
+    projects: ['packages/*', 'examples/*/vitest.config.ts', 'tests/*/vitest.config.ts'],
   },
 });

@@ -18,20 +18,14 @@ import {
   type Store,
   systemClock,
 } from '@omnidealer/core';
-import {
-  createSeededRandom,
-  type Sandbox,
-  type SandboxStats,
-  type SmsRuSentMessage,
-  seedContacts,
-  startSandbox,
-  type WhatsAppSentMessage,
-} from '@omnidealer/sandbox';
+import { createSeededRandom, seedContacts } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
 import { type DemoOptions, missingRealEnv, optionalRealEnv } from './demo-options.js';
+import { type DemoSandbox, type SandboxCapture, startDemoSandbox } from './demo-sandbox.js';
 import { type DemoSummary, formatSummaryTable, summarizeCampaign } from './demo-summary.js';
 import { writeReport } from './html-report.js';
 import { type HubServer, startHubServer } from './hub-server.js';
+import { createLoopbackFetch, type LoopbackFetch } from './loopback-fetch.js';
 import { createProgressBar, type ProgressTarget, silentProgress } from './progress-bar.js';
 import { springSaleContent, springSaleMailingId, springSaleSms, springSaleTemplate } from './spring-sale.js';
 
@@ -44,14 +38,7 @@ export interface DemoIo {
   env?: Record<string, string | undefined>;
 }
 
-/** What the sandbox received, captured before it stopped (sandbox mode only): the test checks the summary against it. */
-export interface SandboxCapture {
-  stats: SandboxStats;
-  whatsapp: readonly WhatsAppSentMessage[];
-  sms: readonly SmsRuSentMessage[];
-  /** Envelope recipients of every mail the SMTP sandbox accepted. */
-  mailTo: readonly string[];
-}
+export type { SandboxCapture } from './demo-sandbox.js';
 
 /** The outcome of one demo run. */
 export interface DemoResult {
@@ -112,7 +99,8 @@ interface Running {
   store: Store;
   server: HubServer;
   email?: EmailChannel | undefined;
-  sandbox?: Sandbox | undefined;
+  sandbox?: DemoSandbox | undefined;
+  loopback?: LoopbackFetch | undefined;
   tmp?: string | undefined;
 }
 
@@ -122,6 +110,7 @@ async function stopAll(running: Partial<Running>): Promise<void> {
   running.email?.close();
   await running.sandbox?.stop();
   await running.server?.close();
+  running.loopback?.close();
   await running.store?.close?.();
   if (running.tmp) await rm(running.tmp, { recursive: true, force: true });
 }
@@ -156,22 +145,26 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
   try {
     running.server = await startHubServer();
     const hooks = running.server.url;
-    running.sandbox = await startSandbox({
-      seed: options.seed,
-      clock,
-      timers: 'manual',
-      contacts,
-      webhookTargets: {
-        whatsapp: `${hooks}/hooks/whatsapp`,
-        avito: `${hooks}/hooks/avito/${avitoSecret}`,
-        smsRu: `${hooks}/hooks/sms?token=${smsToken}`,
-      },
-      behaviour: {
-        whatsapp: {
-          templates: [{ name: springSaleTemplate.name, language: 'ru', category: 'marketing', body: springSaleTemplate.body }],
+    const loopback = createLoopbackFetch();
+    running.loopback = loopback;
+    running.sandbox = await startDemoSandbox({
+      startMs: campaignStart,
+      options: {
+        seed: options.seed,
+        fetch: loopback.fetch,
+        contacts,
+        webhookTargets: {
+          whatsapp: `${hooks}/hooks/whatsapp`,
+          avito: `${hooks}/hooks/avito/${avitoSecret}`,
+          smsRu: `${hooks}/hooks/sms?token=${smsToken}`,
         },
-        smsRu: { pricePerSegment: options.priceSmsSegmentMinor / 100 },
-        smtp: { bounce },
+        behaviour: {
+          whatsapp: {
+            templates: [{ name: springSaleTemplate.name, language: 'ru', category: 'marketing', body: springSaleTemplate.body }],
+          },
+          smsRu: { pricePerSegment: options.priceSmsSegmentMinor / 100 },
+          smtp: { bounce },
+        },
       },
     });
     const sandbox = running.sandbox;
@@ -202,10 +195,16 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
         pricing: whatsAppPricingOf(options.priceWhatsAppMinor),
         // A number in Meta's top throughput tier; the 6 s pair limit stays.
         limits: { perSecond: 1000 },
+        fetch: loopback.fetch,
         clock,
       }),
       createSmsChannel({
-        gateway: createSmsRuGateway({ baseURL: sandbox.urls.smsRu, apiId: credentials.smsRu.apiId, webhookToken: smsToken }),
+        gateway: createSmsRuGateway({
+          baseURL: sandbox.urls.smsRu,
+          apiId: credentials.smsRu.apiId,
+          webhookToken: smsToken,
+          fetch: loopback.fetch,
+        }),
         pricing: { perSegmentMinor: options.priceSmsSegmentMinor },
         rateLimit: { perSecond: 1000 },
         clock,
@@ -216,6 +215,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
         clientSecret: credentials.avito.clientSecret,
         userId: credentials.avito.userId,
         webhookSecret: avitoSecret,
+        fetch: loopback.fetch,
         clock,
       }),
     ];
@@ -225,7 +225,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
     const hub = createOmnidealer({ channels, store, clock });
     running.hub = hub;
     running.server.attach(hub);
-    const verified = await sandbox.whatsapp.verifyWebhook();
+    const verified = await sandbox.verifyWebhook();
     if (!verified.every((result) => result.ok)) throw new Error('the WhatsApp webhook handshake failed');
 
     const cascade = createCascade({
@@ -246,9 +246,6 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
       onProgress: (progress) => sending.update(progress.processed, contacts.length),
     });
     sending.finish(`${contacts.length} contacts`);
-      process.stderr.write(
-        `send phase ${(performance.now() - started).toFixed(0)} ms cpu ${JSON.stringify(process.cpuUsage())}\n`,
-      );
 
     const simulating = io.progress ? createProgressBar('49 h of statuses', io.progress) : silentProgress;
     const end = campaignStart + simulatedSpanMs;
@@ -256,23 +253,16 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
       const elapsed = clock.now() - campaignStart;
       // Minute steps while the dialogs run, then ten-minute steps: every deadline is checked within 10 minutes.
       clock.advance(elapsed < HOUR_MS ? 60_000 : 10 * 60_000);
+      await sandbox.setTime(clock.now());
       await dialogs.runDue(clock.now());
-      await settle(sandbox, cascade, dialogs);
+      await settle(sandbox, cascade, dialogs, clock);
       simulating.update(clock.now() - campaignStart, simulatedSpanMs, `${Math.floor((clock.now() - campaignStart) / HOUR_MS)} h`);
     }
     simulating.finish('49 h simulated');
-      process.stderr.write(
-        `sim phase ${(performance.now() - started).toFixed(0)} ms cpu ${JSON.stringify(process.cpuUsage())}\n`,
-      );
 
     const summary = await summarizeCampaign(store, springSaleMailingId, smsOnlyMinor(options.priceSmsSegmentMinor));
     const sla = await hub.slaReport({ targetMs: 120_000 });
-    const capture: SandboxCapture = {
-      stats: sandbox.stats(),
-      whatsapp: [...sandbox.whatsapp.messages()],
-      sms: [...sandbox.smsRu.messages()],
-      mailTo: sandbox.smtp.messages().flatMap((mail) => mail.to),
-    };
+    const capture: SandboxCapture = await sandbox.capture();
     const table = formatSummaryTable(summary);
     const wallMs = performance.now() - started;
     const reportPath = await writeReport(options.outDir, summary, {
@@ -296,9 +286,9 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
 }
 
 /** Runs everything due now until nothing moves: sandbox webhooks, the hub's work, cascade deadlines and fallbacks. */
-async function settle(sandbox: Sandbox, cascade: Cascade, dialogs: Dialogs): Promise<void> {
+async function settle(sandbox: DemoSandbox, cascade: Cascade, dialogs: Dialogs, clock: Clock): Promise<void> {
   for (;;) {
-    const delivered = await sandbox.flush();
+    const delivered = await sandbox.flush(clock.now());
     await cascade.drain();
     await dialogs.drain();
     const steps = await cascade.runDueSteps();
@@ -334,7 +324,7 @@ interface Dialogs {
  * - 11:10 a WhatsApp customer asks to book a test drive; the bot answers free-form a minute later (window open);
  * - 11:20 a campaign recipient taps «Позвать оператора» under the template; the chat goes to the operators' queue.
  */
-function createDialogs(hub: Omnidealer, sandbox: Sandbox, contacts: readonly ContactInput[]): Dialogs {
+function createDialogs(hub: Omnidealer, sandbox: DemoSandbox, contacts: readonly ContactInput[]): Dialogs {
   const lines: string[] = [];
   const pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -381,7 +371,7 @@ function createDialogs(hub: Omnidealer, sandbox: Sandbox, contacts: readonly Con
     {
       at: at(5),
       run: () =>
-        sandbox.avito.inbound({
+        sandbox.avitoInbound({
           ...(avitoChatId ? { chatId: avitoChatId } : {}),
           buyerName: avitoBuyer?.name ?? 'Покупатель',
           text: 'Здравствуйте! Ещё продаётся? Какой пробег и был ли в ДТП?',
@@ -405,7 +395,7 @@ function createDialogs(hub: Omnidealer, sandbox: Sandbox, contacts: readonly Con
     {
       at: at(10),
       run: () =>
-        sandbox.whatsapp.inbound({
+        sandbox.whatsappInbound({
           from: bookingPhone,
           name: 'Игорь',
           text: 'Здравствуйте! Хочу записаться на тест-драйв Haval Jolion в субботу утром.',
@@ -431,11 +421,11 @@ function createDialogs(hub: Omnidealer, sandbox: Sandbox, contacts: readonly Con
     {
       at: at(20),
       run: async () => {
-        const read = sandbox.whatsapp
-          .messages()
-          .find((message) => message.type === 'template' && message.plannedOutcome === 'read');
+        const read = (await sandbox.whatsappMessages()).find(
+          (message) => message.type === 'template' && message.plannedOutcome === 'read',
+        );
         if (!read) return;
-        await sandbox.whatsapp.inbound({ from: read.to, button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' } });
+        await sandbox.whatsappInbound({ from: read.to, button: { text: 'Позвать оператора', payload: 'CALL_OPERATOR' } });
       },
     },
   ];

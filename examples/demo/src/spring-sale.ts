@@ -57,7 +57,6 @@ export function springSaleContent(contact: ContactInput): CascadeContent {
       type: 'email',
       subject: 'Весенняя распродажа: скидки до 15% до 31 марта',
       text: `${first}, до 31 марта в «Автосалон Север» скидки до 15% на ${model}, трейд-ин с доплатой до 200 000 ₽ и кредит от 4,9%.\nЗапишитесь на тест-драйв: +7 495 120-45-67.`,
-      html: `<p>${first}, до 31 марта в «Автосалон Север» скидки до 15% на <b>${model}</b>, трейд-ин с доплатой до 200&nbsp;000&nbsp;₽ и кредит от 4,9%.</p><p>Запишитесь на тест-драйв: +7 495 120-45-67.</p>`,
     },
     whatsapp: { type: 'template', name: springSaleTemplate.name, language: springSaleTemplate.language, params: [first, model] },
     sms: { type: 'text', text: springSaleSms(contact) },

@@ -400,6 +400,16 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     }
   }
 
+  /** Another process may be between claiming a key and storing its message: give it a moment before concluding it died. */
+  async function waitForStoredMessage(id: string): Promise<Message | undefined> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const message = await store.getMessage(id);
+      if (message || attempt === 19) return message;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return undefined;
+  }
+
   async function send(input: SendInput): Promise<Message> {
     const parsed = parseInput(sendInputSchema, input, '');
     const channel = channelOf(parsed.channel);
@@ -418,17 +428,16 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       let conversation = await conversationFor(channel, merged);
       const reach = channel.canReach({ contact: merged, content: parsed.content, now, conversation });
       if (!reach.reachable) throwUnreachable(channel, reach);
-      const messageId = createId('msg');
+      let messageId = createId('msg');
       if (parsed.idempotencyKey) {
         const existingId = await store.claimIdempotencyKey(parsed.idempotencyKey, messageId);
         if (existingId !== undefined) {
-          const existing = await store.getMessage(existingId);
+          const existing = await waitForStoredMessage(existingId);
           if (existing) return existing;
-          throw new OmnidealerError({
-            code: 'idempotency_conflict',
-            retryable: true,
-            message: 'a send with this idempotency key is still being stored',
-          });
+          // The process that claimed the key died before storing its message (the claim and the outbox write are
+          // two steps): take the claim over under the same message id, so the key still maps to one message.
+          logger.warn('idempotency key held by a message that was never stored; taking it over', { messageId: existingId });
+          messageId = existingId;
         }
       }
       await store.saveContact(merged);

@@ -19,7 +19,7 @@ export function registerSecret(secret: string | undefined | null): void {
 
 // International numbers written with `+` (10–15 digits, separators allowed), and bare Russian/Kazakh numbers as
 // providers send them (`79161234567`, `8 916 …`). Longer digit runs (timestamps in ms, queue ids) are left alone.
-const phonePattern = /(?<![\w.+])(?:\+\d(?:[\s\-()]*\d){9,14}|[78](?:[\s\-()]*\d){10})(?![\w.])/g;
+const phonePattern = /(?<![\w.+])(?:\+\d(?:[\s\-()]*\d){9,14}|[78](?:[\s\-()]*\d){10})(?!\w|\.\d)/g;
 const emailPattern = /([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})/g;
 const bearerPattern = /(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 const secretParameterPattern =

@@ -50,6 +50,8 @@ if (mode === 'write') {
     const jobs = await store.claimDueJobs(Number.MAX_SAFE_INTEGER - 10 ** 9, 1 + Math.floor(Math.random() * 4), 10 ** 9);
     if (jobs.length === 0) break;
     await send({ worker: argument, claimed: jobs.map((job) => job.id) });
+    // Pause like a worker running its steps would, so a process that started late still gets to race.
+    await new Promise((resolve) => setTimeout(resolve, 2));
   }
   await send({ finished: true });
 }

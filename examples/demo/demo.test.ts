@@ -155,6 +155,14 @@ describe('determinism', () => {
     const second = await run();
     expect(second.table).toBe(first.table);
     expect(second.dialogs).toEqual(first.dialogs);
+    // not_delivered: a delivered (even unread) template is never followed by an SMS.
+    const delivered = new Set(
+      (first.sandbox?.whatsapp ?? [])
+        .filter((message) => message.plannedOutcome === 'read' || message.plannedOutcome === 'delivered')
+        .map((message) => message.to),
+    );
+    expect(delivered.size).toBeGreaterThan(0);
+    for (const sms of first.sandbox?.sms ?? []) expect(delivered.has(sms.to)).toBe(false);
   }, 180_000);
 });
 
@@ -165,7 +173,16 @@ describe('command line', () => {
       ['--contacts', '50', '--seed', '9', '--price-whatsapp', '9.5', '--price-sms-segment', '2,8'],
       'out',
     );
-    expect(options).toMatchObject({ contacts: 50, seed: 9, priceWhatsAppMinor: 950, priceSmsSegmentMinor: 280, outDir: 'out' });
+    expect(options).toMatchObject({
+      contacts: 50,
+      seed: 9,
+      priceWhatsAppMinor: 950,
+      priceSmsSegmentMinor: 280,
+      outDir: 'out',
+      whatsAppFallback: 'not_delivered',
+    });
+    expect(parseDemoOptions(['--whatsapp-fallback', 'not_read'], 'out')).toMatchObject({ whatsAppFallback: 'not_read' });
+    expect(() => parseDemoOptions(['--whatsapp-fallback', 'never'], 'out')).toThrow('--whatsapp-fallback');
     expect(() => parseDemoOptions(['--contacts', 'many'], 'out')).toThrow('--contacts');
     expect(() => parseDemoOptions(['--bogus'], 'out')).toThrow();
   });

@@ -18,7 +18,7 @@ export interface DemoOptions {
   waitSeconds: number;
   /** Where the SQLite file goes. @default a fresh temporary directory */
   storePath?: string | undefined;
-  /** When WhatsApp falls back to SMS: not read (default) or not delivered within 24 h; a failure always falls back. */
+  /** When WhatsApp falls back to SMS: not delivered (default) or not read within 24 h; a failure always falls back. */
   whatsAppFallback: 'not_read' | 'not_delivered';
 }
 
@@ -49,7 +49,7 @@ Usage: pnpm demo [options]
   --price-sms-segment RUB price of one SMS segment (default 3)
   --out DIR               where report/index.html is written (default examples/demo/report)
   --store FILE            SQLite file (default: a fresh temporary directory)
-  --whatsapp-fallback T   SMS when the WhatsApp template is not_read (default) or not_delivered within 24 h
+  --whatsapp-fallback T   SMS when the WhatsApp template is not_delivered (default) or not_read within 24 h
   --real                  use real providers, credentials from the environment (see below)
   --wait SECONDS          --real only: how long to wait for delivery statuses (default 120)
   --help                  this text
@@ -101,7 +101,7 @@ export function parseDemoOptions(argv: readonly string[], defaultOutDir: string)
     },
   });
   if (values.help) return 'help';
-  const fallback = values['whatsapp-fallback'] ?? 'not_read';
+  const fallback = values['whatsapp-fallback'] ?? 'not_delivered';
   if (fallback !== 'not_read' && fallback !== 'not_delivered')
     throw new RangeError(`--whatsapp-fallback: expected not_read or not_delivered, got "${fallback}"`);
   return {

@@ -66,7 +66,7 @@ const campaignStart = Date.parse('2026-03-02T08:00:00Z');
 const simulatedSpanMs = 49 * HOUR_MS;
 
 /** The cascade rules: e-mail first where known, then the WhatsApp template, then SMS. */
-export const springSalePolicy = (whatsAppFallback: DemoOptions['whatsAppFallback'] = 'not_read'): CascadePolicy => ({
+export const springSalePolicy = (whatsAppFallback: DemoOptions['whatsAppFallback'] = 'not_delivered'): CascadePolicy => ({
   preference: ['email', 'whatsapp', 'sms'],
   ordering: 'preference',
   fallback: {

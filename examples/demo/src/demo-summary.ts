@@ -129,14 +129,14 @@ function rank(channel: string): number {
   return index === -1 ? channelOrder.length : index;
 }
 
-/** `1 234,56 ₽` from kopecks. */
+/** `1 234,56 ₽` from kopecks (no-break spaces, so a sum never wraps). */
 export function formatRub(minor: number): string {
   const sign = minor < 0 ? '−' : '';
   const absolute = Math.abs(minor);
   const roubles = Math.floor(absolute / 100)
     .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
-  return `${sign}${roubles},${String(absolute % 100).padStart(2, '0')} ₽`;
+    .replace(/\B(?=(\d{3})+(?!\d))/g, '\u00a0');
+  return `${sign}${roubles},${String(absolute % 100).padStart(2, '0')}\u00a0₽`;
 }
 
 /** The summary as a plain-text table (what `pnpm demo` prints). */

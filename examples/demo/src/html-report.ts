@@ -24,8 +24,8 @@ export function renderChart(summary: DemoSummary): string {
   const rowHeight = 56;
   const left = 110;
   const barWidth = 420;
-  const height = summary.channels.length * rowHeight + 40;
-  const maxSpend = Math.max(1, ...summary.channels.map((row) => row.spendMinor));
+  const height = summary.channels.length * rowHeight + 40 + 34;
+  const maxSpend = Math.max(1, summary.smsOnlyMinor, ...summary.channels.map((row) => row.spendMinor));
   const maxReach = Math.max(1, ...summary.channels.map((row) => row.reached));
   const bars = summary.channels
     .map((row, index) => {
@@ -42,9 +42,18 @@ export function renderChart(summary: DemoSummary): string {
       ].join('');
     })
     .join('\n');
+  // The baseline: every contact sent the campaign's SMS text alone.
+  const baselineY = 30 + summary.channels.length * rowHeight;
+  const baselineWidth = Math.round((summary.smsOnlyMinor / maxSpend) * barWidth);
+  const baseline = [
+    `<text x="${left - 10}" y="${baselineY + 14}" text-anchor="end" font-weight="bold">SMS only</text>`,
+    `<rect x="${left}" y="${baselineY}" width="${baselineWidth}" height="18" fill="none" stroke="#777" stroke-dasharray="4 3"><title>SMS only ${escapeHtml(formatRub(summary.smsOnlyMinor))}</title></rect>`,
+    `<text x="${left + baselineWidth + 6}" y="${baselineY + 14}">${escapeHtml(formatRub(summary.smsOnlyMinor))}</text>`,
+  ].join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Spend and reach per channel" width="${left + barWidth + 160}" height="${height}" font-family="system-ui, sans-serif" font-size="13">
-<text x="${left}" y="16" fill="#555">solid: spend · light: contacts reached</text>
+<text x="${left}" y="16" fill="#555">solid: spend · light: contacts reached · dashed: the same campaign as SMS only</text>
 ${bars}
+${baseline}
 </svg>`;
 }
 

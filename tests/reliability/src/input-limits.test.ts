@@ -1,0 +1,303 @@
+import { type Cascade, createCascade } from '@omnidealer/cascade';
+import { createAvitoChannel } from '@omnidealer/channel-avito';
+import { createEmailChannel, type EmailTransporter } from '@omnidealer/channel-email';
+import { createSmsChannel, createSmsRuGateway, createTwilioGateway } from '@omnidealer/channel-sms';
+import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
+import { createManualClock, createOmnidealer, type Omnidealer, OmnidealerError, ValidationError } from '@omnidealer/core';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contacts, contentFor } from './harness.js';
+
+// The public inputs of `hub.send` and `cascade.plan`, fuzzed: random objects, wrong types, huge strings and
+// prototype-pollution keys. They must reject with a typed error (ValidationError for bad input) or resolve; never
+// throw anything else, never reach the network, never pollute Object.prototype.
+
+const network: string[] = [];
+const recordingFetch: typeof fetch = async (input) => {
+  network.push(String(input instanceof Request ? input.url : input));
+  return new Response('{"error":"no network in this suite"}', { status: 418 });
+};
+const mailTransport: EmailTransporter = {
+  async sendMail(mail) {
+    network.push(`smtp:${String(mail.to)}`);
+    throw new Error('no network in this suite');
+  },
+};
+
+let hub: Omnidealer;
+let cascade: Cascade;
+const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
+
+beforeAll(() => {
+  const clock = createManualClock(Date.parse('2026-03-02T09:00:00Z'));
+  hub = createOmnidealer({
+    clock,
+    retry: { retries: 0 },
+    channels: [
+      createWhatsAppChannel({
+        phoneNumberId: '106540352242922',
+        accessToken: 'EAAG-input-access-token-0123',
+        appSecret: 'input-app-secret-0123',
+        fetch: recordingFetch,
+        limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+      }),
+      createAvitoChannel({
+        clientId: 'input-client',
+        clientSecret: 'input-client-secret-0123',
+        userId: 94235311,
+        fetch: recordingFetch,
+        webhookListingLookup: false,
+        limits: { perSecond: 10_000 },
+      }),
+      createSmsChannel({
+        gateway: createSmsRuGateway({ apiId: 'INPUT-API-ID-0123', fetch: recordingFetch }),
+        rateLimit: { perSecond: 10_000 },
+      }),
+      createSmsChannel({
+        id: 'twilio',
+        gateway: createTwilioGateway({
+          accountSid: `AC${'a'.repeat(32)}`,
+          authToken: 'input-twilio-token-0123',
+          from: '+15017122661',
+          fetch: recordingFetch,
+        }),
+        rateLimit: { perSecond: 10_000 },
+      }),
+      createEmailChannel({ transport: mailTransport, from: 'sales@sever-auto.example', rateLimit: { perSecond: 10_000 } }),
+    ],
+  });
+  cascade = createCascade({ hub, policy: { quietHours: false } });
+});
+
+afterAll(async () => {
+  await hub?.shutdown();
+});
+
+function expectPrototypeClean(): void {
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeKeys);
+  const probe = {} as Record<string, unknown>;
+  for (const key of ['polluted', 'isAdmin', 'channel', 'type', 'text', 'phone', 'kind', 'content'])
+    expect(probe[key], key).toBeUndefined();
+}
+
+const huge = 'Ж'.repeat(200_000);
+const pollutionKeys = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty'];
+const key = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...pollutionKeys) },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'channel',
+      'contact',
+      'content',
+      'type',
+      'text',
+      'phone',
+      'email',
+      'id',
+      'kind',
+      'idempotencyKey',
+      'metadata',
+    ),
+  },
+  { weight: 2, arbitrary: fc.string({ maxLength: 6 }) },
+);
+const leaf = fc.oneof(
+  fc.constantFrom(
+    null,
+    undefined,
+    true,
+    0,
+    -1,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    1e308,
+    '',
+    huge,
+    'polluted',
+    'text',
+    'sms',
+    'whatsapp',
+  ),
+  fc.string({ maxLength: 12 }),
+  fc.integer(),
+  fc.constant([]),
+);
+/** Random values with pollution keys as real own properties (built like JSON.parse builds them). */
+const hostile: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc.array(tie('value'), { maxLength: 3 }),
+    fc.array(fc.tuple(key, tie('value')), { maxLength: 4 }).map((entries) => {
+      const object: Record<string, unknown> = {};
+      for (const [name, value] of entries)
+        Object.defineProperty(object, name, { value, enumerable: true, writable: true, configurable: true });
+      return object;
+    }),
+  ),
+})).value;
+const polluting = fc.constantFrom(
+  '{"__proto__":{"polluted":true}}',
+  '{"constructor":{"prototype":{"polluted":true}}}',
+  '{"contact":{"id":"c1","phone":"+79161234567","__proto__":{"isAdmin":true}}}',
+  '{"channel":"sms","contact":{"id":"c1","phone":"+79161234567","identities":{"__proto__":{"polluted":1}}},"content":{"type":"text","text":"hi","__proto__":{"polluted":true}}}',
+  '{"channel":"sms","contact":{"id":"c1","phone":"+79161234567"},"content":{"type":"text","text":"hi"},"metadata":{"__proto__":{"polluted":true}}}',
+);
+
+const channelId = fc.oneof(fc.constantFrom('whatsapp', 'avito', 'sms', 'twilio', 'email'), leaf);
+const validContact = fc.constantFrom<unknown>(contacts.ivan, contacts.olga, { id: 'c-x', phone: '+79161234567' });
+const contactInput = fc.oneof(
+  validContact,
+  hostile,
+  fc.record({ id: leaf, phone: leaf, email: leaf, identities: hostile, consent: hostile }, { requiredKeys: [] }),
+);
+const contentInput = fc.oneof(
+  hostile,
+  fc.record(
+    {
+      type: fc.constantFrom('text', 'template', 'media', 'email', 'location', 'nope'),
+      text: leaf,
+      name: leaf,
+      subject: leaf,
+      url: leaf,
+      params: hostile,
+    },
+    { requiredKeys: ['type'] },
+  ),
+  fc.constant({ type: 'text', text: huge }),
+  fc.constant({ type: 'email', subject: huge, text: 'x' }),
+);
+
+/** Inputs built to be wrong: at least one part is hostile or of the wrong type. */
+const sendInput = fc.oneof(
+  hostile,
+  polluting.map((text) => JSON.parse(text) as unknown),
+  fc.record(
+    {
+      channel: channelId,
+      contact: contactInput,
+      content: contentInput,
+      idempotencyKey: leaf,
+      replyTo: leaf,
+      sentBy: leaf,
+      metadata: hostile,
+    },
+    { requiredKeys: [] },
+  ),
+);
+
+describe('hub.send: hostile input', () => {
+  it('rejects with a typed error (ValidationError for malformed input) or resolves; no network call for a refusal; no pollution', async () => {
+    let validationErrors = 0;
+    let resolved = 0;
+    await fc.assert(
+      fc.asyncProperty(sendInput, async (input) => {
+        const before = network.length;
+        try {
+          await hub.send(input as never);
+          resolved += 1;
+        } catch (error) {
+          if (!OmnidealerError.isInstance(error)) throw error;
+          if (error instanceof ValidationError) validationErrors += 1;
+          expect(network.length, 'a refused send reached the network').toBe(before);
+        }
+        expectPrototypeClean();
+      }),
+      { numRuns: 3000 },
+    );
+    expect(validationErrors).toBeGreaterThan(2000);
+    // Only the few valid inputs (some of the pollution payloads are valid sends) were sent.
+    expect(resolved).toBeLessThan(600);
+  });
+
+  it('the refusal names the field and never echoes a huge value back', async () => {
+    network.length = 0;
+    const error = await hub
+      .send({ channel: 'sms', contact: contacts.ivan, content: { type: 'text', text: huge } })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message.length).toBeLessThan(500);
+    const wrongType = await hub
+      .send({ channel: 'sms', contact: { id: 1 }, content: 'hi' } as never)
+      .catch((caught: unknown) => caught);
+    expect(wrongType).toBeInstanceOf(ValidationError);
+    expect((wrongType as Error).message).toMatch(/contact|content/);
+    expect(network).toEqual([]);
+  });
+});
+
+describe('cascade.plan: hostile input', () => {
+  it('rejects with a typed error or resolves with a plan; never calls the network; no pollution', async () => {
+    const content = fc
+      .oneof(
+        contentInput,
+        fc.string({ maxLength: 20 }),
+        fc.dictionary(fc.constantFrom('whatsapp', 'sms', 'email', '__proto__', 'x'), contentInput, { maxKeys: 3 }),
+      )
+      .filter(
+        // Content shaped like already-normalised content skips validation: see the bugs below.
+        (value) =>
+          !(
+            value &&
+            typeof value === 'object' &&
+            ['single', 'per_channel'].includes((value as { kind?: unknown }).kind as string)
+          ),
+      );
+    const options = fc.oneof(
+      fc.constant(undefined),
+      hostile,
+      fc.record({ kind: leaf, campaign: leaf, idempotencyKey: leaf, budgetMinor: leaf, subject: leaf }, { requiredKeys: [] }),
+    );
+    network.length = 0;
+    let plans = 0;
+    let refusals = 0;
+    await fc.assert(
+      fc.asyncProperty(contactInput, content, options, async (contact, cascadeContent, planOptions) => {
+        try {
+          const planned = await cascade.plan(contact as never, cascadeContent as never, planOptions as never);
+          expect(Array.isArray(planned.steps)).toBe(true);
+          plans += 1;
+        } catch (error) {
+          if (!OmnidealerError.isInstance(error)) throw error;
+          refusals += 1;
+        }
+        expectPrototypeClean();
+      }),
+      { numRuns: 3000 },
+    );
+    expect(refusals).toBeGreaterThan(0);
+    expect(network).toEqual([]);
+    expect(plans + refusals).toBe(3000);
+  });
+
+  // BUG: cascade/src/cascade-content.ts `normalizeContent` (isNormalized, ~line 55) treats any object shaped
+  // `{ kind: 'single', content: <object or null> }` or `{ kind: 'per_channel', contents }` as already validated, so
+  // public callers skip zod. `{ kind: 'per_channel', contents: null }` then crashes in renderForChannel
+  // (cascade-content.ts:70, TypeError: Cannot read properties of null); `{ kind: 'single', content: null }` or
+  // `content: { type: 'nope' }` resolves with an empty plan instead of a ValidationError naming `content`.
+  it.fails('a fake "normalised" per-channel content is refused with a ValidationError (today: TypeError)', async () => {
+    const error = await cascade
+      .plan(contacts.ivan, { kind: 'per_channel', contents: null } as never)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+  });
+
+  it.fails('a fake "normalised" single content is refused with a ValidationError (today: an empty plan)', async () => {
+    const error = await cascade
+      .plan(contacts.ivan, { kind: 'single', content: { type: 'nope' } } as never)
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+  });
+
+  it('plans a valid cascade without any network call', async () => {
+    network.length = 0;
+    const planned = await cascade.plan(contacts.ivan, {
+      whatsapp: contentFor.whatsapp,
+      sms: contentFor.sms,
+      email: contentFor.email,
+    });
+    expect(planned.steps.length).toBeGreaterThan(0);
+    expect(network).toEqual([]);
+  });
+});

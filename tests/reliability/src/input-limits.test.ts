@@ -17,9 +17,13 @@ const recordingFetch: typeof fetch = async (input) => {
   network.push(String(input instanceof Request ? input.url : input));
   return new Response('{"error":"no network in this suite"}', { status: 418 });
 };
+/** Attachment paths handed to the SMTP transport (nodemailer fetches URL paths itself). */
+const attachmentPaths: string[] = [];
 const mailTransport: EmailTransporter = {
   async sendMail(mail) {
     network.push(`smtp:${String(mail.to)}`);
+    for (const attachment of (mail as { attachments?: Array<{ path?: unknown }> }).attachments ?? [])
+      if (typeof attachment.path === 'string') attachmentPaths.push(attachment.path);
     throw new Error('no network in this suite');
   },
 };
@@ -299,5 +303,55 @@ describe('cascade.plan: hostile input', () => {
     });
     expect(planned.steps.length).toBeGreaterThan(0);
     expect(network).toEqual([]);
+  });
+});
+
+describe('SSRF through media URLs', () => {
+  const media = (url: string) => ({ type: 'media' as const, kind: 'image' as const, url });
+
+  it.each(['avito', 'whatsapp', 'email'] as const)(
+    '%s: only http(s) URLs are accepted, refused before any network call',
+    async (channel) => {
+      network.length = 0;
+      for (const url of [
+        'file:///etc/passwd',
+        'ftp://10.0.0.1/x.jpg',
+        'gopher://127.0.0.1:6379/_INFO',
+        'data:image/png;base64,AAAA',
+        'javascript:alert(1)',
+      ]) {
+        const error = await hub.send({ channel, contact: contacts.ivan, content: media(url) }).catch((caught: unknown) => caught);
+        expect(error, url).toBeInstanceOf(ValidationError);
+      }
+      expect(network).toEqual([]);
+    },
+  );
+
+  const privateUrls = [
+    'http://169.254.169.254/latest/meta-data/iam/security-credentials/',
+    'http://127.0.0.1:6379/car.jpg',
+    'http://10.0.0.5/internal/car.jpg',
+    'http://[::1]/car.jpg',
+    'http://localhost:8080/car.jpg',
+  ];
+
+  // BUG (SSRF): channel-avito/src/avito-channel.ts imageIdFor (~line 163) downloads any http(s) media URL with fetch to
+  // re-upload it, private and link-local ranges included (cloud metadata at 169.254.169.254, localhost, 10/8):
+  // the issue asks for "no private ranges unless allowed". Repro: hub.send({ channel: 'avito', contact,
+  // content: { type: 'media', kind: 'image', url: 'http://169.254.169.254/latest/meta-data/' } }).
+  it.fails('avito: a media URL in a private or link-local range is never fetched', async () => {
+    network.length = 0;
+    for (const url of privateUrls)
+      await hub.send({ channel: 'avito', contact: contacts.ivan, content: media(url) }).catch(() => undefined);
+    for (const url of privateUrls) expect(network, url).not.toContain(url);
+  });
+
+  // BUG (SSRF): channel-email/src/convert-to-email-message.ts (~line 39) turns a media URL into a nodemailer
+  // attachment `path`, which nodemailer downloads while sending, private ranges included.
+  it.fails('email: a media URL in a private or link-local range is never handed to the mailer to download', async () => {
+    attachmentPaths.length = 0;
+    for (const url of privateUrls)
+      await hub.send({ channel: 'email', contact: contacts.ivan, content: media(url) }).catch(() => undefined);
+    expect(attachmentPaths).toEqual([]);
   });
 });

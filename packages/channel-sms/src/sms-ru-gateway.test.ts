@@ -120,9 +120,9 @@ describe('SMS.ru send', () => {
 
   it('fails with a retryable timeout when SMS.ru does not answer in time', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
-    const hanging: typeof fetch = (input) =>
+    const hanging: typeof fetch = (input, init) =>
       new Promise((_resolve, reject) => {
-        const signal = input instanceof Request ? input.signal : undefined;
+        const signal = input instanceof Request ? input.signal : (init?.signal ?? undefined);
         signal?.addEventListener('abort', () => reject(signal.reason));
       });
     const slow = createSmsRuGateway({ apiId, fetch: hanging, timeoutMs: 5000 });

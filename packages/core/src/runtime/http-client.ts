@@ -1,4 +1,3 @@
-import ky, { HTTPError, type KyInstance, type Options as KyOptions, TimeoutError } from 'ky';
 import type { z } from 'zod';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 import { ProviderError } from '../errors/provider-error.js';
@@ -75,54 +74,50 @@ function clean(values: Record<string, string | number | boolean | undefined>): R
 }
 
 /**
- * Creates the HTTP helper on ky that channel packages share: base URL, auth headers, JSON or form bodies,
- * timeouts, and mapping of every failure (HTTP error, timeout, network, malformed body) to a typed error.
- * ky's own retry is off so nothing retries twice.
+ * Creates the HTTP helper channel packages share: base URL, auth headers, JSON or form bodies, timeouts, and
+ * mapping of every failure (HTTP error, timeout, network, malformed body) to a typed error. It never retries: the
+ * runtime does, so nothing retries twice. Built on `fetch` directly rather than ky: ky builds a `Request` object
+ * per call, which measured 0.5× raw-fetch throughput on the send path (`pnpm bench send-path`) against 0.6×+ here.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const { channel } = options;
   const classify = options.classifyError ?? defaultErrorClassifier;
-  const client: KyInstance = ky.create({
-    prefixUrl: options.baseURL,
-    retry: 0,
-    timeout: options.timeoutMs ?? 15_000,
-    throwHttpErrors: true,
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const base = options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`;
 
   return {
     async request<T>(request: HttpRequest<T>): Promise<T> {
-      const headers = typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {});
-      const kyOptions: KyOptions = {
-        method: request.method ?? 'GET',
-        headers,
-        ...(request.signal ? { signal: request.signal } : {}),
-        ...(request.searchParams ? { searchParams: clean(request.searchParams) } : {}),
-        ...(request.json !== undefined ? { json: request.json } : {}),
-        ...(request.form ? { body: new URLSearchParams(clean(request.form)) } : {}),
-        ...(request.body ? { body: request.body } : {}),
+      const headers: Record<string, string> = {
+        ...(typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {})),
       };
+      let url = base + request.path.replace(/^\//, '');
+      if (request.searchParams) {
+        const query = new URLSearchParams(clean(request.searchParams)).toString();
+        if (query) url += (url.includes('?') ? '&' : '?') + query;
+      }
+      let requestBody: string | URLSearchParams | FormData | undefined;
+      if (request.json !== undefined) {
+        requestBody = JSON.stringify(request.json);
+        headers['content-type'] ??= 'application/json';
+      } else if (request.form) requestBody = new URLSearchParams(clean(request.form));
+      else if (request.body) requestBody = request.body;
+      headers.accept ??= 'application/json';
+      // A timer rather than AbortSignal.timeout(): fake timers in users' tests can then move it.
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs);
+      const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
       let response: Response;
       try {
-        response = await client(request.path.replace(/^\//, ''), kyOptions);
+        // globalThis.fetch is read per call: test interceptors (msw) patch it after clients are created.
+        response = await (options.fetch ?? globalThis.fetch)(url, {
+          method: request.method ?? 'GET',
+          headers,
+          ...(requestBody !== undefined ? { body: requestBody } : {}),
+          signal,
+        });
       } catch (error) {
-        if (error instanceof HTTPError) {
-          const text = await error.response.text().catch(() => '');
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // Non-JSON error bodies (HTML from a proxy) are kept as text.
-          }
-          throw classify({
-            status: error.response.status,
-            body,
-            text,
-            retryAfterMs: parseRetryAfter(error.response.headers.get('retry-after')),
-            channel,
-          });
-        }
-        if (error instanceof TimeoutError) {
+        clearTimeout(timer);
+        if (timeout.signal.aborted && !request.signal?.aborted) {
           throw new ProviderError({
             channel,
             code: 'timeout',
@@ -141,10 +136,37 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           cause: error,
         });
       }
+      if (!response.ok) {
+        const text = await response.text().catch(() => '');
+        clearTimeout(timer);
+        let errorBody: unknown = text;
+        try {
+          errorBody = JSON.parse(text);
+        } catch {
+          // Non-JSON error bodies (HTML from a proxy) are kept as text.
+        }
+        throw classify({
+          status: response.status,
+          body: errorBody,
+          text,
+          retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+          channel,
+        });
+      }
       let text: string;
       try {
         text = await response.text();
+        clearTimeout(timer);
       } catch (error) {
+        clearTimeout(timer);
+        if (timeout.signal.aborted && !request.signal?.aborted)
+          throw new ProviderError({
+            channel,
+            code: 'timeout',
+            retryable: true,
+            message: `${channel}: request timed out`,
+            cause: error,
+          });
         // The connection dropped mid-body: the provider may have acted, so the runtime decides via idempotency.
         throw new ProviderError({
           channel,

@@ -241,12 +241,11 @@ describe('cascade.plan: hostile input', () => {
       )
       .filter(
         // Content shaped like already-normalised content skips validation: see the bugs below.
+        // `null` / `undefined` content crashes: see the bugs below.
         (value) =>
-          !(
-            value &&
-            typeof value === 'object' &&
-            ['single', 'per_channel'].includes((value as { kind?: unknown }).kind as string)
-          ),
+          value !== null &&
+          value !== undefined &&
+          !(typeof value === 'object' && ['single', 'per_channel'].includes((value as { kind?: unknown }).kind as string)),
       );
     const options = fc.oneof(
       fc.constant(undefined),
@@ -280,6 +279,13 @@ describe('cascade.plan: hostile input', () => {
   // public callers skip zod. `{ kind: 'per_channel', contents: null }` then crashes in renderForChannel
   // (cascade-content.ts:70, TypeError: Cannot read properties of null); `{ kind: 'single', content: null }` or
   // `content: { type: 'nope' }` resolves with an empty plan instead of a ValidationError naming `content`.
+  // BUG: the same function runs `Object.entries(content)` on `null` / `undefined` content (cascade-content.ts ~line 46):
+  // `cascade.plan(contact, null)` throws TypeError: Cannot convert undefined or null to object.
+  it.fails.each([null, undefined])('content %s is refused with a ValidationError (today: TypeError)', async (content) => {
+    const error = await cascade.plan(contacts.ivan, content as never).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ValidationError);
+  });
+
   it.fails('a fake "normalised" per-channel content is refused with a ValidationError (today: TypeError)', async () => {
     const error = await cascade
       .plan(contacts.ivan, { kind: 'per_channel', contents: null } as never)

@@ -7,7 +7,7 @@ import { createHookChannels, signedRequest } from './webhooks.js';
 // The same hostile bodies, validly signed, through `hub.handleWebhook`: whatever a parser lets through must be
 // stored without crashing. A 500 means our own failure (the hub's catch-all), so it must never happen.
 
-const numRuns = 1500;
+const numRuns = 1000;
 let hub: Omnidealer;
 const internalErrors: string[] = [];
 

@@ -208,11 +208,11 @@ describe('hub.send: hostile input', () => {
         }
         expectPrototypeClean();
       }),
-      { numRuns: 3000 },
+      { numRuns: 2000 },
     );
-    expect(validationErrors).toBeGreaterThan(2000);
+    expect(validationErrors).toBeGreaterThan(1300);
     // Only the few valid inputs (some of the pollution payloads are valid sends) were sent.
-    expect(resolved).toBeLessThan(600);
+    expect(resolved).toBeLessThan(400);
   });
 
   it('the refusal names the field and never echoes a huge value back', async () => {
@@ -267,11 +267,11 @@ describe('cascade.plan: hostile input', () => {
         }
         expectPrototypeClean();
       }),
-      { numRuns: 3000 },
+      { numRuns: 2000 },
     );
     expect(refusals).toBeGreaterThan(0);
     expect(network).toEqual([]);
-    expect(plans + refusals).toBe(3000);
+    expect(plans + refusals).toBe(2000);
   });
 
   // BUG: cascade/src/cascade-content.ts `normalizeContent` (isNormalized, ~line 55) treats any object shaped

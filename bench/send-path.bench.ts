@@ -79,7 +79,9 @@ export async function runSendPathBenchmark(count = 4000, rounds = 5): Promise<Be
     // The provider's own cap (80/s by default, 1000/s at most) would measure the limit, not the SDK: lift it here so
     // the figure is the SDK's overhead. The limiter still runs (maxConcurrent); its fidelity is the rate-limit bench.
     const whatsapp = createWhatsAppChannel({ baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
-    const unlimited = Object.assign(Object.create(null), whatsapp, { rateLimit: { maxConcurrent: concurrency } }) as typeof whatsapp;
+    const unlimited = Object.assign(Object.create(null), whatsapp, {
+      rateLimit: { maxConcurrent: concurrency },
+    }) as typeof whatsapp;
     const hub = createOmnidealer({ channels: [unlimited], store: createMemoryStore() });
     const offset = (round + 1) * 100_000;
     if (round === 0)

@@ -1,5 +1,5 @@
 import { createCascade, HOUR_MS } from '@omnidealer/cascade';
-import type { Message } from '@omnidealer/core';
+import { createOmnidealer, type Message } from '@omnidealer/core';
 import type { FaultRule } from '@omnidealer/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChannelId, channelIds, contacts, contentFor, type Harness, type HarnessOptions, startHarness } from './harness.js';
@@ -288,5 +288,49 @@ describe('no message lost under mixed faults', () => {
     harness.clock.advance(24 * HOUR_MS);
     await harness.sandbox.flush({ all: true });
     for (const result of results) expect(isAccountedFor(await harness.hub.store.getMessage(result.id))).toBe(true);
+  });
+});
+
+describe('outbox: a message is never lost in flight', () => {
+  const until = async (condition: () => boolean) => {
+    for (let waited = 0; !condition(); waited += 5) {
+      if (waited > 5000) throw new Error('condition not reached in 5 s');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+
+  it('while the provider holds the request the message is `queued` in the store; then `sent`', async () => {
+    const harness = await setup({ faults: [fault('sms', { kind: 'slow', first: 1, delayMs: 400 })], timeoutMs: 5000 });
+    const sending = send(harness, 'sms');
+    await until(() => harness.sandbox.stats().smsRu.faults === 1);
+    const queued = await harness.hub.store.listQueuedMessages(10);
+    expect(queued.map((message) => [message.channel, message.status])).toEqual([['sms', 'queued']]);
+    const message = await sending;
+    expect(message.id).toBe(queued[0]?.id);
+    expect((await harness.hub.store.getMessage(message.id))?.status).toBe('sent');
+    expect(receipts(harness.sandbox, 'sms')).toBe(1);
+  });
+
+  it('a process that dies mid-send leaves the message `queued`; another process resumes it and it is sent once', async () => {
+    const harness = await setup({ faults: [fault('whatsapp', { kind: 'slow', first: 1, delayMs: 60_000 })], timeoutMs: 120_000 });
+    // Process A: its send hangs at the provider (the process is then considered dead; its promise is abandoned).
+    void send(harness, 'whatsapp').catch(() => undefined);
+    await until(() => harness.sandbox.stats().whatsapp.faults === 1);
+    const [stuck] = await harness.hub.store.listQueuedMessages(10);
+    expect(stuck?.status).toBe('queued');
+    // Process B on the same store, a minute later.
+    const resumer = createOmnidealer({
+      channels: [harness.whatsapp],
+      store: harness.hub.store,
+      clock: harness.clock,
+      retry: { retries: 0 },
+    });
+    expect(await resumer.resumeOutbox()).toEqual([]); // too young: may still be in flight elsewhere
+    harness.clock.advance(61_000);
+    const resumed = await resumer.resumeOutbox();
+    expect(resumed.map((message) => [message.id, message.status])).toEqual([[stuck?.id, 'sent']]);
+    expect(receipts(harness.sandbox, 'whatsapp')).toBe(1);
+    expect(await harness.hub.store.listQueuedMessages(10)).toEqual([]);
+    await resumer.shutdown();
   });
 });

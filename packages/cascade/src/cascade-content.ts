@@ -5,6 +5,7 @@ import {
   type MessageContentInput,
   messageContentSchema,
   parseInput,
+  ValidationError,
 } from '@omnidealer/core';
 
 /**
@@ -34,26 +35,52 @@ const isSingle = (value: object): value is MessageContentInput =>
  * @throws ValidationError naming the field (`content.sms.text`).
  */
 export function normalizeContent(content: CascadeContent | NormalizedContent, subject?: string): NormalizedContent {
-  if (typeof content === 'object' && content !== null && isNormalized(content)) return content;
+  if (typeof content === 'object' && content !== null && normalized.has(content as NormalizedContent))
+    return content as NormalizedContent;
+  const result = validate(content, subject);
+  normalized.add(result);
+  return result;
+}
+
+/** Contents this module validated: only these skip validation, so a hand-made `{ kind: 'single' }` cannot. */
+const normalized = new WeakSet<NormalizedContent>();
+
+function validate(content: CascadeContent | NormalizedContent, subject: string | undefined): NormalizedContent {
   if (typeof content === 'string') {
     return { kind: 'single', content: parseInput(messageContentSchema, { type: 'text', text: content }, 'content'), subject };
   }
-  if (typeof content === 'object' && content !== null && isSingle(content)) {
-    return { kind: 'single', content: parseInput(messageContentSchema, content, 'content'), subject };
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+    throw new ValidationError({
+      field: 'content',
+      message: 'content must be a text, a message content or a map of channel → content',
+    });
   }
-  const contents: Record<string, MessageContent> = {};
-  for (const [key, value] of Object.entries(content as Record<string, MessageContentInput>)) {
-    contents[key] = parseInput(messageContentSchema, value, `content.${key}`);
+  const kind = (content as { kind?: unknown }).kind;
+  if (kind === 'single' && 'content' in content) {
+    const single = content as { content: unknown; subject?: string | undefined };
+    return {
+      kind: 'single',
+      content: parseInput(messageContentSchema, single.content, 'content.content'),
+      subject: single.subject ?? subject,
+    };
   }
-  return { kind: 'per_channel', contents, subject };
+  if (kind === 'per_channel' && 'contents' in content) {
+    const perChannel = content as { contents: unknown; subject?: string | undefined };
+    return validatePerChannel(perChannel.contents, 'content.contents', perChannel.subject ?? subject);
+  }
+  if (isSingle(content)) return { kind: 'single', content: parseInput(messageContentSchema, content, 'content'), subject };
+  return validatePerChannel(content, 'content', subject);
 }
 
-function isNormalized(value: object): value is NormalizedContent {
-  const kind = (value as { kind?: unknown }).kind;
-  return (
-    (kind === 'single' && 'content' in value && typeof (value as { content: unknown }).content === 'object') ||
-    (kind === 'per_channel' && 'contents' in value)
-  );
+function validatePerChannel(value: unknown, field: string, subject: string | undefined): NormalizedContent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length === 0) {
+    throw new ValidationError({ field, message: `${field} must map channel ids or kinds to message contents` });
+  }
+  const contents: Record<string, MessageContent> = {};
+  for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+    contents[key] = parseInput(messageContentSchema, inner, `${field}.${key}`);
+  }
+  return { kind: 'per_channel', contents, subject };
 }
 
 const rendered = new WeakMap<NormalizedContent, Map<string, MessageContent | null>>();

@@ -96,7 +96,7 @@ export const avitoWebhookMessageSchema = z.looseObject({
   chat_id: z.string().min(1),
   user_id: z.union([z.number(), z.string()]).nullish(),
   author_id: z.union([z.number(), z.string()]).nullish(),
-  created: z.number(),
+  created: z.number().min(0).max(1e11), // unix seconds; bounded so `* 1000` stays finite
   type: z.string().nullish(),
   chat_type: z.string().nullish(),
   content: z.record(z.string(), z.unknown()).nullish(),

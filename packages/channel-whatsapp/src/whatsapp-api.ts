@@ -52,7 +52,7 @@ const mediaSchema = z.looseObject({
 export const whatsAppInboundMessageSchema = z.looseObject({
   from: z.string().min(1),
   id: z.string().min(1),
-  timestamp: z.coerce.number(),
+  timestamp: z.coerce.number().min(0).max(1e11), // unix seconds; bounded so `* 1000` stays finite
   type: z.string(),
   text: z.looseObject({ body: z.string() }).nullish(),
   image: mediaSchema.nullish(),
@@ -105,7 +105,7 @@ export const whatsAppPricingSchema = z.looseObject({
 export const whatsAppStatusSchema = z.looseObject({
   id: z.string().min(1),
   status: z.string(),
-  timestamp: z.coerce.number(),
+  timestamp: z.coerce.number().min(0).max(1e11),
   recipient_id: z.string().nullish(),
   conversation: z
     .looseObject({

@@ -381,6 +381,22 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const typed = OmnidealerError.isInstance(error) ? error : undefined;
       if (!typed) logger.error(`${channel.id}: unexpected error while sending`, { error: String(error) });
       const now = clock.now();
+      if (typed?.code === 'response_lost') {
+        // The provider accepted the send but its answer (with the provider id) was lost. Sending again would
+        // deliver twice, so the message counts as sent, unconfirmed; with no id, its statuses cannot be matched and
+        // the cascade's deadline decides whether to fall back.
+        logger.warn(`${channel.id}: provider answer lost after it accepted the message; not resending`, { id: message.id });
+        const sent: Message = {
+          ...message,
+          status: 'sent',
+          metadata: { ...message.metadata, unconfirmed: true },
+          updatedAt: now,
+          statusTimes: { ...message.statusTimes, sent: now },
+        };
+        await store.saveMessage(sent);
+        emitter.emit('message.sent', { message: sent });
+        return sent;
+      }
       const failed: Message = {
         ...message,
         status: 'failed',

@@ -65,7 +65,10 @@ export function redactValue<T>(value: T, depth = 0): T {
   if (value && typeof value === 'object') {
     const output: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
-      output[key] = /token|secret|password|psw|api_id|authorization/i.test(key) ? '[redacted]' : redactValue(inner, depth + 1);
+      // Keys are redacted too: SMS.ru keys its per-number results by the phone number.
+      output[redact(key)] = /token|secret|password|psw|api_id|authorization/i.test(key)
+        ? '[redacted]'
+        : redactValue(inner, depth + 1);
     }
     return output as T;
   }

@@ -130,9 +130,24 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
       } catch {
         throw new WebhookError({ channel: kind, kind: 'malformed', message: 'body is not JSON' });
       }
-      const events = (body as { events?: unknown }).events;
+      const events = body && typeof body === 'object' ? (body as { events?: unknown }).events : undefined;
       if (!Array.isArray(events))
         throw new WebhookError({ channel: kind, kind: 'malformed', message: 'events must be an array' });
+      for (const event of events) {
+        const candidate = event as Partial<InboundEvent | StatusEvent> | null;
+        if (
+          !candidate ||
+          typeof candidate !== 'object' ||
+          (candidate.type !== 'status' && candidate.type !== 'inbound') ||
+          typeof candidate.providerMessageId !== 'string' ||
+          !Number.isFinite(candidate.at)
+        )
+          throw new WebhookError({
+            channel: kind,
+            kind: 'malformed',
+            message: 'each event needs type, providerMessageId and at',
+          });
+      }
       return { events: events as Array<InboundEvent | StatusEvent> };
     },
     statusWebhook(providerMessageId, status, at = Date.now(), extra = {}) {

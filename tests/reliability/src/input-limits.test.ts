@@ -274,26 +274,26 @@ describe('cascade.plan: hostile input', () => {
     expect(plans + refusals).toBe(2000);
   });
 
-  // BUG: cascade/src/cascade-content.ts `normalizeContent` (isNormalized, ~line 55) treats any object shaped
+  // Was a bug (fixed: only contents normalizeContent produced skip validation): `normalizeContent` treated any object shaped
   // `{ kind: 'single', content: <object or null> }` or `{ kind: 'per_channel', contents }` as already validated, so
   // public callers skip zod. `{ kind: 'per_channel', contents: null }` then crashes in renderForChannel
   // (cascade-content.ts:70, TypeError: Cannot read properties of null); `{ kind: 'single', content: null }` or
   // `content: { type: 'nope' }` resolves with an empty plan instead of a ValidationError naming `content`.
-  // BUG: the same function runs `Object.entries(content)` on `null` / `undefined` content (cascade-content.ts ~line 46):
+  // Was a bug (fixed): the same function ran `Object.entries(content)` on `null` / `undefined` content (cascade-content.ts ~line 46):
   // `cascade.plan(contact, null)` throws TypeError: Cannot convert undefined or null to object.
-  it.fails.each([null, undefined])('content %s is refused with a ValidationError (today: TypeError)', async (content) => {
+  it.each([null, undefined])('content %s is refused with a ValidationError', async (content) => {
     const error = await cascade.plan(contacts.ivan, content as never).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ValidationError);
   });
 
-  it.fails('a fake "normalised" per-channel content is refused with a ValidationError (today: TypeError)', async () => {
+  it('a fake "normalised" per-channel content is refused with a ValidationError', async () => {
     const error = await cascade
       .plan(contacts.ivan, { kind: 'per_channel', contents: null } as never)
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ValidationError);
   });
 
-  it.fails('a fake "normalised" single content is refused with a ValidationError (today: an empty plan)', async () => {
+  it('a fake "normalised" single content is refused with a ValidationError', async () => {
     const error = await cascade
       .plan(contacts.ivan, { kind: 'single', content: { type: 'nope' } } as never)
       .catch((caught: unknown) => caught);

@@ -274,11 +274,9 @@ describe('no secret or personal data in logs, errors or events', () => {
     expectNoPersonalData(everythingButRaw());
   });
 
-  // BUG: core/src/redact.ts `redactValue` redacts string values but not object keys. SMS.ru answers per number
-  // (`{"sms":{"79035550123":{"status":"ERROR","status_code":207}}}`), and that body becomes `error.raw` of the
-  // UnreachableRecipientError with the full number as a key. Repro: new ProviderError({ message: 'x',
-  // raw: { sms: { '79035550123': {} } } }).raw still has the key.
-  it.fails("…nor in the providers' raw error bodies (`error.raw`)", () => {
+  // SMS.ru answers per number (`{"sms":{"79035550123":{"status":"ERROR","status_code":207}}}`): that body becomes
+  // `error.raw`, so `redactValue` redacts object keys as well as values.
+  it("…nor in the providers' raw error bodies (`error.raw`)", () => {
     expectNoPersonalData(capturedRaw.join('\n'));
   });
 });
@@ -306,7 +304,7 @@ describe('redaction of provider bodies (minimal repro of the bug above)', () => 
     expect(JSON.stringify(error.raw)).not.toContain('A1B2C3D4-secret');
   });
 
-  it.fails('object keys are redacted in error.raw too (SMS.ru keys results by phone number)', () => {
+  it('object keys are redacted in error.raw too (SMS.ru keys results by phone number)', () => {
     const error = new ProviderError({ message: 'sms.ru: 207', raw: { sms: { '79035550123': { status_code: 207 } } } });
     expect(JSON.stringify(error.raw)).not.toContain('79035550123');
   });

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'provider_error'
   | 'timeout'
   | 'network'
+  /** The provider accepted a write but its answer was cut off: never retried (it would deliver twice). */
+  | 'response_lost'
   | 'webhook_signature'
   | 'webhook_malformed'
   | 'not_found'

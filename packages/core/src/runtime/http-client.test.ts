@@ -70,7 +70,14 @@ describe('createHttpClient', () => {
     await expect(client.request({ path: 'down' })).rejects.toMatchObject({ code: 'network', retryable: true });
     const cut = await client.request({ path: 'cut' }).catch((error: unknown) => error);
     expect(OmnidealerError.isInstance(cut)).toBe(true);
-    expect(cut).toMatchObject({ retryable: true });
+    expect(cut).toMatchObject({ code: 'network', retryable: true });
+    // A cut-off answer to a write means the provider acted: repeating it would deliver twice.
+    server.use('POST https://api.provider.test/send', { truncate: true });
+    await expect(client.request({ method: 'POST', path: 'send', json: { to: '1' } })).rejects.toMatchObject({
+      code: 'response_lost',
+      retryable: false,
+      statusCode: 200,
+    });
   });
 
   it('rejects malformed JSON and unexpected shapes with a non-retryable error', async () => {

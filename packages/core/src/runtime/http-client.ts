@@ -167,12 +167,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             message: `${channel}: request timed out`,
             cause: error,
           });
-        // The connection dropped mid-body: the provider may have acted, so the runtime decides via idempotency.
+        // The connection dropped mid-body after a 2xx: the provider acted. A read is safe to repeat; a write (a send)
+        // is not — repeating it would deliver twice — so it is reported as `response_lost` and never retried.
+        const method = request.method ?? 'GET';
         throw new ProviderError({
           channel,
-          code: 'network',
-          retryable: true,
-          message: `${channel}: response body cut off`,
+          code: method === 'GET' ? 'network' : 'response_lost',
+          retryable: method === 'GET',
+          statusCode: response.status,
+          message: `${channel}: response body cut off after HTTP ${response.status}`,
           cause: error,
         });
       }

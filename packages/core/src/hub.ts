@@ -17,6 +17,7 @@ import { type MessageContent, type MessageContentInput, messageContentSchema } f
 import { canTransition } from './model/message-status.js';
 import type { CostEstimate } from './model/money.js';
 import { normalizePhone } from './model/phone.js';
+import { isPrivateUrl } from './model/public-url.js';
 import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './runtime/rate-limiter.js';
 import { type RetryOptions, withRetry } from './runtime/retry.js';
 import { computeSlaReport, type ResponseRecord, responderOf, type SlaReport } from './sla.js';
@@ -40,6 +41,12 @@ export interface OmnidealerOptions {
   rateLimitConnection?: RateLimiterOptions['connection'];
   /** Largest accepted webhook body in bytes (bigger → 413). @default 1 MiB */
   webhookBodyLimitBytes?: number;
+  /**
+   * Accept media URLs on loopback or private networks. Off by default: channels download some media (Avito
+   * re-uploads images, e-mail attaches files), and such a URL could reach internal services (SSRF). Turn it on for
+   * local sandboxes only. @default false
+   */
+  allowPrivateMediaUrls?: boolean;
 }
 
 /** What {@link Omnidealer.send} takes. */
@@ -226,6 +233,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         channel: channel.kind,
         field: 'content.text',
         message: `content.text is ${[...content.text].length} characters; ${channel.id} allows ${capabilities.maxTextLength}`,
+      });
+    }
+    if (content.type === 'media' && content.url && !options.allowPrivateMediaUrls && isPrivateUrl(content.url)) {
+      throw new ValidationError({
+        channel: channel.kind,
+        field: 'content.url',
+        message: 'content.url points at a loopback or private address; media must come from a public host',
       });
     }
     if (content.type === 'media' && !capabilities.mediaKinds.includes(content.kind)) {

@@ -63,6 +63,7 @@ export {
 export { canTransition, type MessageStatus, messageStatusSchema } from './model/message-status.js';
 export { type CostEstimate, type Money, money, moneySchema } from './model/money.js';
 export { isMobilePhone, normalizePhone, phoneCountry } from './model/phone.js';
+export { isPrivateUrl } from './model/public-url.js';
 export { maskEmail, maskPhone, redact, redactValue, registerSecret } from './redact.js';
 export {
   createHttpClient,

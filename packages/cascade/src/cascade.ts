@@ -744,6 +744,7 @@ export function createCascade(options: CascadeOptions): Cascade {
         store,
         records.map((record) => record.value),
         reportOptions.campaign,
+        (channelId) => hub.channels.get(channelId)?.capabilities.billedOn ?? 'accepted',
       );
     },
     close() {

@@ -53,7 +53,12 @@ const isDelivered = (message: Message) =>
  * Builds a {@link CascadeReport} from cascade states and the hub's stored messages (so late statuses count).
  * @param states the cascades to report on (see `cascade.report({ campaign })`).
  */
-export async function buildReport(store: Store, states: readonly CascadeState[], campaign?: string): Promise<CascadeReport> {
+export async function buildReport(
+  store: Store,
+  states: readonly CascadeState[],
+  campaign?: string,
+  billedOn: (channelId: string) => 'accepted' | 'delivered' = () => 'accepted',
+): Promise<CascadeReport> {
   const perChannel: Record<string, ChannelReport> = {};
   let reached = 0;
   let running = 0;
@@ -78,12 +83,15 @@ export async function buildReport(store: Store, states: readonly CascadeState[],
         spendMinor: 0,
       });
       const message = step.messageId ? await store.getMessage(step.messageId) : undefined;
-      if (!message || message.status === 'failed') {
-        row.failed++;
-        continue;
-      }
+      // Accepted by the provider (it answered with an id) even if it failed later: counted as sent and as failed.
+      const accepted =
+        message !== undefined && (message.providerMessageId !== undefined || message.statusTimes?.sent !== undefined);
+      if (!message || message.status === 'failed') row.failed++;
+      if (!message || !accepted) continue;
       row.sent++;
-      const spend = message.cost?.amountMinor ?? step.costMinor;
+      // Spend follows the provider's billing: SMS is charged once accepted, WhatsApp only once delivered.
+      const billable = billedOn(step.channelId) === 'accepted' || isDelivered(message);
+      const spend = billable ? (message.cost?.amountMinor ?? step.costMinor) : 0;
       row.spendMinor += spend;
       totalSpendMinor += spend;
       if (isDelivered(message)) {

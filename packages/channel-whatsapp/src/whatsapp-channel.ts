@@ -166,6 +166,8 @@ const capabilities: ChannelCapabilities = {
   canStartConversation: true,
   conversationWindowMs: whatsAppWindowMs,
   address: 'phone',
+  // Per-message pricing charges delivered messages only.
+  billedOn: 'delivered',
 };
 
 /**

@@ -21,6 +21,11 @@ export interface ChannelCapabilities {
   conversationWindowMs?: number;
   /** Which contact field addresses the recipient. */
   address: 'phone' | 'email' | 'chat';
+  /**
+   * When the provider bills a message: once it accepted it (SMS gateways charge even if it later expires) or only
+   * once it was delivered (WhatsApp's per-message pricing). Reports use it to count real spend. @default 'accepted'
+   */
+  billedOn?: 'accepted' | 'delivered';
 }
 
 /** Why a channel cannot reach a contact right now. */

@@ -64,8 +64,17 @@ function hexToBytes(hex: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+// Importing the key costs more than the HMAC of a typical webhook: keep one per secret and usage.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
 function hmacKey(appSecret: string, usage: 'sign' | 'verify'): Promise<CryptoKey> {
-  return crypto.subtle.importKey('raw', encoder.encode(appSecret), { name: 'HMAC', hash: 'SHA-256' }, false, [usage]);
+  const cacheKey = `${usage}:${appSecret}`;
+  let key = hmacKeys.get(cacheKey);
+  if (!key) {
+    if (hmacKeys.size >= 64) hmacKeys.clear();
+    key = crypto.subtle.importKey('raw', encoder.encode(appSecret), { name: 'HMAC', hash: 'SHA-256' }, false, [usage]);
+    hmacKeys.set(cacheKey, key);
+  }
+  return key;
 }
 
 /**

@@ -7,13 +7,27 @@ import { parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/
  * A Russian number written `8 916 123-45-67` is understood with the default country `RU`.
  */
 export function normalizePhone(input: string, defaultCountry: CountryCode = 'RU'): string | undefined {
+  const key = `${defaultCountry}|${input}`;
+  if (normalised.has(key)) return normalised.get(key);
   const parsed = parsePhoneNumberFromString(input, defaultCountry);
-  return parsed?.isValid() ? parsed.number : undefined;
+  return remember(normalised, key, parsed?.isValid() ? parsed.number : undefined);
+}
+
+// Parsing with libphonenumber costs tens of µs and the same numbers come back (statuses sent → delivered → read,
+// replies): small bounded memos keep webhook ingest and sends off that cost.
+const memoLimit = 10_000;
+const normalised = new Map<string, string | undefined>();
+const countries = new Map<string, string | undefined>();
+function remember<T>(memo: Map<string, T>, key: string, value: T): T {
+  if (memo.size >= memoLimit) memo.clear();
+  memo.set(key, value);
+  return value;
 }
 
 /** ISO country of an E.164 number (`RU` for `+7916…`), used for per-country pricing. */
 export function phoneCountry(e164: string): string | undefined {
-  return parsePhoneNumberFromString(e164)?.country;
+  if (countries.has(e164)) return countries.get(e164);
+  return remember(countries, e164, parsePhoneNumberFromString(e164)?.country);
 }
 
 /** True when libphonenumber classifies the number as mobile (or cannot tell mobile from fixed line). */

@@ -9,6 +9,18 @@ import type { ConversationQuery, ScheduledJob, Store } from './store.js';
  */
 const internedKeys = ['channel', 'direction', 'status', 'handler', 'conversationId', 'contactId', 'assignee', 'department'];
 
+/** Deep copy of plain JSON-like data (what the model schemas produce); drops `undefined` like JSON would. */
+function plainCopy(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(plainCopy);
+  const output: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const inner = (value as Record<string, unknown>)[key];
+    if (inner !== undefined) output[key] = plainCopy(inner);
+  }
+  return output;
+}
+
 export function createMemoryStore(): Store {
   const contacts = new Map<string, Contact>();
   const contactByAddress = new Map<string, string>();
@@ -39,12 +51,14 @@ export function createMemoryStore(): Store {
     return value;
   };
   const compact = <T>(value: T): T => {
-    const copied = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+    const copied = plainCopy(value) as Record<string, unknown>;
     for (const key of internedKeys) if (key in copied) copied[key] = intern(copied[key]);
     const content = copied.content as Record<string, unknown> | undefined;
     if (content && typeof content === 'object') content.type = intern(content.type);
     return copied as T;
   };
+  // Model objects (plain JSON data) are copied out with plainCopy as well: several times faster than structuredClone.
+  const copyModel = <T>(value: T): T => plainCopy(value) as T;
   const addresses = (contact: Contact): string[] => {
     const list: string[] = [];
     if (contact.phone) list.push(contact.phone);
@@ -63,12 +77,12 @@ export function createMemoryStore(): Store {
     },
     async getContact(id) {
       const contact = contacts.get(id);
-      return contact && copy(contact);
+      return contact && copyModel(contact);
     },
     async findContactByAddress(address) {
       const id = contactByAddress.get(address) ?? contactByAddress.get(address.toLowerCase());
       const contact = id === undefined ? undefined : contacts.get(id);
-      return contact && copy(contact);
+      return contact && copyModel(contact);
     },
 
     async saveConversation(conversation) {
@@ -81,7 +95,7 @@ export function createMemoryStore(): Store {
     },
     async getConversation(id) {
       const conversation = conversations.get(id);
-      return conversation && copy(conversation);
+      return conversation && copyModel(conversation);
     },
     async findConversation(contactId, channel, externalId) {
       const ids = conversationsByContact.get(contactId) ?? [];
@@ -89,7 +103,7 @@ export function createMemoryStore(): Store {
         const conversation = conversations.get(ids[index] as string);
         if (!conversation || conversation.channel !== channel) continue;
         if (externalId !== undefined && conversation.externalId !== externalId) continue;
-        return copy(conversation);
+        return copyModel(conversation);
       }
       return undefined;
     },
@@ -101,7 +115,7 @@ export function createMemoryStore(): Store {
         if (query.assignee && conversation.assignee !== query.assignee) continue;
         if (query.handler && conversation.handler !== query.handler) continue;
         if (query.contactId && conversation.contactId !== query.contactId) continue;
-        result.push(copy(conversation));
+        result.push(copyModel(conversation));
       }
       result.sort((a, b) => b.updatedAt - a.updatedAt);
       return query.limit ? result.slice(0, query.limit) : result;
@@ -125,19 +139,19 @@ export function createMemoryStore(): Store {
     },
     async getMessage(id) {
       const message = messages.get(id);
-      return message && copy(message);
+      return message && copyModel(message);
     },
     async findMessageByProviderId(channel, providerMessageId) {
       const message = messageByProviderId.get(channel)?.get(providerMessageId);
-      return message && copy(message);
+      return message && copyModel(message);
     },
     async listMessages(conversationId, options = {}) {
       const list = messagesByConversation.get(conversationId) ?? [];
       const selected = options.limit ? list.slice(-options.limit) : list;
-      return selected.map(copy);
+      return selected.map(copyModel);
     },
     async listQueuedMessages(limit = 1000) {
-      return [...queued].slice(0, limit).map((id) => copy(messages.get(id) as Message));
+      return [...queued].slice(0, limit).map((id) => copyModel(messages.get(id) as Message));
     },
 
     async claimIdempotencyKey(key, messageId) {

@@ -106,6 +106,34 @@ describe('trigger-chains: durability and cancellation', () => {
     ]);
   });
 
+  it('a step sent by a process that died before marking it done is not sent again by the next one', async () => {
+    const { clock, world, open } = await setUp();
+    const dying = open();
+    await dying.chains.signUp(ivan);
+    await advance(world, [dying], clock, at(7) - HOUR_MS);
+    // The process crashes right after the day-7 SMS went out, before `completeJob`: the step stays leased.
+    dying.chains.on('chain.step.sent', () => {
+      throw new Error('process killed');
+    });
+    clock.set(at(7));
+    expect(await dying.chains.runDue()).toBe(0);
+    expect(world.sandbox.smsRu.messages()).toHaveLength(1);
+    await dying.close();
+
+    const next = open();
+    const rerun: number[] = [];
+    next.chains.on('chain.step.sent', ({ step }) => rerun.push(step));
+    await advance(world, [next], clock, at(35));
+    // The lease expired and the step ran again, but the cascade's idempotency key returned the first send.
+    expect(rerun).toEqual([0, 1]);
+    expect(sent(world)).toEqual([
+      `${at(0)} email ivan@example.ru`,
+      `${at(0)} whatsapp 79161230001 welcome`,
+      `${at(7)} sms 79161230001`,
+      `${at(30)} whatsapp 79161230001 service_promo`,
+    ]);
+  });
+
   it('writing in cancels the pending idle steps; an explicit cancel stops the chain', async () => {
     const { clock, world, open } = await setUp();
     const app = open();

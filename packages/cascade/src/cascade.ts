@@ -563,7 +563,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     const limit = runOptions.limit ?? Number.POSITIVE_INFINITY;
     let count = 0;
     while (count < limit) {
-      const jobs = await store.claimDueJobs(clock.now(), Math.min(batch, limit - count), leaseMs);
+      const jobs = await store.claimDueJobs(clock.now(), Math.min(batch, limit - count), leaseMs, [jobKind]);
       if (jobs.length === 0) break;
       // Jobs of different cascades are independent (one cascade's work is serialised by its lock).
       let next = 0;

@@ -166,12 +166,13 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     getJob: database.prepare<[string], JobRow>(
       'SELECT id, kind, run_at, status, lease_until, attempts, payload FROM jobs WHERE id = ?',
     ),
-    dueJobIds: database.prepare<{ now: number; limit: number }, { id: string }>(
+    dueJobIds: database.prepare<{ now: number; limit: number; kinds: string | null }, { id: string }>(
       `SELECT id FROM (
-         SELECT id, run_at, seq FROM jobs WHERE status = 'pending' AND run_at <= @now
+         SELECT id, run_at, seq, kind FROM jobs WHERE status = 'pending' AND run_at <= @now
          UNION ALL
-         SELECT id, run_at, seq FROM jobs WHERE status = 'running' AND ifnull(lease_until, 0) <= @now
-       ) ORDER BY run_at, seq LIMIT @limit`,
+         SELECT id, run_at, seq, kind FROM jobs WHERE status = 'running' AND ifnull(lease_until, 0) <= @now
+       ) WHERE @kinds IS NULL OR kind IN (SELECT value FROM json_each(@kinds))
+       ORDER BY run_at, seq LIMIT @limit`,
     ),
     leaseJob: database.prepare<{ id: string; leaseUntil: number; updatedAt: number }, JobRow>(
       `UPDATE jobs SET status = 'running', lease_until = @leaseUntil, attempts = attempts + 1, updated_at = @updatedAt
@@ -222,15 +223,17 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return statements.getIdempotencyKey.get(key)?.message_id;
   });
 
-  const claimDueJobs = database.transaction((now: number, limit: number, leaseMs: number): ScheduledJob[] => {
-    const ids = statements.dueJobIds.all({ now, limit });
-    const claimed: ScheduledJob[] = [];
-    for (const { id } of ids) {
-      const row = statements.leaseJob.get({ id, leaseUntil: now + leaseMs, updatedAt: clock.now() });
-      if (row) claimed.push(readJob(row));
-    }
-    return claimed;
-  });
+  const claimDueJobs = database.transaction(
+    (now: number, limit: number, leaseMs: number, kinds: readonly string[] | undefined): ScheduledJob[] => {
+      const ids = statements.dueJobIds.all({ now, limit, kinds: kinds ? JSON.stringify(kinds) : null });
+      const claimed: ScheduledJob[] = [];
+      for (const { id } of ids) {
+        const row = statements.leaseJob.get({ id, leaseUntil: now + leaseMs, updatedAt: clock.now() });
+        if (row) claimed.push(readJob(row));
+      }
+      return claimed;
+    },
+  );
 
   const prune = database.transaction((before: number): SqlitePruneResult => {
     return {
@@ -359,10 +362,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const row = statements.getJob.get(id);
       return row && readJob(row);
     },
-    async claimDueJobs(now, limit, leaseMs) {
-      if (limit <= 0) return [];
+    async claimDueJobs(now, limit, leaseMs, kinds) {
+      if (limit <= 0 || kinds?.length === 0) return [];
       // IMMEDIATE takes the write lock before reading, so a second process waits instead of leasing the same rows.
-      return claimDueJobs.immediate(now, limit, leaseMs);
+      return claimDueJobs.immediate(now, limit, leaseMs, kinds);
     },
     async completeJob(id) {
       statements.completeJob.run(clock.now(), id);

@@ -173,10 +173,12 @@ export function createMemoryStore(): Store {
       const job = jobs.get(id);
       return job && copy(job);
     },
-    async claimDueJobs(now, limit, leaseMs) {
+    async claimDueJobs(now, limit, leaseMs, kinds) {
       const due = [...jobs.values()]
         .filter(
-          (job) => (job.status === 'pending' && job.runAt <= now) || (job.status === 'running' && (job.leaseUntil ?? 0) <= now),
+          (job) =>
+            (!kinds || kinds.includes(job.kind)) &&
+            ((job.status === 'pending' && job.runAt <= now) || (job.status === 'running' && (job.leaseUntil ?? 0) <= now)),
         )
         .sort((a, b) => a.runAt - b.runAt)
         .slice(0, limit);

@@ -56,8 +56,11 @@ export interface Store {
 
   scheduleJob(job: ScheduledJob): Promise<void>;
   getJob(id: string): Promise<ScheduledJob | undefined>;
-  /** Atomically leases up to `limit` due jobs (pending and runAt ≤ now, or running with an expired lease). */
-  claimDueJobs(now: number, limit: number, leaseMs: number): Promise<ScheduledJob[]>;
+  /**
+   * Atomically leases up to `limit` due jobs (pending and runAt ≤ now, or running with an expired lease), oldest
+   * first. With `kinds`, only jobs of those kinds: several runners (cascade, your trigger chains) share one table.
+   */
+  claimDueJobs(now: number, limit: number, leaseMs: number, kinds?: readonly string[]): Promise<ScheduledJob[]>;
   completeJob(id: string): Promise<void>;
   cancelJob(id: string): Promise<void>;
 

@@ -141,6 +141,17 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       await store.close?.();
     });
 
+    it('leases only the kinds asked for, so several runners can share one job table', async () => {
+      const store = await createStore();
+      await store.scheduleJob({ id: 'c1', kind: 'cascade.step', runAt: 10, payload: {}, status: 'pending', attempts: 0 });
+      await store.scheduleJob({ id: 't1', kind: 'trigger.idle', runAt: 5, payload: {}, status: 'pending', attempts: 0 });
+      expect((await store.claimDueJobs(100, 10, 1000, ['cascade.step'])).map((job) => job.id)).toEqual(['c1']);
+      expect((await store.getJob('t1'))?.status).toBe('pending');
+      expect(await store.claimDueJobs(100, 10, 1000, [])).toEqual([]);
+      expect((await store.claimDueJobs(100, 10, 1000, ['trigger.idle', 'other'])).map((job) => job.id)).toEqual(['t1']);
+      await store.close?.();
+    });
+
     it('keeps generic records by namespace and prefix', async () => {
       const store = await createStore();
       await store.putRecord('cascade', 'run-1', { step: 1 });

@@ -6,7 +6,7 @@
  *   without `exports` — is ignored by that profile on purpose: the packages need Node >= 20.19, and `main`/`types` still
  *   cover the root entry point for old tools),
  * - listed: a tarball holds `dist/`, README.md, CHANGELOG.md, package.json (and LICENSE) only, within a size budget.
- * With `OMNIDEALER_PACKAGING_CONSUMERS=1` (set in CI), an ESM and a CommonJS project install the tarballs with npm and
+ * In CI (`CI=true`) or with `OMNIDEALER_PACKAGING_CONSUMERS=1`, an ESM and a CommonJS project install the tarballs with npm and
  * import every package; the ESM one is also type-checked with `moduleResolution: nodenext`.
  */
 import { execFile } from 'node:child_process';
@@ -24,7 +24,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const testsRoot = resolve(here, '..');
 const repoRoot = resolve(testsRoot, '../..');
 const bin = (name: string) => join(testsRoot, 'node_modules', '.bin', name);
-const withConsumers = process.env.OMNIDEALER_PACKAGING_CONSUMERS === '1';
+// On in CI (CI=true), so CI and the README run the same `pnpm test:ci`; off locally unless asked for (npm installs).
+const withConsumers = process.env.OMNIDEALER_PACKAGING_CONSUMERS === '1' || process.env.CI === 'true';
 
 /** One row per publishable package: the folder, a value export and its packed size budget in kB (measured + ~50%). */
 const packages = [
@@ -219,9 +220,8 @@ describe.runIf(withConsumers)('consumers of the packed tarballs', () => {
   it('an ESM project imports every package and type-checks with nodenext', async () => {
     // --ignore-scripts: better-sqlite3 loads its native addon only when a database opens, so importing
     // @omnidealer/store-sqlite works without its native build (from source here: ~2.5 min, too slow for CI).
-    // @types/better-sqlite3: store-sqlite's .d.ts imports 'better-sqlite3' types but lists them as a devDependency;
-    // installed here by hand until store-sqlite moves @types/better-sqlite3 to its dependencies.
-    const dir = await installConsumer('consumer-esm', 'module', ['@types/node@20', '@types/better-sqlite3@7'], true);
+    // store-sqlite's .d.ts imports 'better-sqlite3' types: @types/better-sqlite3 is one of its dependencies.
+    const dir = await installConsumer('consumer-esm', 'module', ['@types/node@20'], true);
     const imports = packages.map((entry) => `import { ${entry.exportName} } from '${entry.name}';`).join('\n');
     await writeFile(
       join(dir, 'index.js'),

@@ -70,7 +70,7 @@ export const sesNotificationSchema = z.object({
   notificationType: z.string().nullish(),
   eventType: z.string().nullish(),
   mail: z.object({
-    messageId: z.string(),
+    messageId: z.string().min(1),
     timestamp: z.string().nullish(),
     destination: z.array(z.string()).nullish(),
     commonHeaders: z.object({ messageId: z.string().nullish(), subject: z.string().nullish() }).nullish(),
@@ -153,7 +153,8 @@ export function sesNotificationToEvents(notification: SesNotification, clock: Cl
   const type = notification.notificationType ?? notification.eventType;
   const mail = notification.mail;
   const original = mail.commonHeaders?.messageId;
-  const providerMessageId = original ? normalizeMessageId(original) : mail.messageId;
+  // An empty or bare `<>` Message-ID falls back to SES's id: events always carry a non-empty provider id.
+  const providerMessageId = (original ? normalizeMessageId(original) : '') || mail.messageId;
   const base = { type: 'status' as const, providerMessageId };
   const metadata: Record<string, unknown> = { sesMessageId: mail.messageId };
   switch (type) {

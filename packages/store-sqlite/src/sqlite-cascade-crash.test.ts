@@ -17,8 +17,9 @@ afterAll(async () => {
   rmSync(folder, { recursive: true, force: true });
 });
 
-// 1 000 contacts fit in ~35 s on a busy 2-core machine (2 000 take ~80 s); CASCADE_CRASH_CONTACTS=5000 runs the full figure.
-const contacts = Number(process.env.CASCADE_CRASH_CONTACTS ?? 1000);
+// 400 contacts by default keep the suite within budget when CI runs everything at once on 2 cores (1 000 take ~35 s
+// alone, 2 000 ~80 s); CASCADE_CRASH_CONTACTS=5000 runs the full figure.
+const contacts = Number(process.env.CASCADE_CRASH_CONTACTS ?? 400);
 type Report = { campaign?: number; errors?: number; finished?: boolean };
 
 describe('cascade campaign on the SQLite store, killed with SIGKILL at random points', () => {
@@ -121,5 +122,5 @@ describe('cascade campaign on the SQLite store, killed with SIGKILL at random po
     const missed = [...expected.keys()].filter((key) => !received.has(key));
     expect(missed).toEqual([]);
     expect(received.size).toBe(expected.size);
-  }, 180_000);
+  }, 300_000);
 });

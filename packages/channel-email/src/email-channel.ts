@@ -343,6 +343,8 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
     templates: hasTemplates,
     canStartConversation: true,
     address: 'email',
+    // SMTP accepts only after DATA, and a repeat carries the same Message-ID (derived from the message id).
+    interruptedSend: 'resend',
   };
 
   function recipientOf(address: string, contact: Contact): EmailAddress {

@@ -26,6 +26,14 @@ export interface ChannelCapabilities {
    * once it was delivered (WhatsApp's per-message pricing). Reports use it to count real spend. @default 'accepted'
    */
   billedOn?: 'accepted' | 'delivered';
+  /**
+   * What the outbox does after a crash with a send whose provider call had started. `assume-sent`: the provider may
+   * have it and does not de-duplicate (WhatsApp, SMS gateways), so it is recorded sent, unconfirmed — at most once.
+   * `resend`: sending again is safe or nearly so — the provider de-duplicates on the message id, or accepts only at
+   * the end of the exchange and a repeat carries the same id (SMTP accepts after DATA; the same `Message-ID` lets
+   * mail systems drop a repeat). See `Omnidealer.resumeOutbox`. @default 'assume-sent'
+   */
+  interruptedSend?: 'assume-sent' | 'resend';
 }
 
 /** Why a channel cannot reach a contact right now. */

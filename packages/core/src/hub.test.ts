@@ -350,6 +350,72 @@ describe('conversation assignment', () => {
     expect(channel.sent).toHaveLength(1);
   });
 
+  it('on a durable store, marks the provider call before making it and does not resend an interrupted call (at most once)', async () => {
+    const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+    const store = { ...createMemoryStore(), durable: true };
+    const hanging = createTestChannel({ id: 'sms' });
+    let storedDuringCall: unknown;
+    // The first process dies while the provider call is in flight: its promise never settles.
+    hanging.doSend = async (outbound) => {
+      storedDuringCall = await store.getMessage(outbound.id);
+      return new Promise(() => undefined);
+    };
+    const crashed = createOmnidealer({ channels: [hanging], store, clock, retry: fastRetry });
+    void crashed.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ждём вас на ТО' }, idempotencyKey: 'k1' });
+    await vi.waitFor(() => expect(storedDuringCall).toBeDefined());
+    expect(storedDuringCall).toMatchObject({ status: 'queued', dispatchedAt: clock.now() });
+
+    const channel = createTestChannel({ id: 'sms' });
+    const restarted = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry });
+    const sentEvents: string[] = [];
+    restarted.on('message.sent', ({ message }) => sentEvents.push(message.id));
+    const [resumed] = await restarted.resumeOutbox({ olderThanMs: 0 });
+    expect(resumed).toMatchObject({ status: 'sent', metadata: { unconfirmed: true, interrupted: true } });
+    expect(channel.sent).toEqual([]);
+    expect(sentEvents).toEqual([resumed?.id]);
+    expect(await store.listQueuedMessages()).toEqual([]);
+    // The campaign walking from the top again gets the same message back, not a second send.
+    const again = await restarted.send({
+      channel: 'sms',
+      contact,
+      content: { type: 'text', text: 'Ждём вас на ТО' },
+      idempotencyKey: 'k1',
+    });
+    expect(again.id).toBe(resumed?.id);
+    expect(channel.sent).toEqual([]);
+  });
+
+  it('resends an interrupted call when told the provider de-duplicates (interrupted: resend); the memory store skips the mark', async () => {
+    const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+    const durableStore = { ...createMemoryStore(), durable: true };
+    const hanging = createTestChannel({ id: 'sms' });
+    let calls = 0;
+    hanging.doSend = () => {
+      calls++;
+      return new Promise(() => undefined);
+    };
+    const crashed = createOmnidealer({ channels: [hanging], store: durableStore, clock, retry: fastRetry });
+    void crashed.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ждём вас на ТО' } });
+    await vi.waitFor(() => expect(calls).toBe(1));
+    const channel = createTestChannel({ id: 'sms' });
+    const restarted = createOmnidealer({ channels: [channel], store: durableStore, clock, retry: fastRetry });
+    const [resumed] = await restarted.resumeOutbox({ olderThanMs: 0, interrupted: 'resend' });
+    expect(resumed?.status).toBe('sent');
+    expect(resumed?.metadata).toBeUndefined();
+    expect(channel.sent.map((sent) => sent.id)).toEqual([resumed?.id]);
+
+    const memory = setup();
+    let seen: unknown;
+    const original = memory.channel.doSend.bind(memory.channel);
+    memory.channel.doSend = async (outbound, context) => {
+      seen = await memory.store.getMessage(outbound.id);
+      return original(outbound, context);
+    };
+    await memory.hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ждём вас на ТО' } });
+    expect(seen).toMatchObject({ status: 'queued' });
+    expect(seen).not.toHaveProperty('dispatchedAt');
+  });
+
   it('turns a complaint after delivery into an opt-out, emits conversation.read, keeps the department, closes channels', async () => {
     const { hub, channel, store, clock } = setup();
     let closed = 0;

@@ -120,12 +120,14 @@ export interface Omnidealer {
    */
   slaReport(options?: { targetMs?: number; since?: number }): Promise<SlaReport>;
   /**
-   * Re-dispatches outbound messages left `queued` by a crash (the outbox). Only messages older than `olderThanMs`
-   * are taken, so sends still in flight in this process are not doubled. A provider may have accepted a message just
-   * before the crash: the retry reuses the same message id, which channels pass to providers that de-duplicate on it.
-   * @default olderThanMs 60000
+   * Finishes outbound messages a crash left `queued` (the outbox). A message whose provider call never started is
+   * sent now. One whose call had started (`Message.dispatchedAt`) may already be with the person; WhatsApp and SMS
+   * gateways do not de-duplicate, so on those channels it is recorded `sent` with `metadata.unconfirmed` and
+   * `metadata.interrupted` instead of being sent twice (at most once), and a cascade falls back if no delivery
+   * status arrives in time. Channels whose `capabilities.interruptedSend` is `resend` (e-mail) send it again.
+   * Only messages older than `olderThanMs` are taken, so sends still running in this process are left alone.
    */
-  resumeOutbox(options?: { olderThanMs?: number; limit?: number }): Promise<Message[]>;
+  resumeOutbox(options?: ResumeOutboxOptions): Promise<Message[]>;
   /** Stops rate limiters and timers; the hub cannot send afterwards. */
   shutdown(): Promise<void>;
 }
@@ -153,6 +155,20 @@ const assignInputSchema = z
 const reachNamespace = 'reach';
 const responseNamespace = 'sla-response';
 
+/** Options of {@link Omnidealer.resumeOutbox}. */
+export interface ResumeOutboxOptions {
+  /** Leave messages younger than this: they may still be in flight in this process. @default 60000 */
+  olderThanMs?: number;
+  /** At most this many messages per call. @default 1000 */
+  limit?: number;
+  /**
+   * What to do with a message whose provider call had started when the process died, for every channel. `assume-sent`
+   * (at most once) records it sent, unconfirmed; `resend` (at least once) calls the provider again. @default each
+   * channel's `capabilities.interruptedSend`
+   */
+  interrupted?: 'assume-sent' | 'resend';
+}
+
 /**
  * Creates the hub.
  * @example
@@ -173,6 +189,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       throw new ValidationError({ field: 'channels', message: `duplicate channel id "${channel.id}"` });
     channels.set(channel.id, channel);
   }
+  const durable = store.durable !== false;
   const limiters = new Map<string, RateLimiter>();
   const inFlight = new Map<string, Promise<Message>>();
   /** Message ids being dispatched by this process: the outbox resume skips them. */
@@ -317,11 +334,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
 
   async function dispatch(
     channel: Channel,
-    message: Message,
+    queued: Message,
     contact: Contact,
     conversation: Conversation,
     to: string,
   ): Promise<Message> {
+    let message = queued;
     const outbound: OutboundMessage = {
       id: message.id,
       to,
@@ -333,7 +351,15 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     const limiter = limiterOf(channel);
     try {
       const result = await withRetry(
-        () => limiter.schedule(to, () => channel.doSend(outbound, {})),
+        () =>
+          limiter.schedule(to, async () => {
+            if (durable && message.dispatchedAt === undefined) {
+              // Committed before the call: after a crash the outbox knows the provider may already have it.
+              message = { ...message, dispatchedAt: clock.now() };
+              await store.saveMessage(message);
+            }
+            return channel.doSend(outbound, {});
+          }),
         options.retry,
         (error, attempt) =>
           logger.warn(`${channel.id}: attempt ${attempt} failed, retrying`, {
@@ -861,6 +887,24 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         const conversation = await store.getConversation(message.conversationId);
         if (!channel || !contact || !conversation) {
           logger.warn('outbox: cannot resume a message whose channel, contact or conversation is gone', { id: message.id });
+          continue;
+        }
+        const interrupted = resumeOptions.interrupted ?? channel.capabilities.interruptedSend ?? 'assume-sent';
+        if (message.dispatchedAt !== undefined && interrupted === 'assume-sent') {
+          logger.warn(`${channel.id}: outbox: the provider call had started before the crash; not resending`, {
+            id: message.id,
+          });
+          const now = clock.now();
+          const sent: Message = {
+            ...message,
+            status: 'sent',
+            metadata: { ...message.metadata, unconfirmed: true, interrupted: true },
+            updatedAt: now,
+            statusTimes: { ...message.statusTimes, sent: now },
+          };
+          await store.saveMessage(sent);
+          emitter.emit('message.sent', { message: sent });
+          results.push(sent);
           continue;
         }
         const reach = channel.canReach({ contact, content: message.content, now: clock.now(), conversation });

@@ -29,6 +29,7 @@ export {
   type Omnidealer,
   type OmnidealerOptions,
   type ReachStats,
+  type ResumeOutboxOptions,
   type SendInput,
 } from './hub.js';
 export { createId } from './id.js';

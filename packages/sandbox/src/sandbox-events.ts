@@ -69,6 +69,8 @@ export interface MailReceivedEvent {
   from: string;
   to: string[];
   subject: string;
+  /** The `Message-ID` header, as sent (mail systems drop a repeat of one they already have). */
+  messageId?: string | undefined;
   /** The whole RFC 5322 message. */
   raw: string;
   at: number;

@@ -32,6 +32,11 @@ export const messageSchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   statusTimes: z.partialRecord(messageStatusSchema, z.number()).optional(),
+  /**
+   * When the hub first called the provider for this message. A durable store records it before the call, so after a
+   * crash the outbox knows the provider may already have the message (see `Omnidealer.resumeOutbox`).
+   */
+  dispatchedAt: z.number().optional(),
 });
 export type Message = z.infer<typeof messageSchema>;
 export type MessageError = z.infer<typeof messageErrorSchema>;

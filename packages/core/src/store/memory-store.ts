@@ -71,6 +71,7 @@ export function createMemoryStore(): Store {
   };
 
   return {
+    durable: false,
     async saveContact(contact) {
       contacts.set(contact.id, compact(contact));
       for (const address of addresses(contact)) contactByAddress.set(address, contact.id);

@@ -30,6 +30,11 @@ export interface ConversationQuery {
  * Implementations must pass `testStoreContract` from `@omnidealer/core/test`.
  */
 export interface Store {
+  /**
+   * False for stores that lose their state with the process (the memory store). The hub then skips writes that only
+   * matter after a restart, such as the "provider call started" mark on each outbound message. @default true
+   */
+  readonly durable?: boolean;
   saveContact(contact: Contact): Promise<void>;
   getContact(id: string): Promise<Contact | undefined>;
   /** Finds a contact by a channel address (phone, e-mail, WhatsApp id, Avito chat id). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type CascadeContent, type CascadePolicy, createCascade, HOUR_MS } from '@omnidealer/cascade';
 import { createSmsChannel, createSmsRuGateway } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel, type WhatsAppTemplateDefinition } from '@omnidealer/channel-whatsapp';
-import { createManualClock, createOmnidealer, type Message } from '@omnidealer/core';
+import { createManualClock, createOmnidealer, type Message, startWebhookServer } from '@omnidealer/core';
 import {
   type SmsOutcome,
   type SmsRuSentMessage,
@@ -14,7 +14,6 @@ import {
 } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
 import { type CrmContact, type CrmTable, createCrmTable, type TimelineEntry, toContactInput } from './crm-table.js';
-import { startWebhookServer } from './webhook-server.js';
 
 /** The approved WhatsApp template the reminder uses (a utility template: cheap, allowed outside the 24 h window). */
 export const bookingReminderTemplate = {

@@ -16,7 +16,9 @@ import {
   type Omnidealer,
   type SlaReport,
   type Store,
+  startWebhookServer,
   systemClock,
+  type WebhookServer,
 } from '@omnidealer/core';
 import { createSeededRandom, seedContacts } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
@@ -24,7 +26,7 @@ import { type DemoOptions, missingRealEnv, optionalRealEnv } from './demo-option
 import { type DemoSandbox, type SandboxCapture, startDemoSandbox } from './demo-sandbox.js';
 import { type DemoSummary, formatSummaryTable, summarizeCampaign } from './demo-summary.js';
 import { writeReport } from './html-report.js';
-import { type HubServer, startHubServer } from './hub-server.js';
+
 import { createLoopbackFetch, type LoopbackFetch } from './loopback-fetch.js';
 import { createProgressBar, type ProgressTarget, silentProgress } from './progress-bar.js';
 import { springSaleContent, springSaleMailingId, springSaleSms, springSaleTemplate } from './spring-sale.js';
@@ -97,7 +99,7 @@ interface Running {
   hub: Omnidealer;
   cascade: Cascade;
   store: Store;
-  server: HubServer;
+  server: WebhookServer;
   email?: EmailChannel | undefined;
   sandbox?: DemoSandbox | undefined;
   loopback?: LoopbackFetch | undefined;
@@ -143,7 +145,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
   const smsToken = hexOf(options.seed, 'demo.sms-token', 24);
   const running: Partial<Running> = {};
   try {
-    running.server = await startHubServer();
+    running.server = await startWebhookServer();
     const hooks = running.server.url;
     const loopback = createLoopbackFetch();
     running.loopback = loopback;
@@ -465,7 +467,7 @@ async function runReal(options: DemoOptions, io: DemoIo): Promise<DemoResult> {
     throw new DemoUsageError('OMNIDEALER_DEMO_CONTACTS must name a JSON file with a non-empty array of contacts');
   const running: Partial<Running> = {};
   try {
-    running.server = await startHubServer({ host: '0.0.0.0', port: Number(env.OMNIDEALER_DEMO_PORT ?? 3000) });
+    running.server = await startWebhookServer({ host: '0.0.0.0', port: Number(env.OMNIDEALER_DEMO_PORT ?? 3000) });
     const channels: Channel[] = [
       createWhatsAppChannel({ templates: [springSaleTemplate], pricing: whatsAppPricingOf(options.priceWhatsAppMinor) }),
       createSmsChannel({

@@ -91,3 +91,10 @@ export type { ConversationQuery, ScheduledJob, Store } from './store/store.js';
 export { createTestChannel, type TestChannel, type TestChannelOptions } from './test-channel.js';
 export { parseInput } from './validation.js';
 export { createNodeWebhookHandler, toWebRequest, writeWebResponse } from './webhook/node-adapter.js';
+export {
+  createNodeWebhookRouter,
+  type NodeRequestHandler,
+  startWebhookServer,
+  type WebhookServer,
+  type WebhookServerOptions,
+} from './webhook/webhook-server.js';

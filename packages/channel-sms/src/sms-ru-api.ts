@@ -23,23 +23,21 @@ export const smsRuSendResponseSchema = z.looseObject({
 });
 export type SmsRuSendResponse = z.infer<typeof smsRuSendResponseSchema>;
 
+/** One number's entry in `/sms/status` and `/sms/cost` answers: its status, price and segment count. */
+const smsRuPricedItemSchema = z.looseObject({
+  status: z.string(),
+  status_code: code,
+  status_text: z.string().nullish(),
+  cost: amount,
+  sms: z.coerce.number().nullish(),
+});
+
 /** `/sms/status?json=1`: `{"status":"OK","status_code":100,"sms":{"<sms_id>":{"status":"OK","status_code":103,…}}}`. */
 export const smsRuStatusResponseSchema = z.looseObject({
   status: z.string(),
   status_code: code,
   status_text: z.string().nullish(),
-  sms: z
-    .record(
-      z.string(),
-      z.looseObject({
-        status: z.string(),
-        status_code: code,
-        status_text: z.string().nullish(),
-        cost: amount,
-        sms: z.coerce.number().nullish(),
-      }),
-    )
-    .nullish(),
+  sms: z.record(z.string(), smsRuPricedItemSchema).nullish(),
 });
 
 /** `/sms/cost?json=1`: `{"status":"OK","sms":{"79161234567":{"cost":"6.04","sms":2}},"total_cost":6.04,"total_sms":2}`. */
@@ -47,18 +45,7 @@ export const smsRuCostResponseSchema = z.looseObject({
   status: z.string(),
   status_code: code,
   status_text: z.string().nullish(),
-  sms: z
-    .record(
-      z.string(),
-      z.looseObject({
-        status: z.string(),
-        status_code: code,
-        status_text: z.string().nullish(),
-        cost: amount,
-        sms: z.coerce.number().nullish(),
-      }),
-    )
-    .nullish(),
+  sms: z.record(z.string(), smsRuPricedItemSchema).nullish(),
   total_cost: amount,
   total_sms: z.coerce.number().nullish(),
 });

@@ -331,17 +331,24 @@ export function createCascade(options: CascadeOptions): Cascade {
     });
   }
 
-  /** Sends one planned step. Resolves `undefined` when the provider accepted it, else why it failed. */
-  async function startStep(state: CascadeState, candidate: PlannedStep): Promise<FallbackReason | undefined> {
-    const now = clock.now();
-    const step: CascadeStepRecord = {
+  /** The record of the next step of `state`, taken from the planner's candidate. */
+  function stepRecord(state: CascadeState, candidate: PlannedStep, status: CascadeStepRecord['status']): CascadeStepRecord {
+    return {
       index: state.steps.length,
       channelId: candidate.channelId,
       content: candidate.content,
       costMinor: candidate.estimatedCost.money.amountMinor,
       currency: candidate.estimatedCost.money.currency,
       condition: candidate.fallback,
-      status: 'waiting',
+      status,
+    };
+  }
+
+  /** Sends one planned step. Resolves `undefined` when the provider accepted it, else why it failed. */
+  async function startStep(state: CascadeState, candidate: PlannedStep): Promise<FallbackReason | undefined> {
+    const now = clock.now();
+    const step: CascadeStepRecord = {
+      ...stepRecord(state, candidate, 'waiting'),
       startedAt: now,
       deadline: now + candidate.fallback.withinMs,
     };
@@ -405,16 +412,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       }
       const now = clock.now();
       if (candidate.notBefore !== undefined && candidate.notBefore > now) {
-        const step: CascadeStepRecord = {
-          index: state.steps.length,
-          channelId: candidate.channelId,
-          content: candidate.content,
-          costMinor: candidate.estimatedCost.money.amountMinor,
-          currency: candidate.estimatedCost.money.currency,
-          condition: candidate.fallback,
-          status: 'deferred',
-          notBefore: candidate.notBefore,
-        };
+        const step: CascadeStepRecord = { ...stepRecord(state, candidate, 'deferred'), notBefore: candidate.notBefore };
         state.steps.push(step);
         await save(state);
         await schedule(state.key, step.index, 'start', candidate.notBefore);

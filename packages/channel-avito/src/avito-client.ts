@@ -370,6 +370,13 @@ export function createAvitoClient(options: AvitoClientOptions): AvitoClient {
     }
   }
 
+  /** Subscribes or unsubscribes a webhook URL (both endpoints take `{ url }` and answer `{ ok }`). */
+  async function postWebhookUrl(path: string, url: string, what: string, signal: AbortSignal | undefined): Promise<void> {
+    const checked = parseInput(urlSchema, url, 'url', 'avito');
+    const body = await call('account', { method: 'POST', path, json: { url: checked }, schema: avitoOkResponseSchema, signal });
+    ensureOk(body, what);
+  }
+
   const chatPath = (chatId: string, version: 'v1' | 'v2' | 'v3' = 'v1') =>
     `/messenger/${version}/accounts/${userId}/chats/${encodeURIComponent(parseInput(chatIdSchema, chatId, 'chatId', 'avito'))}`;
 
@@ -464,27 +471,11 @@ export function createAvitoClient(options: AvitoClientOptions): AvitoClient {
       });
       ensureOk(body, 'mark read');
     },
-    async subscribeWebhook(url, request = {}) {
-      const checked = parseInput(urlSchema, url, 'url', 'avito');
-      const body = await call('account', {
-        method: 'POST',
-        path: '/messenger/v3/webhook',
-        json: { url: checked },
-        schema: avitoOkResponseSchema,
-        signal: request.signal,
-      });
-      ensureOk(body, 'webhook subscribe');
+    subscribeWebhook(url, request = {}) {
+      return postWebhookUrl('/messenger/v3/webhook', url, 'webhook subscribe', request.signal);
     },
-    async unsubscribeWebhook(url, request = {}) {
-      const checked = parseInput(urlSchema, url, 'url', 'avito');
-      const body = await call('account', {
-        method: 'POST',
-        path: '/messenger/v1/webhook/unsubscribe',
-        json: { url: checked },
-        schema: avitoOkResponseSchema,
-        signal: request.signal,
-      });
-      ensureOk(body, 'webhook unsubscribe');
+    unsubscribeWebhook(url, request = {}) {
+      return postWebhookUrl('/messenger/v1/webhook/unsubscribe', url, 'webhook unsubscribe', request.signal);
     },
     async listWebhookSubscriptions(request = {}) {
       const body = await call('account', {

@@ -59,6 +59,16 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
     }));
+  // `cost`: 1 = only quote the price, 3 = send and report the price and balance.
+  const sendForm = (request: { to: string; text: string; sender?: string | undefined }, cost: 1 | 3) => ({
+    ...credentials(),
+    phones: request.to,
+    mes: request.text,
+    fmt: 3,
+    charset: 'utf-8',
+    cost,
+    sender: request.sender,
+  });
   const credentials = () => {
     const login = settings.login ?? env().SMSC_LOGIN;
     const password = settings.password ?? env().SMSC_PASSWORD;
@@ -77,15 +87,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       const body = await client().request({
         method: 'POST',
         path: 'sys/send.php',
-        form: {
-          ...credentials(),
-          phones: request.to,
-          mes: request.text,
-          fmt: 3,
-          charset: 'utf-8',
-          cost: 3,
-          sender: request.sender,
-        },
+        form: sendForm(request, 3),
         schema: smscSendResponseSchema,
         signal,
       });
@@ -138,15 +140,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       const body = await client().request({
         method: 'POST',
         path: 'sys/send.php',
-        form: {
-          ...credentials(),
-          phones: request.to,
-          mes: request.text,
-          fmt: 3,
-          charset: 'utf-8',
-          cost: 1,
-          sender: request.sender,
-        },
+        form: sendForm(request, 1),
         schema: smscSendResponseSchema,
         signal: options.signal,
       });

@@ -108,9 +108,10 @@ describe('parseSesWebhook (Amazon SES notifications via SNS)', () => {
     const { notificationType: _, delivery: __, ...mailOnly } = notification;
     const open = await parseSesWebhook(
       request(JSON.stringify({ ...mailOnly, eventType: 'Open', open: { timestamp: '2026-03-02T10:00:00.000Z' } })),
+      { secret },
     );
     expect(open.events).toMatchObject([{ status: 'read', at: Date.parse('2026-03-02T10:00:00.000Z') }]);
-    const send = await parseSesWebhook(request(JSON.stringify({ ...mailOnly, eventType: 'Send', send: {} })));
+    const send = await parseSesWebhook(request(JSON.stringify({ ...mailOnly, eventType: 'Send', send: {} })), { secret });
     expect(send).toEqual({ events: [], ignored: 1 });
   });
 
@@ -163,9 +164,15 @@ describe('parseSesWebhook (Amazon SES notifications via SNS)', () => {
       expect(error.status).toBe(401);
     });
 
-    it('checks nothing when no secret is configured', async () => {
-      const result = await parseSesWebhook(request(body, 'https://hooks.dealer.ru/email'));
-      expect(result.events).toHaveLength(1);
+    it('without a secret, requires a valid SNS signature (the fixture carries the example signature from the AWS docs)', async () => {
+      const error = await rejection(
+        parseSesWebhook(request(body, 'https://hooks.dealer.ru/email'), {
+          fetchSigningCertificate: async () => fixture('sns-test-signing.cert.pem'),
+        }),
+      );
+      expect(error).toMatchObject({ status: 401, code: 'webhook_signature' });
+      const skipped = await parseSesWebhook(request(body, 'https://hooks.dealer.ru/email'), { signature: 'skip' });
+      expect(skipped.events).toHaveLength(1);
     });
   });
 
@@ -182,7 +189,7 @@ describe('parseSesWebhook (Amazon SES notifications via SNS)', () => {
   it('uses the clock when a notification has no timestamp', async () => {
     const clock = createManualClock(Date.parse('2026-03-05T12:00:00Z'));
     const body = JSON.stringify({ notificationType: 'Delivery', mail: { messageId: 'ses-1' } });
-    const result = await parseSesWebhook(request(body), { clock });
+    const result = await parseSesWebhook(request(body), { clock, secret });
     expect(result.events).toEqual([
       { type: 'status', providerMessageId: 'ses-1', status: 'delivered', at: clock.now(), metadata: { sesMessageId: 'ses-1' } },
     ]);

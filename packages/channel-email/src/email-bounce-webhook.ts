@@ -10,6 +10,21 @@ import {
 } from '@omnidealer/core';
 import { z } from 'zod';
 import { normalizeMessageId } from './email-message-id.js';
+import { createSnsSignatureVerifier, isSnsHost, type SnsCertificateFetcher } from './sns-signature.js';
+
+/** Verifiers by certificate fetcher, so each keeps its certificate cache across deliveries. */
+const verifiers = new WeakMap<object, ReturnType<typeof createSnsSignatureVerifier>>();
+const defaultFetcherKey: object = {};
+
+function verifierFor(fetcher: SnsCertificateFetcher | undefined) {
+  const key = fetcher ?? defaultFetcherKey;
+  let verifier = verifiers.get(key);
+  if (!verifier) {
+    verifier = createSnsSignatureVerifier(fetcher);
+    verifiers.set(key, verifier);
+  }
+  return verifier;
+}
 
 /** An SNS `SubscriptionConfirmation`: visit `subscribeUrl` (or call {@link confirmSnsSubscription}) to start deliveries. */
 export interface SnsSubscriptionConfirmation {
@@ -22,15 +37,23 @@ export interface SnsSubscriptionConfirmation {
 /**
  * Options of the Amazon SES (via SNS) bounce/complaint/delivery webhook.
  *
- * SNS signs its messages with a certificate that would have to be downloaded from AWS on every new key; this
- * channel does not fetch anything while parsing a webhook. Instead protect the endpoint with a shared secret:
- * subscribe `https://hooks.example.com/email?token=SECRET` or `https://omnidealer:SECRET@hooks.example.com/email`
- * (HTTP Basic; SNS first calls without credentials and expects a `401` with `WWW-Authenticate`, which this parser
- * answers). Restrict `topicArns` too.
+ * Every delivery is authenticated one of two ways. By default the SNS signature is verified (the signing
+ * certificate is downloaded once per key from `https://sns.<region>.amazonaws.com/…pem` and cached). Or protect the
+ * endpoint with a shared secret: subscribe `https://hooks.example.com/email?token=SECRET` or
+ * `https://omnidealer:SECRET@hooks.example.com/email` (HTTP Basic; SNS first calls without credentials and expects a
+ * `401` with `WWW-Authenticate`, which this parser answers) — needed for SNS raw message delivery, which carries no
+ * signature; with a secret the signature is not checked unless `signature: 'verify'`. Restrict `topicArns` too.
  */
 export interface SesWebhookOptions {
-  /** Shared secret checked against the `token` query parameter or the HTTP Basic password. Unset: no check. */
+  /** Shared secret checked against the `token` query parameter or the HTTP Basic password. */
   secret?: string | undefined;
+  /**
+   * Verify the SNS message signature (`verify`) or not (`skip`, only sensible behind a `secret` or in tests).
+   * @default 'verify' without a secret, 'skip' with one
+   */
+  signature?: 'verify' | 'skip' | undefined;
+  /** Downloads a signing certificate; the default uses `fetch`. Only called for SNS certificate URLs. */
+  fetchSigningCertificate?: SnsCertificateFetcher | undefined;
   /** Accept only notifications from these SNS topic ARNs. */
   topicArns?: ReadonlyArray<string> | undefined;
   /** Called for an SNS `SubscriptionConfirmation` (which is otherwise ignored). */
@@ -55,7 +78,11 @@ export const snsEnvelopeSchema = z.object({
   Message: z.string().nullish(),
   Token: z.string().nullish(),
   SubscribeURL: z.string().nullish(),
+  Subject: z.string().nullish(),
   Timestamp: z.string().nullish(),
+  SignatureVersion: z.string().nullish(),
+  Signature: z.string().nullish(),
+  SigningCertURL: z.string().nullish(),
 });
 
 const recipientSchema = z.object({
@@ -263,11 +290,20 @@ export async function parseSesWebhook(
     const challenge = checkSecret(request, options.secret, channel);
     if (challenge) return { events: [], response: challenge };
   }
+  const verify = (options.signature ?? (options.secret ? 'skip' : 'verify')) === 'verify';
   const body = parseJson(new TextDecoder().decode(request.body), channel, 'webhook body');
   const envelope = snsEnvelopeSchema.safeParse(body);
   let notificationBody: unknown = body;
+  if (!envelope.success && verify) {
+    throw new WebhookError({
+      channel,
+      kind: 'signature',
+      message: 'not a signed SNS message (raw message delivery carries no signature: protect the endpoint with a secret)',
+    });
+  }
   if (envelope.success) {
     const sns = envelope.data;
+    if (verify) await verifierFor(options.fetchSigningCertificate)(sns, channel);
     if (options.topicArns && !options.topicArns.includes(sns.TopicArn ?? '')) {
       throw new WebhookError({ channel, kind: 'signature', message: 'notification from an SNS topic that is not allowed' });
     }
@@ -309,8 +345,6 @@ export async function parseSesWebhook(
   return events.length ? { events } : { events, ignored: 1 };
 }
 
-const snsHostPattern = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
-
 /**
  * Confirms an SNS subscription by fetching its `SubscribeURL`, after checking that the URL is an `https` SNS
  * endpoint (so a forged confirmation cannot make the server fetch arbitrary URLs).
@@ -328,7 +362,7 @@ export async function confirmSnsSubscription(
   } catch {
     throw new WebhookError({ channel: 'email', kind: 'malformed', message: 'SubscribeURL is not a URL' });
   }
-  if (url.protocol !== 'https:' || !snsHostPattern.test(url.hostname)) {
+  if (url.protocol !== 'https:' || !isSnsHost(url.hostname)) {
     throw new WebhookError({
       channel: 'email',
       kind: 'signature',

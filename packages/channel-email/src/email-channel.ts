@@ -227,6 +227,10 @@ const settingsSchema = z
       .object({
         secret: z.string().min(1).optional(),
         topicArns: z.array(z.string().min(1)).optional(),
+        signature: z.enum(['verify', 'skip']).optional(),
+        fetchSigningCertificate: z
+          .custom<SesWebhookOptions['fetchSigningCertificate']>((value) => typeof value === 'function')
+          .optional(),
         onSubscriptionConfirmation: z
           .custom<SesWebhookOptions['onSubscriptionConfirmation']>((value) => typeof value === 'function')
           .optional(),

@@ -279,9 +279,61 @@ describe('cascade: durability and exactly-once', () => {
     before.mocks.whatsapp.doSend = original;
     const after = setup(undefined, { store: before.store, clock: before.clock, mocks: before.mocks });
     after.clock.advance(DAY_MS);
-    expect(await after.cascade.runDueSteps()).toBe(1);
+    // The deadline, and the new cascade's safety net (a no-op: its first step had been recorded).
+    expect(await after.cascade.runDueSteps()).toBe(2);
     expect(before.mocks.whatsapp.attempts).toHaveLength(1);
     expect(before.mocks.sms.sent).toHaveLength(1);
+  });
+
+  /** A store whose writes hang from the first one matching `dies` on: the process died there. `inner` survives. */
+  function dyingStore(dies: (method: 'scheduleJob' | 'putRecord', value: unknown) => boolean): { store: Store; inner: Store } {
+    const inner = createMemoryStore();
+    let dead = false;
+    const hang = <T>(method: 'scheduleJob' | 'putRecord', value: unknown, write: () => Promise<T>): Promise<T> => {
+      if (dead || dies(method, value)) {
+        dead = true;
+        return new Promise(() => {});
+      }
+      return write();
+    };
+    const store: Store = {
+      ...inner,
+      scheduleJob: (job) => hang('scheduleJob', job, () => inner.scheduleJob(job)),
+      putRecord: (namespace, key, value) => hang('putRecord', value, () => inner.putRecord(namespace, key, value)),
+    };
+    return { store, inner };
+  }
+
+  it.each([
+    [
+      'after recording the new cascade, before scheduling its first step',
+      (method: string, value: unknown) =>
+        method === 'scheduleJob' && (value as { payload: { action: string } }).payload.action === 'deadline',
+    ],
+    [
+      'after scheduling the first deadline, before recording the step',
+      (method: string, value: unknown) => method === 'putRecord' && (value as { steps?: unknown[] }).steps?.length === 1,
+    ],
+  ])('a process that died %s: no cascade is stranded, the step starts a minute later, once', async (_when, dies) => {
+    const clock = createManualClock(start);
+    const mocks = createMockChannels();
+    const { store, inner } = dyingStore(dies);
+    const before = setup(undefined, { store, clock, mocks });
+    void before.cascade.send(phoneOnly, perChannel());
+    await vi.waitFor(async () => expect(await inner.listRecords('cascade.run')).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    before.cascade.close();
+    expect(mocks.whatsapp.sent).toHaveLength(0);
+    const after = setup(undefined, { store: inner, clock, mocks });
+    clock.advance(59_000);
+    expect(await after.cascade.runDueSteps()).toBe(0);
+    clock.advance(1_000);
+    await after.cascade.runDueSteps();
+    expect(mocks.whatsapp.sent).toHaveLength(1);
+    clock.advance(DAY_MS);
+    await after.cascade.runDueSteps();
+    expect(mocks.sms.sent).toHaveLength(1);
+    expect(mocks.whatsapp.sent).toHaveLength(1);
   });
 
   it('a process that died before calling the provider: the new one sends the step, then keeps its deadline', async () => {

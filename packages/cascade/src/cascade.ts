@@ -130,8 +130,12 @@ const sendOptionsSchema = z
 interface JobPayload {
   key: string;
   step: number;
-  action: 'deadline' | 'failed' | 'start';
+  /** `resume`: the safety net scheduled with a new cascade, for a process that dies before its first step is recorded. */
+  action: 'deadline' | 'failed' | 'start' | 'resume';
 }
+
+/** When the safety net of a new cascade fires; by then its first step has long been recorded, unless the process died. */
+const RESUME_AFTER_MS = 60_000;
 
 interface CampaignRecord {
   spentMinor: number;
@@ -352,10 +356,11 @@ export function createCascade(options: CascadeOptions): Cascade {
       startedAt: now,
       deadline: now + candidate.fallback.withinMs,
     };
+    // Every running cascade has a pending job, so none is stranded by a crash: the deadline is scheduled before the
+    // step is recorded (a job for a step that never got recorded starts it then) and before the provider is called.
+    await schedule(state.key, step.index, 'deadline', step.deadline as number);
     state.steps.push(step);
     await save(state);
-    // The deadline is durable before the provider is called: a crash mid-send still leaves the cascade resumable.
-    await schedule(state.key, step.index, 'deadline', step.deadline as number);
     emit('cascade.step.started', {
       cascadeId: state.id,
       contactId: state.contact.id,
@@ -413,9 +418,9 @@ export function createCascade(options: CascadeOptions): Cascade {
       const now = clock.now();
       if (candidate.notBefore !== undefined && candidate.notBefore > now) {
         const step: CascadeStepRecord = { ...stepRecord(state, candidate, 'deferred'), notBefore: candidate.notBefore };
+        await schedule(state.key, step.index, 'start', candidate.notBefore);
         state.steps.push(step);
         await save(state);
-        await schedule(state.key, step.index, 'start', candidate.notBefore);
         emit('cascade.step.deferred', {
           cascadeId: state.id,
           step: step.index,
@@ -441,6 +446,12 @@ export function createCascade(options: CascadeOptions): Cascade {
     await withLock(payload.key, async () => {
       const state = await load(payload.key);
       if (state?.status !== 'running') return;
+      if (payload.step === state.steps.length) {
+        // The process that scheduled this job died before it recorded the step: start it now.
+        await proceed(state);
+        return;
+      }
+      if (payload.action === 'resume') return;
       const step = state.steps[payload.step];
       if (!step || payload.step !== state.steps.length - 1) return;
       if (payload.action === 'start') {
@@ -510,9 +521,9 @@ export function createCascade(options: CascadeOptions): Cascade {
         if (step.status === 'failed') return;
         if (isCurrent) {
           step.outcome = 'failed';
+          await schedule(key, step.index, 'failed', clock.now());
           await save(state);
           if (step.deadline !== undefined) await store.cancelJob(jobId(key, step.index, 'deadline', step.deadline));
-          await schedule(key, step.index, 'failed', clock.now());
           kick = true;
           return;
         }
@@ -639,9 +650,12 @@ export function createCascade(options: CascadeOptions): Cascade {
         createdAt: now,
         updatedAt: now,
       };
+      await schedule(key, 0, 'resume', now + RESUME_AFTER_MS);
       await store.putRecord(indexNamespace, id, key);
       await save(state);
       await proceed(state, initial);
+      // From here the step's own jobs keep the cascade going.
+      await store.cancelJob(jobId(key, 0, 'resume', now + RESUME_AFTER_MS));
       return state;
     });
   }

@@ -4,6 +4,7 @@ import {
   type ChannelRateLimit,
   type Clock,
   type CostEstimate,
+  downloadMedia,
   type MessageContent,
   money,
   type OutboundMessage,
@@ -44,8 +45,13 @@ export interface AvitoChannelSettings {
   webhookListingLookup?: boolean | undefined;
   /** @default the system clock */
   clock?: Clock | undefined;
-  /** Custom fetch (tests, proxies); also used to download images sent by URL. */
+  /** Custom fetch for the Avito API (tests, proxies). */
   fetch?: typeof fetch | undefined;
+  /**
+   * Download images sent by URL from loopback or private hosts too (a sandbox). Off by default: the channel downloads
+   * the image to upload it, and must not be pointed at internal services (checked again after DNS and redirects).
+   */
+  allowPrivateMediaUrls?: boolean | undefined;
   /** Per-request timeout in ms. @default 15000 */
   timeoutMs?: number | undefined;
   /** Replace the access token this long before it expires. @default 300000 */
@@ -85,6 +91,7 @@ const settingsSchema = z
     webhookListingLookup: z.boolean().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
+    allowPrivateMediaUrls: z.boolean().optional(),
     timeoutMs: z.number().int().positive().optional(),
     tokenRefreshMarginMs: z.number().int().nonnegative().optional(),
   })
@@ -161,27 +168,13 @@ export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel
   }
 
   async function imageIdFor(url: string, signal: AbortSignal | undefined): Promise<string> {
-    let response: Response;
-    try {
-      response = await (fetchImpl ?? globalThis.fetch)(url, signal ? { signal } : {});
-    } catch (error) {
-      throw new ProviderError({
-        channel: 'avito',
-        code: 'network',
-        retryable: true,
-        message: 'avito: could not download the image to upload',
-        cause: error,
-      });
-    }
-    if (!response.ok) {
-      throw new ProviderError({
-        channel: 'avito',
-        statusCode: response.status,
-        retryable: response.status >= 500,
-        message: `avito: could not download the image to upload (HTTP ${response.status})`,
-      });
-    }
-    const blob = await response.blob();
+    const media = await downloadMedia(url, {
+      channel: 'avito',
+      signal,
+      allowPrivate: parsed.allowPrivateMediaUrls,
+      ...(parsed.timeoutMs !== undefined ? { timeoutMs: parsed.timeoutMs } : {}),
+    });
+    const blob = new Blob([media.data as Uint8Array<ArrayBuffer>], media.contentType ? { type: media.contentType } : {});
     const filename = new URL(url).pathname.split('/').pop() || 'image.jpg';
     const uploaded = await client.uploadImage({ data: blob, filename }, { signal });
     return uploaded.imageId;

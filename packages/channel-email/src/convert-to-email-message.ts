@@ -2,7 +2,7 @@ import { type MediaContent, type MessageContent, ValidationError } from '@omnide
 import { assertHeaderSafe } from './email-address.js';
 import { type EmailTemplates, renderEmailTemplate } from './email-template.js';
 
-/** A file attached to an e-mail. `path` is an `http(s)` URL nodemailer downloads while it streams the message. */
+/** A file attached to an e-mail. `path` is the `http(s)` URL the channel downloads before it hands the mail over. */
 export interface EmailAttachment {
   filename: string;
   path: string;

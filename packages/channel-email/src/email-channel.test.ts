@@ -164,7 +164,7 @@ describe('createEmailChannel over a real SMTP server', () => {
     await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
     closers.push(() => files.close());
     const server = await smtp();
-    const channel = channelFor(server);
+    const channel = channelFor(server, { allowPrivateMediaUrls: true }); // the file server is on loopback
     const url = `http://127.0.0.1:${(files.address() as AddressInfo).port}/docs/%D1%81%D1%87%D1%91%D1%82.pdf`;
 
     await channel.doSend(

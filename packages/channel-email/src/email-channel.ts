@@ -7,6 +7,7 @@ import {
   type Clock,
   type Contact,
   type CostEstimate,
+  downloadMedia,
   type MessageContent,
   money,
   type OutboundMessage,
@@ -76,7 +77,8 @@ export interface EmailSendOptions {
   subject: string;
   text: string;
   html?: string | undefined;
-  attachments?: EmailAttachment[] | undefined;
+  /** Files downloaded by the channel (never URLs: the transporter must not fetch anything). */
+  attachments?: EmailSendAttachment[] | undefined;
   messageId: string;
   date: Date;
   inReplyTo?: string | undefined;
@@ -84,6 +86,13 @@ export interface EmailSendOptions {
   headers?: Record<string, string> | undefined;
   /** Shared part of the MIME boundaries; derived from our message id so a retry produces the same bytes. */
   baseBoundary?: string | undefined;
+}
+
+/** An attachment as handed to the transporter: its bytes, downloaded by the channel. */
+export interface EmailSendAttachment {
+  filename: string;
+  content: Buffer;
+  contentType?: string | undefined;
 }
 
 /** What a transporter answers when the server accepted a message. */
@@ -152,6 +161,11 @@ export interface EmailChannelSettings {
   webhook?: SesWebhookOptions | undefined;
   /** Addresses that bounced or complained: refused by `canReach`, filled by sends and webhooks. */
   suppressionList?: EmailSuppressionList | undefined;
+  /**
+   * Download attachments from loopback or private hosts too (a sandbox). Off by default: the channel downloads media
+   * URLs itself, and must not be pointed at internal services (checked again after DNS and redirects).
+   */
+  allowPrivateMediaUrls?: boolean | undefined;
 }
 
 /** The e-mail {@link Channel}, plus `close()` for pooled connections. */
@@ -237,6 +251,7 @@ const settingsSchema = z
       })
       .strict()
       .optional(),
+    allowPrivateMediaUrls: z.boolean().optional(),
     suppressionList: z
       .custom<EmailSuppressionList>(
         (value) =>
@@ -398,6 +413,15 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
     },
 
     async doSend(message: OutboundMessage, options): Promise<SendResult> {
+      const download = async (attachment: EmailAttachment): Promise<EmailSendAttachment> => {
+        const media = await downloadMedia(attachment.path, {
+          channel: kind,
+          allowPrivate: parsed.allowPrivateMediaUrls,
+          signal: options.signal,
+        });
+        const contentType = attachment.contentType ?? media.contentType;
+        return { filename: attachment.filename, content: Buffer.from(media.data), ...(contentType ? { contentType } : {}) };
+      };
       options.signal?.throwIfAborted();
       // Everything that can be wrong with the input is checked here, before a connection is opened.
       const email = render(message.content);
@@ -418,7 +442,7 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
         baseBoundary: createHash('sha256').update(message.id).digest('hex').slice(0, 16),
         ...(replyTo ? { replyTo } : {}),
         ...(email.html !== undefined ? { html: email.html } : {}),
-        ...(email.attachments.length ? { attachments: email.attachments } : {}),
+        ...(email.attachments.length ? { attachments: await Promise.all(email.attachments.map(download)) } : {}),
         ...(inReplyTo ? { inReplyTo, references: inReplyTo } : {}),
         ...(parsed.headers ? { headers: { ...parsed.headers } } : {}),
       };

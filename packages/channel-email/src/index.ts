@@ -29,6 +29,7 @@ export {
   type EmailChannel,
   type EmailChannelSettings,
   type EmailPricing,
+  type EmailSendAttachment,
   type EmailSendInfo,
   type EmailSendOptions,
   type EmailSuppressionList,
@@ -46,3 +47,4 @@ export {
   type RenderedEmailTemplate,
   renderEmailTemplate,
 } from './email-template.js';
+export type { SnsCertificateFetcher } from './sns-signature.js';

@@ -64,7 +64,7 @@ export {
 export { canTransition, type MessageStatus, messageStatusSchema } from './model/message-status.js';
 export { type CostEstimate, type Money, money, moneySchema } from './model/money.js';
 export { isMobilePhone, normalizePhone, phoneCountry } from './model/phone.js';
-export { isPrivateUrl } from './model/public-url.js';
+export { isPrivateAddress, isPrivateUrl } from './model/public-url.js';
 export { maskEmail, maskPhone, redact, redactValue, registerSecret } from './redact.js';
 export {
   createHttpClient,
@@ -75,6 +75,7 @@ export {
   type HttpRequest,
   parseRetryAfter,
 } from './runtime/http-client.js';
+export { type DownloadedMedia, downloadMedia, type MediaDownloadOptions } from './runtime/media-download.js';
 export { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './runtime/rate-limiter.js';
 export { type RetryOptions, retryAfterOf, withRetry } from './runtime/retry.js';
 export {

@@ -38,7 +38,8 @@ function isPrivateV6(address: string): boolean {
 /**
  * True when a URL points at this machine or a private network by its literal host (`localhost`, 127.0.0.1, 10.x,
  * 169.254.169.254, [::1]…). Media URLs that a channel downloads (Avito re-uploads images, e-mail attaches files)
- * must not reach internal services (SSRF). A public host name that resolves to a private address is not caught here.
+ * must not reach internal services (SSRF). A public host name that resolves to a private address is not caught here;
+ * `downloadMedia` checks the resolved addresses when it connects.
  */
 export function isPrivateUrl(url: string): boolean {
   let host: string;
@@ -49,8 +50,13 @@ export function isPrivateUrl(url: string): boolean {
   }
   const bare = host.startsWith('[') ? host.slice(1, -1) : host;
   if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
-  const version = isIP(bare);
-  if (version === 4) return isPrivateV4(bare);
-  if (version === 6) return isPrivateV6(bare);
+  return isPrivateAddress(bare);
+}
+
+/** True for an IPv4/IPv6 address on loopback, a private network, link-local (cloud metadata) or CGNAT. */
+export function isPrivateAddress(address: string): boolean {
+  const version = isIP(address);
+  if (version === 4) return isPrivateV4(address);
+  if (version === 6) return isPrivateV6(address);
   return false;
 }

@@ -8,7 +8,6 @@ import {
   type MessageContent,
   money,
   type OutboundMessage,
-  ProviderError,
   parseInput,
   type Reachability,
   registerSecret,

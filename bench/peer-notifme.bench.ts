@@ -165,7 +165,7 @@ async function captureBodies(padding: string): Promise<{ omnidealer: string; omn
 }
 
 /** Runs the peer benchmark: `rounds` rounds of the five paths in rotating order, medians reported. */
-export async function runPeerNotifmeBenchmark(count = 4000, rounds = 5): Promise<BenchResult> {
+export async function runPeerNotifmeBenchmark(count = 2000, rounds = 9): Promise<BenchResult> {
   const unpadded = Buffer.byteLength(notifmeBody(0, ''));
   const padding = 'x'.repeat(Math.max(0, Buffer.byteLength(cloudBody(0)) - unpadded));
   const captured = await captureBodies(padding);

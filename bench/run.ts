@@ -7,6 +7,7 @@ import { runSegmentsBenchmark } from '../packages/channel-sms/bench/segments.ben
 import { runSharedLimitBenchmark } from '../packages/redis/bench/shared-limit.bench.js';
 import { type BenchResult, machineInfo, report } from './bench-kit.js';
 import { runMemoryBenchmark } from './memory.bench.js';
+import { runPeerNotifmeBenchmark } from './peer-notifme.bench.js';
 import { runRateLimitBenchmark } from './rate-limit.bench.js';
 import { runSendPathBenchmark } from './send-path.bench.js';
 import { runWebhookIngestBenchmark } from './webhook-ingest.bench.js';
@@ -19,6 +20,7 @@ const benchmarks: Record<string, () => Promise<BenchResult>> = {
   cascade: async () => (await runCascadeBenchmark()) as BenchResult,
   'shared-limit': async () => (await runSharedLimitBenchmark()) as BenchResult,
   memory: () => runMemoryBenchmark(),
+  'peer-notifme': () => runPeerNotifmeBenchmark(),
 };
 
 const wanted = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
@@ -12,6 +13,7 @@ import {
   UnreachableRecipientError,
   ValidationError,
 } from '@omnidealer/core';
+import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createEmailChannel, type EmailChannelSettings, type EmailTransporter } from './email-channel.js';
@@ -112,6 +114,37 @@ describe('createEmailChannel over a real SMTP server', () => {
         '',
       ].join('\r\n'),
     );
+  });
+
+  it('signs with DKIM when configured: a verifier that knows the published key passes it, a changed body fails', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const record = `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`;
+    const resolver = async (name: string, type: string) => {
+      if (name === 'omni2026._domainkey.dealer.ru' && type === 'TXT') return [[record]];
+      throw Object.assign(new Error(`no ${type} for ${name}`), { code: 'ENOTFOUND' });
+    };
+    const server = await smtp();
+    const channel = channelFor(server, {
+      transport: {
+        host: '127.0.0.1',
+        port: server.port,
+        ignoreTLS: true,
+        dkim: {
+          domainName: 'dealer.ru',
+          keySelector: 'omni2026',
+          privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        },
+      },
+    });
+    await channel.doSend(outbound({ type: 'email', subject: 'Запись на ТО', text: 'Ждём вас завтра в 10:00.' }), {});
+    const raw = server.messages[0]?.raw ?? '';
+    expect(raw).toMatch(/^DKIM-Signature: v=1; a=rsa-sha256; c=relaxed\/relaxed; d=dealer\.ru;/);
+    const verified = await dkimVerify(raw, { resolver });
+    expect(verified.results.map((result) => result.status.result)).toEqual(['pass']);
+    const tampered = await dkimVerify(raw.replace(/\r\n\r\n[^]*$/, '\r\n\r\nZmFrZQ==\r\n'), { resolver });
+    // mailauth reports a body-hash mismatch as `neutral` ("body hash did not verify"): anything but pass.
+    expect(tampered.results.map((result) => result.status.result)).toEqual(['neutral']);
+    expect(tampered.results[0]?.status.comment).toMatch(/body hash did not verify/);
   });
 
   it('folds a long Cyrillic subject into encoded words that decode back to the subject', async () => {

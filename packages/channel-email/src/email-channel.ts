@@ -67,6 +67,21 @@ export interface SmtpTransportOptions {
   greetingTimeout?: number | undefined;
   /** Milliseconds of socket inactivity before giving up. @default 600000 */
   socketTimeout?: number | undefined;
+  /**
+   * Sign every message with DKIM (RFC 6376, rsa-sha256, relaxed/relaxed), for relays that do not sign for you.
+   * Publish the public key as a TXT record at `<keySelector>._domainkey.<domainName>`.
+   */
+  dkim?: DkimOptions | undefined;
+}
+
+/** DKIM signing key of {@link SmtpTransportOptions.dkim}. */
+export interface DkimOptions {
+  /** The signing domain (`d=`), normally the From domain. */
+  domainName: string;
+  /** The selector (`s=`). */
+  keySelector: string;
+  /** PEM private key. Registered as a secret: never logged. */
+  privateKey: string;
 }
 
 /** What the channel hands a transporter for one message (a subset of nodemailer's message options). */
@@ -197,6 +212,14 @@ const smtpTransportOptionsSchema = z
     connectionTimeout: z.number().int().positive().optional(),
     greetingTimeout: z.number().int().positive().optional(),
     socketTimeout: z.number().int().positive().optional(),
+    dkim: z
+      .object({
+        domainName: z.string().min(1),
+        keySelector: z.string().regex(/^[A-Za-z0-9._-]+$/, 'not a DKIM selector'),
+        privateKey: z.string().includes('PRIVATE KEY', { message: 'expected a PEM private key' }),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -277,6 +300,7 @@ function registerTransportSecrets(transport: SmtpTransportOptions | string | und
     }
     return;
   }
+  registerSecret(transport?.dkim?.privateKey);
   const auth = transport?.auth;
   if (!auth) return;
   if ('pass' in auth) {

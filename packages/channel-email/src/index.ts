@@ -26,6 +26,7 @@ export {
 } from './email-bounce-webhook.js';
 export {
   createEmailChannel,
+  type DkimOptions,
   type EmailChannel,
   type EmailChannelSettings,
   type EmailPricing,

@@ -198,6 +198,18 @@ describe('hub round trip', () => {
     expect(api.callsTo('/messages')).toHaveLength(1);
   });
 
+  it('a redirect from the API fails the message at once: the Graph API never redirects, a moved BSP URL must be set', async () => {
+    api.use(messagesRoute, { status: 307, headers: { location: 'https://elsewhere.example/messages' } });
+    const failed = await hub.send({ channel: 'whatsapp', contact, content: template });
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({
+      code: 'provider_error',
+      retryable: false,
+      message: expect.stringContaining('redirect'),
+    });
+    expect(api.callsTo('/messages')).toHaveLength(1);
+  });
+
   it('a failed status with 131026 marks the message failed and the contact unreachable on WhatsApp', async () => {
     const sent = await hub.send({ channel: 'whatsapp', contact, content: template });
     await post(

@@ -214,6 +214,9 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
       baseURL,
       headers: authHeaders,
       classifyError: classifyWhatsAppError,
+      // The Graph API (and BSPs exposing its format) never redirects; refusing redirects also saves fetch a copy
+      // of every request body.
+      redirect: 'error',
       ...(parsed.timeoutMs ? { timeoutMs: parsed.timeoutMs } : {}),
       ...(parsed.fetch ? { fetch: parsed.fetch } : {}),
     });

@@ -10,7 +10,11 @@ export function normalizePhone(input: string, defaultCountry: CountryCode = 'RU'
   const key = `${defaultCountry}|${input}`;
   if (normalised.has(key)) return normalised.get(key);
   const parsed = parsePhoneNumberFromString(input, defaultCountry);
-  return remember(normalised, key, parsed?.isValid() ? parsed.number : undefined);
+  const e164 = parsed?.isValid() ? parsed.number : undefined;
+  // An input already in E.164 parses exactly as phoneCountry would parse it (the default country only applies to
+  // national numbers): keep its country too, so pricing the send does not parse the number a second time.
+  if (e164 === input && parsed && !countries.has(input)) remember(countries, input, parsed.country);
+  return remember(normalised, key, e164);
 }
 
 // Parsing with libphonenumber costs tens of µs and the same numbers come back (statuses sent → delivered → read,

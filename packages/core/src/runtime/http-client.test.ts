@@ -80,6 +80,18 @@ describe('createHttpClient', () => {
     });
   });
 
+  it('refuses redirects with a final error when told to', async () => {
+    server.use('POST https://api.provider.test/moved', { status: 307, headers: { location: `${base}/final` } });
+    server.use('POST https://api.provider.test/final', { json: { id: 'm1' } });
+    const strict = createHttpClient({ channel: 'test', baseURL: base, redirect: 'error' });
+    await expect(strict.request({ method: 'POST', path: 'moved', json: { to: '1' } })).rejects.toMatchObject({
+      name: 'ProviderError',
+      retryable: false,
+      message: expect.stringContaining('redirect'),
+    });
+    expect(server.callsTo('/final')).toHaveLength(0);
+  });
+
   it('rejects malformed JSON and unexpected shapes with a non-retryable error', async () => {
     server.use('GET https://api.provider.test/bad', [
       { text: '{"id":', headers: { 'content-type': 'application/json' } },

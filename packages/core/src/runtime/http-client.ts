@@ -23,6 +23,12 @@ export interface HttpClientOptions {
   /** Custom fetch (tests, proxies). */
   fetch?: typeof fetch;
   classifyError?: ErrorClassifier;
+  /**
+   * `'error'` refuses redirects: an API that never redirects (the WhatsApp Cloud API) then gets a clear,
+   * non-retryable error instead, and each request skips the copy of its body that `fetch` keeps in case it must
+   * follow one (measured ~150 µs of CPU per request, a quarter of a whole send). @default 'follow'
+   */
+  redirect?: 'follow' | 'error';
 }
 
 /** One request. `schema` validates a successful JSON response leniently (unknown fields pass). */
@@ -73,6 +79,14 @@ function clean(values: Record<string, string | number | boolean | undefined>): R
   return output;
 }
 
+/** `fetch` with `redirect: 'error'` rejects a redirect with a TypeError caused by "unexpected redirect". */
+function isRedirectRefusal(error: unknown): boolean {
+  if (!(error instanceof TypeError)) return false;
+  const cause: unknown = error.cause;
+  const reason = typeof cause === 'string' ? cause : cause instanceof Error ? cause.message : '';
+  return /redirect/i.test(reason);
+}
+
 /**
  * Creates the HTTP helper channel packages share: base URL, auth headers, JSON or form bodies, timeouts, and
  * mapping of every failure (HTTP error, timeout, network, malformed body) to a typed error. It never retries: the
@@ -84,13 +98,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const classify = options.classifyError ?? defaultErrorClassifier;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const base = options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`;
+  const redirect = options.redirect ?? 'follow';
+  const staticHeaders = typeof options.headers === 'function' ? undefined : options.headers;
 
   return {
     async request<T>(request: HttpRequest<T>): Promise<T> {
+      // A fresh object either way: the content type and accept header are added to it below.
       const headers: Record<string, string> = {
-        ...(typeof options.headers === 'function' ? await options.headers() : (options.headers ?? {})),
+        ...(staticHeaders ?? (typeof options.headers === 'function' ? await options.headers() : undefined)),
       };
-      let url = base + request.path.replace(/^\//, '');
+      let url = base + (request.path.startsWith('/') ? request.path.slice(1) : request.path);
       if (request.searchParams) {
         const query = new URLSearchParams(clean(request.searchParams)).toString();
         if (query) url += (url.includes('?') ? '&' : '?') + query;
@@ -114,6 +131,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           headers,
           ...(requestBody !== undefined ? { body: requestBody } : {}),
           signal,
+          redirect,
         });
       } catch (error) {
         clearTimeout(timer);
@@ -128,6 +146,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         if (OmnidealerError.isInstance(error)) throw error;
         if ((error as Error)?.name === 'AbortError') throw error;
+        if (redirect === 'error' && isRedirectRefusal(error)) {
+          throw new ProviderError({
+            channel,
+            retryable: false,
+            message: `${channel}: the API answered with a redirect; set the base URL to its final address`,
+            cause: error,
+          });
+        }
         throw new ProviderError({
           channel,
           code: 'network',

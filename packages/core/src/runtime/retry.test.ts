@@ -95,4 +95,31 @@ describe('withRetry', () => {
       vi.useRealTimers();
     }
   });
+
+  it('counts the time budget from the first attempt', async () => {
+    vi.useFakeTimers();
+    try {
+      let calls = 0;
+      const run = withRetry(
+        async () => {
+          calls += 1;
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          throw new ProviderError({ channel: 'sms', message: '500', retryable: true });
+        },
+        { minTimeoutMs: 100, jitter: false, retries: 5, maxRetryTimeMs: 500 },
+      );
+      const settled = expect(run).rejects.toMatchObject({ retryable: true });
+      await vi.runAllTimersAsync();
+      await settled;
+      expect(calls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('succeeds on the first attempt without a retry callback', async () => {
+    const onRetry = vi.fn();
+    await expect(withRetry(async (attempt) => `attempt ${attempt}`, fast, onRetry)).resolves.toBe('attempt 1');
+    expect(onRetry).not.toHaveBeenCalled();
+  });
 });

@@ -36,9 +36,22 @@ export async function withRetry<T>(
   options: RetryOptions = {},
   onRetry?: (error: OmnidealerError, attempt: number) => void,
 ): Promise<T> {
+  // The first attempt runs outside p-retry: almost every call succeeds at once, and p-retry's setup (options copy
+  // and checks, wrapper promises) cost more than the rest of this function. A retryable failure hands over to
+  // p-retry as its first failed attempt, so backoff, attempt numbers and the time budget are exactly p-retry's.
+  const started = performance.now();
+  let firstError: unknown;
+  try {
+    return await operation(1);
+  } catch (error) {
+    if (!(OmnidealerError.isInstance(error) && error.retryable)) throw error instanceof Error ? error : new Error(String(error));
+    firstError = error;
+  }
   const sleep = options.sleep ?? realSleep;
+  const maxRetryTime = options.maxRetryTimeMs ?? 120_000;
   return pRetry(
     async (attempt) => {
+      if (attempt === 1) throw firstError;
       try {
         return await operation(attempt);
       } catch (error) {
@@ -50,7 +63,8 @@ export async function withRetry<T>(
       retries: options.retries ?? 4,
       minTimeout: options.minTimeoutMs ?? 500,
       maxTimeout: options.maxTimeoutMs ?? 30_000,
-      maxRetryTime: options.maxRetryTimeMs ?? 120_000,
+      // The budget counts from the first attempt, which ran before p-retry started its clock.
+      maxRetryTime: Math.max(0, maxRetryTime - (performance.now() - started)),
       randomize: options.jitter ?? true,
       factor: 2,
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {

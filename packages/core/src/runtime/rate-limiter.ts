@@ -1,5 +1,6 @@
 import Bottleneck from 'bottleneck';
 import type { ChannelRateLimit } from '../channel.js';
+import { createMinHeap } from './min-heap.js';
 
 /** Options of {@link createRateLimiter}. */
 export interface RateLimiterOptions extends ChannelRateLimit {
@@ -38,10 +39,21 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
 interface QueuedTask {
   recipient: string;
+  /** Arrival order: tasks start in it, except those waiting for their recipient's interval. */
+  sequence: number;
   run: () => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
+
+/** One launched request: when it left, and when its answer (or failure) came back. */
+interface Launch {
+  at: number;
+  settledAt: number | undefined;
+}
+
+/** Answers needed before the fastest round trip seen is trusted as the network's own (see occupiedUntil). */
+const trustedAfterAnswers = 64;
 
 function createLocalLimiter(options: RateLimiterOptions): RateLimiter {
   const perSecond = options.perSecond && options.perSecond > 0 ? options.perSecond : undefined;
@@ -50,22 +62,63 @@ function createLocalLimiter(options: RateLimiterOptions): RateLimiter {
   const interval = options.perRecipientIntervalMs ? options.perRecipientIntervalMs + margin : undefined;
   const maxConcurrent = options.maxConcurrent && options.maxConcurrent > 0 ? options.maxConcurrent : undefined;
   const unlimited = !perSecond && !interval && !maxConcurrent;
-  // Launches are also spread evenly ((1000 + margin) / perSecond apart): a burst of a whole second's budget reaches the provider
-  // spread over its processing time and collides with the next burst in the provider's own window. Slots are planned,
-  // so a timer that fires late does not lower the rate; the window above stays the hard bound.
+  // Launches are also spread evenly (windowMs / perSecond apart): a burst of a whole second's budget reaches the
+  // provider spread over its processing time and collides with the next burst in the provider's own window. Slots are
+  // planned, so a pump that runs late (a busy event loop) launches the overdue slots back to back, up to catchUpMs of
+  // them, rather than lowering the rate (slots that passed with nothing waiting are not caught up on); the window
+  // below stays the hard bound.
   const spacingMs = perSecond ? windowMs / perSecond : 0;
-  let nextSlot = 0;
+  const catchUpMs = windowMs / 20;
+  let nextSlot = Number.NEGATIVE_INFINITY;
 
   let queue: QueuedTask[] = [];
-  /** Tasks whose recipient is inside its interval, in arrival order, with the time they may go. */
-  let deferred: Array<{ task: QueuedTask; readyAt: number }> = [];
-  const launches: number[] = [];
-  let launchesStart = 0;
-  const lastByRecipient = new Map<string, number>();
+  let queueHead = 0;
+  let sequence = 0;
+  /** Tasks whose recipient is inside its interval, smallest ready time (then arrival) first. */
+  const deferred = createMinHeap<{ task: QueuedTask; readyAt: number }>(
+    (a, b) => a.readyAt - b.readyAt || a.task.sequence - b.task.sequence,
+  );
+  /** Launches that may still count in the provider's window (see occupiedUntil). */
+  let recent: Launch[] = [];
+  /** Fastest round trip seen so far, and how many answers it was taken from (see occupiedUntil). */
+  let fastestMs = Number.POSITIVE_INFINITY;
+  let answers = 0;
+  const lastByRecipient = new Map<string, Launch>();
   let running = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let stopped = false;
+
+  /**
+   * Until when a launch may still be inside the provider's window (`span` after the provider stamped it). The
+   * provider stamps a request somewhere between our launch and its answer, and on its way a request can be held up
+   * (our busy event loop, the network, the provider's queue) while a later one is not: their stamps then come closer
+   * than their launches were, and a window counted from launches lets the provider see one request too many. So a
+   * launch counts from its answer, less the fastest round trip seen (the network's own, spent partly on the way out
+   * and partly on the way back, which a later request spends too): a request that came back late keeps its place for
+   * as long as it was late, one that came back at network speed counts from its launch, and one in flight counts
+   * until it comes back. The fastest round trip is trusted once it is the least of `trustedAfterAnswers` answers:
+   * under a busy start every early round trip is slow, and crediting it would open the window too early.
+   */
+  function occupiedUntil(launch: Launch, span: number): number {
+    if (launch.settledAt === undefined) return Number.POSITIVE_INFINITY;
+    const credit = answers >= trustedAfterAnswers ? fastestMs : 0;
+    return Math.max(launch.at, launch.settledAt - credit) + span;
+  }
+
+  /** Drops launches that can no longer be in the window; returns how many still are, and when the next one leaves. */
+  function windowAt(now: number): { occupied: number; nextFreeAt: number } {
+    let nextFreeAt = Number.POSITIVE_INFINITY;
+    let kept = 0;
+    for (const launch of recent) {
+      const until = occupiedUntil(launch, windowMs);
+      if (until <= now) continue;
+      recent[kept++] = launch;
+      nextFreeAt = Math.min(nextFreeAt, until);
+    }
+    recent.length = kept;
+    return { occupied: kept, nextFreeAt };
+  }
 
   function wakeAt(at: number, now: number): void {
     if (timer !== undefined && timerAt <= at) return;
@@ -81,63 +134,95 @@ function createLocalLimiter(options: RateLimiterOptions): RateLimiter {
     );
   }
 
+  function settled(launch: Launch): void {
+    launch.settledAt = Date.now();
+    fastestMs = Math.min(fastestMs, launch.settledAt - launch.at);
+    answers++;
+    running--;
+    pump();
+  }
+
   function launch(task: QueuedTask, now: number): void {
     running++;
+    const record: Launch = { at: now, settledAt: undefined };
     if (perSecond) {
-      launches.push(now);
-      nextSlot = Math.max(nextSlot, now - spacingMs / 2) + spacingMs;
+      recent.push(record);
+      nextSlot = Math.max(nextSlot, now - catchUpMs) + spacingMs;
     }
-    if (interval) lastByRecipient.set(task.recipient, now);
+    if (interval) lastByRecipient.set(task.recipient, record);
     let result: Promise<unknown>;
     try {
       result = Promise.resolve(task.run());
     } catch (error) {
       result = Promise.reject(error);
     }
-    result.then(task.resolve, task.reject).finally(() => {
-      running--;
-      pump();
-    });
+    result.then(
+      (value) => {
+        settled(record);
+        task.resolve(value);
+      },
+      (error: unknown) => {
+        settled(record);
+        task.reject(error);
+      },
+    );
+  }
+
+  /** When the recipient's pair interval allows its next launch (the same reasoning as the window). */
+  function recipientReadyAt(recipient: string): number {
+    const last = interval ? lastByRecipient.get(recipient) : undefined;
+    if (last === undefined) return Number.NEGATIVE_INFINITY;
+    // Still in flight: due at the interval after its launch, and checked again then.
+    return occupiedUntil({ at: last.at, settledAt: last.settledAt ?? last.at }, interval ?? 0);
   }
 
   function pump(): void {
     if (stopped) return;
     const now = Date.now();
-    if (deferred.length > 0 && (deferred[0] as { readyAt: number }).readyAt <= now) {
-      const ready = deferred.filter((entry) => entry.readyAt <= now).map((entry) => entry.task);
-      deferred = deferred.filter((entry) => entry.readyAt > now);
-      queue = [...ready, ...queue];
+    if (deferred.size > 0 && (deferred.peek()?.readyAt ?? Number.POSITIVE_INFINITY) <= now) {
+      const ready: QueuedTask[] = [];
+      while ((deferred.peek()?.readyAt ?? Number.POSITIVE_INFINITY) <= now)
+        ready.push((deferred.pop() as { task: QueuedTask }).task);
+      ready.sort((a, b) => a.sequence - b.sequence);
+      if (queueHead >= queue.length) nextSlot = Math.max(nextSlot, now);
+      queue = [...ready, ...queue.slice(queueHead)];
+      queueHead = 0;
     }
-    while (launchesStart < launches.length && now - (launches[launchesStart] as number) >= windowMs) launchesStart++;
-    if (launchesStart > 1024) {
-      launches.splice(0, launchesStart);
-      launchesStart = 0;
-    }
-    let index = 0;
-    while (index < queue.length) {
+    let { occupied, nextFreeAt } = perSecond ? windowAt(now) : { occupied: 0, nextFreeAt: Number.POSITIVE_INFINITY };
+    while (queueHead < queue.length) {
       if (maxConcurrent && running >= maxConcurrent) break;
-      if (perSecond && launches.length - launchesStart >= perSecond) {
-        wakeAt((launches[launchesStart] as number) + windowMs, now);
+      if (perSecond && occupied >= perSecond) {
+        // When every launch in the window is still in flight, the first answer pumps again.
+        if (Number.isFinite(nextFreeAt)) wakeAt(nextFreeAt, now);
         break;
       }
       if (spacingMs && now < nextSlot) {
         wakeAt(nextSlot, now);
         break;
       }
-      const task = queue[index] as QueuedTask;
-      const last = interval ? lastByRecipient.get(task.recipient) : undefined;
-      if (interval && last !== undefined && now - last < interval) {
-        deferred.push({ task, readyAt: last + interval });
-        index++;
-        continue;
+      const task = queue[queueHead] as QueuedTask;
+      queueHead++;
+      if (interval) {
+        const readyAt = recipientReadyAt(task.recipient);
+        if (readyAt > now) {
+          deferred.push({ task, readyAt });
+          continue;
+        }
       }
-      index++;
       launch(task, now);
+      occupied++;
     }
-    queue = index >= queue.length ? [] : queue.slice(index);
-    if (deferred.length > 0) wakeAt(Math.min(...deferred.slice(0, 64).map((entry) => entry.readyAt)), now);
+    if (queueHead >= queue.length) {
+      queue = [];
+      queueHead = 0;
+    } else if (queueHead > 1024) {
+      queue = queue.slice(queueHead);
+      queueHead = 0;
+    }
+    const nextReady = deferred.peek();
+    if (nextReady) wakeAt(nextReady.readyAt, now);
     if (interval && lastByRecipient.size > 10_000) {
-      for (const [recipient, time] of lastByRecipient) if (now - time >= interval) lastByRecipient.delete(recipient);
+      for (const [recipient] of lastByRecipient) if (recipientReadyAt(recipient) <= now) lastByRecipient.delete(recipient);
     }
   }
 
@@ -146,7 +231,9 @@ function createLocalLimiter(options: RateLimiterOptions): RateLimiter {
       if (stopped) return Promise.reject(new Error('rate limiter stopped'));
       if (unlimited) return task();
       return new Promise<T>((resolve, reject) => {
-        queue.push({ recipient, run: task, resolve: resolve as (value: unknown) => void, reject });
+        // Slots that passed with nothing waiting are not caught up on.
+        if (queueHead >= queue.length) nextSlot = Math.max(nextSlot, Date.now());
+        queue.push({ recipient, sequence: sequence++, run: task, resolve: resolve as (value: unknown) => void, reject });
         pump();
       });
     },
@@ -154,9 +241,11 @@ function createLocalLimiter(options: RateLimiterOptions): RateLimiter {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       const error = new Error('rate limiter stopped');
-      for (const task of [...queue, ...deferred.map((entry) => entry.task)]) task.reject(error);
+      for (const task of queue.slice(queueHead)) task.reject(error);
+      for (const entry of deferred.drain()) entry.task.reject(error);
       queue = [];
-      deferred = [];
+      queueHead = 0;
+      recent = [];
     },
   };
 }

@@ -198,15 +198,23 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
   registerSecret(parsed.appSecret);
   registerSecret(parsed.verifyToken);
 
+  // Built once per token (the HTTP helper copies them into each request), and again when the env token changes.
+  let headersFor: { token: string; headers: Record<string, string> } | undefined;
   const authHeaders = (): Record<string, string> => {
     const token = parsed.accessToken ?? env('WHATSAPP_ACCESS_TOKEN');
     if (!token)
       throw new AuthError({ channel: kind, message: 'whatsapp: no access token (set accessToken or WHATSAPP_ACCESS_TOKEN)' });
-    registerSecret(token);
-    return {
-      ...parsed.headers,
-      ...(parsed.authHeader ? { [parsed.authHeader]: token } : { authorization: `Bearer ${token}` }),
-    };
+    if (headersFor?.token !== token) {
+      registerSecret(token);
+      headersFor = {
+        token,
+        headers: {
+          ...parsed.headers,
+          ...(parsed.authHeader ? { [parsed.authHeader]: token } : { authorization: `Bearer ${token}` }),
+        },
+      };
+    }
+    return headersFor.headers;
   };
   const clientFor = (baseURL: string): HttpClient =>
     createHttpClient({

@@ -73,6 +73,10 @@ export const defaultErrorClassifier: ErrorClassifier = ({ status, body, retryAft
   });
 };
 
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | undefined)?.then === 'function';
+}
+
 function clean(values: Record<string, string | number | boolean | undefined>): Record<string, string> {
   const output: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) if (value !== undefined) output[key] = String(value);
@@ -99,26 +103,26 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const base = options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`;
   const redirect = options.redirect ?? 'follow';
-  const staticHeaders = typeof options.headers === 'function' ? undefined : options.headers;
 
   return {
     async request<T>(request: HttpRequest<T>): Promise<T> {
-      // A fresh object either way: the content type and accept header are added to it below.
-      const headers: Record<string, string> = {
-        ...(staticHeaders ?? (typeof options.headers === 'function' ? await options.headers() : undefined)),
-      };
+      const provided = typeof options.headers === 'function' ? options.headers() : options.headers;
+      // Awaited only when it is a promise: a sync header function (a cached token) costs no extra turn.
+      const given = isPromise(provided) ? await provided : provided;
       let url = base + (request.path.startsWith('/') ? request.path.slice(1) : request.path);
       if (request.searchParams) {
         const query = new URLSearchParams(clean(request.searchParams)).toString();
         if (query) url += (url.includes('?') ? '&' : '?') + query;
       }
       let requestBody: string | URLSearchParams | FormData | undefined;
-      if (request.json !== undefined) {
-        requestBody = JSON.stringify(request.json);
-        headers['content-type'] ??= 'application/json';
-      } else if (request.form) requestBody = new URLSearchParams(clean(request.form));
+      if (request.json !== undefined) requestBody = JSON.stringify(request.json);
+      else if (request.form) requestBody = new URLSearchParams(clean(request.form));
       else if (request.body) requestBody = request.body;
-      headers.accept ??= 'application/json';
+      // Given headers win over these defaults.
+      const headers: Record<string, string> =
+        request.json !== undefined
+          ? { accept: 'application/json', 'content-type': 'application/json', ...given }
+          : { accept: 'application/json', ...given };
       // A timer rather than AbortSignal.timeout(): fake timers in users' tests can then move it.
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs);

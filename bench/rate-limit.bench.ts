@@ -2,6 +2,8 @@
 // (code 130429) above 80 requests in any trailing second. Compared in the same run with Bottleneck alone at the same
 // spacing (minTime 12.5 ms), which is what the core limiter adds its launch guard to. Then the pair limit: several
 // messages to the same recipients, whose spacing must stay ≥ 6 s.
+
+import { cpus, loadavg } from 'node:os';
 import Bottleneck from 'bottleneck';
 import { createWhatsAppChannel } from '../packages/channel-whatsapp/src/index.js';
 import { createMemoryStore, createOmnidealer } from '../packages/core/src/index.js';
@@ -19,6 +21,7 @@ function achievedRate(times: number[]): number {
 
 /** Runs the rate-limit benchmark. */
 export async function runRateLimitBenchmark(count = 400, rounds = 3): Promise<BenchResult> {
+  const loadAtStart = loadavg()[0] as number;
   const stub = await startStubProcess({ LIMIT_PER_SECOND: String(limit) });
   const baseUrl = `${stub.url}/v23.0/106540352242922`;
   const sdkRates: number[] = [];
@@ -109,7 +112,7 @@ export async function runRateLimitBenchmark(count = 400, rounds = 3): Promise<Be
         '429s (median)': median(raw429),
       },
       {
-        limiter: 'hub + WhatsApp channel (core limiter: planned spacing + window)',
+        limiter: 'hub + WhatsApp channel (core limiter: planned spacing + answer-aware window)',
         'achieved msg/s': round(sdkRate, 1),
         '429s (median)': median(sdk429),
       },
@@ -126,7 +129,10 @@ export async function runRateLimitBenchmark(count = 400, rounds = 3): Promise<Be
       { figure: 'rateLimited429', op: '<=', target: 0 },
       { figure: 'pairLimitMinimumGapMs', op: '>=', target: 6000 },
     ],
-    notes: [`${count} messages per round, ${rounds} rounds; the stub counts requests in a trailing 1 s window`],
+    notes: [
+      `machine load (1-minute average) ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] as number).toFixed(1)} at the end, on ${cpus().length} cores: figures are noisy above ~1 per core`,
+      `${count} messages per round, ${rounds} rounds; the stub counts requests in a trailing 1 s window`,
+    ],
   };
 }
 

@@ -5,6 +5,7 @@
 // call. A loop with fetch's default options is shown beside it for reference. Each measurement starts from a
 // collected heap (`--expose-gc`, as `pnpm bench` runs), so no phase pays for the garbage of the one before it.
 
+import { cpus, loadavg } from 'node:os';
 import { convertToWhatsAppMessage, createWhatsAppChannel } from '../packages/channel-whatsapp/src/index.js';
 import { createMemoryStore, createOmnidealer } from '../packages/core/src/index.js';
 import { type BenchResult, cpuMicros, median, report, round } from './bench-kit.js';
@@ -49,6 +50,7 @@ async function measure(count: number, task: (index: number) => Promise<unknown>)
 
 /** Runs the send-path benchmark: 5 alternating rounds of raw fetch and hub.send, medians reported. */
 export async function runSendPathBenchmark(count = 4000, rounds = 5): Promise<BenchResult> {
+  const loadAtStart = loadavg()[0] as number;
   const stub = await startStubProcess();
   const baseUrl = `${stub.url}/v23.0/106540352242922`;
   const accessToken = 'EAAbenchmarktoken';
@@ -156,6 +158,7 @@ export async function runSendPathBenchmark(count = 4000, rounds = 5): Promise<Be
       { figure: 'sdkCpuOverheadMicrosPerMessage', op: '<=', target: 50 },
     ],
     notes: [
+      `machine load (1-minute average) ${loadAtStart.toFixed(1)} at the start, ${(loadavg()[0] as number).toFixed(1)} at the end, on ${cpus().length} cores: figures are noisy above ~1 per core`,
       samePayload ? 'raw loop posts the same payload shape as the channel' : 'WARNING: raw payload differs from the channel',
       'CPU µs/message includes fetch (undici) itself; the SDK overhead is the difference to the raw loop.',
       "the baseline fetch refuses redirects as the channel does; the loop with fetch's defaults is for reference only.",

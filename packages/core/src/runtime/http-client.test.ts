@@ -71,9 +71,11 @@ describe('createHttpClient', () => {
     const cut = await client.request({ path: 'cut' }).catch((error: unknown) => error);
     expect(OmnidealerError.isInstance(cut)).toBe(true);
     expect(cut).toMatchObject({ code: 'network', retryable: true });
-    // A cut-off answer to a write means the provider acted: repeating it would deliver twice.
+    // A cut-off answer to a write means the provider acted: repeating it would deliver twice. (Through `fetch`: msw's
+    // node:http interception reports a cut-off mocked body as a failed request; http-transport.test.ts cuts a real one.)
     server.use('POST https://api.provider.test/send', { truncate: true });
-    await expect(client.request({ method: 'POST', path: 'send', json: { to: '1' } })).rejects.toMatchObject({
+    const viaFetch = createHttpClient({ channel: 'test', baseURL: base, fetch: (input, init) => globalThis.fetch(input, init) });
+    await expect(viaFetch.request({ method: 'POST', path: 'send', json: { to: '1' } })).rejects.toMatchObject({
       code: 'response_lost',
       retryable: false,
       statusCode: 200,

@@ -2,6 +2,10 @@ import type { z } from 'zod';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import { RateLimitError } from '../errors/rate-limit-error.js';
+import { createNodeTransport, fetchTransport, type Transport, type TransportResponse } from './http-transport.js';
+
+/** One keep-alive pool for every client that brings no `fetch` of its own. */
+let sharedTransport: Transport | undefined;
 
 /** Turns a provider's error response into a typed error. Channel packages supply one; the default is generic. */
 export type ErrorClassifier = (response: {
@@ -20,7 +24,7 @@ export interface HttpClientOptions {
   headers?: Record<string, string> | (() => Promise<Record<string, string>> | Record<string, string>);
   /** Per-request timeout in ms. @default 15000 */
   timeoutMs?: number;
-  /** Custom fetch (tests, proxies). */
+  /** Custom fetch (tests, proxies). Without one, requests go over `node:http(s)` with keep-alive (faster than `fetch`). */
   fetch?: typeof fetch;
   classifyError?: ErrorClassifier;
   /**
@@ -103,6 +107,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const base = options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`;
   const redirect = options.redirect ?? 'follow';
+  const transport = options.fetch ? fetchTransport(options.fetch) : (sharedTransport ??= createNodeTransport());
 
   return {
     async request<T>(request: HttpRequest<T>): Promise<T> {
@@ -114,29 +119,25 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const query = new URLSearchParams(clean(request.searchParams)).toString();
         if (query) url += (url.includes('?') ? '&' : '?') + query;
       }
-      let requestBody: string | URLSearchParams | FormData | undefined;
-      if (request.json !== undefined) requestBody = JSON.stringify(request.json);
-      else if (request.form) requestBody = new URLSearchParams(clean(request.form));
-      else if (request.body) requestBody = request.body;
-      // Given headers win over these defaults.
-      const headers: Record<string, string> =
-        request.json !== undefined
-          ? { accept: 'application/json', 'content-type': 'application/json', ...given }
-          : { accept: 'application/json', ...given };
+      let requestBody: string | FormData | undefined;
+      let contentType: string | undefined;
+      if (request.json !== undefined) {
+        requestBody = JSON.stringify(request.json);
+        contentType = 'application/json';
+      } else if (request.form) {
+        requestBody = new URLSearchParams(clean(request.form)).toString();
+        contentType = 'application/x-www-form-urlencoded;charset=UTF-8';
+      } else if (request.body) requestBody = request.body;
+      const headers: Record<string, string> = contentType
+        ? { accept: 'application/json', 'content-type': contentType, ...given }
+        : { accept: 'application/json', ...given };
       // A timer rather than AbortSignal.timeout(): fake timers in users' tests can then move it.
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs);
       const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
-      let response: Response;
+      let response: TransportResponse;
       try {
-        // globalThis.fetch is read per call: test interceptors (msw) patch it after clients are created.
-        response = await (options.fetch ?? globalThis.fetch)(url, {
-          method: request.method ?? 'GET',
-          headers,
-          ...(requestBody !== undefined ? { body: requestBody } : {}),
-          signal,
-          redirect,
-        });
+        response = await transport(url, { method: request.method ?? 'GET', headers, body: requestBody, signal, redirect });
       } catch (error) {
         clearTimeout(timer);
         if (timeout.signal.aborted && !request.signal?.aborted) {
@@ -166,7 +167,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           cause: error,
         });
       }
-      if (!response.ok) {
+      if (response.status < 200 || response.status >= 300) {
         const text = await response.text().catch(() => '');
         clearTimeout(timer);
         let errorBody: unknown = text;
@@ -179,7 +180,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           status: response.status,
           body: errorBody,
           text,
-          retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+          retryAfterMs: parseRetryAfter(response.header('retry-after') ?? null),
           channel,
         });
       }

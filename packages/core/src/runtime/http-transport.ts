@@ -1,0 +1,118 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** What the HTTP helper needs of a response: the status, headers, and the whole body as text. */
+export interface TransportResponse {
+  status: number;
+  header(name: string): string | undefined;
+  /** Rejects when the body is cut off. */
+  text(): Promise<string>;
+}
+
+/** One request as the HTTP helper sends it. */
+export interface TransportRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string | FormData | undefined;
+  signal: AbortSignal;
+  redirect: 'follow' | 'error';
+}
+
+/** Sends one request. */
+export type Transport = (url: string, request: TransportRequest) => Promise<TransportResponse>;
+
+/** A transport on a given `fetch` (a custom one: tests, proxies). */
+export function fetchTransport(fetchImpl: typeof fetch): Transport {
+  return async (url, request) => {
+    const response = await fetchImpl(url, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body !== undefined ? { body: request.body } : {}),
+      signal: request.signal,
+      redirect: request.redirect,
+    });
+    return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, text: () => response.text() };
+  };
+}
+
+/** What `fetch` throws for a refused redirect; the helper recognises it by its cause. */
+function redirectRefusal(): TypeError {
+  return new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
+}
+
+const MAX_REDIRECTS = 5;
+
+/**
+ * A transport on `node:http(s)` with keep-alive agents. On Node 20 it measured 2.5–4× the throughput of `fetch` on
+ * the same loopback server, at a third of its CPU per request (`pnpm bench send-path`): undici's `fetch` builds
+ * spec-compliant Request/Response objects and web streams around every call. Multipart bodies (`FormData`, rare:
+ * Avito image uploads) go through `fetch`, which encodes them.
+ */
+export function createNodeTransport(): Transport {
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
+    'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+  };
+  const viaFetch = fetchTransport((input, init) => globalThis.fetch(input, init));
+
+  function once(url: URL, request: TransportRequest, body: string | undefined): Promise<http.IncomingMessage> {
+    // Looked up on the module at call time: interceptors (msw in tests, APM agents) patch `request` there.
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    const headers =
+      body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(body)) };
+    return new Promise((resolve, reject) => {
+      const outgoing = send(
+        url,
+        { method: request.method, headers, agent: agents[url.protocol as 'http:' | 'https:'], signal: request.signal },
+        resolve,
+      );
+      outgoing.once('error', reject);
+      outgoing.end(body);
+    });
+  }
+
+  return async (url, request) => {
+    if (typeof request.body === 'object') return viaFetch(url, request);
+    let target = new URL(url);
+    let method = request.method;
+    let body = request.body;
+    for (let hop = 0; ; hop++) {
+      if (target.protocol !== 'http:' && target.protocol !== 'https:')
+        throw new TypeError(`unsupported protocol ${target.protocol}`);
+      const response = await once(target, { ...request, method }, body);
+      const status = response.statusCode ?? 0;
+      const location = response.headers.location;
+      if (status >= 300 && status < 400 && status !== 304 && location) {
+        response.resume();
+        if (request.redirect === 'error' || hop >= MAX_REDIRECTS) throw redirectRefusal();
+        target = new URL(location, target);
+        // As fetch does: 303, and 301/302 after a POST, continue as a GET without the body.
+        if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+        }
+        continue;
+      }
+      // Read at once, so nothing is lost while the caller looks at the status.
+      const text = new Promise<string>((resolve, reject) => {
+        let collected = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          collected += chunk;
+        });
+        response.once('end', () => (response.complete ? resolve(collected) : reject(new Error('response body cut off'))));
+        response.once('aborted', () => reject(new Error('response body cut off')));
+        response.once('error', reject);
+      });
+      text.catch(() => undefined);
+      return {
+        status,
+        header: (name) => {
+          const value = response.headers[name.toLowerCase()];
+          return Array.isArray(value) ? value.join(', ') : value;
+        },
+        text: () => text,
+      };
+    }
+  };
+}

@@ -673,7 +673,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   async function applyInbound(channel: Channel, event: InboundEvent): Promise<void> {
     if (await store.findMessageByProviderId(channel.id, event.providerMessageId)) return;
     const contact = await contactForInbound(channel, event);
-    const found = await conversationFor(channel, contact, event.conversationExternalId);
+    const found = await store.findConversation(contact.id, channel.id, event.conversationExternalId);
     const now = clock.now();
     // A found conversation is the store's copy, ours to update.
     const conversation = found ?? newConversation(channel, contact.id, now, event.conversationExternalId);
@@ -763,7 +763,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
           releaseKeyLock(lock);
         }
       }
-      return result.response ?? new Response('ok', { status: 200, headers: { 'content-type': 'text/plain' } });
+      // No body: the provider only reads the status, and a body would cost a stream per delivery.
+      return result.response ?? new Response(null, { status: 200 });
     } catch (error) {
       if (error instanceof WebhookError || (OmnidealerError.isInstance(error) && 'status' in error)) {
         const status = (error as WebhookError).status;

@@ -39,13 +39,14 @@ const notPlain = Symbol('not plain data');
 function freezePlain(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
-    const output: unknown[] = [];
-    for (const item of value) {
+    // map, not push: the copy gets exactly its length as capacity.
+    let plain = true;
+    const output = value.map((item) => {
       const kept = freezePlain(item);
-      if (kept === notPlain) return notPlain;
-      output.push(kept);
-    }
-    return Object.freeze(output);
+      if (kept === notPlain) plain = false;
+      return kept;
+    });
+    return plain ? Object.freeze(output) : notPlain;
   }
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) return notPlain;
@@ -342,8 +343,9 @@ function extraFields(
   previous: Record<string, Kept> | undefined,
 ): Record<string, Kept> | undefined {
   let extra: Record<string, Kept> | undefined;
-  for (const key of Object.keys(value)) {
-    if (slots.has(key)) continue;
+  // for…in walks the object's enum cache without allocating a key array (Object.keys would, on every save).
+  for (const key in value) {
+    if (slots.has(key) || !Object.hasOwn(value, key)) continue;
     const inner = (value as Record<string, unknown>)[key];
     if (inner !== undefined) (extra ??= {})[key] = keep(inner, previous?.[key]);
   }

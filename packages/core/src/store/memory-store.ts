@@ -15,7 +15,8 @@ function copyData<T>(value: T): T {
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
   const output: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     const inner = (value as Record<string, unknown>)[key];
     if (inner !== undefined) output[key] = copyData(inner);
   }
@@ -51,7 +52,8 @@ function freezePlain(value: unknown): unknown {
   const prototype = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) return notPlain;
   const output: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     const inner = (value as Record<string, unknown>)[key];
     if (inner === undefined) continue;
     const kept = freezePlain(inner);

@@ -198,18 +198,30 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     inFlightIds.add(id);
     return running.finally(() => inFlightIds.delete(id));
   }
-  /** Serialises work on one provider message id so duplicates and out-of-order statuses apply one at a time. */
-  const keyLocks = new Map<string, Promise<unknown>>();
+  /**
+   * Serialises work on one provider message id so duplicates and out-of-order statuses apply one at a time. A held
+   * key maps to the wake-up calls of the deliveries waiting for it (null while none waits), so taking and releasing
+   * a key nobody else wants allocates nothing.
+   */
+  const keyLocks = new Map<string, Array<() => void> | null>();
 
-  function withKeyLock<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = keyLocks.get(key) ?? Promise.resolve();
-    const next = previous.then(task, task);
-    const settled = next.catch(() => undefined);
-    keyLocks.set(key, settled);
-    void settled.then(() => {
-      if (keyLocks.get(key) === settled) keyLocks.delete(key);
+  /** Takes the key; returns a promise to await first when another delivery holds it (it is handed over in order). */
+  function withKeyLock(key: string): Promise<void> | undefined {
+    if (!keyLocks.has(key)) {
+      keyLocks.set(key, null);
+      return undefined;
+    }
+    return new Promise<void>((resolve) => {
+      const waiters = keyLocks.get(key);
+      if (waiters) waiters.push(resolve);
+      else keyLocks.set(key, [resolve]);
     });
-    return next;
+  }
+
+  function releaseKeyLock(key: string): void {
+    const next = keyLocks.get(key)?.shift();
+    if (next) next();
+    else keyLocks.delete(key);
   }
 
   function channelOf(id: string): Channel {
@@ -578,18 +590,17 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       return;
     }
     const previous = message.status;
-    const updated: Message = {
-      ...message,
-      status: event.status,
-      updatedAt: clock.now(),
-      statusTimes: { ...message.statusTimes, [event.status]: event.at },
-      ...(event.cost ? { cost: event.cost } : {}),
-      ...(event.error ? { error: event.error } : {}),
-      ...(event.metadata ? { metadata: { ...message.metadata, ...event.metadata } } : {}),
-    };
+    // The store handed out a copy: it is ours to update.
+    const updated = message;
+    const statusTimes = { ...message.statusTimes, [event.status]: event.at };
     // A status that skipped steps implies them (read implies delivered).
-    if (event.status === 'read' && updated.statusTimes?.delivered === undefined)
-      updated.statusTimes = { ...updated.statusTimes, delivered: event.at };
+    if (event.status === 'read' && statusTimes.delivered === undefined) statusTimes.delivered = event.at;
+    updated.status = event.status;
+    updated.updatedAt = clock.now();
+    updated.statusTimes = statusTimes;
+    if (event.cost) updated.cost = event.cost;
+    if (event.error) updated.error = event.error;
+    if (event.metadata) updated.metadata = { ...message.metadata, ...event.metadata };
     await store.saveMessage(updated);
     if (event.status === 'delivered' || (event.status === 'read' && previous !== 'delivered')) {
       await recordReach(message.contactId, channel.id, 'delivered');
@@ -612,59 +623,70 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   }
 
   async function contactForInbound(channel: Channel, event: InboundEvent): Promise<Contact> {
-    const byAddress =
+    const found =
       (await store.findContactByAddress(event.from)) ??
       (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
       (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined);
-    const contact: Contact = byAddress ?? { id: createId('contact') };
-    const identities = { ...contact.identities };
+    // A found contact is the store's copy, ours to update; it is saved again only when the event taught us something.
+    const contact: Contact = found ?? { id: createId('contact') };
+    let changed = found === undefined;
     const address = channel.capabilities.address;
     if (address === 'chat') {
       const key = `${channel.kind}ChatIds`;
       const chatId = event.conversationExternalId ?? event.from;
-      const list = Array.isArray(identities[key]) ? (identities[key] as string[]) : [];
-      if (!list.includes(chatId)) identities[key] = [...list, chatId];
-    } else if (address === 'phone') {
-      identities[channel.kind] = event.from;
+      const list = Array.isArray(contact.identities?.[key]) ? (contact.identities[key] as string[]) : [];
+      if (!list.includes(chatId)) {
+        contact.identities = { ...contact.identities, [key]: [...list, chatId] };
+        changed = true;
+      }
+    } else if (address === 'phone' && contact.identities?.[channel.kind] !== event.from) {
+      contact.identities = { ...contact.identities, [channel.kind]: event.from };
+      changed = true;
     }
-    const phone =
-      contact.phone ??
-      (event.phone
+    if (contact.identities === undefined) {
+      contact.identities = {};
+      changed = true;
+    }
+    if (contact.name === undefined && event.profileName) {
+      contact.name = event.profileName;
+      changed = true;
+    }
+    if (contact.phone === undefined) {
+      const phone = event.phone
         ? normalizePhone(event.phone)
         : address === 'phone'
           ? normalizePhone(`+${event.from.replace(/^\+/, '')}`)
-          : undefined);
-    const email = contact.email ?? (address === 'email' ? event.from.toLowerCase() : undefined);
-    const updated: Contact = {
-      ...contact,
-      ...(contact.name === undefined && event.profileName ? { name: event.profileName } : {}),
-      ...(phone ? { phone } : {}),
-      ...(email ? { email } : {}),
-      identities,
-    };
-    await store.saveContact(updated);
-    return updated;
+          : undefined;
+      if (phone) {
+        contact.phone = phone;
+        changed = true;
+      }
+    }
+    if (contact.email === undefined && address === 'email') {
+      contact.email = event.from.toLowerCase();
+      changed = true;
+    }
+    if (changed) await store.saveContact(contact);
+    return contact;
   }
 
   async function applyInbound(channel: Channel, event: InboundEvent): Promise<void> {
     if (await store.findMessageByProviderId(channel.id, event.providerMessageId)) return;
     const contact = await contactForInbound(channel, event);
-    let conversation = await conversationFor(channel, contact, event.conversationExternalId);
-    const opened = !conversation;
+    const found = await store.findConversation(contact.id, channel.id, event.conversationExternalId);
     const now = clock.now();
-    conversation ??= newConversation(channel, contact.id, now, event.conversationExternalId);
-    const awaitingFirstReply = conversation.firstInboundAt === undefined;
-    conversation = {
-      ...conversation,
-      status: 'open',
-      unreadCount: conversation.unreadCount + 1,
-      lastInboundAt: Math.max(conversation.lastInboundAt ?? 0, event.at),
-      ...(awaitingFirstReply ? { firstInboundAt: event.at } : {}),
-      awaitingReplySince: Math.min(conversation.awaitingReplySince ?? event.at, event.at),
-      ...(event.subject ? { subject: { ...conversation.subject, ...event.subject } } : {}),
-      updatedAt: now,
-    };
+    // A found conversation is the store's copy, ours to update.
+    const conversation = found ?? newConversation(channel, contact.id, now, event.conversationExternalId);
+    conversation.status = 'open';
+    conversation.unreadCount += 1;
+    conversation.lastInboundAt = Math.max(conversation.lastInboundAt ?? 0, event.at);
+    conversation.firstInboundAt ??= event.at;
+    conversation.awaitingReplySince = Math.min(conversation.awaitingReplySince ?? event.at, event.at);
+    if (event.subject) conversation.subject = { ...conversation.subject, ...event.subject };
+    conversation.updatedAt = now;
     await store.saveConversation(conversation);
+    const metadata: Record<string, unknown> = { ...event.metadata, inboundKind: event.kind };
+    if (event.payload) metadata.payload = event.payload;
     const message: Message = {
       id: createId('msg'),
       conversationId: conversation.id,
@@ -674,14 +696,14 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       content: event.content,
       status: 'delivered',
       providerMessageId: event.providerMessageId,
-      ...(event.replyTo ? { replyTo: event.replyTo } : {}),
-      metadata: { ...event.metadata, inboundKind: event.kind, ...(event.payload ? { payload: event.payload } : {}) },
+      metadata,
       createdAt: event.at,
       updatedAt: now,
       statusTimes: { delivered: event.at },
     };
+    if (event.replyTo) message.replyTo = event.replyTo;
     await store.saveMessage(message);
-    if (opened) emitter.emit('conversation.opened', { conversation });
+    if (!found) emitter.emit('conversation.opened', { conversation });
     emitter.emit('message.received', { message, conversation });
     if ((event.kind === 'button_reply' || event.kind === 'list_reply') && event.payload) {
       emitter.emit('message.button', { message, conversation, payload: event.payload });
@@ -729,17 +751,20 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       };
       const result = await channel.parseWebhook(webhookRequest);
       for (const event of result.events) {
-        const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
-        await withKeyLock(`${channel.id}:${event.providerMessageId}`, async () => {
-          if (!(await store.markWebhookSeen(key, clock.now()))) {
-            emitter.emit('webhook.duplicate', { channel: channel.id, key });
-            return;
-          }
-          if (event.type === 'status') await applyStatus(channel, event);
+        const lock = `${channel.id}:${event.providerMessageId}`;
+        const held = withKeyLock(lock);
+        if (held) await held;
+        try {
+          const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
+          if (!(await store.markWebhookSeen(key, clock.now()))) emitter.emit('webhook.duplicate', { channel: channel.id, key });
+          else if (event.type === 'status') await applyStatus(channel, event);
           else await applyInbound(channel, event);
-        });
+        } finally {
+          releaseKeyLock(lock);
+        }
       }
-      return result.response ?? new Response('ok', { status: 200, headers: { 'content-type': 'text/plain' } });
+      // No body: the provider only reads the status, and a body would cost a stream per delivery.
+      return result.response ?? new Response(null, { status: 200 });
     } catch (error) {
       if (error instanceof WebhookError || (OmnidealerError.isInstance(error) && 'status' in error)) {
         const status = (error as WebhookError).status;

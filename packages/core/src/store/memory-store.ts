@@ -1,64 +1,402 @@
 import type { Contact } from '../model/contact.js';
-import type { Conversation } from '../model/conversation.js';
+import type { Assignment, Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
+import type { MessageContent } from '../model/message-content.js';
 import type { ConversationQuery, ScheduledJob, Store } from './store.js';
 
 /**
- * An in-memory {@link Store}: fast, and gone when the process exits. The default for tests; use a durable store
- * (`@omnidealer/store-sqlite`) in production. Objects are copied in and out so callers never share state with it.
+ * Deep copy of plain data (generic records): objects and arrays are copied by hand, several times faster than
+ * `structuredClone`, and `undefined` properties are dropped like JSON would. Anything else that is an object
+ * (a `Date`, a `Map`, a class instance) goes through `structuredClone`.
  */
-const internedKeys = ['channel', 'direction', 'status', 'handler', 'conversationId', 'contactId', 'assignee', 'department'];
-
-/** Deep copy of plain JSON-like data (what the model schemas produce); drops `undefined` like JSON would. */
-function plainCopy(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(plainCopy);
+function copyData<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyData) as T;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
   const output: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
     const inner = (value as Record<string, unknown>)[key];
-    if (inner !== undefined) output[key] = plainCopy(inner);
+    if (inner !== undefined) output[key] = copyData(inner);
   }
-  return output;
+  return output as T;
 }
 
+/**
+ * A nested value the store keeps: plain data deep-copied and frozen, which every read then shares instead of
+ * copying (callers can read it, not change it). Anything else (a `Date`, a `Map`…) cannot be shared safely and is
+ * kept as an {@link Unshared} clone, cloned again on each read.
+ */
+type Kept = unknown;
+
+/** A stored value that is not plain data: cloned on the way out as on the way in. */
+class Unshared {
+  constructor(readonly value: unknown) {}
+}
+
+const notPlain = Symbol('not plain data');
+
+function freezePlain(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    // map, not push: the copy gets exactly its length as capacity.
+    let plain = true;
+    const output = value.map((item) => {
+      const kept = freezePlain(item);
+      if (kept === notPlain) plain = false;
+      return kept;
+    });
+    return plain ? Object.freeze(output) : notPlain;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return notPlain;
+  const output: Record<string, unknown> = {};
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const inner = (value as Record<string, unknown>)[key];
+    if (inner === undefined) continue;
+    const kept = freezePlain(inner);
+    if (kept === notPlain) return notPlain;
+    output[key] = kept;
+  }
+  return Object.freeze(output);
+}
+
+/** What the store keeps of a nested value; `previous` (what it kept before) is reused when it comes back unchanged. */
+function keep(value: unknown, previous?: Kept): Kept {
+  if (value === previous || typeof value !== 'object' || value === null) return value;
+  const frozen = freezePlain(value);
+  return frozen === notPlain ? new Unshared(structuredClone(value)) : frozen;
+}
+
+/** A kept value as handed to a reader. */
+function load<T>(kept: Kept): T {
+  return (kept instanceof Unshared ? structuredClone(kept.value) : kept) as T;
+}
+
+/** True when `value` is a plain object whose own keys are exactly `type` and `text` (a text content, nothing else). */
+function isBareText(content: MessageContent): content is { type: 'text'; text: string } {
+  if (content.type !== 'text' || typeof content.text !== 'string') return false;
+  let keys = 0;
+  for (const _ in content) keys++;
+  return keys === 2 && Object.getPrototypeOf(content) === Object.prototype;
+}
+
+/**
+ * A time kept as its offset from the record's `createdAt`. Offsets are small integers, which V8 keeps inside the
+ * object, where a full millisecond timestamp costs a separate 16-byte heap number. A value the offset cannot
+ * give back exactly (a fraction far from `createdAt`, `NaN`, a non-number from untyped callers) is kept boxed as is.
+ */
+type StoredTime = number | readonly [unknown] | undefined;
+
+function storeTime(value: unknown, base: number): StoredTime {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') {
+    const offset = value - base;
+    if (base + offset === value) return offset;
+  }
+  return [value];
+}
+
+function loadTime(stored: StoredTime, base: number): number | undefined {
+  if (stored === undefined) return undefined;
+  return typeof stored === 'number' ? base + stored : (stored[0] as number);
+}
+
+/**
+ * How the store keeps a message: one fixed-shape object (no per-message wrapper for text content or status
+ * times), threaded into its conversation's list through `older`. Never handed out: reads build a fresh
+ * {@link Message}, so callers can mutate what they get.
+ */
+interface StoredMessage {
+  /** The previous message of the same conversation. */
+  older: StoredMessage | undefined;
+  id: string;
+  conversationId: string;
+  contactId: string;
+  direction: Message['direction'];
+  channel: string;
+  status: Message['status'];
+  /** A text message's text (content `{ type: 'text', text }`), or any other content, kept (see {@link keep}). */
+  content: string | Kept;
+  providerMessageId: string | undefined;
+  cost: Kept;
+  metadata: Kept;
+  /** Every other field (idempotency key, error, replyTo, unknown fields of untyped callers), each kept. */
+  extra: Record<string, Kept> | undefined;
+  createdAt: number;
+  updatedAt: StoredTime;
+  queued: StoredTime;
+  sent: StoredTime;
+  delivered: StoredTime;
+  read: StoredTime;
+  failed: StoredTime;
+}
+
+/** Message fields with a slot of their own in {@link StoredMessage}; anything else goes to `extra`. */
+const messageSlots = new Set([
+  'id',
+  'conversationId',
+  'contactId',
+  'direction',
+  'channel',
+  'status',
+  'content',
+  'providerMessageId',
+  'cost',
+  'metadata',
+  'createdAt',
+  'updatedAt',
+  'statusTimes',
+]);
+const statusSlots = new Set(['queued', 'sent', 'delivered', 'read', 'failed']);
+
+/** True when statusTimes can live in the five time slots (at least one known status, nothing else). */
+function fitsStatusSlots(times: object): boolean {
+  if (Object.getPrototypeOf(times) !== Object.prototype) return false;
+  let keys = 0;
+  for (const key in times) {
+    if (!statusSlots.has(key)) return false;
+    keys++;
+  }
+  return keys > 0;
+}
+
+/** A record with every slot present from the start, so all records share one compact shape (no property array). */
+function emptyMessage(id: string, conversationId: string): StoredMessage {
+  return {
+    older: undefined,
+    id,
+    conversationId,
+    contactId: '',
+    direction: 'inbound',
+    channel: '',
+    status: 'queued',
+    content: '',
+    providerMessageId: undefined,
+    cost: undefined,
+    metadata: undefined,
+    extra: undefined,
+    createdAt: 0,
+    updatedAt: undefined,
+    queued: undefined,
+    sent: undefined,
+    delivered: undefined,
+    read: undefined,
+    failed: undefined,
+  };
+}
+
+function messageOut(stored: StoredMessage): Message {
+  const createdAt = stored.createdAt;
+  const content = stored.content;
+  const message: Message = {
+    id: stored.id,
+    conversationId: stored.conversationId,
+    contactId: stored.contactId,
+    direction: stored.direction,
+    channel: stored.channel,
+    content: typeof content === 'string' ? { type: 'text', text: content } : load(content),
+    status: stored.status,
+    createdAt,
+    updatedAt: loadTime(stored.updatedAt, createdAt) as number,
+  };
+  if (stored.providerMessageId !== undefined) message.providerMessageId = stored.providerMessageId;
+  if (stored.cost !== undefined) message.cost = load(stored.cost);
+  if (stored.metadata !== undefined) message.metadata = load(stored.metadata);
+  const { queued, sent, delivered, read, failed } = stored;
+  if (queued !== undefined || sent !== undefined || delivered !== undefined || read !== undefined || failed !== undefined) {
+    const times: NonNullable<Message['statusTimes']> = {};
+    if (queued !== undefined) times.queued = loadTime(queued, createdAt) as number;
+    if (sent !== undefined) times.sent = loadTime(sent, createdAt) as number;
+    if (delivered !== undefined) times.delivered = loadTime(delivered, createdAt) as number;
+    if (read !== undefined) times.read = loadTime(read, createdAt) as number;
+    if (failed !== undefined) times.failed = loadTime(failed, createdAt) as number;
+    message.statusTimes = times;
+  }
+  if (stored.extra !== undefined) {
+    const output = message as Record<string, unknown>;
+    for (const key in stored.extra) output[key] = load(stored.extra[key]);
+  }
+  return message;
+}
+
+/** How the store keeps a conversation: one fixed-shape object, times as offsets like {@link StoredMessage}. */
+interface StoredConversation {
+  id: string;
+  contactId: string;
+  channel: string;
+  externalId: string | undefined;
+  status: Conversation['status'];
+  assignee: string | undefined;
+  department: string | undefined;
+  handler: Conversation['handler'];
+  /** Kept (frozen, shared with readers). */
+  assignments: Kept;
+  unreadCount: number;
+  firstResponseMs: number | undefined;
+  subject: Kept;
+  /** Unknown fields of untyped callers, each kept. */
+  extra: Record<string, Kept> | undefined;
+  createdAt: number;
+  updatedAt: StoredTime;
+  lastInboundAt: StoredTime;
+  lastOutboundAt: StoredTime;
+  firstInboundAt: StoredTime;
+  awaitingReplySince: StoredTime;
+}
+
+const conversationSlots = new Set([
+  'id',
+  'contactId',
+  'channel',
+  'externalId',
+  'status',
+  'assignee',
+  'department',
+  'handler',
+  'assignments',
+  'unreadCount',
+  'firstResponseMs',
+  'subject',
+  'createdAt',
+  'updatedAt',
+  'lastInboundAt',
+  'lastOutboundAt',
+  'firstInboundAt',
+  'awaitingReplySince',
+]);
+
+/** Shared by every conversation without assignments. */
+const noAssignments: readonly Assignment[] = Object.freeze([]);
+
+/** A record with every slot present from the start (see {@link emptyMessage}). */
+function emptyConversation(id: string): StoredConversation {
+  return {
+    id,
+    contactId: '',
+    channel: '',
+    externalId: undefined,
+    status: 'open',
+    assignee: undefined,
+    department: undefined,
+    handler: 'bot',
+    assignments: noAssignments,
+    unreadCount: 0,
+    firstResponseMs: undefined,
+    subject: undefined,
+    extra: undefined,
+    createdAt: 0,
+    updatedAt: undefined,
+    lastInboundAt: undefined,
+    lastOutboundAt: undefined,
+    firstInboundAt: undefined,
+    awaitingReplySince: undefined,
+  };
+}
+
+function conversationOut(stored: StoredConversation): Conversation {
+  const createdAt = stored.createdAt;
+  const conversation: Conversation = {
+    id: stored.id,
+    contactId: stored.contactId,
+    channel: stored.channel,
+    status: stored.status,
+    handler: stored.handler,
+    assignments: load(stored.assignments),
+    unreadCount: stored.unreadCount,
+    createdAt,
+    updatedAt: loadTime(stored.updatedAt, createdAt) as number,
+  };
+  if (stored.externalId !== undefined) conversation.externalId = stored.externalId;
+  if (stored.assignee !== undefined) conversation.assignee = stored.assignee;
+  if (stored.department !== undefined) conversation.department = stored.department;
+  if (stored.lastInboundAt !== undefined) conversation.lastInboundAt = loadTime(stored.lastInboundAt, createdAt) as number;
+  if (stored.lastOutboundAt !== undefined) conversation.lastOutboundAt = loadTime(stored.lastOutboundAt, createdAt) as number;
+  if (stored.firstInboundAt !== undefined) conversation.firstInboundAt = loadTime(stored.firstInboundAt, createdAt) as number;
+  if (stored.firstResponseMs !== undefined) conversation.firstResponseMs = stored.firstResponseMs;
+  if (stored.awaitingReplySince !== undefined)
+    conversation.awaitingReplySince = loadTime(stored.awaitingReplySince, createdAt) as number;
+  if (stored.subject !== undefined) conversation.subject = load(stored.subject);
+  if (stored.extra !== undefined) {
+    const output = conversation as Record<string, unknown>;
+    for (const key in stored.extra) output[key] = load(stored.extra[key]);
+  }
+  return conversation;
+}
+
+/** How the store keeps a contact: its fields, each kept (few contacts per conversation, so no fixed shape). */
+interface StoredContact {
+  id: string;
+  [field: string]: Kept;
+}
+
+function contactOut(stored: StoredContact): Contact {
+  const contact: Record<string, unknown> = {};
+  for (const key in stored) contact[key] = load(stored[key]);
+  return contact as Contact;
+}
+
+/** Fields outside `slots`, kept; undefined when there are none. */
+function extraFields(
+  value: object,
+  slots: ReadonlySet<string>,
+  previous: Record<string, Kept> | undefined,
+): Record<string, Kept> | undefined {
+  let extra: Record<string, Kept> | undefined;
+  // for…in walks the object's enum cache without allocating a key array (Object.keys would, on every save).
+  for (const key in value) {
+    if (slots.has(key) || !Object.hasOwn(value, key)) continue;
+    const inner = (value as Record<string, unknown>)[key];
+    if (inner !== undefined) (extra ??= {})[key] = keep(inner, previous?.[key]);
+  }
+  return extra;
+}
+
+/** Repeated low-cardinality strings (channel, status, assignee…) are shared up to this many distinct values. */
+const sharedStringLimit = 10_000;
+
+/**
+ * An in-memory {@link Store}: fast, and gone when the process exits. The default for tests; use a durable store
+ * (`@omnidealer/store-sqlite`) in production. Callers never share mutable state with it: what it saves is copied
+ * in, and every read returns fresh top-level objects whose nested values (content, metadata, cost, identities,
+ * assignments…) are frozen copies shared by all readers — readable, not writable, and not copied again per read.
+ * Generic records and jobs are deep-copied both ways.
+ *
+ * Conversations and messages are kept in a compact form (about 1.7 KB for a conversation with three messages,
+ * indexes included): one fixed-shape object per record, text content and status times inline, times as small
+ * offsets, repeated strings shared, and each conversation's messages threaded as a list instead of an array.
+ */
 export function createMemoryStore(): Store {
-  const contacts = new Map<string, Contact>();
+  const contacts = new Map<string, StoredContact>();
   const contactByAddress = new Map<string, string>();
-  const conversations = new Map<string, Conversation>();
-  const conversationsByContact = new Map<string, string[]>();
-  const messages = new Map<string, Message>();
-  // Indexes hold references to the stored objects and reuse their strings as keys: at 100 000 conversations,
-  // concatenated keys and duplicate id strings cost more than the messages themselves.
-  const messagesByConversation = new Map<string, Message[]>();
-  const messageByProviderId = new Map<string, Map<string, Message>>();
+  const conversations = new Map<string, StoredConversation>();
+  /** Conversation ids per contact, oldest first: the id itself while a contact has only one. */
+  const conversationsByContact = new Map<string, string | string[]>();
+  const messages = new Map<string, StoredMessage>();
+  /** The newest message of each conversation; older ones follow through `older`. */
+  const newestMessage = new Map<string, StoredMessage>();
+  const messageByProviderId = new Map<string, Map<string, StoredMessage>>();
   const queued = new Set<string>();
   const idempotencyKeys = new Map<string, string>();
   const webhookKeys = new Map<string, number>();
   const jobs = new Map<string, ScheduledJob>();
   const records = new Map<string, Map<string, unknown>>();
 
-  const copy = <T>(value: T): T => structuredClone(value);
-  // Model objects are stored compacted: a JSON round trip gives V8 fast shared-shape objects, and low-cardinality or
-  // repeated strings (channel, status, conversation and contact ids…) are shared instead of copied per message.
-  // At 100 000 conversations this halves the heap compared with structuredClone copies.
-  // (A JSON.parse reviver would do it generically but costs ~40 µs per message; a few direct fields cost ~1 µs.)
-  const interned = new Map<string, string>();
-  const intern = (value: unknown): unknown => {
+  const sharedStrings = new Map<string, string>();
+  const share = <T>(value: T): T => {
     if (typeof value !== 'string') return value;
-    const shared = interned.get(value);
-    if (shared !== undefined) return shared;
-    interned.set(value, value);
+    const shared = sharedStrings.get(value);
+    if (shared !== undefined) return shared as T;
+    if (sharedStrings.size < sharedStringLimit) sharedStrings.set(value, value);
     return value;
   };
-  const compact = <T>(value: T): T => {
-    const copied = plainCopy(value) as Record<string, unknown>;
-    for (const key of internedKeys) if (key in copied) copied[key] = intern(copied[key]);
-    const content = copied.content as Record<string, unknown> | undefined;
-    if (content && typeof content === 'object') content.type = intern(content.type);
-    return copied as T;
-  };
-  // Model objects (plain JSON data) are copied out with plainCopy as well: several times faster than structuredClone.
-  const copyModel = <T>(value: T): T => plainCopy(value) as T;
+  /** The stored copy of an id string when there is one, so a hundred messages do not hold a hundred copies. */
+  const conversationIdOf = (id: string): string => conversations.get(id)?.id ?? newestMessage.get(id)?.conversationId ?? id;
+  const contactIdOf = (id: string, conversation: StoredConversation | undefined): string =>
+    conversation?.contactId === id ? conversation.contactId : (contacts.get(id)?.id ?? id);
+
   const addresses = (contact: Contact): string[] => {
     const list: string[] = [];
     if (contact.phone) list.push(contact.phone);
@@ -70,41 +408,146 @@ export function createMemoryStore(): Store {
     return list;
   };
 
+  function indexConversation(contactId: string, id: string): void {
+    const current = conversationsByContact.get(contactId);
+    if (current === undefined) conversationsByContact.set(contactId, id);
+    else conversationsByContact.set(contactId, typeof current === 'string' ? [current, id] : [...current, id]);
+  }
+
+  function unindexConversation(contactId: string, id: string): void {
+    const current = conversationsByContact.get(contactId);
+    if (current === id) conversationsByContact.delete(contactId);
+    else if (Array.isArray(current)) {
+      const rest = current.filter((other) => other !== id);
+      conversationsByContact.set(contactId, rest.length === 1 ? (rest[0] as string) : rest);
+    }
+  }
+
+  function writeConversation(target: StoredConversation, input: Conversation): void {
+    const createdAt = input.createdAt;
+    target.contactId = input.contactId;
+    target.channel = share(input.channel);
+    target.externalId = input.externalId;
+    target.status = share(input.status);
+    target.assignee = share(input.assignee);
+    target.department = share(input.department);
+    target.handler = share(input.handler);
+    target.assignments = input.assignments?.length ? keep(input.assignments, target.assignments) : noAssignments;
+    target.unreadCount = input.unreadCount;
+    target.firstResponseMs = input.firstResponseMs;
+    target.subject = keep(input.subject, target.subject);
+    target.extra = extraFields(input, conversationSlots, target.extra);
+    target.createdAt = createdAt;
+    target.updatedAt = storeTime(input.updatedAt, createdAt);
+    target.lastInboundAt = storeTime(input.lastInboundAt, createdAt);
+    target.lastOutboundAt = storeTime(input.lastOutboundAt, createdAt);
+    target.firstInboundAt = storeTime(input.firstInboundAt, createdAt);
+    target.awaitingReplySince = storeTime(input.awaitingReplySince, createdAt);
+  }
+
+  function writeMessage(target: StoredMessage, input: Message, conversation: StoredConversation | undefined): void {
+    const createdAt = input.createdAt;
+    target.contactId = contactIdOf(input.contactId, conversation);
+    target.direction = share(input.direction);
+    target.channel = share(input.channel);
+    target.status = share(input.status);
+    target.content = isBareText(input.content) ? input.content.text : keep(input.content, target.content);
+    target.providerMessageId = input.providerMessageId;
+    target.cost = keep(input.cost, target.cost);
+    target.metadata = keep(input.metadata, target.metadata);
+    let extra = extraFields(input, messageSlots, target.extra);
+    target.createdAt = createdAt;
+    target.updatedAt = storeTime(input.updatedAt, createdAt);
+    const times = input.statusTimes as Record<string, unknown> | undefined;
+    const inSlots = times !== undefined && typeof times === 'object' && fitsStatusSlots(times);
+    target.queued = inSlots ? storeTime(times.queued, createdAt) : undefined;
+    target.sent = inSlots ? storeTime(times.sent, createdAt) : undefined;
+    target.delivered = inSlots ? storeTime(times.delivered, createdAt) : undefined;
+    target.read = inSlots ? storeTime(times.read, createdAt) : undefined;
+    target.failed = inSlots ? storeTime(times.failed, createdAt) : undefined;
+    if (times !== undefined && !inSlots) extra = { ...extra, statusTimes: keep(times) };
+    target.extra = extra;
+  }
+
+  /** Takes a message out of its conversation's list (only when a save moves it to another conversation). */
+  function unlinkMessage(stored: StoredMessage): void {
+    const newest = newestMessage.get(stored.conversationId);
+    if (newest === stored) {
+      if (stored.older) newestMessage.set(stored.conversationId, stored.older);
+      else newestMessage.delete(stored.conversationId);
+      return;
+    }
+    for (let newer = newest; newer; newer = newer.older) {
+      if (newer.older === stored) {
+        newer.older = stored.older;
+        return;
+      }
+    }
+  }
+
+  function linkMessage(stored: StoredMessage): void {
+    stored.older = newestMessage.get(stored.conversationId);
+    newestMessage.set(stored.conversationId, stored);
+  }
+
+  function providerIndex(channel: string): Map<string, StoredMessage> {
+    let byChannel = messageByProviderId.get(channel);
+    if (!byChannel) messageByProviderId.set(channel, (byChannel = new Map()));
+    return byChannel;
+  }
+
   return {
     durable: false,
     async saveContact(contact) {
-      contacts.set(contact.id, compact(contact));
-      for (const address of addresses(contact)) contactByAddress.set(address, contact.id);
+      const previous = contacts.get(contact.id);
+      const stored: StoredContact = { id: previous?.id ?? contact.id };
+      for (const key of Object.keys(contact)) {
+        const value = (contact as Record<string, unknown>)[key];
+        if (value !== undefined && key !== 'id') stored[key] = keep(value, previous?.[key]);
+      }
+      contacts.set(stored.id, stored);
+      for (const address of addresses(contact)) contactByAddress.set(address, stored.id);
     },
     async getContact(id) {
       const contact = contacts.get(id);
-      return contact && copyModel(contact);
+      return contact && contactOut(contact);
     },
     async findContactByAddress(address) {
       const id = contactByAddress.get(address) ?? contactByAddress.get(address.toLowerCase());
       const contact = id === undefined ? undefined : contacts.get(id);
-      return contact && copyModel(contact);
+      return contact && contactOut(contact);
     },
 
     async saveConversation(conversation) {
-      if (!conversations.has(conversation.id)) {
-        const list = conversationsByContact.get(conversation.contactId) ?? [];
-        list.push(conversation.id);
-        conversationsByContact.set(conversation.contactId, list);
+      const previous = conversations.get(conversation.id);
+      if (previous) {
+        const contactId = previous.contactId;
+        writeConversation(previous, conversation);
+        if (contactId !== previous.contactId) {
+          unindexConversation(contactId, previous.id);
+          indexConversation(previous.contactId, previous.id);
+        }
+        return;
       }
-      conversations.set(conversation.id, compact(conversation));
+      const stored = emptyConversation(newestMessage.get(conversation.id)?.conversationId ?? conversation.id);
+      writeConversation(stored, conversation);
+      stored.contactId = contacts.get(stored.contactId)?.id ?? stored.contactId;
+      conversations.set(stored.id, stored);
+      indexConversation(stored.contactId, stored.id);
     },
     async getConversation(id) {
       const conversation = conversations.get(id);
-      return conversation && copyModel(conversation);
+      return conversation && conversationOut(conversation);
     },
     async findConversation(contactId, channel, externalId) {
-      const ids = conversationsByContact.get(contactId) ?? [];
-      for (let index = ids.length - 1; index >= 0; index--) {
-        const conversation = conversations.get(ids[index] as string);
+      const ids = conversationsByContact.get(contactId);
+      if (ids === undefined) return undefined;
+      const list = typeof ids === 'string' ? [ids] : ids;
+      for (let index = list.length - 1; index >= 0; index--) {
+        const conversation = conversations.get(list[index] as string);
         if (!conversation || conversation.channel !== channel) continue;
         if (externalId !== undefined && conversation.externalId !== externalId) continue;
-        return copyModel(conversation);
+        return conversationOut(conversation);
       }
       return undefined;
     },
@@ -116,43 +559,54 @@ export function createMemoryStore(): Store {
         if (query.assignee && conversation.assignee !== query.assignee) continue;
         if (query.handler && conversation.handler !== query.handler) continue;
         if (query.contactId && conversation.contactId !== query.contactId) continue;
-        result.push(copyModel(conversation));
+        result.push(conversationOut(conversation));
       }
       result.sort((a, b) => b.updatedAt - a.updatedAt);
       return query.limit ? result.slice(0, query.limit) : result;
     },
 
-    async saveMessage(input) {
-      const message = compact(input);
-      const previous = messages.get(message.id);
-      const list = messagesByConversation.get(message.conversationId);
-      if (!list) messagesByConversation.set(message.conversationId, [message]);
-      else if (!previous) list.push(message);
-      else list[list.lastIndexOf(previous)] = message;
-      messages.set(message.id, message);
-      if (message.providerMessageId) {
-        let byChannel = messageByProviderId.get(message.channel);
-        if (!byChannel) messageByProviderId.set(message.channel, (byChannel = new Map()));
-        byChannel.set(message.providerMessageId, message);
+    async saveMessage(message) {
+      const conversation = conversations.get(message.conversationId);
+      let stored = messages.get(message.id);
+      if (stored) {
+        const { conversationId, channel, providerMessageId } = stored;
+        if (providerMessageId !== undefined && (providerMessageId !== message.providerMessageId || channel !== message.channel)) {
+          const byChannel = messageByProviderId.get(channel);
+          if (byChannel?.get(providerMessageId) === stored) byChannel.delete(providerMessageId);
+        }
+        writeMessage(stored, message, conversation);
+        if (conversationId !== message.conversationId) {
+          unlinkMessage(stored);
+          stored.conversationId = conversation?.id ?? conversationIdOf(message.conversationId);
+          linkMessage(stored);
+        }
+      } else {
+        stored = emptyMessage(message.id, conversation?.id ?? conversationIdOf(message.conversationId));
+        writeMessage(stored, message, conversation);
+        messages.set(stored.id, stored);
+        linkMessage(stored);
       }
-      if (message.direction === 'outbound' && message.status === 'queued') queued.add(message.id);
-      else queued.delete(message.id);
+      if (stored.providerMessageId !== undefined) providerIndex(stored.channel).set(stored.providerMessageId, stored);
+      if (stored.direction === 'outbound' && stored.status === 'queued') queued.add(stored.id);
+      else queued.delete(stored.id);
     },
     async getMessage(id) {
       const message = messages.get(id);
-      return message && copyModel(message);
+      return message && messageOut(message);
     },
     async findMessageByProviderId(channel, providerMessageId) {
       const message = messageByProviderId.get(channel)?.get(providerMessageId);
-      return message && copyModel(message);
+      return message && messageOut(message);
     },
     async listMessages(conversationId, options = {}) {
-      const list = messagesByConversation.get(conversationId) ?? [];
-      const selected = options.limit ? list.slice(-options.limit) : list;
-      return selected.map(copyModel);
+      const result: Message[] = [];
+      const limit = options.limit || Number.POSITIVE_INFINITY;
+      for (let stored = newestMessage.get(conversationId); stored && result.length < limit; stored = stored.older)
+        result.push(messageOut(stored));
+      return result.reverse();
     },
     async listQueuedMessages(limit = 1000) {
-      return [...queued].slice(0, limit).map((id) => copyModel(messages.get(id) as Message));
+      return [...queued].slice(0, limit).map((id) => messageOut(messages.get(id) as StoredMessage));
     },
 
     async claimIdempotencyKey(key, messageId) {
@@ -168,11 +622,11 @@ export function createMemoryStore(): Store {
     },
 
     async scheduleJob(job) {
-      jobs.set(job.id, copy(job));
+      jobs.set(job.id, structuredClone(job));
     },
     async getJob(id) {
       const job = jobs.get(id);
-      return job && copy(job);
+      return job && structuredClone(job);
     },
     async claimDueJobs(now, limit, leaseMs, kinds) {
       const due = [...jobs.values()]
@@ -188,7 +642,7 @@ export function createMemoryStore(): Store {
         job.leaseUntil = now + leaseMs;
         job.attempts += 1;
       }
-      return due.map(copy);
+      return due.map((job) => structuredClone(job));
     },
     async completeJob(id) {
       const job = jobs.get(id);
@@ -202,18 +656,18 @@ export function createMemoryStore(): Store {
     async putRecord(namespace, key, value) {
       let space = records.get(namespace);
       if (!space) records.set(namespace, (space = new Map()));
-      space.set(key, copy(value));
+      space.set(key, copyData(value));
     },
     async getRecord<T>(namespace: string, key: string) {
       const value = records.get(namespace)?.get(key);
-      return value === undefined ? undefined : (copy(value) as T);
+      return value === undefined ? undefined : (copyData(value) as T);
     },
     async listRecords<T>(namespace: string, prefix = '') {
       const space = records.get(namespace);
       if (!space) return [];
       return [...space.entries()]
         .filter(([key]) => key.startsWith(prefix))
-        .map(([key, value]) => ({ key, value: copy(value) as T }));
+        .map(([key, value]) => ({ key, value: copyData(value) as T }));
     },
   };
 }

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from './clock.js';
+import { createOmnidealer } from './hub.js';
+import { createMemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
+import { createTestChannel } from './test-channel.js';
+
+const contact = { id: 'c1', name: 'Иван', phone: '+79161234567' };
+
+function setup(store: Store = createMemoryStore()) {
+  const channel = createTestChannel({ id: 'sms', priceMinor: 300 });
+  const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+  const hub = createOmnidealer({ channels: [channel], store, clock });
+  return { channel, store, hub };
+}
+
+describe('hub.handleWebhook: concurrent deliveries', () => {
+  it('applies statuses for one message one at a time, whatever order concurrent deliveries arrive in', async () => {
+    const { hub, channel, store } = setup();
+    const statuses: string[] = [];
+    hub.on('message.status', ({ message, previous }) => statuses.push(`${previous}→${message.status}`));
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    const id = message.providerMessageId!;
+    const responses = await Promise.all([
+      hub.handleWebhook('sms', channel.statusWebhook(id, 'read', 3000)),
+      hub.handleWebhook('sms', channel.statusWebhook(id, 'delivered', 2000)),
+      hub.handleWebhook('sms', channel.statusWebhook(id, 'read', 3000)),
+      hub.handleWebhook('sms', channel.statusWebhook(id, 'delivered', 2000)),
+    ]);
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200]);
+    const stored = await store.getMessage(message.id);
+    expect(stored?.status).toBe('read');
+    expect(stored?.statusTimes).toMatchObject({ read: 3000, delivered: 3000 });
+    expect(statuses).toEqual(['sent→read']);
+  });
+
+  it('releases the key when applying an event fails, so the next delivery for that message still applies', async () => {
+    const memory = createMemoryStore();
+    let failNext = false;
+    const store: Store = {
+      ...memory,
+      async saveMessage(message) {
+        if (failNext && message.direction === 'outbound') {
+          failNext = false;
+          throw new Error('disk full');
+        }
+        return memory.saveMessage(message);
+      },
+    };
+    const { hub, channel } = setup(store);
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    failNext = true;
+    const id = message.providerMessageId!;
+    const [failed, other] = await Promise.all([
+      hub.handleWebhook('sms', channel.statusWebhook(id, 'delivered', 2000)),
+      hub.handleWebhook('sms', channel.statusWebhook(id, 'read', 3000)),
+    ]);
+    expect(failed.status).toBe(500);
+    expect(other.status).toBe(200);
+    expect((await memory.getMessage(message.id))?.status).toBe('read');
+  });
+
+  it('saves a known contact again only when an inbound message tells something new about it', async () => {
+    const memory = createMemoryStore();
+    const saved: string[] = [];
+    const store: Store = {
+      ...memory,
+      async saveContact(saving) {
+        saved.push(saving.name ?? '(no name)');
+        return memory.saveContact(saving);
+      },
+    };
+    const { hub, channel } = setup(store);
+    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Здравствуйте'));
+    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Есть Рио?'));
+    await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Это Иван', { profileName: 'Иван' }));
+    expect(saved).toEqual(['(no name)', 'Иван']);
+    expect((await memory.findContactByAddress('+79161234567'))?.name).toBe('Иван');
+  });
+});

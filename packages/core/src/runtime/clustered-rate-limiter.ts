@@ -42,7 +42,7 @@ if perSecond > 0 then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
   redis.call('PEXPIRE', KEYS[1], keep)
   previous = string.format('%.3f', nextSlot)
-  planned = string.format('%.3f', math.max(nextSlot, now - spacing / 2) + spacing)
+  planned = string.format('%.3f', math.max(nextSlot, now - spacing) + spacing)
   redis.call('SET', KEYS[2], planned, 'PX', keep)
 end
 if interval > 0 then redis.call('SET', KEYS[3], ARGV[4], 'PX', interval) end

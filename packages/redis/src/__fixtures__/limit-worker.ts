@@ -1,6 +1,6 @@
 // A CRM worker for the multi-process limit test: `limit-worker.ts <redisUrl> <config JSON>` (forked with IPC). It builds
-// its own hub with a WhatsApp channel pointed at the parent's sandbox and the shared Redis rate-limit connection, warms
-// the send path up, reports `ready`, waits for `go`, sends one template to each of its recipients (all queued at once:
+// its own hub with a WhatsApp channel pointed at the sandbox and the shared Redis rate-limit connection, warms the send
+// path up, reports `ready`, waits for `go`, sends one template to each of its recipients (all queued at once:
 // the limiter paces them) and reports `done` with the hub's results and when each request left (fetch called).
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
 import { createOmnidealer, OmnidealerError } from '@omnidealer/core';
@@ -12,6 +12,8 @@ interface WorkerConfig {
   phoneNumberId: string;
   accessToken: string;
   perSecond: number;
+  /** Sent before `ready`, to warm the send path up; not part of the measurement. */
+  warmUp: string[];
   recipients: string[];
 }
 
@@ -48,16 +50,14 @@ const whatsapp = createWhatsAppChannel({
 });
 const hub = createOmnidealer({ channels: [whatsapp], rateLimitConnection });
 
-// Warm the whole send path up (hub, shared limiter, ky, fetch's lazy load, the sandbox) with a template the sandbox
-// refuses, so it counts no arrival: compiling that code on the first real send would hold it between launch and arrival.
-for (let index = 0; index < 3; index++) {
-  await hub
-    .send({
-      channel: 'whatsapp',
-      contact: { id: `warm-up-${index}`, phone: `+7999000000${index}` },
-      content: { type: 'template', name: 'warm_up_unknown', language: 'ru', params: [] },
-    })
-    .catch(() => undefined);
+// Warm the whole send path up (hub, shared limiter, ky, fetch's lazy load, the sandbox's accept path) with a few real
+// sends: compiling that code on the first measured send would hold it between its launch and its arrival.
+for (const phone of config.warmUp) {
+  await hub.send({
+    channel: 'whatsapp',
+    contact: { id: phone, phone },
+    content: { type: 'template', name: 'service_reminder', language: 'ru', params: ['Иван'] },
+  });
 }
 launches.length = 0;
 

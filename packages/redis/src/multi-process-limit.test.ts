@@ -118,9 +118,13 @@ describe.skipIf(!redisUrl)('4 worker processes on one Redis share one WhatsApp l
     const percentile = (fraction: number) => delays[Math.min(delays.length - 1, Math.floor(fraction * delays.length))];
     console.info(
       `[multi-process limit] ${sorted.length} accepted in ${spanMs} ms: ${rate.toFixed(2)}/s, busiest second ${busiest}; ` +
-        `launch→arrival ms p50 ${percentile(0.5)} p99 ${percentile(0.99)} max ${delays.at(-1)}`,
+        `launch→arrival ms p50 ${percentile(0.5)} p99 ${percentile(0.99)} max ${delays.at(-1)}; ` +
+        `sandbox event loop held up to ${provider.longestStallMs} ms`,
     );
-    expect(busiest).toBeLessThanOrEqual(perSecond);
-    expect(rate).toBeGreaterThanOrEqual(perSecond * 0.95);
+    // The margin (launchJitterMs = 30) absorbs launch→arrival jitter of 15 ms; a machine oversubscribed by other work
+    // stalls the sandbox itself (it stamps requests late, together) or the workers longer than that.
+    const context = `sandbox event loop held up to ${provider.longestStallMs} ms, launch→arrival max ${delays.at(-1)} ms`;
+    expect(busiest, context).toBeLessThanOrEqual(perSecond);
+    expect(rate, context).toBeGreaterThanOrEqual(perSecond * 0.95);
   }, 120_000);
 });

@@ -91,8 +91,8 @@ interface ClusteredTask {
  *
  * So one atomic Lua script is the only source of truth for `perSecond` and `perRecipientIntervalMs`, asked right before
  * each launch, with Redis's clock:
- * - launches are paced `(1000 + marginMs) / perSecond` apart (a planned next slot, GCRA-like: a launch up to half a
- *   slot late does not move the plan, so late timers do not lower the rate), which keeps requests from bunching in
+ * - launches are paced `(1000 + marginMs) / perSecond` apart (a planned next slot, GCRA-like: a launch up to one slot
+ *   late does not move the plan, so late timers do not lower the rate), which keeps requests from bunching in
  *   the network and at the provider;
  * - the log of launches keeps at most `perSecond` in any `1000 + marginMs` ms: the hard bound, exact per window;
  * - nothing is booked ahead: a process told to wait sleeps and asks again; a process whose answer came back more than
@@ -199,7 +199,7 @@ export function createClusteredLimiter(options: RateLimiterOptions): RateLimiter
         const now = Date.now();
         const index = queue.findIndex((task) => task.readyAt <= now);
         if (index < 0) {
-          await sleep(Math.min(...queue.map((task) => task.readyAt)) - now, true);
+          await sleep(queue.reduce((soonest, task) => Math.min(soonest, task.readyAt), Number.POSITIVE_INFINITY) - now, true);
           continue;
         }
         const task = queue[index] as ClusteredTask;

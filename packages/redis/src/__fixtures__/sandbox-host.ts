@@ -2,6 +2,7 @@
 // clock stamps arrivals, as a provider's own machine would, instead of the test runner's large heap (whose garbage
 // collections would hold requests and stamp them late, together). Reports `ready` with the WhatsApp coordinates;
 // on `report` sends what the sandbox accepted; on `stop` stops it and exits.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startSandbox } from '@omnidealer/sandbox';
 
 /** What the sandbox host sends back to the test. */
@@ -12,6 +13,8 @@ export interface SandboxHostReport {
   /** `to` of every message the sandbox holds. */
   messagesTo?: string[];
   accepted?: number;
+  /** Longest the sandbox's event loop was held up (ms): requests waiting that long are stamped late, together. */
+  longestStallMs?: number;
 }
 
 if (!process.send) throw new Error('sandbox-host.ts must be forked with IPC');
@@ -20,6 +23,8 @@ const send = (message: SandboxHostReport) => new Promise<void>((resolve) => proc
 // Manual timers: the sandbox only counts and answers; no status webhooks compete for the CPU.
 const sandbox = await startSandbox({ seed: 9, timers: 'manual', behaviour: { whatsapp: { notOnWhatsApp: 0 } } });
 const arrivals: Array<[string, number]> = [];
+const eventLoopDelay = monitorEventLoopDelay({ resolution: 5 });
+eventLoopDelay.enable();
 sandbox.on('message.accepted', (event) => {
   if (event.provider === 'whatsapp') arrivals.push([event.to, Date.now()]);
 });
@@ -29,6 +34,7 @@ process.on('message', async (command: 'report' | 'stop') => {
       arrivals,
       messagesTo: sandbox.whatsapp.messages().map((message) => message.to),
       accepted: sandbox.stats().whatsapp.accepted,
+      longestStallMs: Math.round(eventLoopDelay.max / 1e6),
     });
   } else if (command === 'stop') {
     await sandbox.stop();

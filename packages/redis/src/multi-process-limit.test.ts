@@ -88,6 +88,7 @@ describe.skipIf(!redisUrl)('4 worker processes on one Redis share one WhatsApp l
     // the limit is under test, not tsx's start-up or code compiled on a first send.
     await Promise.all(ready);
     await new Promise((resolve) => setTimeout(resolve, 1100));
+    host.send('measure');
     for (const child of senders) child.send({ go: true });
     await Promise.all(done);
 

@@ -1,7 +1,7 @@
 // The provider for the multi-process limit test, in a process of its own (forked with IPC): a lean process whose
 // clock stamps arrivals, as a provider's own machine would, instead of the test runner's large heap (whose garbage
 // collections would hold requests and stamp them late, together). Reports `ready` with the WhatsApp coordinates;
-// on `report` sends what the sandbox accepted; on `stop` stops it and exits.
+// `measure` starts measuring its event-loop stalls; `report` sends what the sandbox accepted; `stop` stops it and exits.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startSandbox } from '@omnidealer/sandbox';
 
@@ -13,7 +13,7 @@ export interface SandboxHostReport {
   /** `to` of every message the sandbox holds. */
   messagesTo?: string[];
   accepted?: number;
-  /** Longest the sandbox's event loop was held up (ms): requests waiting that long are stamped late, together. */
+  /** Longest the sandbox's event loop was held up since `measure` (ms): requests waiting that long are stamped late. */
   longestStallMs?: number;
 }
 
@@ -28,8 +28,10 @@ eventLoopDelay.enable();
 sandbox.on('message.accepted', (event) => {
   if (event.provider === 'whatsapp') arrivals.push([event.to, Date.now()]);
 });
-process.on('message', async (command: 'report' | 'stop') => {
-  if (command === 'report') {
+process.on('message', async (command: 'measure' | 'report' | 'stop') => {
+  if (command === 'measure') {
+    eventLoopDelay.reset();
+  } else if (command === 'report') {
     await send({
       arrivals,
       messagesTo: sandbox.whatsapp.messages().map((message) => message.to),

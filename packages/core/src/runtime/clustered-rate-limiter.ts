@@ -42,7 +42,7 @@ if perSecond > 0 then
   redis.call('ZADD', KEYS[1], now, ARGV[4])
   redis.call('PEXPIRE', KEYS[1], keep)
   previous = string.format('%.3f', nextSlot)
-  planned = string.format('%.3f', math.max(nextSlot, now - spacing) + spacing)
+  planned = string.format('%.3f', math.max(nextSlot, now - 4 * spacing) + spacing)
   redis.call('SET', KEYS[2], planned, 'PX', keep)
 end
 if interval > 0 then redis.call('SET', KEYS[3], ARGV[4], 'PX', interval) end
@@ -91,9 +91,9 @@ interface ClusteredTask {
  *
  * So one atomic Lua script is the only source of truth for `perSecond` and `perRecipientIntervalMs`, asked right before
  * each launch, with Redis's clock:
- * - launches are paced `(1000 + marginMs) / perSecond` apart (a planned next slot, GCRA-like: a launch up to one slot
- *   late does not move the plan, so late timers do not lower the rate), which keeps requests from bunching in
- *   the network and at the provider;
+ * - launches are paced `(1000 + marginMs) / perSecond` apart (a planned next slot, GCRA-like: a launch up to four slots
+ *   late does not move the plan, so a short stall is caught up in a bunch of at most four and late timers do not lower
+ *   the rate), which keeps requests from bunching in the network and at the provider;
  * - the log of launches keeps at most `perSecond` in any `1000 + marginMs` ms: the hard bound, exact per window;
  * - nothing is booked ahead: a process told to wait sleeps and asks again; a process whose answer came back more than
  *   `marginMs / 2` later than its quickest round trip (it stalled between asking and launching) gives the slot back

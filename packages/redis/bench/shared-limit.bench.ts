@@ -111,7 +111,8 @@ export async function runSharedLimitBenchmark(options: SharedLimitBenchmarkOptio
     ],
     notes: [
       'Each client is a core limiter with its own ioredis connection and the same limiter id, as separate processes would be.',
-      'Launches are spaced in Redis (Bottleneck cluster minTime, stretched by launchJitterMs = 25 per second); timer jitter above that on a loaded machine can put limit + 1 launches into one second.',
+      'Each launch is admitted by one atomic Redis script (slots planned (1000 + launchJitterMs) / perSecond apart, at most perSecond in any 1000 + launchJitterMs ms; launchJitterMs = 30), so launches stay within the limit in every second even when a client stalls.',
+      'The provider-side proof (4 processes, sandbox arrivals) is packages/redis/src/multi-process-limit.test.ts.',
     ],
   };
 }

@@ -1,4 +1,4 @@
-/** @module @omnidealer/redis — scale omnidealer out on Redis: shared channel rate limits (Bottleneck) and a BullMQ schedule whose steps run exactly once. */
+/** @module @omnidealer/redis — scale omnidealer out on Redis: shared channel rate limits (an atomic Redis gate) and a BullMQ schedule whose steps run exactly once. */
 export {
   type BullMqScheduler,
   type BullMqSchedulerOptions,

@@ -68,6 +68,57 @@ describe.skipIf(!redisUrl)('createRedisRateLimitConnection (real redis-server)',
     expect(result.busiest).toBeGreaterThan(perSecond);
   }, 20_000);
 
+  it('spaces two sends to one recipient from two processes by the interval, without holding up the others', async () => {
+    const id = `omnidealer:whatsapp:test-${randomUUID()}`;
+    const clients = [new Redis(redisUrl), new Redis(redisUrl)];
+    const connections = clients.map((redis) => createRedisRateLimitConnection({ redis }));
+    const limiters = connections.map((connection) =>
+      createRateLimiter({ id, perSecond: 100, perRecipientIntervalMs: 400, connection }),
+    );
+    cleanup.push(async () => {
+      for (const limiter of limiters) await limiter.stop();
+      for (const connection of connections) await connection.disconnect();
+      for (const client of clients) client.disconnect();
+    });
+    const launches: Array<[string, number]> = [];
+    const send = (limiter: RateLimiter, recipient: string) =>
+      limiter.schedule(recipient, async () => {
+        launches.push([recipient, Date.now()]);
+      });
+    const [first, second] = limiters as [RateLimiter, RateLimiter];
+    await Promise.all([send(first, 'alice'), send(second, 'alice'), send(second, 'bob'), send(first, 'carol')]);
+    const times = (recipient: string) => launches.filter(([to]) => to === recipient).map(([, at]) => at);
+    const [aliceFirst, aliceSecond] = times('alice') as [number, number];
+    expect(aliceSecond - aliceFirst).toBeGreaterThanOrEqual(400);
+    // Bob and Carol went while Alice's second message waited for her interval.
+    expect(Math.max(...times('bob'), ...times('carol'))).toBeLessThan(aliceSecond);
+  }, 20_000);
+
+  it('keeps maxConcurrent across processes', async () => {
+    const id = `omnidealer:avito:test-${randomUUID()}`;
+    const clients = [new Redis(redisUrl), new Redis(redisUrl)];
+    const connections = clients.map((redis) => createRedisRateLimitConnection({ redis }));
+    const limiters = connections.map((connection) => createRateLimiter({ id, maxConcurrent: 2, connection }));
+    cleanup.push(async () => {
+      for (const limiter of limiters) await limiter.stop();
+      for (const connection of connections) await connection.disconnect();
+      for (const client of clients) client.disconnect();
+    });
+    let running = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        (limiters[index % 2] as RateLimiter).schedule(`r${index}`, async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          running--;
+        }),
+      ),
+    );
+    expect(most).toBe(2);
+  }, 20_000);
+
   it('leaves the caller’s ioredis client open when the connection closes', async () => {
     const redis = new Redis(redisUrl);
     cleanup.push(() => redis.disconnect());

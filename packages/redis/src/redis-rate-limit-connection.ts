@@ -9,12 +9,12 @@ export interface RedisRateLimitConnectionOptions {
    */
   redis: Redis;
   /**
-   * Launch jitter to absorb, in ms per second of launches. Bottleneck plans launches in Redis exactly `minTime` apart,
-   * but each process starts its task a few ms after the plan (network, event loop), so two processes can put
-   * `perSecond + 1` launches into one sliding second. Every limiter's `minTime` on this connection is stretched so
-   * that `perSecond` launches span `1000 + launchJitterMs` ms: no sliding one-second window ever holds more than the
-   * limit while jitter stays below this, at `1000 / (1000 + launchJitterMs)` of the limit's throughput (97.6 % at 25).
-   * @default 25
+   * Launch-to-arrival jitter to absorb, in ms. The shared limit admits at most `perSecond` launches in any
+   * `1000 + launchJitterMs` ms (Redis's clock) and paces them `(1000 + launchJitterMs) / perSecond` apart, so the
+   * provider never counts more than the limit in one second while the spread of delays between a launch and its
+   * arrival stays below `launchJitterMs / 2` (the other half absorbs a process stalling between Redis's answer and
+   * the launch: a later answer is given back). Costs throughput: `1000 / (1000 + launchJitterMs)` of the limit.
+   * @default 30
    */
   launchJitterMs?: number;
 }
@@ -36,7 +36,8 @@ export function createRedisRateLimitConnection(options: RedisRateLimitConnection
   // hand it the constructor. It duplicates `client` for its subscriber.
   const connection = new Bottleneck.IORedisConnection({ Redis, client: options.redis.duplicate() });
   fixRemoveLimiter(connection);
-  stretchMinTime(connection, options.launchJitterMs ?? 25);
+  // Read by the core limiter as its margin (`marginMs`) for limits on this connection.
+  Object.assign(connection, { marginMs: options.launchJitterMs ?? 30 });
   return connection;
 }
 
@@ -44,7 +45,6 @@ interface ConnectionInternals {
   terminated: boolean;
   subscriber: Redis;
   limiters: Record<string, unknown>;
-  __scriptArgs__(name: string, id: string, args: unknown[], callback: unknown): unknown[];
   __removeLimiter__(instance: { channel(): string; channel_client(): string }): Promise<void>;
 }
 
@@ -63,26 +63,5 @@ function fixRemoveLimiter(connection: Bottleneck.IORedisConnection): void {
         delete internals.limiters[channel];
       }),
     );
-  };
-}
-
-/**
- * Rewrites `minTime` in the settings every limiter stores in Redis (the `init` and `update_settings` scripts take
- * `[now, clientId, …, key, value, key, value…]`; keys start at index 4 and 2 respectively).
- */
-function stretchMinTime(connection: Bottleneck.IORedisConnection, launchJitterMs: number): void {
-  if (launchJitterMs <= 0) return;
-  const internals = connection as unknown as ConnectionInternals;
-  const scriptArgs = internals.__scriptArgs__.bind(connection);
-  internals.__scriptArgs__ = (name, id, args, callback) => {
-    const firstKey = name === 'init' ? 4 : name === 'update_settings' ? 2 : -1;
-    if (firstKey < 0) return scriptArgs(name, id, args, callback);
-    const stretched = [...args];
-    for (let index = firstKey; index + 1 < stretched.length; index += 2) {
-      if (stretched[index] !== 'minTime') continue;
-      const minTime = Number(stretched[index + 1]);
-      if (minTime > 0) stretched[index + 1] = String(minTime * (1 + launchJitterMs / 1000));
-    }
-    return scriptArgs(name, id, stretched, callback);
   };
 }

@@ -1,5 +1,6 @@
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
 import type { ChannelRateLimit } from '../channel.js';
+import { createClusteredLimiter } from './clustered-rate-limiter.js';
 import { createMinHeap } from './min-heap.js';
 
 /** Options of {@link createRateLimiter}. */
@@ -30,8 +31,8 @@ export interface RateLimiter {
  *
  * In one process the limits are kept by a small in-process scheduler: Bottleneck's local datastore yields to the
  * event loop several times per job (milliseconds of latency each) and its `minTime` timers fire up to 1 ms early,
- * which overshoots a strict provider window. With `connection`, the limits are shared through Redis by Bottleneck's
- * clustering, which is what several CRM workers need.
+ * which overshoots a strict provider window. With `connection`, every process using the same `id` asks one atomic
+ * Redis script before each launch (see `clustered-rate-limiter.ts`), which is what several CRM workers need.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   return options.connection ? createClusteredLimiter(options) : createLocalLimiter(options);
@@ -246,81 +247,6 @@ function createLocalLimiter(options: RateLimiterOptions): RateLimiter {
       queue = [];
       queueHead = 0;
       recent = [];
-    },
-  };
-}
-
-interface RedisEval {
-  eval(script: string, keys: number, ...args: string[]): Promise<unknown>;
-}
-
-/** Admits a launch if fewer than ARGV[2] happened in the last ARGV[1] ms (Redis clock); else returns ms to wait. */
-const windowScript = `
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local window = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], window * 2)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return tonumber(oldest[2]) + window - now + 1
-`;
-
-/** Bottleneck clustered through Redis: every process using the same `id` shares the limits. */
-function createClusteredLimiter(options: RateLimiterOptions): RateLimiter {
-  const perSecond = options.perSecond;
-  const shared = { connection: options.connection, id: options.id, clearDatastore: false };
-  const account = new Bottleneck({
-    ...shared,
-    maxConcurrent: options.maxConcurrent ?? null,
-    minTime: perSecond ? 1000 / perSecond : 0,
-  } as Bottleneck.ConstructorOptions);
-  const perRecipient = options.perRecipientIntervalMs
-    ? new Bottleneck.Group({
-        ...shared,
-        id: `${options.id}:recipient`,
-        maxConcurrent: 1,
-        minTime: options.perRecipientIntervalMs,
-        timeout: Math.max(60_000, options.perRecipientIntervalMs * 10),
-      } as Bottleneck.ConstructorOptions)
-    : undefined;
-  // Bottleneck's cluster books slots in Redis up front and fires them on local timers: a worker whose event loop
-  // stalls fires its booked slots late and together, on top of the others' (measured: 102–109 launches in a second
-  // under an 80/s limit with 4 processes). A launch-time check of a sliding window in Redis keeps the hard bound.
-  const redis = (options.connection as { client?: RedisEval } | undefined)?.client;
-  const windowKey = `omnidealer:window:${options.id}`;
-  const windowMs = 1000 + (options.marginMs ?? 20);
-  let launchSequence = 0;
-  const launchId = `${process.pid}:${Math.random().toString(36).slice(2)}`;
-  async function gate(): Promise<void> {
-    if (!redis || !perSecond) return;
-    for (;;) {
-      const member = `${launchId}:${launchSequence++}`;
-      const wait = Number(await redis.eval(windowScript, 1, windowKey, String(windowMs), String(perSecond), member));
-      if (!(wait > 0)) return;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
-  }
-  return {
-    schedule(recipient, task) {
-      const throughAccount = () =>
-        account.schedule(async () => {
-          await gate();
-          return task();
-        });
-      return perRecipient ? perRecipient.key(recipient).schedule(throughAccount) : throughAccount();
-    },
-    async stop() {
-      await account.stop({ dropWaitingJobs: true }).catch(() => undefined);
-      if (perRecipient)
-        await Promise.all(
-          perRecipient.limiters().map(({ limiter }) => limiter.stop({ dropWaitingJobs: true }).catch(() => undefined)),
-        );
-      // With a Redis connection Bottleneck may return undefined here rather than a promise.
-      await Promise.resolve(account.disconnect?.()).catch(() => undefined);
     },
   };
 }

@@ -1,0 +1,88 @@
+// A CRM worker for the multi-process limit test: `limit-worker.ts <redisUrl> <config JSON>` (forked with IPC). It builds
+// its own hub with a WhatsApp channel pointed at the sandbox and the shared Redis rate-limit connection, warms the send
+// path up, reports `ready`, waits for `go`, sends one template to each of its recipients (all queued at once:
+// the limiter paces them) and reports `done` with the hub's results and when each request left (fetch called).
+import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
+import { createOmnidealer, OmnidealerError } from '@omnidealer/core';
+import { Redis } from 'ioredis';
+import { createRedisRateLimitConnection } from '../redis-rate-limit-connection.js';
+
+interface WorkerConfig {
+  baseUrl: string;
+  phoneNumberId: string;
+  accessToken: string;
+  perSecond: number;
+  /** Sent before `ready`, to warm the send path up; not part of the measurement. */
+  warmUp: string[];
+  recipients: string[];
+}
+
+/** What a worker sends back to the test. */
+export interface LimitWorkerReport {
+  ready?: true;
+  done?: true;
+  sent?: number;
+  failed?: string[];
+  /** `[wa id, ms]`: each request's recipient and the time fetch was called. */
+  launches?: Array<[string, number]>;
+}
+
+const [redisUrl, json] = process.argv.slice(2);
+if (!redisUrl || !json || !process.send) throw new Error('usage: limit-worker.ts <redisUrl> <config JSON> (forked with IPC)');
+const config = JSON.parse(json) as WorkerConfig;
+const report = (message: LimitWorkerReport) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
+
+const launches: Array<[string, number]> = [];
+const redis = new Redis(redisUrl);
+const rateLimitConnection = createRedisRateLimitConnection({ redis });
+await rateLimitConnection.ready;
+const whatsapp = createWhatsAppChannel({
+  baseUrl: config.baseUrl,
+  phoneNumberId: config.phoneNumberId,
+  accessToken: config.accessToken,
+  // Distinct recipients: only the per-number budget is under test.
+  limits: { perSecond: config.perSecond, perRecipientIntervalMs: 0 },
+  timeoutMs: 20_000,
+  fetch: (input, init) => {
+    launches.push([String((JSON.parse(String(init?.body)) as { to?: unknown }).to).replace(/^\+/, ''), Date.now()]);
+    return fetch(input, init);
+  },
+});
+const hub = createOmnidealer({ channels: [whatsapp], rateLimitConnection });
+
+// Warm the whole send path up (hub, shared limiter, ky, fetch's lazy load, the sandbox's accept path) with a few real
+// sends: compiling that code on the first measured send would hold it between its launch and its arrival.
+for (const phone of config.warmUp) {
+  await hub.send({
+    channel: 'whatsapp',
+    contact: { id: phone, phone },
+    content: { type: 'template', name: 'service_reminder', language: 'ru', params: ['Иван'] },
+  });
+}
+launches.length = 0;
+
+await new Promise<void>((resolve) => {
+  process.once('message', () => resolve());
+  void report({ ready: true });
+});
+const sent: string[] = [];
+const failed: string[] = [];
+await Promise.all(
+  config.recipients.map(async (phone) => {
+    try {
+      const message = await hub.send({
+        channel: 'whatsapp',
+        contact: { id: phone, phone },
+        content: { type: 'template', name: 'service_reminder', language: 'ru', params: ['Иван'] },
+      });
+      sent.push(message.id);
+    } catch (error) {
+      failed.push(OmnidealerError.isInstance(error) ? error.code : String(error));
+    }
+  }),
+);
+await report({ done: true, sent: sent.length, failed, launches });
+await hub.shutdown();
+await rateLimitConnection.disconnect();
+redis.disconnect();
+process.disconnect();

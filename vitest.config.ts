@@ -6,6 +6,11 @@ export default defineConfig({
   resolve: { conditions: ['omnidealer-source'] },
   ssr: { resolve: { conditions: ['omnidealer-source'] } },
   test: {
-    projects: ['packages/*', 'examples/*/vitest.config.ts', 'tests/*/vitest.config.ts'],
+    projects: [
+      'packages/*',
+      'packages/redis/vitest.multi-process.config.ts',
+      'examples/*/vitest.config.ts',
+      'tests/*/vitest.config.ts',
+    ],
   },
 });

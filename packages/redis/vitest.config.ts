@@ -6,6 +6,8 @@ export default defineProject({
   test: {
     name: 'redis',
     include: ['src/**/*.test.ts'],
+    // Runs alone, after everything else: vitest.multi-process.config.ts.
+    exclude: ['src/multi-process-limit.test.ts'],
     globalSetup: ['./test/redis-server.global-setup.ts'],
   },
 });

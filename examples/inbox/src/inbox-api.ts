@@ -197,6 +197,7 @@ export function createInboxApi(options: InboxApiOptions) {
       const message = await hub.send({
         channel: conversation.channel,
         contact: { id: conversation.contactId },
+        conversationId: conversation.id,
         content,
         sentBy: body.sentBy,
       });

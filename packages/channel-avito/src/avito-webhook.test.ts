@@ -31,6 +31,7 @@ describe('parseAvitoWebhook', () => {
         type: 'inbound',
         providerMessageId: '5d1f0a9c2e8b47a6b3c4d5e6f7a8b9c0',
         from: 'u2i-hM9bdAkYJ0ZQ4LkG0j8Rdg',
+        senderId: '31337420',
         conversationExternalId: 'u2i-hM9bdAkYJ0ZQ4LkG0j8Rdg',
         content: { type: 'text', text: 'Здравствуйте! Ещё продаётся? Какой VIN?' },
         kind: 'message',

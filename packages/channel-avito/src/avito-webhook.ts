@@ -208,6 +208,7 @@ export async function parseAvitoWebhook(request: WebhookRequest, options: ParseA
     type: 'inbound',
     providerMessageId: value.id,
     from: value.chat_id,
+    senderId: authorId,
     content,
     kind,
     at: value.created * 1000,

@@ -97,6 +97,11 @@ export interface InboundEvent {
   from: string;
   /** Phone in E.164 when the channel reveals it. */
   phone?: string | undefined;
+  /**
+   * The sender's account id when a channel opens one thread per topic (Avito: one chat per listing). The hub keeps one
+   * contact per sender across their threads.
+   */
+  senderId?: string | undefined;
   profileName?: string | undefined;
   content: MessageContent;
   /** Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters. */

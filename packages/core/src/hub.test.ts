@@ -416,6 +416,43 @@ describe('conversation assignment', () => {
     expect(seen).not.toHaveProperty('dispatchedAt');
   });
 
+  it('keeps one contact per sender across their chats (Avito: a chat per listing) and answers in the chat asked for', async () => {
+    const avito = createTestChannel({ id: 'avito', kind: 'avito', capabilities: { address: 'chat' } });
+    const store = createMemoryStore();
+    const hub = createOmnidealer({ channels: [avito], store, retry: fastRetry });
+    const from = (chat: string, text: string, senderId: string) =>
+      hub.handleWebhook('avito', avito.inboundWebhook(chat, text, { conversationExternalId: chat, senderId }));
+    await from('chat-solaris', 'Ещё продаётся?', '9001');
+    await from('chat-rio', 'А Kia Rio тоже ваша?', '9001');
+    await from('chat-other', 'Торг уместен?', '7777');
+    const conversations = await store.listConversations({ channel: 'avito' });
+    const byChat = new Map(conversations.map((conversation) => [conversation.externalId, conversation]));
+    const solaris = byChat.get('chat-solaris');
+    const rio = byChat.get('chat-rio');
+    const other = byChat.get('chat-other');
+    expect(solaris?.contactId).toBe(rio?.contactId);
+    expect(other?.contactId).not.toBe(solaris?.contactId);
+    expect((await store.getContact(solaris?.contactId as string))?.identities).toEqual({
+      avitoChatIds: ['chat-solaris', 'chat-rio'],
+      avitoUser: 'avito-user:9001',
+    });
+
+    const contactId = solaris?.contactId as string;
+    const text = { type: 'text' as const, text: 'Да, в наличии' };
+    await hub.send({ channel: 'avito', contact: { id: contactId }, conversationId: solaris?.id as string, content: text });
+    expect(avito.sent.at(-1)?.to).toBe('chat-solaris');
+    await hub.send({ channel: 'avito', contact: { id: contactId }, content: text });
+    expect(avito.sent.at(-1)?.to).toBe('chat-rio'); // without one: the newest conversation
+    const foreign = hub.send({
+      channel: 'avito',
+      contact: { id: contactId },
+      conversationId: other?.id as string,
+      content: text,
+    });
+    await expect(foreign).rejects.toMatchObject({ name: 'ValidationError', field: 'conversationId' });
+    expect(avito.attempts).toHaveLength(2);
+  });
+
   it('turns a complaint after delivery into an opt-out, emits conversation.read, keeps the department, closes channels', async () => {
     const { hub, channel, store, clock } = setup();
     let closed = 0;

@@ -62,6 +62,11 @@ export interface SendInput {
   /** Who sends it (operator id, or `bot`): credited in the response-time SLA. @default the conversation's assignee */
   sentBy?: string;
   metadata?: Record<string, unknown>;
+  /**
+   * Send into this conversation of the contact on this channel — e.g. one of several Avito chats (one per listing)
+   * of the same buyer. @default the contact's newest conversation on the channel
+   */
+  conversationId?: string;
 }
 
 /** Assignment / hand-off of a conversation. The history is appended, never replaced. */
@@ -140,6 +145,7 @@ const sendInputSchema = z.object({
   replyTo: z.string().min(1).optional(),
   sentBy: z.string().min(1).max(200).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  conversationId: z.string().min(1).optional(),
 });
 
 const assignInputSchema = z
@@ -493,7 +499,16 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const merged: Contact = stored
         ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } }
         : contact;
-      let conversation = await conversationFor(channel, merged);
+      let conversation = parsed.conversationId
+        ? await store.getConversation(parsed.conversationId)
+        : await conversationFor(channel, merged);
+      if (parsed.conversationId && (conversation?.contactId !== merged.id || conversation.channel !== channel.id)) {
+        throw new ValidationError({
+          channel: channel.kind,
+          field: 'conversationId',
+          message: `conversation "${parsed.conversationId}" is not this contact's on ${channel.id}`,
+        });
+      }
       const reach = channel.canReach({ contact: merged, content: parsed.content, now, conversation });
       if (!reach.reachable) throwUnreachable(channel, reach);
       let messageId = createId('msg');
@@ -623,9 +638,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   }
 
   async function contactForInbound(channel: Channel, event: InboundEvent): Promise<Contact> {
+    // Namespaced, so an account id never matches a phone or a chat id of someone else.
+    const sender = event.senderId ? `${channel.kind}-user:${event.senderId}` : undefined;
     const found =
       (await store.findContactByAddress(event.from)) ??
       (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
+      (sender ? await store.findContactByAddress(sender) : undefined) ??
       (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined);
     // A found contact is the store's copy, ours to update; it is saved again only when the event taught us something.
     const contact: Contact = found ?? { id: createId('contact') };
@@ -641,6 +659,10 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       }
     } else if (address === 'phone' && contact.identities?.[channel.kind] !== event.from) {
       contact.identities = { ...contact.identities, [channel.kind]: event.from };
+      changed = true;
+    }
+    if (sender && contact.identities?.[`${channel.kind}User`] !== sender) {
+      contact.identities = { ...contact.identities, [`${channel.kind}User`]: sender };
       changed = true;
     }
     if (contact.identities === undefined) {

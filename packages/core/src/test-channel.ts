@@ -89,14 +89,14 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
     failNext(...errors) {
       failures.push(...errors);
     },
-    canReach({ contact, content }) {
+    canReach({ contact, content, conversation }) {
       if (!capabilities.contentTypes.includes(content.type))
         return { reachable: false, reason: 'unsupported_content', detail: `${content.type} not supported` };
       const address =
         capabilities.address === 'email'
           ? contact.email
           : capabilities.address === 'chat'
-            ? contact.identities?.[`${kind}ChatIds`]?.[0]
+            ? (conversation?.externalId ?? contact.identities?.[`${kind}ChatIds`]?.[0])
             : contact.phone;
       if (!address) return { reachable: false, reason: 'no_identity', detail: `contact has no ${capabilities.address}` };
       if (unreachable.has(contact.id) || unreachable.has(address))

@@ -60,3 +60,30 @@ export function cpuMicros(): number {
   const usage = process.cpuUsage();
   return usage.user + usage.system;
 }
+
+/** Throughput and CPU cost of one measured phase. */
+export interface RunFigures {
+  perSecond: number;
+  cpuMicrosPerMessage: number;
+}
+
+/**
+ * Runs `task(0)` … `task(count - 1)` with `concurrency` in flight and returns messages/s and CPU µs per message of
+ * this process.
+ */
+export async function measureThroughput(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<unknown>,
+): Promise<RunFigures> {
+  const cpuBefore = cpuMicros();
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+  const elapsedMs = performance.now() - started;
+  return { perSecond: (count / elapsedMs) * 1000, cpuMicrosPerMessage: (cpuMicros() - cpuBefore) / count };
+}

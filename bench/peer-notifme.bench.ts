@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { createWhatsAppChannel } from '../packages/channel-whatsapp/src/index.js';
 import { createMemoryStore, createOmnidealer } from '../packages/core/src/index.js';
-import { type BenchResult, cpuMicros, median, report, round } from './bench-kit.js';
+import { type BenchResult, measureThroughput, median, type RunFigures, report, round } from './bench-kit.js';
 import { startStubProcess } from './stub-process.js';
 
 const concurrency = 32;
@@ -97,27 +97,7 @@ function notifmeBody(index: number, padding: string): string {
   return JSON.stringify(type === 'template' ? [payload] : payload);
 }
 
-async function pool(count: number, task: (index: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-}
-
-interface RunFigures {
-  perSecond: number;
-  cpuMicrosPerMessage: number;
-}
-
-async function measure(count: number, task: (index: number) => Promise<unknown>): Promise<RunFigures> {
-  const cpuBefore = cpuMicros();
-  const started = performance.now();
-  await pool(count, task);
-  const elapsedMs = performance.now() - started;
-  return { perSecond: (count / elapsedMs) * 1000, cpuMicrosPerMessage: (cpuMicros() - cpuBefore) / count };
-}
+const measure = (count: number, task: (index: number) => Promise<unknown>) => measureThroughput(count, concurrency, task);
 
 function createHub(baseUrl: string, transport?: typeof fetch) {
   // As in send-path: lift the provider's 80/s cap so the figure is the SDK's overhead, not the limit; the limiter runs.

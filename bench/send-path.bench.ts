@@ -12,7 +12,7 @@ import http from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { convertToWhatsAppMessage, createWhatsAppChannel } from '../packages/channel-whatsapp/src/index.js';
 import { createMemoryStore, createOmnidealer } from '../packages/core/src/index.js';
-import { type BenchResult, cpuMicros, median, report, round } from './bench-kit.js';
+import { type BenchResult, measureThroughput, median, type RunFigures, report, round } from './bench-kit.js';
 import { startStubProcess } from './stub-process.js';
 
 const concurrency = 32;
@@ -27,29 +27,12 @@ function phoneOf(index: number): string {
   return `+7916${String(1_000_000 + index).slice(-7)}`;
 }
 
-async function pool(count: number, task: (index: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-}
-
-interface RunFigures {
-  perSecond: number;
-  cpuMicrosPerMessage: number;
-}
-
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
-async function measure(count: number, task: (index: number) => Promise<unknown>): Promise<RunFigures> {
+/** One measured phase, from a collected heap so it does not pay for the garbage of the one before. */
+function measure(count: number, task: (index: number) => Promise<unknown>): Promise<RunFigures> {
   collectGarbage?.();
-  const cpuBefore = cpuMicros();
-  const started = performance.now();
-  await pool(count, task);
-  const elapsedMs = performance.now() - started;
-  return { perSecond: (count / elapsedMs) * 1000, cpuMicrosPerMessage: (cpuMicros() - cpuBefore) / count };
+  return measureThroughput(count, concurrency, task);
 }
 
 /** Runs the send-path benchmark: 5 alternating rounds of raw fetch and hub.send, medians reported. */

@@ -87,6 +87,11 @@ function clean(values: Record<string, string | number | boolean | undefined>): R
   return output;
 }
 
+/** Our timer fired, not the caller's signal: a retryable timeout, whether it hit before or during the body. */
+function timeoutError(channel: string, cause: unknown): ProviderError {
+  return new ProviderError({ channel, code: 'timeout', retryable: true, message: `${channel}: request timed out`, cause });
+}
+
 /** `fetch` with `redirect: 'error'` rejects a redirect with a TypeError caused by "unexpected redirect". */
 function isRedirectRefusal(error: unknown): boolean {
   if (!(error instanceof TypeError)) return false;
@@ -140,15 +145,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         response = await transport(url, { method: request.method ?? 'GET', headers, body: requestBody, signal, redirect });
       } catch (error) {
         clearTimeout(timer);
-        if (timeout.signal.aborted && !request.signal?.aborted) {
-          throw new ProviderError({
-            channel,
-            code: 'timeout',
-            retryable: true,
-            message: `${channel}: request timed out`,
-            cause: error,
-          });
-        }
+        if (timeout.signal.aborted && !request.signal?.aborted) throw timeoutError(channel, error);
         if (OmnidealerError.isInstance(error)) throw error;
         if ((error as Error)?.name === 'AbortError') throw error;
         if (redirect === 'error' && isRedirectRefusal(error)) {
@@ -190,14 +187,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         clearTimeout(timer);
       } catch (error) {
         clearTimeout(timer);
-        if (timeout.signal.aborted && !request.signal?.aborted)
-          throw new ProviderError({
-            channel,
-            code: 'timeout',
-            retryable: true,
-            message: `${channel}: request timed out`,
-            cause: error,
-          });
+        if (timeout.signal.aborted && !request.signal?.aborted) throw timeoutError(channel, error);
         // The connection dropped mid-body after a 2xx: the provider acted. A read is safe to repeat; a write (a send)
         // is not — repeating it would deliver twice — so it is reported as `response_lost` and never retried.
         const method = request.method ?? 'GET';

@@ -350,6 +350,25 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     return error.code;
   }
 
+  /**
+   * Records a message as sent without the provider's confirmation (its answer was lost, or the process died mid-call):
+   * sending again could deliver twice. With no provider id its statuses cannot be matched; a cascade's deadline
+   * decides whether to fall back.
+   */
+  async function recordUnconfirmed(message: Message, flags: Record<string, true>): Promise<Message> {
+    const now = clock.now();
+    const sent: Message = {
+      ...message,
+      status: 'sent',
+      metadata: { ...message.metadata, ...flags },
+      updatedAt: now,
+      statusTimes: { ...message.statusTimes, sent: now },
+    };
+    await store.saveMessage(sent);
+    emitter.emit('message.sent', { message: sent });
+    return sent;
+  }
+
   async function dispatch(
     channel: Channel,
     queued: Message,
@@ -444,16 +463,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         // deliver twice, so the message counts as sent, unconfirmed; with no id, its statuses cannot be matched and
         // the cascade's deadline decides whether to fall back.
         logger.warn(`${channel.id}: provider answer lost after it accepted the message; not resending`, { id: message.id });
-        const sent: Message = {
-          ...message,
-          status: 'sent',
-          metadata: { ...message.metadata, unconfirmed: true },
-          updatedAt: now,
-          statusTimes: { ...message.statusTimes, sent: now },
-        };
-        await store.saveMessage(sent);
-        emitter.emit('message.sent', { message: sent });
-        return sent;
+        return recordUnconfirmed(message, { unconfirmed: true });
       }
       const failed: Message = {
         ...message,
@@ -941,17 +951,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
           logger.warn(`${channel.id}: outbox: the provider call had started before the crash; not resending`, {
             id: message.id,
           });
-          const now = clock.now();
-          const sent: Message = {
-            ...message,
-            status: 'sent',
-            metadata: { ...message.metadata, unconfirmed: true, interrupted: true },
-            updatedAt: now,
-            statusTimes: { ...message.statusTimes, sent: now },
-          };
-          await store.saveMessage(sent);
-          emitter.emit('message.sent', { message: sent });
-          results.push(sent);
+          results.push(await recordUnconfirmed(message, { unconfirmed: true, interrupted: true }));
           continue;
         }
         const reach = channel.canReach({ contact, content: message.content, now: clock.now(), conversation });

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 
 /** What the HTTP helper needs of a response: the status, headers, and the whole body as text. */
 export interface TransportResponse {
@@ -35,6 +36,41 @@ export function fetchTransport(fetchImpl: typeof fetch): Transport {
   };
 }
 
+/** Options of {@link requestOnce}. */
+export interface RequestOnceOptions {
+  method: string;
+  headers?: Record<string, string> | undefined;
+  body?: string | undefined;
+  signal: AbortSignal;
+  agent?: http.Agent | undefined;
+  /** DNS lookup for the connection (the media download checks resolved addresses here). */
+  lookup?: LookupFunction | undefined;
+}
+
+/** One `node:http(s)` request, no redirects followed; resolves with the response once its headers arrive. */
+export function requestOnce(url: URL, options: RequestOnceOptions): Promise<http.IncomingMessage> {
+  // Looked up on the module at call time: interceptors (msw in tests, APM agents) patch `request` there.
+  const send = url.protocol === 'https:' ? https.request : http.request;
+  const { body } = options;
+  const headers =
+    body === undefined ? options.headers : { ...options.headers, 'content-length': String(Buffer.byteLength(body)) };
+  return new Promise((resolve, reject) => {
+    const outgoing = send(
+      url,
+      {
+        method: options.method,
+        signal: options.signal,
+        ...(headers ? { headers } : {}),
+        ...(options.agent ? { agent: options.agent } : {}),
+        ...(options.lookup ? { lookup: options.lookup } : {}),
+      },
+      resolve,
+    );
+    outgoing.once('error', reject);
+    outgoing.end(body);
+  });
+}
+
 /** What `fetch` throws for a refused redirect; the helper recognises it by its cause. */
 function redirectRefusal(): TypeError {
   return new TypeError('fetch failed', { cause: new Error('unexpected redirect') });
@@ -55,22 +91,6 @@ export function createNodeTransport(): Transport {
   };
   const viaFetch = fetchTransport((input, init) => globalThis.fetch(input, init));
 
-  function once(url: URL, request: TransportRequest, body: string | undefined): Promise<http.IncomingMessage> {
-    // Looked up on the module at call time: interceptors (msw in tests, APM agents) patch `request` there.
-    const send = url.protocol === 'https:' ? https.request : http.request;
-    const headers =
-      body === undefined ? request.headers : { ...request.headers, 'content-length': String(Buffer.byteLength(body)) };
-    return new Promise((resolve, reject) => {
-      const outgoing = send(
-        url,
-        { method: request.method, headers, agent: agents[url.protocol as 'http:' | 'https:'], signal: request.signal },
-        resolve,
-      );
-      outgoing.once('error', reject);
-      outgoing.end(body);
-    });
-  }
-
   return async (url, request) => {
     if (typeof request.body === 'object') return viaFetch(url, request);
     let target = new URL(url);
@@ -79,7 +99,13 @@ export function createNodeTransport(): Transport {
     for (let hop = 0; ; hop++) {
       if (target.protocol !== 'http:' && target.protocol !== 'https:')
         throw new TypeError(`unsupported protocol ${target.protocol}`);
-      const response = await once(target, { ...request, method }, body);
+      const response = await requestOnce(target, {
+        method,
+        headers: request.headers,
+        body,
+        signal: request.signal,
+        agent: agents[target.protocol as 'http:' | 'https:'],
+      });
       const status = response.statusCode ?? 0;
       const location = response.headers.location;
       if (status >= 300 && status < 400 && status !== 304 && location) {

@@ -1,10 +1,10 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { ProviderError } from '../errors/provider-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { isPrivateAddress, isPrivateUrl } from '../model/public-url.js';
+import { requestOnce } from './http-transport.js';
 
 /** Options of {@link downloadMedia}. */
 export interface MediaDownloadOptions {
@@ -49,16 +49,6 @@ function publicOnly(resolve: LookupFunction): LookupFunction {
   };
 }
 
-function get(url: URL, lookup: LookupFunction | undefined, signal: AbortSignal): Promise<IncomingMessage> {
-  // Looked up on the module at call time: interceptors (msw in tests, APM agents) patch `request` there.
-  const send = url.protocol === 'https:' ? https.request : http.request;
-  return new Promise((resolve, reject) => {
-    const request = send(url, { method: 'GET', signal, ...(lookup ? { lookup } : {}) }, resolve);
-    request.once('error', reject);
-    request.end();
-  });
-}
-
 /**
  * Downloads a media file that a channel must upload itself (Avito images, e-mail attachments). Only `http(s)`; at
  * most three redirects, each checked again; unless `allowPrivate`, a host that is private by name or resolves to a
@@ -79,7 +69,7 @@ export async function downloadMedia(url: string, options: MediaDownloadOptions):
     if (!options.allowPrivate && isPrivateUrl(current.href)) throw refuse('media URL points at a loopback or private address');
     let response: IncomingMessage;
     try {
-      response = await get(current, lookup, signal);
+      response = await requestOnce(current, { method: 'GET', signal, lookup });
     } catch (error) {
       if ((error as { code?: string }).code === 'EPRIVATEADDRESS') throw refuse('media host resolves to a private address');
       throw new ProviderError({

@@ -1,9 +1,11 @@
 // Issue 9's multi-process proof: 4 worker processes on one Redis send 2 000 WhatsApp messages under an 80/s limit; the
 // sandbox (the provider) must never see more than 80 arrivals in any one-second window, and get ≥ 95 % of 80/s.
 import { type ChildProcess, fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LimitWorkerReport } from './__fixtures__/limit-worker.js';
+import { canCapturePackets, capturePackets } from './__fixtures__/packet-capture.js';
 import { testRedisUrl } from './__fixtures__/redis-url.js';
 import type { SandboxHostReport } from './__fixtures__/sandbox-host.js';
 
@@ -32,6 +34,15 @@ function nextReport<T extends object>(child: ChildProcess, key: keyof T): Promis
   });
 }
 
+/** Sets a child's scheduling priority (nice value), where the OS allows it: raising one needs root. */
+function prioritise(child: ChildProcess, nice: number): void {
+  try {
+    if (child.pid !== undefined) setPriority(child.pid, nice);
+  } catch {
+    // Not permitted here: the proof then runs with that process at normal priority.
+  }
+}
+
 /** Most times inside any one-second window (a window starts at each time; `sorted` ascending). */
 function busiestSecond(sorted: readonly number[]): number {
   let busiest = 0;
@@ -42,12 +53,15 @@ function busiestSecond(sorted: readonly number[]): number {
   return busiest;
 }
 
-// Opt-in (OMNIDEALER_MULTI_PROCESS_LIMIT=1): on a quiet machine it passes (77.6/s, busiest window 80), but with 5 node
-// processes and redis-server on 2 shared cores a launch→arrival stall of ~35 ms now and then puts 81 in one window,
-// and no margin absorbs that while keeping 95 % of the rate. Not solid enough to gate every CI run.
+// The provider counts requests as they reach it. On this machine the sandbox is a Node process that stamps a request
+// when its event loop gets to it: on 2 shared cores that loop is now and then held up 30–100 ms (even at the highest
+// priority), and the requests that waited get stamped together — a count no real provider's edge would make. So the
+// proof counts kernel packet times at the sandbox's port (tcpdump; CI installs it and runs as root). Without a capture
+// it runs only when asked (OMNIDEALER_MULTI_PROCESS_LIMIT=1), on the sandbox's own stamps.
+const capturing = canCapturePackets();
 const optedIn = process.env.OMNIDEALER_MULTI_PROCESS_LIMIT === '1';
 
-describe.skipIf(!redisUrl || !optedIn)(
+describe.skipIf(!redisUrl || !(capturing || optedIn))(
   '4 worker processes on one Redis share one WhatsApp limit (real redis-server, sandbox)',
   () => {
     const children: ChildProcess[] = [];
@@ -60,6 +74,9 @@ describe.skipIf(!redisUrl || !optedIn)(
       const perWorker = 500;
       const perSecond = 80;
       const host = forkTypeScript(sandboxHost, []);
+      // The sandbox plays the provider, whose clock runs on its own machine: on this one it must not wait for the CPU
+      // behind the workers (or anything else running), or it answers late.
+      prioritise(host, -10);
       children.push(host);
       const { baseUrl, phoneNumberId, accessToken } = (await nextReport<SandboxHostReport>(host, 'ready')).ready as NonNullable<
         SandboxHostReport['ready']
@@ -95,9 +112,11 @@ describe.skipIf(!redisUrl || !optedIn)(
       // the limit is under test, not tsx's start-up or code compiled on a first send.
       await Promise.all(ready);
       await new Promise((resolve) => setTimeout(resolve, 1100));
+      const capture = capturing ? await capturePackets(Number(new URL(baseUrl).port)) : undefined;
       host.send('measure');
       for (const child of senders) child.send({ go: true });
       await Promise.all(done);
+      const edgeArrivals = await capture?.stop();
 
       host.send('report');
       const provider = await nextReport<SandboxHostReport>(host, 'arrivals');
@@ -111,27 +130,29 @@ describe.skipIf(!redisUrl || !optedIn)(
       expect(new Set(provider.messagesTo?.map((to) => `+${to}`))).toEqual(new Set(everyone));
       expect(provider.accepted).toBe(everyone.length);
 
-      // Every window counts, warm-up included; the rate counts the 2 000 only.
-      const busiest = busiestSecond((provider.arrivals ?? []).map(([, at]) => at).sort((a, b) => a - b));
+      // The sandbox's own stamps (its event loop, in Node): printed, and the measure when no capture is possible.
       const measured = new Set(recipients.map((phone) => phone.slice(1)));
       const arrivals = new Map(provider.arrivals?.filter(([to]) => measured.has(to)));
-      const sorted = [...arrivals.values()].sort((a, b) => a - b);
-      const spanMs = (sorted.at(-1) as number) - (sorted[0] as number);
-      const rate = ((sorted.length - 1) * 1000) / spanMs;
-      // Launch → arrival delays: their spread is what the limiter's margin has to absorb.
+      const stamped = [...arrivals.values()].sort((a, b) => a - b);
+      // Launch (body written) → sandbox stamp: the spread the limiter's margin has to absorb.
       const delays = reports
         .flatMap((report) => report.launches ?? [])
         .map(([to, at]) => (arrivals.get(to) ?? Number.NaN) - at)
         .sort((a, b) => a - b);
       const percentile = (fraction: number) => delays[Math.min(delays.length - 1, Math.floor(fraction * delays.length))];
+      const atEdge = edgeArrivals?.sort((a, b) => a - b);
+      const counted = atEdge ?? stamped;
+      const spanMs = (counted.at(-1) as number) - (counted[0] as number);
+      const rate = ((counted.length - 1) * 1000) / spanMs;
+      const busiest = busiestSecond(counted);
       console.info(
-        `[multi-process limit] ${sorted.length} accepted in ${spanMs} ms: ${rate.toFixed(2)}/s, busiest second ${busiest}; ` +
-          `launch→arrival ms p50 ${percentile(0.5)} p99 ${percentile(0.99)} max ${delays.at(-1)}; ` +
-          `sandbox event loop held up to ${provider.longestStallMs} ms`,
+        `[multi-process limit] ${counted.length} requests in ${spanMs.toFixed(0)} ms: ${rate.toFixed(2)}/s, busiest second ` +
+          `${busiest} (${atEdge ? 'kernel packet times at the sandbox port' : 'sandbox event-loop stamps: no packet capture here'}); ` +
+          `sandbox event-loop stamps: busiest second ${busiestSecond(stamped)}, held up to ${provider.longestStallMs} ms; ` +
+          `launch→stamp ms p50 ${percentile(0.5)} p99 ${percentile(0.99)} max ${delays.at(-1)}`,
       );
-      // The margin (launchJitterMs = 30) absorbs launch→arrival jitter of 15 ms; a machine oversubscribed by other work
-      // stalls the sandbox itself (it stamps requests late, together) or the workers longer than that.
-      const context = `sandbox event loop held up to ${provider.longestStallMs} ms, launch→arrival max ${delays.at(-1)} ms`;
+      const context = `sandbox event loop held up to ${provider.longestStallMs} ms, launch→stamp max ${delays.at(-1)} ms`;
+      if (atEdge) expect(atEdge, 'one captured request per measured message').toHaveLength(recipients.length);
       expect(busiest, context).toBeLessThanOrEqual(perSecond);
       expect(rate, context).toBeGreaterThanOrEqual(perSecond * 0.95);
     }, 120_000);

@@ -1,7 +1,8 @@
 // A CRM worker for the multi-process limit test: `limit-worker.ts <redisUrl> <config JSON>` (forked with IPC). It builds
 // its own hub with a WhatsApp channel pointed at the sandbox and the shared Redis rate-limit connection, warms the send
 // path up, reports `ready`, waits for `go`, sends one template to each of its recipients (all queued at once:
-// the limiter paces them) and reports `done` with the hub's results and when each request left (fetch called).
+// the limiter paces them) and reports `done` with the hub's results and when each request left (its body was written).
+import http from 'node:http';
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
 import { createOmnidealer, OmnidealerError } from '@omnidealer/core';
 import { Redis } from 'ioredis';
@@ -23,7 +24,7 @@ export interface LimitWorkerReport {
   done?: true;
   sent?: number;
   failed?: string[];
-  /** `[wa id, ms]`: each request's recipient and the time fetch was called. */
+  /** `[wa id, ms]`: each request's recipient and the time its body was handed to the socket. */
   launches?: Array<[string, number]>;
 }
 
@@ -33,6 +34,19 @@ const config = JSON.parse(json) as WorkerConfig;
 const report = (message: LimitWorkerReport) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 
 const launches: Array<[string, number]> = [];
+// The channel sends over node:http (its default transport, looked up on the module at call time): record when each
+// request's body is written, without putting a slower custom fetch on the path under test.
+const originalRequest = http.request;
+http.request = ((...args: Parameters<typeof http.request>) => {
+  const outgoing = originalRequest(...args);
+  const end = outgoing.end;
+  outgoing.end = ((body?: unknown, ...rest: unknown[]) => {
+    if (typeof body === 'string' && body.includes('"to"'))
+      launches.push([String((JSON.parse(body) as { to?: unknown }).to).replace(/^\+/, ''), Date.now()]);
+    return (end as (...values: unknown[]) => http.ClientRequest).call(outgoing, body, ...rest);
+  }) as typeof outgoing.end;
+  return outgoing;
+}) as typeof http.request;
 const redis = new Redis(redisUrl);
 const rateLimitConnection = createRedisRateLimitConnection({ redis });
 await rateLimitConnection.ready;
@@ -43,14 +57,10 @@ const whatsapp = createWhatsAppChannel({
   // Distinct recipients: only the per-number budget is under test.
   limits: { perSecond: config.perSecond, perRecipientIntervalMs: 0 },
   timeoutMs: 20_000,
-  fetch: (input, init) => {
-    launches.push([String((JSON.parse(String(init?.body)) as { to?: unknown }).to).replace(/^\+/, ''), Date.now()]);
-    return fetch(input, init);
-  },
 });
 const hub = createOmnidealer({ channels: [whatsapp], rateLimitConnection });
 
-// Warm the whole send path up (hub, shared limiter, ky, fetch's lazy load, the sandbox's accept path) with a few real
+// Warm the whole send path up (hub, shared limiter, HTTP agent, the sandbox's accept path) with a few real
 // sends: compiling that code on the first measured send would hold it between its launch and its arrival.
 for (const phone of config.warmUp) {
   await hub.send({

@@ -2,7 +2,13 @@ import type { z } from 'zod';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import { RateLimitError } from '../errors/rate-limit-error.js';
-import { createNodeTransport, fetchTransport, type Transport, type TransportResponse } from './http-transport.js';
+import {
+  createNodeTransport,
+  fetchTransport,
+  type Transport,
+  type TransportResponse,
+  TransportTimeoutError,
+} from './http-transport.js';
 
 /** One keep-alive pool for every client that brings no `fetch` of its own. */
 let sharedTransport: Transport | undefined;
@@ -136,16 +142,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const headers: Record<string, string> = contentType
         ? { accept: 'application/json', 'content-type': contentType, ...given }
         : { accept: 'application/json', ...given };
-      // A timer rather than AbortSignal.timeout(): fake timers in users' tests can then move it.
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(new DOMException('request timed out', 'TimeoutError')), timeoutMs);
-      const signal = request.signal ? AbortSignal.any([request.signal, timeout.signal]) : timeout.signal;
       let response: TransportResponse;
       try {
-        response = await transport(url, { method: request.method ?? 'GET', headers, body: requestBody, signal, redirect });
+        response = await transport(url, {
+          method: request.method ?? 'GET',
+          headers,
+          body: requestBody,
+          signal: request.signal,
+          timeoutMs,
+          redirect,
+        });
       } catch (error) {
-        clearTimeout(timer);
-        if (timeout.signal.aborted && !request.signal?.aborted) throw timeoutError(channel, error);
+        if (error instanceof TransportTimeoutError) throw timeoutError(channel, error);
         if (OmnidealerError.isInstance(error)) throw error;
         if ((error as Error)?.name === 'AbortError') throw error;
         if (redirect === 'error' && isRedirectRefusal(error)) {
@@ -166,7 +174,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
       if (response.status < 200 || response.status >= 300) {
         const text = await response.text().catch(() => '');
-        clearTimeout(timer);
         let errorBody: unknown = text;
         try {
           errorBody = JSON.parse(text);
@@ -184,10 +191,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let text: string;
       try {
         text = await response.text();
-        clearTimeout(timer);
       } catch (error) {
-        clearTimeout(timer);
-        if (timeout.signal.aborted && !request.signal?.aborted) throw timeoutError(channel, error);
+        if (error instanceof TransportTimeoutError) throw timeoutError(channel, error);
         // The connection dropped mid-body after a 2xx: the provider acted. A read is safe to repeat; a write (a send)
         // is not — repeating it would deliver twice — so it is reported as `response_lost` and never retried.
         const method = request.method ?? 'GET';

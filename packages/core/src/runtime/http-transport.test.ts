@@ -19,6 +19,11 @@ beforeAll(async () => {
         response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
         response.write('{"messages":[{"id":"wamid.');
         setTimeout(() => response.destroy(), 5);
+      } else if (request.url === '/never') setTimeout(() => response.destroy(), 2000);
+      else if (request.url === '/stall-body') {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        response.write('{"messages":[');
+        setTimeout(() => response.destroy(), 2000);
       } else if (request.url === '/see-other') response.writeHead(303, { location: '/final' }).end();
       else if (request.url === '/busy') response.writeHead(429, { 'retry-after': '7' }).end('{"error":"slow down"}');
       else response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, url: request.url }));
@@ -75,5 +80,26 @@ describe('the node:http transport of createHttpClient', () => {
       name: 'RateLimitError',
       retryAfterMs: 7000,
     });
+  });
+
+  it('times out a request with no answer, and one whose body stalls after the headers, as retryable timeouts', async () => {
+    const client = createHttpClient({ channel: 'test', baseURL: base, timeoutMs: 100 });
+    await expect(client.request({ method: 'POST', path: 'never', json: {} })).rejects.toMatchObject({
+      code: 'timeout',
+      retryable: true,
+    });
+    await expect(client.request({ method: 'POST', path: 'stall-body', json: {} })).rejects.toMatchObject({
+      code: 'timeout',
+      retryable: true,
+    });
+    // The pool is still usable afterwards.
+    await expect(client.request({ path: 'after' })).resolves.toEqual({ ok: true, url: '/after' });
+  });
+
+  it("aborts with the caller's signal, not as a timeout", async () => {
+    const client = createHttpClient({ channel: 'test', baseURL: base, timeoutMs: 5000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    await expect(client.request({ path: 'never', signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

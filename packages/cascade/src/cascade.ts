@@ -286,24 +286,21 @@ export function createCascade(options: CascadeOptions): Cascade {
 
   async function recordAccepted(state: CascadeState, step: CascadeStepRecord, now: number): Promise<void> {
     state.spentMinor += step.costMinor;
-    // Read-modify-write of shared records: serialised per record inside this process (other processes would need an
-    // atomic store update; see the package report).
+    // Shared records (the contact's mailing history, the campaign's spend) are updated atomically in the store, so
+    // cascades running at once — in this process or in other workers on the same store — lose no entry and no spend.
     if (state.steps.filter((candidate) => candidate.messageId !== undefined && candidate.status !== 'failed').length === 1) {
-      await withLock(`history:${state.contact.id}`, async () => {
-        const history =
-          (await store.getRecord<Array<DeliveryRecord & { cascadeId?: string }>>(historyNamespace, state.contact.id)) ?? [];
-        const kept = history.filter((record) => now - record.at < historyKeepMs && record.cascadeId !== state.id);
+      await store.updateRecord<Array<DeliveryRecord & { cascadeId?: string }>>(historyNamespace, state.contact.id, (history) => {
+        const kept = (history ?? []).filter((record) => now - record.at < historyKeepMs && record.cascadeId !== state.id);
         kept.push({ at: now, kind: state.kind, ...(state.campaign ? { campaign: state.campaign } : {}), cascadeId: state.id });
-        await store.putRecord(historyNamespace, state.contact.id, kept);
+        return kept;
       });
     }
     const campaign = state.campaign;
     if (campaign) {
-      await withLock(`campaign:${campaign}`, async () => {
-        const record = (await store.getRecord<CampaignRecord>(campaignNamespace, campaign)) ?? { spentMinor: 0 };
-        record.spentMinor += step.costMinor;
-        await store.putRecord(campaignNamespace, campaign, record);
-      });
+      await store.updateRecord<CampaignRecord>(campaignNamespace, campaign, (record) => ({
+        ...record,
+        spentMinor: (record?.spentMinor ?? 0) + step.costMinor,
+      }));
     }
   }
 
@@ -732,8 +729,12 @@ export function createCascade(options: CascadeOptions): Cascade {
     },
     async campaign(input) {
       if (input.budgetMinor !== undefined) {
-        const record = (await store.getRecord<CampaignRecord>(campaignNamespace, input.mailingId)) ?? { spentMinor: 0 };
-        await store.putRecord(campaignNamespace, input.mailingId, { ...record, budgetMinor: input.budgetMinor });
+        const budgetMinor = input.budgetMinor;
+        await store.updateRecord<CampaignRecord>(campaignNamespace, input.mailingId, (record) => ({
+          spentMinor: 0,
+          ...record,
+          budgetMinor,
+        }));
       }
       return runCampaign(
         input,

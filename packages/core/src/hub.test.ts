@@ -7,6 +7,7 @@ import { ValidationError } from './errors/validation-error.js';
 import { WindowClosedError } from './errors/window-closed-error.js';
 import { createOmnidealer } from './hub.js';
 import { createMemoryStore } from './store/memory-store.js';
+import type { Store } from './store/store.js';
 import { createTestChannel } from './test-channel.js';
 
 const contact = { id: 'c1', name: 'Иван', phone: '8 (916) 123-45-67' };
@@ -169,6 +170,43 @@ describe('hub.handleWebhook', () => {
     const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
     expect(message.status).toBe('delivered');
     expect((await store.getMessage(message.id))?.status).toBe('delivered');
+  });
+
+  it('applies a status parked at the very moment its sender looked for parked statuses (neither side leaves it behind)', async () => {
+    const channel = createTestChannel({ id: 'sms' });
+    const base = createMemoryStore();
+    // The webhook parks while the sender completes: hold the park until the sender has taken (nothing) from parking.
+    let senderLooked!: () => void;
+    const afterSenderLooked = new Promise<void>((resolve) => {
+      senderLooked = resolve;
+    });
+    let parkedUpdates = 0;
+    const store: Store = {
+      ...base,
+      async updateRecord(namespace, key, update) {
+        if (namespace !== 'parked-status') return base.updateRecord(namespace, key, update);
+        parkedUpdates++;
+        if (parkedUpdates === 1) await afterSenderLooked; // the webhook's park
+        const result = await base.updateRecord(namespace, key, update);
+        if (parkedUpdates === 2) senderLooked(); // the sender's take
+        return result;
+      },
+    };
+    const hub = createOmnidealer({ channels: [channel], store, retry: fastRetry });
+    let webhook: Promise<Response> | undefined;
+    const original = channel.doSend.bind(channel);
+    channel.doSend = async (outbound, options) => {
+      const result = await original(outbound, options);
+      // The status arrives before the provider's answer: the message is not stored with its provider id yet.
+      webhook = hub.handleWebhook('sms', channel.statusWebhook(result.providerMessageId, 'delivered', 5));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return result;
+    };
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    expect((await webhook)?.status).toBe(200);
+    expect(parkedUpdates).toBeGreaterThanOrEqual(2);
+    expect((await store.getMessage(message.id))?.status).toBe('delivered');
+    expect(await store.listRecords('parked-status')).toEqual([]);
   });
 
   it('rejects a bad signature with 401 and records nothing; malformed body with 400; oversized with 413', async () => {

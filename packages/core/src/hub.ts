@@ -326,17 +326,20 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     outcome: 'delivered' | 'failed',
     failure?: string,
   ): Promise<void> {
-    const key = `${contactId}:${channelId}`;
-    const stats = (await store.getRecord<ReachStats>(reachNamespace, key)) ?? { delivered: 0, failed: 0 };
-    if (outcome === 'delivered') stats.delivered += 1;
-    else {
-      stats.failed += 1;
-      if (failure) {
-        stats.lastFailure = failure;
-        stats.lastFailureAt = clock.now();
+    const failedAt = clock.now();
+    // Atomic: two outcomes for one contact and channel (a webhook batch, several workers) both count.
+    await store.updateRecord<ReachStats>(reachNamespace, `${contactId}:${channelId}`, (current) => {
+      const stats = current ?? { delivered: 0, failed: 0 };
+      if (outcome === 'delivered') stats.delivered += 1;
+      else {
+        stats.failed += 1;
+        if (failure) {
+          stats.lastFailure = failure;
+          stats.lastFailureAt = failedAt;
+        }
       }
-    }
-    await store.putRecord(reachNamespace, key, stats);
+      return stats;
+    });
   }
 
   function failureReason(
@@ -447,12 +450,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       }
       emitter.emit('message.sent', { message: sent });
       // A status webhook may have raced ahead of the provider's HTTP answer: apply what was parked for this id.
-      const parked = await store.getRecord<StatusEvent[]>('parked-status', `${channel.id}:${result.providerMessageId}`);
-      if (parked?.length) {
-        await store.putRecord('parked-status', `${channel.id}:${result.providerMessageId}`, []);
-        for (const event of parked) await applyStatus(channel, event);
-        return (await store.getMessage(message.id)) ?? sent;
-      }
+      if (await applyParked(channel, result.providerMessageId)) return (await store.getMessage(message.id)) ?? sent;
       return sent;
     } catch (error) {
       const typed = OmnidealerError.isInstance(error) ? error : undefined;
@@ -590,14 +588,33 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     }
   }
 
+  /**
+   * Applies the statuses parked for a provider id. They are taken and deleted in one atomic step, so when the sender
+   * and a webhook both look, exactly one of them applies each status. Resolves with whether there were any.
+   */
+  async function applyParked(channel: Channel, providerMessageId: string): Promise<boolean> {
+    let parked: StatusEvent[] | undefined;
+    await store.updateRecord<StatusEvent[]>('parked-status', `${channel.id}:${providerMessageId}`, (current) => {
+      parked = current;
+      return undefined;
+    });
+    const events: StatusEvent[] = parked ?? [];
+    for (const event of events) await applyStatus(channel, event);
+    return events.length > 0;
+  }
+
   async function applyStatus(channel: Channel, event: StatusEvent): Promise<void> {
     const message = await store.findMessageByProviderId(channel.id, event.providerMessageId);
     if (!message) {
       // Park it: the provider's HTTP answer for this message may still be on its way.
       const key = `${channel.id}:${event.providerMessageId}`;
-      const parked = (await store.getRecord<StatusEvent[]>('parked-status', key)) ?? [];
-      parked.push(event);
-      await store.putRecord('parked-status', key, parked);
+      await store.updateRecord<StatusEvent[]>('parked-status', key, (parked) => [...(parked ?? []), event]);
+      // The sender may have saved the message and looked for parked statuses while this one was being parked.
+      if (
+        (await store.findMessageByProviderId(channel.id, event.providerMessageId)) &&
+        (await applyParked(channel, event.providerMessageId))
+      )
+        return;
       emitter.emit('message.status.unmatched', {
         channel: channel.id,
         providerMessageId: event.providerMessageId,

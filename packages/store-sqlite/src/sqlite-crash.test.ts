@@ -122,4 +122,29 @@ describe('crash safety (real processes on one file)', () => {
     expect(byWorker('a')).toBeGreaterThan(0);
     expect(byWorker('b')).toBeGreaterThan(0);
   }, 120_000);
+
+  it('two processes updating one record at once lose no update (updateRecord takes the write lock before it reads)', async () => {
+    const path = join(folder, 'updates.db');
+    const store = createSqliteStore({ path });
+    await store.putRecord('campaign', 'spend', { count: 0, last: [] });
+    await store.close();
+    const racers = ['a', 'b'].map((name) => {
+      const child = start(['increment', path, name]);
+      const ready = new Promise<void>((resolve) => child.once('spawn', () => resolve()));
+      const finished = new Promise<void>((resolve) =>
+        child.on('message', (message: { finished?: boolean }) => message.finished && resolve()),
+      );
+      return { child, ready, finished };
+    });
+    await Promise.all(racers.map((racer) => racer.ready));
+    for (const racer of racers) racer.child.send('go');
+    await Promise.all(racers.map((racer) => racer.finished));
+    await Promise.all(racers.map((racer) => exited(racer.child)));
+
+    const reopened = createSqliteStore({ path });
+    const record = await reopened.getRecord<{ count: number; last: string[] }>('campaign', 'spend');
+    await reopened.close();
+    expect(record?.count).toBe(600);
+    expect(record?.last).toHaveLength(10);
+  }, 120_000);
 });

@@ -235,6 +235,19 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
   );
 
+  // BEGIN IMMEDIATE (see below) takes the write lock before the read: another process's update waits for this one.
+  const updateRecord = database.transaction((namespace: string, key: string, update: (current: unknown) => unknown): unknown => {
+    const row = statements.getRecord.get(namespace, key);
+    const current = row === undefined ? undefined : readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${key}`);
+    const next = update(current);
+    if (next === undefined) {
+      statements.deleteRecord.run(namespace, key);
+      return undefined;
+    }
+    const text = writeJsonColumn(next, `record ${namespace}`);
+    statements.putRecord.run(namespace, key, text, clock.now());
+    return JSON.parse(text) as unknown;
+  });
   const prune = database.transaction((before: number): SqlitePruneResult => {
     return {
       webhookKeys: statements.pruneWebhookKeys.run(before).changes,
@@ -381,6 +394,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async getRecord<T>(namespace: string, key: string) {
       const row = statements.getRecord.get(namespace, key);
       return row === undefined ? undefined : (readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${key}`) as T);
+    },
+    async updateRecord<T>(namespace: string, key: string, update: (current: T | undefined) => T | undefined) {
+      return updateRecord.immediate(namespace, key, update as (current: unknown) => unknown) as T | undefined;
     },
     async listRecords<T>(namespace: string, prefix = '') {
       // The range [prefix, prefix + U+10FFFF) uses the primary key; startsWith drops the one key that range lets through

@@ -669,5 +669,18 @@ export function createMemoryStore(): Store {
         .filter(([key]) => key.startsWith(prefix))
         .map(([key, value]) => ({ key, value: copyData(value) as T }));
     },
+    async updateRecord<T>(namespace: string, key: string, update: (current: T | undefined) => T | undefined) {
+      // Read, update and write in one synchronous step: nothing else runs in between.
+      const space = records.get(namespace);
+      const current = space?.get(key);
+      const next = update(current === undefined ? undefined : (copyData(current) as T));
+      if (next === undefined) {
+        space?.delete(key);
+        return undefined;
+      }
+      if (space) space.set(key, copyData(next));
+      else records.set(namespace, new Map([[key, copyData(next)]]));
+      return copyData(next);
+    },
   };
 }

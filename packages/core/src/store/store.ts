@@ -73,6 +73,18 @@ export interface Store {
   putRecord(namespace: string, key: string, value: unknown): Promise<void>;
   getRecord<T = unknown>(namespace: string, key: string): Promise<T | undefined>;
   listRecords<T = unknown>(namespace: string, prefix?: string): Promise<Array<{ key: string; value: T }>>;
+  /**
+   * Atomically reads a record, passes it to `update` and stores what `update` returns (`undefined` deletes it); resolves
+   * with the stored value. No other update of the same record, from this process or another one sharing the store,
+   * can come between the read and the write, so counters, lists and budgets lose nothing under concurrency.
+   * `update` runs synchronously inside the store's critical section, once: it must not await, and it may keep what it
+   * was given (to take a record and delete it in one step).
+   */
+  updateRecord<T = unknown>(
+    namespace: string,
+    key: string,
+    update: (current: T | undefined) => T | undefined,
+  ): Promise<T | undefined>;
 
   close?(): Promise<void>;
 }

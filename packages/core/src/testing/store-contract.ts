@@ -164,5 +164,37 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       expect(await store.getRecord('cascade', 'run-1')).toEqual({ step: 3 });
       await store.close?.();
     });
+
+    it('updates a record atomically: concurrent updates lose nothing, undefined deletes, and callers get copies', async () => {
+      const store = await createStore();
+      const increment = () =>
+        store.updateRecord<{ count: number; seen: number[] }>('counters', 'sent', (current) => ({
+          count: (current?.count ?? 0) + 1,
+          seen: [...(current?.seen ?? []), current?.count ?? 0],
+        }));
+      const results = await Promise.all(Array.from({ length: 50 }, increment));
+      // Each update saw the one before it: every count from 1 to 50 was handed out once.
+      expect(results.map((result) => result?.count).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual(
+        Array.from({ length: 50 }, (_, index) => index + 1),
+      );
+      const stored = await store.getRecord<{ count: number; seen: number[] }>('counters', 'sent');
+      expect(stored?.count).toBe(50);
+      expect(stored?.seen).toEqual(Array.from({ length: 50 }, (_, index) => index));
+      // What the caller got back is a copy: changing it changes nothing stored.
+      (results[0] as { count: number }).count = 999;
+      expect((await store.getRecord<{ count: number }>('counters', 'sent'))?.count).toBe(50);
+      // Take and delete in one step.
+      let taken: { count: number } | undefined;
+      expect(
+        await store.updateRecord<{ count: number }>('counters', 'sent', (current) => {
+          taken = current;
+          return undefined;
+        }),
+      ).toBeUndefined();
+      expect(taken?.count).toBe(50);
+      expect(await store.getRecord('counters', 'sent')).toBeUndefined();
+      expect(await store.listRecords('counters')).toEqual([]);
+      await store.close?.();
+    });
   });
 }

@@ -1,11 +1,13 @@
 // A child process for the crash tests. `write <path> <count>`: accepts one message and schedules one job per contact,
 // reporting each contact over IPC once both are committed; resumes where a killed run stopped.
 // `claim <path> <worker>`: after the parent says go, leases due jobs in small random batches until none are left.
+// `increment <path> <worker>`: after go, adds 300 entries to one shared record with updateRecord, one at a time.
 import { createId } from '@omnidealer/core';
 import { createSqliteStore } from '../sqlite-store.js';
 
 const [mode, path, argument] = process.argv.slice(2);
-if (!path || !process.send) throw new Error('usage: crash-worker.ts write|claim <path> <count|worker> (forked with IPC)');
+if (!path || !process.send)
+  throw new Error('usage: crash-worker.ts write|claim|increment <path> <count|worker> (forked with IPC)');
 const send = (message: unknown) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 const store = createSqliteStore({ path, busyTimeoutMs: 30_000 });
 
@@ -52,6 +54,17 @@ if (mode === 'write') {
     await send({ worker: argument, claimed: jobs.map((job) => job.id) });
     // Pause like a worker running its steps would, so a process that started late still gets to race.
     await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await send({ finished: true });
+} else if (mode === 'increment') {
+  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  for (let index = 0; index < 300; index++) {
+    await store.updateRecord<{ count: number; last: string[] }>('campaign', 'spend', (current) => ({
+      count: (current?.count ?? 0) + 1,
+      last: [...(current?.last ?? []).slice(-9), `${argument}-${index}`],
+    }));
+    // Yield now and then, so the other process's updates interleave with these.
+    if (index % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   await send({ finished: true });
 }

@@ -46,7 +46,7 @@ export interface SmscGatewaySettings {
 }
 
 type Env = Record<string, string | undefined>;
-/** SMSC only needs an HTTP 200; the body is not read (as far as its documentation and peer handlers show). */
+/** The answer to a callback: peer handlers answer a plain 200; nothing we found says SMSC reads the body. */
 const ok = () => new Response('OK', { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 const env = (): Env => (globalThis as { process?: { env?: Env } }).process?.env ?? {};
 
@@ -56,11 +56,15 @@ const env = (): Env => (globalThis as { process?: { env?: Env } }).process?.env 
  * does not "auto-correct" it. The provider message id is `<id>:<phone digits>` because SMSC looks statuses up by
  * both. Delivery callbacks (the URL set in the account settings, form-encoded `id, phone, status, err, ts, …`) are
  * verified with `callbackSecret` (`md5`/`sha1` of `id:phone:status:<secret>`) and answered `200 OK`. SMSC documents
- * no per-message callback URL, so `statusCallbackUrl` is not sent.
+ * no per-message callback URL (none found in its send.php parameters), so `statusCallbackUrl` is not sent. The
+ * callback page could not be read in full: field names and the formula were cross-checked against two open-source
+ * SMSC handlers; what stays unconfirmed is listed in the package README ("Webhooks").
  * @example
- * const sms = createSmsChannel({ gateway: createSmscGateway({ login: 'dealer', password: process.env.SMSC_PASSWORD }) });
+ * const gateway = createSmscGateway({ login: 'dealer', password: process.env.SMSC_PASSWORD, callbackSecret: process.env.SMSC_CALLBACK_SECRET });
+ * const sms = createSmsChannel({ gateway });
  * @throws AuthError on the first request when login or password is missing.
  * @see https://smsc.ru/api/http/
+ * @see https://smsc.ru/api/http/miscellaneous/callback/
  */
 export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGateway {
   registerSecret(settings.password);

@@ -55,8 +55,8 @@ const env = (): Env => (globalThis as { process?: { env?: Env } }).process?.env 
  * answer carries the price), polls `/sys/status.php`, quotes with `cost=1`. The number goes out with its `+` so SMSC
  * does not "auto-correct" it. The provider message id is `<id>:<phone digits>` because SMSC looks statuses up by
  * both. Delivery callbacks (the URL set in the account settings, form-encoded `id, phone, status, err, ts, …`) are
- * verified with `callbackSecret` (`md5`/`sha1` of `id:phone:status:<secret>`) and answered `200 OK`. SMSC documents
- * no per-message callback URL (none found in its send.php parameters), so `statusCallbackUrl` is not sent. The
+ * verified with `callbackSecret` (`md5`/`sha1` of `id:phone:status:<secret>`) and answered `200 OK`. We found no
+ * per-message callback URL among SMSC's `send.php` parameters, so `statusCallbackUrl` is not sent. The
  * callback page could not be read in full: field names and the formula were cross-checked against two open-source
  * SMSC handlers; what stays unconfirmed is listed in the package README ("Webhooks").
  * @example

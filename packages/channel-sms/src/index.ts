@@ -1,4 +1,4 @@
-/** @module @omnidealer/channel-sms — SMS for omnidealer: exact segment pricing, SMS.ru and Twilio gateways. */
+/** @module @omnidealer/channel-sms — SMS for omnidealer: exact segment pricing, SMS.ru, SMSC.ru and Twilio gateways. */
 
 export { createSmsChannel, type SmsChannel, type SmsChannelSettings } from './sms-channel.js';
 export type {
@@ -34,6 +34,7 @@ export { type SmartEncodingReplacement, type SmartEncodingResult, smartEncode } 
 export { type TransliterationResult, type TransliterationScheme, transliterate } from './sms-transliteration.js';
 export { classifySmscError, mapSmscStatus, smscErrorCodes } from './smsc-error.js';
 export { createSmscGateway, type SmscGatewaySettings } from './smsc-gateway.js';
+export { computeSmscSignature, type SmscSignatureAlgorithm, verifySmscSignature } from './smsc-signature.js';
 export { classifyTwilioError, mapTwilioStatus } from './twilio-error.js';
 export { createTwilioGateway, type TwilioGatewaySettings } from './twilio-gateway.js';
 export { computeTwilioSignature, verifyTwilioSignature } from './twilio-signature.js';

@@ -23,3 +23,20 @@ export const smscStatusResponseSchema = z.looseObject({
   error: z.string().nullish(),
   error_code: z.coerce.number().nullish(),
 });
+
+/**
+ * A delivery-status callback SMSC.ru posts (form-encoded) to the URL set in the account settings:
+ * `id, phone, status, err, ts, time, cnt, type, cost, md5|sha1`. Lenient: every value is a string, unknown fields pass.
+ * Field names from SMSC's "Передача статусов и сообщений на обработчик Клиента"
+ * (https://smsc.ru/api/http/miscellaneous/callback/) as read by peer handlers; see the package README.
+ */
+export const smscCallbackSchema = z.looseObject({
+  id: z.string().regex(/^\d+$/),
+  phone: z.string().regex(/\d/),
+  status: z.string().regex(/^-?\d+$/),
+  err: z.string().nullish(),
+  ts: z.string().nullish(),
+  cnt: z.string().nullish(),
+  type: z.string().nullish(),
+  cost: z.string().nullish(),
+});

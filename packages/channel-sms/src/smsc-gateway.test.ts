@@ -1,7 +1,15 @@
-import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError } from '@omnidealer/core';
+import { createHash } from 'node:crypto';
+import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, WebhookError } from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  smscCallbackDelivered,
+  smscCallbackExpired,
+  smscCallbackInbound,
+  smscCallbackQueued,
+  smscCallbackSecret,
+  smscCallbackUnknownStatus,
+  smscCallbackWrongNumber,
   smscCostOk,
   smscSendBadLogin,
   smscSendBadNumber,
@@ -14,6 +22,7 @@ import {
   smscStatusWrongNumber,
 } from './__fixtures__/smsc.js';
 import { createSmscGateway } from './smsc-gateway.js';
+import { computeSmscSignature, verifySmscSignature } from './smsc-signature.js';
 
 const send = 'POST https://smsc.ru/sys/send.php';
 const status = 'GET https://smsc.ru/sys/status.php';
@@ -101,5 +110,123 @@ describe('SMSC.ru', () => {
   it('needs credentials before any network call', async () => {
     expect(await failure(createSmscGateway({ login: 'dealer' }).send(request, {}))).toBeInstanceOf(AuthError);
     expect(server.calls).toHaveLength(0);
+  });
+
+  describe('delivery callbacks', () => {
+    const hooks = createSmscGateway({ login: 'dealer', password: 'smsc-password-123456', callbackSecret: smscCallbackSecret });
+    const hash = (algorithm: 'md5' | 'sha1', text: string) => createHash(algorithm).update(text, 'utf8').digest('hex');
+    const signed = (fields: Record<string, string>, secret = smscCallbackSecret) => ({
+      ...fields,
+      md5: hash('md5', `${fields.id}:${fields.phone}:${fields.status}:${secret}`),
+    });
+    const webhook = (fields: Record<string, string> | string, url = 'https://crm.example/webhooks/smsc') => ({
+      method: 'POST',
+      url: new URL(url),
+      headers: new Headers({ 'content-type': 'application/x-www-form-urlencoded' }),
+      body: new TextEncoder().encode(typeof fields === 'string' ? fields : new URLSearchParams(fields).toString()),
+    });
+
+    it('signs md5/sha1 of id:phone:status:secret, as SMSC documents', () => {
+      const parameters = new URLSearchParams(smscCallbackDelivered);
+      expect(computeSmscSignature(parameters, 'secret')).toBe(hash('md5', '4521:79161234567:1:secret'));
+      expect(computeSmscSignature(parameters, 'secret', 'sha1')).toBe(hash('sha1', '4521:79161234567:1:secret'));
+      parameters.set('sha1', hash('sha1', '4521:79161234567:1:secret').toUpperCase());
+      expect(verifySmscSignature(parameters, 'secret')).toBe(true);
+      parameters.set('md5', hash('md5', '4521:79161234567:1:other'));
+      expect(verifySmscSignature(parameters, 'secret')).toBe(false);
+    });
+
+    it('turns the callback of a sent message into a delivered status with the id send returned, answered 200 OK', async () => {
+      const { providerMessageId } = await hooks.send(request, {});
+      const result = await hooks.parseWebhook(webhook(signed(smscCallbackDelivered)), 42);
+      expect(result.events).toEqual([
+        {
+          type: 'status',
+          providerMessageId,
+          status: 'delivered',
+          at: 1_773_910_805_000,
+          cost: { amountMinor: 680, currency: 'RUB' },
+          metadata: { provider: 'smsc', providerStatus: 1, err: 0, segments: 2 },
+        },
+      ]);
+      expect(providerMessageId).toBe('4521:79161234567');
+      expect(result.response?.status).toBe(200);
+      expect(await result.response?.text()).toBe('OK');
+    });
+
+    it.each([
+      ['22 wrong number', smscCallbackWrongNumber, 'invalid_address', 22],
+      ['3 expired', smscCallbackExpired, 'expired', 3],
+    ])('maps status %s to failed with the reason', async (_name, fields, code, providerCode) => {
+      const result = await hooks.parseWebhook(webhook(signed(fields)), 42);
+      expect(result.events).toEqual([
+        expect.objectContaining({
+          providerMessageId: '4521:79161234567',
+          status: 'failed',
+          error: expect.objectContaining({ code, providerCode, retryable: false }),
+        }),
+      ]);
+    });
+
+    it('accepts a sha1-only signature, a phone with + and a GET callback', async () => {
+      const fields = { ...smscCallbackDelivered, phone: '+79161234567' };
+      const sha1 = hash('sha1', `4521:+79161234567:1:${smscCallbackSecret}`);
+      const posted = await hooks.parseWebhook(webhook({ ...fields, sha1 }), 0);
+      expect(posted.events[0]).toMatchObject({ providerMessageId: '4521:79161234567', status: 'delivered' });
+      const query = new URLSearchParams(signed(smscCallbackDelivered)).toString();
+      const viaGet = await hooks.parseWebhook(
+        { ...webhook(''), method: 'GET', url: new URL(`https://crm.example/h?${query}`) },
+        0,
+      );
+      expect(viaGet.events[0]).toMatchObject({ status: 'delivered' });
+    });
+
+    it('ignores queued (-1) and unknown status codes, and inbound SMS, still answering 200', async () => {
+      for (const fields of [smscCallbackQueued, smscCallbackUnknownStatus]) {
+        const result = await hooks.parseWebhook(webhook(signed(fields)), 0);
+        expect(result).toMatchObject({ events: [], ignored: 1 });
+        expect(result.response?.status).toBe(200);
+      }
+      const inbound = {
+        ...smscCallbackInbound,
+        md5: hash('md5', `79161234567:Да, приеду:79035550000:${smscCallbackSecret}`),
+      };
+      expect(await hooks.parseWebhook(webhook(inbound), 0)).toMatchObject({ events: [], ignored: 1 });
+    });
+
+    it.each([
+      ['unsigned', () => webhook(smscCallbackDelivered)],
+      ['signed with another secret', () => webhook(signed(smscCallbackDelivered, 'guessed-secret'))],
+      ['with a forged status', () => webhook({ ...signed(smscCallbackWrongNumber), status: '1' })],
+      ['with an empty md5', () => webhook({ ...smscCallbackDelivered, md5: '' })],
+    ])('refuses a callback %s with a 401 signature error before parsing', async (_name, build) => {
+      const error = await failure(hooks.parseWebhook(build(), 0));
+      expect(error).toBeInstanceOf(WebhookError);
+      expect(error).toMatchObject({ status: 401, code: 'webhook_signature' });
+      expect(JSON.stringify(error)).not.toContain(smscCallbackSecret);
+    });
+
+    it('refuses every callback when no secret is configured', async () => {
+      const error = await failure(gateway.parseWebhook(webhook(signed(smscCallbackDelivered)), 0));
+      expect(error).toMatchObject({ status: 401, code: 'webhook_signature' });
+    });
+
+    it('rejects a signed body without a numeric id / status, and a non-UTF-8 body, as malformed (400)', async () => {
+      for (const fields of [
+        { id: '', phone: '79161234567', status: '1' },
+        { ...smscCallbackDelivered, status: 'delivered' },
+        { ...smscCallbackDelivered, id: '45a21' },
+      ]) {
+        const signedFields = {
+          ...fields,
+          md5: hash('md5', `${fields.id}:${fields.phone}:${fields.status}:${smscCallbackSecret}`),
+        };
+        const error = await failure(hooks.parseWebhook(webhook(signedFields), 0));
+        expect(error).toBeInstanceOf(WebhookError);
+        expect(error).toMatchObject({ status: 400, code: 'webhook_malformed' });
+      }
+      const binary = { ...webhook(''), body: new Uint8Array([0x69, 0x64, 0x3d, 0xff, 0xfe]) };
+      expect(await failure(hooks.parseWebhook(binary, 0))).toMatchObject({ status: 400, code: 'webhook_malformed' });
+    });
   });
 });

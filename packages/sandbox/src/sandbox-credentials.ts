@@ -35,6 +35,8 @@ export interface SmsRuSandboxCredentials {
 export interface SmscSandboxCredentials {
   login: string;
   password: string;
+  /** The secret status callbacks are signed with (`md5` of `id:phone:status:<secret>`): the gateway's `callbackSecret`. */
+  callbackSecret: string;
 }
 
 /** Fake Twilio credentials. */
@@ -98,7 +100,12 @@ export function createSandboxCredentials(seed: number | string, overrides: Sandb
       from: 'AVTOSALON',
       ...overrides.smsRu,
     },
-    smsc: { login: 'dealer', password: seededHex(24, seed, 'smsc.password'), ...overrides.smsc },
+    smsc: {
+      login: 'dealer',
+      password: seededHex(24, seed, 'smsc.password'),
+      callbackSecret: seededHex(24, seed, 'smsc.callbackSecret'),
+      ...overrides.smsc,
+    },
     twilio: {
       accountSid: `AC${seededHex(32, seed, 'twilio.sid')}`,
       authToken: seededHex(32, seed, 'twilio.token'),

@@ -27,6 +27,8 @@ export interface SandboxWebhookTargets {
   avito?: string | string[];
   /** Receives SMS.ru status callbacks (`data[]=sms_status\n<id>\n<code>\n<time>`). */
   smsRu?: string | string[];
+  /** Receives SMSC.ru status callbacks (form `id, phone, status, err, ts, …` signed with `md5` of `id:phone:status:<callbackSecret>`). */
+  smsc?: string | string[];
   /** Receives Twilio status callbacks (signed `X-Twilio-Signature`) for messages sent without `StatusCallback`. */
   twilio?: string | string[];
 }
@@ -119,6 +121,7 @@ const targetsSchema = z
     whatsapp: z.union([z.url(), z.array(z.url())]).optional(),
     avito: z.union([z.url(), z.array(z.url())]).optional(),
     smsRu: z.union([z.url(), z.array(z.url())]).optional(),
+    smsc: z.union([z.url(), z.array(z.url())]).optional(),
     twilio: z.union([z.url(), z.array(z.url())]).optional(),
   })
   .strict();
@@ -237,6 +240,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       whatsapp: list(targets.whatsapp),
       avito: list(targets.avito),
       smsRu: list(targets.smsRu),
+      smsc: list(targets.smsc),
       twilio: list(targets.twilio),
     },
   };
@@ -359,7 +363,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     webhooks: () => dispatcher.log,
     setWebhookTargets(next) {
       const checked = parseInput(targetsSchema, next, 'targets', 'sandbox');
-      for (const provider of ['whatsapp', 'avito', 'smsRu', 'twilio'] as const) {
+      for (const provider of ['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio'] as const) {
         if (checked[provider] !== undefined) context.targets[provider] = list(checked[provider]);
       }
     },

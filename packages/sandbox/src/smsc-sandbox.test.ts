@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createManualClock } from '@omnidealer/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Sandbox, type StartSandboxOptions, startSandbox } from './sandbox.js';
+import { startTestReceiver } from './test-receiver.js';
 
 const start = Date.parse('2026-03-19T06:00:00Z');
 const stops: Array<() => Promise<void>> = [];
@@ -78,5 +80,47 @@ describe('SMSC.ru sandbox', () => {
       error_code: 3,
     });
     expect(await call(sandbox, '/sys/send.php', { phones: '79161234567' })).toEqual({ error: 'parameters error', error_code: 1 });
+  });
+
+  it('posts md5-signed status callbacks to the smsc webhook targets', async () => {
+    const receiver = await startTestReceiver(() => ({ status: 200, body: 'OK' }));
+    stops.push(receiver.close);
+    const sandbox = await setup({
+      webhookTargets: { smsc: receiver.url('/hooks/smsc') },
+      behaviour: { smsc: { pricePerSegment: 3.4, outcomes: { '79161234567': 'delivered', '79031234567': 'failed' } } },
+    });
+    expect(
+      await call(sandbox, '/sys/send.php', { phones: '+79161234567;+79031234567', mes: 'Ждём вас', cost: '3' }),
+    ).toMatchObject({
+      id: 1,
+    });
+    await sandbox.flush({ all: true });
+    expect(receiver.received).toHaveLength(4);
+    const callbacks = receiver.received.map((request) => {
+      expect(request.method).toBe('POST');
+      expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
+      return Object.fromEntries(new URLSearchParams(request.text));
+    });
+    const secret = sandbox.credentials.smsc.callbackSecret;
+    for (const callback of callbacks) {
+      const signed = `${callback.id}:${callback.phone}:${callback.status}:${secret}`;
+      expect(callback.md5).toBe(createHash('md5').update(signed).digest('hex'));
+    }
+    expect(callbacks).toContainEqual({
+      id: '1',
+      phone: '79161234567',
+      status: '1',
+      time: expect.stringMatching(/^\d\d\.03\.2026 \d\d:\d\d:\d\d$/),
+      ts: expect.stringMatching(/^\d{10}$/),
+      err: '0',
+      cnt: '1',
+      type: '0',
+      cost: '3.4',
+      md5: expect.any(String),
+    });
+    const failure = callbacks.find((callback) => callback.phone === '79031234567' && callback.status !== '0');
+    expect(['20', '22', '23']).toContain(failure?.status);
+    expect(failure?.err).toBe('1');
+    expect(sandbox.stats().smsc).toMatchObject({ sent: 2, delivered: 1, failed: 1, webhooks: { delivered: 4, failed: 0 } });
   });
 });

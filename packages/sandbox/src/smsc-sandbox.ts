@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isMobilePhone, normalizePhone } from '@omnidealer/core';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import { type HttpProvider, type SandboxContext, unixSeconds } from './sandbox-context.js';
@@ -39,7 +40,16 @@ function moscowDate(epochMs: number): string {
   return `${pad(date.getUTCDate())}.${pad(date.getUTCMonth() + 1)}.${date.getUTCFullYear()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
 }
 
-/** Creates the SMSC.ru gateway simulator (`/sys/send.php`, `/sys/status.php`, `/sys/balance.php`, `fmt=3` JSON). */
+/** `md5` of an SMSC.ru status callback: hex MD5 of `id:phone:status:<callback secret>`. */
+export function signSmscCallback(id: number | string, phone: string, status: number | string, secret: string): string {
+  return createHash('md5').update(`${id}:${phone}:${status}:${secret}`, 'utf8').digest('hex');
+}
+
+/**
+ * Creates the SMSC.ru gateway simulator (`/sys/send.php`, `/sys/status.php`, `/sys/balance.php`, `fmt=3` JSON). Each
+ * status change is POSTed, form-encoded and `md5`-signed, to the `smsc` webhook targets, as SMSC posts to the
+ * callback URL of the account settings.
+ */
 export function createSmscSandbox(context: SandboxContext): HttpProvider & SmscSandbox {
   const { seed, clock, scheduler, emitter, stats } = context;
   const credentials = context.credentials.smsc;
@@ -63,6 +73,25 @@ export function createSmscSandbox(context: SandboxContext): HttpProvider & SmscS
           status: mapped,
           at,
           ...(mapped === 'failed' ? { errorCode: status } : {}),
+        });
+        if (context.targets.smsc.length === 0) return;
+        const parameters = new URLSearchParams({
+          id: String(message.id),
+          phone: message.phone,
+          status: String(status),
+          time: moscowDate(at),
+          ts: String(unixSeconds(at)),
+          err: status >= 20 ? '1' : '0',
+          cnt: String(message.segments),
+          type: '0',
+          cost: roubles(message.costMinor),
+          md5: signSmscCallback(message.id, message.phone, status, credentials.callbackSecret),
+        });
+        await context.dispatcher.dispatch({
+          provider: 'smsc',
+          targets: context.targets.smsc,
+          body: parameters.toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
         });
       },
       `${message.id}:${message.phone}`,

@@ -10,3 +10,23 @@ export const smscCostOk = { cost: '6.8', cnt: 2 };
 export const smscStatusDelivered = { status: 1, last_date: '19.03.2026 09:00:05', last_timestamp: 1773910805, err: 0 };
 export const smscStatusWrongNumber = { status: 22, last_date: '19.03.2026 09:00:05', last_timestamp: 1773910805, err: 1 };
 export const smscStatusWaiting = { status: -1, last_date: '19.03.2026 09:00:00', last_timestamp: 1773910800, err: 0 };
+
+// Delivery-status callbacks as SMSC.ru posts them (form-encoded) to the URL set in the account settings; field names
+// from https://smsc.ru/api/http/miscellaneous/callback/ as read by peer handlers. Signed with `smscCallbackSecret`.
+export const smscCallbackSecret = 'smsc-callback-secret-5f1e';
+export const smscCallbackDelivered = {
+  id: '4521',
+  phone: '79161234567',
+  status: '1',
+  time: '19.03.2026 09:00:05',
+  ts: '1773910805',
+  err: '0',
+  cnt: '2',
+  type: '0',
+  cost: '6.80',
+};
+export const smscCallbackWrongNumber = { ...smscCallbackDelivered, status: '22', err: '1', cost: '0' };
+export const smscCallbackExpired = { ...smscCallbackDelivered, status: '3', err: '0', cost: '6.80' };
+export const smscCallbackQueued = { ...smscCallbackDelivered, status: '-1' };
+export const smscCallbackUnknownStatus = { ...smscCallbackDelivered, status: '77' };
+export const smscCallbackInbound = { phone: '79161234567', mes: 'Да, приеду', to: '79035550000', sms_id: '91', ts: '1773910805' };

@@ -159,6 +159,37 @@ describe('hub.handleWebhook', () => {
     expect(duplicates).toHaveLength(1);
   });
 
+  it("turns our message id in a reaction or a reply into the provider's id, and refuses one it cannot map before sending", async () => {
+    const email = createTestChannel({ id: 'email', kind: 'email' });
+    const sms = createTestChannel({ id: 'sms' });
+    const hub = createOmnidealer({ channels: [sms, email], retry: fastRetry });
+    const first = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ваш автомобиль готов' } });
+    const providerId = first.providerMessageId as string;
+    expect(providerId).not.toBe(first.id);
+    const reaction = await hub.send({
+      channel: 'sms',
+      contact,
+      content: { type: 'reaction', messageId: first.id, emoji: '👍' },
+      replyTo: first.id,
+    });
+    expect(sms.attempts.at(-1)?.content).toEqual({ type: 'reaction', messageId: providerId, emoji: '👍' });
+    expect(sms.attempts.at(-1)?.replyTo).toBe(providerId);
+    expect(reaction.replyTo).toBe(providerId);
+    // A provider's id passes through as it is.
+    await hub.send({ channel: 'sms', contact, content: { type: 'reaction', messageId: 'wamid.EXTERNAL', emoji: '❤️' } });
+    expect(sms.attempts.at(-1)?.content).toMatchObject({ messageId: 'wamid.EXTERNAL' });
+    // Our message on another channel cannot be reacted to here: refused before anything is sent.
+    const attempts = email.attempts.length;
+    await expect(
+      hub.send({
+        channel: 'email',
+        contact: { ...contact, email: 'ivan@example.ru' },
+        content: { type: 'reaction', messageId: first.id, emoji: '👍' },
+      }),
+    ).rejects.toMatchObject({ code: 'validation', field: 'content.messageId' });
+    expect(email.attempts.length).toBe(attempts);
+  });
+
   it('parks a status that arrives before the provider answered, and applies it after', async () => {
     const { hub, channel, store } = setup();
     const original = channel.doSend.bind(channel);

@@ -57,7 +57,7 @@ export interface SendInput {
   content: MessageContentInput;
   /** The same key never sends twice: a repeat returns the first message. */
   idempotencyKey?: string;
-  /** Provider message id to reply to. */
+  /** The message to reply to: our message id (one this hub stored, turned into the provider's) or the provider's id. */
   replyTo?: string;
   /** Who sends it (operator id, or `bot`): credited in the response-time SLA. @default the conversation's assignee */
   sentBy?: string;
@@ -519,6 +519,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       }
       const reach = channel.canReach({ contact: merged, content: parsed.content, now, conversation });
       if (!reach.reachable) throwUnreachable(channel, reach);
+      const content: MessageContent =
+        parsed.content.type === 'reaction'
+          ? { ...parsed.content, messageId: await providerIdOf(channel, parsed.content.messageId, 'content.messageId') }
+          : parsed.content;
+      const replyTo = parsed.replyTo === undefined ? undefined : await providerIdOf(channel, parsed.replyTo, 'replyTo');
       let messageId = createId('msg');
       if (parsed.idempotencyKey) {
         const existingId = await store.claimIdempotencyKey(parsed.idempotencyKey, messageId);
@@ -542,18 +547,18 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         await store.saveConversation(conversation);
         emitter.emit('conversation.opened', { conversation });
       }
-      const estimate = safeEstimate(channel, parsed.content, merged, conversation, now);
+      const estimate = safeEstimate(channel, content, merged, conversation, now);
       const message: Message = {
         id: messageId,
         conversationId: conversation.id,
         contactId: merged.id,
         direction: 'outbound',
         channel: channel.id,
-        content: parsed.content,
+        content,
         status: 'queued',
         ...(parsed.idempotencyKey ? { idempotencyKey: parsed.idempotencyKey } : {}),
         ...(estimate ? { cost: estimate.money } : {}),
-        ...(parsed.replyTo ? { replyTo: parsed.replyTo } : {}),
+        ...(replyTo ? { replyTo } : {}),
         ...(parsed.metadata || parsed.sentBy
           ? { metadata: { ...parsed.metadata, ...(parsed.sentBy ? { sentBy: parsed.sentBy } : {}) } }
           : {}),
@@ -571,6 +576,31 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       void run.finally(() => inFlight.delete(key)).catch(() => undefined);
     }
     return run;
+  }
+
+  /**
+   * The provider's id of a message referred to by a reaction or a reply: our message id (one this hub stored) becomes
+   * the provider's id on this channel; any other id is taken as the provider's own. Checked before anything is stored
+   * or sent.
+   */
+  async function providerIdOf(channel: Channel, id: string, field: string): Promise<string> {
+    const message = await store.getMessage(id);
+    if (!message) return id;
+    if (message.channel !== channel.id) {
+      throw new ValidationError({
+        channel: channel.kind,
+        field,
+        message: `${field}: message "${id}" is on ${message.channel}, not ${channel.id}`,
+      });
+    }
+    if (!message.providerMessageId) {
+      throw new ValidationError({
+        channel: channel.kind,
+        field,
+        message: `${field}: message "${id}" has no provider id yet (not sent, or sent unconfirmed)`,
+      });
+    }
+    return message.providerMessageId;
   }
 
   function safeEstimate(

@@ -190,6 +190,29 @@ describe('hub.handleWebhook', () => {
     expect(email.attempts.length).toBe(attempts);
   });
 
+  it('writes a known contact again only when the send changes it', async () => {
+    const base = createMemoryStore();
+    const saved: string[] = [];
+    const store: Store = {
+      ...base,
+      async saveContact(value) {
+        saved.push(value.email ?? '-');
+        return base.saveContact(value);
+      },
+    };
+    const hub = createOmnidealer({ channels: [createTestChannel({ id: 'sms' })], store, retry: fastRetry });
+    const text = { type: 'text' as const, text: 'Напоминаем о ТО' };
+    await hub.send({ channel: 'sms', contact, content: text });
+    await hub.send({ channel: 'sms', contact, content: text });
+    expect(saved).toEqual(['-']);
+    await hub.send({ channel: 'sms', contact: { ...contact, email: 'ivan@example.ru' }, content: text });
+    expect(saved).toEqual(['-', 'ivan@example.ru']);
+    expect((await store.getContact(contact.id))?.email).toBe('ivan@example.ru');
+    // Sent without the e-mail again: the stored one is kept, nothing to write.
+    await hub.send({ channel: 'sms', contact, content: text });
+    expect(saved).toHaveLength(2);
+  });
+
   it('parks a status that arrives before the provider answered, and applies it after', async () => {
     const { hub, channel, store } = setup();
     const original = channel.doSend.bind(channel);

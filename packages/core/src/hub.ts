@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import EventEmitter from 'eventemitter3';
 import { z } from 'zod';
 import type { Channel, InboundEvent, OutboundMessage, Reachability, StatusEvent, WebhookRequest } from './channel.js';
@@ -504,9 +505,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     const run = (async () => {
       const now = clock.now();
       const stored = await store.getContact(contact.id);
-      const merged: Contact = stored
-        ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } }
-        : contact;
+      const merged: Contact = stored ? { ...stored, ...contact } : contact;
+      if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
       let conversation = parsed.conversationId
         ? await store.getConversation(parsed.conversationId)
         : await conversationFor(channel, merged);
@@ -536,7 +536,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
           messageId = existingId;
         }
       }
-      await store.saveContact(merged);
+      // A repeat send to a known contact changes nothing about it: skip the write (on a durable store, a commit).
+      if (!stored || !isDeepStrictEqual(stored, merged)) await store.saveContact(merged);
       if (!conversation) {
         conversation = newConversation(
           channel,
@@ -885,9 +886,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const contact = parseInput(contactSchema, contactInput, 'contact');
       const content = parseInput(messageContentSchema, contentInput, 'content');
       const stored = await store.getContact(contact.id);
-      const merged: Contact = stored
-        ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } }
-        : contact;
+      const merged: Contact = stored ? { ...stored, ...contact } : contact;
+      if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
       const conversation = await conversationFor(channel, merged);
       return channel.canReach({ contact: merged, content, now: clock.now(), conversation });
     },
@@ -957,9 +957,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     async upsertContact(input) {
       const contact = parseInput(contactSchema, input, 'contact');
       const stored = await store.getContact(contact.id);
-      const merged: Contact = stored
-        ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } }
-        : contact;
+      const merged: Contact = stored ? { ...stored, ...contact } : contact;
+      if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
       await store.saveContact(merged);
       return merged;
     },

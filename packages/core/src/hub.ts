@@ -624,8 +624,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
    * and a webhook both look, exactly one of them applies each status. Resolves with whether there were any.
    */
   async function applyParked(channel: Channel, providerMessageId: string): Promise<boolean> {
+    const key = `${channel.id}:${providerMessageId}`;
+    // A plain read first: nearly always nothing is parked, and the atomic take is a write (a commit on a durable
+    // store). Seeing nothing is safe — a status parked after this read finds the message already saved and applies
+    // itself (see applyStatus).
+    if ((await store.getRecord<StatusEvent[]>('parked-status', key)) === undefined) return false;
     let parked: StatusEvent[] | undefined;
-    await store.updateRecord<StatusEvent[]>('parked-status', `${channel.id}:${providerMessageId}`, (current) => {
+    await store.updateRecord<StatusEvent[]>('parked-status', key, (current) => {
       parked = current;
       return undefined;
     });

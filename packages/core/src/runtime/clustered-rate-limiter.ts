@@ -50,6 +50,22 @@ return {0, planned, previous}
 `;
 const gateSha = createHash('sha1').update(gateScript).digest('hex');
 
+/**
+ * Moves an admitted launch to when its request really left (Redis's clock, just after it did): a process held up
+ * between the gate's answer and its write (the OS, a GC pause) would otherwise leave its launch logged too early, and a
+ * launch admitted a window later could then reach the provider within one second of it.
+ * KEYS: 1 launch log, 2 recipient's last launch. ARGV: 1 member, 2 recipient interval ms (0: none).
+ */
+const restampScript = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
+redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1])
+local interval = tonumber(ARGV[2])
+if interval > 0 and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('PEXPIRE', KEYS[2], interval) end
+return 1
+`;
+const restampSha = createHash('sha1').update(restampScript).digest('hex');
+
 /** The Redis client inside a Bottleneck connection (ioredis or node-redis 3: both take a trailing callback). */
 interface RedisClient {
   evalsha(...args: unknown[]): unknown;
@@ -62,14 +78,22 @@ function call(client: RedisClient, command: 'evalsha' | 'eval', args: string[]):
   });
 }
 
-async function runGate(client: RedisClient, keys: string[], args: string[]): Promise<number[]> {
+async function runScript(
+  client: RedisClient,
+  script: { sha: string; source: string },
+  keys: string[],
+  args: string[],
+): Promise<unknown> {
   try {
-    return (await call(client, 'evalsha', [gateSha, String(keys.length), ...keys, ...args])) as number[];
+    return await call(client, 'evalsha', [script.sha, String(keys.length), ...keys, ...args]);
   } catch (error) {
     if (!String((error as Error | undefined)?.message).includes('NOSCRIPT')) throw error;
-    return (await call(client, 'eval', [gateScript, String(keys.length), ...keys, ...args])) as number[];
+    return await call(client, 'eval', [script.source, String(keys.length), ...keys, ...args]);
   }
 }
+
+const gate = { sha: gateSha, source: gateScript };
+const restamp = { sha: restampSha, source: restampScript };
 
 interface ClusteredTask {
   recipient: string;
@@ -98,6 +122,8 @@ interface ClusteredTask {
  * - nothing is booked ahead: a process told to wait sleeps and asks again; a process whose answer came back more than
  *   `marginMs / 2` later than its quickest round trip (it stalled between asking and launching) gives the slot back
  *   and asks again, so the launch time Redis logged is hardly ever more than that before the request really leaves;
+ * - right after the request is written, its logged launch (and its recipient's interval) is moved to that moment, so a
+ *   process held up after the check (the OS, a GC pause) cannot leave a launch logged earlier than it left;
  * - a recipient's interval is checked and recorded in the same script, at the launch itself: a send waiting for the
  *   account budget does not use up its recipient's interval, and one waiting for its recipient does not hold up the
  *   others.
@@ -162,21 +188,22 @@ export function createClusteredLimiter(options: RateLimiterOptions): RateLimiter
    * quickest answer seen (the network's own round trip) is given back and asked for again, at most twice in a row so
    * that a slow link cannot starve this process.
    */
-  async function acquire(recipient: string): Promise<{ verdict: number; waitMs: number }> {
+  async function acquire(recipient: string): Promise<{ verdict: number; waitMs: number; member: string }> {
     let giveBack = ['', '', ''];
     for (let attempt = 1; ; attempt++) {
       const member = `${launchId}:${sequence++}`;
       const askedAt = performance.now();
-      const reply = (await runGate(
+      const reply = (await runScript(
         client as RedisClient,
+        gate,
         [`${prefix}:launches`, `${prefix}:next`, `${prefix}:to:${recipient}`],
         [String(windowMs), String(perSecond), String(spacingMs), member, String(interval), ...giveBack],
       )) as [number, string | number, string?];
       const roundTrip = performance.now() - askedAt;
       quickestRoundTrip = Math.min(quickestRoundTrip, roundTrip);
       const verdict = Number(reply[0]);
-      if (verdict !== 0) return { verdict, waitMs: Number(reply[1]) };
-      if (roundTrip <= quickestRoundTrip + maxLagMs || attempt >= 3) return { verdict, waitMs: 0 };
+      if (verdict !== 0) return { verdict, waitMs: Number(reply[1]), member };
+      if (roundTrip <= quickestRoundTrip + maxLagMs || attempt >= 3) return { verdict, waitMs: 0, member };
       giveBack = [member, String(reply[1]), String(reply[2] ?? '')];
     }
   }
@@ -209,7 +236,7 @@ export function createClusteredLimiter(options: RateLimiterOptions): RateLimiter
             release?.();
             return;
           }
-          let answer: { verdict: number; waitMs: number };
+          let answer: { verdict: number; waitMs: number; member: string };
           try {
             answer = await acquire(task.recipient);
           } catch (error) {
@@ -219,10 +246,20 @@ export function createClusteredLimiter(options: RateLimiterOptions): RateLimiter
             release?.();
             break;
           }
-          const { verdict, waitMs } = answer;
+          const { verdict, waitMs, member } = answer;
           if (verdict === 0) {
             queue = queue.filter((queued) => queued !== task);
             launch(task, release);
+            // The request's write is queued by now (the channels send synchronously up to it); this runs after it.
+            if (perSecond || interval)
+              setImmediate(() => {
+                runScript(
+                  client as RedisClient,
+                  restamp,
+                  [`${prefix}:launches`, `${prefix}:to:${task.recipient}`],
+                  [member, String(interval)],
+                ).catch(() => undefined);
+              });
             break;
           }
           if (verdict === 1) {

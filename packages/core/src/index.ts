@@ -87,7 +87,7 @@ export {
   responseTimer,
   type SlaReport,
 } from './sla.js';
-export { createMemoryStore } from './store/memory-store.js';
+export { createMemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
 export type { ConversationQuery, ScheduledJob, Store } from './store/store.js';
 export { createTestChannel, type TestChannel, type TestChannelOptions } from './test-channel.js';
 export { parseInput } from './validation.js';

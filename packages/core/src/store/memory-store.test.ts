@@ -176,3 +176,25 @@ describe('memory store: indexes follow updates', () => {
     expect((await store.listConversations({ contactId: 'contact-2' })).map((c) => c.id).sort()).toEqual(['conv-2', 'conv-3']);
   });
 });
+
+describe('memory store: webhook keys', () => {
+  it('forgets delivery keys past their retention as new ones come, and still de-duplicates within it', async () => {
+    const hour = 60 * 60 * 1000;
+    const store = createMemoryStore({ webhookKeyTtlMs: 24 * hour });
+    expect(await store.markWebhookSeen('wamid.A:delivered', 0)).toBe(true);
+    expect(await store.markWebhookSeen('wamid.A:delivered', 23 * hour)).toBe(false);
+    expect(await store.markWebhookSeen('wamid.B:delivered', 23 * hour)).toBe(true);
+    // A day after A: A is forgotten (a redelivery that late counts as new), B is still remembered.
+    expect(await store.markWebhookSeen('wamid.C:read', 25 * hour)).toBe(true);
+    expect(await store.markWebhookSeen('wamid.A:delivered', 25 * hour)).toBe(true);
+    expect(await store.markWebhookSeen('wamid.B:delivered', 25 * hour)).toBe(false);
+  });
+
+  it('keeps a bounded number of keys over a long run', async () => {
+    const store = createMemoryStore({ webhookKeyTtlMs: 1000 });
+    // 100 000 distinct keys, one per millisecond: only the last second's are kept, so re-marking an old one is new.
+    for (let at = 0; at < 100_000; at++) await store.markWebhookSeen(`key-${at}`, at);
+    expect(await store.markWebhookSeen('key-0', 100_000)).toBe(true);
+    expect(await store.markWebhookSeen('key-99500', 100_000)).toBe(false);
+  });
+});

@@ -357,6 +357,16 @@ function extraFields(
 /** Repeated low-cardinality strings (channel, status, assignee…) are shared up to this many distinct values. */
 const sharedStringLimit = 10_000;
 
+/** Options of {@link createMemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * How long a webhook delivery key is remembered for de-duplication, counted back from the newest key's time. Keys
+   * older than that are forgotten as new ones come, so a long-running process does not grow without bound. Keep it
+   * above the providers' retry horizon (WhatsApp retries a webhook for up to 7 days). @default 7 days
+   */
+  webhookKeyTtlMs?: number;
+}
+
 /**
  * An in-memory {@link Store}: fast, and gone when the process exits. The default for tests; use a durable store
  * (`@omnidealer/store-sqlite`) in production. Callers never share mutable state with it: what it saves is copied
@@ -368,7 +378,8 @@ const sharedStringLimit = 10_000;
  * indexes included): one fixed-shape object per record, text content and status times inline, times as small
  * offsets, repeated strings shared, and each conversation's messages threaded as a list instead of an array.
  */
-export function createMemoryStore(): Store {
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const webhookKeyTtlMs = options.webhookKeyTtlMs ?? 7 * 24 * 60 * 60 * 1000;
   const contacts = new Map<string, StoredContact>();
   const contactByAddress = new Map<string, string>();
   const conversations = new Map<string, StoredConversation>();
@@ -380,6 +391,7 @@ export function createMemoryStore(): Store {
   const messageByProviderId = new Map<string, Map<string, StoredMessage>>();
   const queued = new Set<string>();
   const idempotencyKeys = new Map<string, string>();
+  /** Webhook delivery keys and when they were seen, in the order they came (oldest first: forgotten from the front). */
   const webhookKeys = new Map<string, number>();
   const jobs = new Map<string, ScheduledJob>();
   const records = new Map<string, Map<string, unknown>>();
@@ -618,6 +630,11 @@ export function createMemoryStore(): Store {
     async markWebhookSeen(key, at) {
       if (webhookKeys.has(key)) return false;
       webhookKeys.set(key, at);
+      // Keys come roughly in time order: forget from the oldest end while they are past the retention.
+      for (const [oldKey, seenAt] of webhookKeys) {
+        if (seenAt >= at - webhookKeyTtlMs) break;
+        webhookKeys.delete(oldKey);
+      }
       return true;
     },
 

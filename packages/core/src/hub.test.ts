@@ -404,6 +404,21 @@ describe('conversation assignment', () => {
     expect(report.overall).toMatchObject({ answered: 2, missed: 2, medianFirstResponseMs: 60_000 });
     expect(report.waiting).toEqual([expect.objectContaining({ responder: 'bot', waitingMs: 240_000, overTarget: true })]);
     expect(report.waiting[0]?.conversationId).toBe((await byPhone('+79161234569')).id);
+
+    // A report for a period reads only the responses of that period's key range, not every one ever recorded.
+    const prefixes: Array<string | undefined> = [];
+    const listRecords = store.listRecords.bind(store);
+    store.listRecords = ((namespace: string, prefix?: string) => {
+      if (namespace === 'sla-response') prefixes.push(prefix);
+      return listRecords(namespace, prefix);
+    }) as typeof store.listRecords;
+    const lastHour = await hub.slaReport({ targetMs: 120_000, since: clock.now() - 60 * 60_000 });
+    expect(lastHour.overall).toMatchObject({ answered: 2 });
+    const sinceBoris = await hub.slaReport({ targetMs: 120_000, since: clock.now() - 61_000 });
+    expect(sinceBoris.byResponder.anna).toBeUndefined();
+    expect(sinceBoris.byResponder.boris).toMatchObject({ answered: 1 });
+    expect(prefixes).toHaveLength(2);
+    for (const prefix of prefixes) expect(prefix?.length).toBeGreaterThanOrEqual(8);
   });
 
   it('resumes messages a crash left queued in the outbox, once, and skips ones still in flight', async () => {

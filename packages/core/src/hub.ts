@@ -161,6 +161,8 @@ const assignInputSchema = z
 
 const reachNamespace = 'reach';
 const responseNamespace = 'sla-response';
+/** A response record's key starts with its time, zero-padded so keys sort by time. */
+const responseKeyTime = (at: number) => String(Math.max(0, Math.floor(at))).padStart(15, '0');
 
 /** Options of {@link Omnidealer.resumeOutbox}. */
 export interface ResumeOutboxOptions {
@@ -447,7 +449,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
           first: fresh.firstResponseMs === undefined,
         };
         // Keys sort by time, so a report for a period reads a prefix-ordered range.
-        await store.putRecord(responseNamespace, `${String(now).padStart(15, '0')}:${message.id}`, response);
+        await store.putRecord(responseNamespace, `${responseKeyTime(now)}:${message.id}`, response);
       }
       emitter.emit('message.sent', { message: sent });
       // A status webhook may have raced ahead of the provider's HTTP answer: apply what was parked for this id.
@@ -972,7 +974,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     },
     async slaReport(reportOptions = {}) {
       const since = reportOptions.since ?? 0;
-      const responses = (await store.listRecords<ResponseRecord>(responseNamespace))
+      // Response keys start with their time, zero-padded: every key from `since` to now shares the two times' common
+      // prefix, so only that range is read (an index range on a durable store), not every response ever recorded.
+      const from = responseKeyTime(since);
+      const to = responseKeyTime(clock.now());
+      let common = 0;
+      while (common < from.length && from[common] === to[common]) common++;
+      const responses = (await store.listRecords<ResponseRecord>(responseNamespace, from.slice(0, common)))
         .map((record) => record.value)
         .filter((response) => response.respondedAt >= since);
       const conversations = await store.listConversations({ status: 'open' });

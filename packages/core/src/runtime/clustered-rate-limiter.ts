@@ -65,6 +65,8 @@ if interval > 0 and redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('PEXPI
 return 1
 `;
 const restampSha = createHash('sha1').update(restampScript).digest('hex');
+/** A launch whose request left more than this after its admission (ms, local clock) is restamped. */
+const restampAfterMs = 3;
 
 /** The Redis client inside a Bottleneck connection (ioredis or node-redis 3: both take a trailing callback). */
 interface RedisClient {
@@ -122,8 +124,9 @@ interface ClusteredTask {
  * - nothing is booked ahead: a process told to wait sleeps and asks again; a process whose answer came back more than
  *   `marginMs / 2` later than its quickest round trip (it stalled between asking and launching) gives the slot back
  *   and asks again, so the launch time Redis logged is hardly ever more than that before the request really leaves;
- * - right after the request is written, its logged launch (and its recipient's interval) is moved to that moment, so a
- *   process held up after the check (the OS, a GC pause) cannot leave a launch logged earlier than it left;
+ * - a request that left more than a few ms after its admission (the process was held up after the check: the OS, a
+ *   GC pause) has its logged launch (and its recipient's interval) moved to when it left, so no launch stays logged
+ *   earlier than it really went;
  * - a recipient's interval is checked and recorded in the same script, at the launch itself: a send waiting for the
  *   account budget does not use up its recipient's interval, and one waiting for its recipient does not hold up the
  *   others.
@@ -249,10 +252,14 @@ export function createClusteredLimiter(options: RateLimiterOptions): RateLimiter
           const { verdict, waitMs, member } = answer;
           if (verdict === 0) {
             queue = queue.filter((queued) => queued !== task);
+            const admittedAt = performance.now();
             launch(task, release);
-            // The request's write is queued by now (the channels send synchronously up to it); this runs after it.
+            // The request's write is queued by now (the channels send synchronously up to it); this runs after it. Only
+            // a launch that was held up is moved: moving every one would add Redis's answer time to each, and at a
+            // full window each launch waits for the one logged a window before it, so that time would add up.
             if (perSecond || interval)
               setImmediate(() => {
+                if (performance.now() - admittedAt <= restampAfterMs) return;
                 runScript(
                   client as RedisClient,
                   restamp,

@@ -199,18 +199,22 @@ function toInboundEvent(message: WhatsAppInboundMessage, profileName: string | u
     kind: 'unsupported' as const,
     content: { type: 'text' as const, text: `[unsupported WhatsApp message: ${message.type}]` },
   };
-  return {
+  const from = message.from;
+  const event: InboundEvent = {
     type: 'inbound',
     providerMessageId: message.id,
-    from: message.from,
-    phone: `+${message.from.replace(/^\+/, '')}`,
-    ...(profileName ? { profileName } : {}),
-    ...mapped,
+    from,
+    phone: from.startsWith('+') ? from : `+${from}`,
+    kind: mapped.kind,
+    content: mapped.content,
     at: message.timestamp * 1000,
-    ...(message.context?.id ? { replyTo: message.context.id } : {}),
-    ...(message.referral ? { subject: referralSubject(message.referral) } : {}),
     metadata,
   };
+  if (profileName) event.profileName = profileName;
+  if ('payload' in mapped) event.payload = mapped.payload;
+  if (message.context?.id) event.replyTo = message.context.id;
+  if (message.referral) event.subject = referralSubject(message.referral);
+  return event;
 }
 
 const statuses = new Set<MessageStatus>(['sent', 'delivered', 'read', 'failed']);
@@ -265,15 +269,20 @@ function toStatusEvent(status: WhatsAppStatus, pricing: WhatsAppPricing, channel
       retryable: classified.retryable,
     };
   }
-  return {
+  const event: StatusEvent = {
     type: 'status',
     providerMessageId: status.id,
     status: status.status as StatusEvent['status'],
     at: status.timestamp * 1000,
-    ...(error ? { error } : {}),
-    ...(cost ? { cost } : {}),
-    ...(Object.keys(metadata).length ? { metadata } : {}),
   };
+  if (error) event.error = error;
+  if (cost) event.cost = cost;
+  if (metadata.pricing !== undefined || metadata.conversation !== undefined) event.metadata = metadata;
+  return event;
+}
+
+function malformedWebhook(channel: string, message: string, raw: unknown): WebhookError {
+  return new WebhookError({ channel, kind: 'malformed', message: `whatsapp webhook: ${message}`, raw });
 }
 
 /**
@@ -291,8 +300,6 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
   if (request.method.toUpperCase() === 'GET')
     return { events: [], response: answerWhatsAppVerification(request.url, options.verifyToken) };
   await verifyWhatsAppSignature(request.body, request.headers.get('x-hub-signature-256'), options.appSecret, channel);
-  const malformed = (message: string, raw?: unknown) =>
-    new WebhookError({ channel, kind: 'malformed', message: `whatsapp webhook: ${message}`, raw });
   let json: unknown;
   try {
     json = JSON.parse(utf8.decode(request.body));
@@ -303,7 +310,7 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
   let envelope = readWhatsAppEnvelope(json);
   if (!envelope) {
     const parsed = whatsAppWebhookSchema.safeParse(json);
-    if (!parsed.success) throw malformed('not a WhatsApp webhook envelope', parsed.error.issues);
+    if (!parsed.success) throw malformedWebhook(channel, 'not a WhatsApp webhook envelope', parsed.error.issues);
     envelope = parsed.data;
   }
   const events: Array<InboundEvent | StatusEvent> = [];
@@ -328,7 +335,7 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
       let value = readWhatsAppChangeValue(change.value);
       if (!value) {
         const parsed = whatsAppChangeValueSchema.safeParse(change.value);
-        if (!parsed.success) throw malformed('messages change has an unexpected shape', parsed.error.issues);
+        if (!parsed.success) throw malformedWebhook(channel, 'messages change has an unexpected shape', parsed.error.issues);
         value = parsed.data;
       }
       const { metadata, contacts, messages, statuses: statusList, errors } = value;
@@ -345,7 +352,8 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
         let message = readWhatsAppInboundMessage(item);
         if (!message) {
           const parsed = whatsAppInboundMessageSchema.safeParse(item);
-          if (!parsed.success) throw malformed('inbound message without from/id/timestamp/type', parsed.error.issues);
+          if (!parsed.success)
+            throw malformedWebhook(channel, 'inbound message without from/id/timestamp/type', parsed.error.issues);
           message = parsed.data;
         }
         const event = toInboundEvent(message, names.get(message.from));
@@ -356,7 +364,7 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
         let status = readWhatsAppStatus(item);
         if (!status) {
           const parsed = whatsAppStatusSchema.safeParse(item);
-          if (!parsed.success) throw malformed('status without id/status/timestamp', parsed.error.issues);
+          if (!parsed.success) throw malformedWebhook(channel, 'status without id/status/timestamp', parsed.error.issues);
           status = parsed.data;
         }
         const event = toStatusEvent(status, options.pricing, channel);

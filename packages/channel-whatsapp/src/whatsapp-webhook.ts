@@ -22,6 +22,12 @@ import {
 } from './whatsapp-api.js';
 import { classifyWhatsAppFailure, failureFromWhatsAppError } from './whatsapp-error.js';
 import { type WhatsAppBillingCategory, type WhatsAppPricing, whatsAppPrice } from './whatsapp-pricing.js';
+import {
+  readWhatsAppChangeValue,
+  readWhatsAppEnvelope,
+  readWhatsAppInboundMessage,
+  readWhatsAppStatus,
+} from './whatsapp-webhook-shape.js';
 
 /** What {@link parseWhatsAppWebhook} needs to verify and price a delivery. */
 export interface WhatsAppWebhookOptions {
@@ -193,18 +199,22 @@ function toInboundEvent(message: WhatsAppInboundMessage, profileName: string | u
     kind: 'unsupported' as const,
     content: { type: 'text' as const, text: `[unsupported WhatsApp message: ${message.type}]` },
   };
-  return {
+  const from = message.from;
+  const event: InboundEvent = {
     type: 'inbound',
     providerMessageId: message.id,
-    from: message.from,
-    phone: `+${message.from.replace(/^\+/, '')}`,
-    ...(profileName ? { profileName } : {}),
-    ...mapped,
+    from,
+    phone: from.startsWith('+') ? from : `+${from}`,
+    kind: mapped.kind,
+    content: mapped.content,
     at: message.timestamp * 1000,
-    ...(message.context?.id ? { replyTo: message.context.id } : {}),
-    ...(message.referral ? { subject: referralSubject(message.referral) } : {}),
     metadata,
   };
+  if (profileName) event.profileName = profileName;
+  if ('payload' in mapped) event.payload = mapped.payload;
+  if (message.context?.id) event.replyTo = message.context.id;
+  if (message.referral) event.subject = referralSubject(message.referral);
+  return event;
 }
 
 const statuses = new Set<MessageStatus>(['sent', 'delivered', 'read', 'failed']);
@@ -259,15 +269,20 @@ function toStatusEvent(status: WhatsAppStatus, pricing: WhatsAppPricing, channel
       retryable: classified.retryable,
     };
   }
-  return {
+  const event: StatusEvent = {
     type: 'status',
     providerMessageId: status.id,
     status: status.status as StatusEvent['status'],
     at: status.timestamp * 1000,
-    ...(error ? { error } : {}),
-    ...(cost ? { cost } : {}),
-    ...(Object.keys(metadata).length ? { metadata } : {}),
   };
+  if (error) event.error = error;
+  if (cost) event.cost = cost;
+  if (metadata.pricing !== undefined || metadata.conversation !== undefined) event.metadata = metadata;
+  return event;
+}
+
+function malformedWebhook(channel: string, message: string, raw: unknown): WebhookError {
+  return new WebhookError({ channel, kind: 'malformed', message: `whatsapp webhook: ${message}`, raw });
 }
 
 /**
@@ -285,20 +300,23 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
   if (request.method.toUpperCase() === 'GET')
     return { events: [], response: answerWhatsAppVerification(request.url, options.verifyToken) };
   await verifyWhatsAppSignature(request.body, request.headers.get('x-hub-signature-256'), options.appSecret, channel);
-  const malformed = (message: string, raw?: unknown) =>
-    new WebhookError({ channel, kind: 'malformed', message: `whatsapp webhook: ${message}`, raw });
   let json: unknown;
   try {
     json = JSON.parse(utf8.decode(request.body));
   } catch (error) {
     throw new WebhookError({ channel, kind: 'malformed', message: 'whatsapp webhook: body is not UTF-8 JSON', cause: error });
   }
-  const envelope = whatsAppWebhookSchema.safeParse(json);
-  if (!envelope.success) throw malformed('not a WhatsApp webhook envelope', envelope.error.issues);
+  // The common shapes are checked by hand (same verdicts as the schemas); anything else goes through zod.
+  let envelope = readWhatsAppEnvelope(json);
+  if (!envelope) {
+    const parsed = whatsAppWebhookSchema.safeParse(json);
+    if (!parsed.success) throw malformedWebhook(channel, 'not a WhatsApp webhook envelope', parsed.error.issues);
+    envelope = parsed.data;
+  }
   const events: Array<InboundEvent | StatusEvent> = [];
   let ignored = 0;
-  if (envelope.data.object !== 'whatsapp_business_account') return { events, ignored: 1 };
-  for (const entry of envelope.data.entry) {
+  if (envelope.object !== 'whatsapp_business_account') return { events, ignored: 1 };
+  for (const entry of envelope.entry) {
     for (const change of entry.changes) {
       if (change.field === 'message_template_status_update') {
         const update = whatsAppTemplateStatusUpdateSchema.safeParse(change.value);
@@ -314,9 +332,13 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
         ignored += 1;
         continue;
       }
-      const value = whatsAppChangeValueSchema.safeParse(change.value);
-      if (!value.success) throw malformed('messages change has an unexpected shape', value.error.issues);
-      const { metadata, contacts, messages, statuses: statusList, errors } = value.data;
+      let value = readWhatsAppChangeValue(change.value);
+      if (!value) {
+        const parsed = whatsAppChangeValueSchema.safeParse(change.value);
+        if (!parsed.success) throw malformedWebhook(channel, 'messages change has an unexpected shape', parsed.error.issues);
+        value = parsed.data;
+      }
+      const { metadata, contacts, messages, statuses: statusList, errors } = value;
       const count = (messages?.length ?? 0) + (statusList?.length ?? 0) + (errors?.length ?? 0);
       if (options.phoneNumberId && metadata?.phone_number_id && metadata.phone_number_id !== options.phoneNumberId) {
         ignored += count;
@@ -327,16 +349,25 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
       for (const contact of contacts ?? [])
         if (contact.wa_id && contact.profile?.name) names.set(contact.wa_id, contact.profile.name);
       for (const item of messages ?? []) {
-        const message = whatsAppInboundMessageSchema.safeParse(item);
-        if (!message.success) throw malformed('inbound message without from/id/timestamp/type', message.error.issues);
-        const event = toInboundEvent(message.data, names.get(message.data.from));
+        let message = readWhatsAppInboundMessage(item);
+        if (!message) {
+          const parsed = whatsAppInboundMessageSchema.safeParse(item);
+          if (!parsed.success)
+            throw malformedWebhook(channel, 'inbound message without from/id/timestamp/type', parsed.error.issues);
+          message = parsed.data;
+        }
+        const event = toInboundEvent(message, names.get(message.from));
         if (event) events.push(event);
         else ignored += 1;
       }
       for (const item of statusList ?? []) {
-        const status = whatsAppStatusSchema.safeParse(item);
-        if (!status.success) throw malformed('status without id/status/timestamp', status.error.issues);
-        const event = toStatusEvent(status.data, options.pricing, channel);
+        let status = readWhatsAppStatus(item);
+        if (!status) {
+          const parsed = whatsAppStatusSchema.safeParse(item);
+          if (!parsed.success) throw malformedWebhook(channel, 'status without id/status/timestamp', parsed.error.issues);
+          status = parsed.data;
+        }
+        const event = toStatusEvent(status, options.pricing, channel);
         if (event) events.push(event);
         else ignored += 1;
       }

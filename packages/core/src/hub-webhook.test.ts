@@ -78,3 +78,76 @@ describe('hub.handleWebhook: concurrent deliveries', () => {
     expect((await memory.findContactByAddress('+79161234567'))?.name).toBe('Иван');
   });
 });
+
+describe('hub.handleWebhook: statuses repeating what the message already has', () => {
+  const pricing = { billable: true, model: 'PMP', category: 'marketing', type: 'regular' };
+  const cost = { amountMinor: 1290, currency: 'RUB' };
+
+  it('passes the stored cost and metadata back when a later status repeats them, and takes changed ones', async () => {
+    const memory = createMemoryStore();
+    const savedMetadata: unknown[] = [];
+    const store: Store = {
+      ...memory,
+      async saveMessage(message) {
+        if (message.status === 'delivered' || message.status === 'read') savedMetadata.push(message.metadata);
+        return memory.saveMessage(message);
+      },
+    };
+    const { hub, channel } = setup(store);
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    const id = message.providerMessageId!;
+    await hub.handleWebhook('sms', channel.statusWebhook(id, 'delivered', 2000, { cost, metadata: { pricing } }));
+    const kept = await memory.getMessage(message.id);
+    // Same data again (a new object): nothing to merge, so the stored object is passed back for the store to keep.
+    await hub.handleWebhook(
+      'sms',
+      channel.statusWebhook(id, 'read', 3000, { cost: { ...cost }, metadata: { pricing: { ...pricing } } }),
+    );
+    expect(savedMetadata).toHaveLength(2);
+    expect(savedMetadata[1]).toBe(kept?.metadata);
+    const read = await memory.getMessage(message.id);
+    expect(read?.status).toBe('read');
+    expect(read?.cost).toBe(kept?.cost);
+    expect(read?.metadata).toEqual({ pricing });
+
+    const other = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'again' } });
+    const otherId = other.providerMessageId!;
+    await hub.handleWebhook('sms', channel.statusWebhook(otherId, 'delivered', 2000, { cost, metadata: { pricing } }));
+    const repriced = { pricing: { ...pricing, category: 'utility' }, conversation: { id: 'c-1' } };
+    await hub.handleWebhook(
+      'sms',
+      channel.statusWebhook(otherId, 'read', 3000, { cost: { amountMinor: 500, currency: 'RUB' }, metadata: repriced }),
+    );
+    const stored = await memory.getMessage(other.id);
+    expect(stored?.cost).toEqual({ amountMinor: 500, currency: 'RUB' });
+    expect(stored?.metadata).toEqual(repriced);
+  });
+});
+
+describe('hub.handleWebhook: per-message ordering across channels', () => {
+  it('the same provider message id on two channels is held apart: a slow one does not delay the other', async () => {
+    const memory = createMemoryStore();
+    let releaseSlow: (() => void) | undefined;
+    const slow = new Promise<void>((resolve) => {
+      releaseSlow = resolve;
+    });
+    const store: Store = {
+      ...memory,
+      async findMessageByProviderId(channelId, providerMessageId) {
+        if (channelId === 'sms') await slow;
+        return memory.findMessageByProviderId(channelId, providerMessageId);
+      },
+    };
+    const sms = createTestChannel({ id: 'sms', priceMinor: 300 });
+    const backup = createTestChannel({ id: 'sms-backup', priceMinor: 300 });
+    const hub = createOmnidealer({ channels: [sms, backup], store });
+    const applied: string[] = [];
+    hub.on('message.status.unmatched', ({ channel }) => applied.push(channel));
+    const first = hub.handleWebhook('sms', sms.statusWebhook('shared-id', 'delivered', 2000));
+    await hub.handleWebhook('sms-backup', backup.statusWebhook('shared-id', 'delivered', 2000));
+    expect(applied).toEqual(['sms-backup']);
+    releaseSlow?.();
+    expect((await first).status).toBe(200);
+    expect(applied).toEqual(['sms-backup', 'sms']);
+  });
+});

@@ -164,6 +164,43 @@ const responseNamespace = 'sla-response';
 /** A response record's key starts with its time, zero-padded so keys sort by time. */
 const responseKeyTime = (at: number) => String(Math.max(0, Math.floor(at))).padStart(15, '0');
 
+/**
+ * True when `a` and `b` hold the same plain data: primitives equal, plain objects and arrays equal in depth, where a
+ * property set to `undefined` counts as absent (as stores keep it). Anything else (a `Date`, a `Map`) only equals itself.
+ */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let index = 0; index < a.length; index++) if (!sameData(a[index], b[index])) return false;
+    return true;
+  }
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  let keys = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key) || a[key] === undefined) continue;
+    if (!Object.hasOwn(b, key) || !sameData(a[key], b[key])) return false;
+    keys++;
+  }
+  for (const key in b) if (Object.hasOwn(b, key) && b[key] !== undefined) keys--;
+  return keys === 0;
+}
+
+/** True when merging `update` into `target` (`{ ...target, ...update }`) would leave the same plain data. */
+function coversData(target: Record<string, unknown> | undefined, update: Record<string, unknown>): boolean {
+  for (const key in update) if (Object.hasOwn(update, key) && !sameData(target?.[key], update[key])) return false;
+  return true;
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** One channel's held provider message ids → deliveries waiting for each (null while none waits). */
+type KeyLocks = Map<string, Array<() => void> | null>;
+
 /** Options of {@link Omnidealer.resumeOutbox}. */
 export interface ResumeOutboxOptions {
   /** Leave messages younger than this: they may still be in flight in this process. @default 60000 */
@@ -208,29 +245,35 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     return running.finally(() => inFlightIds.delete(id));
   }
   /**
-   * Serialises work on one provider message id so duplicates and out-of-order statuses apply one at a time. A held
-   * key maps to the wake-up calls of the deliveries waiting for it (null while none waits), so taking and releasing
-   * a key nobody else wants allocates nothing.
+   * Serialises work on one provider message id so duplicates and out-of-order statuses apply one at a time. Per
+   * channel, a held provider message id maps to the wake-up calls of the deliveries waiting for it (null while none
+   * waits), so taking and releasing a key nobody else wants allocates nothing — not even a composite key string.
    */
-  const keyLocks = new Map<string, Array<() => void> | null>();
+  const keyLocks = new Map<string, KeyLocks>();
+
+  function keyLocksOf(channelId: string): KeyLocks {
+    let locks = keyLocks.get(channelId);
+    if (!locks) keyLocks.set(channelId, (locks = new Map()));
+    return locks;
+  }
 
   /** Takes the key; returns a promise to await first when another delivery holds it (it is handed over in order). */
-  function withKeyLock(key: string): Promise<void> | undefined {
-    if (!keyLocks.has(key)) {
-      keyLocks.set(key, null);
+  function withKeyLock(locks: KeyLocks, key: string): Promise<void> | undefined {
+    const waiters = locks.get(key);
+    if (waiters === undefined) {
+      locks.set(key, null);
       return undefined;
     }
     return new Promise<void>((resolve) => {
-      const waiters = keyLocks.get(key);
       if (waiters) waiters.push(resolve);
-      else keyLocks.set(key, [resolve]);
+      else locks.set(key, [resolve]);
     });
   }
 
-  function releaseKeyLock(key: string): void {
-    const next = keyLocks.get(key)?.shift();
+  function releaseKeyLock(locks: KeyLocks, key: string): void {
+    const next = locks.get(key)?.shift();
     if (next) next();
-    else keyLocks.delete(key);
+    else locks.delete(key);
   }
 
   function channelOf(id: string): Channel {
@@ -678,9 +721,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     updated.status = event.status;
     updated.updatedAt = clock.now();
     updated.statusTimes = statusTimes;
-    if (event.cost) updated.cost = event.cost;
+    // Repeated pricing (read after delivered) leaves the stored values as they are, so the store need not copy them.
+    if (event.cost && !sameData(message.cost, event.cost)) updated.cost = event.cost;
     if (event.error) updated.error = event.error;
-    if (event.metadata) updated.metadata = { ...message.metadata, ...event.metadata };
+    if (event.metadata && !coversData(message.metadata, event.metadata))
+      updated.metadata = { ...message.metadata, ...event.metadata };
     await store.saveMessage(updated);
     if (event.status === 'delivered' || (event.status === 'read' && previous !== 'delivered')) {
       await recordReach(message.contactId, channel.id, 'delivered');
@@ -837,9 +882,9 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         body,
       };
       const result = await channel.parseWebhook(webhookRequest);
+      const locks = keyLocksOf(channel.id);
       for (const event of result.events) {
-        const lock = `${channel.id}:${event.providerMessageId}`;
-        const held = withKeyLock(lock);
+        const held = withKeyLock(locks, event.providerMessageId);
         if (held) await held;
         try {
           const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
@@ -847,7 +892,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
           else if (event.type === 'status') await applyStatus(channel, event);
           else await applyInbound(channel, event);
         } finally {
-          releaseKeyLock(lock);
+          releaseKeyLock(locks, event.providerMessageId);
         }
       }
       // No body: the provider only reads the status, and a body would cost a stream per delivery.

@@ -136,6 +136,15 @@ describe('memory store: what readers get', () => {
     }).toThrow(TypeError);
     expect(await store.getContact('c1')).toEqual({ id: 'c1', phone: '+79161234567', identities: { whatsapp: '79161234567' } });
   });
+
+  it('finds a contact by an e-mail in any case, and by ids exactly as given', async () => {
+    const store = createMemoryStore();
+    await store.saveContact({ id: 'c1', email: 'Ivan@Example.ru', identities: { avitoUser: 'avito-user:AbC' } });
+    expect((await store.findContactByAddress('IVAN@example.RU'))?.id).toBe('c1');
+    expect((await store.findContactByAddress('ivan@example.ru'))?.id).toBe('c1');
+    expect((await store.findContactByAddress('avito-user:AbC'))?.id).toBe('c1');
+    expect(await store.findContactByAddress('79161234567')).toBeUndefined();
+  });
 });
 
 describe('memory store: indexes follow updates', () => {

@@ -525,7 +525,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return contact && contactOut(contact);
     },
     async findContactByAddress(address) {
-      const id = contactByAddress.get(address) ?? contactByAddress.get(address.toLowerCase());
+      let id = contactByAddress.get(address);
+      if (id === undefined) {
+        // E-mails are indexed lowercased; a phone or an id has nothing to lowercase, so no second lookup.
+        const lower = address.toLowerCase();
+        if (lower !== address) id = contactByAddress.get(lower);
+      }
       const contact = id === undefined ? undefined : contacts.get(id);
       return contact && contactOut(contact);
     },

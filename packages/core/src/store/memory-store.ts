@@ -393,6 +393,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const idempotencyKeys = new Map<string, string>();
   /** Webhook delivery keys and when they were seen, in the order they came (oldest first: forgotten from the front). */
   const webhookKeys = new Map<string, number>();
+  let oldestWebhookKeyAt = Number.POSITIVE_INFINITY;
   const jobs = new Map<string, ScheduledJob>();
   const records = new Map<string, Map<string, unknown>>();
 
@@ -634,11 +635,18 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
     async markWebhookSeen(key, at) {
       if (webhookKeys.has(key)) return false;
+      if (webhookKeys.size === 0) oldestWebhookKeyAt = at;
       webhookKeys.set(key, at);
-      // Keys come roughly in time order: forget from the oldest end while they are past the retention.
-      for (const [oldKey, seenAt] of webhookKeys) {
-        if (seenAt >= at - webhookKeyTtlMs) break;
-        webhookKeys.delete(oldKey);
+      // Keys come roughly in time order: forget from the oldest end while they are past the retention (checked
+      // against the oldest key's time first, so the usual call walks nothing).
+      if (oldestWebhookKeyAt < at - webhookKeyTtlMs) {
+        for (const [oldKey, seenAt] of webhookKeys) {
+          if (seenAt >= at - webhookKeyTtlMs) {
+            oldestWebhookKeyAt = seenAt;
+            break;
+          }
+          webhookKeys.delete(oldKey);
+        }
       }
       return true;
     },

@@ -213,6 +213,35 @@ describe('hub.handleWebhook', () => {
     expect(saved).toHaveLength(2);
   });
 
+  it('drops statuses that never find their message (sent outside this hub) after parkedStatusTtlMs', async () => {
+    const channel = createTestChannel({ id: 'sms' });
+    const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+    const store = createMemoryStore();
+    const hub = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry, parkedStatusTtlMs: 60 * 60_000 });
+    const unmatched: string[] = [];
+    hub.on('message.status.unmatched', ({ providerMessageId }) => unmatched.push(providerMessageId));
+    const park = async (count: number, prefix: string) => {
+      for (let index = 0; index < count; index++)
+        expect(
+          (await hub.handleWebhook('sms', channel.statusWebhook(`${prefix}-${index}`, 'delivered', clock.now()))).status,
+        ).toBe(200);
+    };
+    await park(200, 'app');
+    expect(await store.listRecords('parked-status')).toHaveLength(200);
+    clock.advance(2 * 60 * 60_000);
+    await park(100, 'later');
+    // The sweep after the 256th park dropped the 200 that waited two hours, and kept the recent ones.
+    const left = (await store.listRecords('parked-status')).map((record) => record.key);
+    expect(left).toHaveLength(100);
+    expect(left.every((key) => key.startsWith('sms:later-'))).toBe(true);
+    expect(unmatched).toHaveLength(300);
+    // A recent one still applies when its send completes.
+    const original = channel.doSend.bind(channel);
+    channel.doSend = async (outbound, options) => ({ ...(await original(outbound, options)), providerMessageId: 'later-7' });
+    const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
+    expect(message.status).toBe('delivered');
+  });
+
   it('parks a status that arrives before the provider answered, and applies it after', async () => {
     const { hub, channel, store } = setup();
     const original = channel.doSend.bind(channel);

@@ -43,6 +43,12 @@ export interface OmnidealerOptions {
   /** Largest accepted webhook body in bytes (bigger → 413). @default 1 MiB */
   webhookBodyLimitBytes?: number;
   /**
+   * How long a status for an unknown provider message id is kept, waiting for the send whose HTTP answer has not
+   * arrived yet. Statuses of messages sent outside this hub (the WhatsApp Business app, another tool on the same
+   * number) never match: they are dropped after this, so the store does not fill with them. @default 1 hour
+   */
+  parkedStatusTtlMs?: number;
+  /**
    * Accept media URLs on loopback or private networks. Off by default: channels download some media (Avito
    * re-uploads images, e-mail attaches files), and such a URL could reach internal services (SSRF). Turn it on for
    * local sandboxes only. @default false
@@ -159,6 +165,11 @@ const assignInputSchema = z
   })
   .strict();
 
+/** A status waiting for its message (see applyStatus), with when it was parked. */
+type ParkedStatus = StatusEvent & { parkedAt: number };
+/** Parked statuses are swept for expired ones once per this many parks. */
+const parkedSweepEvery = 256;
+
 const reachNamespace = 'reach';
 const responseNamespace = 'sla-response';
 /** A response record's key starts with its time, zero-padded so keys sort by time. */
@@ -229,6 +240,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   const logger = createRedactingLogger(options.logger ?? silentLogger);
   const emitter = new EventEmitter();
   const bodyLimit = options.webhookBodyLimitBytes ?? 1024 * 1024;
+  const parkedStatusTtlMs = options.parkedStatusTtlMs ?? 60 * 60 * 1000;
+  let parkedSinceSweep = 0;
   const channels = new Map<string, Channel>();
   for (const channel of options.channels) {
     if (channels.has(channel.id))
@@ -673,15 +686,26 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     // A plain read first: nearly always nothing is parked, and the atomic take is a write (a commit on a durable
     // store). Seeing nothing is safe — a status parked after this read finds the message already saved and applies
     // itself (see applyStatus).
-    if ((await store.getRecord<StatusEvent[]>('parked-status', key)) === undefined) return false;
-    let parked: StatusEvent[] | undefined;
-    await store.updateRecord<StatusEvent[]>('parked-status', key, (current) => {
+    if ((await store.getRecord<ParkedStatus[]>('parked-status', key)) === undefined) return false;
+    let parked: ParkedStatus[] | undefined;
+    await store.updateRecord<ParkedStatus[]>('parked-status', key, (current) => {
       parked = current;
       return undefined;
     });
-    const events: StatusEvent[] = parked ?? [];
-    for (const event of events) await applyStatus(channel, event);
+    const events: ParkedStatus[] = parked ?? [];
+    for (const { parkedAt: _, ...event } of events) await applyStatus(channel, event);
     return events.length > 0;
+  }
+
+  /** Drops parked statuses older than `parkedStatusTtlMs`: their message was never sent by this hub. */
+  async function sweepParked(): Promise<void> {
+    const cutoff = clock.now() - parkedStatusTtlMs;
+    // Statuses parked by an older version carry no time: they count as expired.
+    const expired = (parked: ParkedStatus[] | undefined) => parked?.every((event) => (event.parkedAt ?? 0) < cutoff) === true;
+    for (const { key, value } of await store.listRecords<ParkedStatus[]>('parked-status')) {
+      if (expired(value))
+        await store.updateRecord<ParkedStatus[]>('parked-status', key, (current) => (expired(current) ? undefined : current));
+    }
   }
 
   async function applyStatus(channel: Channel, event: StatusEvent): Promise<void> {
@@ -689,7 +713,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     if (!message) {
       // Park it: the provider's HTTP answer for this message may still be on its way.
       const key = `${channel.id}:${event.providerMessageId}`;
-      await store.updateRecord<StatusEvent[]>('parked-status', key, (parked) => [...(parked ?? []), event]);
+      const entry: ParkedStatus = { ...event, parkedAt: clock.now() };
+      await store.updateRecord<ParkedStatus[]>('parked-status', key, (parked) => [...(parked ?? []), entry]);
+      // Now and then, drop what waited too long (a sweep reads every parked record, so not on every park).
+      if (++parkedSinceSweep >= parkedSweepEvery) {
+        parkedSinceSweep = 0;
+        await sweepParked();
+      }
       // The sender may have saved the message and looked for parked statuses while this one was being parked.
       if (
         (await store.findMessageByProviderId(channel.id, event.providerMessageId)) &&

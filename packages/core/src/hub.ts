@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import EventEmitter from 'eventemitter3';
 import { z } from 'zod';
 import type { Channel, InboundEvent, OutboundMessage, Reachability, StatusEvent, WebhookRequest } from './channel.js';
@@ -595,7 +594,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         }
       }
       // A repeat send to a known contact changes nothing about it: skip the write (on a durable store, a commit).
-      if (!stored || !isDeepStrictEqual(stored, merged)) await store.saveContact(merged);
+      if (!stored || !sameData(stored, merged)) await store.saveContact(merged);
       if (!conversation) {
         conversation = newConversation(
           channel,

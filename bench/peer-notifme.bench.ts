@@ -24,11 +24,11 @@ import { createWhatsAppChannel } from '../packages/channel-whatsapp/src/index.js
 import { createMemoryStore, createOmnidealer } from '../packages/core/src/index.js';
 import { type BenchResult, measureThroughput, median, type RunFigures, report, round } from './bench-kit.js';
 import { startStubProcess } from './stub-process.js';
+import { cloudTemplateBody as cloudBody, benchPhone as phoneOf, benchTemplate as template } from './whatsapp-template-load.js';
 
 const concurrency = 32;
 const accessToken = 'EAAbenchmarktoken';
 const infobipKey = 'benchmark-infobip-key';
-const template = { type: 'template' as const, name: 'spring_sale', language: 'ru', params: ['Иван', 'Kia Rio'] };
 
 /** What this benchmark uses of notifme-sdk (it ships Flow types, not TypeScript ones). */
 interface NotifmeSdk {
@@ -52,25 +52,6 @@ const nodeFetch = createRequire(require.resolve('notifme-sdk'))('node-fetch') as
 // node-fetch 2 takes what the channel's HTTP client passes (string URL, plain headers, string body, AbortSignal) and
 // answers with what it reads (ok, status, headers.get, text), so it goes in through the public `fetch` setting as is.
 const nodeFetchTransport = nodeFetch as unknown as typeof fetch;
-
-function phoneOf(index: number): string {
-  return `+7916${String(1_000_000 + index).slice(-7)}`;
-}
-
-/** The Cloud API body the WhatsApp channel posts for the template (checked against the channel below). */
-function cloudBody(index: number): string {
-  return JSON.stringify({
-    messaging_product: 'whatsapp',
-    recipient_type: 'individual',
-    to: phoneOf(index).slice(1),
-    type: 'template',
-    template: {
-      name: template.name,
-      language: { code: template.language },
-      components: [{ type: 'body', parameters: template.params.map((text) => ({ type: 'text', text })) }],
-    },
-  });
-}
 
 /** notifme's WhatsApp request for the same template; `callbackData` pads its body to the Cloud API body's size. */
 function notifmeRequest(index: number, padding: string): Record<string, unknown> {

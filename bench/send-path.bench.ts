@@ -14,18 +14,9 @@ import { convertToWhatsAppMessage, createWhatsAppChannel } from '../packages/cha
 import { createMemoryStore, createOmnidealer } from '../packages/core/src/index.js';
 import { type BenchResult, measureThroughput, median, type RunFigures, report, round } from './bench-kit.js';
 import { startStubProcess } from './stub-process.js';
+import { cloudTemplateBody as body, benchPhone as phoneOf, benchTemplate as template } from './whatsapp-template-load.js';
 
 const concurrency = 32;
-const template = {
-  type: 'template' as const,
-  name: 'spring_sale',
-  language: 'ru',
-  params: ['Иван', 'Kia Rio'],
-};
-
-function phoneOf(index: number): string {
-  return `+7916${String(1_000_000 + index).slice(-7)}`;
-}
 
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
@@ -41,18 +32,6 @@ export async function runSendPathBenchmark(count = 4000, rounds = 5): Promise<Be
   const stub = await startStubProcess();
   const baseUrl = `${stub.url}/v23.0/106540352242922`;
   const accessToken = 'EAAbenchmarktoken';
-  const body = (index: number) =>
-    JSON.stringify({
-      messaging_product: 'whatsapp',
-      recipient_type: 'individual',
-      to: phoneOf(index).slice(1),
-      type: 'template',
-      template: {
-        name: template.name,
-        language: { code: template.language },
-        components: [{ type: 'body', parameters: template.params.map((text) => ({ type: 'text', text })) }],
-      },
-    });
   // Check that the raw loop posts what the channel posts, so the comparison is fair.
   const converted = convertToWhatsAppMessage(template, phoneOf(0).slice(1)) as unknown as Record<string, unknown>;
   const rawPayload = JSON.parse(body(0)) as Record<string, unknown>;

@@ -1,0 +1,30 @@
+// The load both WhatsApp send benchmarks post: one template per recipient, and the Cloud API body the channel builds
+// for it, which the raw baselines post themselves.
+
+/** The template every send carries. */
+export const benchTemplate = {
+  type: 'template' as const,
+  name: 'spring_sale',
+  language: 'ru',
+  params: ['Иван', 'Kia Rio'],
+};
+
+/** A distinct Russian mobile number per index, in E.164. */
+export function benchPhone(index: number): string {
+  return `+7916${String(1_000_000 + index).slice(-7)}`;
+}
+
+/** The Cloud API body the WhatsApp channel posts for {@link benchTemplate} to {@link benchPhone}`(index)`. */
+export function cloudTemplateBody(index: number): string {
+  return JSON.stringify({
+    messaging_product: 'whatsapp',
+    recipient_type: 'individual',
+    to: benchPhone(index).slice(1),
+    type: 'template',
+    template: {
+      name: benchTemplate.name,
+      language: { code: benchTemplate.language },
+      components: [{ type: 'body', parameters: benchTemplate.params.map((text) => ({ type: 'text', text })) }],
+    },
+  });
+}

@@ -236,17 +236,23 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   );
 
   // BEGIN IMMEDIATE (see below) takes the write lock before the read: another process's update waits for this one.
-  const updateRecord = database.transaction((namespace: string, key: string, update: (current: unknown) => unknown): unknown => {
+  function readRecord(namespace: string, key: string): unknown {
     const row = statements.getRecord.get(namespace, key);
-    const current = row === undefined ? undefined : readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${key}`);
-    const next = update(current);
-    if (next === undefined) {
+    return row === undefined ? undefined : readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${key}`);
+  }
+  /** Writes a record (undefined deletes it); returns the JSON text stored. */
+  function writeRecord(namespace: string, key: string, value: unknown): string | undefined {
+    if (value === undefined) {
       statements.deleteRecord.run(namespace, key);
       return undefined;
     }
-    const text = writeJsonColumn(next, `record ${namespace}`);
+    const text = writeJsonColumn(value, `record ${namespace}`);
     statements.putRecord.run(namespace, key, text, clock.now());
-    return JSON.parse(text) as unknown;
+    return text;
+  }
+  const updateRecord = database.transaction((namespace: string, key: string, update: (current: unknown) => unknown): unknown => {
+    const text = writeRecord(namespace, key, update(readRecord(namespace, key)));
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
   });
   const prune = database.transaction((before: number): SqlitePruneResult => {
     return {
@@ -388,12 +394,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async putRecord(namespace, key, value) {
-      if (value === undefined) statements.deleteRecord.run(namespace, key);
-      else statements.putRecord.run(namespace, key, writeJsonColumn(value, `record ${namespace}`), clock.now());
+      writeRecord(namespace, key, value);
     },
     async getRecord<T>(namespace: string, key: string) {
-      const row = statements.getRecord.get(namespace, key);
-      return row === undefined ? undefined : (readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${key}`) as T);
+      return readRecord(namespace, key) as T | undefined;
     },
     async updateRecord<T>(namespace: string, key: string, update: (current: T | undefined) => T | undefined) {
       return updateRecord.immediate(namespace, key, update as (current: unknown) => unknown) as T | undefined;

@@ -503,6 +503,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     newestMessage.set(stored.conversationId, stored);
   }
 
+  function readRecord<T>(namespace: string, key: string): T | undefined {
+    const value = records.get(namespace)?.get(key);
+    return value === undefined ? undefined : (copyData(value) as T);
+  }
+
+  /** Keeps a copy of a record; `undefined` deletes it, as on every store. */
+  function writeRecord(namespace: string, key: string, value: unknown): void {
+    if (value === undefined) {
+      records.get(namespace)?.delete(key);
+      return;
+    }
+    let space = records.get(namespace);
+    if (!space) records.set(namespace, (space = new Map()));
+    space.set(key, copyData(value));
+  }
+
   function providerIndex(channel: string): Map<string, StoredMessage> {
     let byChannel = messageByProviderId.get(channel);
     if (!byChannel) messageByProviderId.set(channel, (byChannel = new Map()));
@@ -684,13 +700,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     async putRecord(namespace, key, value) {
-      let space = records.get(namespace);
-      if (!space) records.set(namespace, (space = new Map()));
-      space.set(key, copyData(value));
+      writeRecord(namespace, key, value);
     },
     async getRecord<T>(namespace: string, key: string) {
-      const value = records.get(namespace)?.get(key);
-      return value === undefined ? undefined : (copyData(value) as T);
+      return readRecord<T>(namespace, key);
     },
     async listRecords<T>(namespace: string, prefix = '') {
       const space = records.get(namespace);
@@ -701,16 +714,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
     async updateRecord<T>(namespace: string, key: string, update: (current: T | undefined) => T | undefined) {
       // Read, update and write in one synchronous step: nothing else runs in between.
-      const space = records.get(namespace);
-      const current = space?.get(key);
-      const next = update(current === undefined ? undefined : (copyData(current) as T));
-      if (next === undefined) {
-        space?.delete(key);
-        return undefined;
-      }
-      if (space) space.set(key, copyData(next));
-      else records.set(namespace, new Map([[key, copyData(next)]]));
-      return copyData(next);
+      const next = update(readRecord<T>(namespace, key));
+      writeRecord(namespace, key, next);
+      return next === undefined ? undefined : copyData(next);
     },
   };
 }

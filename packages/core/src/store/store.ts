@@ -70,6 +70,7 @@ export interface Store {
   cancelJob(id: string): Promise<void>;
 
   /** Generic records for extensions (cascade state, frequency caps). */
+  /** Stores a generic record; `undefined` deletes it. */
   putRecord(namespace: string, key: string, value: unknown): Promise<void>;
   getRecord<T = unknown>(namespace: string, key: string): Promise<T | undefined>;
   listRecords<T = unknown>(namespace: string, prefix?: string): Promise<Array<{ key: string; value: T }>>;

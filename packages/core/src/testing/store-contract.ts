@@ -162,6 +162,10 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       expect((await store.listRecords('cascade', 'run-')).map((record) => record.key).sort()).toEqual(['run-1', 'run-2']);
       await store.putRecord('cascade', 'run-1', { step: 3 });
       expect(await store.getRecord('cascade', 'run-1')).toEqual({ step: 3 });
+      // Putting undefined deletes: the record is gone from reads and from listings.
+      await store.putRecord('cascade', 'run-2', undefined);
+      expect(await store.getRecord('cascade', 'run-2')).toBeUndefined();
+      expect((await store.listRecords('cascade')).map((record) => record.key)).toEqual(['run-1']);
       await store.close?.();
     });
 

@@ -359,6 +359,14 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     });
   }
 
+  /** The contact as stored, updated with what the caller passed (identities merged, not replaced). */
+  async function mergeWithStored(contact: Contact): Promise<{ stored: Contact | undefined; merged: Contact }> {
+    const stored = await store.getContact(contact.id);
+    const merged: Contact = stored ? { ...stored, ...contact } : contact;
+    if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
+    return { stored, merged };
+  }
+
   async function conversationFor(channel: Channel, contact: Contact, externalId?: string): Promise<Conversation | undefined> {
     return store.findConversation(contact.id, channel.id, externalId);
   }
@@ -561,9 +569,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     }
     const run = (async () => {
       const now = clock.now();
-      const stored = await store.getContact(contact.id);
-      const merged: Contact = stored ? { ...stored, ...contact } : contact;
-      if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
+      const { stored, merged } = await mergeWithStored(contact);
       let conversation = parsed.conversationId
         ? await store.getConversation(parsed.conversationId)
         : await conversationFor(channel, merged);
@@ -966,9 +972,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const channel = channelOf(channelId);
       const contact = parseInput(contactSchema, contactInput, 'contact');
       const content = parseInput(messageContentSchema, contentInput, 'content');
-      const stored = await store.getContact(contact.id);
-      const merged: Contact = stored ? { ...stored, ...contact } : contact;
-      if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
+      const { merged } = await mergeWithStored(contact);
       const conversation = await conversationFor(channel, merged);
       return channel.canReach({ contact: merged, content, now: clock.now(), conversation });
     },
@@ -1037,9 +1041,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     },
     async upsertContact(input) {
       const contact = parseInput(contactSchema, input, 'contact');
-      const stored = await store.getContact(contact.id);
-      const merged: Contact = stored ? { ...stored, ...contact } : contact;
-      if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
+      const { merged } = await mergeWithStored(contact);
       await store.saveContact(merged);
       return merged;
     },

@@ -13,6 +13,15 @@ describe('contact and content validation', () => {
     expect(() => parseInput(contactSchema, { id: 'c1', unknown: 1 }, 'contact')).toThrow(/contact/);
   });
 
+  it('accepts a valid time zone every time it is checked and an invalid one never, remembered or not', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(parseInput(contactSchema, { id: 'c1', timeZone: 'Asia/Yekaterinburg' }, 'contact').timeZone).toBe(
+        'Asia/Yekaterinburg',
+      );
+      expect(() => parseInput(contactSchema, { id: 'c1', timeZone: 'Europe/Atlantis' }, 'contact')).toThrow(/contact\.timeZone/);
+    }
+  });
+
   it('accepts each content type and rejects malformed content with the field path', () => {
     const valid = [
       { type: 'text', text: 'Здравствуйте' },

@@ -207,3 +207,41 @@ describe('memory store: webhook keys', () => {
     expect(await store.markWebhookSeen('key-99500', 100_000)).toBe(false);
   });
 });
+
+describe('memory store: a value saved again unchanged is kept once', () => {
+  const template = () => ({
+    type: 'template' as const,
+    name: 'spring_sale',
+    language: 'ru',
+    params: ['Иван', { type: 'text' as const, text: 'Kia Rio' }],
+  });
+
+  it('shares the kept copy when equal content comes back, and takes a new one when it changed', async () => {
+    const store = createMemoryStore();
+    await store.saveMessage(message('m1', { content: template(), status: 'queued' }));
+    const first = (await store.getMessage('m1'))?.content;
+    // A fresh but equal object, as the hub passes on the queued → sent save; an undefined property counts as absent.
+    await store.saveMessage(message('m1', { content: { ...template(), extra: undefined } as never, status: 'sent' }));
+    const second = (await store.getMessage('m1'))?.content;
+    expect(second).toBe(first);
+    expect(Object.isFrozen(second)).toBe(true);
+
+    const changed = { ...template(), params: ['Иван', { type: 'text' as const, text: 'Haval F7' }] };
+    await store.saveMessage(message('m1', { content: changed, status: 'delivered' }));
+    const third = (await store.getMessage('m1'))?.content;
+    expect(third).not.toBe(first);
+    expect(third).toEqual(changed);
+    // One more key, or one key fewer, is a change too.
+    await store.saveMessage(message('m1', { content: { ...changed, components: [] } as never }));
+    expect((await store.getMessage('m1'))?.content).toEqual({ ...changed, components: [] });
+    await store.saveMessage(message('m1', { content: changed }));
+    expect((await store.getMessage('m1'))?.content).toEqual(changed);
+  });
+
+  it('never shares a kept array with an object that has the same entries', async () => {
+    const store = createMemoryStore();
+    await store.saveMessage(message('m2', { metadata: { tags: ['a', 'b'] } }));
+    await store.saveMessage(message('m2', { metadata: { tags: { 0: 'a', 1: 'b' } } }));
+    expect(Array.isArray((await store.getMessage('m2'))?.metadata?.tags)).toBe(false);
+  });
+});

@@ -28,3 +28,8 @@ export function cloudTemplateBody(index: number): string {
     },
   });
 }
+
+/** A contact as a CRM passes it to `hub.send`: a name, a phone number and the time zone used for quiet hours. */
+export function benchContact(id: string, index: number): { id: string; name: string; phone: string; timeZone: string } {
+  return { id, name: 'Иван Петров', phone: benchPhone(index), timeZone: 'Europe/Moscow' };
+}

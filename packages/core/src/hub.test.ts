@@ -8,6 +8,7 @@ import { WindowClosedError } from './errors/window-closed-error.js';
 import { createOmnidealer } from './hub.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
+import { timeKey } from './store/time-key.js';
 import { createTestChannel } from './test-channel.js';
 
 const contact = { id: 'c1', name: 'Иван', phone: '8 (916) 123-45-67' };
@@ -448,6 +449,121 @@ describe('conversation assignment', () => {
     expect(sinceBoris.byResponder.boris).toMatchObject({ answered: 1 });
     expect(prefixes).toHaveLength(2);
     for (const prefix of prefixes) expect(prefix?.length).toBeGreaterThanOrEqual(8);
+  });
+
+  describe('SLA response records expire after slaRetentionMs', () => {
+    const day = 24 * 60 * 60 * 1000;
+
+    /** A customer writes and gets an answer a minute later: one response record, at the answer's time. */
+    async function answeredWait(
+      hub: ReturnType<typeof createOmnidealer>,
+      channel: ReturnType<typeof createTestChannel>,
+      store: Store,
+      clock: ReturnType<typeof createManualClock>,
+      phone: string,
+    ) {
+      await hub.handleWebhook(
+        'sms',
+        channel.inboundWebhook(phone, 'Машина ещё продаётся?', {
+          providerMessageId: `in-${phone}-${clock.now()}`,
+          at: clock.now(),
+        }),
+      );
+      clock.advance(60_000);
+      const message = await hub.send({
+        channel: 'sms',
+        contact: { id: (await store.findContactByAddress(phone))!.id, phone },
+        content: { type: 'text', text: 'Да' },
+      });
+      expect(message.status).toBe('sent');
+      return clock.now();
+    }
+
+    /** Answers at day 0, day 30 and day 91; then waits for the sweep the last answer started. */
+    async function ninetyOneDays(slaRetentionMs?: number) {
+      const channel = createTestChannel({ id: 'sms' });
+      const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+      const store = createMemoryStore();
+      const reads: string[] = [];
+      const listRecords = store.listRecords.bind(store);
+      store.listRecords = (async (namespace: string, prefix?: string) => {
+        const records = await listRecords(namespace, prefix);
+        if (namespace === 'sla-response') reads.push(...records.map((record) => record.key));
+        return records;
+      }) as typeof store.listRecords;
+      const hub = createOmnidealer({
+        channels: [channel],
+        store,
+        clock,
+        retry: fastRetry,
+        ...(slaRetentionMs ? { slaRetentionMs } : {}),
+      });
+      const times = [await answeredWait(hub, channel, store, clock, '+79161234567')];
+      clock.advance(30 * day);
+      times.push(await answeredWait(hub, channel, store, clock, '+79161234568'));
+      clock.advance(61 * day);
+      reads.length = 0;
+      times.push(await answeredWait(hub, channel, store, clock, '+79161234569'));
+      await hub.shutdown(); // waits for the sweep
+      return { hub, store, times, reads, retainedFrom: clock.now() - 90 * day };
+    }
+
+    it('deletes records older than the retention (90 days by default), keeps newer ones and their report', async () => {
+      const { hub, store, times, reads, retainedFrom } = await ninetyOneDays();
+      // The sweep read only the expired record, not the retained ones.
+      expect(reads.map((key) => Number(key.slice(0, 15)))).toEqual([times[0]]);
+      const keys = (await store.listRecords('sla-response')).map((record) => record.key);
+      expect(keys.map((key) => Number(key.slice(0, 15)))).toEqual([times[1], times[2]]);
+
+      const kept = await ninetyOneDays(Number.POSITIVE_INFINITY);
+      expect(await kept.store.listRecords('sla-response')).toHaveLength(3);
+      expect(await hub.slaReport({ since: retainedFrom })).toEqual(await kept.hub.slaReport({ since: retainedFrom }));
+      expect((await hub.slaReport()).overall.answered).toBe(2);
+      expect((await kept.hub.slaReport()).overall.answered).toBe(3);
+    });
+
+    it('sweeps a step of the retention at a time, reading only what expired since the last sweep', async () => {
+      const { channel, store, clock } = setup();
+      const hub = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry, slaRetentionMs: 10 * day });
+      const prefixes: string[] = [];
+      const listRecords = store.listRecords.bind(store);
+      store.listRecords = ((namespace: string, prefix?: string) => {
+        if (namespace === 'sla-response') prefixes.push(prefix ?? '');
+        return listRecords(namespace, prefix);
+      }) as typeof store.listRecords;
+      const first = await answeredWait(hub, channel, store, clock, '+79161234567');
+      // Ten days less one step (10^6 ms for a 10-day retention) later, the first record is not yet expired.
+      clock.advance(10 * day - 1_000_000 - 60_000);
+      const second = await answeredWait(hub, channel, store, clock, '+79161234568');
+      await hub.shutdown();
+      expect(await store.listRecords('sla-response')).toHaveLength(2);
+      prefixes.length = 0;
+      clock.advance(2_000_000 - 60_000);
+      const third = await answeredWait(hub, channel, store, clock, '+79161234569');
+      await hub.shutdown();
+      // Two steps expired since the last sweep: two prefixes of 9 digits, each one step of the key range.
+      expect(prefixes).toEqual([timeKey(first - 1_000_000).slice(0, 9), timeKey(first).slice(0, 9)]);
+      expect((await store.listRecords('sla-response')).map((record) => Number(record.key.slice(0, 15)))).toEqual([second, third]);
+    });
+
+    it('a failing sweep leaves the send alone and is logged', async () => {
+      const { channel, store, clock } = setup();
+      const warnings: string[] = [];
+      const logger = { debug() {}, info() {}, warn: (line: string) => warnings.push(line), error() {} };
+      const hub = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry, logger });
+      const listRecords = store.listRecords.bind(store);
+      store.listRecords = ((namespace: string, prefix?: string) =>
+        namespace === 'sla-response'
+          ? Promise.reject(new Error('disk full'))
+          : listRecords(namespace, prefix)) as typeof store.listRecords;
+      await answeredWait(hub, channel, store, clock, '+79161234567');
+      await hub.shutdown();
+      expect(warnings).toEqual([expect.stringContaining('expired response records')]);
+    });
+
+    it('refuses a retention that is not a positive number', () => {
+      expect(() => createOmnidealer({ channels: [], slaRetentionMs: 0 })).toThrow(ValidationError);
+    });
   });
 
   it('resumes messages a crash left queued in the outbox, once, and skips ones still in flight', async () => {

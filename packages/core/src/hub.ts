@@ -23,6 +23,7 @@ import { type RetryOptions, withRetry } from './runtime/retry.js';
 import { computeSlaReport, type ResponseRecord, responderOf, type SlaReport } from './sla.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
+import { timeKey, timeKeyPrefixes } from './store/time-key.js';
 import { parseInput } from './validation.js';
 
 /** Options of {@link createOmnidealer}. */
@@ -47,6 +48,15 @@ export interface OmnidealerOptions {
    * number) never match: they are dropped after this, so the store does not fill with them. @default 1 hour
    */
   parkedStatusTtlMs?: number;
+  /**
+   * How long the record of each reply to a waiting customer (what {@link Omnidealer.slaReport} counts) is kept. Every
+   * answered wait adds one record, so without a limit the store grows for as long as the dealer works. Ninety days
+   * covers the periods SLA is usually reviewed over — this month, last month, a quarter — with room to spare; a
+   * report with `since` older than this counts only what is left. The hub deletes expired records itself, in the
+   * background, at most once per hundredth of this time (a record goes at most 1 % after it expires). `Infinity` keeps
+   * them forever. @default 90 days
+   */
+  slaRetentionMs?: number;
   /**
    * Accept media URLs on loopback or private networks. Off by default: channels download some media (Avito
    * re-uploads images, e-mail attaches files), and such a URL could reach internal services (SSRF). Turn it on for
@@ -171,8 +181,6 @@ const parkedSweepEvery = 256;
 
 const reachNamespace = 'reach';
 const responseNamespace = 'sla-response';
-/** A response record's key starts with its time, zero-padded so keys sort by time. */
-const responseKeyTime = (at: number) => String(Math.max(0, Math.floor(at))).padStart(15, '0');
 
 /**
  * True when `a` and `b` hold the same plain data: primitives equal, plain objects and arrays equal in depth, where a
@@ -241,6 +249,15 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   const bodyLimit = options.webhookBodyLimitBytes ?? 1024 * 1024;
   const parkedStatusTtlMs = options.parkedStatusTtlMs ?? 60 * 60 * 1000;
   let parkedSinceSweep = 0;
+  const slaRetentionMs = options.slaRetentionMs ?? 90 * 24 * 60 * 60 * 1000;
+  if (!(slaRetentionMs > 0))
+    throw new ValidationError({ field: 'slaRetentionMs', message: 'slaRetentionMs must be a positive number of ms' });
+  /** Response records expire in steps of a power of ten ms near 1 % of the retention: few key prefixes per sweep. */
+  const responseSweepStepMs = 10 ** Math.max(0, Math.floor(Math.log10(slaRetentionMs / 100)));
+  /** Response records older than this were deleted by this process (0 until its first sweep). */
+  let responsesSweptBefore = 0;
+  /** The running sweep of response records, awaited by shutdown. */
+  let responseSweep: Promise<void> | undefined;
   const channels = new Map<string, Channel>();
   for (const channel of options.channels) {
     if (channels.has(channel.id))
@@ -512,7 +529,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
           first: fresh.firstResponseMs === undefined,
         };
         // Keys sort by time, so a report for a period reads a prefix-ordered range.
-        await store.putRecord(responseNamespace, `${responseKeyTime(now)}:${message.id}`, response);
+        await store.putRecord(responseNamespace, `${timeKey(now)}:${message.id}`, response);
+        // In the background: the send does not wait for old records to be deleted.
+        if (responseSweep === undefined && expiredResponsesBefore() > responsesSweptBefore)
+          responseSweep = sweepResponses().finally(() => {
+            responseSweep = undefined;
+          });
       }
       emitter.emit('message.sent', { message: sent });
       // A status webhook may have raced ahead of the provider's HTTP answer: apply what was parked for this id.
@@ -700,6 +722,31 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     const events: ParkedStatus[] = parked ?? [];
     for (const { parkedAt: _, ...event } of events) await applyStatus(channel, event);
     return events.length > 0;
+  }
+
+  /** Response records before this time have expired: the retention ago, rounded down to the sweep step. */
+  function expiredResponsesBefore(): number {
+    if (slaRetentionMs === Number.POSITIVE_INFINITY) return 0;
+    return Math.floor((clock.now() - slaRetentionMs) / responseSweepStepMs) * responseSweepStepMs;
+  }
+
+  /**
+   * Deletes response records older than `slaRetentionMs`. Keys start with their time, so only the key range that
+   * expired since this process last swept is read (a few index ranges on a durable store); the first sweep of a
+   * process reads everything expired, which an earlier process has mostly deleted already. Never throws.
+   */
+  async function sweepResponses(): Promise<void> {
+    const from = responsesSweptBefore;
+    const before = expiredResponsesBefore();
+    responsesSweptBefore = before;
+    try {
+      for (const prefix of timeKeyPrefixes(from, before))
+        for (const { key } of await store.listRecords(responseNamespace, prefix))
+          await store.putRecord(responseNamespace, key, undefined);
+    } catch (error) {
+      responsesSweptBefore = from;
+      logger.warn('sla: deleting expired response records failed; retrying on a later reply', { error: String(error) });
+    }
   }
 
   /** Drops parked statuses older than `parkedStatusTtlMs`: their message was never sent by this hub. */
@@ -1052,8 +1099,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const since = reportOptions.since ?? 0;
       // Response keys start with their time, zero-padded: every key from `since` to now shares the two times' common
       // prefix, so only that range is read (an index range on a durable store), not every response ever recorded.
-      const from = responseKeyTime(since);
-      const to = responseKeyTime(clock.now());
+      const from = timeKey(since);
+      const to = timeKey(clock.now());
       let common = 0;
       while (common < from.length && from[common] === to[common]) common++;
       const responses = (await store.listRecords<ResponseRecord>(responseNamespace, from.slice(0, common)))
@@ -1115,6 +1162,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       return updated;
     },
     async shutdown() {
+      await responseSweep;
       await Promise.all([...limiters.values()].map((limiter) => limiter.stop()));
       await Promise.all(
         [...channels.values()].map(async (channel) => {

@@ -51,6 +51,7 @@ export interface SqliteStore extends Store {
   /**
    * Deletes webhook de-dup keys and idempotency keys older than `olderThanMs`, and done or cancelled jobs not touched
    * for as long. Keep `olderThanMs` above the providers' webhook retry horizon (WhatsApp retries for up to 7 days).
+   * The hub's own records are not touched: it expires them itself (`slaRetentionMs`, `parkedStatusTtlMs`).
    */
   prune(options: SqlitePruneOptions): Promise<SqlitePruneResult>;
   /** Checkpoints the write-ahead log and closes the file. Further calls fail. */

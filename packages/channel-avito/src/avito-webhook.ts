@@ -1,5 +1,5 @@
 import type { InboundEvent, MessageContent, WebhookRequest, WebhookResult } from '@omnidealer/core';
-import { WebhookError } from '@omnidealer/core';
+import { timingSafeEqualStrings, WebhookError } from '@omnidealer/core';
 import { type AvitoWebhookMessageWire, avitoWebhookEventSchema, avitoWebhookMessageSchema } from './avito-api.js';
 import { type AvitoChat, largestImageUrl } from './avito-client.js';
 
@@ -21,20 +21,6 @@ export interface ParseAvitoWebhookOptions {
   lookupChat?: ((chatId: string) => Promise<AvitoChat | undefined>) | undefined;
 }
 
-const encoder = new TextEncoder();
-
-async function digest(value: string): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', encoder.encode(value)));
-}
-
-/** Compares two strings in time independent of where they differ (both are hashed to equal-length digests first). */
-export async function timingSafeEqualStrings(left: string, right: string): Promise<boolean> {
-  const [a, b] = await Promise.all([digest(left), digest(right)]);
-  let difference = 0;
-  for (let index = 0; index < a.length; index++) difference |= (a[index] as number) ^ (b[index] as number);
-  return difference === 0;
-}
-
 /**
  * Checks that a webhook URL carries the secret: as `?token=<secret>` or as any path segment. Every candidate is
  * compared timing-safely, without an early exit.
@@ -51,8 +37,9 @@ export async function hasAvitoWebhookSecret(url: URL, secret: string): Promise<b
       candidates.push(segment);
     }
   }
-  const results = await Promise.all(candidates.map((candidate) => timingSafeEqualStrings(candidate, secret)));
-  return results.some(Boolean);
+  let found = false;
+  for (const candidate of candidates) if (timingSafeEqualStrings(candidate, secret)) found = true;
+  return found;
 }
 
 /** Why an event was ignored (for `metadata` in logs and tests). */

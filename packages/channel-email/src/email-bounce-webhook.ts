@@ -1,9 +1,9 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   type Clock,
   maskEmail,
   type StatusEvent,
   systemClock,
+  timingSafeEqualStrings,
   WebhookError,
   type WebhookRequest,
   type WebhookResult,
@@ -136,19 +136,11 @@ export const sesNotificationSchema = z.object({
 /** A parsed SES notification. */
 export type SesNotification = z.infer<typeof sesNotificationSchema>;
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 /** Returns a 401 challenge when no credentials came at all, throws on wrong ones, undefined when they match. */
 function checkSecret(request: WebhookRequest, secret: string, channel: string): Response | undefined {
   const token = request.url.searchParams.get('token');
   if (token !== null) {
-    if (sameSecret(token, secret)) return undefined;
+    if (timingSafeEqualStrings(token, secret)) return undefined;
     throw new WebhookError({ channel, kind: 'signature', message: 'webhook token does not match' });
   }
   const authorization = request.headers.get('authorization');
@@ -163,7 +155,7 @@ function checkSecret(request: WebhookRequest, secret: string, channel: string): 
   const separator = decoded.indexOf(':');
   const user = separator === -1 ? decoded : decoded.slice(0, separator);
   const password = separator === -1 ? '' : decoded.slice(separator + 1);
-  if (basic && sameSecret(password || user, secret)) return undefined;
+  if (basic && timingSafeEqualStrings(password || user, secret)) return undefined;
   throw new WebhookError({ channel, kind: 'signature', message: 'webhook credentials do not match' });
 }
 

@@ -7,13 +7,14 @@ import {
   ProviderError,
   registerSecret,
   type StatusEvent,
+  timingSafeEqualStrings,
   WebhookError,
   type WebhookResult,
 } from '@omnidealer/core';
 import type { SmsCostQuote, SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { rublesToKopecks, smsRuCostResponseSchema, smsRuSendResponseSchema, smsRuStatusResponseSchema } from './sms-ru-api.js';
 import { classifySmsRuError, mapSmsRuStatus, smsRuHttpErrorClassifier } from './sms-ru-error.js';
-import { parseFormBody, timingSafeEqualStrings } from './sms-webhook-util.js';
+import { parseFormBody } from './sms-webhook-util.js';
 
 /** Settings of {@link createSmsRuGateway}. */
 export interface SmsRuGatewaySettings {

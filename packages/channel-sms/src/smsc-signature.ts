@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { timingSafeEqualStrings } from './sms-webhook-util.js';
+import { timingSafeEqualStrings } from '@omnidealer/core';
 
 /** Hash SMSC.ru signs callbacks with: `md5` (the one every handler we found checks) or `sha1`. */
 export type SmscSignatureAlgorithm = 'md5' | 'sha1';

@@ -1,4 +1,4 @@
-import { timingSafeEqualStrings } from './sms-webhook-util.js';
+import { timingSafeEqualStrings } from '@omnidealer/core';
 
 function toBase64(bytes: ArrayBuffer): string {
   let binary = '';

@@ -92,6 +92,7 @@ export type { ConversationQuery, ScheduledJob, Store } from './store/store.js';
 export { createTestChannel, type TestChannel, type TestChannelOptions } from './test-channel.js';
 export { parseInput } from './validation.js';
 export { createNodeWebhookHandler, toWebRequest, writeWebResponse } from './webhook/node-adapter.js';
+export { timingSafeEqualStrings } from './webhook/timing-safe-equal-strings.js';
 export {
   createNodeWebhookRouter,
   type NodeRequestHandler,

@@ -2,13 +2,8 @@ import type { z } from 'zod';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import { RateLimitError } from '../errors/rate-limit-error.js';
-import {
-  createNodeTransport,
-  fetchTransport,
-  type Transport,
-  type TransportResponse,
-  TransportTimeoutError,
-} from './http-transport.js';
+import { createNodeTransport, fetchTransport, type Transport, type TransportResponse } from './http-transport.js';
+import { TransportTimeoutError } from './request-deadline.js';
 
 /** One keep-alive pool for every client that brings no `fetch` of its own. */
 let sharedTransport: Transport | undefined;

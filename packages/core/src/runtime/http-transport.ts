@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { RequestDeadline } from './request-deadline.js';
 
 /** What the HTTP helper needs of a response: the status, headers, and the whole body as text. */
 export interface TransportResponse {
@@ -17,17 +18,9 @@ export interface TransportRequest {
   body?: string | FormData | undefined;
   /** The caller's own signal, if any: aborting it aborts the request with its reason. */
   signal?: AbortSignal | undefined;
-  /** Deadline for the whole exchange, body included: past it the request fails with a {@link TransportTimeoutError}. */
+  /** Deadline for the whole exchange, body included: past it the request fails with a `TransportTimeoutError`. */
   timeoutMs: number;
   redirect: 'follow' | 'error';
-}
-
-/** A transport's deadline passed (before the answer or while its body was read). */
-export class TransportTimeoutError extends Error {
-  override readonly name = 'TimeoutError';
-  constructor(timeoutMs: number) {
-    super(`request timed out after ${timeoutMs} ms`);
-  }
 }
 
 /** Sends one request. */
@@ -36,13 +29,9 @@ export type Transport = (url: string, request: TransportRequest) => Promise<Tran
 /** A transport on a given `fetch` (a custom one: tests, proxies). */
 export function fetchTransport(fetchImpl: typeof fetch): Transport {
   return async (url, request) => {
-    // A timer rather than AbortSignal.timeout(): fake timers in users' tests can then move it.
     const timeout = new AbortController();
-    let expired: TransportTimeoutError | undefined;
-    const timer = setTimeout(() => {
-      expired = new TransportTimeoutError(request.timeoutMs);
-      timeout.abort(expired);
-    }, request.timeoutMs);
+    const deadline = new RequestDeadline(request.timeoutMs);
+    deadline.watch({ destroy: (error) => timeout.abort(error) });
     try {
       const response = await fetchImpl(url, {
         method: request.method,
@@ -53,19 +42,19 @@ export function fetchTransport(fetchImpl: typeof fetch): Transport {
       });
       const text = response.text().then(
         (value) => {
-          clearTimeout(timer);
+          deadline.clear();
           return value;
         },
         (error: unknown) => {
-          clearTimeout(timer);
-          throw expired ?? error;
+          deadline.clear();
+          throw deadline.expired ?? error;
         },
       );
       text.catch(() => undefined);
       return { status: response.status, header: (name) => response.headers.get(name) ?? undefined, text: () => text };
     } catch (error) {
-      clearTimeout(timer);
-      throw expired ?? error;
+      deadline.clear();
+      throw deadline.expired ?? error;
     }
   };
 }
@@ -130,14 +119,8 @@ export function createNodeTransport(): Transport {
 
   return async (url, request) => {
     if (typeof request.body === 'object') return viaFetch(url, request);
-    // The deadline is a timer that destroys the request, not an AbortSignal: node:http adds and removes abort
-    // listeners on every request given a signal, ≈ 50 µs of CPU each (a third of a whole loopback request).
-    let current: { destroy(error: Error): void } | undefined;
-    let expired: TransportTimeoutError | undefined;
-    const timer = setTimeout(() => {
-      expired = new TransportTimeoutError(request.timeoutMs);
-      current?.destroy(expired);
-    }, request.timeoutMs);
+    // A timer that destroys the request, not an AbortSignal (see RequestDeadline): ≈ 50 µs less CPU per request.
+    const deadline = new RequestDeadline(request.timeoutMs);
     let target = new URL(url);
     let method = request.method;
     let body = request.body;
@@ -151,12 +134,9 @@ export function createNodeTransport(): Transport {
           body,
           signal: request.signal,
           agent: agents[target.protocol as 'http:' | 'https:'],
-          onRequest: (outgoing) => {
-            current = outgoing;
-          },
+          onRequest: (outgoing) => deadline.watch(outgoing),
         });
-        current = response;
-        if (expired) response.destroy(expired);
+        deadline.watch(response);
         const status = response.statusCode ?? 0;
         const location = response.headers.location;
         if (status >= 300 && status < 400 && status !== 304 && location) {
@@ -174,15 +154,15 @@ export function createNodeTransport(): Transport {
         const text = new Promise<string>((resolve, reject) => {
           let collected = '';
           const fail = (error: unknown) => {
-            clearTimeout(timer);
-            reject(expired ?? error);
+            deadline.clear();
+            reject(deadline.expired ?? error);
           };
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => {
             collected += chunk;
           });
           response.once('end', () => {
-            clearTimeout(timer);
+            deadline.clear();
             if (response.complete) resolve(collected);
             else reject(new Error('response body cut off'));
           });
@@ -200,8 +180,8 @@ export function createNodeTransport(): Transport {
         };
       }
     } catch (error) {
-      clearTimeout(timer);
-      throw expired ?? error;
+      deadline.clear();
+      throw deadline.expired ?? error;
     }
   };
 }

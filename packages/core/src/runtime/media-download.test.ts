@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProviderError } from '../errors/provider-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { downloadMedia } from './media-download.js';
@@ -8,9 +8,16 @@ import { downloadMedia } from './media-download.js';
 let server: Server;
 let port = 0;
 const requests: string[] = [];
+/** Called when a request for `/silent` (never answered) or `/stall` (headers, then a body that never ends) arrives. */
+let hanging: (() => void) | undefined;
 beforeAll(async () => {
   server = createServer((request, response) => {
     requests.push(request.url ?? '');
+    if (request.url === '/silent' || request.url === '/stall') {
+      if (request.url === '/stall') response.writeHead(200, { 'content-type': 'image/jpeg' }).write(Buffer.alloc(10));
+      hanging?.();
+      return;
+    }
     if (request.url === '/photo.jpg') response.writeHead(200, { 'content-type': 'image/jpeg' }).end(Buffer.alloc(2048, 7));
     else if (request.url === '/moved') response.writeHead(302, { location: '/photo.jpg' }).end();
     else if (request.url === '/loop') response.writeHead(302, { location: '/loop' }).end();
@@ -22,6 +29,9 @@ beforeAll(async () => {
   );
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** DNS as an attacker would set it up: a public-looking name pointing at this machine. */
 const rebinding: LookupFunction = (_hostname, options, callback) => {
@@ -83,5 +93,22 @@ describe('downloadMedia', () => {
       statusCode: 404,
       retryable: false,
     });
+  });
+
+  it('gives up at the timeoutMs deadline, before the answer or while the body is read, as a retryable timeout', async () => {
+    // The deadline is a timer, so fake timers move it: nothing here waits 15 seconds.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    for (const path of ['/silent', '/stall']) {
+      const arrived = new Promise<void>((resolve) => {
+        hanging = resolve;
+      });
+      const download = failure(downloadMedia(`http://127.0.0.1:${port}${path}`, { channel: 'avito', allowPrivate: true }));
+      await arrived;
+      await vi.advanceTimersByTimeAsync(14_999);
+      vi.advanceTimersByTime(1);
+      const error = await download;
+      expect(error, path).toBeInstanceOf(ProviderError);
+      expect(error, path).toMatchObject({ code: 'timeout', retryable: true });
+    }
   });
 });

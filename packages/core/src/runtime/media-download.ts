@@ -5,6 +5,7 @@ import { ProviderError } from '../errors/provider-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { isPrivateAddress, isPrivateUrl } from '../model/public-url.js';
 import { requestOnce } from './http-transport.js';
+import { RequestDeadline } from './request-deadline.js';
 
 /** Options of {@link downloadMedia}. */
 export interface MediaDownloadOptions {
@@ -54,13 +55,20 @@ function publicOnly(resolve: LookupFunction): LookupFunction {
  * most three redirects, each checked again; unless `allowPrivate`, a host that is private by name or resolves to a
  * private address is refused when connecting, so neither a redirect nor DNS rebinding reaches internal services.
  * @throws ValidationError for a URL that is not public or a file over `maxBytes`; ProviderError for HTTP errors
- * (retryable on 5xx) and network failures (retryable).
+ * (retryable on 5xx), network failures and a passed `timeoutMs` (code `timeout`; both retryable).
  */
 export async function downloadMedia(url: string, options: MediaDownloadOptions): Promise<DownloadedMedia> {
+  const deadline = new RequestDeadline(options.timeoutMs ?? 15_000);
+  try {
+    return await downloadWithin(deadline, url, options);
+  } finally {
+    deadline.clear();
+  }
+}
+
+async function downloadWithin(deadline: RequestDeadline, url: string, options: MediaDownloadOptions): Promise<DownloadedMedia> {
   const { channel } = options;
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
-  const timeout = AbortSignal.timeout(options.timeoutMs ?? 15_000);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const lookup = options.allowPrivate ? options.lookup : publicOnly(options.lookup ?? (dnsLookup as LookupFunction));
   const refuse = (message: string) => new ValidationError({ channel, field: 'content.url', message });
   let current = new URL(url);
@@ -69,12 +77,18 @@ export async function downloadMedia(url: string, options: MediaDownloadOptions):
     if (!options.allowPrivate && isPrivateUrl(current.href)) throw refuse('media URL points at a loopback or private address');
     let response: IncomingMessage;
     try {
-      response = await requestOnce(current, { method: 'GET', signal, lookup });
+      response = await requestOnce(current, {
+        method: 'GET',
+        signal: options.signal,
+        lookup,
+        onRequest: (outgoing) => deadline.watch(outgoing),
+      });
+      deadline.watch(response);
     } catch (error) {
       if ((error as { code?: string }).code === 'EPRIVATEADDRESS') throw refuse('media host resolves to a private address');
       throw new ProviderError({
         channel,
-        code: 'network',
+        code: deadline.expired ? 'timeout' : 'network',
         retryable: true,
         message: 'could not download the media',
         cause: error,
@@ -114,7 +128,13 @@ export async function downloadMedia(url: string, options: MediaDownloadOptions):
       }
     } catch (error) {
       if (error instanceof ValidationError) throw error;
-      throw new ProviderError({ channel, code: 'network', retryable: true, message: 'media download cut off', cause: error });
+      throw new ProviderError({
+        channel,
+        code: deadline.expired ? 'timeout' : 'network',
+        retryable: true,
+        message: 'media download cut off',
+        cause: error,
+      });
     }
     const contentType = response.headers['content-type'];
     return { data: new Uint8Array(Buffer.concat(chunks)), url: current.href, ...(contentType ? { contentType } : {}) };

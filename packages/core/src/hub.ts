@@ -51,10 +51,11 @@ export interface OmnidealerOptions {
   /**
    * How long the record of each reply to a waiting customer (what {@link Omnidealer.slaReport} counts) is kept. Every
    * answered wait adds one record, so without a limit the store grows for as long as the dealer works. Ninety days
-   * covers the periods SLA is usually reviewed over — this month, last month, a quarter — with room to spare; a
-   * report with `since` older than this counts only what is left. The hub deletes expired records itself, in the
-   * background, at most once per hundredth of this time (a record goes at most 1 % after it expires). `Infinity` keeps
-   * them forever. @default 90 days
+   * covers the periods response times are usually reviewed over (a week, this month and the last, about a quarter
+   * back) and keeps the store to one quarter of replies; set it longer for year-on-year figures. A report with `since`
+   * older than this counts only what is left. The hub deletes expired records itself, in the background as replies
+   * are recorded, at most once per hundredth of this time, so a record goes at most about 1 % after it expires.
+   * `Infinity` keeps them forever. @default 90 days
    */
   slaRetentionMs?: number;
   /**

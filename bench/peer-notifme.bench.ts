@@ -165,13 +165,15 @@ export async function runPeerNotifmeBenchmark(count = 2000, rounds = 9): Promise
   type Path = (typeof paths)[number];
   const runs = Object.fromEntries(paths.map((path) => [path, [] as RunFigures[]])) as Record<Path, RunFigures[]>;
   const loadBefore = loadavg()[0] ?? 0;
+  // One instance of each library for the whole run, as a server keeps one (a hub thrown away each pass left its store
+  // as garbage for the next path to collect).
+  const hub = createHub(cloudUrl);
+  const hubNodeFetch = createHub(cloudUrl, nodeFetchTransport);
+  const notifme = createNotifme(stub.url);
   for (let pass = -1; pass < rounds; pass++) {
     // Pass -1 is the warm-up of sockets and JIT for every path; its figures are dropped.
     const size = pass < 0 ? 500 : count;
     const offset = (pass + 2) * 100_000;
-    const hub = createHub(cloudUrl);
-    const hubNodeFetch = createHub(cloudUrl, nodeFetchTransport);
-    const notifme = createNotifme(stub.url);
     const tasks: Record<Path, (index: number) => Promise<unknown>> = {
       'raw fetch': rawFetch,
       'raw node-fetch': rawNodeFetch,
@@ -202,9 +204,9 @@ export async function runPeerNotifmeBenchmark(count = 2000, rounds = 9): Promise
       const figures = await measure(size, tasks[path]);
       if (pass >= 0) runs[path].push(figures);
     }
-    await hub.shutdown();
-    await hubNodeFetch.shutdown();
   }
+  await hub.shutdown();
+  await hubNodeFetch.shutdown();
   const loadAfter = loadavg()[0] ?? 0;
   await stub.stop();
 

@@ -12,6 +12,7 @@ import {
   systemClock,
 } from '@omnidealer/core';
 import Database from 'better-sqlite3';
+import { createGroupCommit } from './sqlite-group-commit.js';
 import { migrate } from './sqlite-migrations.js';
 import { jobPayloadSchema, jobStatusSchema, jsonValueSchema, readJsonColumn, writeJsonColumn } from './sqlite-row.js';
 
@@ -81,10 +82,12 @@ function addressesOf(contact: Contact): string[] {
 }
 
 /**
- * Creates a durable {@link Store} on a SQLite file (better-sqlite3, WAL mode). Each method is one transaction that
- * is committed before its promise resolves, so the hub's outbox writes are on disk before it calls a provider.
- * Several processes may open the same file: jobs are leased in `BEGIN IMMEDIATE` transactions, so no two processes
- * ever claim one job at the same time.
+ * Creates a durable {@link Store} on a SQLite file (better-sqlite3, WAL mode). A write's promise resolves only once it
+ * is committed, so the hub's outbox writes are on disk before it calls a provider. The writes asked for in one
+ * event-loop turn share one `BEGIN IMMEDIATE` transaction and one commit (group commit): concurrent sends pay one
+ * commit per turn instead of one per write, and a write that fails is undone and rejected alone. Reads run at once and
+ * see what is committed. Several processes may open the same file: jobs are leased and records updated under the
+ * write lock, so no two processes ever claim one job or lose an update.
  *
  * Rows are validated on read with the core zod schemas; records and job payloads must be JSON values.
  * @example
@@ -214,9 +217,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return job;
   };
 
-  const saveContact = database.transaction((contact: Contact) => {
-    statements.saveContact.run(contact.id, writeJsonColumn(contact, 'contact'));
-    for (const address of addressesOf(contact)) statements.saveAddress.run(address, contact.id);
+  const saveContact = database.transaction((id: string, data: string, addresses: string[]) => {
+    statements.saveContact.run(id, data);
+    for (const address of addresses) statements.saveAddress.run(address, id);
   });
 
   const claimIdempotencyKey = database.transaction((key: string, messageId: string): string | undefined => {
@@ -236,23 +239,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
   );
 
-  // BEGIN IMMEDIATE (see below) takes the write lock before the read: another process's update waits for this one.
+  // Run by the group commit inside BEGIN IMMEDIATE, which takes the write lock before the read: another process's
+  // update waits for this one.
   function readRecord(namespace: string, key: string): unknown {
     const row = statements.getRecord.get(namespace, key);
     return row === undefined ? undefined : readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${key}`);
   }
-  /** Writes a record (undefined deletes it); returns the JSON text stored. */
-  function writeRecord(namespace: string, key: string, value: unknown): string | undefined {
-    if (value === undefined) {
-      statements.deleteRecord.run(namespace, key);
-      return undefined;
-    }
-    const text = writeJsonColumn(value, `record ${namespace}`);
-    statements.putRecord.run(namespace, key, text, clock.now());
-    return text;
+  /** Writes a record's JSON text (undefined deletes it). */
+  function writeRecord(namespace: string, key: string, text: string | undefined): void {
+    if (text === undefined) statements.deleteRecord.run(namespace, key);
+    else statements.putRecord.run(namespace, key, text, clock.now());
   }
   const updateRecord = database.transaction((namespace: string, key: string, update: (current: unknown) => unknown): unknown => {
-    const text = writeRecord(namespace, key, update(readRecord(namespace, key)));
+    const next = update(readRecord(namespace, key));
+    const text = next === undefined ? undefined : writeJsonColumn(next, `record ${namespace}`);
+    writeRecord(namespace, key, text);
     return text === undefined ? undefined : (JSON.parse(text) as unknown);
   });
   const prune = database.transaction((before: number): SqlitePruneResult => {
@@ -263,11 +264,17 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     };
   });
 
+  // Writes of one event-loop turn share one commit; each resolves once it is committed (see createGroupCommit).
+  const { write, flush } = createGroupCommit(database);
+
   return {
     path: options.path,
 
     async saveContact(contact) {
-      saveContact(contact);
+      // Serialised now, so a value JSON cannot hold fails this call before anything is queued.
+      const data = writeJsonColumn(contact, 'contact');
+      const addresses = addressesOf(contact);
+      await write(() => saveContact(contact.id, data, addresses));
     },
     async getContact(id) {
       const row = statements.getContact.get(id);
@@ -282,7 +289,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async saveConversation(conversation) {
-      statements.saveConversation.run({
+      const row = {
         id: conversation.id,
         contactId: conversation.contactId,
         channel: conversation.channel,
@@ -292,7 +299,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         handler: conversation.handler,
         updatedAt: conversation.updatedAt,
         data: writeJsonColumn(conversation, 'conversation'),
-      });
+      };
+      await write(() => statements.saveConversation.run(row));
     },
     async getConversation(id) {
       const row = statements.getConversation.get(id);
@@ -332,14 +340,15 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async saveMessage(message) {
-      statements.saveMessage.run({
+      const row = {
         id: message.id,
         conversationId: message.conversationId,
         channel: message.channel,
         providerMessageId: message.providerMessageId ?? null,
         queued: message.direction === 'outbound' && message.status === 'queued' ? 1 : 0,
         data: writeJsonColumn(message, 'message'),
-      });
+      };
+      await write(() => statements.saveMessage.run(row));
     },
     async getMessage(id) {
       const row = statements.getMessage.get(id);
@@ -360,14 +369,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async claimIdempotencyKey(key, messageId) {
-      return claimIdempotencyKey(key, messageId);
+      return write(() => claimIdempotencyKey(key, messageId));
     },
     async markWebhookSeen(key, at) {
-      return statements.insertWebhookKey.run(key, at).changes === 1;
+      return write(() => statements.insertWebhookKey.run(key, at).changes === 1);
     },
 
     async scheduleJob(job) {
-      statements.scheduleJob.run({
+      const row = {
         id: job.id,
         kind: job.kind,
         runAt: job.runAt,
@@ -376,7 +385,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         attempts: job.attempts,
         payload: writeJsonColumn(job.payload, 'job.payload'),
         updatedAt: clock.now(),
-      });
+      };
+      await write(() => statements.scheduleJob.run(row));
     },
     async getJob(id) {
       const row = statements.getJob.get(id);
@@ -384,24 +394,26 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     async claimDueJobs(now, limit, leaseMs, kinds) {
       if (limit <= 0 || kinds?.length === 0) return [];
-      // IMMEDIATE takes the write lock before reading, so a second process waits instead of leasing the same rows.
-      return claimDueJobs.immediate(now, limit, leaseMs, kinds);
+      // The batch's BEGIN IMMEDIATE takes the write lock before reading, so a second process waits instead of leasing
+      // the same rows.
+      return write(() => claimDueJobs(now, limit, leaseMs, kinds));
     },
     async completeJob(id) {
-      statements.completeJob.run(clock.now(), id);
+      await write(() => statements.completeJob.run(clock.now(), id));
     },
     async cancelJob(id) {
-      statements.cancelJob.run(clock.now(), id);
+      await write(() => statements.cancelJob.run(clock.now(), id));
     },
 
     async putRecord(namespace, key, value) {
-      writeRecord(namespace, key, value);
+      const text = value === undefined ? undefined : writeJsonColumn(value, `record ${namespace}`);
+      await write(() => writeRecord(namespace, key, text));
     },
     async getRecord<T>(namespace: string, key: string) {
       return readRecord(namespace, key) as T | undefined;
     },
     async updateRecord<T>(namespace: string, key: string, update: (current: T | undefined) => T | undefined) {
-      return updateRecord.immediate(namespace, key, update as (current: unknown) => unknown) as T | undefined;
+      return write(() => updateRecord(namespace, key, update as (current: unknown) => unknown) as T | undefined);
     },
     async listRecords<T>(namespace: string, prefix = '') {
       // The range [prefix, prefix + U+10FFFF) uses the primary key; startsWith drops the one key that range lets through
@@ -416,10 +428,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async prune(pruneOptions) {
-      return prune.immediate(clock.now() - pruneOptions.olderThanMs);
+      return write(() => prune(clock.now() - pruneOptions.olderThanMs));
     },
     async close() {
       if (!database.open) return;
+      flush();
       try {
         database.pragma('wal_checkpoint(TRUNCATE)');
       } finally {

@@ -1,8 +1,12 @@
 // The six paths the send-path benchmark compares, each a task `(index) => Promise` that sends one WhatsApp template
 // to recipient `index`. Each is measured in a process of its own (see path-worker.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createWhatsAppChannel } from '../packages/channel-whatsapp/src/index.js';
-import { createMemoryStore, createOmnidealer } from '../packages/core/src/index.js';
+import { createMemoryStore, createOmnidealer, type Store } from '../packages/core/src/index.js';
+import { createSqliteStore } from '../packages/store-sqlite/src/index.js';
 import {
   benchContact,
   cloudTemplateBody as body,
@@ -16,7 +20,7 @@ export const concurrency = 32;
 const accessToken = 'EAAbenchmarktoken';
 
 /** Names of the paths, in table order. */
-export const sendPathNames = ['rawFetch', 'rawFetchDefault', 'rawHttp', 'doSend', 'hubInstant', 'hub'] as const;
+export const sendPathNames = ['rawFetch', 'rawFetchDefault', 'rawHttp', 'doSend', 'hubInstant', 'hub', 'hubSqlite'] as const;
 export type SendPathName = (typeof sendPathNames)[number];
 
 /** Builds the task of one path against the Cloud API stub at `stubUrl`. */
@@ -91,16 +95,26 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
     }
     // The whole SDK. The provider's own cap (80/s by default) would measure the limit, not the SDK: it is lifted here;
     // the limiter still runs (maxConcurrent), and its fidelity is the rate-limit bench.
-    case 'hub': {
-      const whatsapp = createWhatsAppChannel({ baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
-      const unlimited = Object.assign(Object.create(null), whatsapp, {
-        rateLimit: { maxConcurrent: concurrency },
-      }) as typeof whatsapp;
-      const hub = createOmnidealer({ channels: [unlimited], store: createMemoryStore() });
-      return async (index) => {
-        const message = await hub.send({ channel: 'whatsapp', contact: benchContact(`c${index}`, index), content: template });
-        if (message.status !== 'sent') throw new Error(`send failed: ${message.error?.code}`);
-      };
+    case 'hub':
+      return sendThroughHub(stubUrl, createMemoryStore());
+    // The same on the durable store a server runs with: SQLite, its default `synchronous: 'full'`, a fresh file.
+    case 'hubSqlite': {
+      const folder = mkdtempSync(join(tmpdir(), 'omnidealer-bench-'));
+      process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
+      return sendThroughHub(stubUrl, createSqliteStore({ path: join(folder, 'bench.db') }));
     }
   }
+}
+
+function sendThroughHub(stubUrl: string, store: Store): (index: number) => Promise<unknown> {
+  const baseUrl = `${stubUrl}/v23.0/106540352242922`;
+  const whatsapp = createWhatsAppChannel({ baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
+  const unlimited = Object.assign(Object.create(null), whatsapp, {
+    rateLimit: { maxConcurrent: concurrency },
+  }) as typeof whatsapp;
+  const hub = createOmnidealer({ channels: [unlimited], store });
+  return async (index) => {
+    const message = await hub.send({ channel: 'whatsapp', contact: benchContact(`c${index}`, index), content: template });
+    if (message.status !== 'sent') throw new Error(`send failed: ${message.error?.code}`);
+  };
 }

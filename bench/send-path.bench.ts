@@ -62,6 +62,8 @@ export async function runSendPathBenchmark(count = 4000, rounds = 5, warmUp = 20
   const instantCpu = cpu('hubInstant');
   const hubRate = rate('hub');
   const hubCpu = cpu('hub');
+  const sqliteRate = rate('hubSqlite');
+  const sqliteCpu = cpu('hubSqlite');
   return {
     name: 'send-path',
     rows: [
@@ -87,6 +89,11 @@ export async function runSendPathBenchmark(count = 4000, rounds = 5, warmUp = 20
         'CPU µs/message': Math.round(instantCpu),
       },
       { path: 'hub.send → WhatsApp channel', 'messages/s': Math.round(hubRate), 'CPU µs/message': Math.round(hubCpu) },
+      {
+        path: 'hub.send → WhatsApp channel, SQLite store',
+        'messages/s': Math.round(sqliteRate),
+        'CPU µs/message': Math.round(sqliteCpu),
+      },
     ],
     summary: {
       messagesPerRound: count,
@@ -99,6 +106,8 @@ export async function runSendPathBenchmark(count = 4000, rounds = 5, warmUp = 20
       hubCoreCpuMicrosPerMessage: Math.round(instantCpu),
       throughputRatioVsSameTransport: round(hubRate / rawHttpRate),
       throughputRatioVsDefaultFetch: round(hubRate / rawDefaultRate),
+      sqliteStoreThroughputRatioVsRaw: round(sqliteRate / rawRate),
+      sqliteStoreCpuMicrosPerMessage: Math.round(sqliteCpu),
     },
     goals: [
       { figure: 'throughputRatioVsRaw', op: '>=', target: 0.8 },
@@ -109,6 +118,7 @@ export async function runSendPathBenchmark(count = 4000, rounds = 5, warmUp = 20
       samePayload ? 'raw loop posts the same payload shape as the channel' : 'WARNING: raw payload differs from the channel',
       'CPU µs/message includes the HTTP client itself; the SDK overhead is the difference to the raw node:http loop (same transport).',
       'its parts, measured alone: channelCpuOverhead (doSend over the raw loop) and hubCoreCpu (hub.send on an instant channel). Their sum is below the end-to-end overhead: interleaved with socket I/O, the same hub code runs on cold caches and in smaller batches per event-loop turn, and this gap grows with machine load.',
+      "the SQLite row is the whole SDK on the durable store, its default synchronous: 'full', group commit (one commit per event-loop turn)",
       "the baseline fetch refuses redirects as the channel does; the loop with fetch's defaults is for reference only.",
       `each path runs in a process of its own, ${warmUp} warm-up sends before the ${count} measured ones; rounds alternate the paths`,
       'notifme-sdk is compared on its Infobip WhatsApp provider in `pnpm bench peer-notifme`.',

@@ -60,6 +60,37 @@ describe('hub.handleWebhook: concurrent deliveries', () => {
     expect((await memory.getMessage(message.id))?.status).toBe('read');
   });
 
+  it("forgets the delivery key when applying fails, so the provider's redelivery of the same body is applied", async () => {
+    const memory = createMemoryStore();
+    let failNext = true;
+    const store: Store = {
+      ...memory,
+      async saveMessage(message) {
+        if (failNext && message.direction === 'inbound') {
+          failNext = false;
+          throw new Error('connection reset');
+        }
+        return memory.saveMessage(message);
+      },
+    };
+    const { hub, channel } = setup(store);
+    const received: string[] = [];
+    const duplicates: string[] = [];
+    hub.on('message.received', ({ message }) => received.push(message.providerMessageId ?? ''));
+    hub.on('webhook.duplicate', ({ key }) => duplicates.push(key));
+    const delivery = () => channel.inboundWebhook('+79161234567', 'Есть Haval F7?', { providerMessageId: 'in-1' });
+
+    expect((await hub.handleWebhook('sms', delivery())).status).toBe(500);
+    expect(received).toEqual([]);
+    expect((await hub.handleWebhook('sms', delivery())).status).toBe(200);
+    expect(received).toEqual(['in-1']);
+    expect(duplicates).toEqual([]);
+    // Once applied, a further redelivery is a duplicate again.
+    expect((await hub.handleWebhook('sms', delivery())).status).toBe(200);
+    expect(received).toEqual(['in-1']);
+    expect(duplicates).toHaveLength(1);
+  });
+
   it('saves a known contact again only when an inbound message tells something new about it', async () => {
     const memory = createMemoryStore();
     const saved: string[] = [];

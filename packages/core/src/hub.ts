@@ -972,8 +972,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         try {
           const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
           if (!(await store.markWebhookSeen(key, clock.now()))) emitter.emit('webhook.duplicate', { channel: channel.id, key });
-          else if (event.type === 'status') await applyStatus(channel, event);
-          else await applyInbound(channel, event);
+          else await applyMarked(channel, event, key);
         } finally {
           releaseKeyLock(locks, event.providerMessageId);
         }
@@ -990,6 +989,31 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       // Our failure, not the provider's: answer 500 so the provider redelivers later.
       logger.error(`${channel.id}: webhook processing failed`, { error: String(error) });
       return new Response('internal error', { status: 500 });
+    }
+  }
+
+  /**
+   * Applies an event whose delivery key was just recorded. If that fails, the key is forgotten again before the error
+   * answers the provider 500: its redelivery is then applied, not dropped as a duplicate of an event never applied.
+   */
+  async function applyMarked(channel: Channel, event: StatusEvent | InboundEvent, key: string): Promise<void> {
+    try {
+      if (event.type === 'status') await applyStatus(channel, event);
+      else await applyInbound(channel, event);
+    } catch (error) {
+      if (!store.forgetWebhookKey) {
+        logger.warn(`${channel.id}: the store cannot forget webhook keys; this event's redelivery will be dropped`, { key });
+      } else {
+        try {
+          await store.forgetWebhookKey(key);
+        } catch (forgetError) {
+          logger.error(`${channel.id}: forgetting a webhook key failed; this event's redelivery will be dropped`, {
+            key,
+            error: String(forgetError),
+          });
+        }
+      }
+      throw error;
     }
   }
 

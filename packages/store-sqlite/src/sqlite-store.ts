@@ -159,6 +159,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       'SELECT message_id FROM idempotency_keys WHERE key = ?',
     ),
     insertWebhookKey: database.prepare('INSERT INTO webhook_keys (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+    deleteWebhookKey: database.prepare('DELETE FROM webhook_keys WHERE key = ?'),
 
     scheduleJob: database.prepare(
       `INSERT INTO jobs (id, kind, run_at, status, lease_until, attempts, payload, updated_at)
@@ -373,6 +374,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     async markWebhookSeen(key, at) {
       return write(() => statements.insertWebhookKey.run(key, at).changes === 1);
+    },
+    async forgetWebhookKey(key) {
+      await write(() => statements.deleteWebhookKey.run(key));
     },
 
     async scheduleJob(job) {

@@ -699,6 +699,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return true;
     },
 
+    async forgetWebhookKey(key) {
+      webhookKeys.delete(key);
+    },
+
     async scheduleJob(job) {
       jobs.set(job.id, structuredClone(job));
     },

@@ -58,6 +58,13 @@ export interface Store {
   claimIdempotencyKey(key: string, messageId: string): Promise<string | undefined>;
   /** Records a webhook delivery key. Returns false when it was seen before (a duplicate). */
   markWebhookSeen(key: string, at: number): Promise<boolean>;
+  /**
+   * Forgets a webhook delivery key, so the next delivery carrying it counts as new. The hub calls it when applying an
+   * event failed after its key was recorded (the store was unreachable, say): it answers the provider 500, and the
+   * provider's redelivery must then be applied, not dropped as a duplicate. Optional so older stores still fit; a
+   * store without it loses such an event when its redelivery comes (the hub logs a warning).
+   */
+  forgetWebhookKey?(key: string): Promise<void>;
 
   scheduleJob(job: ScheduledJob): Promise<void>;
   getJob(id: string): Promise<ScheduledJob | undefined>;

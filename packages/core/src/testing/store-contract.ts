@@ -112,6 +112,17 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       await store.close?.();
     });
 
+    it('forgets a webhook key on request, so its redelivery counts as new (when the store supports it)', async () => {
+      const store = await createStore();
+      if (!store.forgetWebhookKey) return void (await store.close?.());
+      expect(await store.markWebhookSeen('wa:wamid.9:read', 1)).toBe(true);
+      await store.forgetWebhookKey('wa:wamid.9:read');
+      await store.forgetWebhookKey('wa:never-seen');
+      expect(await store.markWebhookSeen('wa:wamid.9:read', 2)).toBe(true);
+      expect(await store.markWebhookSeen('wa:wamid.9:read', 3)).toBe(false);
+      await store.close?.();
+    });
+
     it('leases due jobs once, re-offers them after the lease expires, and never offers done or cancelled jobs', async () => {
       const store = await createStore();
       await store.scheduleJob({

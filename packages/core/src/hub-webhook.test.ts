@@ -110,6 +110,90 @@ describe('hub.handleWebhook: concurrent deliveries', () => {
   });
 });
 
+describe('hub.handleWebhook: one delivery with many events', () => {
+  const batch = (events: unknown[]) =>
+    new Request('https://hooks.test/sms', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-test-secret': 'test' },
+      body: JSON.stringify({ events }),
+    });
+
+  it("applies statuses of different messages side by side, and each message's own statuses in order", async () => {
+    const memory = createMemoryStore();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let slowId: string | undefined;
+    const store: Store = {
+      ...memory,
+      async saveMessage(message) {
+        // The first message's "delivered" write is held until the test lets it go.
+        if (message.id === slowId && message.status === 'delivered') await gate;
+        return memory.saveMessage(message);
+      },
+    };
+    const { hub } = setup(store);
+    const sent = [];
+    for (const text of ['один', 'два', 'три'])
+      sent.push(await hub.send({ channel: 'sms', contact, content: { type: 'text', text } }));
+    const [first, second, third] = sent.map((message) => message.providerMessageId as string);
+    slowId = sent[0]?.id;
+    const changes: string[] = [];
+    hub.on('message.status', ({ message, previous }) =>
+      changes.push(`${message.providerMessageId}:${previous}→${message.status}`),
+    );
+
+    const response = hub.handleWebhook(
+      'sms',
+      batch([
+        { type: 'status', providerMessageId: first, status: 'delivered', at: 2000 },
+        { type: 'status', providerMessageId: second, status: 'delivered', at: 2000 },
+        { type: 'status', providerMessageId: first, status: 'read', at: 3000 },
+        { type: 'status', providerMessageId: third, status: 'delivered', at: 2000 },
+      ]),
+    );
+    // The other messages' statuses are applied while the first one's write is held.
+    for (let turn = 0; turn < 50 && changes.length < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(changes).toEqual([`${second}:sent→delivered`, `${third}:sent→delivered`]);
+    expect((await memory.getMessage(sent[0]?.id as string))?.status).toBe('sent');
+
+    release();
+    expect((await response).status).toBe(200);
+    expect(changes.filter((change) => change.startsWith(`${first}:`))).toEqual([
+      `${first}:sent→delivered`,
+      `${first}:delivered→read`,
+    ]);
+    expect((await memory.getMessage(sent[0]?.id as string))?.status).toBe('read');
+  });
+
+  it("answers 500 when one of the batch's statuses fails, after the others were applied", async () => {
+    const memory = createMemoryStore();
+    let failId: string | undefined;
+    const store: Store = {
+      ...memory,
+      async saveMessage(message) {
+        if (message.id === failId && message.status === 'delivered') throw new Error('disk full');
+        return memory.saveMessage(message);
+      },
+    };
+    const { hub } = setup(store);
+    const one = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'один' } });
+    const two = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'два' } });
+    failId = one.id;
+    const response = await hub.handleWebhook(
+      'sms',
+      batch([
+        { type: 'status', providerMessageId: one.providerMessageId, status: 'delivered', at: 2000 },
+        { type: 'status', providerMessageId: two.providerMessageId, status: 'delivered', at: 2000 },
+      ]),
+    );
+    expect(response.status).toBe(500);
+    expect((await memory.getMessage(two.id))?.status).toBe('delivered');
+    expect((await memory.getMessage(one.id))?.status).toBe('sent');
+  });
+});
+
 describe('hub.handleWebhook: statuses repeating what the message already has', () => {
   const pricing = { billable: true, model: 'PMP', category: 'marketing', type: 'regular' };
   const cost = { amountMinor: 1290, currency: 'RUB' };

@@ -965,17 +965,25 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         body,
       };
       const result = await channel.parseWebhook(webhookRequest);
-      const locks = keyLocksOf(channel.id);
-      for (const event of result.events) {
-        const held = withKeyLock(locks, event.providerMessageId);
-        if (held) await held;
-        try {
-          const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
-          if (!(await store.markWebhookSeen(key, clock.now()))) emitter.emit('webhook.duplicate', { channel: channel.id, key });
-          else await applyMarked(channel, event, key);
-        } finally {
-          releaseKeyLock(locks, event.providerMessageId);
+      const events = result.events;
+      // Statuses of different messages are independent: a run of them is applied concurrently (on a durable store their
+      // writes then share commits), each message's own statuses still in order through its key lock. An inbound message
+      // may create a contact or a conversation a later one reuses, so inbound events are applied one at a time.
+      for (let start = 0; start < events.length; ) {
+        if (events[start]?.type !== 'status') {
+          await applyDelivered(channel, events[start] as InboundEvent);
+          start++;
+          continue;
         }
+        let end = start + 1;
+        while (end < events.length && events[end]?.type === 'status') end++;
+        if (end - start === 1) await applyDelivered(channel, events[start] as StatusEvent);
+        else {
+          const outcomes = await Promise.allSettled(events.slice(start, end).map((event) => applyDelivered(channel, event)));
+          const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+          if (failed) throw failed.reason;
+        }
+        start = end;
       }
       // No body: the provider only reads the status, and a body would cost a stream per delivery.
       return result.response ?? new Response(null, { status: 200 });
@@ -989,6 +997,20 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       // Our failure, not the provider's: answer 500 so the provider redelivers later.
       logger.error(`${channel.id}: webhook processing failed`, { error: String(error) });
       return new Response('internal error', { status: 500 });
+    }
+  }
+
+  /** Applies one delivered event under its message's key lock, unless its delivery key shows it was applied before. */
+  async function applyDelivered(channel: Channel, event: StatusEvent | InboundEvent): Promise<void> {
+    const locks = keyLocksOf(channel.id);
+    const held = withKeyLock(locks, event.providerMessageId);
+    if (held) await held;
+    try {
+      const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
+      if (!(await store.markWebhookSeen(key, clock.now()))) emitter.emit('webhook.duplicate', { channel: channel.id, key });
+      else await applyMarked(channel, event, key);
+    } finally {
+      releaseKeyLock(locks, event.providerMessageId);
     }
   }
 

@@ -2,8 +2,12 @@
 // the in-memory store through hub.handleWebhook, on one core. Baseline in the same run: only HMAC-verifying and
 // JSON-parsing the same bytes (the floor any correct receiver pays).
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createWhatsAppChannel, signWhatsAppWebhook } from '../packages/channel-whatsapp/src/index.js';
-import { createMemoryStore, createOmnidealer, type Message } from '../packages/core/src/index.js';
+import { createMemoryStore, createOmnidealer, type Message, type Store } from '../packages/core/src/index.js';
+import { createSqliteStore } from '../packages/store-sqlite/src/index.js';
 import { type BenchResult, median, report, round } from './bench-kit.js';
 
 const appSecret = 'bench-app-secret';
@@ -82,8 +86,7 @@ async function prepare(messages: number): Promise<Prepared> {
   return { bodies, events: messages * 3 };
 }
 
-async function runHub(prepared: Prepared, messages: number): Promise<number> {
-  const store = createMemoryStore();
+async function runHub(prepared: Prepared, messages: number, store: Store = createMemoryStore()): Promise<number> {
   const now = Date.now();
   for (let index = 0; index < messages; index++) {
     const message: Message = {
@@ -120,6 +123,7 @@ async function runHub(prepared: Prepared, messages: number): Promise<number> {
   const last = await store.findMessageByProviderId('whatsapp', wamid(messages - 1));
   if (last?.status !== 'read') throw new Error('statuses were not applied');
   await hub.shutdown();
+  await store.close?.();
   return (prepared.events / elapsed) * 1000;
 }
 
@@ -154,17 +158,32 @@ export async function runWebhookIngestBenchmark(messages = 5000, rounds = 9): Pr
   }
   const hubRate = median(hubRates);
   const baseRate = median(baseRates);
+  // The same load on the durable store a server runs with (SQLite, its default synchronous: 'full'), smaller and
+  // fewer rounds: each round writes a fresh file.
+  const sqliteMessages = Math.min(messages, 1000);
+  const sqlitePrepared = await prepare(sqliteMessages);
+  const folder = mkdtempSync(join(tmpdir(), 'omnidealer-ingest-'));
+  const sqliteRates: number[] = [];
+  try {
+    for (let round = 0; round < 3; round++)
+      sqliteRates.push(await runHub(sqlitePrepared, sqliteMessages, createSqliteStore({ path: join(folder, `${round}.db`) })));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+  const sqliteRate = median(sqliteRates);
   return {
     name: 'webhook-ingest',
     rows: [
       { path: 'verify HMAC + JSON.parse only (baseline)', 'events/s': Math.round(baseRate) },
       { path: 'hub.handleWebhook → WhatsApp parse → store', 'events/s': Math.round(hubRate) },
+      { path: 'same, SQLite store (synchronous: full)', 'events/s': Math.round(sqliteRate) },
     ],
     summary: {
       events: prepared.events,
       batchSize,
       hubEventsPerSecond: Math.round(hubRate),
       ratioVsBaseline: round(hubRate / baseRate, 3),
+      sqliteEventsPerSecond: Math.round(sqliteRate),
     },
     goals: [{ figure: 'hubEventsPerSecond', op: '>=', target: 50_000 }],
     notes: [`${prepared.bodies.length} signed batches: delivered + read statuses and inbound texts for ${messages} messages`],

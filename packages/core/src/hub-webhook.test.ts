@@ -118,15 +118,17 @@ describe('hub.handleWebhook: one delivery with many events', () => {
       body: JSON.stringify({ events }),
     });
 
-  it("applies statuses of different messages side by side, and each message's own statuses in order", async () => {
+  it("applies statuses of different messages side by side on a durable store, each message's own in order", async () => {
     const memory = createMemoryStore();
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
     let slowId: string | undefined;
+    // Durable, as a database is: its writes wait, so the hub applies independent statuses side by side.
     const store: Store = {
       ...memory,
+      durable: true,
       async saveMessage(message) {
         // The first message's "delivered" write is held until the test lets it go.
         if (message.id === slowId && message.status === 'delivered') await gate;
@@ -172,6 +174,7 @@ describe('hub.handleWebhook: one delivery with many events', () => {
     let failId: string | undefined;
     const store: Store = {
       ...memory,
+      durable: true,
       async saveMessage(message) {
         if (message.id === failId && message.status === 'delivered') throw new Error('disk full');
         return memory.saveMessage(message);

@@ -966,9 +966,10 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       };
       const result = await channel.parseWebhook(webhookRequest);
       const events = result.events;
-      // Statuses of different messages are independent: a run of them is applied concurrently (on a durable store their
-      // writes then share commits), each message's own statuses still in order through its key lock. An inbound message
-      // may create a contact or a conversation a later one reuses, so inbound events are applied one at a time.
+      // Statuses of different messages are independent: on a durable store a run of them is applied concurrently, so
+      // their writes share commits, each message's own statuses still in order through its key lock (on the memory
+      // store nothing waits, so they go one by one). An inbound message may create a contact or a conversation a later
+      // one reuses, so inbound events are applied one at a time.
       for (let start = 0; start < events.length; ) {
         if (events[start]?.type !== 'status') {
           await applyDelivered(channel, events[start] as InboundEvent);
@@ -977,8 +978,9 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         }
         let end = start + 1;
         while (end < events.length && events[end]?.type === 'status') end++;
-        if (end - start === 1) await applyDelivered(channel, events[start] as StatusEvent);
-        else {
+        if (end - start === 1 || !durable) {
+          for (let index = start; index < end; index++) await applyDelivered(channel, events[index] as StatusEvent);
+        } else {
           const outcomes = await Promise.allSettled(events.slice(start, end).map((event) => applyDelivered(channel, event)));
           const failed = outcomes.find((outcome) => outcome.status === 'rejected');
           if (failed) throw failed.reason;

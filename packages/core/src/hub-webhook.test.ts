@@ -110,6 +110,30 @@ describe('hub.handleWebhook: concurrent deliveries', () => {
   });
 });
 
+describe('hub.handleWebhook: a new customer writing several times at once', () => {
+  it('gets one contact and one conversation when the messages come in concurrent deliveries', async () => {
+    const { hub, channel, store } = setup();
+    const opened: string[] = [];
+    hub.on('conversation.opened', ({ conversation }) => opened.push(conversation.id));
+    const responses = await Promise.all(
+      ['Здравствуйте', 'Haval F7 в наличии?', 'Можно в кредит?'].map((text, index) =>
+        hub.handleWebhook('sms', channel.inboundWebhook('+79035550101', text, { providerMessageId: `in-${index}` })),
+      ),
+    );
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
+    const contact = await store.findContactByAddress('+79035550101');
+    const conversations = await store.listConversations({ contactId: contact?.id as string });
+    expect(conversations).toHaveLength(1);
+    expect(opened).toHaveLength(1);
+    expect((await store.listMessages(conversations[0]?.id as string)).map((message) => message.providerMessageId)).toEqual([
+      'in-0',
+      'in-1',
+      'in-2',
+    ]);
+    expect(await store.listConversations()).toHaveLength(1);
+  });
+});
+
 describe('hub.handleWebhook: one delivery with many events', () => {
   const batch = (events: unknown[]) =>
     new Request('https://hooks.test/sms', {

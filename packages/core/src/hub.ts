@@ -280,6 +280,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
    * waits), so taking and releasing a key nobody else wants allocates nothing — not even a composite key string.
    */
   const keyLocks = new Map<string, KeyLocks>();
+  /** Inbound senders being applied, across channels (see applyDelivered). */
+  const senderLocks: KeyLocks = new Map();
 
   function keyLocksOf(channelId: string): KeyLocks {
     let locks = keyLocks.get(channelId);
@@ -1002,17 +1004,25 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     }
   }
 
-  /** Applies one delivered event under its message's key lock, unless its delivery key shows it was applied before. */
+  /**
+   * Applies one delivered event under a key lock, unless its delivery key shows it was applied before. A status holds
+   * its message's key, so one message's statuses apply in order. An inbound message holds its sender's key, on every
+   * channel: a new customer who writes three times at once (three deliveries) gets one contact and one conversation,
+   * not three racing to create them.
+   */
   async function applyDelivered(channel: Channel, event: StatusEvent | InboundEvent): Promise<void> {
-    const locks = keyLocksOf(channel.id);
-    const held = withKeyLock(locks, event.providerMessageId);
+    const [locks, lockKey] =
+      event.type === 'status'
+        ? [keyLocksOf(channel.id), event.providerMessageId]
+        : [senderLocks, event.senderId ? `${channel.kind}-user:${event.senderId}` : (event.phone ?? event.from)];
+    const held = withKeyLock(locks, lockKey);
     if (held) await held;
     try {
       const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
       if (!(await store.markWebhookSeen(key, clock.now()))) emitter.emit('webhook.duplicate', { channel: channel.id, key });
       else await applyMarked(channel, event, key);
     } finally {
-      releaseKeyLock(locks, event.providerMessageId);
+      releaseKeyLock(locks, lockKey);
     }
   }
 

@@ -102,6 +102,17 @@ describe('hub.send', () => {
     expect(c.id).toBe(a.id);
   });
 
+  it('opens one conversation when several sends to a new contact start at once', async () => {
+    const { hub, store } = setup();
+    const sent = await Promise.all(
+      ['Запись подтверждена', 'Адрес салона', 'Ждём вас'].map((text) =>
+        hub.send({ channel: 'sms', contact, content: { type: 'text', text } }),
+      ),
+    );
+    expect(new Set(sent.map((message) => message.conversationId)).size).toBe(1);
+    expect(await store.listConversations({ contactId: 'c1' })).toHaveLength(1);
+  });
+
   it('retries retryable errors, honouring Retry-After, then succeeds', async () => {
     const channel = createTestChannel({ id: 'sms' });
     const sleep = vi.fn(async () => {});

@@ -282,6 +282,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   const keyLocks = new Map<string, KeyLocks>();
   /** Inbound senders being applied, across channels (see applyDelivered). */
   const senderLocks: KeyLocks = new Map();
+  /** Sends finding or opening the conversation of a contact on a channel (see send). */
+  const sendLocks: KeyLocks = new Map();
 
   function keyLocksOf(channelId: string): KeyLocks {
     let locks = keyLocks.get(channelId);
@@ -306,6 +308,17 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     const next = locks.get(key)?.shift();
     if (next) next();
     else locks.delete(key);
+  }
+
+  /** Runs `work` holding `key`, after whoever holds or waits for it before. */
+  async function holding<T>(locks: KeyLocks, key: string, work: () => Promise<T>): Promise<T> {
+    const held = withKeyLock(locks, key);
+    if (held) await held;
+    try {
+      return await work();
+    } finally {
+      releaseKeyLock(locks, key);
+    }
   }
 
   function channelOf(id: string): Channel {
@@ -583,6 +596,65 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     return undefined;
   }
 
+  /** What a send needs once its contact is saved and its conversation found or opened (or the message a key already holds). */
+  type OpenedSend =
+    | { existing: Message }
+    | {
+        merged: Contact;
+        conversation: Conversation;
+        reach: Extract<Reachability, { reachable: true }>;
+        content: MessageContent;
+        replyTo: string | undefined;
+        messageId: string;
+      };
+
+  /** The part of a send that must not overlap another send to the same contact on the same channel (see `send`). */
+  async function openSend(parsed: z.output<typeof sendInputSchema>, channel: Channel, now: number): Promise<OpenedSend> {
+    const { stored, merged } = await mergeWithStored(parsed.contact);
+    let conversation = parsed.conversationId
+      ? await store.getConversation(parsed.conversationId)
+      : await conversationFor(channel, merged);
+    if (parsed.conversationId && (conversation?.contactId !== merged.id || conversation.channel !== channel.id)) {
+      throw new ValidationError({
+        channel: channel.kind,
+        field: 'conversationId',
+        message: `conversation "${parsed.conversationId}" is not this contact's on ${channel.id}`,
+      });
+    }
+    const reach = channel.canReach({ contact: merged, content: parsed.content, now, conversation });
+    if (!reach.reachable) throwUnreachable(channel, reach);
+    const content: MessageContent =
+      parsed.content.type === 'reaction'
+        ? { ...parsed.content, messageId: await providerIdOf(channel, parsed.content.messageId, 'content.messageId') }
+        : parsed.content;
+    const replyTo = parsed.replyTo === undefined ? undefined : await providerIdOf(channel, parsed.replyTo, 'replyTo');
+    let messageId = createId('msg');
+    if (parsed.idempotencyKey) {
+      const existingId = await store.claimIdempotencyKey(parsed.idempotencyKey, messageId);
+      if (existingId !== undefined) {
+        const existing = await waitForStoredMessage(existingId);
+        if (existing) return { existing };
+        // The process that claimed the key died before storing its message (the claim and the outbox write are
+        // two steps): take the claim over under the same message id, so the key still maps to one message.
+        logger.warn('idempotency key held by a message that was never stored; taking it over', { messageId: existingId });
+        messageId = existingId;
+      }
+    }
+    // A repeat send to a known contact changes nothing about it: skip the write (on a durable store, a commit).
+    if (!stored || !sameData(stored, merged)) await store.saveContact(merged);
+    if (!conversation) {
+      conversation = newConversation(
+        channel,
+        merged.id,
+        now,
+        channel.capabilities.address === 'chat' ? reach.address : undefined,
+      );
+      await store.saveConversation(conversation);
+      emitter.emit('conversation.opened', { conversation });
+    }
+    return { merged, conversation, reach, content, replyTo, messageId };
+  }
+
   async function send(input: SendInput): Promise<Message> {
     const parsed = parseInput(sendInputSchema, input, '');
     const channel = channelOf(parsed.channel);
@@ -594,48 +666,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     }
     const run = (async () => {
       const now = clock.now();
-      const { stored, merged } = await mergeWithStored(contact);
-      let conversation = parsed.conversationId
-        ? await store.getConversation(parsed.conversationId)
-        : await conversationFor(channel, merged);
-      if (parsed.conversationId && (conversation?.contactId !== merged.id || conversation.channel !== channel.id)) {
-        throw new ValidationError({
-          channel: channel.kind,
-          field: 'conversationId',
-          message: `conversation "${parsed.conversationId}" is not this contact's on ${channel.id}`,
-        });
-      }
-      const reach = channel.canReach({ contact: merged, content: parsed.content, now, conversation });
-      if (!reach.reachable) throwUnreachable(channel, reach);
-      const content: MessageContent =
-        parsed.content.type === 'reaction'
-          ? { ...parsed.content, messageId: await providerIdOf(channel, parsed.content.messageId, 'content.messageId') }
-          : parsed.content;
-      const replyTo = parsed.replyTo === undefined ? undefined : await providerIdOf(channel, parsed.replyTo, 'replyTo');
-      let messageId = createId('msg');
-      if (parsed.idempotencyKey) {
-        const existingId = await store.claimIdempotencyKey(parsed.idempotencyKey, messageId);
-        if (existingId !== undefined) {
-          const existing = await waitForStoredMessage(existingId);
-          if (existing) return existing;
-          // The process that claimed the key died before storing its message (the claim and the outbox write are
-          // two steps): take the claim over under the same message id, so the key still maps to one message.
-          logger.warn('idempotency key held by a message that was never stored; taking it over', { messageId: existingId });
-          messageId = existingId;
-        }
-      }
-      // A repeat send to a known contact changes nothing about it: skip the write (on a durable store, a commit).
-      if (!stored || !sameData(stored, merged)) await store.saveContact(merged);
-      if (!conversation) {
-        conversation = newConversation(
-          channel,
-          merged.id,
-          now,
-          channel.capabilities.address === 'chat' ? reach.address : undefined,
-        );
-        await store.saveConversation(conversation);
-        emitter.emit('conversation.opened', { conversation });
-      }
+      // Sends to one contact on one channel find or open its conversation one at a time: sends that start together to
+      // a new contact share one conversation instead of each opening its own. The provider calls still overlap.
+      const opened = await holding(sendLocks, `${channel.id}\n${contact.id}`, () => openSend(parsed, channel, now));
+      if ('existing' in opened) return opened.existing;
+      const { merged, conversation, reach, content, replyTo, messageId } = opened;
       const estimate = safeEstimate(channel, content, merged, conversation, now);
       const message: Message = {
         id: messageId,
@@ -1015,15 +1050,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       event.type === 'status'
         ? [keyLocksOf(channel.id), event.providerMessageId]
         : [senderLocks, event.senderId ? `${channel.kind}-user:${event.senderId}` : (event.phone ?? event.from)];
-    const held = withKeyLock(locks, lockKey);
-    if (held) await held;
-    try {
+    await holding(locks, lockKey, async () => {
       const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
       if (!(await store.markWebhookSeen(key, clock.now()))) emitter.emit('webhook.duplicate', { channel: channel.id, key });
       else await applyMarked(channel, event, key);
-    } finally {
-      releaseKeyLock(locks, lockKey);
-    }
+    });
   }
 
   /**

@@ -134,6 +134,33 @@ describe('hub.handleWebhook: a new customer writing several times at once', () =
   });
 });
 
+describe('hub.handleWebhook: a customer writing while we send', () => {
+  it('shares one conversation between a send and an inbound message that start together', async () => {
+    const memory = createMemoryStore();
+    // A database answers later than it looked: both lookups can miss before either conversation is saved.
+    const store: Store = {
+      ...memory,
+      async findConversation(contactId, channelId, externalId) {
+        const found = await memory.findConversation(contactId, channelId, externalId);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return found;
+      },
+    };
+    const { hub, channel } = setup(store);
+    await hub.upsertContact(contact);
+    const [sent, response] = await Promise.all([
+      hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ваш автомобиль готов' } }),
+      hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Когда можно забрать?', { providerMessageId: 'in-x' })),
+    ]);
+    expect(response.status).toBe(200);
+    const conversations = await store.listConversations({ contactId: 'c1' });
+    expect(conversations).toHaveLength(1);
+    expect(conversations[0]?.id).toBe(sent.conversationId);
+    expect(conversations[0]).toMatchObject({ unreadCount: 1 });
+    expect(conversations[0]?.lastOutboundAt).toBeDefined();
+  });
+});
+
 describe('hub.handleWebhook: one delivery with many events', () => {
   const batch = (events: unknown[]) =>
     new Request('https://hooks.test/sms', {

@@ -282,8 +282,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   const keyLocks = new Map<string, KeyLocks>();
   /** Inbound senders being applied, across channels (see applyDelivered). */
   const senderLocks: KeyLocks = new Map();
-  /** Sends finding or opening the conversation of a contact on a channel (see send). */
-  const sendLocks: KeyLocks = new Map();
+  /**
+   * Held while a contact's conversation on a channel is found or opened, or read and written back: by sends, by the
+   * update after a provider call and by inbound messages, so none of them opens a second conversation or overwrites
+   * another's change (see conversationKey).
+   */
+  const conversationLocks: KeyLocks = new Map();
+  const conversationKey = (channel: Channel, contactId: string) => `${channel.id}\n${contactId}`;
 
   function keyLocksOf(channelId: string): KeyLocks {
     let locks = keyLocks.get(channelId);
@@ -523,15 +528,18 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       ) {
         await store.saveContact({ ...contact, identities: { ...contact.identities, [channel.kind]: result.canonicalAddress } });
       }
-      const fresh = (await store.getConversation(conversation.id)) ?? conversation;
-      const { awaitingReplySince, ...withoutWait } = fresh;
-      await store.saveConversation({
-        ...withoutWait,
-        lastOutboundAt: now,
-        ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
-          ? { firstResponseMs: now - fresh.firstInboundAt }
-          : {}),
-        updatedAt: now,
+      const { fresh, awaitingReplySince } = await holding(conversationLocks, conversationKey(channel, contact.id), async () => {
+        const fresh = (await store.getConversation(conversation.id)) ?? conversation;
+        const { awaitingReplySince, ...withoutWait } = fresh;
+        await store.saveConversation({
+          ...withoutWait,
+          lastOutboundAt: now,
+          ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
+            ? { firstResponseMs: now - fresh.firstInboundAt }
+            : {}),
+          updatedAt: now,
+        });
+        return { fresh, awaitingReplySince };
       });
       if (awaitingReplySince !== undefined) {
         const sentBy = message.metadata?.sentBy;
@@ -668,7 +676,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const now = clock.now();
       // Sends to one contact on one channel find or open its conversation one at a time: sends that start together to
       // a new contact share one conversation instead of each opening its own. The provider calls still overlap.
-      const opened = await holding(sendLocks, `${channel.id}\n${contact.id}`, () => openSend(parsed, channel, now));
+      const opened = await holding(conversationLocks, conversationKey(channel, contact.id), () => openSend(parsed, channel, now));
       if ('existing' in opened) return opened.existing;
       const { merged, conversation, reach, content, replyTo, messageId } = opened;
       const estimate = safeEstimate(channel, content, merged, conversation, now);
@@ -925,18 +933,21 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   async function applyInbound(channel: Channel, event: InboundEvent): Promise<void> {
     if (await store.findMessageByProviderId(channel.id, event.providerMessageId)) return;
     const contact = await contactForInbound(channel, event);
-    const found = await store.findConversation(contact.id, channel.id, event.conversationExternalId);
     const now = clock.now();
-    // A found conversation is the store's copy, ours to update.
-    const conversation = found ?? newConversation(channel, contact.id, now, event.conversationExternalId);
-    conversation.status = 'open';
-    conversation.unreadCount += 1;
-    conversation.lastInboundAt = Math.max(conversation.lastInboundAt ?? 0, event.at);
-    conversation.firstInboundAt ??= event.at;
-    conversation.awaitingReplySince = Math.min(conversation.awaitingReplySince ?? event.at, event.at);
-    if (event.subject) conversation.subject = { ...conversation.subject, ...event.subject };
-    conversation.updatedAt = now;
-    await store.saveConversation(conversation);
+    const { found, conversation } = await holding(conversationLocks, conversationKey(channel, contact.id), async () => {
+      const found = await store.findConversation(contact.id, channel.id, event.conversationExternalId);
+      // A found conversation is the store's copy, ours to update.
+      const conversation = found ?? newConversation(channel, contact.id, now, event.conversationExternalId);
+      conversation.status = 'open';
+      conversation.unreadCount += 1;
+      conversation.lastInboundAt = Math.max(conversation.lastInboundAt ?? 0, event.at);
+      conversation.firstInboundAt ??= event.at;
+      conversation.awaitingReplySince = Math.min(conversation.awaitingReplySince ?? event.at, event.at);
+      if (event.subject) conversation.subject = { ...conversation.subject, ...event.subject };
+      conversation.updatedAt = now;
+      await store.saveConversation(conversation);
+      return { found, conversation };
+    });
     const metadata: Record<string, unknown> = { ...event.metadata, inboundKind: event.kind };
     if (event.payload) metadata.payload = event.payload;
     const message: Message = {

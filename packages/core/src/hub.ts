@@ -288,7 +288,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
    * another's change (see conversationKey).
    */
   const conversationLocks: KeyLocks = new Map();
-  const conversationKey = (channel: Channel, contactId: string) => `${channel.id}\n${contactId}`;
+  const conversationKey = (channelId: string, contactId: string) => `${channelId}\n${contactId}`;
 
   function keyLocksOf(channelId: string): KeyLocks {
     let locks = keyLocks.get(channelId);
@@ -528,19 +528,23 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       ) {
         await store.saveContact({ ...contact, identities: { ...contact.identities, [channel.kind]: result.canonicalAddress } });
       }
-      const { fresh, awaitingReplySince } = await holding(conversationLocks, conversationKey(channel, contact.id), async () => {
-        const fresh = (await store.getConversation(conversation.id)) ?? conversation;
-        const { awaitingReplySince, ...withoutWait } = fresh;
-        await store.saveConversation({
-          ...withoutWait,
-          lastOutboundAt: now,
-          ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
-            ? { firstResponseMs: now - fresh.firstInboundAt }
-            : {}),
-          updatedAt: now,
-        });
-        return { fresh, awaitingReplySince };
-      });
+      const { fresh, awaitingReplySince } = await holding(
+        conversationLocks,
+        conversationKey(channel.id, contact.id),
+        async () => {
+          const fresh = (await store.getConversation(conversation.id)) ?? conversation;
+          const { awaitingReplySince, ...withoutWait } = fresh;
+          await store.saveConversation({
+            ...withoutWait,
+            lastOutboundAt: now,
+            ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
+              ? { firstResponseMs: now - fresh.firstInboundAt }
+              : {}),
+            updatedAt: now,
+          });
+          return { fresh, awaitingReplySince };
+        },
+      );
       if (awaitingReplySince !== undefined) {
         const sentBy = message.metadata?.sentBy;
         const response: ResponseRecord = {
@@ -676,7 +680,9 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const now = clock.now();
       // Sends to one contact on one channel find or open its conversation one at a time: sends that start together to
       // a new contact share one conversation instead of each opening its own. The provider calls still overlap.
-      const opened = await holding(conversationLocks, conversationKey(channel, contact.id), () => openSend(parsed, channel, now));
+      const opened = await holding(conversationLocks, conversationKey(channel.id, contact.id), () =>
+        openSend(parsed, channel, now),
+      );
       if ('existing' in opened) return opened.existing;
       const { merged, conversation, reach, content, replyTo, messageId } = opened;
       const estimate = safeEstimate(channel, content, merged, conversation, now);
@@ -934,7 +940,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     if (await store.findMessageByProviderId(channel.id, event.providerMessageId)) return;
     const contact = await contactForInbound(channel, event);
     const now = clock.now();
-    const { found, conversation } = await holding(conversationLocks, conversationKey(channel, contact.id), async () => {
+    const { found, conversation } = await holding(conversationLocks, conversationKey(channel.id, contact.id), async () => {
       const found = await store.findConversation(contact.id, channel.id, event.conversationExternalId);
       // A found conversation is the store's copy, ours to update.
       const conversation = found ?? newConversation(channel, contact.id, now, event.conversationExternalId);
@@ -1093,6 +1099,23 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     }
   }
 
+  /**
+   * Reads a conversation, changes it and saves it under its contact-and-channel lock (see conversationLocks), so an
+   * operator's action and an inbound message or a send never overwrite each other's change.
+   */
+  async function updateConversation(
+    id: string,
+    change: (current: Conversation) => Conversation,
+  ): Promise<{ current: Conversation; updated: Conversation }> {
+    const { channel, contactId } = await requireConversation(id);
+    return holding(conversationLocks, conversationKey(channel, contactId), async () => {
+      const current = await requireConversation(id);
+      const updated = change(current);
+      await store.saveConversation(updated);
+      return { current, updated };
+    });
+  }
+
   async function requireConversation(id: string): Promise<Conversation> {
     const conversation = await store.getConversation(id);
     if (!conversation) throw new ValidationError({ field: 'conversationId', message: `unknown conversation "${id}"` });
@@ -1134,29 +1157,29 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     handleWebhook,
     async assign(conversationId, input) {
       const parsed = parseInput(assignInputSchema, input, 'assign');
-      const conversation = await requireConversation(conversationId);
       const now = clock.now();
-      const handler = parsed.handler ?? (parsed.assignee || parsed.department ? 'operator' : conversation.handler);
-      const entry: Assignment = {
-        at: now,
-        handler,
-        ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
-        ...(parsed.department ? { department: parsed.department } : {}),
-        ...(parsed.by ? { by: parsed.by } : {}),
-        ...(parsed.note ? { note: parsed.note } : {}),
-      };
-      const { assignee: _a, department: _d, ...rest } = conversation;
-      // A hand-off to another operator keeps the department unless a new one is named.
-      const department = parsed.department ?? conversation.department;
-      const updated: Conversation = {
-        ...rest,
-        ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
-        ...(department ? { department } : {}),
-        handler,
-        assignments: [...conversation.assignments, entry],
-        updatedAt: now,
-      };
-      await store.saveConversation(updated);
+      const { current: conversation, updated } = await updateConversation(conversationId, (conversation) => {
+        const handler = parsed.handler ?? (parsed.assignee || parsed.department ? 'operator' : conversation.handler);
+        const entry: Assignment = {
+          at: now,
+          handler,
+          ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
+          ...(parsed.department ? { department: parsed.department } : {}),
+          ...(parsed.by ? { by: parsed.by } : {}),
+          ...(parsed.note ? { note: parsed.note } : {}),
+        };
+        const { assignee: _a, department: _d, ...rest } = conversation;
+        // A hand-off to another operator keeps the department unless a new one is named.
+        const department = parsed.department ?? conversation.department;
+        return {
+          ...rest,
+          ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
+          ...(department ? { department } : {}),
+          handler,
+          assignments: [...conversation.assignments, entry],
+          updatedAt: now,
+        };
+      });
       emitter.emit('conversation.assigned', {
         conversation: updated,
         previous: { assignee: conversation.assignee, department: conversation.department, handler: conversation.handler } as Pick<
@@ -1167,10 +1190,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       return updated;
     },
     async markRead(conversationId) {
-      const conversation = await requireConversation(conversationId);
-      const channel = channelOf(conversation.channel);
-      const updated = { ...conversation, unreadCount: 0, updatedAt: clock.now() };
-      await store.saveConversation(updated);
+      const { updated } = await updateConversation(conversationId, (conversation) => {
+        channelOf(conversation.channel); // an unknown channel fails before anything is saved
+        return { ...conversation, unreadCount: 0, updatedAt: clock.now() };
+      });
+      const channel = channelOf(updated.channel);
       emitter.emit('conversation.read', { conversation: updated });
       if (channel.doMarkRead) {
         const messages = await store.listMessages(conversationId, { limit: 50 });
@@ -1256,9 +1280,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       return results;
     },
     async closeConversation(conversationId) {
-      const conversation = await requireConversation(conversationId);
-      const updated: Conversation = { ...conversation, status: 'closed', updatedAt: clock.now() };
-      await store.saveConversation(updated);
+      const { updated } = await updateConversation(conversationId, (conversation) => ({
+        ...conversation,
+        status: 'closed',
+        updatedAt: clock.now(),
+      }));
       emitter.emit('conversation.closed', { conversation: updated });
       return updated;
     },

@@ -220,6 +220,53 @@ describe('hub.handleWebhook: one delivery with many events', () => {
     expect((await memory.getMessage(sent[0]?.id as string))?.status).toBe('read');
   });
 
+  it("applies inbound messages of different senders side by side on a durable store, each sender's in order", async () => {
+    const memory = createMemoryStore();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store: Store = {
+      ...memory,
+      durable: true,
+      async saveMessage(message) {
+        // The first customer's first message is held until the test lets it go.
+        if (message.providerMessageId === 'a-1') await gate;
+        return memory.saveMessage(message);
+      },
+    };
+    const { hub } = setup(store);
+    const received: string[] = [];
+    hub.on('message.received', ({ message }) => received.push(message.providerMessageId ?? ''));
+    const inbound = (from: string, providerMessageId: string, text: string) => ({
+      type: 'inbound',
+      providerMessageId,
+      from,
+      content: { type: 'text', text },
+      kind: 'message',
+      at: 1000,
+    });
+    const response = hub.handleWebhook(
+      'sms',
+      batch([
+        inbound('+79035550101', 'a-1', 'Здравствуйте'),
+        inbound('+79035550202', 'b-1', 'Есть ли Kia Rio?'),
+        inbound('+79035550101', 'a-2', 'Можно в кредит?'),
+      ]),
+    );
+    for (let turn = 0; turn < 50 && received.length < 1; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toEqual(['b-1']);
+    release();
+    expect((await response).status).toBe(200);
+    expect(received).toEqual(['b-1', 'a-1', 'a-2']);
+    const customer = await memory.findContactByAddress('+79035550101');
+    const [conversation] = await memory.listConversations({ contactId: customer?.id as string });
+    expect((await memory.listMessages(conversation?.id as string)).map((message) => message.providerMessageId)).toEqual([
+      'a-1',
+      'a-2',
+    ]);
+  });
+
   it("answers 500 when one of the batch's statuses fails, after the others were applied", async () => {
     const memory = createMemoryStore();
     let failId: string | undefined;

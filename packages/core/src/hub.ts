@@ -1020,26 +1020,16 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       };
       const result = await channel.parseWebhook(webhookRequest);
       const events = result.events;
-      // Statuses of different messages are independent: on a durable store a run of them is applied concurrently, so
-      // their writes share commits, each message's own statuses still in order through its key lock (on the memory
-      // store nothing waits, so they go one by one). An inbound message may create a contact or a conversation a later
-      // one reuses, so inbound events are applied one at a time.
-      for (let start = 0; start < events.length; ) {
-        if (events[start]?.type !== 'status') {
-          await applyDelivered(channel, events[start] as InboundEvent);
-          start++;
-          continue;
-        }
-        let end = start + 1;
-        while (end < events.length && events[end]?.type === 'status') end++;
-        if (end - start === 1 || !durable) {
-          for (let index = start; index < end; index++) await applyDelivered(channel, events[index] as StatusEvent);
-        } else {
-          const outcomes = await Promise.allSettled(events.slice(start, end).map((event) => applyDelivered(channel, event)));
-          const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-          if (failed) throw failed.reason;
-        }
-        start = end;
+      // Each event holds its own key while it is applied (a status its message's, an inbound message its sender's; see
+      // applyDelivered), so one message's statuses and one sender's messages go in order whatever runs beside them. On
+      // a durable store the events are therefore applied side by side and their writes share commits; on the memory
+      // store nothing waits, so they go one by one.
+      if (durable && events.length > 1) {
+        const outcomes = await Promise.allSettled(events.map((event) => applyDelivered(channel, event)));
+        const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+        if (failed) throw failed.reason;
+      } else {
+        for (const event of events) await applyDelivered(channel, event);
       }
       // No body: the provider only reads the status, and a body would cost a stream per delivery.
       return result.response ?? new Response(null, { status: 200 });

@@ -1053,39 +1053,50 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
    * not three racing to create them.
    */
   async function applyDelivered(channel: Channel, event: StatusEvent | InboundEvent): Promise<void> {
-    const [locks, lockKey] =
-      event.type === 'status'
-        ? [keyLocksOf(channel.id), event.providerMessageId]
-        : [senderLocks, event.senderId ? `${channel.kind}-user:${event.senderId}` : (event.phone ?? event.from)];
-    await holding(locks, lockKey, async () => {
-      const key = `${channel.id}:${event.type}:${event.providerMessageId}:${event.type === 'status' ? event.status : ''}`;
-      if (!(await store.markWebhookSeen(key, clock.now()))) emitter.emit('webhook.duplicate', { channel: channel.id, key });
-      else await applyMarked(channel, event, key);
-    });
+    // Taken and released by hand, not through `holding`: this runs for every webhook event.
+    const isStatus = event.type === 'status';
+    const locks = isStatus ? keyLocksOf(channel.id) : senderLocks;
+    const lockKey = isStatus
+      ? event.providerMessageId
+      : event.senderId
+        ? `${channel.kind}-user:${event.senderId}`
+        : (event.phone ?? event.from);
+    const held = withKeyLock(locks, lockKey);
+    if (held) await held;
+    try {
+      const key = `${channel.id}:${event.type}:${event.providerMessageId}:${isStatus ? event.status : ''}`;
+      if (!(await store.markWebhookSeen(key, clock.now()))) {
+        emitter.emit('webhook.duplicate', { channel: channel.id, key });
+        return;
+      }
+      try {
+        if (isStatus) await applyStatus(channel, event);
+        else await applyInbound(channel, event);
+      } catch (error) {
+        await forgetDeliveryKey(channel, key);
+        throw error;
+      }
+    } finally {
+      releaseKeyLock(locks, lockKey);
+    }
   }
 
   /**
-   * Applies an event whose delivery key was just recorded. If that fails, the key is forgotten again before the error
-   * answers the provider 500: its redelivery is then applied, not dropped as a duplicate of an event never applied.
+   * Forgets the delivery key of an event that failed to apply, before the error answers the provider 500: its
+   * redelivery is then applied, not dropped as a duplicate of an event never applied.
    */
-  async function applyMarked(channel: Channel, event: StatusEvent | InboundEvent, key: string): Promise<void> {
+  async function forgetDeliveryKey(channel: Channel, key: string): Promise<void> {
+    if (!store.forgetWebhookKey) {
+      logger.warn(`${channel.id}: the store cannot forget webhook keys; this event's redelivery will be dropped`, { key });
+      return;
+    }
     try {
-      if (event.type === 'status') await applyStatus(channel, event);
-      else await applyInbound(channel, event);
+      await store.forgetWebhookKey(key);
     } catch (error) {
-      if (!store.forgetWebhookKey) {
-        logger.warn(`${channel.id}: the store cannot forget webhook keys; this event's redelivery will be dropped`, { key });
-      } else {
-        try {
-          await store.forgetWebhookKey(key);
-        } catch (forgetError) {
-          logger.error(`${channel.id}: forgetting a webhook key failed; this event's redelivery will be dropped`, {
-            key,
-            error: String(forgetError),
-          });
-        }
-      }
-      throw error;
+      logger.error(`${channel.id}: forgetting a webhook key failed; this event's redelivery will be dropped`, {
+        key,
+        error: String(error),
+      });
     }
   }
 

@@ -528,23 +528,18 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       ) {
         await store.saveContact({ ...contact, identities: { ...contact.identities, [channel.kind]: result.canonicalAddress } });
       }
-      const { fresh, awaitingReplySince } = await holding(
-        conversationLocks,
-        conversationKey(channel.id, contact.id),
-        async () => {
-          const fresh = (await store.getConversation(conversation.id)) ?? conversation;
-          const { awaitingReplySince, ...withoutWait } = fresh;
-          await store.saveConversation({
-            ...withoutWait,
-            lastOutboundAt: now,
-            ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
-              ? { firstResponseMs: now - fresh.firstInboundAt }
-              : {}),
-            updatedAt: now,
-          });
-          return { fresh, awaitingReplySince };
-        },
-      );
+      const { current: fresh } = await rewriteConversation(conversation, (fresh) => {
+        const { awaitingReplySince: _, ...withoutWait } = fresh;
+        return {
+          ...withoutWait,
+          lastOutboundAt: now,
+          ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
+            ? { firstResponseMs: now - fresh.firstInboundAt }
+            : {}),
+          updatedAt: now,
+        };
+      });
+      const { awaitingReplySince } = fresh;
       if (awaitingReplySince !== undefined) {
         const sentBy = message.metadata?.sentBy;
         const response: ResponseRecord = {
@@ -1101,16 +1096,16 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   }
 
   /**
-   * Reads a conversation, changes it and saves it under its contact-and-channel lock (see conversationLocks), so an
-   * operator's action and an inbound message or a send never overwrite each other's change.
+   * Reads a conversation again, changes it and saves it under its contact-and-channel lock (see conversationLocks), so
+   * the update after a send, an operator's action and an inbound message never overwrite each other's change.
+   * `known` is a copy read earlier, which gives the lock's key (and stands in if the store has lost the record).
    */
-  async function updateConversation(
-    id: string,
+  async function rewriteConversation(
+    known: Conversation,
     change: (current: Conversation) => Conversation,
   ): Promise<{ current: Conversation; updated: Conversation }> {
-    const { channel, contactId } = await requireConversation(id);
-    return holding(conversationLocks, conversationKey(channel, contactId), async () => {
-      const current = await requireConversation(id);
+    return holding(conversationLocks, conversationKey(known.channel, known.contactId), async () => {
+      const current = (await store.getConversation(known.id)) ?? known;
       const updated = change(current);
       await store.saveConversation(updated);
       return { current, updated };
@@ -1159,28 +1154,31 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     async assign(conversationId, input) {
       const parsed = parseInput(assignInputSchema, input, 'assign');
       const now = clock.now();
-      const { current: conversation, updated } = await updateConversation(conversationId, (conversation) => {
-        const handler = parsed.handler ?? (parsed.assignee || parsed.department ? 'operator' : conversation.handler);
-        const entry: Assignment = {
-          at: now,
-          handler,
-          ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
-          ...(parsed.department ? { department: parsed.department } : {}),
-          ...(parsed.by ? { by: parsed.by } : {}),
-          ...(parsed.note ? { note: parsed.note } : {}),
-        };
-        const { assignee: _a, department: _d, ...rest } = conversation;
-        // A hand-off to another operator keeps the department unless a new one is named.
-        const department = parsed.department ?? conversation.department;
-        return {
-          ...rest,
-          ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
-          ...(department ? { department } : {}),
-          handler,
-          assignments: [...conversation.assignments, entry],
-          updatedAt: now,
-        };
-      });
+      const { current: conversation, updated } = await rewriteConversation(
+        await requireConversation(conversationId),
+        (conversation) => {
+          const handler = parsed.handler ?? (parsed.assignee || parsed.department ? 'operator' : conversation.handler);
+          const entry: Assignment = {
+            at: now,
+            handler,
+            ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
+            ...(parsed.department ? { department: parsed.department } : {}),
+            ...(parsed.by ? { by: parsed.by } : {}),
+            ...(parsed.note ? { note: parsed.note } : {}),
+          };
+          const { assignee: _a, department: _d, ...rest } = conversation;
+          // A hand-off to another operator keeps the department unless a new one is named.
+          const department = parsed.department ?? conversation.department;
+          return {
+            ...rest,
+            ...(parsed.assignee ? { assignee: parsed.assignee } : {}),
+            ...(department ? { department } : {}),
+            handler,
+            assignments: [...conversation.assignments, entry],
+            updatedAt: now,
+          };
+        },
+      );
       emitter.emit('conversation.assigned', {
         conversation: updated,
         previous: { assignee: conversation.assignee, department: conversation.department, handler: conversation.handler } as Pick<
@@ -1191,11 +1189,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       return updated;
     },
     async markRead(conversationId) {
-      const { updated } = await updateConversation(conversationId, (conversation) => {
-        channelOf(conversation.channel); // an unknown channel fails before anything is saved
-        return { ...conversation, unreadCount: 0, updatedAt: clock.now() };
-      });
-      const channel = channelOf(updated.channel);
+      const known = await requireConversation(conversationId);
+      const channel = channelOf(known.channel); // an unknown channel fails before anything is saved
+      const { updated } = await rewriteConversation(known, (conversation) => ({
+        ...conversation,
+        unreadCount: 0,
+        updatedAt: clock.now(),
+      }));
       emitter.emit('conversation.read', { conversation: updated });
       if (channel.doMarkRead) {
         const messages = await store.listMessages(conversationId, { limit: 50 });
@@ -1281,7 +1281,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       return results;
     },
     async closeConversation(conversationId) {
-      const { updated } = await updateConversation(conversationId, (conversation) => ({
+      const { updated } = await rewriteConversation(await requireConversation(conversationId), (conversation) => ({
         ...conversation,
         status: 'closed',
         updatedAt: clock.now(),

@@ -218,30 +218,29 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     return job;
   };
 
-  const saveContact = database.transaction((id: string, data: string, addresses: string[]) => {
+  // The writes below run only through the group commit (`write`), which gives each one a savepoint of its own inside
+  // the turn's BEGIN IMMEDIATE transaction: they are atomic, and a read inside one happens under the write lock, so
+  // another process's write waits for it. They need no transaction of their own.
+  function saveContact(id: string, data: string, addresses: string[]): void {
     statements.saveContact.run(id, data);
     for (const address of addresses) statements.saveAddress.run(address, id);
-  });
+  }
 
-  const claimIdempotencyKey = database.transaction((key: string, messageId: string): string | undefined => {
+  function claimIdempotencyKey(key: string, messageId: string): string | undefined {
     if (statements.insertIdempotencyKey.run(key, messageId, clock.now()).changes === 1) return undefined;
     return statements.getIdempotencyKey.get(key)?.message_id;
-  });
+  }
 
-  const claimDueJobs = database.transaction(
-    (now: number, limit: number, leaseMs: number, kinds: readonly string[] | undefined): ScheduledJob[] => {
-      const ids = statements.dueJobIds.all({ now, limit, kinds: kinds ? JSON.stringify(kinds) : null });
-      const claimed: ScheduledJob[] = [];
-      for (const { id } of ids) {
-        const row = statements.leaseJob.get({ id, leaseUntil: now + leaseMs, updatedAt: clock.now() });
-        if (row) claimed.push(readJob(row));
-      }
-      return claimed;
-    },
-  );
+  function claimDueJobs(now: number, limit: number, leaseMs: number, kinds: readonly string[] | undefined): ScheduledJob[] {
+    const ids = statements.dueJobIds.all({ now, limit, kinds: kinds ? JSON.stringify(kinds) : null });
+    const claimed: ScheduledJob[] = [];
+    for (const { id } of ids) {
+      const row = statements.leaseJob.get({ id, leaseUntil: now + leaseMs, updatedAt: clock.now() });
+      if (row) claimed.push(readJob(row));
+    }
+    return claimed;
+  }
 
-  // Run by the group commit inside BEGIN IMMEDIATE, which takes the write lock before the read: another process's
-  // update waits for this one.
   function readRecord(namespace: string, key: string): unknown {
     const row = statements.getRecord.get(namespace, key);
     return row === undefined ? undefined : readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${key}`);
@@ -251,19 +250,19 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (text === undefined) statements.deleteRecord.run(namespace, key);
     else statements.putRecord.run(namespace, key, text, clock.now());
   }
-  const updateRecord = database.transaction((namespace: string, key: string, update: (current: unknown) => unknown): unknown => {
+  function updateRecord(namespace: string, key: string, update: (current: unknown) => unknown): unknown {
     const next = update(readRecord(namespace, key));
     const text = next === undefined ? undefined : writeJsonColumn(next, `record ${namespace}`);
     writeRecord(namespace, key, text);
     return text === undefined ? undefined : (JSON.parse(text) as unknown);
-  });
-  const prune = database.transaction((before: number): SqlitePruneResult => {
+  }
+  function prune(before: number): SqlitePruneResult {
     return {
       webhookKeys: statements.pruneWebhookKeys.run(before).changes,
       idempotencyKeys: statements.pruneIdempotencyKeys.run(before).changes,
       jobs: statements.pruneJobs.run(before).changes,
     };
-  });
+  }
 
   // Writes of one event-loop turn share one commit; each resolves once it is committed (see createGroupCommit).
   const { write, flush } = createGroupCommit(database);

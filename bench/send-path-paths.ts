@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWhatsAppChannel } from '../packages/channel-whatsapp/src/index.js';
+import { createWhatsAppChannel, type WhatsAppChannel } from '../packages/channel-whatsapp/src/index.js';
 import { createMemoryStore, createOmnidealer, type Store } from '../packages/core/src/index.js';
 import { createSqliteStore } from '../packages/store-sqlite/src/index.js';
 import {
@@ -84,35 +84,36 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
     }
     // The hub around a channel that answers at once (validation, store writes, limiter, retry, events), no HTTP.
     case 'hubInstant': {
-      const whatsapp = createWhatsAppChannel({ baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
       let ids = 0;
-      const instant = Object.assign(Object.create(null), whatsapp, {
-        rateLimit: { maxConcurrent: concurrency },
+      const instant = unlimitedWhatsApp(baseUrl, {
         doSend: async () => ({ status: 'sent' as const, providerMessageId: `wamid.instant${ids++}` }),
-      }) as typeof whatsapp;
+      });
       const hub = createOmnidealer({ channels: [instant], store: createMemoryStore() });
       return (index) => hub.send({ channel: 'whatsapp', contact: benchContact(`i${index}`, index), content: template });
     }
-    // The whole SDK. The provider's own cap (80/s by default) would measure the limit, not the SDK: it is lifted here;
-    // the limiter still runs (maxConcurrent), and its fidelity is the rate-limit bench.
+    // The whole SDK, the provider's cap lifted (see unlimitedWhatsApp); the limit's fidelity is the rate-limit bench.
     case 'hub':
-      return sendThroughHub(stubUrl, createMemoryStore());
+      return sendThroughHub(baseUrl, createMemoryStore());
     // The same on the durable store a server runs with: SQLite, its default `synchronous: 'full'`, a fresh file.
     case 'hubSqlite': {
       const folder = mkdtempSync(join(tmpdir(), 'omnidealer-bench-'));
       process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
-      return sendThroughHub(stubUrl, createSqliteStore({ path: join(folder, 'bench.db') }));
+      return sendThroughHub(baseUrl, createSqliteStore({ path: join(folder, 'bench.db') }));
     }
   }
 }
 
-function sendThroughHub(stubUrl: string, store: Store): (index: number) => Promise<unknown> {
-  const baseUrl = `${stubUrl}/v23.0/106540352242922`;
+/**
+ * The WhatsApp channel on the stub, its provider cap (80/s by default) lifted so the figure is the SDK's, not the
+ * limit's; the limiter still runs (maxConcurrent). `overrides` replace channel members (an instant `doSend`).
+ */
+function unlimitedWhatsApp(baseUrl: string, overrides: Partial<WhatsAppChannel> = {}): WhatsAppChannel {
   const whatsapp = createWhatsAppChannel({ baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
-  const unlimited = Object.assign(Object.create(null), whatsapp, {
-    rateLimit: { maxConcurrent: concurrency },
-  }) as typeof whatsapp;
-  const hub = createOmnidealer({ channels: [unlimited], store });
+  return Object.assign(Object.create(null), whatsapp, { rateLimit: { maxConcurrent: concurrency }, ...overrides });
+}
+
+function sendThroughHub(baseUrl: string, store: Store): (index: number) => Promise<unknown> {
+  const hub = createOmnidealer({ channels: [unlimitedWhatsApp(baseUrl)], store });
   return async (index) => {
     const message = await hub.send({ channel: 'whatsapp', contact: benchContact(`c${index}`, index), content: template });
     if (message.status !== 'sent') throw new Error(`send failed: ${message.error?.code}`);

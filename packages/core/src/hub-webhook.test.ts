@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from './clock.js';
 import { createOmnidealer } from './hub.js';
+import type { Message } from './model/message.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import { createTestChannel } from './test-channel.js';
@@ -12,6 +13,25 @@ function setup(store: Store = createMemoryStore()) {
   const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
   const hub = createOmnidealer({ channels: [channel], store, clock });
   return { channel, store, hub };
+}
+
+/**
+ * The memory store with `before(message)` run ahead of each message save: to fail a write, hold it or record it.
+ * `durable` makes the hub treat it as a database (whose writes wait).
+ */
+function interceptMessageSaves(
+  memory: Store,
+  before: (message: Message) => void | Promise<void>,
+  options: { durable?: boolean } = {},
+): Store {
+  return {
+    ...memory,
+    ...(options.durable ? { durable: true } : {}),
+    async saveMessage(message) {
+      await before(message);
+      return memory.saveMessage(message);
+    },
+  };
 }
 
 describe('hub.handleWebhook: concurrent deliveries', () => {
@@ -37,16 +57,12 @@ describe('hub.handleWebhook: concurrent deliveries', () => {
   it('releases the key when applying an event fails, so the next delivery for that message still applies', async () => {
     const memory = createMemoryStore();
     let failNext = false;
-    const store: Store = {
-      ...memory,
-      async saveMessage(message) {
-        if (failNext && message.direction === 'outbound') {
-          failNext = false;
-          throw new Error('disk full');
-        }
-        return memory.saveMessage(message);
-      },
-    };
+    const store = interceptMessageSaves(memory, async (message) => {
+      if (failNext && message.direction === 'outbound') {
+        failNext = false;
+        throw new Error('disk full');
+      }
+    });
     const { hub, channel } = setup(store);
     const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
     failNext = true;
@@ -63,16 +79,12 @@ describe('hub.handleWebhook: concurrent deliveries', () => {
   it("forgets the delivery key when applying fails, so the provider's redelivery of the same body is applied", async () => {
     const memory = createMemoryStore();
     let failNext = true;
-    const store: Store = {
-      ...memory,
-      async saveMessage(message) {
-        if (failNext && message.direction === 'inbound') {
-          failNext = false;
-          throw new Error('connection reset');
-        }
-        return memory.saveMessage(message);
-      },
-    };
+    const store = interceptMessageSaves(memory, async (message) => {
+      if (failNext && message.direction === 'inbound') {
+        failNext = false;
+        throw new Error('connection reset');
+      }
+    });
     const { hub, channel } = setup(store);
     const received: string[] = [];
     const duplicates: string[] = [];
@@ -177,15 +189,14 @@ describe('hub.handleWebhook: one delivery with many events', () => {
     });
     let slowId: string | undefined;
     // Durable, as a database is: its writes wait, so the hub applies independent statuses side by side.
-    const store: Store = {
-      ...memory,
-      durable: true,
-      async saveMessage(message) {
+    const store = interceptMessageSaves(
+      memory,
+      async (message) => {
         // The first message's "delivered" write is held until the test lets it go.
         if (message.id === slowId && message.status === 'delivered') await gate;
-        return memory.saveMessage(message);
       },
-    };
+      { durable: true },
+    );
     const { hub } = setup(store);
     const sent = [];
     for (const text of ['один', 'два', 'три'])
@@ -226,15 +237,14 @@ describe('hub.handleWebhook: one delivery with many events', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const store: Store = {
-      ...memory,
-      durable: true,
-      async saveMessage(message) {
+    const store = interceptMessageSaves(
+      memory,
+      async (message) => {
         // The first customer's first message is held until the test lets it go.
         if (message.providerMessageId === 'a-1') await gate;
-        return memory.saveMessage(message);
       },
-    };
+      { durable: true },
+    );
     const { hub } = setup(store);
     const received: string[] = [];
     hub.on('message.received', ({ message }) => received.push(message.providerMessageId ?? ''));
@@ -270,14 +280,13 @@ describe('hub.handleWebhook: one delivery with many events', () => {
   it("answers 500 when one of the batch's statuses fails, after the others were applied", async () => {
     const memory = createMemoryStore();
     let failId: string | undefined;
-    const store: Store = {
-      ...memory,
-      durable: true,
-      async saveMessage(message) {
+    const store = interceptMessageSaves(
+      memory,
+      async (message) => {
         if (message.id === failId && message.status === 'delivered') throw new Error('disk full');
-        return memory.saveMessage(message);
       },
-    };
+      { durable: true },
+    );
     const { hub } = setup(store);
     const one = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'один' } });
     const two = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'два' } });
@@ -302,13 +311,9 @@ describe('hub.handleWebhook: statuses repeating what the message already has', (
   it('passes the stored cost and metadata back when a later status repeats them, and takes changed ones', async () => {
     const memory = createMemoryStore();
     const savedMetadata: unknown[] = [];
-    const store: Store = {
-      ...memory,
-      async saveMessage(message) {
-        if (message.status === 'delivered' || message.status === 'read') savedMetadata.push(message.metadata);
-        return memory.saveMessage(message);
-      },
-    };
+    const store = interceptMessageSaves(memory, async (message) => {
+      if (message.status === 'delivered' || message.status === 'read') savedMetadata.push(message.metadata);
+    });
     const { hub, channel } = setup(store);
     const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
     const id = message.providerMessageId!;

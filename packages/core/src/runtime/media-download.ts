@@ -71,6 +71,9 @@ async function downloadWithin(deadline: RequestDeadline, url: string, options: M
   const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
   const lookup = options.allowPrivate ? options.lookup : publicOnly(options.lookup ?? (dnsLookup as LookupFunction));
   const refuse = (message: string) => new ValidationError({ channel, field: 'content.url', message });
+  // Retryable either way; `timeout` when the deadline is what cut it off.
+  const failed = (message: string, cause: unknown) =>
+    new ProviderError({ channel, code: deadline.expired ? 'timeout' : 'network', retryable: true, message, cause });
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     if (current.protocol !== 'https:' && current.protocol !== 'http:') throw refuse('media URLs must be http(s)');
@@ -86,13 +89,7 @@ async function downloadWithin(deadline: RequestDeadline, url: string, options: M
       deadline.watch(response);
     } catch (error) {
       if ((error as { code?: string }).code === 'EPRIVATEADDRESS') throw refuse('media host resolves to a private address');
-      throw new ProviderError({
-        channel,
-        code: deadline.expired ? 'timeout' : 'network',
-        retryable: true,
-        message: 'could not download the media',
-        cause: error,
-      });
+      throw failed('could not download the media', error);
     }
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
@@ -128,13 +125,7 @@ async function downloadWithin(deadline: RequestDeadline, url: string, options: M
       }
     } catch (error) {
       if (error instanceof ValidationError) throw error;
-      throw new ProviderError({
-        channel,
-        code: deadline.expired ? 'timeout' : 'network',
-        retryable: true,
-        message: 'media download cut off',
-        cause: error,
-      });
+      throw failed('media download cut off', error);
     }
     const contentType = response.headers['content-type'];
     return { data: new Uint8Array(Buffer.concat(chunks)), url: current.href, ...(contentType ? { contentType } : {}) };

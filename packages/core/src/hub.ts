@@ -22,6 +22,7 @@ import { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './
 import { type RetryOptions, withRetry } from './runtime/retry.js';
 import { computeSlaReport, type ResponseRecord, responderOf, type SlaReport } from './sla.js';
 import { createMemoryStore } from './store/memory-store.js';
+import { sameData } from './store/same-data.js';
 import type { Store } from './store/store.js';
 import { timeKey, timeKeyPrefixes } from './store/time-key.js';
 import { parseInput } from './validation.js';
@@ -183,38 +184,10 @@ const parkedSweepEvery = 256;
 const reachNamespace = 'reach';
 const responseNamespace = 'sla-response';
 
-/**
- * True when `a` and `b` hold the same plain data: primitives equal, plain objects and arrays equal in depth, where a
- * property set to `undefined` counts as absent (as stores keep it). Anything else (a `Date`, a `Map`) only equals itself.
- */
-function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    for (let index = 0; index < a.length; index++) if (!sameData(a[index], b[index])) return false;
-    return true;
-  }
-  if (!isPlainObject(a) || !isPlainObject(b)) return false;
-  let keys = 0;
-  for (const key in a) {
-    if (!Object.hasOwn(a, key) || a[key] === undefined) continue;
-    if (!Object.hasOwn(b, key) || !sameData(a[key], b[key])) return false;
-    keys++;
-  }
-  for (const key in b) if (Object.hasOwn(b, key) && b[key] !== undefined) keys--;
-  return keys === 0;
-}
-
 /** True when merging `update` into `target` (`{ ...target, ...update }`) would leave the same plain data. */
 function coversData(target: Record<string, unknown> | undefined, update: Record<string, unknown>): boolean {
   for (const key in update) if (Object.hasOwn(update, key) && !sameData(target?.[key], update[key])) return false;
   return true;
-}
-
-function isPlainObject(value: object): value is Record<string, unknown> {
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 /** One channel's held provider message ids → deliveries waiting for each (null while none waits). */

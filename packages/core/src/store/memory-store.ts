@@ -2,6 +2,7 @@ import type { Contact } from '../model/contact.js';
 import type { Assignment, Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
 import type { MessageContent } from '../model/message-content.js';
+import { sameData } from './same-data.js';
 import type { ConversationQuery, ScheduledJob, Store } from './store.js';
 
 /**
@@ -64,40 +65,14 @@ function freezePlain(value: unknown): unknown {
 }
 
 /**
- * True when `value` is plain data that {@link freezePlain} would copy to something equal to `kept` (a frozen plain
- * copy): compared in place, nothing allocated.
- */
-function keptEquals(value: unknown, kept: unknown): boolean {
-  if (value === kept) return true;
-  if (typeof value !== 'object' || value === null || typeof kept !== 'object' || kept === null) return false;
-  if (Array.isArray(value)) {
-    if (!Array.isArray(kept) || value.length !== kept.length) return false;
-    for (let index = 0; index < value.length; index++) if (!keptEquals(value[index], kept[index])) return false;
-    return true;
-  }
-  if (Array.isArray(kept)) return false;
-  const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Object.prototype && prototype !== null) return false;
-  let keys = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    const inner = (value as Record<string, unknown>)[key];
-    if (inner === undefined) continue;
-    if (!Object.hasOwn(kept, key) || !keptEquals(inner, (kept as Record<string, unknown>)[key])) return false;
-    keys++;
-  }
-  for (const _ in kept) keys--;
-  return keys === 0;
-}
-
-/**
  * What the store keeps of a nested value. `previous` (what it kept before) is reused when the value comes back
  * unchanged: a message saved again as it goes queued → sent → delivered keeps one copy of its content, and the
  * re-save allocates nothing for it.
  */
 function keep(value: unknown, previous?: Kept): Kept {
   if (value === previous || typeof value !== 'object' || value === null) return value;
-  if (previous !== undefined && !(previous instanceof Unshared) && keptEquals(value, previous)) return previous;
+  // A kept copy is plain data without undefined properties: sameData tells whether `value` would freeze to it.
+  if (previous !== undefined && !(previous instanceof Unshared) && sameData(value, previous)) return previous;
   const frozen = freezePlain(value);
   return frozen === notPlain ? new Unshared(structuredClone(value)) : frozen;
 }

@@ -372,3 +372,79 @@ describe('hub.handleWebhook: per-message ordering across channels', () => {
     expect(applied).toEqual(['sms-backup', 'sms']);
   });
 });
+
+describe('hub: an opt-out racing other changes to the same contact', () => {
+  const optOut = { code: 'opted_out', message: 'recipient opted out', reason: 'opted_out' as const };
+
+  it('keeps the opt-out and the news of an inbound message that arrive together', async () => {
+    const memory = createMemoryStore();
+    // A database answers later than it looked: without the contact's lock both paths read it before either saves.
+    const slow = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 5));
+    const store: Store = {
+      ...memory,
+      getContact: async (id) => slow(await memory.getContact(id)),
+      findContactByAddress: async (address) => slow(await memory.findContactByAddress(address)),
+    };
+    const { hub, channel } = setup(store);
+    const first = await hub.send({
+      channel: 'sms',
+      contact: { id: 'c9', phone: '+79161234567' },
+      content: { type: 'text', text: 'Ваш Haval готов' },
+    });
+    const responses = await Promise.all([
+      hub.handleWebhook('sms', channel.statusWebhook(first.providerMessageId!, 'failed', 2000, { error: optOut })),
+      hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'СТОП', { profileName: 'Пётр' })),
+    ]);
+    expect(responses.map((response) => response.status)).toEqual([200, 200]);
+    expect(await memory.getContact('c9')).toMatchObject({
+      name: 'Пётр',
+      consent: { sms: 'opted_out' },
+      identities: { sms: '+79161234567' },
+    });
+  });
+
+  it("keeps an opt-out that came in while a send was merging the caller's news into the contact", async () => {
+    const memory = createMemoryStore();
+    const slow = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 5));
+    const store: Store = { ...memory, getContact: async (id) => slow(await memory.getContact(id)) };
+    const { hub, channel } = setup(store);
+    const first = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Запись на ТО' } });
+    // The CRM renamed the contact; its send starts as the opt-out for the first message comes in.
+    const [second, response] = await Promise.all([
+      hub.send({ channel: 'sms', contact: { ...contact, name: 'Иван Петров' }, content: { type: 'text', text: 'Ждём вас' } }),
+      hub.handleWebhook('sms', channel.statusWebhook(first.providerMessageId!, 'failed', 2000, { error: optOut })),
+    ]);
+    expect(second.status).toBe('sent');
+    expect(response.status).toBe(200);
+    expect(await memory.getContact('c1')).toMatchObject({ name: 'Иван Петров', consent: { sms: 'opted_out' } });
+  });
+
+  it('keeps an opt-out that came in while a send to the same contact was with the provider', async () => {
+    const { hub, channel, store } = setup();
+    const first = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Запись на ТО' } });
+    // The next provider call waits until the test lets it answer, with the canonical address the provider gives.
+    let answer: () => void = () => undefined;
+    const providerAnswered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    const doSend = channel.doSend.bind(channel);
+    channel.doSend = async (message, context) => {
+      await providerAnswered;
+      return { ...(await doSend(message, context)), canonicalAddress: '79161234567' };
+    };
+    const second = hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Напоминаем о записи' } });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const response = await hub.handleWebhook(
+      'sms',
+      channel.statusWebhook(first.providerMessageId!, 'failed', 2000, { error: optOut }),
+    );
+    expect(response.status).toBe(200);
+    expect((await store.getContact('c1'))?.consent).toEqual({ sms: 'opted_out' });
+    answer();
+    expect((await second).status).toBe('sent');
+    expect(await store.getContact('c1')).toMatchObject({
+      consent: { sms: 'opted_out' },
+      identities: { sms: '79161234567' },
+    });
+  });
+});

@@ -262,6 +262,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
    */
   const conversationLocks: KeyLocks = new Map();
   const conversationKey = (channelId: string, contactId: string) => `${channelId}\n${contactId}`;
+  /**
+   * Held while a contact is read, changed and saved back: by a send's merge, an opt-out, a send's canonical address and
+   * an inbound message's new facts, so none of them overwrites another's change (a lost opt-out would message someone
+   * who said stop). Taken last: nothing else is taken while it is held.
+   */
+  const contactLocks: KeyLocks = new Map();
 
   function keyLocksOf(channelId: string): KeyLocks {
     let locks = keyLocks.get(channelId);
@@ -370,12 +376,33 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     });
   }
 
-  /** The contact as stored, updated with what the caller passed (identities merged, not replaced). */
-  async function mergeWithStored(contact: Contact): Promise<{ stored: Contact | undefined; merged: Contact }> {
-    const stored = await store.getContact(contact.id);
+  /** `stored` updated with what the caller passed (identities merged, not replaced). */
+  function mergeContact(stored: Contact | undefined, contact: Contact): Contact {
     const merged: Contact = stored ? { ...stored, ...contact } : contact;
     if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
-    return { stored, merged };
+    return merged;
+  }
+
+  /**
+   * Reads a contact again, changes it and saves it, holding its lock (see contactLocks). `change` gets the stored copy
+   * (undefined if there is none) and returns the contact to save, or undefined to leave it as it is. Resolves with the
+   * contact as stored afterwards.
+   */
+  async function rewriteContact(
+    id: string,
+    change: (stored: Contact | undefined) => Contact | undefined,
+  ): Promise<Contact | undefined> {
+    const held = withKeyLock(contactLocks, id);
+    if (held) await held;
+    try {
+      const stored = await store.getContact(id);
+      const changed = change(stored);
+      if (changed === undefined || (stored !== undefined && sameData(stored, changed))) return stored;
+      await store.saveContact(changed);
+      return changed;
+    } finally {
+      releaseKeyLock(contactLocks, id);
+    }
   }
 
   async function conversationFor(channel: Channel, contact: Contact, externalId?: string): Promise<Conversation | undefined> {
@@ -499,7 +526,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         channel.capabilities.address === 'phone' &&
         contact.identities?.[channel.kind] !== result.canonicalAddress
       ) {
-        await store.saveContact({ ...contact, identities: { ...contact.identities, [channel.kind]: result.canonicalAddress } });
+        const address = result.canonicalAddress;
+        // Read again: `contact` is from before the provider call, and an opt-out may have come in since.
+        await rewriteContact(contact.id, (stored = contact) =>
+          stored.identities?.[channel.kind] === address
+            ? undefined
+            : { ...stored, identities: { ...stored.identities, [channel.kind]: address } },
+        );
       }
       const { current: fresh } = await rewriteConversation(conversation, (fresh) => {
         const { awaitingReplySince: _, ...withoutWait } = fresh;
@@ -590,7 +623,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
 
   /** The part of a send that must not overlap another send to the same contact on the same channel (see `send`). */
   async function openSend(parsed: z.output<typeof sendInputSchema>, channel: Channel, now: number): Promise<OpenedSend> {
-    const { stored, merged } = await mergeWithStored(parsed.contact);
+    const stored = await store.getContact(parsed.contact.id);
+    const merged = mergeContact(stored, parsed.contact);
     let conversation = parsed.conversationId
       ? await store.getConversation(parsed.conversationId)
       : await conversationFor(channel, merged);
@@ -647,9 +681,10 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     const run = (async () => {
       const now = clock.now();
       // Sends to one contact on one channel find or open its conversation one at a time: sends that start together to
-      // a new contact share one conversation instead of each opening its own. The provider calls still overlap.
+      // a new contact share one conversation instead of each opening its own. The provider calls still overlap. The
+      // contact's own lock keeps its merge from overwriting an opt-out or an inbound message's news (see contactLocks).
       const opened = await holding(conversationLocks, conversationKey(channel.id, contact.id), () =>
-        openSend(parsed, channel, now),
+        holding(contactLocks, contact.id, () => openSend(parsed, channel, now)),
       );
       if ('existing' in opened) return opened.existing;
       const { merged, conversation, reach, content, replyTo, messageId } = opened;
@@ -844,9 +879,11 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   async function noteUnreachable(channel: Channel, contactId: string, reason: string): Promise<void> {
     await recordReach(contactId, channel.id, 'failed', reason);
     if (reason !== 'opted_out') return;
-    const contact = await store.getContact(contactId);
-    if (contact && contact.consent?.[channel.kind] !== 'opted_out')
-      await store.saveContact({ ...contact, consent: { ...contact.consent, [channel.kind]: 'opted_out' } });
+    await rewriteContact(contactId, (contact) =>
+      contact && contact.consent?.[channel.kind] !== 'opted_out'
+        ? { ...contact, consent: { ...contact.consent, [channel.kind]: 'opted_out' } }
+        : undefined,
+    );
   }
 
   async function contactForInbound(channel: Channel, event: InboundEvent): Promise<Contact> {
@@ -857,9 +894,26 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
       (sender ? await store.findContactByAddress(sender) : undefined) ??
       (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined);
-    // A found contact is the store's copy, ours to update; it is saved again only when the event taught us something.
-    const contact: Contact = found ?? { id: createId('contact') };
-    let changed = found === undefined;
+    if (!found) {
+      // Nobody else knows this id yet; the sender's lock (see applyDelivered) keeps a second message from creating another.
+      const contact: Contact = { id: createId('contact') };
+      learnFromInbound(channel, event, sender, contact);
+      await store.saveContact(contact);
+      return contact;
+    }
+    // A found contact is the store's copy, ours to change. Usually the event tells nothing new and nothing is written;
+    // otherwise the change is made again on a fresh read under the contact's lock (an opt-out may be being saved).
+    if (!learnFromInbound(channel, event, sender, { ...found })) return found;
+    const updated = await rewriteContact(found.id, (stored = found) => {
+      const contact = { ...stored };
+      return learnFromInbound(channel, event, sender, contact) ? contact : undefined;
+    });
+    return updated ?? found;
+  }
+
+  /** Adds to `contact` what an inbound message shows about its sender; true if anything was new. */
+  function learnFromInbound(channel: Channel, event: InboundEvent, sender: string | undefined, contact: Contact): boolean {
+    let changed = false;
     const address = channel.capabilities.address;
     if (address === 'chat') {
       const key = `${channel.kind}ChatIds`;
@@ -900,8 +954,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       contact.email = event.from.toLowerCase();
       changed = true;
     }
-    if (changed) await store.saveContact(contact);
-    return contact;
+    return changed;
   }
 
   async function applyInbound(channel: Channel, event: InboundEvent): Promise<void> {
@@ -1112,7 +1165,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const channel = channelOf(channelId);
       const contact = parseInput(contactSchema, contactInput, 'contact');
       const content = parseInput(messageContentSchema, contentInput, 'content');
-      const { merged } = await mergeWithStored(contact);
+      const merged = mergeContact(await store.getContact(contact.id), contact);
       const conversation = await conversationFor(channel, merged);
       return channel.canReach({ contact: merged, content, now: clock.now(), conversation });
     },
@@ -1187,9 +1240,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     },
     async upsertContact(input) {
       const contact = parseInput(contactSchema, input, 'contact');
-      const { merged } = await mergeWithStored(contact);
-      await store.saveContact(merged);
-      return merged;
+      return (await rewriteContact(contact.id, (stored) => mergeContact(stored, contact))) as Contact;
     },
     async reachStats(contactId, channelId) {
       return (await store.getRecord<ReachStats>(reachNamespace, `${contactId}:${channelId}`)) ?? { delivered: 0, failed: 0 };

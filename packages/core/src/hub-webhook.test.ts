@@ -5,6 +5,7 @@ import type { Message } from './model/message.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import { createTestChannel } from './test-channel.js';
+import { recordContactWrites } from './testing/record-contact-writes.js';
 
 const contact = { id: 'c1', name: 'Иван', phone: '+79161234567' };
 
@@ -106,13 +107,7 @@ describe('hub.handleWebhook: concurrent deliveries', () => {
   it('saves a known contact again only when an inbound message tells something new about it', async () => {
     const memory = createMemoryStore();
     const saved: string[] = [];
-    const store: Store = {
-      ...memory,
-      async saveContact(saving) {
-        saved.push(saving.name ?? '(no name)');
-        return memory.saveContact(saving);
-      },
-    };
+    const store = recordContactWrites(memory, (saving) => saved.push(saving.name ?? '(no name)'));
     const { hub, channel } = setup(store);
     await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Здравствуйте'));
     await hub.handleWebhook('sms', channel.inboundWebhook('+79161234567', 'Есть Рио?'));
@@ -373,18 +368,30 @@ describe('hub.handleWebhook: per-message ordering across channels', () => {
   });
 });
 
-describe('hub: an opt-out racing other changes to the same contact', () => {
+/** The memory store as it is (it updates a contact atomically), and without `updateContact` (the hub's own lock). */
+const contactUpdates: Array<[string, (memory: Store) => Store]> = [
+  ['a store that updates contacts atomically', (memory) => memory],
+  [
+    'a store without updateContact',
+    (memory) => {
+      const { updateContact: _, ...rest } = memory;
+      return rest;
+    },
+  ],
+];
+
+describe.each(contactUpdates)('hub: an opt-out racing other changes to the same contact, on %s', (_, variant) => {
   const optOut = { code: 'opted_out', message: 'recipient opted out', reason: 'opted_out' as const };
 
   it('keeps the opt-out and the news of an inbound message that arrive together', async () => {
     const memory = createMemoryStore();
     // A database answers later than it looked: without the contact's lock both paths read it before either saves.
     const slow = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 5));
-    const store: Store = {
+    const store: Store = variant({
       ...memory,
       getContact: async (id) => slow(await memory.getContact(id)),
       findContactByAddress: async (address) => slow(await memory.findContactByAddress(address)),
-    };
+    });
     const { hub, channel } = setup(store);
     const first = await hub.send({
       channel: 'sms',
@@ -406,7 +413,7 @@ describe('hub: an opt-out racing other changes to the same contact', () => {
   it("keeps an opt-out that came in while a send was merging the caller's news into the contact", async () => {
     const memory = createMemoryStore();
     const slow = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), 5));
-    const store: Store = { ...memory, getContact: async (id) => slow(await memory.getContact(id)) };
+    const store: Store = variant({ ...memory, getContact: async (id) => slow(await memory.getContact(id)) });
     const { hub, channel } = setup(store);
     const first = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Запись на ТО' } });
     // The CRM renamed the contact; its send starts as the opt-out for the first message comes in.
@@ -420,7 +427,7 @@ describe('hub: an opt-out racing other changes to the same contact', () => {
   });
 
   it('keeps an opt-out that came in while a send to the same contact was with the provider', async () => {
-    const { hub, channel, store } = setup();
+    const { hub, channel, store } = setup(variant(createMemoryStore()));
     const first = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Запись на ТО' } });
     // The next provider call waits until the test lets it answer, with the canonical address the provider gives.
     let answer: () => void = () => undefined;

@@ -10,6 +10,7 @@ import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import { timeKey } from './store/time-key.js';
 import { createTestChannel } from './test-channel.js';
+import { recordContactWrites } from './testing/record-contact-writes.js';
 
 const contact = { id: 'c1', name: 'Иван', phone: '8 (916) 123-45-67' };
 const fastRetry = { minTimeoutMs: 1, maxTimeoutMs: 2, jitter: false, sleep: async () => {} };
@@ -205,13 +206,7 @@ describe('hub.handleWebhook', () => {
   it('writes a known contact again only when the send changes it', async () => {
     const base = createMemoryStore();
     const saved: string[] = [];
-    const store: Store = {
-      ...base,
-      async saveContact(value) {
-        saved.push(value.email ?? '-');
-        return base.saveContact(value);
-      },
-    };
+    const store = recordContactWrites(base, (value) => saved.push(value.email ?? '-'));
     const hub = createOmnidealer({ channels: [createTestChannel({ id: 'sms' })], store, retry: fastRetry });
     const text = { type: 'text' as const, text: 'Напоминаем о ТО' };
     await hub.send({ channel: 'sms', contact, content: text });

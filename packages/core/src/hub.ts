@@ -265,7 +265,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   /**
    * Held while a contact is read, changed and saved back: by a send's merge, an opt-out, a send's canonical address and
    * an inbound message's new facts, so none of them overwrites another's change (a lost opt-out would message someone
-   * who said stop). Taken last: nothing else is taken while it is held.
+   * who said stop). Only for a store without `updateContact` (see rewriteContact). Nothing else is taken while held.
    */
   const contactLocks: KeyLocks = new Map();
 
@@ -392,6 +392,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     id: string,
     change: (stored: Contact | undefined) => Contact | undefined,
   ): Promise<Contact | undefined> {
+    // A store that updates a contact atomically also keeps other processes sharing it from coming in between.
+    if (store.updateContact) {
+      return store.updateContact(id, (stored) => {
+        const changed = change(stored);
+        return changed === undefined || (stored !== undefined && sameData(stored, changed)) ? undefined : changed;
+      });
+    }
     const held = withKeyLock(contactLocks, id);
     if (held) await held;
     try {
@@ -624,7 +631,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   /** The part of a send that must not overlap another send to the same contact on the same channel (see `send`). */
   async function openSend(parsed: z.output<typeof sendInputSchema>, channel: Channel, now: number): Promise<OpenedSend> {
     const stored = await store.getContact(parsed.contact.id);
-    const merged = mergeContact(stored, parsed.contact);
+    let merged = mergeContact(stored, parsed.contact);
     let conversation = parsed.conversationId
       ? await store.getConversation(parsed.conversationId)
       : await conversationFor(channel, merged);
@@ -655,7 +662,9 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       }
     }
     // A repeat send to a known contact changes nothing about it: skip the write (on a durable store, a commit).
-    if (!stored || !sameData(stored, merged)) await store.saveContact(merged);
+    // Otherwise merge again into a fresh read as it is written: an opt-out may have come in since the read above.
+    if (!stored || !sameData(stored, merged))
+      merged = (await rewriteContact(merged.id, (current) => mergeContact(current, parsed.contact))) ?? merged;
     if (!conversation) {
       conversation = newConversation(
         channel,
@@ -681,10 +690,9 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     const run = (async () => {
       const now = clock.now();
       // Sends to one contact on one channel find or open its conversation one at a time: sends that start together to
-      // a new contact share one conversation instead of each opening its own. The provider calls still overlap. The
-      // contact's own lock keeps its merge from overwriting an opt-out or an inbound message's news (see contactLocks).
+      // a new contact share one conversation instead of each opening its own. The provider calls still overlap.
       const opened = await holding(conversationLocks, conversationKey(channel.id, contact.id), () =>
-        holding(contactLocks, contact.id, () => openSend(parsed, channel, now)),
+        openSend(parsed, channel, now),
       );
       if ('existing' in opened) return opened.existing;
       const { merged, conversation, reach, content, replyTo, messageId } = opened;

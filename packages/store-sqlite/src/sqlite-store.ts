@@ -55,6 +55,8 @@ export interface SqliteStore extends Store {
    * The hub's own records are not touched: it expires them itself (`slaRetentionMs`, `parkedStatusTtlMs`).
    */
   prune(options: SqlitePruneOptions): Promise<SqlitePruneResult>;
+  /** Always present here: the read happens under the write lock, so processes sharing the file lose no change. */
+  updateContact: NonNullable<Store['updateContact']>;
   /** Checkpoints the write-ahead log and closes the file. Further calls fail. */
   close(): Promise<void>;
 }
@@ -275,6 +277,18 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       const data = writeJsonColumn(contact, 'contact');
       const addresses = addressesOf(contact);
       await write(() => saveContact(contact.id, data, addresses));
+    },
+    async updateContact(id, update) {
+      // Read inside the write (see above): under the write lock, so no other process's change comes in between.
+      return write(() => {
+        const row = statements.getContact.get(id);
+        const current = row && readContact(row.data, id);
+        const next = update(current);
+        if (next === undefined) return current;
+        const data = writeJsonColumn(next, 'contact');
+        saveContact(next.id, data, addressesOf(next));
+        return readContact(data, next.id);
+      });
     },
     async getContact(id) {
       const row = statements.getContact.get(id);

@@ -532,17 +532,29 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     return byChannel;
   }
 
+  function writeContact(contact: Contact): StoredContact {
+    const previous = contacts.get(contact.id);
+    const stored: StoredContact = { id: previous?.id ?? contact.id };
+    for (const key of Object.keys(contact)) {
+      const value = (contact as Record<string, unknown>)[key];
+      if (value !== undefined && key !== 'id') stored[key] = keep(value, previous?.[key]);
+    }
+    contacts.set(stored.id, stored);
+    for (const address of addresses(contact)) contactByAddress.set(address, stored.id);
+    return stored;
+  }
+
   return {
     durable: false,
     async saveContact(contact) {
-      const previous = contacts.get(contact.id);
-      const stored: StoredContact = { id: previous?.id ?? contact.id };
-      for (const key of Object.keys(contact)) {
-        const value = (contact as Record<string, unknown>)[key];
-        if (value !== undefined && key !== 'id') stored[key] = keep(value, previous?.[key]);
-      }
-      contacts.set(stored.id, stored);
-      for (const address of addresses(contact)) contactByAddress.set(address, stored.id);
+      writeContact(contact);
+    },
+    async updateContact(id, update) {
+      // Read, update and write in one synchronous step: nothing else runs in between.
+      const current = contacts.get(id);
+      const next = update(current && contactOut(current));
+      if (next === undefined) return current && contactOut(current);
+      return contactOut(writeContact(next));
     },
     async getContact(id) {
       const contact = contacts.get(id);

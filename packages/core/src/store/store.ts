@@ -39,6 +39,16 @@ export interface Store {
   getContact(id: string): Promise<Contact | undefined>;
   /** Finds a contact by a channel address (phone, e-mail, WhatsApp id, Avito chat id). */
   findContactByAddress(address: string): Promise<Contact | undefined>;
+  /**
+   * Atomically reads a contact, passes it to `update` (undefined when there is none) and saves what `update` returns,
+   * as `saveContact` would; returning undefined leaves the contact as it is. Resolves with the contact as stored
+   * afterwards. No other update of the same contact, from this process or another one sharing the store, can come
+   * between the read and the write: an opt-out the provider reports is not overwritten by an inbound message or a send
+   * changing the same contact at once. `update` runs synchronously inside the store's critical section, once: it must
+   * not await. Optional so older stores still fit; without it the hub reads and saves under a lock of its own, which
+   * only holds within one process.
+   */
+  updateContact?(id: string, update: (current: Contact | undefined) => Contact | undefined): Promise<Contact | undefined>;
 
   saveConversation(conversation: Conversation): Promise<void>;
   getConversation(id: string): Promise<Conversation | undefined>;

@@ -96,6 +96,32 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       await store.close?.();
     });
 
+    it('updates a contact atomically (when the store supports it): concurrent updates lose nothing', async () => {
+      const store = await createStore();
+      if (!store.updateContact) return void (await store.close?.());
+      await store.saveContact({ id: 'c1', phone: '+79161234567' });
+      // Thirty changes at once, each adding what it knows: every one sees the one before it.
+      await Promise.all(
+        Array.from({ length: 30 }, (_, index) =>
+          store.updateContact!('c1', (current) => ({
+            ...(current ?? { id: 'c1' }),
+            identities: { ...current?.identities, [`avitoUser${index}`]: `avito-user:${index}` },
+          })),
+        ),
+      );
+      const stored = await store.getContact('c1');
+      expect(Object.keys(stored?.identities ?? {})).toHaveLength(30);
+      expect((await store.findContactByAddress('avito-user:29'))?.id).toBe('c1');
+      // Returning undefined writes nothing and resolves with the contact as it is.
+      expect(await store.updateContact('c1', () => undefined)).toEqual(stored);
+      // A contact that did not exist is created; what the caller gets back is a copy.
+      const created = await store.updateContact('c2', (current) => current ?? { id: 'c2', phone: '+79035550101' });
+      expect(created).toEqual({ id: 'c2', phone: '+79035550101' });
+      created!.phone = '+70000000000';
+      expect((await store.findContactByAddress('+79035550101'))?.phone).toBe('+79035550101');
+      await store.close?.();
+    });
+
     it('claims an idempotency key once', async () => {
       const store = await createStore();
       expect(await store.claimIdempotencyKey('k1', 'm1')).toBeUndefined();

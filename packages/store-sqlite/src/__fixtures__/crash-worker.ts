@@ -2,14 +2,21 @@
 // reporting each contact over IPC once both are committed; resumes where a killed run stopped.
 // `claim <path> <worker>`: after the parent says go, leases due jobs in small random batches until none are left.
 // `increment <path> <worker>`: after go, adds 300 entries to one shared record with updateRecord, one at a time.
+// `identify <path> <worker>`: after go, adds 150 identities to one shared contact with updateContact, one at a time.
 import { createId } from '@omnidealer/core';
 import { createSqliteStore } from '../sqlite-store.js';
 
 const [mode, path, argument] = process.argv.slice(2);
 if (!path || !process.send)
-  throw new Error('usage: crash-worker.ts write|claim|increment <path> <count|worker> (forked with IPC)');
+  throw new Error('usage: crash-worker.ts write|claim|increment|identify <path> <count|worker> (forked with IPC)');
 const send = (message: unknown) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 const store = createSqliteStore({ path, busyTimeoutMs: 30_000 });
+/** Tells the parent this worker is loaded, then waits for its go: racers loaded at different speeds start together. */
+async function readyForGo(): Promise<void> {
+  const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
+  await send({ ready: true });
+  await go;
+}
 
 if (mode === 'write') {
   const count = Number(argument);
@@ -47,7 +54,7 @@ if (mode === 'write') {
   }
   await send({ finished: true });
 } else if (mode === 'claim') {
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  await readyForGo();
   for (;;) {
     const jobs = await store.claimDueJobs(Number.MAX_SAFE_INTEGER - 10 ** 9, 1 + Math.floor(Math.random() * 4), 10 ** 9);
     if (jobs.length === 0) break;
@@ -57,13 +64,23 @@ if (mode === 'write') {
   }
   await send({ finished: true });
 } else if (mode === 'increment') {
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
+  await readyForGo();
   for (let index = 0; index < 300; index++) {
     await store.updateRecord<{ count: number; last: string[] }>('campaign', 'spend', (current) => ({
       count: (current?.count ?? 0) + 1,
       last: [...(current?.last ?? []).slice(-9), `${argument}-${index}`],
     }));
     // Yield now and then, so the other process's updates interleave with these.
+    if (index % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  await send({ finished: true });
+} else if (mode === 'identify') {
+  await readyForGo();
+  for (let index = 0; index < 150; index++) {
+    await store.updateContact('contact-1', (current) => ({
+      ...(current ?? { id: 'contact-1' }),
+      identities: { ...current?.identities, [`${argument}-${index}`]: `${argument}:${index}` },
+    }));
     if (index % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   await send({ finished: true });

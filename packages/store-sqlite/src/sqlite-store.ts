@@ -287,7 +287,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         if (next === undefined) return current;
         const data = writeJsonColumn(next, 'contact');
         saveContact(next.id, data, addressesOf(next));
-        return readContact(data, next.id);
+        // The caller gets a copy of what was just written (the schema check is for rows read from disk).
+        return JSON.parse(data) as Contact;
       });
     },
     async getContact(id) {

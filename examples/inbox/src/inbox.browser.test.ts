@@ -121,6 +121,10 @@ describe.runIf(hasChromium || process.env.CI === 'true')('inbox in Chromium', ()
     await row('whatsapp').click();
     await page.locator('#history li').first().waitFor();
     await page.locator('#handoff-target').selectOption('operator:boris');
+    // The customer writes again before the click: the live update re-renders the thread, and the pick survives it.
+    const shown = await page.locator('#messages li').count();
+    await inbox.sandbox.whatsapp.inbound({ ...customer, text: 'Я ещё здесь' });
+    await poll(() => page.locator('#messages li').count()).toBe(shown + 1);
     await page.locator('#handoff').click();
     await poll(() => page.locator('#history li').count()).toBe(2);
     const history = await page.locator('#history li').allTextContents();

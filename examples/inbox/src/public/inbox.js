@@ -118,7 +118,9 @@ function renderThread() {
     root.replaceChildren(el('p', { className: 'placeholder' }, 'Pick a chat on the left.'));
     return;
   }
+  // Live updates re-render the thread: what the operator typed or picked survives them.
   const draft = $('#reply')?.value ?? '';
+  const pickedTarget = $('#handoff-target')?.value;
   const conversation = state.conversations.get(thread.conversation.id) ?? thread.conversation;
   const listing = conversation.listing;
   const handoffTargets = [
@@ -258,6 +260,8 @@ function renderThread() {
   root.replaceChildren(...parts.filter(Boolean));
   const reply = $('#reply');
   if (reply) reply.value = draft;
+  const target = $('#handoff-target');
+  if (pickedTarget && [...target.options].some((option) => option.value === pickedTarget)) target.value = pickedTarget;
   const messages = $('#messages');
   messages.scrollTop = messages.scrollHeight;
 }

@@ -268,6 +268,26 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
    * who said stop). Only for a store without `updateContact` (see rewriteContact). Nothing else is taken while held.
    */
   const contactLocks: KeyLocks = new Map();
+  /**
+   * The store's atomic conversation changes (see Store.openConversation), or the same as a read and a write: the hub
+   * calls them holding the conversation's lock (see conversationLocks), which makes them atomic within this process.
+   */
+  const openConversation: NonNullable<Store['openConversation']> =
+    store.openConversation?.bind(store) ??
+    (async (contactId, channelId, externalId, update) => {
+      const newest = await store.findConversation(contactId, channelId, externalId);
+      const next = update(newest);
+      if (next !== undefined) await store.saveConversation(next);
+      return next ?? newest;
+    });
+  const updateConversation: NonNullable<Store['updateConversation']> =
+    store.updateConversation?.bind(store) ??
+    (async (id, update) => {
+      const current = await store.getConversation(id);
+      const next = update(current);
+      if (next !== undefined) await store.saveConversation(next);
+      return next ?? current;
+    });
 
   function keyLocksOf(channelId: string): KeyLocks {
     let locks = keyLocks.get(channelId);
@@ -666,14 +686,15 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     if (!stored || !sameData(stored, merged))
       merged = (await rewriteContact(merged.id, (current) => mergeContact(current, parsed.contact))) ?? merged;
     if (!conversation) {
-      conversation = newConversation(
+      const opening = newConversation(
         channel,
         merged.id,
         now,
         channel.capabilities.address === 'chat' ? reach.address : undefined,
       );
-      await store.saveConversation(conversation);
-      emitter.emit('conversation.opened', { conversation });
+      // Another process sharing the store may have opened one since the read above: then that one is used.
+      conversation = (await openConversation(merged.id, channel.id, undefined, (newest) => newest ?? opening)) ?? opening;
+      if (conversation.id === opening.id) emitter.emit('conversation.opened', { conversation });
     }
     return { merged, conversation, reach, content, replyTo, messageId };
   }
@@ -970,18 +991,21 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     const contact = await contactForInbound(channel, event);
     const now = clock.now();
     const { found, conversation } = await holding(conversationLocks, conversationKey(channel.id, contact.id), async () => {
-      const found = await store.findConversation(contact.id, channel.id, event.conversationExternalId);
-      // A found conversation is the store's copy, ours to update.
-      const conversation = found ?? newConversation(channel, contact.id, now, event.conversationExternalId);
-      conversation.status = 'open';
-      conversation.unreadCount += 1;
-      conversation.lastInboundAt = Math.max(conversation.lastInboundAt ?? 0, event.at);
-      conversation.firstInboundAt ??= event.at;
-      conversation.awaitingReplySince = Math.min(conversation.awaitingReplySince ?? event.at, event.at);
-      if (event.subject) conversation.subject = { ...conversation.subject, ...event.subject };
-      conversation.updatedAt = now;
-      await store.saveConversation(conversation);
-      return { found, conversation };
+      let found: Conversation | undefined;
+      const conversation = await openConversation(contact.id, channel.id, event.conversationExternalId, (newest) => {
+        found = newest;
+        // A found conversation is the store's copy, ours to update.
+        const conversation = newest ?? newConversation(channel, contact.id, now, event.conversationExternalId);
+        conversation.status = 'open';
+        conversation.unreadCount += 1;
+        conversation.lastInboundAt = Math.max(conversation.lastInboundAt ?? 0, event.at);
+        conversation.firstInboundAt ??= event.at;
+        conversation.awaitingReplySince = Math.min(conversation.awaitingReplySince ?? event.at, event.at);
+        if (event.subject) conversation.subject = { ...conversation.subject, ...event.subject };
+        conversation.updatedAt = now;
+        return conversation;
+      });
+      return { found, conversation: conversation as Conversation };
     });
     const metadata: Record<string, unknown> = { ...event.metadata, inboundKind: event.kind };
     if (event.payload) metadata.payload = event.payload;
@@ -1139,10 +1163,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     change: (current: Conversation) => Conversation,
   ): Promise<{ current: Conversation; updated: Conversation }> {
     return holding(conversationLocks, conversationKey(known.channel, known.contactId), async () => {
-      const current = (await store.getConversation(known.id)) ?? known;
-      const updated = change(current);
-      await store.saveConversation(updated);
-      return { current, updated };
+      let current = known;
+      const updated = await updateConversation(known.id, (stored = known) => {
+        current = stored;
+        return change(stored);
+      });
+      return { current, updated: updated as Conversation };
     });
   }
 

@@ -175,4 +175,21 @@ describe('crash safety (real processes on one file)', () => {
     const turns = added.filter((key, index) => index > 0 && key[0] !== added[index - 1]?.[0]).length;
     expect(turns).toBeGreaterThan(2);
   }, 120_000);
+
+  it('two processes opening conversations for the same contacts open one each and lose no change to it', async () => {
+    const path = join(folder, 'conversations.db');
+    const opened = new Map<string, string>();
+    await race('converse', path);
+
+    const reopened = createSqliteStore({ path });
+    for (let index = 0; index < 100; index++) {
+      const conversations = await reopened.listConversations({ contactId: `contact-${index}` });
+      expect(conversations).toHaveLength(1);
+      expect(conversations[0]?.unreadCount).toBe(2);
+      opened.set(`contact-${index}`, conversations[0]?.id.split('-')[1] ?? '');
+    }
+    await reopened.close();
+    // Both really raced: each process opened some of the conversations.
+    expect(new Set(opened.values())).toEqual(new Set(['a', 'b']));
+  }, 120_000);
 });

@@ -55,8 +55,10 @@ export interface SqliteStore extends Store {
    * The hub's own records are not touched: it expires them itself (`slaRetentionMs`, `parkedStatusTtlMs`).
    */
   prune(options: SqlitePruneOptions): Promise<SqlitePruneResult>;
-  /** Always present here: the read happens under the write lock, so processes sharing the file lose no change. */
+  /** Always present here, as are the two below: each reads under the write lock, so processes sharing the file lose no change. */
   updateContact: NonNullable<Store['updateContact']>;
+  updateConversation: NonNullable<Store['updateConversation']>;
+  openConversation: NonNullable<Store['openConversation']>;
   /** Checkpoints the write-ahead log and closes the file. Further calls fail. */
   close(): Promise<void>;
 }
@@ -266,6 +268,39 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     };
   }
 
+  function conversationRow(conversation: Conversation) {
+    return {
+      id: conversation.id,
+      contactId: conversation.contactId,
+      channel: conversation.channel,
+      externalId: conversation.externalId ?? null,
+      status: conversation.status,
+      assignee: conversation.assignee ?? null,
+      handler: conversation.handler,
+      updatedAt: conversation.updatedAt,
+      data: writeJsonColumn(conversation, 'conversation'),
+    };
+  }
+  function newestConversation(contactId: string, channel: string, externalId: string | undefined): Conversation | undefined {
+    const row =
+      externalId === undefined
+        ? statements.findConversation.get(contactId, channel)
+        : statements.findConversationByExternalId.get(contactId, channel, externalId);
+    return row && readConversation(row.data, row.id);
+  }
+  /** Saves what `update` makes of `current` (nothing when it returns undefined); returns the conversation as stored. */
+  function saveUpdated(
+    current: Conversation | undefined,
+    update: (current: Conversation | undefined) => Conversation | undefined,
+  ): Conversation | undefined {
+    const next = update(current);
+    if (next === undefined) return current;
+    const row = conversationRow(next);
+    statements.saveConversation.run(row);
+    // The caller gets a copy of what was just written (the schema check is for rows read from disk).
+    return JSON.parse(row.data) as Conversation;
+  }
+
   // Writes of one event-loop turn share one commit; each resolves once it is committed (see createGroupCommit).
   const { write, flush } = createGroupCommit(database);
 
@@ -304,17 +339,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
 
     async saveConversation(conversation) {
-      const row = {
-        id: conversation.id,
-        contactId: conversation.contactId,
-        channel: conversation.channel,
-        externalId: conversation.externalId ?? null,
-        status: conversation.status,
-        assignee: conversation.assignee ?? null,
-        handler: conversation.handler,
-        updatedAt: conversation.updatedAt,
-        data: writeJsonColumn(conversation, 'conversation'),
-      };
+      const row = conversationRow(conversation);
       await write(() => statements.saveConversation.run(row));
     },
     async getConversation(id) {
@@ -322,11 +347,17 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return row && readConversation(row.data, id);
     },
     async findConversation(contactId, channel, externalId) {
-      const row =
-        externalId === undefined
-          ? statements.findConversation.get(contactId, channel)
-          : statements.findConversationByExternalId.get(contactId, channel, externalId);
-      return row && readConversation(row.data, row.id);
+      return newestConversation(contactId, channel, externalId);
+    },
+    async updateConversation(id, update) {
+      // Read inside the write: under the write lock, so no other process's change comes in between.
+      return write(() => {
+        const row = statements.getConversation.get(id);
+        return saveUpdated(row && readConversation(row.data, id), update);
+      });
+    },
+    async openConversation(contactId, channel, externalId, update) {
+      return write(() => saveUpdated(newestConversation(contactId, channel, externalId), update));
     },
     async listConversations(query: ConversationQuery = {}) {
       const where: string[] = [];

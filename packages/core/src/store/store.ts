@@ -55,6 +55,29 @@ export interface Store {
   /** The newest conversation of a contact on a channel (optionally with a provider thread id). */
   findConversation(contactId: string, channel: string, externalId?: string): Promise<Conversation | undefined>;
   listConversations(query?: ConversationQuery): Promise<Conversation[]>;
+  /**
+   * Atomically reads a conversation, passes it to `update` (undefined when there is none) and saves what `update`
+   * returns; undefined leaves it as it is. Resolves with the conversation as stored afterwards. Like
+   * {@link Store.openConversation}, optional: a store shared by several processes implements both, so no process
+   * overwrites another's change to a conversation (an inbound message's unread count, a send's last outbound time, an
+   * operator's assignment). `update` runs synchronously inside the store's critical section, once: it must not await.
+   */
+  updateConversation?(
+    id: string,
+    update: (current: Conversation | undefined) => Conversation | undefined,
+  ): Promise<Conversation | undefined>;
+  /**
+   * Atomically finds the conversation `findConversation` would, passes it to `update` (undefined when there is none)
+   * and saves what `update` returns: the found one changed, or a new conversation to open; undefined saves nothing.
+   * Resolves with the conversation as stored afterwards. Two processes opening a conversation for one contact at once
+   * then open one, not two. Without it the hub finds and opens under a lock of its own, which holds within one process.
+   */
+  openConversation?(
+    contactId: string,
+    channel: string,
+    externalId: string | undefined,
+    update: (newest: Conversation | undefined) => Conversation | undefined,
+  ): Promise<Conversation | undefined>;
 
   saveMessage(message: Message): Promise<void>;
   getMessage(id: string): Promise<Message | undefined>;

@@ -122,6 +122,39 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       await store.close?.();
     });
 
+    it('opens and updates conversations atomically (when the store supports it): one opened, no change lost', async () => {
+      const store = await createStore();
+      if (!store.openConversation || !store.updateConversation) return void (await store.close?.());
+      // Ten callers open a conversation for one contact at once: the first opens it, the others find it.
+      const opened = await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          store.openConversation!('contact-1', 'whatsapp', undefined, (newest) => newest ?? conversation(`conv-${index}`)),
+        ),
+      );
+      expect(new Set(opened.map((found) => found?.id))).toEqual(new Set(['conv-0']));
+      expect(await store.listConversations({ contactId: 'contact-1' })).toHaveLength(1);
+      // Twenty changes at once, each counting one more unread message: none is lost.
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.updateConversation!('conv-0', (current) => current && { ...current, unreadCount: current.unreadCount + 1 }),
+        ),
+      );
+      expect((await store.getConversation('conv-0'))?.unreadCount).toBe(20);
+      // By thread id: another thread of the same contact is another conversation.
+      const thread = await store.openConversation('contact-1', 'whatsapp', 'u2i-7', (newest) =>
+        newest ? undefined : conversation('conv-thread', { externalId: 'u2i-7', updatedAt: 2 }),
+      );
+      expect(thread?.id).toBe('conv-thread');
+      expect((await store.findConversation('contact-1', 'whatsapp', 'u2i-7'))?.id).toBe('conv-thread');
+      // Undefined saves nothing and resolves with what is stored; what the caller gets back is a copy.
+      const unchanged = await store.updateConversation('conv-0', () => undefined);
+      expect(unchanged?.unreadCount).toBe(20);
+      unchanged!.unreadCount = 0;
+      expect((await store.getConversation('conv-0'))?.unreadCount).toBe(20);
+      expect(await store.updateConversation('conv-missing', (current) => current)).toBeUndefined();
+      await store.close?.();
+    });
+
     it('claims an idempotency key once', async () => {
       const store = await createStore();
       expect(await store.claimIdempotencyKey('k1', 'm1')).toBeUndefined();

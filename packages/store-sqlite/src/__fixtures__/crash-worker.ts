@@ -3,12 +3,14 @@
 // `claim <path> <worker>`: after the parent says go, leases due jobs in small random batches until none are left.
 // `increment <path> <worker>`: after go, adds 300 entries to one shared record with updateRecord, one at a time.
 // `identify <path> <worker>`: after go, adds 150 identities to one shared contact with updateContact, one at a time.
+// `converse <path> <worker>`: after go, opens a conversation for each of 100 contacts (a upwards, b downwards) and
+// counts an unread message on it.
 import { createId } from '@omnidealer/core';
 import { createSqliteStore } from '../sqlite-store.js';
 
 const [mode, path, argument] = process.argv.slice(2);
 if (!path || !process.send)
-  throw new Error('usage: crash-worker.ts write|claim|increment|identify <path> <count|worker> (forked with IPC)');
+  throw new Error('usage: crash-worker.ts write|claim|increment|identify|converse <path> <count|worker> (forked with IPC)');
 const send = (message: unknown) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 const store = createSqliteStore({ path, busyTimeoutMs: 30_000 });
 /** Tells the parent this worker is loaded, then waits for its go: racers loaded at different speeds start together. */
@@ -81,7 +83,32 @@ if (mode === 'write') {
       ...(current ?? { id: 'contact-1' }),
       identities: { ...current?.identities, [`${argument}-${index}`]: `${argument}:${index}` },
     }));
-    if (index % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Pause now and then, as a hub between webhooks would, so both processes are still writing when the other starts.
+    if (index % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await send({ finished: true });
+} else if (mode === 'converse') {
+  await readyForGo();
+  // a goes up and b down the same contacts, so they meet in the middle whichever starts first.
+  for (let step = 0; step < 100; step++) {
+    const index = argument === 'a' ? step : 99 - step;
+    const opened = await store.openConversation(`contact-${index}`, 'whatsapp', undefined, (newest) =>
+      newest
+        ? undefined
+        : {
+            id: `conv-${argument}-${index}`,
+            contactId: `contact-${index}`,
+            channel: 'whatsapp',
+            status: 'open',
+            handler: 'bot',
+            assignments: [],
+            unreadCount: 0,
+            createdAt: index,
+            updatedAt: index,
+          },
+    );
+    await store.updateConversation(opened!.id, (current) => current && { ...current, unreadCount: current.unreadCount + 1 });
+    if (step % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
   }
   await send({ finished: true });
 }

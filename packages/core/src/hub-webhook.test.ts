@@ -6,6 +6,7 @@ import { createMemoryStore } from './store/memory-store.js';
 import type { Store } from './store/store.js';
 import { createTestChannel } from './test-channel.js';
 import { recordContactWrites } from './testing/record-contact-writes.js';
+import { atomicityVariants } from './testing/store-variants.js';
 
 const contact = { id: 'c1', name: 'Иван', phone: '+79161234567' };
 
@@ -117,9 +118,9 @@ describe('hub.handleWebhook: concurrent deliveries', () => {
   });
 });
 
-describe('hub.handleWebhook: a new customer writing several times at once', () => {
+describe.each(atomicityVariants)('hub.handleWebhook: a new customer writing several times at once, on %s', (_, variant) => {
   it('gets one contact and one conversation when the messages come in concurrent deliveries', async () => {
-    const { hub, channel, store } = setup();
+    const { hub, channel, store } = setup(variant(createMemoryStore()));
     const opened: string[] = [];
     hub.on('conversation.opened', ({ conversation }) => opened.push(conversation.id));
     const responses = await Promise.all(
@@ -141,18 +142,18 @@ describe('hub.handleWebhook: a new customer writing several times at once', () =
   });
 });
 
-describe('hub.handleWebhook: a customer writing while we send', () => {
+describe.each(atomicityVariants)('hub.handleWebhook: a customer writing while we send, on %s', (_, variant) => {
   it('shares one conversation between a send and an inbound message that start together', async () => {
     const memory = createMemoryStore();
     // A database answers later than it looked: both lookups can miss before either conversation is saved.
-    const store: Store = {
+    const store: Store = variant({
       ...memory,
       async findConversation(contactId, channelId, externalId) {
         const found = await memory.findConversation(contactId, channelId, externalId);
         await new Promise((resolve) => setTimeout(resolve, 5));
         return found;
       },
-    };
+    });
     const { hub, channel } = setup(store);
     await hub.upsertContact(contact);
     const [sent, response] = await Promise.all([
@@ -368,19 +369,7 @@ describe('hub.handleWebhook: per-message ordering across channels', () => {
   });
 });
 
-/** The memory store as it is (it updates a contact atomically), and without `updateContact` (the hub's own lock). */
-const contactUpdates: Array<[string, (memory: Store) => Store]> = [
-  ['a store that updates contacts atomically', (memory) => memory],
-  [
-    'a store without updateContact',
-    (memory) => {
-      const { updateContact: _, ...rest } = memory;
-      return rest;
-    },
-  ],
-];
-
-describe.each(contactUpdates)('hub: an opt-out racing other changes to the same contact, on %s', (_, variant) => {
+describe.each(atomicityVariants)('hub: an opt-out racing other changes to the same contact, on %s', (_, variant) => {
   const optOut = { code: 'opted_out', message: 'recipient opted out', reason: 'opted_out' as const };
 
   it('keeps the opt-out and the news of an inbound message that arrive together', async () => {

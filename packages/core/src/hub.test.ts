@@ -11,6 +11,7 @@ import type { Store } from './store/store.js';
 import { timeKey } from './store/time-key.js';
 import { createTestChannel } from './test-channel.js';
 import { recordContactWrites } from './testing/record-contact-writes.js';
+import { atomicityVariants } from './testing/store-variants.js';
 
 const contact = { id: 'c1', name: 'Иван', phone: '8 (916) 123-45-67' };
 const fastRetry = { minTimeoutMs: 1, maxTimeoutMs: 2, jitter: false, sleep: async () => {} };
@@ -103,16 +104,20 @@ describe('hub.send', () => {
     expect(c.id).toBe(a.id);
   });
 
-  it('opens one conversation when several sends to a new contact start at once', async () => {
-    const { hub, store } = setup();
-    const sent = await Promise.all(
-      ['Запись подтверждена', 'Адрес салона', 'Ждём вас'].map((text) =>
-        hub.send({ channel: 'sms', contact, content: { type: 'text', text } }),
-      ),
-    );
-    expect(new Set(sent.map((message) => message.conversationId)).size).toBe(1);
-    expect(await store.listConversations({ contactId: 'c1' })).toHaveLength(1);
-  });
+  it.each(atomicityVariants)(
+    'opens one conversation when several sends to a new contact start at once, on %s',
+    async (_, variant) => {
+      const store = variant(createMemoryStore());
+      const hub = createOmnidealer({ channels: [createTestChannel({ id: 'sms' })], store, retry: fastRetry });
+      const sent = await Promise.all(
+        ['Запись подтверждена', 'Адрес салона', 'Ждём вас'].map((text) =>
+          hub.send({ channel: 'sms', contact, content: { type: 'text', text } }),
+        ),
+      );
+      expect(new Set(sent.map((message) => message.conversationId)).size).toBe(1);
+      expect(await store.listConversations({ contactId: 'c1' })).toHaveLength(1);
+    },
+  );
 
   it('retries retryable errors, honouring Retry-After, then succeeds', async () => {
     const channel = createTestChannel({ id: 'sms' });

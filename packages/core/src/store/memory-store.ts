@@ -532,6 +532,38 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     return byChannel;
   }
 
+  function storeConversation(conversation: Conversation): StoredConversation {
+    const previous = conversations.get(conversation.id);
+    if (previous) {
+      const contactId = previous.contactId;
+      writeConversation(previous, conversation);
+      if (contactId !== previous.contactId) {
+        unindexConversation(contactId, previous.id);
+        indexConversation(previous.contactId, previous.id);
+      }
+      return previous;
+    }
+    const stored = emptyConversation(newestMessage.get(conversation.id)?.conversationId ?? conversation.id);
+    writeConversation(stored, conversation);
+    stored.contactId = contacts.get(stored.contactId)?.id ?? stored.contactId;
+    conversations.set(stored.id, stored);
+    indexConversation(stored.contactId, stored.id);
+    return stored;
+  }
+
+  function newestConversation(contactId: string, channel: string, externalId: string | undefined) {
+    const ids = conversationsByContact.get(contactId);
+    if (ids === undefined) return undefined;
+    const list = typeof ids === 'string' ? [ids] : ids;
+    for (let index = list.length - 1; index >= 0; index--) {
+      const conversation = conversations.get(list[index] as string);
+      if (!conversation || conversation.channel !== channel) continue;
+      if (externalId !== undefined && conversation.externalId !== externalId) continue;
+      return conversation;
+    }
+    return undefined;
+  }
+
   function writeContact(contact: Contact): StoredContact {
     const previous = contacts.get(contact.id);
     const stored: StoredContact = { id: previous?.id ?? contact.id };
@@ -572,37 +604,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
 
     async saveConversation(conversation) {
-      const previous = conversations.get(conversation.id);
-      if (previous) {
-        const contactId = previous.contactId;
-        writeConversation(previous, conversation);
-        if (contactId !== previous.contactId) {
-          unindexConversation(contactId, previous.id);
-          indexConversation(previous.contactId, previous.id);
-        }
-        return;
-      }
-      const stored = emptyConversation(newestMessage.get(conversation.id)?.conversationId ?? conversation.id);
-      writeConversation(stored, conversation);
-      stored.contactId = contacts.get(stored.contactId)?.id ?? stored.contactId;
-      conversations.set(stored.id, stored);
-      indexConversation(stored.contactId, stored.id);
+      storeConversation(conversation);
     },
     async getConversation(id) {
       const conversation = conversations.get(id);
       return conversation && conversationOut(conversation);
     },
     async findConversation(contactId, channel, externalId) {
-      const ids = conversationsByContact.get(contactId);
-      if (ids === undefined) return undefined;
-      const list = typeof ids === 'string' ? [ids] : ids;
-      for (let index = list.length - 1; index >= 0; index--) {
-        const conversation = conversations.get(list[index] as string);
-        if (!conversation || conversation.channel !== channel) continue;
-        if (externalId !== undefined && conversation.externalId !== externalId) continue;
-        return conversationOut(conversation);
-      }
-      return undefined;
+      const conversation = newestConversation(contactId, channel, externalId);
+      return conversation && conversationOut(conversation);
+    },
+    // Each reads, updates and writes in one synchronous step: nothing else runs in between.
+    async openConversation(contactId, channel, externalId, update) {
+      const newest = newestConversation(contactId, channel, externalId);
+      const next = update(newest && conversationOut(newest));
+      if (next !== undefined) return conversationOut(storeConversation(next));
+      return newest && conversationOut(newest);
+    },
+    async updateConversation(id, update) {
+      const current = conversations.get(id);
+      const next = update(current && conversationOut(current));
+      if (next !== undefined) return conversationOut(storeConversation(next));
+      return current && conversationOut(current);
     },
     async listConversations(query: ConversationQuery = {}) {
       const result: Conversation[] = [];

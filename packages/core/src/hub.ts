@@ -265,13 +265,22 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   /**
    * Held while a contact is read, changed and saved back: by a send's merge, an opt-out, a send's canonical address and
    * an inbound message's new facts, so none of them overwrites another's change (a lost opt-out would message someone
-   * who said stop). Only for a store without `updateContact` (see rewriteContact). Nothing else is taken while held.
+   * who said stop). Nothing else is taken while it is held.
    */
   const contactLocks: KeyLocks = new Map();
   /**
-   * The store's atomic conversation changes (see Store.openConversation), or the same as a read and a write: the hub
-   * calls them holding the conversation's lock (see conversationLocks), which makes them atomic within this process.
+   * The store's atomic changes (see Store.updateContact), or the same as a read and a write: the hub calls them holding
+   * the contact's or the conversation's lock, which makes them atomic within this process (across processes, only the
+   * store's own are).
    */
+  const updateContact: NonNullable<Store['updateContact']> =
+    store.updateContact?.bind(store) ??
+    (async (id, update) => {
+      const current = await store.getContact(id);
+      const next = update(current);
+      if (next !== undefined) await store.saveContact(next);
+      return next ?? current;
+    });
   const openConversation: NonNullable<Store['openConversation']> =
     store.openConversation?.bind(store) ??
     (async (contactId, channelId, externalId, update) => {
@@ -404,29 +413,21 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   }
 
   /**
-   * Reads a contact again, changes it and saves it, holding its lock (see contactLocks). `change` gets the stored copy
-   * (undefined if there is none) and returns the contact to save, or undefined to leave it as it is. Resolves with the
-   * contact as stored afterwards.
+   * Reads a contact again, changes it and saves it in one step (see contactLocks). `change` gets the stored copy
+   * (undefined if there is none) and returns the contact to save, or undefined to leave it as it is; a change that
+   * changes nothing is not written. Resolves with the contact as stored afterwards.
    */
   async function rewriteContact(
     id: string,
     change: (stored: Contact | undefined) => Contact | undefined,
   ): Promise<Contact | undefined> {
-    // A store that updates a contact atomically also keeps other processes sharing it from coming in between.
-    if (store.updateContact) {
-      return store.updateContact(id, (stored) => {
-        const changed = change(stored);
-        return changed === undefined || (stored !== undefined && sameData(stored, changed)) ? undefined : changed;
-      });
-    }
     const held = withKeyLock(contactLocks, id);
     if (held) await held;
     try {
-      const stored = await store.getContact(id);
-      const changed = change(stored);
-      if (changed === undefined || (stored !== undefined && sameData(stored, changed))) return stored;
-      await store.saveContact(changed);
-      return changed;
+      return await updateContact(id, (stored) => {
+        const changed = change(stored);
+        return changed === undefined || (stored !== undefined && sameData(stored, changed)) ? undefined : changed;
+      });
     } finally {
       releaseKeyLock(contactLocks, id);
     }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createManualClock } from './clock.js';
 import { createOmnidealer } from './hub.js';
 import type { Message } from './model/message.js';
@@ -442,5 +442,59 @@ describe.each(atomicityVariants)('hub: an opt-out racing other changes to the sa
       consent: { sms: 'opted_out' },
       identities: { sms: '79161234567' },
     });
+  });
+});
+
+describe('hub: two hubs sharing one durable store, as two processes would', () => {
+  it('gives a new customer whose first messages reach both at once one contact and one conversation', async () => {
+    const memory = createMemoryStore();
+    // Both lookups miss before either hub has saved the new contact.
+    const store: Store = {
+      ...memory,
+      durable: true,
+      findContactByAddress: async (address) => {
+        const found = await memory.findContactByAddress(address);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return found;
+      },
+    };
+    const hubs = [0, 1].map(() => {
+      const channel = createTestChannel({ id: 'sms' });
+      return { channel, hub: createOmnidealer({ channels: [channel], store }) };
+    });
+    const texts = ['Здравствуйте', 'Haval F7 в наличии?', 'Можно в кредит?', 'Перезвоните'];
+    const responses = await Promise.all(
+      texts.map((text, index) => {
+        const { hub, channel } = hubs[index % 2] as (typeof hubs)[number];
+        return hub.handleWebhook('sms', channel.inboundWebhook('+79035550101', text, { providerMessageId: `in-${index}` }));
+      }),
+    );
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200]);
+    const conversations = await memory.listConversations();
+    expect(conversations).toHaveLength(1);
+    const messages = await memory.listMessages(conversations[0]?.id as string);
+    expect(messages.map((message) => message.providerMessageId).sort()).toEqual(['in-0', 'in-1', 'in-2', 'in-3']);
+    expect(new Set(messages.map((message) => message.contactId)).size).toBe(1);
+    // The claims are gone once the contact is saved.
+    expect(await memory.listRecords('sender-claim')).toEqual([]);
+  });
+
+  it("takes over a new sender's claim whose process died before saving the contact", async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout'] });
+    try {
+      const memory = createMemoryStore();
+      const store: Store = { ...memory, durable: true };
+      const channel = createTestChannel({ id: 'sms' });
+      const hub = createOmnidealer({ channels: [channel], store });
+      // A process claimed this sender for contact "contact-dead" and was killed before saving it.
+      await memory.putRecord('sender-claim', 'sms:+79035550101', 'contact-dead');
+      const response = hub.handleWebhook('sms', channel.inboundWebhook('+79035550101', 'Здравствуйте'));
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect((await response).status).toBe(200);
+      expect((await memory.findContactByAddress('+79035550101'))?.id).toBe('contact-dead');
+      expect(await memory.listRecords('sender-claim')).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -262,6 +262,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
    */
   const conversationLocks: KeyLocks = new Map();
   const conversationKey = (channelId: string, contactId: string) => `${channelId}\n${contactId}`;
+  /** Records of new senders whose contact is being created (see createSenderContact). */
+  const senderClaims = 'sender-claim';
   /**
    * Held while a contact is read, changed and saved back: by a send's merge, an opt-out, a send's canonical address and
    * an inbound message's new facts, so none of them overwrites another's change (a lost opt-out would message someone
@@ -627,11 +629,14 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     }
   }
 
-  /** Another process may be between claiming a key and storing its message: give it a moment before concluding it died. */
-  async function waitForStoredMessage(id: string): Promise<Message | undefined> {
+  /**
+   * Another process may be between claiming a key and storing what it claimed it for (a message, a contact): give it a
+   * moment before concluding it died.
+   */
+  async function waitForStored<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const message = await store.getMessage(id);
-      if (message || attempt === 19) return message;
+      const stored = await read();
+      if (stored || attempt === 19) return stored;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return undefined;
@@ -674,7 +679,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     if (parsed.idempotencyKey) {
       const existingId = await store.claimIdempotencyKey(parsed.idempotencyKey, messageId);
       if (existingId !== undefined) {
-        const existing = await waitForStoredMessage(existingId);
+        const existing = await waitForStored(() => store.getMessage(existingId));
         if (existing) return { existing };
         // The process that claimed the key died before storing its message (the claim and the outbox write are
         // two steps): take the claim over under the same message id, so the key still maps to one message.
@@ -916,29 +921,72 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     );
   }
 
+  /** Who sent an inbound message, as one key: the account id when the provider gives one, else the phone or address. */
+  function senderKey(channel: Channel, event: InboundEvent): string {
+    return event.senderId ? `${channel.kind}-user:${event.senderId}` : (event.phone ?? event.from);
+  }
+
   async function contactForInbound(channel: Channel, event: InboundEvent): Promise<Contact> {
     // Namespaced, so an account id never matches a phone or a chat id of someone else.
     const sender = event.senderId ? `${channel.kind}-user:${event.senderId}` : undefined;
-    const found =
+    const find = async () =>
       (await store.findContactByAddress(event.from)) ??
       (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
       (sender ? await store.findContactByAddress(sender) : undefined) ??
       (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined);
+    let found = await find();
     if (!found) {
-      // Nobody else knows this id yet; the sender's lock (see applyDelivered) keeps a second message from creating another.
       const contact: Contact = { id: createId('contact') };
       learnFromInbound(channel, event, sender, contact);
-      await store.saveContact(contact);
-      return contact;
+      found = await createSenderContact(channel, event, contact, find);
+      if (found === contact) return contact;
     }
     // A found contact is the store's copy, ours to change. Usually the event tells nothing new and nothing is written;
     // otherwise the change is made again on a fresh read under the contact's lock (an opt-out may be being saved).
-    if (!learnFromInbound(channel, event, sender, { ...found })) return found;
-    const updated = await rewriteContact(found.id, (stored = found) => {
+    const known = found;
+    if (!learnFromInbound(channel, event, sender, { ...known })) return known;
+    const updated = await rewriteContact(known.id, (stored = known) => {
       const contact = { ...stored };
       return learnFromInbound(channel, event, sender, contact) ? contact : undefined;
     });
-    return updated ?? found;
+    return updated ?? known;
+  }
+
+  /**
+   * Saves the contact of a new sender and returns it, or returns the sender's contact another process created meanwhile.
+   * Within this process the sender's lock (see applyDelivered) already keeps a second message from creating another;
+   * on a durable store, which other processes may share, the first to claim the sender creates it. The claim is a
+   * record, taken atomically (updateRecord) and deleted once the contact is saved.
+   */
+  async function createSenderContact(
+    channel: Channel,
+    event: InboundEvent,
+    contact: Contact,
+    find: () => Promise<Contact | undefined>,
+  ): Promise<Contact> {
+    if (!durable) {
+      await store.saveContact(contact);
+      return contact;
+    }
+    const key = `${channel.kind}:${senderKey(channel, event)}`;
+    const claimedBy = await store.updateRecord<string>(senderClaims, key, (claimed) => claimed ?? contact.id);
+    if (claimedBy !== contact.id) {
+      const theirs = await waitForStored(() => store.getContact(claimedBy as string));
+      if (theirs) return theirs;
+      // The process that claimed the sender died before saving its contact: take the claim over under its id.
+      logger.warn('a new sender was claimed by a contact that was never stored; taking it over', { contactId: claimedBy });
+      contact.id = claimedBy as string;
+    } else {
+      // Created by another process, which released its claim before this one was taken.
+      const created = await find();
+      if (created) {
+        await store.putRecord(senderClaims, key, undefined);
+        return created;
+      }
+    }
+    await store.saveContact(contact);
+    await store.putRecord(senderClaims, key, undefined);
+    return contact;
   }
 
   /** Adds to `contact` what an inbound message shows about its sender; true if anything was new. */
@@ -1110,11 +1158,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     // Taken and released by hand, not through `holding`: this runs for every webhook event.
     const isStatus = event.type === 'status';
     const locks = isStatus ? keyLocksOf(channel.id) : senderLocks;
-    const lockKey = isStatus
-      ? event.providerMessageId
-      : event.senderId
-        ? `${channel.kind}-user:${event.senderId}`
-        : (event.phone ?? event.from);
+    const lockKey = isStatus ? event.providerMessageId : senderKey(channel, event);
     const held = withKeyLock(locks, lockKey);
     if (held) await held;
     try {

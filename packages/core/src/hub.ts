@@ -207,6 +207,17 @@ export interface ResumeOutboxOptions {
   interrupted?: 'assume-sent' | 'resend';
 }
 
+/** Saves what `update` makes of `current` (nothing when it returns undefined); resolves with the value as it now is. */
+async function writeChange<T>(
+  current: T | undefined,
+  update: (current: T | undefined) => T | undefined,
+  save: (next: T) => Promise<void>,
+): Promise<T | undefined> {
+  const next = update(current);
+  if (next !== undefined) await save(next);
+  return next ?? current;
+}
+
 /**
  * Creates the hub.
  * @example
@@ -277,28 +288,16 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
    */
   const updateContact: NonNullable<Store['updateContact']> =
     store.updateContact?.bind(store) ??
-    (async (id, update) => {
-      const current = await store.getContact(id);
-      const next = update(current);
-      if (next !== undefined) await store.saveContact(next);
-      return next ?? current;
-    });
+    (async (id, update) => writeChange(await store.getContact(id), update, (next) => store.saveContact(next)));
   const openConversation: NonNullable<Store['openConversation']> =
     store.openConversation?.bind(store) ??
-    (async (contactId, channelId, externalId, update) => {
-      const newest = await store.findConversation(contactId, channelId, externalId);
-      const next = update(newest);
-      if (next !== undefined) await store.saveConversation(next);
-      return next ?? newest;
-    });
+    (async (contactId, channelId, externalId, update) =>
+      writeChange(await store.findConversation(contactId, channelId, externalId), update, (next) =>
+        store.saveConversation(next),
+      ));
   const updateConversation: NonNullable<Store['updateConversation']> =
     store.updateConversation?.bind(store) ??
-    (async (id, update) => {
-      const current = await store.getConversation(id);
-      const next = update(current);
-      if (next !== undefined) await store.saveConversation(next);
-      return next ?? current;
-    });
+    (async (id, update) => writeChange(await store.getConversation(id), update, (next) => store.saveConversation(next)));
 
   function keyLocksOf(channelId: string): KeyLocks {
     let locks = keyLocks.get(channelId);

@@ -532,7 +532,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     return byChannel;
   }
 
-  function storeConversation(conversation: Conversation): StoredConversation {
+  function storeConversation(conversation: Conversation): void {
     const previous = conversations.get(conversation.id);
     if (previous) {
       const contactId = previous.contactId;
@@ -541,14 +541,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         unindexConversation(contactId, previous.id);
         indexConversation(previous.contactId, previous.id);
       }
-      return previous;
+      return;
     }
     const stored = emptyConversation(newestMessage.get(conversation.id)?.conversationId ?? conversation.id);
     writeConversation(stored, conversation);
     stored.contactId = contacts.get(stored.contactId)?.id ?? stored.contactId;
     conversations.set(stored.id, stored);
     indexConversation(stored.contactId, stored.id);
-    return stored;
   }
 
   function newestConversation(contactId: string, channel: string, externalId: string | undefined) {
@@ -564,7 +563,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     return undefined;
   }
 
-  function writeContact(contact: Contact): StoredContact {
+  function writeContact(contact: Contact): void {
     const previous = contacts.get(contact.id);
     const stored: StoredContact = { id: previous?.id ?? contact.id };
     for (const key of Object.keys(contact)) {
@@ -573,7 +572,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     }
     contacts.set(stored.id, stored);
     for (const address of addresses(contact)) contactByAddress.set(address, stored.id);
-    return stored;
   }
 
   return {
@@ -586,7 +584,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const current = contacts.get(id);
       const next = update(current && contactOut(current));
       if (next === undefined) return current && contactOut(current);
-      return contactOut(writeContact(next));
+      writeContact(next);
+      // The store kept copies of its fields: `next` is the caller's own, safe to hand back as it is.
+      return next;
     },
     async getContact(id) {
       const contact = contacts.get(id);
@@ -614,18 +614,21 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const conversation = newestConversation(contactId, channel, externalId);
       return conversation && conversationOut(conversation);
     },
-    // Each reads, updates and writes in one synchronous step: nothing else runs in between.
+    // Each reads, updates and writes in one synchronous step: nothing else runs in between. What was written is handed
+    // back as the caller made it (the store kept copies of its fields).
     async openConversation(contactId, channel, externalId, update) {
       const newest = newestConversation(contactId, channel, externalId);
       const next = update(newest && conversationOut(newest));
-      if (next !== undefined) return conversationOut(storeConversation(next));
-      return newest && conversationOut(newest);
+      if (next === undefined) return newest && conversationOut(newest);
+      storeConversation(next);
+      return next;
     },
     async updateConversation(id, update) {
       const current = conversations.get(id);
       const next = update(current && conversationOut(current));
-      if (next !== undefined) return conversationOut(storeConversation(next));
-      return current && conversationOut(current);
+      if (next === undefined) return current && conversationOut(current);
+      storeConversation(next);
+      return next;
     },
     async listConversations(query: ConversationQuery = {}) {
       const result: Conversation[] = [];

@@ -55,9 +55,14 @@ export interface SqliteStore extends Store {
    * The hub's own records are not touched: it expires them itself (`slaRetentionMs`, `parkedStatusTtlMs`).
    */
   prune(options: SqlitePruneOptions): Promise<SqlitePruneResult>;
-  /** Always present here, as are the two below: each reads under the write lock, so processes sharing the file lose no change. */
+  /**
+   * Always present here, as are `updateConversation` and `openConversation`: each reads under the write lock, so
+   * processes sharing the file lose no change.
+   */
   updateContact: NonNullable<Store['updateContact']>;
+  /** See {@link Store.updateConversation}. */
   updateConversation: NonNullable<Store['updateConversation']>;
+  /** See {@link Store.openConversation}. */
   openConversation: NonNullable<Store['openConversation']>;
   /** Checkpoints the write-ahead log and closes the file. Further calls fail. */
   close(): Promise<void>;

@@ -1,5 +1,5 @@
-// The six paths the send-path benchmark compares, each a task `(index) => Promise` that sends one WhatsApp template
-// to recipient `index`. Each is measured in a process of its own (see path-worker.ts).
+// The paths the send-path benchmark compares, each a task `(index) => Promise` that sends one WhatsApp template
+// to recipient `index`. Each is measured in a process of its own (see send-path-worker.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,16 @@ export const concurrency = 32;
 const accessToken = 'EAAbenchmarktoken';
 
 /** Names of the paths, in table order. */
-export const sendPathNames = ['rawFetch', 'rawFetchDefault', 'rawHttp', 'doSend', 'hubInstant', 'hub', 'hubSqlite'] as const;
+export const sendPathNames = [
+  'rawFetch',
+  'rawFetchDefault',
+  'rawHttp',
+  'doSend',
+  'hubInstant',
+  'hubRawTransport',
+  'hub',
+  'hubSqlite',
+] as const;
 export type SendPathName = (typeof sendPathNames)[number];
 
 /** Builds the task of one path against the Cloud API stub at `stubUrl`. */
@@ -42,29 +51,8 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
       };
     // The SDK's own transport (node:http keep-alive), hand-written: what the SDK's overhead is taken against.
     case 'rawHttp': {
-      const agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
-      return (index) =>
-        new Promise<void>((resolve, reject) => {
-          const payload = body(index);
-          const request = http.request(
-            `${baseUrl}/messages`,
-            { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) } },
-            (response) => {
-              let text = '';
-              response.setEncoding('utf8');
-              response.on('data', (chunk: string) => {
-                text += chunk;
-              });
-              response.on('end', () => {
-                JSON.parse(text);
-                resolve();
-              });
-              response.on('error', reject);
-            },
-          );
-          request.on('error', reject);
-          request.end(payload);
-        });
+      const post = rawHttpPost(baseUrl, headers);
+      return (index) => post(index);
     }
     // The channel's own call alone (payload conversion, the HTTP helper's headers, deadline, error mapping, response
     // check) on the same transport.
@@ -91,6 +79,19 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
       const hub = createOmnidealer({ channels: [instant], store: createMemoryStore() });
       return (index) => hub.send({ channel: 'whatsapp', contact: benchContact(`i${index}`, index), content: template });
     }
+    // The hub around a channel whose call is the raw loop above: the hub's own cost when sends wait on real sockets,
+    // without the channel's payload conversion, HTTP helper or response check.
+    case 'hubRawTransport': {
+      const post = rawHttpPost(baseUrl, headers);
+      const raw = unlimitedWhatsApp(baseUrl, {
+        doSend: async (message) => ({
+          status: 'sent' as const,
+          providerMessageId: await post(Number(message.contact.id.slice(1))),
+        }),
+      });
+      const hub = createOmnidealer({ channels: [raw], store: createMemoryStore() });
+      return (index) => hub.send({ channel: 'whatsapp', contact: benchContact(`r${index}`, index), content: template });
+    }
     // The whole SDK, the provider's cap lifted (see unlimitedWhatsApp); the limit's fidelity is the rate-limit bench.
     case 'hub':
       return sendThroughHub(baseUrl, createMemoryStore());
@@ -101,6 +102,33 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
       return sendThroughHub(baseUrl, createSqliteStore({ path: join(folder, 'bench.db') }));
     }
   }
+}
+
+/**
+ * Posts the Cloud API body for recipient `index` over `node:http` keep-alive, by hand, and resolves with the provider's
+ * message id: the transport the SDK uses, with nothing of the SDK around it.
+ */
+function rawHttpPost(baseUrl: string, headers: Record<string, string>): (index: number) => Promise<string> {
+  const agent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
+  return (index) =>
+    new Promise<string>((resolve, reject) => {
+      const payload = body(index);
+      const request = http.request(
+        `${baseUrl}/messages`,
+        { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(payload)) } },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            text += chunk;
+          });
+          response.on('end', () => resolve((JSON.parse(text) as { messages: Array<{ id: string }> }).messages[0]?.id ?? ''));
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(payload);
+    });
 }
 
 /**

@@ -375,6 +375,23 @@ export interface MemoryStoreOptions {
 }
 
 /**
+ * The store's atomic updates: reads, updates and writes in one synchronous step, so nothing else runs in between.
+ * `update` gets a copy of `kept` (as `out` hands it to readers); what it returns is written, and handed back as the
+ * caller made it (the store keeps copies of its fields); undefined writes nothing and hands back a fresh copy.
+ */
+function updateKept<K, T>(
+  kept: K | undefined,
+  out: (kept: K) => T,
+  update: (current: T | undefined) => T | undefined,
+  write: (next: T) => void,
+): T | undefined {
+  const next = update(kept && out(kept));
+  if (next === undefined) return kept && out(kept);
+  write(next);
+  return next;
+}
+
+/**
  * An in-memory {@link Store}: fast, and gone when the process exits. The default for tests; use a durable store
  * (`@omnidealer/store-sqlite`) in production. Callers never share mutable state with it: what it saves is copied
  * in, and every read returns fresh top-level objects whose nested values (content, metadata, cost, identities,
@@ -580,13 +597,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       writeContact(contact);
     },
     async updateContact(id, update) {
-      // Read, update and write in one synchronous step: nothing else runs in between.
-      const current = contacts.get(id);
-      const next = update(current && contactOut(current));
-      if (next === undefined) return current && contactOut(current);
-      writeContact(next);
-      // The store kept copies of its fields: `next` is the caller's own, safe to hand back as it is.
-      return next;
+      return updateKept(contacts.get(id), contactOut, update, writeContact);
     },
     async getContact(id) {
       const contact = contacts.get(id);
@@ -614,21 +625,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const conversation = newestConversation(contactId, channel, externalId);
       return conversation && conversationOut(conversation);
     },
-    // Each reads, updates and writes in one synchronous step: nothing else runs in between. What was written is handed
-    // back as the caller made it (the store kept copies of its fields).
     async openConversation(contactId, channel, externalId, update) {
-      const newest = newestConversation(contactId, channel, externalId);
-      const next = update(newest && conversationOut(newest));
-      if (next === undefined) return newest && conversationOut(newest);
-      storeConversation(next);
-      return next;
+      return updateKept(newestConversation(contactId, channel, externalId), conversationOut, update, storeConversation);
     },
     async updateConversation(id, update) {
-      const current = conversations.get(id);
-      const next = update(current && conversationOut(current));
-      if (next === undefined) return current && conversationOut(current);
-      storeConversation(next);
-      return next;
+      return updateKept(conversations.get(id), conversationOut, update, storeConversation);
     },
     async listConversations(query: ConversationQuery = {}) {
       const result: Conversation[] = [];

@@ -293,17 +293,18 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         : statements.findConversationByExternalId.get(contactId, channel, externalId);
     return row && readConversation(row.data, row.id);
   }
-  /** Saves what `update` makes of `current` (nothing when it returns undefined); returns the conversation as stored. */
-  function saveUpdated(
-    current: Conversation | undefined,
-    update: (current: Conversation | undefined) => Conversation | undefined,
-  ): Conversation | undefined {
+  /**
+   * Saves what `update` makes of `current` (nothing when it returns undefined) with `save`, which answers the JSON it
+   * wrote; returns the value as stored: a copy of that JSON (the schema check is for rows read from disk).
+   */
+  function saveUpdated<T>(current: T | undefined, update: (current: T | undefined) => T | undefined, save: (next: T) => string) {
     const next = update(current);
-    if (next === undefined) return current;
-    const row = conversationRow(next);
+    return next === undefined ? current : (JSON.parse(save(next)) as T);
+  }
+  function writeConversationRow(conversation: Conversation): string {
+    const row = conversationRow(conversation);
     statements.saveConversation.run(row);
-    // The caller gets a copy of what was just written (the schema check is for rows read from disk).
-    return JSON.parse(row.data) as Conversation;
+    return row.data;
   }
 
   // Writes of one event-loop turn share one commit; each resolves once it is committed (see createGroupCommit).
@@ -322,13 +323,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       // Read inside the write (see above): under the write lock, so no other process's change comes in between.
       return write(() => {
         const row = statements.getContact.get(id);
-        const current = row && readContact(row.data, id);
-        const next = update(current);
-        if (next === undefined) return current;
-        const data = writeJsonColumn(next, 'contact');
-        saveContact(next.id, data, addressesOf(next));
-        // The caller gets a copy of what was just written (the schema check is for rows read from disk).
-        return JSON.parse(data) as Contact;
+        return saveUpdated(row && readContact(row.data, id), update, (next) => {
+          const data = writeJsonColumn(next, 'contact');
+          saveContact(next.id, data, addressesOf(next));
+          return data;
+        });
       });
     },
     async getContact(id) {
@@ -358,11 +357,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       // Read inside the write: under the write lock, so no other process's change comes in between.
       return write(() => {
         const row = statements.getConversation.get(id);
-        return saveUpdated(row && readConversation(row.data, id), update);
+        return saveUpdated(row && readConversation(row.data, id), update, writeConversationRow);
       });
     },
     async openConversation(contactId, channel, externalId, update) {
-      return write(() => saveUpdated(newestConversation(contactId, channel, externalId), update));
+      return write(() => saveUpdated(newestConversation(contactId, channel, externalId), update, writeConversationRow));
     },
     async listConversations(query: ConversationQuery = {}) {
       const where: string[] = [];

@@ -920,14 +920,18 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     );
   }
 
+  /** The sender's account id when the provider gives one, namespaced so it never matches a phone or a chat id. */
+  function senderAccount(channel: Channel, event: InboundEvent): string | undefined {
+    return event.senderId ? `${channel.kind}-user:${event.senderId}` : undefined;
+  }
+
   /** Who sent an inbound message, as one key: the account id when the provider gives one, else the phone or address. */
   function senderKey(channel: Channel, event: InboundEvent): string {
-    return event.senderId ? `${channel.kind}-user:${event.senderId}` : (event.phone ?? event.from);
+    return senderAccount(channel, event) ?? event.phone ?? event.from;
   }
 
   async function contactForInbound(channel: Channel, event: InboundEvent): Promise<Contact> {
-    // Namespaced, so an account id never matches a phone or a chat id of someone else.
-    const sender = event.senderId ? `${channel.kind}-user:${event.senderId}` : undefined;
+    const sender = senderAccount(channel, event);
     const find = async () =>
       (await store.findContactByAddress(event.from)) ??
       (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
@@ -968,13 +972,13 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       return contact;
     }
     const key = `${channel.kind}:${senderKey(channel, event)}`;
-    const claimedBy = await store.updateRecord<string>(senderClaims, key, (claimed) => claimed ?? contact.id);
+    const claimedBy = (await store.updateRecord<string>(senderClaims, key, (claimed) => claimed ?? contact.id)) ?? contact.id;
     if (claimedBy !== contact.id) {
-      const theirs = await waitForStored(() => store.getContact(claimedBy as string));
+      const theirs = await waitForStored(() => store.getContact(claimedBy));
       if (theirs) return theirs;
       // The process that claimed the sender died before saving its contact: take the claim over under its id.
       logger.warn('a new sender was claimed by a contact that was never stored; taking it over', { contactId: claimedBy });
-      contact.id = claimedBy as string;
+      contact.id = claimedBy;
     } else {
       // Created by another process, which released its claim before this one was taken.
       const created = await find();

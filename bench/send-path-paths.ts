@@ -50,10 +50,8 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
         await response.json();
       };
     // The SDK's own transport (node:http keep-alive), hand-written: what the SDK's overhead is taken against.
-    case 'rawHttp': {
-      const post = rawHttpPost(baseUrl, headers);
-      return (index) => post(index);
-    }
+    case 'rawHttp':
+      return rawHttpPost(baseUrl, headers);
     // The channel's own call alone (payload conversion, the HTTP helper's headers, deadline, error mapping, response
     // check) on the same transport.
     case 'doSend': {
@@ -76,30 +74,29 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
       const instant = unlimitedWhatsApp(baseUrl, {
         doSend: async () => ({ status: 'sent' as const, providerMessageId: `wamid.instant${ids++}` }),
       });
-      const hub = createOmnidealer({ channels: [instant], store: createMemoryStore() });
-      return (index) => hub.send({ channel: 'whatsapp', contact: benchContact(`i${index}`, index), content: template });
+      return sendThroughHub(instant, createMemoryStore());
     }
     // The hub around a channel whose call is the raw loop above: the hub's own cost when sends wait on real sockets,
     // without the channel's payload conversion, HTTP helper or response check.
     case 'hubRawTransport': {
       const post = rawHttpPost(baseUrl, headers);
       const raw = unlimitedWhatsApp(baseUrl, {
+        // Contact ids are `c<index>` (see sendThroughHub): the raw loop posts that recipient's body.
         doSend: async (message) => ({
           status: 'sent' as const,
           providerMessageId: await post(Number(message.contact.id.slice(1))),
         }),
       });
-      const hub = createOmnidealer({ channels: [raw], store: createMemoryStore() });
-      return (index) => hub.send({ channel: 'whatsapp', contact: benchContact(`r${index}`, index), content: template });
+      return sendThroughHub(raw, createMemoryStore());
     }
     // The whole SDK, the provider's cap lifted (see unlimitedWhatsApp); the limit's fidelity is the rate-limit bench.
     case 'hub':
-      return sendThroughHub(baseUrl, createMemoryStore());
+      return sendThroughHub(unlimitedWhatsApp(baseUrl), createMemoryStore());
     // The same on the durable store a server runs with: SQLite, its default `synchronous: 'full'`, a fresh file.
     case 'hubSqlite': {
       const folder = mkdtempSync(join(tmpdir(), 'omnidealer-bench-'));
       process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
-      return sendThroughHub(baseUrl, createSqliteStore({ path: join(folder, 'bench.db') }));
+      return sendThroughHub(unlimitedWhatsApp(baseUrl), createSqliteStore({ path: join(folder, 'bench.db') }));
     }
   }
 }
@@ -140,8 +137,9 @@ function unlimitedWhatsApp(baseUrl: string, overrides: Partial<WhatsAppChannel> 
   return Object.assign(Object.create(null), whatsapp, { rateLimit: { maxConcurrent: concurrency }, ...overrides });
 }
 
-function sendThroughHub(baseUrl: string, store: Store): (index: number) => Promise<unknown> {
-  const hub = createOmnidealer({ channels: [unlimitedWhatsApp(baseUrl)], store });
+/** `hub.send` of the bench template to contact `c<index>`, through a hub on `channel` and `store`. */
+function sendThroughHub(channel: WhatsAppChannel, store: Store): (index: number) => Promise<unknown> {
+  const hub = createOmnidealer({ channels: [channel], store });
   return async (index) => {
     const message = await hub.send({ channel: 'whatsapp', contact: benchContact(`c${index}`, index), content: template });
     if (message.status !== 'sent') throw new Error(`send failed: ${message.error?.code}`);

@@ -207,7 +207,7 @@ export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel
           message: `${field} is required: Avito sends ${content.type} content as plain text`,
         });
       }
-      const length = [...text].length;
+      const length = text.length > AVITO_MAX_TEXT_LENGTH ? [...text].length : text.length;
       if (length > AVITO_MAX_TEXT_LENGTH) {
         throw new ValidationError({
           channel: 'avito',

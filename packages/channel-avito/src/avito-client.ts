@@ -217,7 +217,7 @@ const listMessagesOptionsSchema = z
 const textSchema = z
   .string()
   .min(1, 'text must not be empty')
-  .refine((text) => [...text].length <= AVITO_MAX_TEXT_LENGTH, {
+  .refine((text) => text.length <= AVITO_MAX_TEXT_LENGTH || [...text].length <= AVITO_MAX_TEXT_LENGTH, {
     message: `Avito accepts at most ${AVITO_MAX_TEXT_LENGTH} characters per message`,
   });
 const urlSchema = z.url({ protocol: /^https?$/ });

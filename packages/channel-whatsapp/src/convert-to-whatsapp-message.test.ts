@@ -351,5 +351,9 @@ describe('limits are enforced before any network call', () => {
     expect(() =>
       convertToWhatsAppMessage(parseInput(messageContentSchema, { type: 'text', text: 'я'.repeat(4096) }, 'content'), '7916'),
     ).not.toThrow();
+    // Characters, not UTF-16 units: 4096 emoji (8192 units) are at the limit, one more is over it.
+    const emoji = (count: number) => parseInput(messageContentSchema, { type: 'text', text: '🚗'.repeat(count) }, 'content');
+    expect(() => convertToWhatsAppMessage(emoji(4096), '7916')).not.toThrow();
+    expect(() => convertToWhatsAppMessage(emoji(4097), '7916')).toThrow(/is 4097 characters/);
   });
 });

@@ -50,7 +50,10 @@ function check(condition: boolean, field: string, message: string): void {
 
 function maxLength(text: string | undefined, limit: number, field: string): void {
   if (text === undefined) return;
-  check(length(text) <= limit, field, `is ${length(text)} characters; WhatsApp allows ${limit}`);
+  // UTF-16 units are never fewer than characters: only a text over the limit in units is counted.
+  if (text.length <= limit) return;
+  const characters = length(text);
+  check(characters <= limit, field, `is ${characters} characters; WhatsApp allows ${limit}`);
 }
 
 /**

@@ -112,7 +112,7 @@ function checkTextParameter(parameter: TemplateParameter, field: string, maxLeng
   const text = typeof parameter === 'string' ? parameter : parameter.type === 'text' ? parameter.text : undefined;
   if (text === undefined) return;
   if (text.trim() === '') throw invalid(field, 'template parameter must not be empty');
-  if ([...text].length > maxLength)
+  if (text.length > maxLength && [...text].length > maxLength)
     throw invalid(field, `template parameter is ${[...text].length} characters; max ${maxLength}`);
   if (/[\n\t]| {5,}/.test(text))
     throw invalid(field, 'template parameter must not contain new lines, tabs or more than 4 consecutive spaces');
@@ -216,7 +216,7 @@ export function validateWhatsAppTemplate(content: TemplateContent, registry: Wha
       values.set(name ?? String(index + 1), text);
     });
     const rendered = definition.body.replace(/\{\{\s*([\w]+)\s*\}\}/g, (all, name: string) => values.get(name) ?? all);
-    if ([...rendered].length > 1024)
+    if (rendered.length > 1024 && [...rendered].length > 1024)
       throw invalid('content.params', `rendered template body is ${[...rendered].length} characters; max 1024`);
   }
 }

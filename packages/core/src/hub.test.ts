@@ -53,6 +53,11 @@ describe('hub.send', () => {
     await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'x'.repeat(11) } })).rejects.toMatchObject({
       field: 'content.text',
     });
+    // The limit counts characters, not UTF-16 units: 11 emoji are 22 units and over it, 10 are at it.
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: '🚗'.repeat(11) } })).rejects.toMatchObject({
+      field: 'content.text',
+      message: expect.stringContaining('is 11 characters'),
+    });
     await expect(hub.send({ channel: 'fax', contact, content: { type: 'text', text: 'hi' } })).rejects.toMatchObject({
       field: 'channel',
     });
@@ -64,6 +69,9 @@ describe('hub.send', () => {
     });
     expect(channel.attempts).toHaveLength(0);
     expect(await store.listQueuedMessages()).toEqual([]);
+    await expect(hub.send({ channel: 'sms', contact, content: { type: 'text', text: '🚗'.repeat(10) } })).resolves.toMatchObject({
+      status: 'sent',
+    });
   });
 
   it('refuses unsupported content and unreachable contacts before the network', async () => {

@@ -368,7 +368,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
         message: `content.type "${content.type}" is not supported by ${channel.id} (supports ${capabilities.contentTypes.join(', ')})`,
       });
     }
-    if (content.type === 'text' && [...content.text].length > capabilities.maxTextLength) {
+    // A string has at least as many UTF-16 units as characters: only a text over the limit in units is counted.
+    if (
+      content.type === 'text' &&
+      content.text.length > capabilities.maxTextLength &&
+      [...content.text].length > capabilities.maxTextLength
+    ) {
       throw new ValidationError({
         channel: channel.kind,
         field: 'content.text',

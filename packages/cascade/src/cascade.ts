@@ -345,6 +345,20 @@ export function createCascade(options: CascadeOptions): Cascade {
     };
   }
 
+  /**
+   * The hub send of a step. Its idempotency key is the cascade's and the channel's, so sending a step again after a
+   * crash finds the message the first attempt stored instead of sending twice.
+   */
+  function sendStep(state: CascadeState, step: CascadeStepRecord): Promise<Message> {
+    return hub.send({
+      channel: step.channelId,
+      contact: state.contact,
+      content: step.content,
+      idempotencyKey: `${state.id}:${step.channelId}`,
+      metadata: { cascadeId: state.id, cascadeKey: state.key, cascadeStep: step.index },
+    });
+  }
+
   /** Sends one planned step. Resolves `undefined` when the provider accepted it, else why it failed. */
   async function startStep(state: CascadeState, candidate: PlannedStep): Promise<FallbackReason | undefined> {
     const now = clock.now();
@@ -369,13 +383,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     let message: Message | undefined;
     let thrown: unknown;
     try {
-      message = await hub.send({
-        channel: step.channelId,
-        contact: state.contact,
-        content: step.content,
-        idempotencyKey: `${state.id}:${step.channelId}`,
-        metadata: { cascadeId: state.id, cascadeKey: state.key, cascadeStep: step.index },
-      });
+      message = await sendStep(state, step);
     } catch (error) {
       thrown = error;
     }
@@ -462,13 +470,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       if (!message) {
         // The process stopped between storing the step and the hub's answer: the idempotency key finds the message.
         try {
-          message = await hub.send({
-            channel: step.channelId,
-            contact: state.contact,
-            content: step.content,
-            idempotencyKey: `${state.id}:${step.channelId}`,
-            metadata: { cascadeId: state.id, cascadeKey: state.key, cascadeStep: step.index },
-          });
+          message = await sendStep(state, step);
           step.messageId = message.id;
           step.deadline = message.createdAt + step.condition.withinMs;
         } catch {

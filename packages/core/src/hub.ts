@@ -427,16 +427,12 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     id: string,
     change: (stored: Contact | undefined) => Contact | undefined,
   ): Promise<Contact | undefined> {
-    const held = withKeyLock(contactLocks, id);
-    if (held) await held;
-    try {
-      return await updateContact(id, (stored) => {
+    return holding(contactLocks, id, () =>
+      updateContact(id, (stored) => {
         const changed = change(stored);
         return changed === undefined || (stored !== undefined && sameData(stored, changed)) ? undefined : changed;
-      });
-    } finally {
-      releaseKeyLock(contactLocks, id);
-    }
+      }),
+    );
   }
 
   async function conversationFor(channel: Channel, contact: Contact, externalId?: string): Promise<Conversation | undefined> {

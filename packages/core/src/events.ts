@@ -28,4 +28,10 @@ export interface HubEvents {
   'webhook.rejected': (event: { channel: string; status: number; reason: string }) => void;
   /** A webhook delivery repeated an event already processed. */
   'webhook.duplicate': (event: { channel: string; key: string }) => void;
+  /**
+   * Something failed after the hub had committed what it describes, and changed nothing: a listener threw or
+   * rejected (`during` is `listener of <event>`), or bookkeeping after a provider accepted a message failed. Also
+   * logged. A sent message stays sent; a webhook delivery is still answered 200.
+   */
+  error: (event: { during: string; error: unknown }) => void;
 }

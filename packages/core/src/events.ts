@@ -1,4 +1,5 @@
 import type { OmnidealerError } from './errors/omnidealer-error.js';
+import type { Contact } from './model/contact.js';
 import type { Conversation } from './model/conversation.js';
 import type { Message } from './model/message.js';
 
@@ -24,6 +25,13 @@ export interface HubEvents {
   'conversation.closed': (event: { conversation: Conversation }) => void;
   /** An operator read the conversation (`hub.markRead`): unread count is now 0. */
   'conversation.read': (event: { conversation: Conversation }) => void;
+  /**
+   * A contact opted out on these channel kinds: by a keyword («СТОП»), a provider's error or status (Twilio 21610,
+   * WhatsApp 131050, a complaint), a stopped bot, or `hub.setConsent`. Stored before it is emitted.
+   */
+  'contact.opted_out': (event: { contact: Contact; channels: string[]; source: string; at: number }) => void;
+  /** Two contacts were found to be one person and merged; `mergedId` now leads to `contact`. */
+  'contact.merged': (event: { contact: Contact; mergedId: string }) => void;
   /** A webhook delivery was rejected (bad signature or body). */
   'webhook.rejected': (event: { channel: string; status: number; reason: string }) => void;
   /** A webhook delivery repeated an event already processed. */

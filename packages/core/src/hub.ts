@@ -1,7 +1,12 @@
-import { mergeContact, rewriteContact } from './hub/contacts.js';
+import { consentHistory, setConsent } from './hub/consent.js';
+import { rewriteContact } from './hub/contacts.js';
 import { channelOf, createHubContext } from './hub/context.js';
 import { assign, closeConversation, markRead } from './hub/conversations.js';
+import { claimFrequency, mailingHistory, releaseFrequency } from './hub/frequency-cap.js';
 import { handleWebhook } from './hub/handle-webhook.js';
+import { getContact, resolveNewContact } from './hub/identity.js';
+import { mergeContact } from './hub/merge-contact-input.js';
+import { mergeContacts } from './hub/merge-contacts.js';
 import { reachStats } from './hub/reach-stats.js';
 import { resumeOutbox } from './hub/resume-outbox.js';
 import { send } from './hub/send.js';
@@ -13,8 +18,14 @@ import { parseInput } from './validation.js';
 
 export type {
   AssignInput,
+  ConsentChange,
+  ConsentSource,
+  FrequencyCap,
+  FrequencyClaim,
+  MailingRecord,
   Omnidealer,
   OmnidealerOptions,
+  OptOutOptions,
   ReachStats,
   ResumeOutboxOptions,
   SendInput,
@@ -71,9 +82,17 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     markRead: (conversationId) => markRead(context, conversationId),
     closeConversation: (conversationId) => closeConversation(context, conversationId),
     async upsertContact(input) {
-      const contact = parseInput(contactSchema, input, 'contact');
+      let contact = parseInput(contactSchema, input, 'contact');
+      if (!(await store.getContact(contact.id))) contact = { ...contact, id: await resolveNewContact(context, contact) };
       return (await rewriteContact(context, contact.id, (stored) => mergeContact(stored, contact))) ?? contact;
     },
+    getContact: (id) => getContact(context, id),
+    setConsent: (contactId, channel, state, consentOptions) => setConsent(context, contactId, channel, state, consentOptions),
+    consentHistory: (contactId) => consentHistory(context, contactId),
+    mergeContacts: (keepId, mergeId) => mergeContacts(context, keepId, mergeId),
+    claimFrequency: (contactId, claim) => claimFrequency(context, contactId, claim),
+    releaseFrequency: (contactId, claimId) => releaseFrequency(context, contactId, claimId),
+    mailingHistory: (contactId) => mailingHistory(context, contactId),
     reachStats: (contactId, channelId) => reachStats(context, contactId, channelId),
     slaReport: (reportOptions = {}) => slaReport(context, reportOptions),
     resumeOutbox: (resumeOptions = {}) => resumeOutbox(context, resumeOptions),

@@ -2,10 +2,12 @@ import type { Channel, InboundEvent } from '../channel.js';
 import { createId } from '../id.js';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
+import { optOutScope, recordOptOut } from './consent.js';
 import { conversationKey, type HubContext } from './context.js';
 import { newConversation } from './conversations.js';
 import { contactForInbound } from './inbound-contact.js';
 import { holding } from './key-locks.js';
+import { send } from './send.js';
 
 /**
  * Stores an inbound message: its sender's contact, the conversation (opened, or reopened with the unread count and the
@@ -50,10 +52,30 @@ export async function applyInbound(hub: HubContext, channel: Channel, event: Inb
   };
   if (event.replyTo) message.replyTo = event.replyTo;
   await hub.store.saveMessage(message);
+  const optedOut = hub.isOptOutKeyword?.(event) === true;
+  if (optedOut)
+    await recordOptOut(
+      hub,
+      contact.id,
+      optOutScope(hub, channel),
+      'keyword',
+      `"${event.content.type === 'text' ? event.content.text.slice(0, 40) : ''}" on ${channel.id}`,
+    );
   // Emitted once the message is stored; a listener that throws cannot fail the delivery (see HubEmitter).
   if (!found) hub.events.emit('conversation.opened', { conversation });
   hub.events.emit('message.received', { message, conversation });
   if ((event.kind === 'button_reply' || event.kind === 'list_reply') && event.payload) {
     hub.events.emit('message.button', { message, conversation, payload: event.payload });
+  }
+  const confirmation = hub.options.optOut?.confirmation;
+  if (optedOut && confirmation) {
+    // In the background: the provider's webhook is answered without waiting for our reply's provider call.
+    void send(
+      hub,
+      { channel: channel.id, contact: { id: contact.id }, content: { type: 'text', text: confirmation } },
+      {
+        confirmingOptOut: true,
+      },
+    ).catch((error: unknown) => hub.events.report(`${channel.id}: sending the opt-out confirmation`, error));
   }
 }

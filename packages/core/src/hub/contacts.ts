@@ -3,13 +3,6 @@ import { sameData } from '../store/same-data.js';
 import type { HubContext } from './context.js';
 import { holding } from './key-locks.js';
 
-/** `stored` updated with what the caller passed (identities merged, not replaced). */
-export function mergeContact(stored: Contact | undefined, contact: Contact): Contact {
-  const merged: Contact = stored ? { ...stored, ...contact } : contact;
-  if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
-  return merged;
-}
-
 /**
  * Reads a contact again, changes it and saves it in one step, holding the contact's lock (a send's merge, an opt-out,
  * a send's canonical address and an inbound message's new facts never overwrite each other). `change` gets the stored

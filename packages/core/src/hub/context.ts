@@ -1,4 +1,4 @@
-import type { Channel } from '../channel.js';
+import type { Channel, InboundEvent } from '../channel.js';
 import { type Clock, systemClock } from '../clock.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { createRedactingLogger, type Logger, silentLogger } from '../logger.js';
@@ -8,6 +8,7 @@ import { createMemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/store.js';
 import { createHubEmitter, type HubEmitter } from './hub-emitter.js';
 import type { KeyLocks } from './key-locks.js';
+import { createOptOutMatcher } from './opt-out-keywords.js';
 import type { OmnidealerOptions } from './types.js';
 
 /**
@@ -31,6 +32,8 @@ export interface HubContext {
   /** The store's atomic changes, or a read and a write done under the hub's own locks (see atomicChangesOf). */
   readonly atomic: Required<Pick<Store, 'updateContact' | 'openConversation' | 'updateConversation'>>;
   readonly limiters: Map<string, RateLimiter>;
+  /** True for an inbound text that is an opt-out keyword; undefined when keyword opt-out is off. */
+  readonly isOptOutKeyword: ((event: InboundEvent) => boolean) | undefined;
   /** Sends running in this process by idempotency key: a repeat joins the running one. */
   readonly inFlightByKey: Map<string, Promise<Message>>;
   /** Message ids being dispatched by this process: the outbox resume skips them. */
@@ -86,6 +89,7 @@ export function createHubContext(options: OmnidealerOptions): HubContext {
     locks: { statuses: new Map(), senders: new Map(), conversations: new Map(), contacts: new Map() },
     atomic: atomicChangesOf(store),
     limiters: new Map(),
+    isOptOutKeyword: options.optOut?.keywords === false ? undefined : createOptOutMatcher(options.optOut?.keywords),
     inFlightByKey: new Map(),
     inFlightIds: new Set(),
     sweeps: { parkedSinceSweep: 0, responsesSweptBefore: 0, responseSweep: undefined },

@@ -8,7 +8,8 @@ import { applyParked } from './apply-status.js';
 import { rewriteContact } from './contacts.js';
 import { type HubContext, limiterOf } from './context.js';
 import { rewriteConversation } from './conversations.js';
-import { failureReason, recordReach } from './reach-stats.js';
+import { releaseFrequency } from './frequency-cap.js';
+import { failureReason, recordReach, recordUnreachable } from './reach-stats.js';
 import { recordResponse } from './sla-records.js';
 import { withStatus } from './status-change.js';
 
@@ -155,9 +156,23 @@ async function recordRefused(
     },
   });
   await hub.store.saveMessage(failed);
-  await recordReach(hub, contact.id, channel.id, 'failed', failureReason(failed.error, error));
+  const reason = failureReason(failed.error, error);
+  // The provider says the person opted out (Twilio 21610, WhatsApp 131050, SMS.ru's stop list): never call it again.
+  if (reason === 'opted_out') await recordUnreachable(hub, channel, contact.id, reason);
+  else await recordReach(hub, contact.id, channel.id, 'failed', reason);
+  await releaseOwnClaim(hub, failed);
   hub.events.emit('message.failed', { message: failed, error: typed });
   return failed;
+}
+
+/**
+ * A capped send that reached nobody gives its frequency claim back, when the claim is its own (its id or idempotency
+ * key); a cascade's claim covers its later steps and is the cascade's to release.
+ */
+async function releaseOwnClaim(hub: HubContext, message: Message): Promise<void> {
+  const claim = message.metadata?.frequencyClaim;
+  if (typeof claim === 'string' && (claim === message.id || claim === message.idempotencyKey))
+    await releaseFrequency(hub, message.contactId, claim);
 }
 
 /**

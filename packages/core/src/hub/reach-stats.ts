@@ -1,6 +1,6 @@
 import type { Channel } from '../channel.js';
 import { UnreachableRecipientError } from '../errors/unreachable-recipient-error.js';
-import { rewriteContact } from './contacts.js';
+import { recordOptOut } from './consent.js';
 import type { HubContext } from './context.js';
 import { storeNamespaces } from './store-namespaces.js';
 import type { ReachStats } from './types.js';
@@ -50,10 +50,5 @@ export function failureReason(
 /** Records a permanent failure for the cascade; an opt-out also becomes the contact's consent on that channel. */
 export async function recordUnreachable(hub: HubContext, channel: Channel, contactId: string, reason: string): Promise<void> {
   await recordReach(hub, contactId, channel.id, 'failed', reason);
-  if (reason !== 'opted_out') return;
-  await rewriteContact(hub, contactId, (contact) =>
-    contact && contact.consent?.[channel.kind] !== 'opted_out'
-      ? { ...contact, consent: { ...contact.consent, [channel.kind]: 'opted_out' } }
-      : undefined,
-  );
+  if (reason === 'opted_out') await recordOptOut(hub, contactId, [channel.kind], 'provider');
 }

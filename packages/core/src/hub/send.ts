@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Channel, Reachability } from '../channel.js';
+import { FrequencyCapError } from '../errors/frequency-cap-error.js';
 import { type UnreachableReason, UnreachableRecipientError } from '../errors/unreachable-recipient-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { WindowClosedError } from '../errors/window-closed-error.js';
@@ -12,11 +13,15 @@ import type { CostEstimate } from '../model/money.js';
 import { isPrivateUrl } from '../model/public-url.js';
 import { sameData } from '../store/same-data.js';
 import { parseInput } from '../validation.js';
-import { mergeContact, rewriteContact, waitForStored } from './contacts.js';
+import { consentRefusal } from './consent.js';
+import { rewriteContact, waitForStored } from './contacts.js';
 import { channelOf, conversationKey, type HubContext } from './context.js';
 import { newConversation } from './conversations.js';
 import { dispatch } from './dispatch.js';
+import { claimFrequency, frequencyCapOf } from './frequency-cap.js';
+import { resolveNewContact } from './identity.js';
 import { holding } from './key-locks.js';
+import { mergeContact } from './merge-contact-input.js';
 import type { SendInput } from './types.js';
 
 const sendInputSchema = z.object({
@@ -28,6 +33,8 @@ const sendInputSchema = z.object({
   sentBy: z.string().min(1).max(200).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
   conversationId: z.string().min(1).optional(),
+  kind: z.string().min(1).max(50).optional(),
+  frequencyClaim: z.string().min(1).max(256).optional(),
 });
 type ParsedSend = z.output<typeof sendInputSchema>;
 
@@ -35,7 +42,7 @@ type ParsedSend = z.output<typeof sendInputSchema>;
  * Validates (before any network call or write), stores the message in the outbox, then dispatches it. Sends with the
  * same idempotency key running in this process share one run; across processes the store's key claim decides.
  */
-export async function send(hub: HubContext, input: SendInput): Promise<Message> {
+export async function send(hub: HubContext, input: SendInput, internal: InternalSend = {}): Promise<Message> {
   const parsed = parseInput(sendInputSchema, input, '');
   const channel = channelOf(hub, parsed.channel);
   validateForChannel(hub, channel, parsed.content, parsed.contact);
@@ -44,7 +51,7 @@ export async function send(hub: HubContext, input: SendInput): Promise<Message> 
     const running = hub.inFlightByKey.get(key);
     if (running) return running;
   }
-  const run = queueAndDispatch(hub, channel, parsed);
+  const run = queueAndDispatch(hub, channel, parsed, internal);
   if (key) {
     hub.inFlightByKey.set(key, run);
     void run.finally(() => hub.inFlightByKey.delete(key)).catch(() => undefined);
@@ -52,15 +59,21 @@ export async function send(hub: HubContext, input: SendInput): Promise<Message> 
   return run;
 }
 
-async function queueAndDispatch(hub: HubContext, channel: Channel, parsed: ParsedSend): Promise<Message> {
+/** Sends the hub makes itself. */
+interface InternalSend {
+  /** The reply confirming an opt-out the contact just made: the only message that may follow it. */
+  confirmingOptOut?: boolean;
+}
+
+async function queueAndDispatch(hub: HubContext, channel: Channel, parsed: ParsedSend, internal: InternalSend): Promise<Message> {
   const now = hub.clock.now();
   // Sends to one contact on one channel find or open its conversation one at a time: sends that start together to a
   // new contact share one conversation instead of each opening its own. The provider calls still overlap.
   const opened = await holding(hub.locks.conversations, conversationKey(channel.id, parsed.contact.id), () =>
-    openSend(hub, parsed, channel, now),
+    openSend(hub, parsed, channel, now, internal),
   );
   if ('existing' in opened) return opened.existing;
-  const { merged, conversation, reach, content, replyTo, messageId } = opened;
+  const { merged, conversation, reach, content, replyTo, messageId, frequencyClaim } = opened;
   const estimate = safeEstimate(hub, channel, content, merged, conversation, now);
   const message: Message = {
     id: messageId,
@@ -73,9 +86,7 @@ async function queueAndDispatch(hub: HubContext, channel: Channel, parsed: Parse
     ...(parsed.idempotencyKey ? { idempotencyKey: parsed.idempotencyKey } : {}),
     ...(estimate ? { cost: estimate.money } : {}),
     ...(replyTo ? { replyTo } : {}),
-    ...(parsed.metadata || parsed.sentBy
-      ? { metadata: { ...parsed.metadata, ...(parsed.sentBy ? { sentBy: parsed.sentBy } : {}) } }
-      : {}),
+    ...(parsed.metadata || parsed.sentBy || parsed.kind ? { metadata: sendMetadata(parsed, frequencyClaim) } : {}),
     createdAt: now,
     updatedAt: now,
     statusTimes: { queued: now },
@@ -83,6 +94,16 @@ async function queueAndDispatch(hub: HubContext, channel: Channel, parsed: Parse
   // Outbox: the message is committed before the provider is called, so a crash leaves it `queued`, not lost.
   await hub.store.saveMessage(message);
   return trackInFlight(hub, message.id, dispatch(hub, channel, message, merged, conversation, reach.address));
+}
+
+/** What a send keeps in its message's metadata besides the caller's: who sent it, its kind and frequency claim. */
+function sendMetadata(parsed: ParsedSend, frequencyClaim: string | undefined): Record<string, unknown> {
+  return {
+    ...parsed.metadata,
+    ...(parsed.sentBy ? { sentBy: parsed.sentBy } : {}),
+    ...(parsed.kind ? { kind: parsed.kind } : {}),
+    ...(frequencyClaim ? { frequencyClaim } : {}),
+  };
 }
 
 /** Marks a message as being dispatched by this process until `running` settles (the outbox resume skips it). */
@@ -101,12 +122,26 @@ type OpenedSend =
       content: MessageContent;
       replyTo: string | undefined;
       messageId: string;
+      /** The frequency-cap claim the send holds, when its kind is capped. */
+      frequencyClaim: string | undefined;
     };
 
 /** The part of a send that must not overlap another send to the same contact on the same channel (see `send`). */
-async function openSend(hub: HubContext, parsed: ParsedSend, channel: Channel, now: number): Promise<OpenedSend> {
+async function openSend(
+  hub: HubContext,
+  parsed: ParsedSend,
+  channel: Channel,
+  now: number,
+  internal: InternalSend,
+): Promise<OpenedSend> {
   const { store } = hub;
-  const stored = await store.getContact(parsed.contact.id);
+  let stored = await store.getContact(parsed.contact.id);
+  if (!stored) {
+    // A contact the CRM names for the first time may be a customer who wrote first, or an id merged since.
+    const id = await resolveNewContact(hub, parsed.contact);
+    if (id !== parsed.contact.id) parsed.contact = { ...parsed.contact, id };
+    stored = await store.getContact(id);
+  }
   let merged = mergeContact(stored, parsed.contact);
   let conversation = parsed.conversationId
     ? await store.getConversation(parsed.conversationId)
@@ -118,7 +153,10 @@ async function openSend(hub: HubContext, parsed: ParsedSend, channel: Channel, n
       message: `conversation "${parsed.conversationId}" is not this contact's on ${channel.id}`,
     });
   }
-  const reach = channel.canReach({ contact: merged, content: parsed.content, now, conversation });
+  const refused = internal.confirmingOptOut ? undefined : consentRefusal(hub, channel, merged, parsed.kind);
+  if (refused) throwUnreachable(channel, { reachable: false, ...refused });
+  const reachable = internal.confirmingOptOut ? withoutOptOut(merged, channel) : merged;
+  const reach = channel.canReach({ contact: reachable, content: parsed.content, now, conversation });
   if (!reach.reachable) throwUnreachable(channel, reach);
   const content: MessageContent =
     parsed.content.type === 'reaction'
@@ -126,6 +164,17 @@ async function openSend(hub: HubContext, parsed: ParsedSend, channel: Channel, n
       : parsed.content;
   const replyTo = parsed.replyTo === undefined ? undefined : await providerIdOf(hub, channel, parsed.replyTo, 'replyTo');
   let messageId = createId('msg');
+  let frequencyClaim: string | undefined;
+  if (parsed.kind && frequencyCapOf(hub, parsed.kind)) {
+    frequencyClaim = parsed.frequencyClaim ?? parsed.idempotencyKey ?? messageId;
+    // Claimed before the idempotency key: a repeat of this send holds the same claim and is let through to find its
+    // message; a concurrent mailing to the same contact is refused here.
+    const refusal = await claimFrequency(hub, merged.id, {
+      kind: parsed.kind,
+      claimId: frequencyClaim,
+    });
+    if (refusal) throw new FrequencyCapError({ channel: channel.kind, kind: parsed.kind, message: `${channel.id}: ${refusal}` });
+  }
   if (parsed.idempotencyKey) {
     const existingId = await store.claimIdempotencyKey(parsed.idempotencyKey, messageId);
     if (existingId !== undefined) {
@@ -148,7 +197,13 @@ async function openSend(hub: HubContext, parsed: ParsedSend, channel: Channel, n
       (await hub.atomic.openConversation(merged.id, channel.id, undefined, (newest) => newest ?? opening)) ?? opening;
     if (conversation.id === opening.id) hub.events.emit('conversation.opened', { conversation });
   }
-  return { merged, conversation, reach, content, replyTo, messageId };
+  return { merged, conversation, reach, content, replyTo, messageId, frequencyClaim };
+}
+
+/** The contact as the channel should see it to confirm an opt-out (channels refuse opted-out contacts themselves). */
+function withoutOptOut(contact: Contact, channel: Channel): Contact {
+  const { [channel.kind]: _kind, [channel.id]: _id, ...consent } = contact.consent ?? {};
+  return { ...contact, consent };
 }
 
 /** Capability checks shared by every channel, then the channel's own. */

@@ -11,4 +11,13 @@ export const storeNamespaces = {
   slaResponse: 'sla-response',
   /** Claims on a new sender while its contact is being created, keyed `<channel kind>:<sender>`. */
   senderClaim: 'sender-claim',
+  /**
+   * Per contact, the mailings it got (kind, campaign, claim), for frequency caps. The value dates from when the
+   * cascade kept it; core owns it since `hub.send` counts too.
+   */
+  mailingHistory: 'cascade.history',
+  /** One record per consent change (who, when, from what to what, why), keyed `<contact>:<time key>:<channel>`. */
+  consentAudit: 'consent-audit',
+  /** A contact id merged into another (see mergeContacts) → the id it now leads to. */
+  contactAlias: 'contact-alias',
 } as const;

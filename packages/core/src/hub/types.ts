@@ -2,7 +2,7 @@ import type { Channel, Reachability } from '../channel.js';
 import type { Clock } from '../clock.js';
 import type { HubEvents } from '../events.js';
 import type { Logger } from '../logger.js';
-import type { Contact, ContactInput } from '../model/contact.js';
+import type { Consent, Contact, ContactInput } from '../model/contact.js';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
 import type { MessageContentInput } from '../model/message-content.js';
@@ -50,6 +50,59 @@ export interface OmnidealerOptions {
    * local sandboxes only. @default false
    */
   allowPrivateMediaUrls?: boolean;
+  /** Keyword opt-out on inbound text («СТОП», STOP, ОТПИСАТЬСЯ…). See {@link OptOutOptions}. */
+  optOut?: OptOutOptions;
+  /**
+   * Message kinds (see {@link SendInput.kind}) that need the contact's recorded `granted` consent, per channel kind: a
+   * send without it is refused (`UnreachableRecipientError`, reason `no_consent`) before any network call. The default
+   * follows Russia's advertising law (38-FZ art. 18, 126-FZ art. 44.1): an advertising SMS needs the subscriber's prior
+   * consent. Messengers are reply-only, so there the customer started the chat. Set `{}` where no rule applies.
+   * @default { marketing: ['sms'] }
+   */
+  consentRequired?: Record<string, readonly string[]>;
+  /**
+   * How many messages of a kind one contact may get in a window, counted across `hub.send` and cascades and claimed
+   * atomically in the store (two mailings started at once send once). @default { marketing: { max: 1, windowMs: 30 days } }
+   */
+  frequencyCaps?: Record<string, FrequencyCap>;
+}
+
+/** At most `max` messages of a kind to one contact within `windowMs`. */
+export interface FrequencyCap {
+  max: number;
+  windowMs: number;
+}
+
+/** Keyword opt-out on inbound text. */
+export interface OptOutOptions {
+  /**
+   * Whole-message keywords per language, replacing the defaults (Russian and English: СТОП, ОТПИСАТЬСЯ, STOP,
+   * UNSUBSCRIBE…). `false` turns keyword opt-out off. Case, `ё`, punctuation and spacing are ignored; a keyword inside
+   * a longer sentence does not count.
+   */
+  keywords?: Readonly<Record<string, readonly string[]>> | false;
+  /** Opt out of the channel the keyword came on, or of every channel kind in this hub. @default 'channel' */
+  scope?: 'channel' | 'all';
+  /**
+   * A reply confirming the opt-out, sent on the same channel (inside the window the customer just opened), or none.
+   * @default none
+   */
+  confirmation?: string | undefined;
+}
+
+/** Who changed a contact's consent: `keyword`, `provider`, `deep_link`, `crm`, `operator`, or your own label. */
+export type ConsentSource = string;
+
+/** One audited change of a contact's consent on a channel. */
+export interface ConsentChange {
+  contactId: string;
+  /** Channel kind (or id) the consent is for. */
+  channel: string;
+  state: Consent;
+  previous?: Consent;
+  source: ConsentSource;
+  at: number;
+  note?: string;
 }
 
 /** What {@link Omnidealer.send} takes. */
@@ -70,6 +123,17 @@ export interface SendInput {
    * of the same buyer. @default the contact's newest conversation on the channel
    */
   conversationId?: string;
+  /**
+   * What the message is for: `marketing` (a mailing), `service` (about the customer's car or visit) or
+   * `transactional`. Marketing messages need recorded consent where {@link OmnidealerOptions.consentRequired} says so
+   * and count toward {@link OmnidealerOptions.frequencyCaps}. @default 'transactional'
+   */
+  kind?: string;
+  /**
+   * The frequency-cap claim this send belongs to, when the caller took it first (a cascade claims once for all its
+   * steps): the send then does not count again.
+   */
+  frequencyClaim?: string;
 }
 
 /** Assignment / hand-off of a conversation. The history is appended, never replaced. */
@@ -122,6 +186,42 @@ export interface Omnidealer {
   upsertContact(contact: ContactInput): Promise<Contact>;
   reachStats(contactId: string, channelId: string): Promise<ReachStats>;
   /**
+   * A contact by id: the CRM's id, or an id the hub gave a contact that was merged since (it leads to the contact it
+   * was merged into).
+   */
+  getContact(id: string): Promise<Contact | undefined>;
+  /**
+   * Sets a contact's consent on a channel kind and keeps an audit record: the only way to lift an opt-out (a consent
+   * map passed with a send or an upsert never does).
+   * @throws ValidationError for an unknown contact or a missing `source`
+   * @example await hub.setConsent('crm-42', 'sms', 'granted', { source: 'signed form #1187', at: Date.parse('2026-03-01') });
+   */
+  setConsent(
+    contactId: string,
+    channel: string,
+    state: Consent,
+    options: { source: ConsentSource; at?: number; note?: string },
+  ): Promise<Contact>;
+  /** Every recorded consent change of a contact, oldest first. */
+  consentHistory(contactId: string): Promise<ConsentChange[]>;
+  /**
+   * Merges contact `mergeId` into `keepId` (one person, two records): conversations, messages, identities, reach
+   * history and consent move to `keepId` — where both had an opt-out or a grant, the most restrictive wins — and
+   * `mergeId` afterwards leads to `keepId`. Emits `contact.merged`. Atomic on a store with `mergeContacts`.
+   * @throws ValidationError for an unknown id or a contact merged with itself; nothing is changed then
+   */
+  mergeContacts(keepId: string, mergeId: string): Promise<Contact>;
+  /**
+   * Claims a place under a contact's frequency cap, atomically in the store (of two mailings started at once, one gets
+   * it). `hub.send` with a capped `kind` claims by itself; a cascade claims once for all its steps and passes the claim
+   * id as `frequencyClaim`. Resolves with why it was refused, or undefined when granted (or already held by `claimId`).
+   */
+  claimFrequency(contactId: string, claim: FrequencyClaim): Promise<string | undefined>;
+  /** Gives a frequency claim back (the mailing reached nobody), so a later mailing may go. */
+  releaseFrequency(contactId: string, claimId: string): Promise<void>;
+  /** The capped messages and cascades a contact got, oldest first. */
+  mailingHistory(contactId: string): Promise<MailingRecord[]>;
+  /**
    * Response-time SLA: time to reply, late replies and missed chats, overall and per operator.
    * @param options.targetMs answer-within target @default 120000 (2 minutes)
    * @param options.since only replies from this time on @default all recorded
@@ -152,4 +252,24 @@ export interface ResumeOutboxOptions {
    * channel's `capabilities.interruptedSend`
    */
   interrupted?: 'assume-sent' | 'resend';
+}
+
+/** One message (or cascade) of a kind a contact was sent, as kept for frequency caps. */
+export interface MailingRecord {
+  at: number;
+  kind: string;
+  campaign?: string | undefined;
+  /** Who claimed it: a cascade id, an idempotency key or a message id. */
+  claimId?: string | undefined;
+  /** The claim id as cascades of earlier versions wrote it. */
+  cascadeId?: string | undefined;
+}
+
+/** What a frequency claim takes. */
+export interface FrequencyClaim {
+  kind: string;
+  claimId: string;
+  campaign?: string | undefined;
+  /** @default the hub's `frequencyCaps` for the kind */
+  cap?: FrequencyCap | undefined;
 }

@@ -15,6 +15,7 @@ export type {
 } from './channel.js';
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
 export { AuthError } from './errors/auth-error.js';
+export { FrequencyCapError } from './errors/frequency-cap-error.js';
 export { type ErrorCode, OmnidealerError, type OmnidealerErrorOptions } from './errors/omnidealer-error.js';
 export { ProviderError } from './errors/provider-error.js';
 export { RateLimitError } from './errors/rate-limit-error.js';
@@ -25,9 +26,15 @@ export { WindowClosedError } from './errors/window-closed-error.js';
 export type { HubEvents } from './events.js';
 export {
   type AssignInput,
+  type ConsentChange,
+  type ConsentSource,
   createOmnidealer,
+  type FrequencyCap,
+  type FrequencyClaim,
+  type MailingRecord,
   type Omnidealer,
   type OmnidealerOptions,
+  type OptOutOptions,
   type ReachStats,
   type ResumeOutboxOptions,
   type SendInput,

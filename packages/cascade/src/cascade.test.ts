@@ -474,7 +474,7 @@ describe('cascade.send: the frequency cap under concurrency', () => {
     await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Скидка на ТО' }, kind: 'marketing' });
     const capped = await cascade.send(contact, perChannel('Весенняя распродажа'), { kind: 'marketing' });
     expect(capped.status).toBe('exhausted');
-    const { excluded } = events.at(-1)?.[1] as { excluded: Array<{ reason: string }> };
+    const { excluded } = (events.at(-1) as [string, { excluded: Array<{ reason: string }> }])[1];
     expect(excluded.map((exclusion) => exclusion.reason)).toContain('frequency_cap');
     expect(mocks.sms.attempts).toHaveLength(1);
     const other = { id: 'c2', phone: '+79161234568', consent: { whatsapp: 'granted', sms: 'granted' } } as const;

@@ -30,6 +30,15 @@ export interface HubEvents {
    * WhatsApp 131050, a complaint), a stopped bot, or `hub.setConsent`. Stored before it is emitted.
    */
   'contact.opted_out': (event: { contact: Contact; channels: string[]; source: string; at: number }) => void;
+  /**
+   * A contact's address changed on a channel (WhatsApp: the customer moved to a new number or got a new user id); the
+   * contact, its conversations and history stay. `previous` holds what changed.
+   */
+  'contact.identity_changed': (event: {
+    contact: Contact;
+    channel: string;
+    previous: { phone?: string | undefined; address?: string | undefined; senderId?: string | undefined };
+  }) => void;
   /** Two contacts were found to be one person and merged; `mergedId` now leads to `contact`. */
   'contact.merged': (event: { contact: Contact; mergedId: string }) => void;
   /** A webhook delivery was rejected (bad signature or body). */

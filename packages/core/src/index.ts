@@ -3,6 +3,7 @@ export type {
   Channel,
   ChannelCapabilities,
   ChannelRateLimit,
+  IdentityEvent,
   InboundEvent,
   OutboundMessage,
   Reachability,

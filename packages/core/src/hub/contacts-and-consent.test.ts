@@ -125,6 +125,42 @@ describe('one person is one contact', () => {
   });
 });
 
+describe('identity changes keep the contact', () => {
+  it("a customer's new number (a system message) keeps the contact and conversation; later messages from it land there", async () => {
+    const { hub, whatsapp, store, clock } = setup();
+    const changes: string[] = [];
+    hub.on('contact.identity_changed', ({ contact, previous }) =>
+      changes.push(`${contact.id} ${previous.phone} → ${contact.phone}`),
+    );
+    await hub.upsertContact({ id: 'crm-42', phone: '+79161234567' });
+    await hub.handleWebhook('whatsapp', whatsapp.inboundWebhook('79161234567', 'Добрый день', { at: clock.now() }));
+    await hub.handleWebhook(
+      'whatsapp',
+      whatsapp.identityWebhook({ from: '79161234567', newAddress: '79031234567', newPhone: '+79031234567' }),
+    );
+    expect(changes).toEqual(['crm-42 +79161234567 → +79031234567']);
+    expect((await hub.getContact('crm-42'))?.identities?.whatsapp).toBe('79031234567');
+    await hub.handleWebhook('whatsapp', whatsapp.inboundWebhook('79031234567', 'Это мой новый номер', { at: clock.now() }));
+    expect(await store.listConversations()).toHaveLength(1);
+    expect((await store.listConversations())[0]?.contactId).toBe('crm-42');
+    // A change for a sender nobody knows changes nothing.
+    await hub.handleWebhook('whatsapp', whatsapp.identityWebhook({ from: '79990000000', newAddress: '79990000001' }));
+    expect(changes).toHaveLength(1);
+  });
+
+  it('a user known only by a business-scoped user id (a WhatsApp username) is one contact across messages', async () => {
+    const { hub, whatsapp, store, clock } = setup();
+    const bsuid = 'US.13491208655302741918';
+    await hub.handleWebhook('whatsapp', whatsapp.inboundWebhook(bsuid, 'Здравствуйте', { at: clock.now(), senderId: bsuid }));
+    await hub.handleWebhook('whatsapp', whatsapp.inboundWebhook(bsuid, 'Есть тест-драйв?', { at: clock.now(), senderId: bsuid }));
+    const contacts = new Set((await store.listConversations()).map((conversation) => conversation.contactId));
+    expect(contacts.size).toBe(1);
+    const contact = await hub.getContact([...contacts][0] as string);
+    expect(contact?.phone).toBeUndefined();
+    expect(contact?.identities).toMatchObject({ whatsapp: bsuid, whatsappUser: `whatsapp-user:${bsuid}` });
+  });
+});
+
 describe('consent never silently flips', () => {
   it("a send's consent map adds consent where none is stored but never lifts an opt-out; setConsent does, audited", async () => {
     const { hub, sms, clock } = setup();

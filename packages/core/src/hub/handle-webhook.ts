@@ -1,6 +1,7 @@
-import type { Channel, InboundEvent, StatusEvent, WebhookRequest } from '../channel.js';
+import type { Channel, IdentityEvent, InboundEvent, StatusEvent, WebhookRequest } from '../channel.js';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 import { WebhookError } from '../errors/webhook-error.js';
+import { applyIdentity } from './apply-identity.js';
 import { applyInbound } from './apply-inbound.js';
 import { applyStatus } from './apply-status.js';
 import { type HubContext, statusLocksOf } from './context.js';
@@ -64,11 +65,19 @@ export async function handleWebhook(hub: HubContext, channelId: string, request:
  * channel: a new customer who writes three times at once (three deliveries) gets one contact and one conversation,
  * not three racing to create them.
  */
-async function applyDelivered(hub: HubContext, channel: Channel, event: StatusEvent | InboundEvent): Promise<void> {
+async function applyDelivered(
+  hub: HubContext,
+  channel: Channel,
+  event: StatusEvent | InboundEvent | IdentityEvent,
+): Promise<void> {
   // Taken and released by hand, not through `holding`: this runs for every webhook event.
   const isStatus = event.type === 'status';
   const locks = isStatus ? statusLocksOf(hub, channel.id) : hub.locks.senders;
-  const lockKey = isStatus ? event.providerMessageId : senderKey(channel, event);
+  const lockKey = isStatus
+    ? event.providerMessageId
+    : event.type === 'identity'
+      ? (event.senderId ?? event.from ?? event.providerMessageId)
+      : senderKey(channel, event);
   const held = takeKeyLock(locks, lockKey);
   if (held) await held;
   try {
@@ -79,6 +88,7 @@ async function applyDelivered(hub: HubContext, channel: Channel, event: StatusEv
     }
     try {
       if (isStatus) await applyStatus(hub, channel, event);
+      else if (event.type === 'identity') await applyIdentity(hub, channel, event);
       else await applyInbound(hub, channel, event);
     } catch (error) {
       await forgetDeliveryKey(hub, channel, key);

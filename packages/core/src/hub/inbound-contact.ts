@@ -23,11 +23,17 @@ export function senderKey(channel: Channel, event: InboundEvent): string {
 export async function contactForInbound(hub: HubContext, channel: Channel, event: InboundEvent): Promise<Contact> {
   const { store } = hub;
   const sender = senderAccount(channel, event);
+  const findByPhoneAddress = async (from: string) => {
+    const phone = normalizePhone(`+${from.replace(/^\+/, '')}`);
+    return phone && phone !== from ? store.findContactByAddress(phone) : undefined;
+  };
   const find = async () =>
     (await store.findContactByAddress(event.from)) ??
     (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
     (sender ? await store.findContactByAddress(sender) : undefined) ??
-    (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined);
+    (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined) ??
+    // A phone channel's address is the number without its plus (WhatsApp `wa_id`): a CRM contact has it in E.164.
+    (channel.capabilities.address === 'phone' && !event.phone ? await findByPhoneAddress(event.from) : undefined);
   let found = await find();
   if (!found) {
     const contact: Contact = { id: createId('contact') };

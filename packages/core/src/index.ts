@@ -84,7 +84,13 @@ export {
   parseRetryAfter,
 } from './runtime/http-client.js';
 export { type DownloadedMedia, downloadMedia, type MediaDownloadOptions } from './runtime/media-download.js';
-export { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './runtime/rate-limiter.js';
+export {
+  createRateLimiter,
+  type InProcessRateLimiterOptions,
+  type RateLimiter,
+  type RateLimiterFactory,
+  type RateLimiterOptions,
+} from './runtime/rate-limiter.js';
 export { type RetryOptions, retryAfterOf, withRetry } from './runtime/retry.js';
 export {
   computeSlaReport,

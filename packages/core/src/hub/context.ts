@@ -144,10 +144,9 @@ export function channelOf(hub: HubContext, id: string): Channel {
 export function limiterOf(hub: HubContext, channel: Channel): RateLimiter {
   let limiter = hub.limiters.get(channel.id);
   if (!limiter) {
-    limiter = createRateLimiter({
+    limiter = (hub.options.rateLimiter ?? createRateLimiter)({
       id: `omnidealer:${channel.kind}:${channel.accountId}`,
       ...channel.rateLimit,
-      connection: hub.options.rateLimitConnection,
     });
     hub.limiters.set(channel.id, limiter);
   }

@@ -7,7 +7,7 @@ import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
 import type { MessageContentInput } from '../model/message-content.js';
 import type { CostEstimate } from '../model/money.js';
-import type { RateLimiterOptions } from '../runtime/rate-limiter.js';
+import type { RateLimiterFactory } from '../runtime/rate-limiter.js';
 import type { RetryOptions } from '../runtime/retry.js';
 import type { SlaReport } from '../sla.js';
 import type { Store } from '../store/store.js';
@@ -24,8 +24,12 @@ export interface OmnidealerOptions {
   logger?: Logger;
   /** Retry policy around every provider call. */
   retry?: RetryOptions;
-  /** A Bottleneck Redis/IORedis connection: share channel rate limits across processes. */
-  rateLimitConnection?: RateLimiterOptions['connection'];
+  /**
+   * Makes each channel account's rate limiter, given the channel's `rateLimit` and the id
+   * `omnidealer:<kind>:<accountId>`. `createRedisRateLimiter(...)` from `@omnidealer/redis` shares the limits between
+   * processes. @default {@link createRateLimiter} (in process)
+   */
+  rateLimiter?: RateLimiterFactory;
   /** Largest accepted webhook body in bytes (bigger → 413). @default 1 MiB */
   webhookBodyLimitBytes?: number;
   /**

@@ -1,5 +1,6 @@
 import { type MessageContent, ValidationError } from '@omnidealer/core';
 import { toWhatsAppTemplate, type WhatsAppTemplatePayload } from './whatsapp-template.js';
+import { isWhatsAppUserId } from './whatsapp-user-id.js';
 
 /**
  * Field limits of the Cloud API that are checked before any network call.
@@ -23,11 +24,14 @@ export const whatsAppLimits = {
   listRowId: 200,
 } as const;
 
-/** The JSON body of `POST /{phone-number-id}/messages`. */
+/** The JSON body of `POST /{phone-number-id}/messages`: addressed by `to` (a phone number) or `recipient`. */
 export interface WhatsAppMessageBody {
   messaging_product: 'whatsapp';
   recipient_type: 'individual';
-  to: string;
+  /** The recipient's phone number or `wa_id`, digits only. */
+  to?: string;
+  /** The recipient's business-scoped user id (`US.1349…`), for a user known without a phone number. */
+  recipient?: string;
   type: 'text' | 'template' | 'image' | 'video' | 'document' | 'audio' | 'sticker' | 'interactive' | 'location' | 'reaction';
   context?: { message_id: string };
   text?: { body: string; preview_url: boolean };
@@ -138,7 +142,8 @@ export function validateWhatsAppContent(content: MessageContent): void {
 }
 
 /**
- * Converts our content into a Cloud API send body: `to` as digits without `+`, `context.message_id` for replies,
+ * Converts our content into a Cloud API send body: `to` as digits without `+` (or, for an address that is a
+ * business-scoped user id such as `US.13491208655302741918`, `recipient` with the id as is), `context.message_id` for replies,
  * and the object named after the type (text with `preview_url`, template, media by id or link with caption,
  * interactive buttons/list, location, reaction).
  * @throws ValidationError when the content breaks a WhatsApp limit (see {@link validateWhatsAppContent}).
@@ -149,7 +154,8 @@ export function convertToWhatsAppMessage(content: MessageContent, to: string, re
   const base = {
     messaging_product: 'whatsapp' as const,
     recipient_type: 'individual' as const,
-    to: to.replace(/\D/g, ''),
+    // Meta: `to` wins when both are set, so a user id goes alone in `recipient`.
+    ...(isWhatsAppUserId(to) ? { recipient: to } : { to: to.replace(/\D/g, '') }),
     ...(replyTo ? { context: { message_id: replyTo } } : {}),
   };
   switch (content.type) {

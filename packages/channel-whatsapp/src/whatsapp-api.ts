@@ -6,10 +6,15 @@ import { z } from 'zod';
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages
  */
 
-/** `POST /{phone-number-id}/messages` success body. */
+/**
+ * `POST /{phone-number-id}/messages` success body. `contacts[]` has `wa_id` when the message went `to` a phone number,
+ * `user_id` (the business-scoped user id) when it went to a `recipient`.
+ */
 export const whatsAppSendResponseSchema = z.looseObject({
   messaging_product: z.string().nullish(),
-  contacts: z.array(z.looseObject({ input: z.string().nullish(), wa_id: z.string().nullish() })).nullish(),
+  contacts: z
+    .array(z.looseObject({ input: z.string().nullish(), wa_id: z.string().nullish(), user_id: z.string().nullish() }))
+    .nullish(),
   messages: z
     .array(z.looseObject({ id: z.string().min(1), message_status: z.string().nullish() }))
     .min(1, 'expected messages[0].id'),
@@ -48,9 +53,36 @@ const mediaSchema = z.looseObject({
   voice: z.boolean().nullish(),
 });
 
-/** One inbound message in a `messages` webhook. Unknown `type`s pass and are reported as unsupported. */
+/**
+ * A `system` message: the user changed their number (`user_changed_number`, older `customer_changed_number`) or
+ * their business-scoped user id changed without a number we may see (`user_changed_user_id`).
+ * @see https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/system/
+ */
+export const whatsAppSystemSchema = z.looseObject({
+  body: z.string().nullish(),
+  type: z.string().nullish(),
+  /** The new `wa_id` (webhooks v12 and later). */
+  wa_id: z.string().nullish(),
+  /** The new `wa_id` before webhooks v12. */
+  new_wa_id: z.coerce.string().nullish(),
+  /** The old `wa_id` (older payloads). */
+  customer: z.string().nullish(),
+  /** The new business-scoped user id and parent id. */
+  user_id: z.string().nullish(),
+  parent_user_id: z.string().nullish(),
+  previous_user_id: z.string().nullish(),
+  previous_parent_user_id: z.string().nullish(),
+});
+
+/**
+ * One inbound message in a `messages` webhook. Unknown `type`s pass and are reported as unsupported. `from` (the
+ * `wa_id`) is missing for a user who hides their number behind a username: `from_user_id` (their business-scoped
+ * user id) is then the sender; a `system` message may carry neither.
+ */
 export const whatsAppInboundMessageSchema = z.looseObject({
-  from: z.string().min(1),
+  from: z.string().min(1).nullish(),
+  from_user_id: z.string().min(1).nullish(),
+  from_parent_user_id: z.string().nullish(),
   id: z.string().min(1),
   timestamp: z.coerce.number().min(0).max(1e11), // unix seconds; bounded so `* 1000` stays finite
   type: z.string(),
@@ -88,6 +120,7 @@ export const whatsAppInboundMessageSchema = z.looseObject({
     })
     .nullish(),
   referral: z.looseObject({}).nullish(),
+  system: whatsAppSystemSchema.nullish(),
   errors: z.array(whatsAppErrorSchema).nullish(),
 });
 /** One inbound message. */
@@ -101,12 +134,16 @@ export const whatsAppPricingSchema = z.looseObject({
   type: z.string().nullish(),
 });
 
-/** One status in a `messages` webhook. */
+/**
+ * One status in a `messages` webhook. `recipient_id` (the `wa_id`) is there only when the user's phone is known;
+ * `recipient_user_id` (the business-scoped user id) when Meta has one, always for a message sent to a `recipient`.
+ */
 export const whatsAppStatusSchema = z.looseObject({
   id: z.string().min(1),
   status: z.string(),
   timestamp: z.coerce.number().min(0).max(1e11),
   recipient_id: z.string().nullish(),
+  recipient_user_id: z.string().nullish(),
   conversation: z
     .looseObject({
       id: z.string().nullish(),
@@ -126,7 +163,14 @@ export const whatsAppChangeValueSchema = z.looseObject({
   messaging_product: z.string().nullish(),
   metadata: z.looseObject({ display_phone_number: z.string().nullish(), phone_number_id: z.string().nullish() }).nullish(),
   contacts: z
-    .array(z.looseObject({ wa_id: z.string().nullish(), profile: z.looseObject({ name: z.string().nullish() }).nullish() }))
+    .array(
+      z.looseObject({
+        wa_id: z.string().nullish(),
+        user_id: z.string().nullish(),
+        parent_user_id: z.string().nullish(),
+        profile: z.looseObject({ name: z.string().nullish(), username: z.string().nullish() }).nullish(),
+      }),
+    )
     .nullish(),
   messages: z.array(z.unknown()).nullish(),
   statuses: z.array(z.unknown()).nullish(),

@@ -27,6 +27,7 @@ import {
   type WhatsAppTemplateDefinition,
   type WhatsAppTemplateRegistry,
 } from './whatsapp-template.js';
+import { isWhatsAppUserId, whatsAppUserIdCountry } from './whatsapp-user-id.js';
 import { parseWhatsAppWebhook } from './whatsapp-webhook.js';
 import { canReachOnWhatsApp, whatsAppWindow, whatsAppWindowMs } from './whatsapp-window.js';
 
@@ -245,7 +246,9 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
   const countryOf = (contact: Contact): string | undefined => {
     if (contact.phone) return phoneCountry(contact.phone);
     const identity = contact.identities?.whatsapp;
-    return typeof identity === 'string' ? phoneCountry(`+${identity}`) : undefined;
+    if (typeof identity !== 'string') return undefined;
+    // A username user known only by a business-scoped id: the id starts with their country.
+    return isWhatsAppUserId(identity) ? whatsAppUserIdCountry(identity) : phoneCountry(`+${identity}`);
   };
 
   return {
@@ -258,7 +261,23 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
     rateLimit: { ...defaultWhatsAppRateLimit, ...(parsed.limits ?? parsed.rateLimit) },
     templates,
     validate,
-    canReach: (context) => canReachOnWhatsApp(context),
+    canReach(context) {
+      const reach = canReachOnWhatsApp(context);
+      const { content } = context;
+      // Meta sends authentication templates (one-tap, zero-tap, copy-code) to phone numbers only (error 131062).
+      if (
+        reach.reachable &&
+        isWhatsAppUserId(reach.address) &&
+        content.type === 'template' &&
+        templates.get(content.name, content.language)?.category === 'authentication'
+      )
+        return {
+          reachable: false,
+          reason: 'unsupported_content',
+          detail: 'an authentication template needs a phone number; this contact is known only by a WhatsApp user id',
+        };
+      return reach;
+    },
     estimateCost(content, contact, context) {
       const now = context?.now ?? clock.now();
       return estimateWhatsAppCost({
@@ -280,11 +299,13 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
         signal: options.signal,
       });
       const [accepted] = response.messages;
-      const waId = response.contacts?.[0]?.wa_id ?? undefined;
+      // `wa_id` for a send `to` a number, `user_id` for a send to a `recipient` (business-scoped user id).
+      const recipient = response.contacts?.[0];
+      const canonical = recipient?.wa_id ?? recipient?.user_id ?? undefined;
       return {
         providerMessageId: (accepted as { id: string }).id,
         status: 'sent',
-        ...(waId ? { canonicalAddress: waId } : {}),
+        ...(canonical ? { canonicalAddress: canonical } : {}),
       };
     },
     async doMarkRead(providerMessageId) {

@@ -31,6 +31,8 @@ export const whatsAppErrorCodes = {
   optedOut: [131050],
   /** The recipient is the sender. */
   recipientIsSender: [131021],
+  /** This message (an authentication template) cannot go to a business-scoped user id, only to a phone number. */
+  userIdRecipientUnsupported: [131062],
 } as const satisfies Record<string, readonly number[]>;
 
 /** Wait before retrying a pair-rate-limited send when Meta gave no `Retry-After`. @default 6000 */
@@ -53,7 +55,8 @@ export interface WhatsAppFailure {
 /**
  * Turns a WhatsApp failure (Graph error code, HTTP status) into a typed omnidealer error: 131047 →
  * `WindowClosedError`; 4/80007/130429/131056 → retryable `RateLimitError`; 0/190 → `AuthError`; 131026 →
- * `UnreachableRecipientError` (`not_on_channel`); 131050 → `opted_out`; 5xx and transient codes → retryable
+ * `UnreachableRecipientError` (`not_on_channel`); 131050 → `opted_out`; 131062 (a message, e.g. an authentication
+ * template, that cannot go to a business-scoped user id) → final `ProviderError`; 5xx and transient codes → retryable
  * `ProviderError`; everything else (invalid parameters, template, policy, account errors) → non-retryable.
  * The provider's code and raw error are always kept.
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
@@ -79,6 +82,10 @@ export function classifyWhatsAppFailure(failure: WhatsAppFailure): OmnidealerErr
   if (has(whatsAppErrorCodes.optedOut, code)) return new UnreachableRecipientError({ ...common, reason: 'opted_out' });
   if (has(whatsAppErrorCodes.recipientIsSender, code))
     return new UnreachableRecipientError({ ...common, reason: 'invalid_address' });
+  if (has(whatsAppErrorCodes.userIdRecipientUnsupported, code)) {
+    const hint = 'this message cannot be sent to a WhatsApp user id (username user); it needs the phone number';
+    return new ProviderError({ ...common, message: `${message} (${hint})`, statusCode: status, retryable: false });
+  }
   if (has(whatsAppErrorCodes.transient, code))
     return new ProviderError({ ...common, statusCode: status, retryable: true, retryAfterMs });
   if (code === undefined && status === 429) return new RateLimitError({ ...common, retryAfterMs });

@@ -48,6 +48,7 @@ const statusArbitrary = fc.record(
     status: orAny(fc.constantFrom('sent', 'delivered', 'read', 'failed', 'played')),
     timestamp,
     recipient_id: text,
+    recipient_user_id: rarely(orAny(fc.constantFrom('US.13491208655302741918', ''))),
     pricing: orAny(fc.record({ billable: flag, pricing_model: text, category: text, type: text }, optional)),
     conversation: orAny(
       fc.record({ id: text, origin: orAny(fc.record({ type: text }, optional)), expiration_timestamp: timestamp }, optional),
@@ -62,6 +63,8 @@ const statusArbitrary = fc.record(
 const inboundArbitrary = fc.record(
   {
     from: orAny(fc.constant('79161234567')),
+    from_user_id: rarely(orAny(fc.constantFrom('US.13491208655302741918', ''))),
+    from_parent_user_id: rarely(text),
     id: text,
     timestamp,
     type: orAny(fc.constantFrom('text', 'image', 'system', 'unknown')),
@@ -70,6 +73,7 @@ const inboundArbitrary = fc.record(
     location: rarely(orAny(fc.constant({ latitude: '55.75', longitude: 37.61 }))),
     interactive: rarely(orAny(fc.constant({ type: 'button_reply', button_reply: { id: 'yes', title: 'Да' } }))),
     referral: rarely(anyJson),
+    system: rarely(orAny(fc.constant({ type: 'user_changed_number', wa_id: '79031234567' }))),
     errors: rarely(orAny(fc.constant([{ code: 131051 }]))),
     context: orAny(fc.record({ from: text, id: text, forwarded: flag, frequently_forwarded: flag }, optional)),
     unknown_field: anyJson,
@@ -81,7 +85,21 @@ const changeValueArbitrary = fc.record(
   {
     messaging_product: text,
     metadata: orAny(fc.record({ display_phone_number: text, phone_number_id: text }, optional)),
-    contacts: orAny(fc.array(orAny(fc.record({ wa_id: text, profile: orAny(fc.record({ name: text }, optional)) }, optional)))),
+    contacts: orAny(
+      fc.array(
+        orAny(
+          fc.record(
+            {
+              wa_id: text,
+              user_id: rarely(text),
+              parent_user_id: rarely(text),
+              profile: orAny(fc.record({ name: text, username: rarely(text) }, optional)),
+            },
+            optional,
+          ),
+        ),
+      ),
+    ),
     messages: orAny(fc.array(anyJson, { maxLength: 2 })),
     statuses: orAny(fc.array(anyJson, { maxLength: 2 })),
     errors: rarely(orAny(fc.constant([{ code: 131000 }]))),

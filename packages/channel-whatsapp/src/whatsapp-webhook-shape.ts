@@ -83,9 +83,16 @@ export function readWhatsAppChangeValue(value: unknown): WhatsAppChangeValue | u
   if (contacts != null) {
     if (!Array.isArray(contacts)) return undefined;
     for (const contact of contacts as unknown[]) {
-      if (!isObject(contact) || !isStringOrNothing(contact.wa_id)) return undefined;
+      if (
+        !isObject(contact) ||
+        !isStringOrNothing(contact.wa_id) ||
+        !isStringOrNothing(contact.user_id) ||
+        !isStringOrNothing(contact.parent_user_id)
+      )
+        return undefined;
       const profile = contact.profile;
-      if (profile != null && (!isObject(profile) || !isStringOrNothing(profile.name))) return undefined;
+      if (profile != null && (!isObject(profile) || !isStringOrNothing(profile.name) || !isStringOrNothing(profile.username)))
+        return undefined;
     }
   }
   if ((value.messages != null && !Array.isArray(value.messages)) || (value.statuses != null && !Array.isArray(value.statuses)))
@@ -96,7 +103,12 @@ export function readWhatsAppChangeValue(value: unknown): WhatsAppChangeValue | u
 /** `whatsAppStatusSchema`, for a status without `errors` (failed statuses go to the schema). */
 export function readWhatsAppStatus(item: unknown): WhatsAppStatus | undefined {
   if (!isObject(item) || !isFilledString(item.id) || typeof item.status !== 'string') return undefined;
-  if (!isStringOrNothing(item.recipient_id) || !isStringOrNothing(item.biz_opaque_callback_data) || item.errors != null)
+  if (
+    !isStringOrNothing(item.recipient_id) ||
+    !isStringOrNothing(item.recipient_user_id) ||
+    !isStringOrNothing(item.biz_opaque_callback_data) ||
+    item.errors != null
+  )
     return undefined;
   const pricing = item.pricing;
   if (pricing != null) {
@@ -129,12 +141,25 @@ export function readWhatsAppStatus(item: unknown): WhatsAppStatus | undefined {
   return item as WhatsAppStatus;
 }
 
+/** `z.string().min(1).nullish()`. */
+function isFilledStringOrNothing(value: unknown): boolean {
+  return value === undefined || value === null || isFilledString(value);
+}
+
 /**
  * `whatsAppInboundMessageSchema`, for a message without media, location, reaction, button, interactive, contacts,
- * referral or errors (a text, possibly a reply or forwarded; any other kind goes to the schema).
+ * referral, system or errors (a text, possibly a reply or forwarded; any other kind goes to the schema). The sender
+ * is `from` (a `wa_id`), `from_user_id` (a username user's business-scoped id) or both.
  */
 export function readWhatsAppInboundMessage(item: unknown): WhatsAppInboundMessage | undefined {
-  if (!isObject(item) || !isFilledString(item.from) || !isFilledString(item.id) || typeof item.type !== 'string')
+  if (
+    !isObject(item) ||
+    !isFilledStringOrNothing(item.from) ||
+    !isFilledStringOrNothing(item.from_user_id) ||
+    !isStringOrNothing(item.from_parent_user_id) ||
+    !isFilledString(item.id) ||
+    typeof item.type !== 'string'
+  )
     return undefined;
   const text = item.text;
   if (text != null && (!isObject(text) || typeof text.body !== 'string')) return undefined;
@@ -150,6 +175,7 @@ export function readWhatsAppInboundMessage(item: unknown): WhatsAppInboundMessag
     item.interactive != null ||
     item.contacts != null ||
     item.referral != null ||
+    item.system != null ||
     item.errors != null
   )
     return undefined;

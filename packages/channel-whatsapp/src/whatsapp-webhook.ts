@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
+  type IdentityEvent,
   type InboundEvent,
   type MessageContent,
   type MessageStatus,
@@ -7,6 +8,7 @@ import {
   money,
   phoneCountry,
   type StatusEvent,
+  type UnreachableReason,
   WebhookError,
   type WebhookRequest,
   type WebhookResult,
@@ -22,11 +24,13 @@ import {
 } from './whatsapp-api.js';
 import { classifyWhatsAppFailure, failureFromWhatsAppError } from './whatsapp-error.js';
 import { type WhatsAppBillingCategory, type WhatsAppPricing, whatsAppPrice } from './whatsapp-pricing.js';
+import { whatsAppUserIdCountry } from './whatsapp-user-id.js';
 import {
   readWhatsAppChangeValue,
   readWhatsAppEnvelope,
   readWhatsAppInboundMessage,
   readWhatsAppStatus,
+  type WhatsAppChangeValue,
 } from './whatsapp-webhook-shape.js';
 
 /** What {@link parseWhatsAppWebhook} needs to verify and price a delivery. */
@@ -116,8 +120,23 @@ export function answerWhatsAppVerification(url: URL, verifyToken: string | undef
 }
 
 const mediaTypes = ['image', 'video', 'audio', 'document', 'sticker'] as const;
-/** Message types Meta sends that are not conversation content (number changes, welcome requests). */
+/** Message types Meta sends that are not conversation content (system messages that change no identity, welcome requests). */
 const ignoredTypes = new Set(['system', 'request_welcome', 'ephemeral']);
+
+type WhatsAppContact = NonNullable<WhatsAppChangeValue['contacts']>[number];
+
+/** Who sent a message: the `contacts[]` entry of the same change, matched by `wa_id` or business-scoped user id. */
+function senderOf(message: WhatsAppInboundMessage, contacts: WhatsAppContact[] | null | undefined): WhatsAppContact | undefined {
+  if (!contacts?.length) return undefined;
+  const byId = contacts.find(
+    (contact) =>
+      (message.from && contact.wa_id === message.from) || (message.from_user_id && contact.user_id === message.from_user_id),
+  );
+  if (byId || contacts.length !== 1) return byId;
+  // One contact that names nobody else (no id, or a message without one) is the sender.
+  const only = contacts[0] as WhatsAppContact;
+  return (!only.wa_id && !only.user_id) || (!message.from && !message.from_user_id) ? only : undefined;
+}
 
 function contentOf(message: WhatsAppInboundMessage): Pick<InboundEvent, 'content' | 'kind' | 'payload'> | undefined {
   const type = message.type;
@@ -185,8 +204,31 @@ function referralSubject(referral: Record<string, unknown>): Record<string, unkn
   return subject;
 }
 
-function toInboundEvent(message: WhatsAppInboundMessage, profileName: string | undefined): InboundEvent | undefined {
+/**
+ * The sender of an inbound message. `senderId` is the business-scoped user id (`from_user_id`, else the contact's
+ * `user_id`), never the parent id: Meta always sends the former, the latter only once parent ids are enabled, and a
+ * key that appears later would split one person into two contacts. The parent id is kept in the metadata. `from` is
+ * the `wa_id` when Meta shows the number, else the business-scoped user id, which then is the address replies go to.
+ */
+function senderIdentity(
+  message: WhatsAppInboundMessage,
+  contact: WhatsAppContact | undefined,
+): { from: string; senderId?: string; parentUserId?: string } | undefined {
+  const userId = message.from_user_id ?? contact?.user_id ?? undefined;
+  const from = message.from ?? contact?.wa_id ?? userId;
+  if (!from) return undefined;
+  const parentUserId = message.from_parent_user_id ?? contact?.parent_user_id ?? undefined;
+  return { from, ...(userId ? { senderId: userId } : {}), ...(parentUserId ? { parentUserId } : {}) };
+}
+
+function toInboundEvent(message: WhatsAppInboundMessage, contact: WhatsAppContact | undefined): InboundEvent | undefined {
+  const sender = senderIdentity(message, contact);
+  // Neither a number nor a user id: nobody to attribute the message to (Meta documents no such message).
+  if (!sender) return undefined;
   const metadata: Record<string, unknown> = { whatsappType: message.type };
+  const username = contact?.profile?.username ?? undefined;
+  if (username) metadata.username = username;
+  if (sender.parentUserId) metadata.parentUserId = sender.parentUserId;
   if (message.context?.forwarded || message.context?.frequently_forwarded) metadata.forwarded = true;
   if (message.referral) metadata.referral = message.referral;
   if (message.errors?.length) metadata.errors = message.errors;
@@ -199,22 +241,65 @@ function toInboundEvent(message: WhatsAppInboundMessage, profileName: string | u
     kind: 'unsupported' as const,
     content: { type: 'text' as const, text: `[unsupported WhatsApp message: ${message.type}]` },
   };
-  const from = message.from;
+  const { from, senderId } = sender;
   const event: InboundEvent = {
     type: 'inbound',
     providerMessageId: message.id,
     from,
-    phone: from.startsWith('+') ? from : `+${from}`,
     kind: mapped.kind,
     content: mapped.content,
     at: message.timestamp * 1000,
     metadata,
   };
+  // A `wa_id` is the number without its plus; a username user's business-scoped id reveals no phone.
+  if (from !== senderId) event.phone = from.startsWith('+') ? from : `+${from}`;
+  if (senderId) event.senderId = senderId;
+  const profileName = contact?.profile?.name ?? username;
   if (profileName) event.profileName = profileName;
   if ('payload' in mapped) event.payload = mapped.payload;
   if (message.context?.id) event.replyTo = message.context.id;
   if (message.referral) event.subject = referralSubject(message.referral);
   return event;
+}
+
+/** System message types that move a user to a new number or business-scoped user id. */
+const numberChanges = new Set(['user_changed_number', 'customer_changed_number']);
+
+/**
+ * A `system` message that changes who the sender is, as an {@link IdentityEvent}: `user_changed_number` gives the
+ * new `wa_id` (`system.wa_id`, `new_wa_id` before webhooks v12) and, since BSUIDs, the new and previous user ids;
+ * `user_changed_user_id` (the number changed but may not be shown) gives only the new user id, which then becomes
+ * the address replies go to. Other system messages (`customer_identity_changed`, a security-code change) change no
+ * identity: `undefined`.
+ * @see https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/system/
+ */
+function toIdentityEvent(message: WhatsAppInboundMessage): IdentityEvent | undefined {
+  const system = message.system;
+  if (message.type !== 'system' || !system?.type) return undefined;
+  const newUserId = system.user_id ?? undefined;
+  // `from_user_id` on a system message may already be the new id; only a different one is the old.
+  const oldUserId =
+    system.previous_user_id ?? (message.from_user_id && message.from_user_id !== newUserId ? message.from_user_id : undefined);
+  const from = message.from ?? system.customer ?? undefined;
+  const base = {
+    type: 'identity' as const,
+    providerMessageId: message.id,
+    at: message.timestamp * 1000,
+    ...(from ? { from } : {}),
+    ...(oldUserId ? { senderId: oldUserId } : {}),
+    ...(newUserId && newUserId !== oldUserId ? { newSenderId: newUserId } : {}),
+  };
+  if (!from && !oldUserId) return undefined;
+  if (numberChanges.has(system.type)) {
+    const newWaId = system.wa_id ?? system.new_wa_id ?? undefined;
+    if (!newWaId && !base.newSenderId) return undefined;
+    return {
+      ...base,
+      ...(newWaId ? { newAddress: newWaId, ...(/^\d+$/.test(newWaId) ? { newPhone: `+${newWaId}` } : {}) } : {}),
+    };
+  }
+  if (system.type === 'user_changed_user_id' && base.newSenderId) return { ...base, newAddress: base.newSenderId };
+  return undefined;
 }
 
 const statuses = new Set<MessageStatus>(['sent', 'delivered', 'read', 'failed']);
@@ -237,7 +322,12 @@ function costOf(status: WhatsAppStatus, pricing: WhatsAppPricing): Money | undef
   const free = status.pricing?.billable === false || (status.pricing?.type ?? '').startsWith('free') || category === 'free';
   if (free) return money(0, pricing.currency);
   if (!category) return undefined;
-  const country = status.recipient_id ? phoneCountry(`+${status.recipient_id}`) : undefined;
+  // A username user's status has no `recipient_id`: their business-scoped id starts with their country.
+  const country = status.recipient_id
+    ? phoneCountry(`+${status.recipient_id}`)
+    : status.recipient_user_id
+      ? whatsAppUserIdCountry(status.recipient_user_id)
+      : undefined;
   return money(whatsAppPrice(pricing, country, category), pricing.currency);
 }
 
@@ -262,11 +352,14 @@ function toStatusEvent(status: WhatsAppStatus, pricing: WhatsAppPricing, channel
   let error: StatusEvent['error'];
   if (first) {
     const classified = classifyWhatsAppFailure({ ...failureFromWhatsAppError(first), raw: first, channel });
+    // An opt-out (131050) or an unreachable number (131026) reported on a failed status: the hub records the reason.
+    const reason = (classified as { reason?: UnreachableReason }).reason;
     error = {
       code: classified.code,
       message: classified.message,
       ...(classified.providerCode !== undefined ? { providerCode: classified.providerCode } : {}),
       retryable: classified.retryable,
+      ...(reason ? { reason } : {}),
     };
   }
   const event: StatusEvent = {
@@ -289,8 +382,10 @@ function malformedWebhook(channel: string, message: string, raw: unknown): Webho
  * Verifies and parses one WhatsApp webhook delivery. GET → the verification handshake in `response`. POST →
  * signature check over the raw bytes first, then the envelope: inbound messages of every type become
  * `InboundEvent`s (`kind` `button_reply` / `list_reply` / `reaction` / `unsupported` with the button id as
- * `payload`), statuses `sent`/`delivered`/`read`/`failed` become `StatusEvent`s with error details and cost.
- * Other fields, system messages and unknown statuses are skipped and counted in `ignored`.
+ * `payload`), statuses `sent`/`delivered`/`read`/`failed` become `StatusEvent`s with error details and cost, and
+ * `system` messages that move a user to a new number or business-scoped user id become `IdentityEvent`s. A user who
+ * hides their number behind a username is addressed by their business-scoped user id (`from`, `senderId`, no
+ * `phone`). Other fields, system messages and unknown statuses are skipped and counted in `ignored`.
  * @throws WebhookError `signature` (401) for a missing/forged signature, `malformed` (400) for a body that is not a
  * WhatsApp envelope.
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
@@ -313,7 +408,7 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
     if (!parsed.success) throw malformedWebhook(channel, 'not a WhatsApp webhook envelope', parsed.error.issues);
     envelope = parsed.data;
   }
-  const events: Array<InboundEvent | StatusEvent> = [];
+  const events: Array<InboundEvent | StatusEvent | IdentityEvent> = [];
   let ignored = 0;
   if (envelope.object !== 'whatsapp_business_account') return { events, ignored: 1 };
   for (const entry of envelope.entry) {
@@ -345,18 +440,14 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
         continue;
       }
       ignored += errors?.length ?? 0;
-      const names = new Map<string, string>();
-      for (const contact of contacts ?? [])
-        if (contact.wa_id && contact.profile?.name) names.set(contact.wa_id, contact.profile.name);
       for (const item of messages ?? []) {
         let message = readWhatsAppInboundMessage(item);
         if (!message) {
           const parsed = whatsAppInboundMessageSchema.safeParse(item);
-          if (!parsed.success)
-            throw malformedWebhook(channel, 'inbound message without from/id/timestamp/type', parsed.error.issues);
+          if (!parsed.success) throw malformedWebhook(channel, 'inbound message without id/timestamp/type', parsed.error.issues);
           message = parsed.data;
         }
-        const event = toInboundEvent(message, names.get(message.from));
+        const event = message.type === 'system' ? toIdentityEvent(message) : toInboundEvent(message, senderOf(message, contacts));
         if (event) events.push(event);
         else ignored += 1;
       }

@@ -46,7 +46,15 @@ export const whatsAppSendRequestSchema = z
   .object({
     messaging_product: z.literal('whatsapp'),
     recipient_type: z.literal('individual').optional(),
-    to: z.string().regex(/^\+?\d{7,15}$/, 'must be a phone number in international format'),
+    to: z
+      .string()
+      .regex(/^\+?\d{7,15}$/, 'must be a phone number in international format')
+      .optional(),
+    /** A business-scoped user id (`US.1349…`, parent ids `US.ENT.1181…`): a username user without a phone. */
+    recipient: z
+      .string()
+      .regex(/^[A-Za-z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/, 'must be a business-scoped user id')
+      .optional(),
     type: z
       .enum([
         'text',
@@ -94,6 +102,10 @@ export const whatsAppSendRequestSchema = z
   })
   .loose()
   .superRefine((body, context) => {
+    // Meta: `to` (a phone number) or `recipient` (a business-scoped user id); `to` wins when both are set.
+    if (body.to === undefined && body.recipient === undefined) {
+      context.addIssue({ code: 'custom', path: ['to'], message: 'is required (or recipient)' });
+    }
     if (body[body.type] === undefined) {
       context.addIssue({ code: 'custom', path: [body.type], message: `is required for type '${body.type}'` });
     }

@@ -330,6 +330,53 @@ describe('WhatsApp Cloud API sandbox', () => {
     await expect(sandbox.whatsapp.inbound({ from: '+79161234567' })).rejects.toThrow(TypeError);
   });
 
+  it('a username user: webhooks without from/wa_id, replies to `recipient`, statuses with recipient_user_id', async () => {
+    // Shapes from Meta's business-scoped user ids guide (webhooks, `recipient`, 131062):
+    // https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/
+    const userId = 'US.13491208655302741918';
+    const { sandbox, receiver } = await setup({
+      behaviour: {
+        whatsapp: {
+          outcomes: { [userId]: 'delivered' },
+          templates: [{ name: 'login_code', language: 'ru', category: 'authentication', status: 'APPROVED' }],
+        },
+      },
+    });
+    const inbound = await sandbox.whatsapp.inbound({ userId, username: '@ivan_auto', name: 'Иван', text: 'Здравствуйте' });
+    expect(receiver.json()[0].entry[0].changes[0].value).toMatchObject({
+      contacts: [{ profile: { name: 'Иван', username: '@ivan_auto' }, user_id: userId }],
+      messages: [{ from_user_id: userId, id: inbound.id, type: 'text' }],
+    });
+    const value = receiver.json()[0].entry[0].changes[0].value;
+    expect(value.messages[0].from).toBeUndefined();
+    expect(value.contacts[0].wa_id).toBeUndefined();
+
+    const reply = { messaging_product: 'whatsapp', recipient: userId, type: 'text', text: { body: 'Добрый день!' } };
+    const response = await send(sandbox, reply);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).contacts).toEqual([{ input: userId, user_id: userId }]);
+    await sandbox.flush({ all: true });
+    const statuses = receiver
+      .json()
+      .slice(1)
+      .map((body) => body.entry[0].changes[0].value.statuses[0]);
+    expect(statuses.map((status) => [status.status, status.recipient_user_id, status.recipient_id])).toEqual([
+      ['sent', userId, undefined],
+      ['delivered', userId, undefined],
+    ]);
+
+    // Neither address → 100; an authentication template to a user id → 131062.
+    const neither = await send(sandbox, { messaging_product: 'whatsapp', type: 'text', text: { body: 'x' } });
+    expect(((await neither.json()) as any).error).toMatchObject({
+      code: 100,
+      error_data: { details: expect.stringContaining('to') },
+    });
+    const { to: _, ...login } = { ...template('79161234567', 'login_code'), recipient: userId };
+    const refused = await send(sandbox, { ...login, template: { name: 'login_code', language: { code: 'ru' } } });
+    expect(((await refused.json()) as any).error).toMatchObject({ code: 131062 });
+    await expect(sandbox.whatsapp.inbound({ text: 'кто я?' })).rejects.toThrow(TypeError);
+  });
+
   it('performs the hub.challenge verification handshake', async () => {
     const receiver = await startTestReceiver((request) => {
       const url = new URL(request.path, 'http://x');

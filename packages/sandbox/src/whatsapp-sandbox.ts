@@ -14,10 +14,20 @@ import {
 
 const windowMs = 24 * 3_600_000;
 
-/** An inbound WhatsApp message to inject: exactly one of `text`, `button` (template quick reply) or `reply` (interactive button). */
+/**
+ * An inbound WhatsApp message to inject: exactly one of `text`, `button` (template quick reply) or `reply`
+ * (interactive button), from a number (`from`), a business-scoped user id (`userId`) or both.
+ */
 export interface WhatsAppInboundInput {
-  /** Customer number, E.164 (`+79161234567`) or digits. */
-  from: string;
+  /**
+   * Customer number, E.164 (`+79161234567`) or digits. Leave it out, with `userId` set, for a user who hides their
+   * number behind a username: the webhook then has no `from` and no `wa_id`, as Meta sends it.
+   */
+  from?: string;
+  /** The customer's business-scoped user id (`US.13491208655302741918`): `from_user_id` and `contacts[].user_id`. */
+  userId?: string;
+  /** The customer's WhatsApp username (`contacts[].profile.username`), for a username user. */
+  username?: string;
   /** Profile name shown in `contacts[].profile.name`. */
   name?: string;
   text?: string;
@@ -44,7 +54,7 @@ export interface WhatsAppInboundResult {
 /** An outbound message the WhatsApp sandbox accepted. */
 export interface WhatsAppSentMessage {
   id: string;
-  /** Recipient `wa_id`. */
+  /** Recipient `wa_id`, or the business-scoped user id of a message sent to a `recipient`. */
   to: string;
   type: string;
   /** Template name for `type: template`. */
@@ -88,6 +98,11 @@ interface StoredMedia {
 function toWaId(to: string): string {
   const digits = to.replace(/\D/g, '');
   return digits.length === 11 && digits.startsWith('8') ? `7${digits.slice(1)}` : digits;
+}
+
+/** A business-scoped user id (`US.1349…`) rather than a number. */
+function isUserId(address: string): boolean {
+  return /^[A-Za-z]{2}\./.test(address);
 }
 
 /** Creates the WhatsApp Cloud API simulator. */
@@ -182,7 +197,7 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
             id: message.id,
             status,
             timestamp: String(unixSeconds(at)),
-            recipient_id: message.to,
+            ...(isUserId(message.to) ? { recipient_user_id: message.to } : { recipient_id: message.to }),
             ...(status === 'failed' ? {} : { ...(conversation ? { conversation } : {}), pricing }),
             ...opaque,
             ...(errorCode === undefined ? {} : { errors: [whatsAppStatusError(errorCode)] }),
@@ -318,7 +333,17 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
         return refusal;
       }
     }
-    const waId = toWaId(request.to);
+    // `to` wins over `recipient`, as at Meta; an address is a wa_id or a business-scoped user id.
+    const waId = request.to !== undefined ? toWaId(request.to) : (request.recipient as string);
+    const templateCategory = templates.find((item) => item.name === request.template?.name)?.category;
+    if (request.to === undefined && templateCategory === 'authentication') {
+      stats.whatsapp.rejected++;
+      return error(400, {
+        message: '(#131062) Business-scoped User ID recipients are not supported for this message.',
+        code: 131062,
+        details: 'Authentication templates can only be sent to a phone number.',
+      });
+    }
     const nth = (perRecipient.get(waId) ?? 0) + 1;
     perRecipient.set(waId, nth);
     const id = createWamid(seed, waId, `${credentials.phoneNumberId}:${waId}:${nth}`);
@@ -356,7 +381,7 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
     planStatuses(message);
     return jsonResponse(200, {
       messaging_product: 'whatsapp',
-      contacts: [{ input: request.to, wa_id: waId }],
+      contacts: [request.to !== undefined ? { input: request.to, wa_id: waId } : { input: waId, user_id: waId }],
       messages: [{ id, message_status: 'accepted' }],
     });
   };
@@ -470,12 +495,17 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
     async inbound(input) {
       const kinds = [input.text, input.button, input.reply].filter((value) => value !== undefined);
       if (kinds.length !== 1) throw new TypeError('whatsapp.inbound needs exactly one of text, button or reply');
-      const waId = toWaId(input.from);
+      if (input.from === undefined && input.userId === undefined)
+        throw new TypeError('whatsapp.inbound needs from (a number) or userId (a business-scoped user id)');
+      const phone = input.from === undefined ? undefined : toWaId(input.from);
+      // The address replies come back to: the number when the user shows it, else the user id.
+      const waId = phone ?? (input.userId as string);
       const at = input.at ?? clock.now();
       const id = createWamid(seed, waId, `inbound:${++inboundCount}`);
       const replyTo = input.replyTo ?? (input.text === undefined ? lastOutbound.get(waId) : undefined);
       const message: Record<string, unknown> = {
-        from: waId,
+        ...(phone ? { from: phone } : {}),
+        ...(input.userId ? { from_user_id: input.userId } : {}),
         id,
         timestamp: String(unixSeconds(at)),
         ...(replyTo ? { context: { from: credentials.displayPhoneNumber, id: replyTo } } : {}),
@@ -484,9 +514,17 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
       else if (input.button) Object.assign(message, { type: 'button', button: input.button });
       else if (input.reply)
         Object.assign(message, { type: 'interactive', interactive: { type: 'button_reply', button_reply: input.reply } });
-      lastInbound.set(waId, Math.max(lastInbound.get(waId) ?? 0, at));
+      // The window opens for both addresses: a reply may go `to` the number or to the user id as `recipient`.
+      for (const address of new Set([waId, input.userId ?? waId]))
+        lastInbound.set(address, Math.max(lastInbound.get(address) ?? 0, at));
       const payload = whatsAppEnvelope(credentials, {
-        contacts: [{ profile: { name: input.name ?? 'Клиент' }, wa_id: waId }],
+        contacts: [
+          {
+            profile: { name: input.name ?? 'Клиент', ...(input.username ? { username: input.username } : {}) },
+            ...(phone ? { wa_id: phone } : {}),
+            ...(input.userId ? { user_id: input.userId } : {}),
+          },
+        ],
         messages: [message],
       });
       stats.whatsapp.inbound++;

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type InboundEvent, type StatusEvent, WebhookError } from '@omnidealer/core';
+import { type IdentityEvent, type InboundEvent, type StatusEvent, WebhookError } from '@omnidealer/core';
 import { describe, expect, it } from 'vitest';
 import {
   appSecret,
@@ -13,9 +13,14 @@ import {
   webhookUrl,
 } from './__fixtures__/fixtures.js';
 import inboundText from './__fixtures__/webhook-inbound-text.json';
+import phoneAndUserIdButton from './__fixtures__/webhook-phone-and-user-id-button.json';
 import statusFailed from './__fixtures__/webhook-status-failed.json';
 import statusLegacy from './__fixtures__/webhook-status-legacy-cbp.json';
 import statusSent from './__fixtures__/webhook-status-sent.json';
+import statusUsername from './__fixtures__/webhook-status-username.json';
+import systemChangedNumber from './__fixtures__/webhook-system-user-changed-number.json';
+import systemChangedUserId from './__fixtures__/webhook-system-user-changed-user-id.json';
+import usernameInbound from './__fixtures__/webhook-username-inbound.json';
 import { defaultWhatsAppPricing } from './whatsapp-pricing.js';
 import { parseWhatsAppWebhook, signWhatsAppWebhook, type WhatsAppWebhookOptions } from './whatsapp-webhook.js';
 
@@ -243,8 +248,17 @@ describe('inbound messages', () => {
     expect((await parseOne(messages.order as Record<string, unknown>)).kind).toBe('unsupported');
   });
 
-  it('system messages, other fields, other phone numbers and value.errors are ignored and counted', async () => {
-    const envelope = inboundEnvelope([messages.system, messages.reply]) as {
+  it('system messages that change no identity, other fields, other phone numbers and value.errors are ignored and counted', async () => {
+    // A security-code change (pywa tests/data/updates/system.json, `identity_change`): nothing to update.
+    const securityCode = {
+      from: '79161234567',
+      id: 'wamid.SYSTEM2',
+      timestamp: '1697044706',
+      identity: { acknowledged: true, created_timestamp: '1697044706', hash: 'xyzxyz' },
+      system: { body: 'User identity changed', type: 'customer_identity_changed' },
+      type: 'system',
+    };
+    const envelope = inboundEnvelope([securityCode, messages.reply]) as {
       entry: Array<{ changes: unknown[] }>;
     };
     const entry = envelope.entry[0] as { changes: unknown[] };
@@ -362,5 +376,196 @@ describe('statuses', () => {
       options,
     );
     expect(result).toEqual({ events: [], ignored: 1 });
+  });
+});
+
+/*
+ * WhatsApp usernames: a user who sets one hides their number; Meta then identifies them by a business-scoped user id
+ * (BSUID, `US.13491208655302741918`) and leaves `messages[].from`, `contacts[].wa_id` and `statuses[].recipient_id`
+ * out. System messages report a new number or a new BSUID. Payload sources: `__fixtures__/README.md`.
+ * @see https://developers.facebook.com/documentation/business-messaging/whatsapp/business-scoped-user-ids/
+ * @see https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/system/
+ */
+describe('business-scoped user ids (WhatsApp usernames)', () => {
+  // Fixtures from other SDKs carry their own phone number id.
+  const anyNumber: WhatsAppWebhookOptions = { ...options, phoneNumberId: undefined };
+  const bsuid = 'US.13491208655302741918';
+
+  it('a username user (no from, no wa_id) → from and senderId are the BSUID, no phone; username and parent id kept', async () => {
+    const { events } = await parseWhatsAppWebhook(await signedWebhook(usernameInbound), anyNumber);
+    expect(events).toEqual([
+      {
+        type: 'inbound',
+        providerMessageId: 'ABGGFlA5Fpa',
+        from: bsuid,
+        senderId: bsuid,
+        profileName: 'test user name',
+        kind: 'message',
+        content: { type: 'text', text: 'this is a text message' },
+        at: 1504902988000,
+        metadata: { whatsappType: 'text', username: '@testusername', parentUserId: 'US.ENT.506847293015824' },
+      },
+    ]);
+  });
+
+  it('a user with a visible number → from is the wa_id with its phone, senderId the BSUID', async () => {
+    const [event] = (await parseWhatsAppWebhook(await signedWebhook(phoneAndUserIdButton), anyNumber)).events as InboundEvent[];
+    expect(event).toMatchObject({
+      from: '972987654321',
+      phone: '+972987654321',
+      senderId: bsuid,
+      profileName: 'Test Name',
+      kind: 'button_reply',
+      payload: 'callback_data',
+      metadata: { parentUserId: 'US.ENT.11815799212886844830' },
+    });
+  });
+
+  it('the BSUID from contacts[].user_id when the message has only `from`', async () => {
+    const envelope = inboundEnvelope([messages.reply]) as {
+      entry: Array<{ changes: Array<{ value: { contacts: unknown[] } }> }>;
+    };
+    (envelope.entry[0]?.changes[0]?.value as { contacts: unknown[] }).contacts = [
+      { profile: { name: 'Иван Петров' }, wa_id: '79161234567', user_id: 'RU.1502576394655843' },
+    ];
+    const [event] = (await parseWhatsAppWebhook(await signedWebhook(envelope), options)).events as InboundEvent[];
+    expect(event).toMatchObject({ from: '79161234567', phone: '+79161234567', senderId: 'RU.1502576394655843' });
+  });
+
+  it('a status with only recipient_user_id is applied and priced by the BSUID country', async () => {
+    const pricing = {
+      currency: 'RUB',
+      rates: {
+        US: { marketing: 700, utility: 300, authentication: 300 },
+        default: { marketing: 1200, utility: 500, authentication: 500 },
+      },
+    };
+    const [event] = (await parseWhatsAppWebhook(await signedWebhook(statusUsername), { ...anyNumber, pricing }))
+      .events as StatusEvent[];
+    expect(event).toMatchObject({
+      type: 'status',
+      providerMessageId: 'ABGGFlA5Fpa',
+      status: 'sent',
+      cost: { amountMinor: 700, currency: 'RUB' },
+    });
+  });
+
+  it('a delivery mixing a username user message and statuses yields all of them (it used to be refused whole)', async () => {
+    const message = usernameInbound.entry[0]?.changes[0] as { field: string; value: unknown };
+    const status = statusUsername.entry[0]?.changes[0] as { field: string; value: unknown };
+    const failed = statusFailed.entry[0]?.changes[0] as { field: string; value: unknown };
+    const mixed = { object: 'whatsapp_business_account', entry: [{ id: '1', changes: [message, status, failed] }] };
+    const { events, ignored } = await parseWhatsAppWebhook(await signedWebhook(mixed), anyNumber);
+    expect(events.map((event) => [event.type, event.providerMessageId])).toEqual([
+      ['inbound', 'ABGGFlA5Fpa'],
+      ['status', 'ABGGFlA5Fpa'],
+      ['status', 'wamid.HBgLNzkxNjEyMzQ1NjcVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA'],
+    ]);
+    expect(ignored).toBe(0);
+  });
+
+  it('user_changed_number (Meta reference payload) → identity event: old and new wa_id, new phone', async () => {
+    const { events } = await parseWhatsAppWebhook(await signedWebhook(systemChangedNumber), options);
+    expect(events).toEqual([
+      {
+        type: 'identity',
+        providerMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMAA=',
+        at: 1739321024000,
+        from: '16505551234',
+        newAddress: '12195555358',
+        newPhone: '+12195555358',
+      } satisfies IdentityEvent,
+    ]);
+  });
+
+  it('user_changed_number with BSUIDs and the pre-v12 customer_changed_number/new_wa_id form', async () => {
+    const changed = {
+      from: '79161234567',
+      id: 'wamid.SYSTEM3',
+      timestamp: '1764066000',
+      type: 'system',
+      system: {
+        body: 'User Иван changed from 79161234567 to 79031234567',
+        wa_id: '79031234567',
+        user_id: 'RU.27755309174421056301',
+        previous_user_id: 'RU.1502576394655843',
+        type: 'user_changed_number',
+      },
+    };
+    // Older Cloud API webhooks: https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components (system object).
+    const legacy = {
+      from: '79161234567',
+      id: 'wamid.SYSTEM4',
+      timestamp: '1764066000',
+      type: 'system',
+      system: {
+        body: 'User Иван changed from 79161234567 to 79031234567',
+        new_wa_id: '79031234567',
+        type: 'customer_changed_number',
+      },
+    };
+    const { events } = await parseWhatsAppWebhook(await signedWebhook(inboundEnvelope([changed, legacy])), options);
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'identity',
+        from: '79161234567',
+        senderId: 'RU.1502576394655843',
+        newAddress: '79031234567',
+        newPhone: '+79031234567',
+        newSenderId: 'RU.27755309174421056301',
+      }),
+      expect.objectContaining({ type: 'identity', from: '79161234567', newAddress: '79031234567', newPhone: '+79031234567' }),
+    ]);
+  });
+
+  it('user_changed_user_id → identity event: the new BSUID becomes the address, no phone', async () => {
+    const { events } = await parseWhatsAppWebhook(await signedWebhook(systemChangedUserId), options);
+    expect(events).toEqual([
+      {
+        type: 'identity',
+        providerMessageId: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQUFERjg0NDEzNDdFODU3MUMxMQA=',
+        at: 1754913600000,
+        senderId: bsuid,
+        newSenderId: 'US.27755309174421056301',
+        newAddress: 'US.27755309174421056301',
+      } satisfies IdentityEvent,
+    ]);
+  });
+
+  it('a message with neither from nor a user id names nobody: ignored, the rest of the delivery kept', async () => {
+    const anonymous = { id: 'wamid.NOBODY', timestamp: '1764066000', type: 'text', text: { body: '?' } };
+    const envelope = inboundEnvelope([anonymous, messages.reply]) as {
+      entry: Array<{ changes: Array<{ value: Record<string, unknown> }> }>;
+    };
+    const value = envelope.entry[0]?.changes[0]?.value ?? {};
+    delete value.contacts;
+    const result = await parseWhatsAppWebhook(await signedWebhook(envelope), options);
+    expect(result.events.map((event) => event.providerMessageId)).toEqual([(messages.reply as { id: string }).id]);
+    expect(result.ignored).toBe(1);
+  });
+
+  it('a failed status with 131050 (the user stopped marketing messages) carries reason opted_out for the hub', async () => {
+    const optedOut = statusEnvelope([
+      {
+        id: 'wamid.E',
+        status: 'failed',
+        timestamp: '1764067300',
+        recipient_user_id: bsuid,
+        errors: [
+          {
+            code: 131050,
+            title:
+              'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.',
+          },
+        ],
+      },
+    ]);
+    const [event] = (await parseWhatsAppWebhook(await signedWebhook(optedOut), options)).events as StatusEvent[];
+    expect(event?.error).toMatchObject({
+      code: 'unreachable_recipient',
+      providerCode: 131050,
+      retryable: false,
+      reason: 'opted_out',
+    });
   });
 });

@@ -29,8 +29,8 @@ export function whatsAppWindow(
 }
 
 /**
- * Whether WhatsApp can reach the contact with this content now. The address is the stored `wa_id`, else the
- * phone. Opted-out contacts are refused; a template is always allowed; free-form content only while the window is
+ * Whether WhatsApp can reach the contact with this content now. The address is the stored `wa_id` (or the
+ * business-scoped user id of a user known without a number), else the phone. Opted-out contacts are refused; a template is always allowed; free-form content only while the window is
  * open, otherwise `template_required`. Never calls the network.
  */
 export function canReachOnWhatsApp(context: ReachContext, windowMs = whatsAppWindowMs): Reachability {

@@ -31,6 +31,7 @@ import sendSuccess from './__fixtures__/send-success.json';
 import sendSuccessUserId from './__fixtures__/send-success-user-id.json';
 import statusUsername from './__fixtures__/webhook-status-username.json';
 import systemChangedNumber from './__fixtures__/webhook-system-user-changed-number.json';
+import systemChangedUserId from './__fixtures__/webhook-system-user-changed-user-id.json';
 import usernameInbound from './__fixtures__/webhook-username-inbound.json';
 import { convertToWhatsAppMessage } from './convert-to-whatsapp-message.js';
 import { createWhatsAppChannel } from './whatsapp-channel.js';
@@ -215,6 +216,29 @@ describe('username users through the hub', () => {
       message.content.type === 'text' ? message.content.text : message.content.type,
     );
     expect(texts).toEqual(['Здравствуйте', text.text, 'Спасибо, получил']);
+  });
+
+  it('user_changed_user_id moves a username user to the new BSUID: same contact and conversation, replies to the new id', async () => {
+    await hub.handleWebhook('whatsapp', await signedRequest(usernameMessage('wamid.U1', 'Здравствуйте')));
+    const contact = (await hub.store.findContactByAddress(bsuid)) as Contact;
+    expect((await hub.handleWebhook('whatsapp', await signedRequest(systemChangedUserId))).status).toBe(200);
+    const newId = 'US.27755309174421056301';
+    expect((await hub.getContact(contact.id))?.identities).toMatchObject({
+      whatsapp: newId,
+      whatsappUser: `whatsapp-user:${newId}`,
+    });
+    const next = usernameMessage('wamid.U4', 'Это снова я');
+    const value = next.entry[0]?.changes[0]?.value as {
+      contacts: Array<Record<string, unknown>>;
+      messages: Array<Record<string, unknown>>;
+    };
+    Object.assign(value.contacts[0] as object, { user_id: newId });
+    Object.assign(value.messages[0] as object, { from_user_id: newId });
+    await hub.handleWebhook('whatsapp', await signedRequest(next));
+    expect((await hub.store.listConversations()).map((conversation) => conversation.contactId)).toEqual([contact.id]);
+    api.use(messagesRoute, { json: { ...sendSuccessUserId, contacts: [{ input: newId, user_id: newId }] } });
+    await hub.send({ channel: 'whatsapp', contact: (await hub.getContact(contact.id)) as Contact, content: text });
+    expect(api.callsTo('/messages').at(-1)?.json).toMatchObject({ recipient: newId });
   });
 
   it('user_changed_number keeps the contact and its conversation; later messages from the new number land there', async () => {

@@ -105,8 +105,13 @@ export interface InboundEvent {
   senderId?: string | undefined;
   profileName?: string | undefined;
   content: MessageContent;
-  /** Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters. */
-  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'unsupported';
+  /**
+   * Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters. On
+   * messengers where the customer must start the chat (MAX, Telegram): `start` when they pressed Start, with the deep
+   * link's start parameter in `payload` (see `Omnidealer.inviteLink`); `stop` when they stopped or blocked the bot (an
+   * opt-out).
+   */
+  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'start' | 'stop' | 'unsupported';
   /** Button/list id or template quick-reply payload when `kind` is a reply. */
   payload?: string | undefined;
   at: number;
@@ -206,6 +211,12 @@ export interface Channel {
   doSend(message: OutboundMessage, options: { signal?: AbortSignal | undefined }): Promise<SendResult>;
   /** Verifies and parses one webhook delivery. Throws `WebhookError` on a bad signature or body. */
   parseWebhook(request: WebhookRequest): Promise<WebhookResult>;
+  /**
+   * The deep link that opens a chat with this account and hands `payload` to the first message (`bot_started`,
+   * `/start <payload>`): how a reply-only messenger's customer is linked to a contact (see `Omnidealer.inviteLink`).
+   * Throws `ValidationError` when the payload does not fit the provider's rules. Only messengers with deep links have it.
+   */
+  inviteLink?(payload: string): string;
   /** Marks an inbound message read at the provider, where supported. */
   doMarkRead?(providerMessageId: string, conversation?: Conversation): Promise<void>;
   /** Releases connections (SMTP pools, keep-alive sockets); `hub.shutdown()` calls it. */

@@ -16,12 +16,7 @@ import {
   ValidationError,
 } from '@omnidealer/core';
 import { z } from 'zod';
-import {
-  convertToMaxMessage,
-  MAX_TEXT_LIMIT,
-  type MaxAttachmentRequest,
-  type MaxMessagePlan,
-} from './convert-to-max-message.js';
+import { convertToMaxMessage, MAX_TEXT_LIMIT, type MaxAttachmentRequest, type MaxMessagePlan } from './convert-to-max-message.js';
 import { createMaxClient, type MaxClient } from './max-client.js';
 import { MAX_SECRET_HEADER, type MaxIgnoredReason, parseMaxWebhook } from './max-webhook.js';
 
@@ -209,7 +204,8 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
 
   const unsupported = (content: MessageContent): string | undefined => {
     if (!capabilities.contentTypes.includes(content.type)) return `MAX bots cannot send ${content.type} content`;
-    if (content.type === 'media' && !capabilities.mediaKinds.includes(content.kind)) return `MAX cannot send ${content.kind} media`;
+    if (content.type === 'media' && !capabilities.mediaKinds.includes(content.kind))
+      return `MAX cannot send ${content.kind} media`;
     if (content.type === 'template' && !content.fallbackText) return 'MAX has no templates: a fallbackText is required';
     return undefined;
   };

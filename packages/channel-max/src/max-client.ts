@@ -1,5 +1,6 @@
 import { AuthError, createHttpClient, type HttpClient, type HttpRequest, ProviderError, registerSecret } from '@omnidealer/core';
 import type { z } from 'zod';
+import type { MaxNewMessageBody } from './convert-to-max-message.js';
 import {
   maxActionResponseSchema,
   maxBotInfoSchema,
@@ -9,7 +10,6 @@ import {
   maxUploadEndpointSchema,
   maxUploadResultSchema,
 } from './max-api.js';
-import type { MaxNewMessageBody } from './convert-to-max-message.js';
 import { classifyMaxError } from './max-error.js';
 
 /**
@@ -22,12 +22,7 @@ export const MAX_BASE_URL = 'https://platform-api2.max.ru';
 const MAX_TOKEN_ENV = 'MAX_BOT_TOKEN';
 
 /** The update types the channel turns into events; the default of `subscribe` and the poller. */
-export const MAX_HANDLED_UPDATE_TYPES: readonly string[] = [
-  'message_created',
-  'message_callback',
-  'bot_started',
-  'bot_stopped',
-];
+export const MAX_HANDLED_UPDATE_TYPES: readonly string[] = ['message_created', 'message_callback', 'bot_started', 'bot_stopped'];
 
 /** Options of {@link createMaxClient}. */
 export interface MaxClientOptions {
@@ -49,7 +44,9 @@ export interface MaxClientOptions {
  */
 export interface MaxClient {
   /** `GET /me`: the bot itself (its `username` is the name in deep links). */
-  getMe(request?: { signal?: AbortSignal | undefined }): Promise<{ userId: string; username?: string | undefined; name?: string | undefined }>;
+  getMe(request?: {
+    signal?: AbortSignal | undefined;
+  }): Promise<{ userId: string; username?: string | undefined; name?: string | undefined }>;
   /**
    * `POST /messages?user_id=…` or `?chat_id=…` with the body as given (see `convertToMaxMessage`).
    * @throws UnreachableRecipientError for 403 (the user blocked the bot) and 404 (no such user/dialog).
@@ -82,9 +79,9 @@ export interface MaxClient {
   /** `DELETE /subscriptions?url=…`. */
   unsubscribe(url: string, request?: { signal?: AbortSignal | undefined }): Promise<void>;
   /** `GET /subscriptions`. */
-  listSubscriptions(
-    request?: { signal?: AbortSignal | undefined },
-  ): Promise<Array<{ url: string; time?: number | undefined; updateTypes?: string[] | undefined }>>;
+  listSubscriptions(request?: {
+    signal?: AbortSignal | undefined;
+  }): Promise<Array<{ url: string; time?: number | undefined; updateTypes?: string[] | undefined }>>;
   /**
    * `GET /updates?marker=&limit=&timeout=&types=`: long polling. Only works while the bot has no webhook subscription
    * (MAX delivers either by webhook or by polling, never both).
@@ -272,7 +269,11 @@ export function createMaxClient(options: MaxClientOptions = {}): MaxClient {
     },
 
     async listSubscriptions(request = {}) {
-      const body = await call('account', { path: '/subscriptions', schema: maxSubscriptionsResponseSchema, signal: request.signal });
+      const body = await call('account', {
+        path: '/subscriptions',
+        schema: maxSubscriptionsResponseSchema,
+        signal: request.signal,
+      });
       return (body.subscriptions ?? []).map((subscription) => ({
         url: subscription.url,
         time: subscription.time ?? undefined,

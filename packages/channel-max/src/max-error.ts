@@ -81,7 +81,10 @@ export function classifyMaxError(response: MaxErrorResponse): OmnidealerError {
     return new RateLimitError({ ...common, message: `max: rate limited (HTTP 429)${suffix}`, retryAfterMs });
   }
   if (status === 401) {
-    return new AuthError({ ...common, message: `max: bot token rejected (HTTP 401)${suffix}; check the token from business.max.ru` });
+    return new AuthError({
+      ...common,
+      message: `max: bot token rejected (HTTP 401)${suffix}; check the token from business.max.ru`,
+    });
   }
   if (status === 403) {
     if (scope === 'send') {

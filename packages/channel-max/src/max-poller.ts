@@ -1,6 +1,6 @@
 import { OmnidealerError, ProviderError, type RetryOptions, retryAfterOf, withRetry } from '@omnidealer/core';
-import { MAX_HANDLED_UPDATE_TYPES } from './max-client.js';
 import type { MaxChannel } from './max-channel.js';
+import { MAX_HANDLED_UPDATE_TYPES } from './max-client.js';
 
 /** Options of {@link createMaxPoller}. */
 export interface MaxPollerOptions {
@@ -76,16 +76,17 @@ export function createMaxPoller(options: MaxPollerOptions): MaxPoller {
   let loop: Promise<void> | undefined;
 
   async function pollOnce(signal?: AbortSignal): Promise<number> {
-    const page = await withRetry(() =>
-      channel.client.getUpdates(
-        {
-          marker,
-          limit: options.limit ?? 100,
-          timeoutSeconds: options.timeoutSeconds ?? 30,
-          types: options.types ?? MAX_HANDLED_UPDATE_TYPES,
-        },
-        { signal },
-      ),
+    const page = await withRetry(
+      () =>
+        channel.client.getUpdates(
+          {
+            marker,
+            limit: options.limit ?? 100,
+            timeoutSeconds: options.timeoutSeconds ?? 30,
+            types: options.types ?? MAX_HANDLED_UPDATE_TYPES,
+          },
+          { signal },
+        ),
       options.retry,
     );
     let delivered = 0;
@@ -100,7 +101,11 @@ export function createMaxPoller(options: MaxPollerOptions): MaxPoller {
       }
       if (response.status >= 400) {
         options.onError?.(
-          new ProviderError({ channel: 'max', retryable: false, message: `max: a polled update was refused (${response.status})` }),
+          new ProviderError({
+            channel: 'max',
+            retryable: false,
+            message: `max: a polled update was refused (${response.status})`,
+          }),
         );
         continue;
       }

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import {
   type MaxMessageWire,
   type MaxUserWire,
-  maxAttachmentSchema,
+  type maxAttachmentSchema,
   maxBotDialogUpdateSchema,
   maxCallbackUpdateSchema,
   maxMessageRemovedUpdateSchema,
@@ -70,7 +70,13 @@ function attachmentContent(attachment: Attachment, caption: string | undefined):
       return url ? { type: 'media', kind: 'audio', url, ...captioned } : undefined;
     case 'file':
       return url
-        ? { type: 'media', kind: 'document', url, ...(attachment.filename ? { filename: attachment.filename } : {}), ...captioned }
+        ? {
+            type: 'media',
+            kind: 'document',
+            url,
+            ...(attachment.filename ? { filename: attachment.filename } : {}),
+            ...captioned,
+          }
         : undefined;
     case 'location': {
       const { latitude, longitude } = attachment;
@@ -267,7 +273,11 @@ export async function parseMaxWebhook(request: WebhookRequest, options: ParseMax
   const channel = options.channel ?? 'max';
   const given = request.headers.get(MAX_SECRET_HEADER);
   if (options.secret === undefined) {
-    throw new WebhookError({ channel, kind: 'signature', message: 'max: no webhookSecret configured: every delivery is refused' });
+    throw new WebhookError({
+      channel,
+      kind: 'signature',
+      message: 'max: no webhookSecret configured: every delivery is refused',
+    });
   }
   if (given === null || !timingSafeEqualStrings(given, options.secret)) {
     throw new WebhookError({ channel, kind: 'signature', message: `max: ${MAX_SECRET_HEADER} header missing or wrong` });

@@ -98,8 +98,9 @@ export interface InboundEvent {
   /** Phone in E.164 when the channel reveals it. */
   phone?: string | undefined;
   /**
-   * The sender's account id when a channel opens one thread per topic (Avito: one chat per listing). The hub keeps one
-   * contact per sender across their threads.
+   * The sender's account id, when the provider gives one besides the address: Avito's user id (one chat per listing;
+   * the hub keeps one contact per sender across them), WhatsApp's business-scoped user id (`US.1349…`; the only id of
+   * a user who hid their number behind a username, who then has `from` set to it and no `phone`).
    */
   senderId?: string | undefined;
   profileName?: string | undefined;
@@ -143,9 +144,30 @@ export interface StatusEvent {
   metadata?: Record<string, unknown> | undefined;
 }
 
+/**
+ * A sender's identity changed on the channel, from a provider's system message (WhatsApp `user_changed_number`,
+ * `user_changed_user_id`): the contact keeps its conversations and history under the new address.
+ */
+export interface IdentityEvent {
+  type: 'identity';
+  /** Provider event id (dedupe key). */
+  providerMessageId: string;
+  /** The sender's address before the change (the old WhatsApp `wa_id`), when the provider gives it. */
+  from?: string | undefined;
+  /** The sender's account id before the change (the old business-scoped user id), when given. */
+  senderId?: string | undefined;
+  /** The sender's new address on the channel (the new `wa_id`). */
+  newAddress?: string | undefined;
+  /** The new phone in E.164, when the change reveals it. */
+  newPhone?: string | undefined;
+  /** The sender's new account id (a new business-scoped user id). */
+  newSenderId?: string | undefined;
+  at: number;
+}
+
 /** What a channel found in one webhook delivery. */
 export interface WebhookResult {
-  events: Array<InboundEvent | StatusEvent>;
+  events: Array<InboundEvent | StatusEvent | IdentityEvent>;
   /** A response the provider expects verbatim (WhatsApp verification challenge, SMS.ru `100`). */
   response?: Response | undefined;
   /** Entries that were understood but deliberately ignored (echoes, system messages, unknown kinds). */

@@ -93,7 +93,7 @@ export interface InboundEvent {
   type: 'inbound';
   /** Provider message id (dedupe key). */
   providerMessageId: string;
-  /** The sender's address on the channel (WhatsApp `wa_id`, phone, e-mail, Avito chat id). */
+  /** The sender's address on the channel (WhatsApp `wa_id`, phone, e-mail, Avito chat id, MAX user id). */
   from: string;
   /** Phone in E.164 when the channel reveals it. */
   phone?: string | undefined;
@@ -106,13 +106,13 @@ export interface InboundEvent {
   profileName?: string | undefined;
   content: MessageContent;
   /**
-   * Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters. On
-   * messengers where the customer must start the chat (MAX, Telegram): `start` when they pressed Start, with the deep
-   * link's start parameter in `payload` (see `Omnidealer.inviteLink`); `stop` when they stopped or blocked the bot (an
-   * opt-out).
+   * Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters.
+   * `start`: the contact opened or restarted the conversation with the business's bot (MAX `bot_started`), `payload`
+   * carrying the deep-link start parameter when there was one. `stop`: the contact stopped or blocked the bot (MAX
+   * `bot_stopped`): an opt-out of that channel.
    */
-  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'start' | 'stop' | 'unsupported';
-  /** Button/list id or template quick-reply payload when `kind` is a reply. */
+  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'unsupported' | 'start' | 'stop';
+  /** Button/list id or template quick-reply payload when `kind` is a reply; the deep-link start parameter for `start`. */
   payload?: string | undefined;
   at: number;
   /** Provider thread id (Avito chat id). */

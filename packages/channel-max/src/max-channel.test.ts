@@ -271,6 +271,32 @@ describe('MAX through the hub', () => {
     expect(new Set(received.map((message) => message.conversationId)).size).toBe(1);
   });
 
+  it('links a CRM contact through hub.inviteLink: Start with the payload attaches the MAX account and its consent', async () => {
+    const { hub, webhook, store } = setup({ botName: 'autodealer_bot' });
+    const linkedEvents: string[] = [];
+    hub.on('contact.linked', ({ contact, channel }) => linkedEvents.push(`${contact.id} ${channel}`));
+    await hub.upsertContact({ id: 'crm-42', phone: '+79161234567' });
+    const invite = await hub.inviteLink('crm-42', 'max');
+    expect(invite.url).toBe(`https://max.ru/autodealer_bot?start=${invite.payload}`);
+    expect((await webhook({ ...botStarted, payload: invite.payload })).status).toBe(200);
+    expect(linkedEvents).toEqual(['crm-42 max']);
+    expect((await hub.getContact('crm-42'))?.consent).toEqual({ max: 'granted' });
+    expect((await store.listConversations()).map((conversation) => conversation.contactId)).toEqual(['crm-42']);
+    await hub.send({ channel: 'max', contact: { id: 'crm-42' }, content: text });
+    expect(sendCalls()[0]?.url.searchParams.get('user_id')).toBe(userId);
+    // Stopping the bot opts the contact out: the next send is refused before any request.
+    expect((await webhook(botStopped)).status).toBe(200);
+    await expect(hub.send({ channel: 'max', contact: { id: 'crm-42' }, content: text })).rejects.toMatchObject({
+      reason: 'opted_out',
+    });
+    expect(sendCalls()).toHaveLength(1);
+  });
+
+  it('has deep links only with a valid botName', () => {
+    expect(setup().channel.inviteLink).toBeUndefined();
+    expect(() => setup({ botName: 'bad name!' })).toThrow(/botName/);
+  });
+
   it('rejects deliveries without the secret header or with a wrong one (401), malformed ones (400): nothing applied', async () => {
     const { hub, store, webhook, channel } = setup();
     const rejected: number[] = [];

@@ -18,6 +18,7 @@ import {
 import { z } from 'zod';
 import { convertToMaxMessage, MAX_TEXT_LIMIT, type MaxAttachmentRequest, type MaxMessagePlan } from './convert-to-max-message.js';
 import { createMaxClient, type MaxClient } from './max-client.js';
+import { maxDeepLink } from './max-deep-link.js';
 import { MAX_SECRET_HEADER, type MaxIgnoredReason, parseMaxWebhook } from './max-webhook.js';
 
 /** Settings of {@link createMaxChannel}. */
@@ -37,6 +38,11 @@ export interface MaxChannelSettings {
    * @default a hash of the token, else the channel id
    */
   botId?: number | string | undefined;
+  /**
+   * The bot's name in its link (`https://max.ru/<botName>`): gives the channel deep links, so
+   * `hub.inviteLink(contactId, channelId)` links customers to contacts when they press Start.
+   */
+  botName?: string | undefined;
   /** @default 'https://platform-api2.max.ru' */
   baseURL?: string | undefined;
   /** Extra headers for every Bot API request. */
@@ -115,6 +121,7 @@ const settingsSchema = z
       .optional(),
     timeoutMs: z.number().int().positive().optional(),
     allowPrivateMediaUrls: z.boolean().optional(),
+    botName: z.string().min(1).optional(),
   })
   .strict();
 
@@ -210,6 +217,9 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
     return undefined;
   };
 
+  // Checked now: a bad bot name is a settings error, not a failure at the first invite.
+  const botName = parsed.botName;
+  if (botName) maxDeepLink(botName);
   const channel: MaxChannel = {
     id,
     kind: 'max',
@@ -222,6 +232,7 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
     capabilities,
     rateLimit: parsed.rateLimit ?? MAX_DEFAULT_RATE_LIMIT,
     client,
+    ...(botName ? { inviteLink: (payload: string) => maxDeepLink(botName, payload) } : {}),
 
     validate(content) {
       convertToMaxMessage(content, { format: parsed.format });

@@ -93,7 +93,7 @@ export interface InboundEvent {
   type: 'inbound';
   /** Provider message id (dedupe key). */
   providerMessageId: string;
-  /** The sender's address on the channel (WhatsApp `wa_id`, phone, e-mail, Avito chat id). */
+  /** The sender's address on the channel (WhatsApp `wa_id`, phone, e-mail, Avito chat id, MAX user id). */
   from: string;
   /** Phone in E.164 when the channel reveals it. */
   phone?: string | undefined;
@@ -105,9 +105,14 @@ export interface InboundEvent {
   senderId?: string | undefined;
   profileName?: string | undefined;
   content: MessageContent;
-  /** Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters. */
-  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'unsupported';
-  /** Button/list id or template quick-reply payload when `kind` is a reply. */
+  /**
+   * Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters.
+   * `start`: the contact opened or restarted the conversation with the business's bot (MAX `bot_started`), `payload`
+   * carrying the deep-link start parameter when there was one. `stop`: the contact stopped or blocked the bot (MAX
+   * `bot_stopped`): an opt-out of that channel.
+   */
+  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'unsupported' | 'start' | 'stop';
+  /** Button/list id or template quick-reply payload when `kind` is a reply; the deep-link start parameter for `start`. */
   payload?: string | undefined;
   at: number;
   /** Provider thread id (Avito chat id). */
@@ -206,6 +211,12 @@ export interface Channel {
   doSend(message: OutboundMessage, options: { signal?: AbortSignal | undefined }): Promise<SendResult>;
   /** Verifies and parses one webhook delivery. Throws `WebhookError` on a bad signature or body. */
   parseWebhook(request: WebhookRequest): Promise<WebhookResult>;
+  /**
+   * The deep link that opens a chat with this account and hands `payload` to the first message (`bot_started`,
+   * `/start <payload>`): how a reply-only messenger's customer is linked to a contact (see `Omnidealer.inviteLink`).
+   * Throws `ValidationError` when the payload does not fit the provider's rules. Only messengers with deep links have it.
+   */
+  inviteLink?(payload: string): string;
   /** Marks an inbound message read at the provider, where supported. */
   doMarkRead?(providerMessageId: string, conversation?: Conversation): Promise<void>;
   /** Releases connections (SMTP pools, keep-alive sockets); `hub.shutdown()` calls it. */

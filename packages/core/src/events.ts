@@ -39,6 +39,11 @@ export interface HubEvents {
     channel: string;
     previous: { phone?: string | undefined; address?: string | undefined; senderId?: string | undefined };
   }) => void;
+  /**
+   * A customer opened a reply-only messenger's chat through an invite link (`hub.inviteLink`): their account on
+   * `channel` is now the contact's, and consent there is recorded `granted` (source `deep_link`).
+   */
+  'contact.linked': (event: { contact: Contact; channel: string }) => void;
   /** Two contacts were found to be one person and merged; `mergedId` now leads to `contact`. */
   'contact.merged': (event: { contact: Contact; mergedId: string }) => void;
   /** A webhook delivery was rejected (bad signature or body). */

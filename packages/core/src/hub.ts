@@ -5,6 +5,7 @@ import { assign, closeConversation, markRead } from './hub/conversations.js';
 import { claimFrequency, mailingHistory, releaseFrequency } from './hub/frequency-cap.js';
 import { handleWebhook } from './hub/handle-webhook.js';
 import { getContact, resolveNewContact } from './hub/identity.js';
+import { createInviteLink } from './hub/invite-links.js';
 import { mergeContact } from './hub/merge-contact-input.js';
 import { mergeContacts } from './hub/merge-contacts.js';
 import { reachStats } from './hub/reach-stats.js';
@@ -22,6 +23,7 @@ export type {
   ConsentSource,
   FrequencyCap,
   FrequencyClaim,
+  InviteLink,
   MailingRecord,
   Omnidealer,
   OmnidealerOptions,
@@ -90,6 +92,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     setConsent: (contactId, channel, state, consentOptions) => setConsent(context, contactId, channel, state, consentOptions),
     consentHistory: (contactId) => consentHistory(context, contactId),
     mergeContacts: (keepId, mergeId) => mergeContacts(context, keepId, mergeId),
+    inviteLink: (contactId, channelId, inviteOptions) => createInviteLink(context, contactId, channelId, inviteOptions),
     claimFrequency: (contactId, claim) => claimFrequency(context, contactId, claim),
     releaseFrequency: (contactId, claimId) => releaseFrequency(context, contactId, claimId),
     mailingHistory: (contactId) => mailingHistory(context, contactId),

@@ -32,6 +32,7 @@ export {
   createOmnidealer,
   type FrequencyCap,
   type FrequencyClaim,
+  type InviteLink,
   type MailingRecord,
   type Omnidealer,
   type OmnidealerOptions,

@@ -26,6 +26,8 @@ export interface TestChannelOptions {
   failures?: OmnidealerError[];
   /** Contacts (by id or address) that `canReach` refuses as `not_on_channel`. */
   unreachable?: string[];
+  /** Give the channel deep links (`inviteLink`): `<deepLinkBase>?start=<payload>`, as MAX and Telegram bots have. */
+  deepLinkBase?: string;
 }
 
 /** The in-memory test channel: records what it sent and lets tests script failures and webhooks. */
@@ -92,6 +94,7 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
     failNext(...errors) {
       failures.push(...errors);
     },
+    ...(options.deepLinkBase ? { inviteLink: (payload: string) => `${options.deepLinkBase}?start=${payload}` } : {}),
     canReach({ contact, content, conversation }) {
       if (!capabilities.contentTypes.includes(content.type))
         return { reachable: false, reason: 'unsupported_content', detail: `${content.type} not supported` };

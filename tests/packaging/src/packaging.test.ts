@@ -33,6 +33,8 @@ const packages = [
   { dir: 'core', name: '@omnidealer/core', exportName: 'createOmnidealer', budgetKb: 300 },
   { dir: 'channel-whatsapp', name: '@omnidealer/channel-whatsapp', exportName: 'createWhatsAppChannel', budgetKb: 170 },
   { dir: 'channel-avito', name: '@omnidealer/channel-avito', exportName: 'createAvitoChannel', budgetKb: 115 },
+  // channel-max packed 89.8 kB when it came.
+  { dir: 'channel-max', name: '@omnidealer/channel-max', exportName: 'createMaxChannel', budgetKb: 135 },
   { dir: 'channel-sms', name: '@omnidealer/channel-sms', exportName: 'createSmsChannel', budgetKb: 160 },
   { dir: 'channel-email', name: '@omnidealer/channel-email', exportName: 'createEmailChannel', budgetKb: 115 },
   { dir: 'cascade', name: '@omnidealer/cascade', exportName: 'createCascade', budgetKb: 150 },

@@ -1,11 +1,13 @@
 import type { Channel, InboundEvent } from '../channel.js';
 import { createId } from '../id.js';
+import type { Contact } from '../model/contact.js';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
-import { optOutScope, recordOptOut } from './consent.js';
+import { optOutScope, recordConsent, recordOptOut } from './consent.js';
 import { conversationKey, type HubContext } from './context.js';
 import { newConversation } from './conversations.js';
-import { contactForInbound } from './inbound-contact.js';
+import { contactForInbound, linkSender } from './inbound-contact.js';
+import { redeemInvite } from './invite-links.js';
 import { holding } from './key-locks.js';
 import { send } from './send.js';
 
@@ -15,7 +17,19 @@ import { send } from './send.js';
  */
 export async function applyInbound(hub: HubContext, channel: Channel, event: InboundEvent): Promise<void> {
   if (await hub.store.findMessageByProviderId(channel.id, event.providerMessageId)) return;
-  const contact = await contactForInbound(hub, channel, event);
+  const metadata: Record<string, unknown> = { ...event.metadata, inboundKind: event.kind };
+  if (event.payload) metadata.payload = event.payload;
+  let contact: Contact | undefined;
+  if (event.kind === 'start' && event.payload) {
+    // Pressed Start through an invite link: the account joins the contact the link was made for.
+    const redeemed = await redeemInvite(hub, channel, event);
+    if ('contact' in redeemed) contact = await linkSender(hub, channel, event, redeemed.contact);
+    else metadata.invite = redeemed.refused;
+  }
+  const linked = contact !== undefined;
+  contact ??= await contactForInbound(hub, channel, event);
+  if (linked) await recordConsent(hub, contact.id, [channel.kind], 'deep_link');
+  if (event.kind === 'stop') await recordOptOut(hub, contact.id, [channel.kind], 'bot_stopped');
   const now = hub.clock.now();
   const { found, conversation } = await holding(hub.locks.conversations, conversationKey(channel.id, contact.id), async () => {
     let found: Conversation | undefined;
@@ -34,8 +48,6 @@ export async function applyInbound(hub: HubContext, channel: Channel, event: Inb
     });
     return { found, conversation: conversation as Conversation };
   });
-  const metadata: Record<string, unknown> = { ...event.metadata, inboundKind: event.kind };
-  if (event.payload) metadata.payload = event.payload;
   const message: Message = {
     id: createId('msg'),
     conversationId: conversation.id,
@@ -62,6 +74,8 @@ export async function applyInbound(hub: HubContext, channel: Channel, event: Inb
       `"${event.content.type === 'text' ? event.content.text.slice(0, 40) : ''}" on ${channel.id}`,
     );
   // Emitted once the message is stored; a listener that throws cannot fail the delivery (see HubEmitter).
+  if (linked)
+    hub.events.emit('contact.linked', { contact: (await hub.store.getContact(contact.id)) ?? contact, channel: channel.id });
   if (!found) hub.events.emit('conversation.opened', { conversation });
   hub.events.emit('message.received', { message, conversation });
   if ((event.kind === 'button_reply' || event.kind === 'list_reply') && event.payload) {

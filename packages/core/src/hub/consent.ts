@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Channel } from '../channel.js';
 import { ValidationError } from '../errors/validation-error.js';
+import { createId } from '../id.js';
 import type { Consent, Contact } from '../model/contact.js';
 import { timeKey } from '../store/time-key.js';
 import { parseInput } from '../validation.js';
@@ -55,6 +56,16 @@ export async function recordOptOut(
     hub.events.emit('contact.opted_out', { contact: change.contact, channels: change.changed, source, at });
 }
 
+/** Records consent the person gave by acting (pressing Start through an invite link), with its audit record. */
+export async function recordConsent(
+  hub: HubContext,
+  contactId: string,
+  channels: readonly string[],
+  source: ConsentSource,
+): Promise<void> {
+  await changeConsent(hub, contactId, channels, 'granted', { source, at: hub.clock.now() });
+}
+
 /** The channels (kinds) an opt-out on `channel` covers under the hub's policy. */
 export function optOutScope(hub: HubContext, channel: Channel): string[] {
   if (hub.options.optOut?.scope !== 'all') return [channel.kind];
@@ -92,8 +103,9 @@ async function changeConsent(
     return changes.length ? { ...stored, consent } : undefined;
   });
   if (!found || !contact) return undefined;
+  // The random part keeps two changes in the same millisecond (two channels, two processes) apart.
   for (const change of changes)
-    await hub.store.putRecord(storeNamespaces.consentAudit, `${contactId}:${timeKey(change.at)}:${change.channel}`, change);
+    await hub.store.putRecord(storeNamespaces.consentAudit, `${contactId}:${timeKey(change.at)}:${createId('change')}`, change);
   return { contact, changed: changes.map((change) => change.channel) };
 }
 

@@ -4,6 +4,7 @@ import type { Contact } from '../model/contact.js';
 import { normalizePhone } from '../model/phone.js';
 import { rewriteContact, waitForStored } from './contacts.js';
 import type { HubContext } from './context.js';
+import { isHubContactId, mergeContacts } from './merge-contacts.js';
 import { storeNamespaces } from './store-namespaces.js';
 
 /** The sender's account id when the provider gives one, namespaced so it never matches a phone or a chat id. */
@@ -16,24 +17,31 @@ export function senderKey(channel: Channel, event: InboundEvent): string {
   return senderAccount(channel, event) ?? event.phone ?? event.from;
 }
 
-/**
- * The contact who sent an inbound message: found by any address the event carries, or created. What the event tells
- * about the person (name, phone, identities) is added to the stored contact.
- */
-export async function contactForInbound(hub: HubContext, channel: Channel, event: InboundEvent): Promise<Contact> {
+/** The stored contact an inbound event's sender already is, found by any address the event carries. */
+export async function findSender(hub: HubContext, channel: Channel, event: InboundEvent): Promise<Contact | undefined> {
   const { store } = hub;
   const sender = senderAccount(channel, event);
   const findByPhoneAddress = async (from: string) => {
     const phone = normalizePhone(`+${from.replace(/^\+/, '')}`);
     return phone && phone !== from ? store.findContactByAddress(phone) : undefined;
   };
-  const find = async () =>
+  return (
     (await store.findContactByAddress(event.from)) ??
     (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
     (sender ? await store.findContactByAddress(sender) : undefined) ??
     (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined) ??
     // A phone channel's address is the number without its plus (WhatsApp `wa_id`): a CRM contact has it in E.164.
-    (channel.capabilities.address === 'phone' && !event.phone ? await findByPhoneAddress(event.from) : undefined);
+    (channel.capabilities.address === 'phone' && !event.phone ? await findByPhoneAddress(event.from) : undefined)
+  );
+}
+
+/**
+ * The contact who sent an inbound message: found by any address the event carries, or created. What the event tells
+ * about the person (name, phone, identities) is added to the stored contact.
+ */
+export async function contactForInbound(hub: HubContext, channel: Channel, event: InboundEvent): Promise<Contact> {
+  const sender = senderAccount(channel, event);
+  const find = () => findSender(hub, channel, event);
   let found = await find();
   if (!found) {
     const contact: Contact = { id: createId('contact') };
@@ -45,11 +53,28 @@ export async function contactForInbound(hub: HubContext, channel: Channel, event
   // otherwise the change is made again on a fresh read under the contact's lock (an opt-out may be being saved).
   const known = found;
   if (!learnFromInbound(channel, event, sender, { ...known })) return known;
+  return learnInto(hub, channel, event, known);
+}
+
+/** Adds what an inbound event shows about its sender to a stored contact, on a fresh read under its lock. */
+async function learnInto(hub: HubContext, channel: Channel, event: InboundEvent, known: Contact): Promise<Contact> {
+  const sender = senderAccount(channel, event);
   const updated = await rewriteContact(hub, known.id, (stored = known) => {
     const contact = { ...stored };
     return learnFromInbound(channel, event, sender, contact) ? contact : undefined;
   });
   return updated ?? known;
+}
+
+/**
+ * Makes an inbound event's sender the given contact (a deep link's Start): their account on the channel joins its
+ * identities. When the hub had already made a contact for the same account (they wrote before pressing Start), that
+ * one is merged into it: one person, one contact.
+ */
+export async function linkSender(hub: HubContext, channel: Channel, event: InboundEvent, target: Contact): Promise<Contact> {
+  const existing = await findSender(hub, channel, event);
+  if (existing && existing.id !== target.id && isHubContactId(existing.id)) await mergeContacts(hub, target.id, existing.id);
+  return learnInto(hub, channel, event, (await hub.store.getContact(target.id)) ?? target);
 }
 
 /**

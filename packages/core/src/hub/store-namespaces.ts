@@ -16,8 +16,10 @@ export const storeNamespaces = {
    * cascade kept it; core owns it since `hub.send` counts too.
    */
   mailingHistory: 'cascade.history',
-  /** One record per consent change (who, when, from what to what, why), keyed `<contact>:<time key>:<channel>`. */
+  /** One record per consent change (who, when, from what to what, why), keyed `<contact>:<time key>:<random id>`. */
   consentAudit: 'consent-audit',
   /** A contact id merged into another (see mergeContacts) → the id it now leads to. */
   contactAlias: 'contact-alias',
+  /** Deep-link invite tokens → the contact and channel they link, keyed by the token. */
+  invite: 'invite',
 } as const;

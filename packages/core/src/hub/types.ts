@@ -216,6 +216,16 @@ export interface Omnidealer {
    */
   mergeContacts(keepId: string, mergeId: string): Promise<Contact>;
   /**
+   * A deep link to a reply-only messenger's bot (MAX, later Telegram and VK) that links the customer's account there to
+   * this contact when they press Start: their account id is attached, consent on that channel is recorded `granted`
+   * (source `deep_link`) and `contact.linked` is emitted. Send it by SMS or e-mail — through the cascade, so the invite
+   * itself is priced. The payload is an opaque, expiring, single-use token. A reused, unknown or expired one links
+   * nothing: the customer still gets a conversation, as an unknown contact.
+   * @param options.ttlMs how long the link works @default 30 days
+   * @throws ValidationError for an unknown contact or a channel without deep links
+   */
+  inviteLink(contactId: string, channelId: string, options?: { ttlMs?: number }): Promise<InviteLink>;
+  /**
    * Claims a place under a contact's frequency cap, atomically in the store (of two mailings started at once, one gets
    * it). `hub.send` with a capped `kind` claims by itself; a cascade claims once for all its steps and passes the claim
    * id as `frequencyClaim`. Resolves with why it was refused, or undefined when granted (or already held by `claimId`).
@@ -276,4 +286,13 @@ export interface FrequencyClaim {
   campaign?: string | undefined;
   /** @default the hub's `frequencyCaps` for the kind */
   cap?: FrequencyCap | undefined;
+}
+
+/** What {@link Omnidealer.inviteLink} makes: the link to send, its start parameter and until when it works. */
+export interface InviteLink {
+  /** The deep link, e.g. `https://max.ru/autodealer_bot?start=Q2x…`. */
+  url: string;
+  /** The opaque start parameter it carries. */
+  payload: string;
+  expiresAt: number;
 }

@@ -76,7 +76,10 @@ async function applyDelivered(
   const lockKey = isStatus
     ? event.providerMessageId
     : event.type === 'identity'
-      ? (event.senderId ?? event.from ?? event.providerMessageId)
+      ? // The same key an inbound message of this sender holds: a change and a message apply one after the other.
+        event.senderId
+        ? `${channel.kind}-user:${event.senderId}`
+        : (event.from ?? event.providerMessageId)
       : senderKey(channel, event);
   const held = takeKeyLock(locks, lockKey);
   if (held) await held;

@@ -229,7 +229,9 @@ async function writeChange<T>(
 export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
   const store = options.store ?? createMemoryStore();
   const clock = options.clock ?? systemClock;
-  const logger = createRedactingLogger(options.logger ?? silentLogger);
+  const logger = createRedactingLogger(options.logger ?? silentLogger, () =>
+    options.channels.flatMap((channel) => channel.secrets?.() ?? []),
+  );
   const emitter = new EventEmitter();
   const bodyLimit = options.webhookBodyLimitBytes ?? 1024 * 1024;
   const parkedStatusTtlMs = options.parkedStatusTtlMs ?? 60 * 60 * 1000;

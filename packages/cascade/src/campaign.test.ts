@@ -1,14 +1,6 @@
-import {
-  type Channel,
-  type ContactInput,
-  contactSchema,
-  createManualClock,
-  createMemoryStore,
-  createOmnidealer,
-  type MessageContent,
-  parseInput,
-  type TestChannel,
-} from '@omnidealer/core';
+import { type Channel, type ContactInput, contactSchema, createManualClock, createMemoryStore, createOmnidealer, type MessageContent } from '@omnidealer/core';
+import { parseInput } from '@omnidealer/core/provider-utils';
+import type { TestChannel } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import { longText, perChannel } from './__fixtures__/content.js';
 import { createMockChannels } from './__fixtures__/mock-channels.js';

@@ -1,24 +1,5 @@
-import {
-  type Channel,
-  type Clock,
-  type Contact,
-  type ContactInput,
-  type Conversation,
-  contactSchema,
-  createId,
-  createRedactingLogger,
-  type Logger,
-  type Message,
-  type MessageStatus,
-  type Omnidealer,
-  OmnidealerError,
-  parseInput,
-  type ReachStats,
-  type ScheduledJob,
-  silentLogger,
-  UnreachableRecipientError,
-  WindowClosedError,
-} from '@omnidealer/core';
+import { type Channel, type Clock, type Contact, type ContactInput, contactSchema, type Conversation, type Logger, type Message, type MessageStatus, type Omnidealer, OmnidealerError, type ReachStats, type ScheduledJob, UnreachableRecipientError, WindowClosedError } from '@omnidealer/core';
+import { createId, createRedactingLogger, parseInput, silentLogger } from '@omnidealer/core/provider-utils';
 import EventEmitter from 'eventemitter3';
 import { z } from 'zod';
 import { type CampaignInput, type CampaignResult, runCampaign } from './campaign.js';

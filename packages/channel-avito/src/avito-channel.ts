@@ -1,19 +1,5 @@
-import {
-  type Channel,
-  type ChannelCapabilities,
-  type ChannelRateLimit,
-  type Clock,
-  type CostEstimate,
-  downloadMedia,
-  type MessageContent,
-  money,
-  type OutboundMessage,
-  parseInput,
-  type Reachability,
-  registerSecret,
-  type SendResult,
-  ValidationError,
-} from '@omnidealer/core';
+import { type Channel, type ChannelCapabilities, type ChannelRateLimit, type Clock, type CostEstimate, type MessageContent, type OutboundMessage, type Reachability, registerSecret, type SendResult, ValidationError } from '@omnidealer/core';
+import { downloadMedia, money, parseInput } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { AVITO_MAX_TEXT_LENGTH, type AvitoChat, type AvitoClient, createAvitoClient } from './avito-client.js';
 import { parseAvitoWebhook } from './avito-webhook.js';

@@ -1,14 +1,5 @@
-import {
-  type Clock,
-  createHttpClient,
-  type HttpClient,
-  type HttpRequest,
-  type OmnidealerError,
-  ProviderError,
-  parseInput,
-  AuthError as TypedAuthError,
-  ValidationError,
-} from '@omnidealer/core';
+import { AuthError as TypedAuthError, type Clock, type OmnidealerError, ProviderError, ValidationError } from '@omnidealer/core';
+import { createHttpClient, type HttpClient, type HttpRequest, parseInput } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import {
   type AvitoChatWire,

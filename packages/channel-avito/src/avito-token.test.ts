@@ -1,4 +1,5 @@
-import { AuthError, createManualClock, ProviderError, redact } from '@omnidealer/core';
+import { AuthError, createManualClock, ProviderError } from '@omnidealer/core';
+import { redact } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import tokenFixture from './__fixtures__/token.json';

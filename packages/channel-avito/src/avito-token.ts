@@ -1,4 +1,5 @@
-import { type Clock, createHttpClient, registerSecret, systemClock } from '@omnidealer/core';
+import { type Clock, registerSecret } from '@omnidealer/core';
+import { createHttpClient, systemClock } from '@omnidealer/core/provider-utils';
 import { avitoTokenResponseSchema } from './avito-api.js';
 import { classifyAvitoError } from './avito-error.js';
 

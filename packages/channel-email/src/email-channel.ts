@@ -1,27 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'node:tls';
-import {
-  type Channel,
-  type ChannelCapabilities,
-  type ChannelRateLimit,
-  type Clock,
-  type Contact,
-  type CostEstimate,
-  downloadMedia,
-  type MessageContent,
-  money,
-  type OutboundMessage,
-  parseInput,
-  type Reachability,
-  registerSecret,
-  type SendResult,
-  systemClock,
-  type UnreachableReason,
-  UnreachableRecipientError,
-  ValidationError,
-  type WebhookRequest,
-  type WebhookResult,
-} from '@omnidealer/core';
+import { type Channel, type ChannelCapabilities, type ChannelRateLimit, type Clock, type Contact, type CostEstimate, type MessageContent, type OutboundMessage, type Reachability, registerSecret, type SendResult, type UnreachableReason, UnreachableRecipientError, ValidationError, type WebhookRequest, type WebhookResult } from '@omnidealer/core';
+import { downloadMedia, money, parseInput, systemClock } from '@omnidealer/core/provider-utils';
 import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import { convertToEmailMessage, type EmailAttachment } from './convert-to-email-message.js';

@@ -1,11 +1,4 @@
-import {
-  AuthError,
-  ProviderError,
-  RateLimitError,
-  registerSecret,
-  UnreachableRecipientError,
-  ValidationError,
-} from '@omnidealer/core';
+import { AuthError, ProviderError, RateLimitError, registerSecret, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
 import { describe, expect, it } from 'vitest';
 import { classifyEmailError, smtpErrorDetails } from './email-error.js';
 

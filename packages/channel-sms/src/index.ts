@@ -18,7 +18,7 @@ export {
 } from './sms-gsm-alphabet.js';
 export { assertMobilePhone, classifyPhone, type PhoneCheck, phoneCountryOf } from './sms-phone.js';
 export { DEFAULT_SEGMENT_PRICE_MINOR, type SmsPricing, segmentPrice } from './sms-pricing.js';
-export { classifySmsRuError, mapSmsRuStatus, smsRuErrorCodes } from './sms-ru-error.js';
+export { classifySmsRuError, mapSmsRuStatus, SMS_RU_ERROR_CODES } from './sms-ru-error.js';
 export { createSmsRuGateway, type SmsRuGatewaySettings } from './sms-ru-gateway.js';
 export {
   type CountSegmentsOptions,
@@ -32,7 +32,7 @@ export {
 } from './sms-segments.js';
 export { type SmartEncodingReplacement, type SmartEncodingResult, smartEncode } from './sms-smart-encoding.js';
 export { type TransliterationResult, type TransliterationScheme, transliterate } from './sms-transliteration.js';
-export { classifySmscError, mapSmscStatus, smscErrorCodes } from './smsc-error.js';
+export { classifySmscError, mapSmscStatus, SMSC_ERROR_CODES } from './smsc-error.js';
 export { createSmscGateway, type SmscGatewaySettings } from './smsc-gateway.js';
 export { computeSmscSignature, type SmscSignatureAlgorithm, verifySmscSignature } from './smsc-signature.js';
 export { classifyTwilioError, mapTwilioStatus } from './twilio-error.js';

@@ -1,19 +1,5 @@
-import {
-  type Channel,
-  type ChannelCapabilities,
-  type ChannelRateLimit,
-  type Clock,
-  type Contact,
-  type CostEstimate,
-  contentToPlainText,
-  type MessageContent,
-  money,
-  parseInput,
-  type SendResult,
-  type StatusEvent,
-  systemClock,
-  ValidationError,
-} from '@omnidealer/core';
+import { type Channel, type ChannelCapabilities, type ChannelRateLimit, type Clock, type Contact, type CostEstimate, type MessageContent, type SendResult, type StatusEvent, ValidationError } from '@omnidealer/core';
+import { contentToPlainText, money, parseInput, systemClock } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import type { SmsCostQuote, SmsGateway } from './sms-gateway.js';
 import { assertMobilePhone, classifyPhone, phoneCountryOf } from './sms-phone.js';

@@ -1,16 +1,5 @@
-import {
-  AuthError,
-  type ChannelRateLimit,
-  createHttpClient,
-  type HttpClient,
-  money,
-  ProviderError,
-  registerSecret,
-  type StatusEvent,
-  timingSafeEqualStrings,
-  WebhookError,
-  type WebhookResult,
-} from '@omnidealer/core';
+import { AuthError, type ChannelRateLimit, ProviderError, registerSecret, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
+import { createHttpClient, type HttpClient, money, timingSafeEqualStrings } from '@omnidealer/core/provider-utils';
 import type { SmsCostQuote, SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { rublesToKopecks, smsRuCostResponseSchema, smsRuSendResponseSchema, smsRuStatusResponseSchema } from './sms-ru-api.js';
 import { classifySmsRuError, mapSmsRuStatus, smsRuHttpErrorClassifier } from './sms-ru-error.js';

@@ -1,16 +1,5 @@
-import {
-  AuthError,
-  type ChannelRateLimit,
-  createHttpClient,
-  defaultErrorClassifier,
-  type HttpClient,
-  money,
-  ProviderError,
-  registerSecret,
-  type StatusEvent,
-  WebhookError,
-  type WebhookResult,
-} from '@omnidealer/core';
+import { AuthError, type ChannelRateLimit, ProviderError, registerSecret, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
+import { createHttpClient, defaultErrorClassifier, type HttpClient, money } from '@omnidealer/core/provider-utils';
 import type { SmsCostQuote, SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { rublesToKopecks } from './sms-ru-api.js';
 import { parseFormBody } from './sms-webhook-util.js';

@@ -1,16 +1,5 @@
-import {
-  AuthError,
-  type ChannelRateLimit,
-  createHttpClient,
-  type HttpClient,
-  type InboundEvent,
-  money,
-  registerSecret,
-  type StatusEvent,
-  ValidationError,
-  WebhookError,
-  type WebhookResult,
-} from '@omnidealer/core';
+import { AuthError, type ChannelRateLimit, type InboundEvent, registerSecret, type StatusEvent, ValidationError, WebhookError, type WebhookResult } from '@omnidealer/core';
+import { createHttpClient, type HttpClient, money } from '@omnidealer/core/provider-utils';
 import type { SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { parseFormBody } from './sms-webhook-util.js';
 import { twilioMessageSchema, twilioPriceToMinor } from './twilio-api.js';

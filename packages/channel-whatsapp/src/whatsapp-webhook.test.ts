@@ -16,10 +16,10 @@ import inboundText from './__fixtures__/webhook-inbound-text.json';
 import statusFailed from './__fixtures__/webhook-status-failed.json';
 import statusLegacy from './__fixtures__/webhook-status-legacy-cbp.json';
 import statusSent from './__fixtures__/webhook-status-sent.json';
-import { defaultWhatsAppPricing } from './whatsapp-pricing.js';
+import { WHATSAPP_DEFAULT_PRICING } from './whatsapp-pricing.js';
 import { parseWhatsAppWebhook, signWhatsAppWebhook, type WhatsAppWebhookOptions } from './whatsapp-webhook.js';
 
-const options: WhatsAppWebhookOptions = { appSecret, verifyToken, phoneNumberId, pricing: defaultWhatsAppPricing };
+const options: WhatsAppWebhookOptions = { appSecret, verifyToken, phoneNumberId, pricing: WHATSAPP_DEFAULT_PRICING };
 const messages = inboundMessages as Record<string, Record<string, unknown>>;
 
 async function rejection(promise: Promise<unknown>): Promise<WebhookError> {

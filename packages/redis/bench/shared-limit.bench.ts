@@ -4,7 +4,7 @@
 // Run alone: `npx tsx --conditions=omnidealer-source packages/redis/bench/shared-limit.bench.ts` (prints a table).
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createRateLimiter } from '@omnidealer/core';
+import { createRateLimiter } from '@omnidealer/core/provider-utils';
 import { Redis } from 'ioredis';
 import { createRedisRateLimitConnection } from '../src/redis-rate-limit-connection.js';
 import { redisServerAvailable, startRedisServer } from '../test/start-redis-server.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRateLimiter, type RateLimiter } from '@omnidealer/core';
+import { createRateLimiter, type RateLimiter } from '@omnidealer/core/provider-utils';
 import type Bottleneck from 'bottleneck';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';

@@ -1,16 +1,5 @@
-import {
-  type Clock,
-  type Contact,
-  type Conversation,
-  type ConversationQuery,
-  contactSchema,
-  conversationSchema,
-  type Message,
-  messageSchema,
-  type ScheduledJob,
-  type Store,
-  systemClock,
-} from '@omnidealer/core';
+import { type Clock, type Contact, contactSchema, type Conversation, type Message, type ScheduledJob, type Store } from '@omnidealer/core';
+import { type ConversationQuery, conversationSchema, messageSchema, systemClock } from '@omnidealer/core/provider-utils';
 import Database from 'better-sqlite3';
 import { createGroupCommit } from './sqlite-group-commit.js';
 import { migrate } from './sqlite-migrations.js';

@@ -2,17 +2,8 @@ import { type AvitoChannel, createAvitoChannel } from '@omnidealer/channel-avito
 import { createEmailChannel, type EmailChannel } from '@omnidealer/channel-email';
 import { createSmsChannel, createSmsRuGateway, createTwilioGateway, type SmsChannel } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel, type WhatsAppChannel } from '@omnidealer/channel-whatsapp';
-import {
-  type ContactInput,
-  createManualClock,
-  createOmnidealer,
-  type Logger,
-  type ManualClock,
-  type MessageContentInput,
-  type Omnidealer,
-  type RetryOptions,
-  type Store,
-} from '@omnidealer/core';
+import { type ContactInput, createManualClock, createOmnidealer, type Logger, type ManualClock, type MessageContentInput, type Omnidealer, type Store } from '@omnidealer/core';
+import type { RetryOptions } from '@omnidealer/core/provider-utils';
 import { type FaultRule, type Sandbox, type SandboxBehaviour, startSandbox } from '@omnidealer/sandbox';
 
 /** Where the sandbox POSTs its webhooks; never resolved over the network (the sandbox's `fetch` routes to the hub). */

@@ -1,5 +1,5 @@
 import { AuthError as TypedAuthError, type Clock, type OmnidealerError, ProviderError, ValidationError } from '@omnidealer/core';
-import { createHttpClient, type HttpClient, type HttpRequest, parseInput } from '@omnidealer/core/provider-utils';
+import { createHttpClient, createSecretRegistry, type HttpClient, type HttpRequest, parseInput, type SecretRegistry } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import {
   type AvitoChatWire,
@@ -30,7 +30,7 @@ export interface AvitoClientOptions {
   /** The account's numeric user id («Номер пользователя»): part of every messenger path. */
   userId: number | string;
   /** @default 'https://api.avito.ru' */
-  baseUrl?: string | undefined;
+  baseURL?: string | undefined;
   /** @default the system clock */
   clock?: Clock | undefined;
   /** Custom fetch (tests, proxies). */
@@ -39,6 +39,8 @@ export interface AvitoClientOptions {
   timeoutMs?: number | undefined;
   /** Replace the access token this long before it expires. @default 300000 */
   tokenRefreshMarginMs?: number | undefined;
+  /** Where the client secret and access tokens are kept for redaction. @default a new registry */
+  secrets?: SecretRegistry | undefined;
 }
 
 /** The listing (Avito item) a chat is about. */
@@ -302,11 +304,13 @@ export function createAvitoClient(options: AvitoClientOptions): AvitoClient {
       message: 'userId must be the numeric Avito user id («Номер пользователя»)',
     });
   }
-  const baseUrl = options.baseUrl ?? AVITO_BASE_URL;
+  const baseURL = options.baseURL ?? AVITO_BASE_URL;
+  const secrets = options.secrets ?? createSecretRegistry();
   const tokens = createAvitoTokenProvider({
     clientId: options.clientId,
     clientSecret: options.clientSecret,
-    baseUrl,
+    baseURL,
+    secrets,
     clock: options.clock,
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
@@ -321,8 +325,9 @@ export function createAvitoClient(options: AvitoClientOptions): AvitoClient {
     if (existing?.token === token) return existing.http;
     const http = createHttpClient({
       channel: 'avito',
-      baseURL: baseUrl,
+      baseURL,
       headers: { authorization: `Bearer ${token}` },
+      secrets,
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       classifyError: (response) => {

@@ -87,7 +87,7 @@ describe('createAvitoChannel', () => {
     await expect(bare.doSend(message, {})).rejects.toMatchObject({
       name: 'ValidationError',
       field: 'settings.clientId',
-      message: 'avito: no client id: pass settings.clientId or set AVITO_CLIENT_ID',
+      message: 'avito: no client id (pass settings.clientId or set AVITO_CLIENT_ID)',
     });
     vi.stubEnv('AVITO_CLIENT_ID', settings.clientId);
     vi.stubEnv('AVITO_USER_ID', String(userId));

@@ -1,5 +1,5 @@
 import { type Channel, type ChannelCapabilities, type ChannelRateLimit, type Clock, type Contact, type CostEstimate, type MessageContent, type SendResult, type StatusEvent, ValidationError } from '@omnidealer/core';
-import { contentToPlainText, money, parseInput, systemClock } from '@omnidealer/core/provider-utils';
+import { contentToPlainText, money, parseInput, systemClock, createSecretRegistry, rateLimitSettingsSchema } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import type { SmsCostQuote, SmsGateway } from './sms-gateway.js';
 import { assertMobilePhone, classifyPhone, phoneCountryOf } from './sms-phone.js';
@@ -71,13 +71,7 @@ const smsChannelSettingsSchema = z.strictObject({
   transliterate: z.union([z.boolean(), z.enum(['icao', 'simple'])]).optional(),
   smartEncoding: z.boolean().optional(),
   clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function', 'a clock with now()').optional(),
-  rateLimit: z
-    .strictObject({
-      perSecond: z.number().positive().optional(),
-      perRecipientIntervalMs: z.number().nonnegative().optional(),
-      maxConcurrent: z.number().int().positive().optional(),
-    })
-    .optional(),
+  rateLimit: rateLimitSettingsSchema.optional(),
 });
 
 const contentTypes: ChannelCapabilities['contentTypes'] = ['text', 'template', 'interactive', 'location', 'email'];
@@ -114,6 +108,13 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     canStartConversation: true,
     address: 'phone',
   };
+  /** A gateway's own errors (even a third-party gateway's) never carry its credentials out of the channel. */
+  const scrubbed = <T>(running: Promise<T>): Promise<T> =>
+    running.catch((error: unknown) => {
+      const secrets = createSecretRegistry();
+      for (const secret of gateway.secrets?.() ?? []) secrets.add(secret);
+      throw secrets.redactError(error);
+    });
   const count = (content: MessageContent): SegmentCount => countSegments(contentToPlainText(content) ?? '', segmentOptions);
   const textOf = (content: MessageContent, field = 'content'): SegmentCount => {
     const counts = count(content);
@@ -139,6 +140,7 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     capabilities,
     rateLimit: settings.rateLimit ?? gateway.rateLimit,
     gateway,
+    secrets: () => gateway.secrets?.() ?? [],
     countSegments: count,
 
     // Content only: whether the number can take SMS is `canReach`'s answer (an unreachable recipient lets the
@@ -182,7 +184,7 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     async doSend(message, { signal }): Promise<SendResult> {
       assertMobilePhone(message.to);
       const counts = textOf(message.content, 'content.text');
-      const result = await gateway.send(
+      const result = await scrubbed(gateway.send(
         {
           to: message.to,
           text: counts.text,
@@ -192,7 +194,7 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
           segments: counts.segments,
         },
         { signal },
-      );
+      ));
       return {
         providerMessageId: result.providerMessageId,
         status: 'sent',
@@ -203,13 +205,13 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     },
 
     parseWebhook(request) {
-      return gateway.parseWebhook(request, clock.now());
+      return scrubbed(gateway.parseWebhook(request, clock.now()));
     },
 
     async fetchStatus(providerMessageId) {
       if (!gateway.getStatus)
         throw new ValidationError({ channel: 'sms', field: 'gateway', message: `${gateway.name} cannot poll statuses` });
-      const status = await gateway.getStatus(providerMessageId);
+      const status = await scrubbed(gateway.getStatus(providerMessageId));
       if (status.status === 'queued') return undefined;
       return {
         type: 'status',
@@ -228,7 +230,7 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
       if (!contact.phone)
         throw new ValidationError({ channel: 'sms', field: 'contact.phone', message: 'contact.phone: missing' });
       assertMobilePhone(contact.phone, 'contact.phone');
-      return gateway.getCost({ to: contact.phone, text: textOf(content).text, sender: settings.sender });
+      return scrubbed(gateway.getCost({ to: contact.phone, text: textOf(content).text, sender: settings.sender }));
     },
   };
 }

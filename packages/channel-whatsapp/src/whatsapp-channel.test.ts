@@ -320,7 +320,7 @@ describe('credentials', () => {
       name: 'ValidationError',
       channel: 'whatsapp',
       field: 'settings.accessToken',
-      message: 'whatsapp: no access token: pass settings.accessToken or set WHATSAPP_ACCESS_TOKEN',
+      message: 'whatsapp: no access token (pass settings.accessToken or set WHATSAPP_ACCESS_TOKEN)',
     });
     expect(api.calls).toHaveLength(0);
   });
@@ -330,7 +330,7 @@ describe('credentials', () => {
     const whatsapp = createWhatsAppChannel({ accessToken });
     expect(whatsapp.accountId).toBe('');
     await expect(whatsapp.doSend(message, {})).rejects.toThrow(
-      'whatsapp: no phone number id: pass settings.phoneNumberId or set WHATSAPP_PHONE_NUMBER_ID',
+      'whatsapp: no phone number id (pass settings.phoneNumberId or set WHATSAPP_PHONE_NUMBER_ID)',
     );
   });
 

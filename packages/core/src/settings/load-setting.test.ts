@@ -35,13 +35,22 @@ describe('loadSetting', () => {
       code: 'validation',
       retryable: false,
       field: 'settings.accessToken',
-      message: 'whatsapp: no access token: pass settings.accessToken or set WHATSAPP_ACCESS_TOKEN',
+      message: 'whatsapp: no access token (pass settings.accessToken or set WHATSAPP_ACCESS_TOKEN)',
     });
   });
 
   it('names the option itself when no description is given', () => {
     expect(() => loadSetting(undefined, 'SMSC_LOGIN_UNSET_IN_TESTS', { channel: 'sms', option: 'login' })).toThrow(
-      'sms: no login: pass settings.login or set SMSC_LOGIN_UNSET_IN_TESTS',
+      'sms: no login (pass settings.login or set SMSC_LOGIN_UNSET_IN_TESTS)',
+    );
+  });
+
+  it('keeps the names readable even for settings whose names the redaction masks (api_id, password)', () => {
+    expect(() =>
+      loadSetting(undefined, 'SMSRU_API_ID_UNSET_IN_TESTS', { channel: 'sms', option: 'apiId', description: 'SMS.ru api_id' }),
+    ).toThrow('sms: no SMS.ru api_id (pass settings.apiId or set SMSRU_API_ID_UNSET_IN_TESTS)');
+    expect(() => loadSetting(undefined, 'SMSC_PASSWORD_UNSET_IN_TESTS', { channel: 'sms', option: 'password' })).toThrow(
+      'sms: no password (pass settings.password or set SMSC_PASSWORD_UNSET_IN_TESTS)',
     );
   });
 

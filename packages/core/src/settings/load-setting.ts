@@ -33,7 +33,7 @@ function environment(): Environment {
  * const token = loadSetting(settings.accessToken, 'WHATSAPP_ACCESS_TOKEN', {
  *   channel: 'whatsapp', option: 'accessToken', description: 'access token', secrets,
  * });
- * // ValidationError: whatsapp: no access token: pass settings.accessToken or set WHATSAPP_ACCESS_TOKEN
+ * // ValidationError: whatsapp: no access token (pass settings.accessToken or set WHATSAPP_ACCESS_TOKEN)
  */
 export function loadSetting(
   value: string | undefined,
@@ -49,7 +49,7 @@ export function loadSetting(value: string | undefined, envName: string, options:
     throw new ValidationError({
       channel: options.channel,
       field: `settings.${options.option}`,
-      message: `${options.channel}: no ${options.description ?? options.option}: pass settings.${options.option} or set ${envName}`,
+      message: `${options.channel}: no ${options.description ?? options.option} (pass settings.${options.option} or set ${envName})`,
     });
   }
   options.secrets?.add(loaded);

@@ -108,7 +108,7 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
   });
   const { whatsapp: wa, avito: av } = sandbox.credentials;
   const whatsapp = createWhatsAppChannel({
-    baseUrl: sandbox.urls.whatsappMessages,
+    baseURL: sandbox.urls.whatsappMessages,
     accessToken: wa.accessToken,
     phoneNumberId: wa.phoneNumberId,
     appSecret: wa.appSecret,
@@ -117,7 +117,7 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
     clock,
   });
   const avito = createAvitoChannel({
-    baseUrl: sandbox.urls.avito,
+    baseURL: sandbox.urls.avito,
     clientId: av.clientId,
     clientSecret: av.clientSecret,
     userId: av.userId,

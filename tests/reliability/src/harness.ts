@@ -120,23 +120,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const credentials = sandbox.credentials;
   const timeoutMs = options.timeoutMs ?? 2000;
   const whatsapp = createWhatsAppChannel({
-    baseUrl: sandbox.urls.whatsappMessages,
+    baseURL: sandbox.urls.whatsappMessages,
     phoneNumberId: credentials.whatsapp.phoneNumberId,
     accessToken: credentials.whatsapp.accessToken,
     appSecret: credentials.whatsapp.appSecret,
     verifyToken: credentials.whatsapp.verifyToken,
-    limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
     timeoutMs,
     clock,
   });
   const avito = createAvitoChannel({
-    baseUrl: sandbox.urls.avito,
+    baseURL: sandbox.urls.avito,
     clientId: credentials.avito.clientId,
     clientSecret: credentials.avito.clientSecret,
     userId: credentials.avito.userId,
     webhookSecret: avitoWebhookSecret,
     webhookListingLookup: false,
-    limits: { perSecond: 1000 },
+    rateLimit: { perSecond: 1000 },
     timeoutMs,
     clock,
   });

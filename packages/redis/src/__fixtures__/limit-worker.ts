@@ -51,11 +51,11 @@ const redis = new Redis(redisUrl);
 const rateLimitConnection = createRedisRateLimitConnection({ redis });
 await rateLimitConnection.ready;
 const whatsapp = createWhatsAppChannel({
-  baseUrl: config.baseUrl,
+  baseURL: config.baseUrl,
   phoneNumberId: config.phoneNumberId,
   accessToken: config.accessToken,
   // Distinct recipients: only the per-number budget is under test.
-  limits: { perSecond: config.perSecond, perRecipientIntervalMs: 0 },
+  rateLimit: { perSecond: config.perSecond, perRecipientIntervalMs: 0 },
   timeoutMs: 20_000,
 });
 const hub = createOmnidealer({ channels: [whatsapp], rateLimitConnection });

@@ -42,7 +42,7 @@ if (path && json && process.send) {
 
   const whatsapp = createWhatsAppChannel({
     ...config.whatsapp,
-    limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
     timeoutMs: 10_000,
   });
   const sms = createSmsChannel({

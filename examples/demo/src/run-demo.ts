@@ -6,7 +6,19 @@ import { createAvitoChannel } from '@omnidealer/channel-avito';
 import { createEmailChannel, type EmailChannel } from '@omnidealer/channel-email';
 import { countSegments, createSmsChannel, createSmsRuGateway } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel, type WhatsAppPricing } from '@omnidealer/channel-whatsapp';
-import { type Channel, type Clock, type ContactInput, createManualClock, createOmnidealer, type ManualClock, type Omnidealer, type SlaReport, startWebhookServer, type Store, type WebhookServer } from '@omnidealer/core';
+import {
+  type Channel,
+  type Clock,
+  type ContactInput,
+  createManualClock,
+  createOmnidealer,
+  type ManualClock,
+  type Omnidealer,
+  type SlaReport,
+  type Store,
+  startWebhookServer,
+  type WebhookServer,
+} from '@omnidealer/core';
 import { systemClock } from '@omnidealer/core/provider-utils';
 import { createSeededRandom, seedContacts } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';

@@ -1,4 +1,12 @@
-import { type Contact, type Conversation, type Message, type Omnidealer, type Reachability, type ResponseTimer, responseTimer } from '@omnidealer/core';
+import {
+  type Contact,
+  type Conversation,
+  type Message,
+  type Omnidealer,
+  type Reachability,
+  type ResponseTimer,
+  responseTimer,
+} from '@omnidealer/core';
 import { contentToPlainText, maskPhone, responderOf } from '@omnidealer/core/provider-utils';
 import { type FilledReply, fillReply, replyVariables } from './canned-replies.js';
 import { cannedReplies, whatsAppTemplates } from './inbox-config.js';

@@ -4,7 +4,16 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { createAvitoChannel } from '@omnidealer/channel-avito';
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
-import { type Clock, createOmnidealer, type Logger, type Message, type Omnidealer, type ResponseTimer, responseTimer, type Store } from '@omnidealer/core';
+import {
+  type Clock,
+  createOmnidealer,
+  type Logger,
+  type Message,
+  type Omnidealer,
+  type ResponseTimer,
+  responseTimer,
+  type Store,
+} from '@omnidealer/core';
 import { systemClock, toWebRequest, writeWebResponse } from '@omnidealer/core/provider-utils';
 import { type Sandbox, startSandbox } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';

@@ -3,7 +3,15 @@ import { type Cascade, type CascadePolicy, createCascade } from '@omnidealer/cas
 import { createEmailChannel } from '@omnidealer/channel-email';
 import { createSmsChannel, createSmsRuGateway } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
-import { type Clock, type ContactInput, createOmnidealer, type ManualClock, type Omnidealer, startWebhookServer, type WebhookServer } from '@omnidealer/core';
+import {
+  type Clock,
+  type ContactInput,
+  createOmnidealer,
+  type ManualClock,
+  type Omnidealer,
+  startWebhookServer,
+  type WebhookServer,
+} from '@omnidealer/core';
 import { type Sandbox, type SmsOutcome, startSandbox, type WhatsAppOutcome } from '@omnidealer/sandbox';
 import { createSqliteStore, type SqliteStore } from '@omnidealer/store-sqlite';
 import { chainTemplates } from './chains.js';

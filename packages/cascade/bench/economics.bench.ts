@@ -3,7 +3,18 @@
 // base, `--real-hub` to send through `createOmnidealer` instead of the lean simulated hub).
 import { register } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Channel, Clock, Contact, ContactInput, Message, MessageContent, MessageContentInput, Omnidealer, ReachStats, Store } from '@omnidealer/core';
+import type {
+  Channel,
+  Clock,
+  Contact,
+  ContactInput,
+  Message,
+  MessageContent,
+  MessageContentInput,
+  Omnidealer,
+  ReachStats,
+  Store,
+} from '@omnidealer/core';
 import type { TestChannel } from '@omnidealer/core/test';
 import type { NormalizedContent } from '../src/cascade-content.js';
 import type { CascadePolicy } from '../src/cascade-policy.js';

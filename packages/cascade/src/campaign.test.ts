@@ -1,4 +1,12 @@
-import { type Channel, type ContactInput, contactSchema, createManualClock, createMemoryStore, createOmnidealer, type MessageContent } from '@omnidealer/core';
+import {
+  type Channel,
+  type ContactInput,
+  contactSchema,
+  createManualClock,
+  createMemoryStore,
+  createOmnidealer,
+  type MessageContent,
+} from '@omnidealer/core';
 import { parseInput } from '@omnidealer/core/provider-utils';
 import type { TestChannel } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';

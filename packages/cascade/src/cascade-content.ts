@@ -1,4 +1,10 @@
-import { type Channel, type MessageContent, type MessageContentInput, messageContentSchema, ValidationError } from '@omnidealer/core';
+import {
+  type Channel,
+  type MessageContent,
+  type MessageContentInput,
+  messageContentSchema,
+  ValidationError,
+} from '@omnidealer/core';
 import { contentToPlainText, parseInput } from '@omnidealer/core/provider-utils';
 
 /**

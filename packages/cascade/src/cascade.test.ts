@@ -1,4 +1,14 @@
-import { type Channel, type ContactInput, createManualClock, createMemoryStore, createOmnidealer, type ManualClock, type Omnidealer, type Store, WindowClosedError } from '@omnidealer/core';
+import {
+  type Channel,
+  type ContactInput,
+  createManualClock,
+  createMemoryStore,
+  createOmnidealer,
+  type ManualClock,
+  type Omnidealer,
+  type Store,
+  WindowClosedError,
+} from '@omnidealer/core';
 import type { TestChannel } from '@omnidealer/core/test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { longText, perChannel } from './__fixtures__/content.js';

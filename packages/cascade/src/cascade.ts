@@ -1,4 +1,20 @@
-import { type Channel, type Clock, type Contact, type ContactInput, contactSchema, type Conversation, type Logger, type Message, type MessageStatus, type Omnidealer, OmnidealerError, type ReachStats, type ScheduledJob, UnreachableRecipientError, WindowClosedError } from '@omnidealer/core';
+import {
+  type Channel,
+  type Clock,
+  type Contact,
+  type ContactInput,
+  type Conversation,
+  contactSchema,
+  type Logger,
+  type Message,
+  type MessageStatus,
+  type Omnidealer,
+  OmnidealerError,
+  type ReachStats,
+  type ScheduledJob,
+  UnreachableRecipientError,
+  WindowClosedError,
+} from '@omnidealer/core';
 import { createId, createRedactingLogger, parseInput, silentLogger } from '@omnidealer/core/provider-utils';
 import EventEmitter from 'eventemitter3';
 import { z } from 'zod';

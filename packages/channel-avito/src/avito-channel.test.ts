@@ -42,7 +42,13 @@ beforeEach(() => {
   for (const [route, script] of Object.entries(defaults)) api.use(route, script);
 });
 
-const settings = { clientId: 'client-id-123', clientSecret: 'client-secret-xyz-987', userId, webhookSecret: secret, rateLimit: {} };
+const settings = {
+  clientId: 'client-id-123',
+  clientSecret: 'client-secret-xyz-987',
+  userId,
+  webhookSecret: secret,
+  rateLimit: {},
+};
 const text = { type: 'text', text: 'Да, в продаже' } as const;
 const sendCalls = () => api.calls.filter((call) => call.url.pathname.endsWith('/messages'));
 

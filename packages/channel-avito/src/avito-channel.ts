@@ -85,9 +85,7 @@ const settingsSchema = z
     id: z.string().min(1).optional(),
     clientId: z.string().min(1).optional(),
     clientSecret: z.string().min(1).optional(),
-    userId: z
-      .union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be the numeric Avito user id')])
-      .optional(),
+    userId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be the numeric Avito user id')]).optional(),
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     webhookSecret: z.string().min(16, 'use at least 16 random characters').optional(),
     rateLimit: rateLimitSettingsSchema.optional(),
@@ -154,7 +152,12 @@ export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel
   const userIdOrEmpty = () =>
     loadSetting(userIdSetting, 'AVITO_USER_ID', { channel: kind, option: 'userId', optional: true }) ?? '';
   const webhookSecret = () =>
-    loadSetting(parsed.webhookSecret, 'AVITO_WEBHOOK_SECRET', { channel: kind, option: 'webhookSecret', secrets, optional: true });
+    loadSetting(parsed.webhookSecret, 'AVITO_WEBHOOK_SECRET', {
+      channel: kind,
+      option: 'webhookSecret',
+      secrets,
+      optional: true,
+    });
   let avitoClient: AvitoClient | undefined;
   /** Built at first use: a missing credential throws then, not in the factory. */
   const clientOf = (): AvitoClient =>

@@ -1,4 +1,11 @@
-import { AuthError, createManualClock, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
+import {
+  AuthError,
+  createManualClock,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  ValidationError,
+} from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { HttpResponse } from 'msw';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';

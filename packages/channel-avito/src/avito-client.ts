@@ -1,5 +1,12 @@
-import { AuthError as TypedAuthError, type Clock, type OmnidealerError, ProviderError, ValidationError } from '@omnidealer/core';
-import { createHttpClient, createSecretRegistry, type HttpClient, type HttpRequest, parseInput, type SecretRegistry } from '@omnidealer/core/provider-utils';
+import { type Clock, type OmnidealerError, ProviderError, AuthError as TypedAuthError, ValidationError } from '@omnidealer/core';
+import {
+  createHttpClient,
+  createSecretRegistry,
+  type HttpClient,
+  type HttpRequest,
+  parseInput,
+  type SecretRegistry,
+} from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import {
   type AvitoChatWire,

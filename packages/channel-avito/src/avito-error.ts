@@ -1,4 +1,11 @@
-import { AuthError, type OmnidealerError, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
+import {
+  AuthError,
+  type OmnidealerError,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  ValidationError,
+} from '@omnidealer/core';
 import { avitoErrorBodySchema } from './avito-api.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Clock } from '@omnidealer/core';
-import { createHttpClient, systemClock, createSecretRegistry, type SecretRegistry } from '@omnidealer/core/provider-utils';
+import { createHttpClient, createSecretRegistry, type SecretRegistry, systemClock } from '@omnidealer/core/provider-utils';
 import { avitoTokenResponseSchema } from './avito-api.js';
 import { classifyAvitoError } from './avito-error.js';
 

@@ -2,7 +2,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
-import { AuthError, type Contact, createManualClock, type MessageContent, OmnidealerError, type OutboundMessage, ProviderError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
+import {
+  AuthError,
+  type Contact,
+  createManualClock,
+  type MessageContent,
+  OmnidealerError,
+  type OutboundMessage,
+  ProviderError,
+  UnreachableRecipientError,
+  ValidationError,
+} from '@omnidealer/core';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it, vi } from 'vitest';

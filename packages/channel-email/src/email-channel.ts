@@ -358,7 +358,11 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
     if (transporter) return transporter;
     const setting =
       transportSetting ??
-      loadSetting(undefined, SMTP_URL_ENVIRONMENT_VARIABLE, { channel: kind, option: 'transport', description: 'SMTP transport' });
+      loadSetting(undefined, SMTP_URL_ENVIRONMENT_VARIABLE, {
+        channel: kind,
+        option: 'transport',
+        description: 'SMTP transport',
+      });
     if (isTransporter(setting)) {
       transporter = setting;
       return transporter;

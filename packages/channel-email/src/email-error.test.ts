@@ -74,7 +74,9 @@ describe('classifyEmailError', () => {
   it("the channel's secret registry removes the SMTP password from messages and raw replies", () => {
     const secrets = createSecretRegistry();
     secrets.add('p4ssw0rd-smtp');
-    const error = secrets.redactError(classifyEmailError(smtpError('AUTH PLAIN', '535 bad credentials for p4ssw0rd-smtp', 'EAUTH')));
+    const error = secrets.redactError(
+      classifyEmailError(smtpError('AUTH PLAIN', '535 bad credentials for p4ssw0rd-smtp', 'EAUTH')),
+    );
     expect(JSON.stringify({ message: error.message, raw: error.raw })).not.toContain('p4ssw0rd-smtp');
   });
 

@@ -1,4 +1,11 @@
-import { AuthError, OmnidealerError, ProviderError, RateLimitError, type UnreachableReason, UnreachableRecipientError } from '@omnidealer/core';
+import {
+  AuthError,
+  OmnidealerError,
+  ProviderError,
+  RateLimitError,
+  type UnreachableReason,
+  UnreachableRecipientError,
+} from '@omnidealer/core';
 
 /** The SMTP reply and nodemailer's context of a failed send, kept as an error's `raw`. */
 export interface SmtpErrorDetails {

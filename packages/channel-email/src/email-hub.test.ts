@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createManualClock, createMemoryStore, createOmnidealer, type Omnidealer, type UnreachableReason, UnreachableRecipientError } from '@omnidealer/core';
+import {
+  createManualClock,
+  createMemoryStore,
+  createOmnidealer,
+  type Omnidealer,
+  type UnreachableReason,
+  UnreachableRecipientError,
+} from '@omnidealer/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEmailChannel, type EmailChannel, type EmailChannelSettings } from './email-channel.js';
 import { type SmtpTestServer, type SmtpTestServerOptions, startSmtpTestServer } from './testing/smtp-test-server.js';

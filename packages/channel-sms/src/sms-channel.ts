@@ -1,5 +1,23 @@
-import { type Channel, type ChannelCapabilities, type ChannelRateLimit, type Clock, type Contact, type CostEstimate, type MessageContent, type SendResult, type StatusEvent, ValidationError } from '@omnidealer/core';
-import { contentToPlainText, money, parseInput, systemClock, createSecretRegistry, rateLimitSettingsSchema } from '@omnidealer/core/provider-utils';
+import {
+  type Channel,
+  type ChannelCapabilities,
+  type ChannelRateLimit,
+  type Clock,
+  type Contact,
+  type CostEstimate,
+  type MessageContent,
+  type SendResult,
+  type StatusEvent,
+  ValidationError,
+} from '@omnidealer/core';
+import {
+  contentToPlainText,
+  createSecretRegistry,
+  money,
+  parseInput,
+  rateLimitSettingsSchema,
+  systemClock,
+} from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import type { SmsCostQuote, SmsGateway } from './sms-gateway.js';
 import { assertMobilePhone, classifyPhone, phoneCountryOf } from './sms-phone.js';
@@ -184,17 +202,19 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     async doSend(message, { signal }): Promise<SendResult> {
       assertMobilePhone(message.to);
       const counts = textOf(message.content, 'content.text');
-      const result = await scrubbed(gateway.send(
-        {
-          to: message.to,
-          text: counts.text,
-          sender: settings.sender,
-          statusCallbackUrl: settings.statusCallbackUrl,
-          clientReference: message.id,
-          segments: counts.segments,
-        },
-        { signal },
-      ));
+      const result = await scrubbed(
+        gateway.send(
+          {
+            to: message.to,
+            text: counts.text,
+            sender: settings.sender,
+            statusCallbackUrl: settings.statusCallbackUrl,
+            clientReference: message.id,
+            segments: counts.segments,
+          },
+          { signal },
+        ),
+      );
       return {
         providerMessageId: result.providerMessageId,
         status: 'sent',

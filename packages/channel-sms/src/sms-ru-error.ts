@@ -1,4 +1,11 @@
-import { AuthError, type OmnidealerError, ProviderError, RateLimitError, type StatusEvent, UnreachableRecipientError } from '@omnidealer/core';
+import {
+  AuthError,
+  type OmnidealerError,
+  ProviderError,
+  RateLimitError,
+  type StatusEvent,
+  UnreachableRecipientError,
+} from '@omnidealer/core';
 import { defaultErrorClassifier, type ErrorClassifier } from '@omnidealer/core/provider-utils';
 
 /**

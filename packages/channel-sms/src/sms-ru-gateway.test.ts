@@ -1,4 +1,11 @@
-import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError, WebhookError } from '@omnidealer/core';
+import {
+  AuthError,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  ValidationError,
+  WebhookError,
+} from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {

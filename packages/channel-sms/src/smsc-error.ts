@@ -1,4 +1,11 @@
-import { AuthError, type OmnidealerError, ProviderError, RateLimitError, type StatusEvent, UnreachableRecipientError } from '@omnidealer/core';
+import {
+  AuthError,
+  type OmnidealerError,
+  ProviderError,
+  RateLimitError,
+  type StatusEvent,
+  UnreachableRecipientError,
+} from '@omnidealer/core';
 
 /**
  * SMSC.ru `error_code` values of `/sys/send.php`.

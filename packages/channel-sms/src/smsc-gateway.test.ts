@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError, WebhookError } from '@omnidealer/core';
+import {
+  AuthError,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  ValidationError,
+  WebhookError,
+} from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {

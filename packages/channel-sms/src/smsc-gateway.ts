@@ -1,5 +1,12 @@
 import { type ChannelRateLimit, ProviderError, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
-import { createHttpClient, defaultErrorClassifier, type HttpClient, money, createSecretRegistry, loadSetting } from '@omnidealer/core/provider-utils';
+import {
+  createHttpClient,
+  createSecretRegistry,
+  defaultErrorClassifier,
+  type HttpClient,
+  loadSetting,
+  money,
+} from '@omnidealer/core/provider-utils';
 import type { SmsCostQuote, SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { rublesToKopecks } from './sms-ru-api.js';
 import { parseFormBody } from './sms-webhook-util.js';

@@ -1,4 +1,11 @@
-import { AuthError, type OmnidealerError, ProviderError, RateLimitError, type StatusEvent, UnreachableRecipientError } from '@omnidealer/core';
+import {
+  AuthError,
+  type OmnidealerError,
+  ProviderError,
+  RateLimitError,
+  type StatusEvent,
+  UnreachableRecipientError,
+} from '@omnidealer/core';
 import type { ErrorClassifier } from '@omnidealer/core/provider-utils';
 import { twilioErrorSchema } from './twilio-api.js';
 

@@ -1,5 +1,12 @@
-import { type ChannelRateLimit, type InboundEvent, type StatusEvent, ValidationError, WebhookError, type WebhookResult } from '@omnidealer/core';
-import { createHttpClient, type HttpClient, money, createSecretRegistry, loadSetting } from '@omnidealer/core/provider-utils';
+import {
+  type ChannelRateLimit,
+  type InboundEvent,
+  type StatusEvent,
+  ValidationError,
+  WebhookError,
+  type WebhookResult,
+} from '@omnidealer/core';
+import { createHttpClient, createSecretRegistry, type HttpClient, loadSetting, money } from '@omnidealer/core/provider-utils';
 import type { SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { parseFormBody } from './sms-webhook-util.js';
 import { twilioMessageSchema, twilioPriceToMinor } from './twilio-api.js';
@@ -38,7 +45,6 @@ export interface TwilioGatewaySettings {
   /** Limits the hub applies to this gateway's channel (messages per second, concurrency). */
   rateLimit?: ChannelRateLimit | undefined;
 }
-
 
 const emptyTwiml = () =>
   new Response('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', {

@@ -1,4 +1,12 @@
-import { type Contact, createManualClock, createMemoryStore, createOmnidealer, type Message, type Omnidealer, WindowClosedError } from '@omnidealer/core';
+import {
+  type Contact,
+  createManualClock,
+  createMemoryStore,
+  createOmnidealer,
+  type Message,
+  type Omnidealer,
+  WindowClosedError,
+} from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -291,7 +299,9 @@ describe('channel settings', () => {
       perSecond: 80,
       perRecipientIntervalMs: 7000,
     });
-    expect(() => createWhatsAppChannel({ phoneNumberId, rateLimit: { perSecond: 1001 } })).toThrow(/settings\.rateLimit\.perSecond/);
+    expect(() => createWhatsAppChannel({ phoneNumberId, rateLimit: { perSecond: 1001 } })).toThrow(
+      /settings\.rateLimit\.perSecond/,
+    );
     expect(() => createWhatsAppChannel({ phoneNumberId, apiVersion: '23' })).toThrow(/settings\.apiVersion/);
   });
 

@@ -1,4 +1,12 @@
-import type { Channel, ChannelCapabilities, ChannelRateLimit, Clock, Contact, MessageContent, SendResult } from '@omnidealer/core';
+import type {
+  Channel,
+  ChannelCapabilities,
+  ChannelRateLimit,
+  Clock,
+  Contact,
+  MessageContent,
+  SendResult,
+} from '@omnidealer/core';
 import {
   createHttpClient,
   createSecretRegistry,

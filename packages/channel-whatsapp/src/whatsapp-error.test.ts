@@ -1,4 +1,13 @@
-import { AuthError, type OmnidealerError, type OutboundMessage, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError, WindowClosedError } from '@omnidealer/core';
+import {
+  AuthError,
+  type OmnidealerError,
+  type OutboundMessage,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  ValidationError,
+  WindowClosedError,
+} from '@omnidealer/core';
 import { redactValue } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, describe, expect, it, vi } from 'vitest';

@@ -1,4 +1,11 @@
-import { AuthError, type OmnidealerError, ProviderError, RateLimitError, UnreachableRecipientError, WindowClosedError } from '@omnidealer/core';
+import {
+  AuthError,
+  type OmnidealerError,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  WindowClosedError,
+} from '@omnidealer/core';
 import type { ErrorClassifier } from '@omnidealer/core/provider-utils';
 import { type WhatsAppError, whatsAppErrorEnvelopeSchema } from './whatsapp-api.js';
 
@@ -68,7 +75,8 @@ export function classifyWhatsAppFailure(failure: WhatsAppFailure): OmnidealerErr
     });
   }
   if (has(WHATSAPP_ERROR_CODES.spamLimit, code)) return new RateLimitError({ ...common, retryable: false, retryAfterMs });
-  if (has(WHATSAPP_ERROR_CODES.undeliverable, code)) return new UnreachableRecipientError({ ...common, reason: 'not_on_channel' });
+  if (has(WHATSAPP_ERROR_CODES.undeliverable, code))
+    return new UnreachableRecipientError({ ...common, reason: 'not_on_channel' });
   if (has(WHATSAPP_ERROR_CODES.optedOut, code)) return new UnreachableRecipientError({ ...common, reason: 'opted_out' });
   if (has(WHATSAPP_ERROR_CODES.recipientIsSender, code))
     return new UnreachableRecipientError({ ...common, reason: 'invalid_address' });

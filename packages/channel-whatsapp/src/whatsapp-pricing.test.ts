@@ -3,7 +3,7 @@ import { parseInput } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import { accessToken, apiVersion, phoneNumberId } from './__fixtures__/fixtures.js';
 import { createWhatsAppChannel } from './whatsapp-channel.js';
-import { WHATSAPP_DEFAULT_PRICING, estimateWhatsAppCost, type WhatsAppPricing } from './whatsapp-pricing.js';
+import { estimateWhatsAppCost, WHATSAPP_DEFAULT_PRICING, type WhatsAppPricing } from './whatsapp-pricing.js';
 
 const content = (input: unknown) => parseInput(messageContentSchema, input, 'content') as MessageContent;
 const text = content({ type: 'text', text: 'Здравствуйте' });

@@ -1,5 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type InboundEvent, type MessageContent, type MessageStatus, type Money, type StatusEvent, WebhookError, type WebhookRequest, type WebhookResult } from '@omnidealer/core';
+import {
+  type InboundEvent,
+  type MessageContent,
+  type MessageStatus,
+  type Money,
+  type StatusEvent,
+  WebhookError,
+  type WebhookRequest,
+  type WebhookResult,
+} from '@omnidealer/core';
 import { money, phoneCountry } from '@omnidealer/core/provider-utils';
 import {
   type WhatsAppInboundMessage,

@@ -1,7 +1,7 @@
 import { type Contact, type Conversation, type MessageContent, messageContentSchema } from '@omnidealer/core';
 import { parseInput } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
-import { canReachOnWhatsApp, whatsAppWindow, WHATSAPP_WINDOW_MS } from './whatsapp-window.js';
+import { canReachOnWhatsApp, WHATSAPP_WINDOW_MS, whatsAppWindow } from './whatsapp-window.js';
 
 const now = Date.parse('2026-11-25T12:00:00Z');
 const hour = 3_600_000;

@@ -20,7 +20,10 @@ function exportsOf(file: string): { names: string[]; star: boolean } {
     if (ts.isExportDeclaration(statement)) {
       if (!statement.exportClause || ts.isNamespaceExport(statement.exportClause)) star = true;
       else for (const element of statement.exportClause.elements) names.push(element.name.text);
-    } else if (ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) {
+    } else if (
+      ts.canHaveModifiers(statement) &&
+      ts.getModifiers(statement)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+    ) {
       const declared = (statement as { name?: ts.Identifier }).name;
       if (declared) names.push(declared.text);
       if (ts.isVariableStatement(statement))

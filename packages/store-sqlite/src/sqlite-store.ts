@@ -1,4 +1,12 @@
-import { type Clock, type Contact, contactSchema, type Conversation, type Message, type ScheduledJob, type Store } from '@omnidealer/core';
+import {
+  type Clock,
+  type Contact,
+  type Conversation,
+  contactSchema,
+  type Message,
+  type ScheduledJob,
+  type Store,
+} from '@omnidealer/core';
 import { type ConversationQuery, conversationSchema, messageSchema, systemClock } from '@omnidealer/core/provider-utils';
 import Database from 'better-sqlite3';
 import { createGroupCommit } from './sqlite-group-commit.js';

@@ -2,7 +2,16 @@ import { type AvitoChannel, createAvitoChannel } from '@omnidealer/channel-avito
 import { createEmailChannel, type EmailChannel } from '@omnidealer/channel-email';
 import { createSmsChannel, createSmsRuGateway, createTwilioGateway, type SmsChannel } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel, type WhatsAppChannel } from '@omnidealer/channel-whatsapp';
-import { type ContactInput, createManualClock, createOmnidealer, type Logger, type ManualClock, type MessageContentInput, type Omnidealer, type Store } from '@omnidealer/core';
+import {
+  type ContactInput,
+  createManualClock,
+  createOmnidealer,
+  type Logger,
+  type ManualClock,
+  type MessageContentInput,
+  type Omnidealer,
+  type Store,
+} from '@omnidealer/core';
 import type { RetryOptions } from '@omnidealer/core/provider-utils';
 import { type FaultRule, type Sandbox, type SandboxBehaviour, startSandbox } from '@omnidealer/sandbox';
 

@@ -1,4 +1,11 @@
-import { type Channel, type Contact, type CostEstimate, type MessageContent, type OutboundMessage, UnreachableRecipientError } from '@omnidealer/core';
+import {
+  type Channel,
+  type Contact,
+  type CostEstimate,
+  type MessageContent,
+  type OutboundMessage,
+  UnreachableRecipientError,
+} from '@omnidealer/core';
 import { contentToPlainText, money } from '@omnidealer/core/provider-utils';
 import { createTestChannel, type TestChannel } from '@omnidealer/core/test';
 

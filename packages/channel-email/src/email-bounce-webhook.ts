@@ -52,7 +52,7 @@ export interface SesWebhookOptions {
   onSubscriptionConfirmation?: ((confirmation: SnsSubscriptionConfirmation) => void | Promise<void>) | undefined;
 }
 
-/** Extra context for {@link parseSesWebhook}. */
+/** Extra context the e-mail channel passes to its SES webhook parser (`channel.parseWebhook`). */
 export interface SesWebhookContext {
   /** Channel kind put on errors. @default 'email' */
   channel?: string | undefined;

@@ -14,7 +14,7 @@ import { createSqliteStore } from '../sqlite-store.js';
 /** What the parent passes: where the sandbox is, its credentials, the campaign size and the clock's origin. */
 export interface CascadeCampaignConfig {
   contacts: number;
-  whatsapp: { baseUrl: string; phoneNumberId: string; accessToken: string };
+  whatsapp: { baseURL: string; phoneNumberId: string; accessToken: string };
   smsRu: { baseUrl: string; apiId: string };
   smtp: { host: string; port: number; user: string; pass: string };
   clockOrigin: number;

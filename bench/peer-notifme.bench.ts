@@ -83,7 +83,7 @@ const measure = (count: number, task: (index: number) => Promise<unknown>) => me
 function createHub(baseUrl: string, transport?: typeof fetch) {
   // As in send-path: lift the provider's 80/s cap so the figure is the SDK's overhead, not the limit; the limiter runs.
   const whatsapp = createWhatsAppChannel({
-    baseUrl,
+    baseURL: baseUrl,
     accessToken,
     appSecret: 'bench',
     verifyToken: 'bench',

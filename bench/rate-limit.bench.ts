@@ -31,7 +31,7 @@ export async function runRateLimitBenchmark(count = 400, rounds = 3): Promise<Be
   for (let round = 0; round < rounds; round++) {
     await stub.reset();
     const hub = createOmnidealer({
-      channels: [createWhatsAppChannel({ baseUrl, accessToken: 'bench', appSecret: 'bench', verifyToken: 'bench' })],
+      channels: [createWhatsAppChannel({ baseURL: baseUrl, accessToken: 'bench', appSecret: 'bench', verifyToken: 'bench' })],
       store: createMemoryStore(),
       // A 429 would be retried; count them at the stub instead of hiding them.
       retry: { retries: 0 },
@@ -78,7 +78,7 @@ export async function runRateLimitBenchmark(count = 400, rounds = 3): Promise<Be
   // Pair limit: 4 recipients × 3 messages, interleaved with traffic to others.
   await stub.reset();
   const hub = createOmnidealer({
-    channels: [createWhatsAppChannel({ baseUrl, accessToken: 'bench', appSecret: 'bench', verifyToken: 'bench' })],
+    channels: [createWhatsAppChannel({ baseURL: baseUrl, accessToken: 'bench', appSecret: 'bench', verifyToken: 'bench' })],
     store: createMemoryStore(),
   });
   const repeated = [0, 1, 2, 3].map((index) => phoneOf(900_000 + index));

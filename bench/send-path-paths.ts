@@ -55,7 +55,7 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
     // The channel's own call alone (payload conversion, the HTTP helper's headers, deadline, error mapping, response
     // check) on the same transport.
     case 'doSend': {
-      const channel = createWhatsAppChannel({ baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
+      const channel = createWhatsAppChannel({ baseURL: baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
       return (index) =>
         channel.doSend(
           {
@@ -133,7 +133,7 @@ function rawHttpPost(baseUrl: string, headers: Record<string, string>): (index: 
  * limit's; the limiter still runs (maxConcurrent). `overrides` replace channel members (an instant `doSend`).
  */
 function unlimitedWhatsApp(baseUrl: string, overrides: Partial<WhatsAppChannel> = {}): WhatsAppChannel {
-  const whatsapp = createWhatsAppChannel({ baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
+  const whatsapp = createWhatsAppChannel({ baseURL: baseUrl, accessToken, appSecret: 'bench', verifyToken: 'bench' });
   return Object.assign(Object.create(null), whatsapp, { rateLimit: { maxConcurrent: concurrency }, ...overrides });
 }
 

@@ -13,7 +13,7 @@
 
 import { fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { convertToWhatsAppMessage } from '../packages/channel-whatsapp/src/index.js';
+import { convertToWhatsAppMessage } from '../packages/channel-whatsapp/src/convert-to-whatsapp-message.js';
 import { type BenchResult, median, type RunFigures, report, round } from './bench-kit.js';
 import { concurrency, type SendPathName, sendPathNames } from './send-path-paths.js';
 import { startStubProcess } from './stub-process.js';

@@ -46,14 +46,14 @@ async function start(variant: 'node' | 'express', avitoTarget?: (url: string) =>
   const hub = createWebhookHub({
     clock,
     whatsapp: {
-      baseUrl: sandbox.urls.whatsappMessages,
+      baseURL: sandbox.urls.whatsappMessages,
       phoneNumberId: credentials.whatsapp.phoneNumberId,
       accessToken: credentials.whatsapp.accessToken,
       appSecret: credentials.whatsapp.appSecret,
       verifyToken: credentials.whatsapp.verifyToken,
     },
     avito: {
-      baseUrl: sandbox.urls.avito,
+      baseURL: sandbox.urls.avito,
       clientId: credentials.avito.clientId,
       clientSecret: credentials.avito.clientSecret,
       userId: credentials.avito.userId,

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/test.ts'],
+  entry: ['src/index.ts', 'src/provider-utils.ts', 'src/test.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

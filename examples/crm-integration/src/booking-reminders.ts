@@ -119,7 +119,7 @@ export async function runBookingReminders(options: BookingRemindersOptions = {})
   const hub = createOmnidealer({
     channels: [
       createWhatsAppChannel({
-        baseUrl: sandbox.urls.whatsappMessages,
+        baseURL: sandbox.urls.whatsappMessages,
         phoneNumberId: wa.phoneNumberId,
         accessToken: wa.accessToken,
         appSecret: wa.appSecret,

@@ -18,9 +18,9 @@ import {
   type SlaReport,
   type Store,
   startWebhookServer,
-  systemClock,
   type WebhookServer,
 } from '@omnidealer/core';
+import { systemClock } from '@omnidealer/core/provider-utils';
 import { createSeededRandom, seedContacts } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
 import { type DemoOptions, missingRealEnv, optionalRealEnv } from './demo-options.js';
@@ -193,7 +193,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
     const channels: Channel[] = [
       email,
       createWhatsAppChannel({
-        baseUrl: sandbox.urls.whatsappMessages,
+        baseURL: sandbox.urls.whatsappMessages,
         phoneNumberId: credentials.whatsapp.phoneNumberId,
         accessToken: credentials.whatsapp.accessToken,
         appSecret: credentials.whatsapp.appSecret,
@@ -201,7 +201,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
         templates: [springSaleTemplate],
         pricing: whatsAppPricingOf(options.priceWhatsAppMinor),
         // A number in Meta's top throughput tier; the 6 s pair limit stays.
-        limits: { perSecond: 1000 },
+        rateLimit: { perSecond: 1000 },
         fetch: loopback.fetch,
         clock,
       }),
@@ -217,7 +217,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
         clock,
       }),
       createAvitoChannel({
-        baseUrl: sandbox.urls.avito,
+        baseURL: sandbox.urls.avito,
         clientId: credentials.avito.clientId,
         clientSecret: credentials.avito.clientSecret,
         userId: credentials.avito.userId,

@@ -1,15 +1,13 @@
 import {
   type Contact,
   type Conversation,
-  contentToPlainText,
   type Message,
-  maskPhone,
   type Omnidealer,
   type Reachability,
   type ResponseTimer,
-  responderOf,
   responseTimer,
 } from '@omnidealer/core';
+import { contentToPlainText, maskPhone, responderOf } from '@omnidealer/core/provider-utils';
 import { type FilledReply, fillReply, replyVariables } from './canned-replies.js';
 import { cannedReplies, whatsAppTemplates } from './inbox-config.js';
 

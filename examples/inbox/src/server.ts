@@ -13,10 +13,8 @@ import {
   type ResponseTimer,
   responseTimer,
   type Store,
-  systemClock,
-  toWebRequest,
-  writeWebResponse,
 } from '@omnidealer/core';
+import { systemClock, toWebRequest, writeWebResponse } from '@omnidealer/core/provider-utils';
 import { type Sandbox, startSandbox } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
 import { createInboxApi, type SimulateInput } from './inbox-api.js';
@@ -119,7 +117,7 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
   });
   const { whatsapp: wa, avito: av } = sandbox.credentials;
   const whatsapp = createWhatsAppChannel({
-    baseUrl: sandbox.urls.whatsappMessages,
+    baseURL: sandbox.urls.whatsappMessages,
     accessToken: wa.accessToken,
     phoneNumberId: wa.phoneNumberId,
     appSecret: wa.appSecret,
@@ -128,7 +126,7 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
     clock,
   });
   const avito = createAvitoChannel({
-    baseUrl: sandbox.urls.avito,
+    baseURL: sandbox.urls.avito,
     clientId: av.clientId,
     clientSecret: av.clientSecret,
     userId: av.userId,

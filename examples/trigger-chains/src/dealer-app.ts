@@ -78,7 +78,7 @@ export function openDealerApp(world: World, dir: string, clock: Clock): DealerAp
   const hub = createOmnidealer({
     channels: [
       createWhatsAppChannel({
-        baseUrl: world.sandbox.urls.whatsappMessages,
+        baseURL: world.sandbox.urls.whatsappMessages,
         phoneNumberId: wa.phoneNumberId,
         accessToken: wa.accessToken,
         appSecret: wa.appSecret,

@@ -14,8 +14,8 @@ import type {
   Omnidealer,
   ReachStats,
   Store,
-  TestChannel,
 } from '@omnidealer/core';
+import type { TestChannel } from '@omnidealer/core/test';
 import type { NormalizedContent } from '../src/cascade-content.js';
 import type { CascadePolicy } from '../src/cascade-policy.js';
 
@@ -33,14 +33,15 @@ async function load() {
       import.meta.url,
     );
   }
-  const [core, fixtures, cascade, content, planner] = await Promise.all([
+  const [core, providerUtils, fixtures, cascade, content, planner] = await Promise.all([
     import('@omnidealer/core'),
+    import('@omnidealer/core/provider-utils'),
     import('../src/__fixtures__/mock-channels.js'),
     import('../src/cascade.js'),
     import('../src/cascade-content.js'),
     import('../src/planner.js'),
   ]);
-  return { ...core, ...fixtures, ...cascade, ...content, ...planner };
+  return { ...core, ...providerUtils, ...fixtures, ...cascade, ...content, ...planner };
 }
 type Modules = Awaited<ReturnType<typeof load>>;
 let modules: Modules;

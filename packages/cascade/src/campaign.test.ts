@@ -6,9 +6,9 @@ import {
   createMemoryStore,
   createOmnidealer,
   type MessageContent,
-  parseInput,
-  type TestChannel,
 } from '@omnidealer/core';
+import { parseInput } from '@omnidealer/core/provider-utils';
+import type { TestChannel } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import { longText, perChannel } from './__fixtures__/content.js';
 import { createMockChannels } from './__fixtures__/mock-channels.js';

@@ -1,12 +1,11 @@
 import {
   type Channel,
-  contentToPlainText,
   type MessageContent,
   type MessageContentInput,
   messageContentSchema,
-  parseInput,
   ValidationError,
 } from '@omnidealer/core';
+import { contentToPlainText, parseInput } from '@omnidealer/core/provider-utils';
 
 /**
  * What a cascade sends. Either one content each channel renders (a string is a text message; a template's

@@ -1,4 +1,4 @@
-import { parseInput } from '@omnidealer/core';
+import { parseInput } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 
 /** What makes the cascade move on from a step: the step failed, was not delivered, or was not read in time. */

@@ -7,9 +7,9 @@ import {
   type ManualClock,
   type Omnidealer,
   type Store,
-  type TestChannel,
   WindowClosedError,
 } from '@omnidealer/core';
+import type { TestChannel } from '@omnidealer/core/test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { longText, perChannel } from './__fixtures__/content.js';
 import { createMockChannels } from './__fixtures__/mock-channels.js';

@@ -5,20 +5,17 @@ import {
   type ContactInput,
   type Conversation,
   contactSchema,
-  createId,
-  createRedactingLogger,
   type Logger,
   type Message,
   type MessageStatus,
   type Omnidealer,
   OmnidealerError,
-  parseInput,
   type ReachStats,
   type ScheduledJob,
-  silentLogger,
   UnreachableRecipientError,
   WindowClosedError,
 } from '@omnidealer/core';
+import { createId, createRedactingLogger, parseInput, silentLogger } from '@omnidealer/core/provider-utils';
 import EventEmitter from 'eventemitter3';
 import { z } from 'zod';
 import { type CampaignInput, type CampaignResult, runCampaign } from './campaign.js';

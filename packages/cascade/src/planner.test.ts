@@ -1,4 +1,5 @@
-import { type Contact, type Conversation, createTestChannel, type ReachStats } from '@omnidealer/core';
+import type { Contact, Conversation, ReachStats } from '@omnidealer/core';
+import { createTestChannel } from '@omnidealer/core/test';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { longText, perChannel, shortText } from './__fixtures__/content.js';

@@ -1,7 +1,7 @@
-import { createManualClock, createMemoryStore, createOmnidealer, type Message, registerSecret } from '@omnidealer/core';
+import { createManualClock, createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { HttpResponse } from 'msw';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import chatFixture from './__fixtures__/chat.json';
 import error404 from './__fixtures__/error-404.json';
 import error429 from './__fixtures__/error-429.json';
@@ -42,7 +42,13 @@ beforeEach(() => {
   for (const [route, script] of Object.entries(defaults)) api.use(route, script);
 });
 
-const settings = { clientId: 'client-id-123', clientSecret: 'client-secret-xyz-987', userId, webhookSecret: secret, limits: {} };
+const settings = {
+  clientId: 'client-id-123',
+  clientSecret: 'client-secret-xyz-987',
+  userId,
+  webhookSecret: secret,
+  rateLimit: {},
+};
 const text = { type: 'text', text: 'Да, в продаже' } as const;
 const sendCalls = () => api.calls.filter((call) => call.url.pathname.endsWith('/messages'));
 
@@ -75,7 +81,27 @@ describe('createAvitoChannel', () => {
     expect(channel).toMatchObject({ id: 'avito', kind: 'avito', accountId: '94235311' });
     expect(channel.capabilities).toMatchObject({ address: 'chat', canStartConversation: false, maxTextLength: 1000 });
     expect(channel.rateLimit).toEqual({});
-    expect(createAvitoChannel({ ...settings, limits: undefined }).rateLimit).toEqual({ perSecond: 5, maxConcurrent: 5 });
+    expect(createAvitoChannel({ ...settings, rateLimit: undefined }).rateLimit).toEqual({ perSecond: 5, maxConcurrent: 5 });
+  });
+
+  it('takes credentials from the environment at first use; a missing one fails the send, not the factory, naming both', async () => {
+    vi.stubEnv('AVITO_CLIENT_ID', '');
+    vi.stubEnv('AVITO_USER_ID', '');
+    const bare = createAvitoChannel({ clientSecret: settings.clientSecret });
+    expect(bare.accountId).toBe('');
+    const message = { id: 'm1', to: chatId, contact: { id: 'c1' }, content: text };
+    await expect(bare.doSend(message, {})).rejects.toMatchObject({
+      name: 'ValidationError',
+      field: 'settings.clientId',
+      message: 'avito: no client id (pass settings.clientId or set AVITO_CLIENT_ID)',
+    });
+    vi.stubEnv('AVITO_CLIENT_ID', settings.clientId);
+    vi.stubEnv('AVITO_USER_ID', String(userId));
+    const fromEnvironment = createAvitoChannel({ clientSecret: settings.clientSecret });
+    await expect(fromEnvironment.doSend(message, {})).resolves.toMatchObject({ status: 'sent' });
+    expect(fromEnvironment.accountId).toBe(String(userId));
+    expect(api.callsTo('/token')[0]?.form).toMatchObject({ client_id: settings.clientId });
+    vi.unstubAllEnvs();
   });
 
   it('validates settings strictly and never calls the network on creation', () => {
@@ -267,8 +293,8 @@ describe('Avito through the hub', () => {
   });
 
   it('sends a template as its fallback text (cascade content) and keeps secrets out of errors', async () => {
-    const { hub } = setup();
-    registerSecret(settings.clientSecret);
+    const { hub, channel } = setup();
+    expect(channel.secrets?.()).toContain(settings.clientSecret);
     const contact = { id: 'c1', identities: { avitoChatIds: [chatId] } };
     await hub.send({
       channel: 'avito',
@@ -276,7 +302,7 @@ describe('Avito through the hub', () => {
       content: { type: 'template', name: 'visit_reminder', fallbackText: 'Ждём вас завтра в 11:00' },
     });
     expect(sendCalls()[0]?.json).toEqual({ message: { text: 'Ждём вас завтра в 11:00' }, type: 'text' });
-    api.use(routes.send, { status: 500, json: { error: { code: 500, message: `oops client_secret=${settings.clientSecret}` } } });
+    api.use(routes.send, { status: 500, json: { error: { code: 500, message: `oops ${settings.clientSecret}` } } });
     const failed = await hub.send({ channel: 'avito', contact, content: text });
     expect(failed.status).toBe('failed');
     expect(JSON.stringify(failed)).not.toContain(settings.clientSecret);

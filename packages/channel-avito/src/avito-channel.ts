@@ -4,40 +4,50 @@ import {
   type ChannelRateLimit,
   type Clock,
   type CostEstimate,
-  downloadMedia,
   type MessageContent,
-  money,
   type OutboundMessage,
-  parseInput,
   type Reachability,
-  registerSecret,
   type SendResult,
   ValidationError,
 } from '@omnidealer/core';
+import {
+  createSecretRegistry,
+  downloadMedia,
+  loadSetting,
+  money,
+  parseInput,
+  rateLimitSettingsSchema,
+} from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { AVITO_MAX_TEXT_LENGTH, type AvitoChat, type AvitoClient, createAvitoClient } from './avito-client.js';
 import { parseAvitoWebhook } from './avito-webhook.js';
 
-/** Settings of {@link createAvitoChannel}. */
+/**
+ * Settings of {@link createAvitoChannel}. Credentials fall back to environment variables, read when first needed: the
+ * factory never throws for a missing one, the first send or webhook does, naming the setting and the variable.
+ */
 export interface AvitoChannelSettings {
   /** Channel id inside the hub; use distinct ids for several Avito accounts. @default 'avito' */
   id?: string | undefined;
-  /** From «Для профессионалов → API». */
-  clientId: string;
-  /** From «Для профессионалов → API». Registered as a secret: redacted from every error and log. */
-  clientSecret: string;
-  /** The account's numeric user id («Номер пользователя»). */
-  userId: number | string;
+  /** From «Для профессионалов → API». @default process.env.AVITO_CLIENT_ID */
+  clientId?: string | undefined;
+  /**
+   * From «Для профессионалов → API». Held as a secret: redacted from every error and log.
+   * @default process.env.AVITO_CLIENT_SECRET
+   */
+  clientSecret?: string | undefined;
+  /** The account's numeric user id («Номер пользователя»). @default process.env.AVITO_USER_ID */
+  userId?: number | string | undefined;
   /** @default 'https://api.avito.ru' */
-  baseUrl?: string | undefined;
+  baseURL?: string | undefined;
   /**
    * The unguessable secret (≥ 16 characters) you put into the subscribed webhook URL, as a path segment
    * (`https://crm.example/hooks/avito/<secret>`) or `?token=<secret>`. Deliveries without it are rejected (401).
-   * Strongly recommended: Avito does not sign webhook deliveries.
+   * Strongly recommended: Avito does not sign webhook deliveries. @default process.env.AVITO_WEBHOOK_SECRET
    */
   webhookSecret?: string | undefined;
-  /** Rate limits the hub applies to sends. @default { perSecond: 5, maxConcurrent: 5 } */
-  limits?: ChannelRateLimit | undefined;
+  /** Rate limits the hub applies to sends. @default {@link AVITO_DEFAULT_RATE_LIMIT} */
+  rateLimit?: ChannelRateLimit | undefined;
   /** Price per message when your contract bills messages. @default free (0 RUB) */
   pricing?: { perMessageMinor: number; currency?: string | undefined } | undefined;
   /** Look up the chat on the first webhook of each chat to fill the listing title, price and url. @default true */
@@ -59,30 +69,26 @@ export interface AvitoChannelSettings {
 
 /** The Avito channel: the core `Channel` plus the typed API client for CRM use. */
 export interface AvitoChannel extends Channel {
-  /** The typed Avito Messenger client this channel sends with (chat lists, history, webhook set-up). */
+  /**
+   * The typed Avito Messenger client this channel sends with (chat lists, history, webhook set-up), built at first
+   * access.
+   * @throws ValidationError when a credential is set neither in the settings nor in the environment.
+   */
   readonly client: AvitoClient;
 }
 
 /** Avito's documented rate limits are per endpoint and not published exactly; this stays well below them. */
 export const AVITO_DEFAULT_RATE_LIMIT: ChannelRateLimit = { perSecond: 5, maxConcurrent: 5 };
 
-const rateLimitSchema = z
-  .object({
-    perSecond: z.number().positive().optional(),
-    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-    maxConcurrent: z.number().int().positive().optional(),
-  })
-  .strict();
-
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
-    clientId: z.string().min(1),
-    clientSecret: z.string().min(1),
-    userId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be the numeric Avito user id')]),
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    userId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/, 'must be the numeric Avito user id')]).optional(),
+    baseURL: z.url({ protocol: /^https?$/ }).optional(),
     webhookSecret: z.string().min(16, 'use at least 16 random characters').optional(),
-    limits: rateLimitSchema.optional(),
+    rateLimit: rateLimitSettingsSchema.optional(),
     pricing: z
       .object({ perMessageMinor: z.number().int().nonnegative(), currency: z.string().length(3).optional() })
       .strict()
@@ -132,32 +138,52 @@ function textOf(content: MessageContent): string | undefined {
  *   webhookSecret: process.env.AVITO_WEBHOOK_SECRET!,
  * });
  * const hub = createOmnidealer({ channels: [avito] });
- * @throws ValidationError for missing or malformed settings (no network call is made here).
+ * @throws ValidationError for malformed settings (no network call is made here). Missing credentials are reported
+ * at the first send or webhook instead, naming the setting and its environment variable.
  * @see https://developers.avito.ru/api-catalog/messenger/documentation
  */
 export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel {
   const parsed = parseInput(settingsSchema, settings, 'settings', 'avito');
-  const userId = String(parsed.userId);
-  registerSecret(parsed.clientSecret);
-  registerSecret(parsed.webhookSecret);
-  const fetchImpl = parsed.fetch;
-  const client = createAvitoClient({
-    clientId: parsed.clientId,
-    clientSecret: parsed.clientSecret,
-    userId,
-    baseUrl: parsed.baseUrl?.replace(/\/$/, ''),
-    clock: parsed.clock,
-    fetch: fetchImpl,
-    timeoutMs: parsed.timeoutMs,
-    tokenRefreshMarginMs: parsed.tokenRefreshMarginMs,
-  });
+  const kind = 'avito' as const;
+  const secrets = createSecretRegistry();
+  secrets.add(parsed.clientSecret);
+  secrets.add(parsed.webhookSecret);
+  const userIdSetting = parsed.userId === undefined ? undefined : String(parsed.userId);
+  const userIdOrEmpty = () =>
+    loadSetting(userIdSetting, 'AVITO_USER_ID', { channel: kind, option: 'userId', optional: true }) ?? '';
+  const webhookSecret = () =>
+    loadSetting(parsed.webhookSecret, 'AVITO_WEBHOOK_SECRET', {
+      channel: kind,
+      option: 'webhookSecret',
+      secrets,
+      optional: true,
+    });
+  let avitoClient: AvitoClient | undefined;
+  /** Built at first use: a missing credential throws then, not in the factory. */
+  const clientOf = (): AvitoClient =>
+    (avitoClient ??= createAvitoClient({
+      clientId: loadSetting(parsed.clientId, 'AVITO_CLIENT_ID', { channel: kind, option: 'clientId', description: 'client id' }),
+      clientSecret: loadSetting(parsed.clientSecret, 'AVITO_CLIENT_SECRET', {
+        channel: kind,
+        option: 'clientSecret',
+        description: 'client secret',
+        secrets,
+      }),
+      userId: loadSetting(userIdSetting, 'AVITO_USER_ID', { channel: kind, option: 'userId', description: 'user id' }),
+      baseURL: parsed.baseURL?.replace(/\/$/, ''),
+      clock: parsed.clock,
+      fetch: parsed.fetch,
+      timeoutMs: parsed.timeoutMs,
+      tokenRefreshMarginMs: parsed.tokenRefreshMarginMs,
+      secrets,
+    }));
   const pricing = parsed.pricing;
   const chatCache = new Map<string, AvitoChat>();
 
   async function lookupChat(chatId: string): Promise<AvitoChat | undefined> {
     const cached = chatCache.get(chatId);
     if (cached) return cached;
-    const chat = await client.getChat(chatId, { signal: AbortSignal.timeout(lookupTimeoutMs) });
+    const chat = await clientOf().getChat(chatId, { signal: AbortSignal.timeout(lookupTimeoutMs) });
     if (chatCache.size >= lookupCacheSize) {
       const oldest = chatCache.keys().next().value;
       if (oldest !== undefined) chatCache.delete(oldest);
@@ -175,17 +201,22 @@ export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel
     });
     const blob = new Blob([media.data as Uint8Array<ArrayBuffer>], media.contentType ? { type: media.contentType } : {});
     const filename = new URL(url).pathname.split('/').pop() || 'image.jpg';
-    const uploaded = await client.uploadImage({ data: blob, filename }, { signal });
+    const uploaded = await clientOf().uploadImage({ data: blob, filename }, { signal });
     return uploaded.imageId;
   }
 
   const channel: AvitoChannel = {
     id: parsed.id ?? 'avito',
-    kind: 'avito',
-    accountId: userId,
+    kind,
+    get accountId() {
+      return userIdOrEmpty();
+    },
     capabilities,
-    rateLimit: parsed.limits ?? AVITO_DEFAULT_RATE_LIMIT,
-    client,
+    rateLimit: parsed.rateLimit ?? AVITO_DEFAULT_RATE_LIMIT,
+    get client() {
+      return clientOf();
+    },
+    secrets: () => secrets.values(),
 
     validate(content) {
       if (content.type === 'media') {
@@ -257,27 +288,27 @@ export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel
       const request = { signal };
       if (content.type === 'media') {
         const imageId = content.mediaId ?? (await imageIdFor(content.url as string, signal));
-        const sent = await client.sendImage(to, imageId, request);
+        const sent = await clientOf().sendImage(to, imageId, request);
         return { providerMessageId: sent.id, status: 'sent' };
       }
       const text = textOf(content);
       if (!text) {
         throw new ValidationError({ channel: 'avito', field: 'content', message: `Avito cannot send ${content.type} content` });
       }
-      const sent = await client.sendText(to, text, request);
+      const sent = await clientOf().sendText(to, text, request);
       return { providerMessageId: sent.id, status: 'sent' };
     },
 
     parseWebhook(request) {
       return parseAvitoWebhook(request, {
-        userId,
-        webhookSecret: parsed.webhookSecret,
+        userId: loadSetting(userIdSetting, 'AVITO_USER_ID', { channel: kind, option: 'userId', description: 'user id' }),
+        webhookSecret: webhookSecret(),
         lookupChat: parsed.webhookListingLookup === false ? undefined : lookupChat,
       });
     },
 
     async doMarkRead(_providerMessageId, conversation) {
-      if (conversation?.externalId) await client.markChatRead(conversation.externalId);
+      if (conversation?.externalId) await clientOf().markChatRead(conversation.externalId);
     },
   };
   return channel;

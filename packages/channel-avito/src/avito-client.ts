@@ -1,14 +1,12 @@
+import { type Clock, type OmnidealerError, ProviderError, AuthError as TypedAuthError, ValidationError } from '@omnidealer/core';
 import {
-  type Clock,
   createHttpClient,
+  createSecretRegistry,
   type HttpClient,
   type HttpRequest,
-  type OmnidealerError,
-  ProviderError,
   parseInput,
-  AuthError as TypedAuthError,
-  ValidationError,
-} from '@omnidealer/core';
+  type SecretRegistry,
+} from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import {
   type AvitoChatWire,
@@ -39,7 +37,7 @@ export interface AvitoClientOptions {
   /** The account's numeric user id («Номер пользователя»): part of every messenger path. */
   userId: number | string;
   /** @default 'https://api.avito.ru' */
-  baseUrl?: string | undefined;
+  baseURL?: string | undefined;
   /** @default the system clock */
   clock?: Clock | undefined;
   /** Custom fetch (tests, proxies). */
@@ -48,6 +46,8 @@ export interface AvitoClientOptions {
   timeoutMs?: number | undefined;
   /** Replace the access token this long before it expires. @default 300000 */
   tokenRefreshMarginMs?: number | undefined;
+  /** Where the client secret and access tokens are kept for redaction. @default a new registry */
+  secrets?: SecretRegistry | undefined;
 }
 
 /** The listing (Avito item) a chat is about. */
@@ -311,11 +311,13 @@ export function createAvitoClient(options: AvitoClientOptions): AvitoClient {
       message: 'userId must be the numeric Avito user id («Номер пользователя»)',
     });
   }
-  const baseUrl = options.baseUrl ?? AVITO_BASE_URL;
+  const baseURL = options.baseURL ?? AVITO_BASE_URL;
+  const secrets = options.secrets ?? createSecretRegistry();
   const tokens = createAvitoTokenProvider({
     clientId: options.clientId,
     clientSecret: options.clientSecret,
-    baseUrl,
+    baseURL,
+    secrets,
     clock: options.clock,
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
@@ -330,8 +332,9 @@ export function createAvitoClient(options: AvitoClientOptions): AvitoClient {
     if (existing?.token === token) return existing.http;
     const http = createHttpClient({
       channel: 'avito',
-      baseURL: baseUrl,
+      baseURL,
       headers: { authorization: `Bearer ${token}` },
+      secrets,
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       classifyError: (response) => {

@@ -1,4 +1,5 @@
-import { AuthError, createManualClock, ProviderError, redact } from '@omnidealer/core';
+import { AuthError, createManualClock, ProviderError } from '@omnidealer/core';
+import { createSecretRegistry } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import tokenFixture from './__fixtures__/token.json';
@@ -63,28 +64,31 @@ describe('createAvitoTokenProvider', () => {
 
   it('maps rejected credentials to AuthError and never leaks the secret', async () => {
     api.use(tokenUrl, { status: 400, json: tokenErrorFixture });
-    const tokens = createAvitoTokenProvider({ ...credentials, clock: createManualClock(0) });
+    const secrets = createSecretRegistry();
+    const tokens = createAvitoTokenProvider({ ...credentials, clock: createManualClock(0), secrets });
     const error = await tokens.getToken().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(AuthError);
     expect(error).toMatchObject({ channel: 'avito', retryable: false, providerCode: 400 });
     expect((error as Error).message).toContain('invalid_client (Client authentication failed)');
     expect(JSON.stringify(error)).not.toContain(credentials.clientSecret);
-    expect(redact(`secret ${credentials.clientSecret}`)).not.toContain(credentials.clientSecret);
+    expect(secrets.redact(`secret ${credentials.clientSecret}`)).not.toContain(credentials.clientSecret);
     // A failed fetch is not cached: the next call tries again.
     api.use(tokenUrl, { json: tokenFixture });
     expect(await tokens.getToken()).toBe(tokenFixture.access_token);
   });
 
-  it('classifies a 5xx on /token as retryable and registers fetched tokens as secrets', async () => {
+  it('classifies a 5xx on /token as retryable and adds fetched tokens to the secret registry', async () => {
     api.use(tokenUrl, [
       { status: 503, text: 'Service Unavailable' },
       { json: { ...tokenFixture, access_token: 'fresh-token-abcdef' } },
     ]);
-    const tokens = createAvitoTokenProvider({ ...credentials, clock: createManualClock(0) });
+    const secrets = createSecretRegistry();
+    const tokens = createAvitoTokenProvider({ ...credentials, clock: createManualClock(0), secrets });
     const error = await tokens.getToken().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).toMatchObject({ retryable: true, statusCode: 503 });
     expect(await tokens.getToken()).toBe('fresh-token-abcdef');
-    expect(redact('Authorization failed for fresh-token-abcdef')).not.toContain('fresh-token-abcdef');
+    expect(secrets.values()).toEqual([credentials.clientSecret, 'fresh-token-abcdef']);
+    expect(secrets.redact('Authorization failed for fresh-token-abcdef')).not.toContain('fresh-token-abcdef');
   });
 });

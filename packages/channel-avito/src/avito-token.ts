@@ -1,4 +1,5 @@
-import { type Clock, createHttpClient, registerSecret, systemClock } from '@omnidealer/core';
+import type { Clock } from '@omnidealer/core';
+import { createHttpClient, createSecretRegistry, type SecretRegistry, systemClock } from '@omnidealer/core/provider-utils';
 import { avitoTokenResponseSchema } from './avito-api.js';
 import { classifyAvitoError } from './avito-error.js';
 
@@ -7,7 +8,7 @@ export interface AvitoTokenProviderOptions {
   clientId: string;
   clientSecret: string;
   /** @default 'https://api.avito.ru' */
-  baseUrl?: string | undefined;
+  baseURL?: string | undefined;
   /** @default the system clock */
   clock?: Clock | undefined;
   fetch?: typeof fetch | undefined;
@@ -15,6 +16,8 @@ export interface AvitoTokenProviderOptions {
   timeoutMs?: number | undefined;
   /** A cached token is replaced this long before Avito's `expires_in` runs out. @default 300000 (5 min) */
   refreshMarginMs?: number | undefined;
+  /** The client secret and every access token are added here, so errors and the hub's logs never show them. */
+  secrets?: SecretRegistry | undefined;
 }
 
 /** Holds one Avito access token per channel instance: fetched lazily, cached, refreshed without stampedes. */
@@ -45,8 +48,8 @@ const fallbackLifetimeMs = 60 * 60 * 1000;
 /**
  * Creates the token holder for the OAuth client-credentials grant: `POST /token` with a form-encoded body
  * `grant_type=client_credentials&client_id=…&client_secret=…`. There is no refresh token for this grant; a new token
- * is fetched before expiry or after a 401. The client secret and every access token are registered with core's
- * `registerSecret`, so they are redacted from errors and logs.
+ * is fetched before expiry or after a 401. The client secret and every access token are added to `secrets` (a new
+ * registry when none is given), so they are redacted from errors and logs.
  * @example
  * const tokens = createAvitoTokenProvider({ clientId, clientSecret });
  * const token = await tokens.getToken();
@@ -55,10 +58,12 @@ const fallbackLifetimeMs = 60 * 60 * 1000;
 export function createAvitoTokenProvider(options: AvitoTokenProviderOptions): AvitoTokenProvider {
   const clock = options.clock ?? systemClock;
   const margin = options.refreshMarginMs ?? 5 * 60 * 1000;
-  registerSecret(options.clientSecret);
+  const secrets = options.secrets ?? createSecretRegistry();
+  secrets.add(options.clientSecret);
   const http = createHttpClient({
     channel: 'avito',
-    baseURL: options.baseUrl ?? 'https://api.avito.ru',
+    baseURL: options.baseURL ?? 'https://api.avito.ru',
+    secrets,
     ...(options.fetch ? { fetch: options.fetch } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
     classifyError: (response) => classifyAvitoError({ ...response, scope: 'token' }),
@@ -77,7 +82,7 @@ export function createAvitoTokenProvider(options: AvitoTokenProviderOptions): Av
       form: { grant_type: 'client_credentials', client_id: options.clientId, client_secret: options.clientSecret },
       schema: avitoTokenResponseSchema,
     });
-    registerSecret(body.access_token);
+    secrets.add(body.access_token);
     const lifetime = body.expires_in ? body.expires_in * 1000 : fallbackLifetimeMs;
     // Never cache for less than half the lifetime, even with a margin larger than a short-lived token.
     return { value: body.access_token, expiresAt: requestedAt + Math.max(lifetime - margin, lifetime / 2) };

@@ -1,13 +1,5 @@
 /** @module @omnidealer/channel-avito — the Avito Messenger channel (reply-only chats about listings) and a typed Avito API client. */
-export {
-  type AvitoChatWire,
-  type AvitoMessageWire,
-  type AvitoWebhookMessageWire,
-  avitoChatSchema,
-  avitoMessageSchema,
-  avitoWebhookEventSchema,
-  avitoWebhookMessageSchema,
-} from './avito-api.js';
+export type { AvitoChatWire, AvitoMessageWire } from './avito-api.js';
 export { AVITO_DEFAULT_RATE_LIMIT, type AvitoChannel, type AvitoChannelSettings, createAvitoChannel } from './avito-channel.js';
 export {
   AVITO_BASE_URL,
@@ -27,11 +19,4 @@ export {
   type ListMessagesOptions,
   type RequestOptions,
 } from './avito-client.js';
-export { type AvitoErrorResponse, type AvitoRequestScope, classifyAvitoError } from './avito-error.js';
-export { type AvitoTokenProvider, type AvitoTokenProviderOptions, createAvitoTokenProvider } from './avito-token.js';
-export {
-  type AvitoIgnoredReason,
-  hasAvitoWebhookSecret,
-  type ParseAvitoWebhookOptions,
-  parseAvitoWebhook,
-} from './avito-webhook.js';
+export type { AvitoTokenProvider } from './avito-token.js';

@@ -1,4 +1,5 @@
-import { type MediaContent, type MessageContent, ValidationError } from '@omnidealer/core';
+import { type MessageContent, ValidationError } from '@omnidealer/core';
+import type { MediaContent } from '@omnidealer/core/provider-utils';
 import { assertHeaderSafe } from './email-address.js';
 import { type EmailTemplates, renderEmailTemplate } from './email-template.js';
 

@@ -1,13 +1,5 @@
-import {
-  type Clock,
-  maskEmail,
-  type StatusEvent,
-  systemClock,
-  timingSafeEqualStrings,
-  WebhookError,
-  type WebhookRequest,
-  type WebhookResult,
-} from '@omnidealer/core';
+import { type Clock, type StatusEvent, WebhookError, type WebhookRequest, type WebhookResult } from '@omnidealer/core';
+import { maskEmail, systemClock, timingSafeEqualStrings } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { normalizeMessageId } from './email-message-id.js';
 import { createSnsSignatureVerifier, isSnsHost, type SnsCertificateFetcher } from './sns-signature.js';
@@ -60,7 +52,7 @@ export interface SesWebhookOptions {
   onSubscriptionConfirmation?: ((confirmation: SnsSubscriptionConfirmation) => void | Promise<void>) | undefined;
 }
 
-/** Extra context for {@link parseSesWebhook}. */
+/** Extra context the e-mail channel passes to its SES webhook parser (`channel.parseWebhook`). */
 export interface SesWebhookContext {
   /** Channel kind put on errors. @default 'email' */
   channel?: string | undefined;

@@ -502,7 +502,26 @@ describe('createEmailChannel over a real SMTP server', () => {
     vi.stubEnv('OMNIDEALER_SMTP_URL', '');
     const channel = createEmailChannel({ from: 'sales@dealer.ru' });
     const error = await sendError(channel.doSend(outbound({ type: 'text', text: 'hi' }), {}));
-    expect(error).toMatchObject({ code: 'validation', field: 'settings.transport' });
+    expect(error).toMatchObject({
+      code: 'validation',
+      field: 'settings.transport',
+      message: 'email: no SMTP transport (pass settings.transport or set OMNIDEALER_SMTP_URL)',
+    });
+  });
+
+  it('holds the SMTP password, its AUTH encodings and the webhook secret as its own secrets', () => {
+    const channel = createEmailChannel({
+      transport: { host: 'smtp.dealer.ru', auth: { user: 'sales@dealer.ru', pass: 'smtp-password-42' } },
+      from: 'sales@dealer.ru',
+      webhook: { secret: 'ses-webhook-secret-42' },
+    });
+    expect(channel.secrets?.()).toEqual([
+      'smtp-password-42',
+      Buffer.from('smtp-password-42').toString('base64'),
+      Buffer.from('\u0000sales@dealer.ru\u0000smtp-password-42').toString('base64'),
+      'ses-webhook-secret-42',
+    ]);
+    expect(createEmailChannel({ from: 'sales@dealer.ru' }).secrets?.()).toEqual([]);
   });
 });
 

@@ -7,21 +7,25 @@ import {
   type Clock,
   type Contact,
   type CostEstimate,
-  downloadMedia,
   type MessageContent,
-  money,
   type OutboundMessage,
-  parseInput,
   type Reachability,
-  registerSecret,
   type SendResult,
-  systemClock,
   type UnreachableReason,
   UnreachableRecipientError,
-  ValidationError,
   type WebhookRequest,
   type WebhookResult,
 } from '@omnidealer/core';
+import {
+  createSecretRegistry,
+  downloadMedia,
+  loadSetting,
+  money,
+  parseInput,
+  rateLimitSettingsSchema,
+  type SecretRegistry,
+  systemClock,
+} from '@omnidealer/core/provider-utils';
 import nodemailer from 'nodemailer';
 import { z } from 'zod';
 import { convertToEmailMessage, type EmailAttachment } from './convert-to-email-message.js';
@@ -252,14 +256,7 @@ const settingsSchema = z
       .strict()
       .optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
-    rateLimit: z
-      .object({
-        perSecond: z.number().positive().optional(),
-        perRecipientIntervalMs: z.number().nonnegative().optional(),
-        maxConcurrent: z.number().int().positive().optional(),
-      })
-      .strict()
-      .optional(),
+    rateLimit: rateLimitSettingsSchema.optional(),
     webhook: z
       .object({
         secret: z.string().min(1).optional(),
@@ -287,29 +284,29 @@ const settingsSchema = z
   .strict();
 
 /** Environment variable read when `transport` is not given. */
-export const smtpUrlEnvironmentVariable = 'OMNIDEALER_SMTP_URL';
+export const SMTP_URL_ENVIRONMENT_VARIABLE = 'OMNIDEALER_SMTP_URL';
 
-function registerTransportSecrets(transport: SmtpTransportOptions | string | undefined): void {
+function addTransportSecrets(secrets: SecretRegistry, transport: SmtpTransportOptions | string | undefined): void {
   if (typeof transport === 'string') {
     try {
       const password = decodeURIComponent(new URL(transport).password);
-      registerSecret(password);
-      registerSecret(Buffer.from(password).toString('base64'));
+      secrets.add(password);
+      secrets.add(Buffer.from(password).toString('base64'));
     } catch {
       // Not a URL: nodemailer will report it when sending.
     }
     return;
   }
-  registerSecret(transport?.dkim?.privateKey);
+  secrets.add(transport?.dkim?.privateKey);
   const auth = transport?.auth;
   if (!auth) return;
   if ('pass' in auth) {
-    registerSecret(auth.pass);
+    secrets.add(auth.pass);
     // AUTH LOGIN sends base64(password), AUTH PLAIN base64(\0user\0password): keep both out of logs too.
-    registerSecret(Buffer.from(auth.pass).toString('base64'));
-    registerSecret(Buffer.from(`\u0000${auth.user}\u0000${auth.pass}`).toString('base64'));
+    secrets.add(Buffer.from(auth.pass).toString('base64'));
+    secrets.add(Buffer.from(`\u0000${auth.user}\u0000${auth.pass}`).toString('base64'));
   } else {
-    registerSecret(auth.accessToken);
+    secrets.add(auth.accessToken);
   }
 }
 
@@ -331,6 +328,7 @@ function registerTransportSecrets(transport: SmtpTransportOptions | string | und
 export function createEmailChannel(settings: EmailChannelSettings): EmailChannel {
   const parsed = parseInput(settingsSchema, settings, 'settings', 'email') as EmailChannelSettings;
   const transportSetting = settings.transport;
+  const secrets = createSecretRegistry();
   if (transportSetting !== undefined && !isTransporter(transportSetting)) {
     parseInput(
       typeof transportSetting === 'string' ? z.string().min(1) : smtpTransportOptionsSchema,
@@ -338,7 +336,7 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
       'settings.transport',
       'email',
     );
-    registerTransportSecrets(transportSetting);
+    addTransportSecrets(secrets, transportSetting);
   }
   const from = parseEmailAddress(parsed.from, 'settings.from');
   const replyTo = parsed.replyTo === undefined ? undefined : parseEmailAddress(parsed.replyTo, 'settings.replyTo');
@@ -351,26 +349,25 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
   const hasTemplates = Object.keys(templates ?? {}).length > 0;
   const id = parsed.id ?? 'email';
   const kind = 'email' as const;
-  registerSecret(parsed.webhook?.secret);
+  secrets.add(parsed.webhook?.secret);
 
   let transporter: EmailTransporter | undefined;
   let ownsTransporter = false;
 
   function transporterOf(): EmailTransporter {
     if (transporter) return transporter;
-    const setting = transportSetting ?? process.env[smtpUrlEnvironmentVariable];
-    if (setting === undefined || setting === '') {
-      throw new ValidationError({
+    const setting =
+      transportSetting ??
+      loadSetting(undefined, SMTP_URL_ENVIRONMENT_VARIABLE, {
         channel: kind,
-        field: 'settings.transport',
-        message: `no SMTP transport: pass settings.transport or set ${smtpUrlEnvironmentVariable}`,
+        option: 'transport',
+        description: 'SMTP transport',
       });
-    }
     if (isTransporter(setting)) {
       transporter = setting;
       return transporter;
     }
-    if (typeof setting === 'string') registerTransportSecrets(setting);
+    if (typeof setting === 'string') addTransportSecrets(secrets, setting);
     // nodemailer's own logger stays off: it would print envelopes (addresses) to stdout.
     transporter = nodemailer.createTransport(
       typeof setting === 'string' ? setting : ({ ...setting, logger: false, debug: false } as never),
@@ -405,6 +402,7 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
     accountId: from.address,
     capabilities,
     ...(parsed.rateLimit ? { rateLimit: parsed.rateLimit } : {}),
+    secrets: () => secrets.values(),
 
     validate(content, contact) {
       render(content);
@@ -475,7 +473,7 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
       try {
         info = await sender.sendMail(mail);
       } catch (error) {
-        const classified = classifyEmailError(error, kind);
+        const classified = secrets.redactError(classifyEmailError(error, kind));
         if (classified instanceof UnreachableRecipientError) suppressionList?.set(to.address.toLowerCase(), classified.reason);
         throw classified;
       }

@@ -1,11 +1,5 @@
-import {
-  AuthError,
-  ProviderError,
-  RateLimitError,
-  registerSecret,
-  UnreachableRecipientError,
-  ValidationError,
-} from '@omnidealer/core';
+import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
+import { createSecretRegistry } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import { classifyEmailError, smtpErrorDetails } from './email-error.js';
 
@@ -77,9 +71,12 @@ describe('classifyEmailError', () => {
     expect(classifyEmailError('boom')).toMatchObject({ code: 'provider_error', retryable: false, message: 'SMTP failed: boom' });
   });
 
-  it('removes the SMTP password from messages and raw replies', () => {
-    registerSecret('p4ssw0rd-smtp');
-    const error = classifyEmailError(smtpError('AUTH PLAIN', '535 bad credentials for p4ssw0rd-smtp', 'EAUTH'));
+  it("the channel's secret registry removes the SMTP password from messages and raw replies", () => {
+    const secrets = createSecretRegistry();
+    secrets.add('p4ssw0rd-smtp');
+    const error = secrets.redactError(
+      classifyEmailError(smtpError('AUTH PLAIN', '535 bad credentials for p4ssw0rd-smtp', 'EAUTH')),
+    );
     expect(JSON.stringify({ message: error.message, raw: error.raw })).not.toContain('p4ssw0rd-smtp');
   });
 

@@ -1,4 +1,5 @@
-import { type TemplateContent, type TemplateParameter, ValidationError } from '@omnidealer/core';
+import { ValidationError } from '@omnidealer/core';
+import type { TemplateContent, TemplateParameter } from '@omnidealer/core/provider-utils';
 
 /**
  * One e-mail template: subject, plain text and optional HTML with `{param}` (or `{{param}}`) placeholders.

@@ -1,28 +1,11 @@
 /** @module @omnidealer/channel-email — e-mail over real SMTP (nodemailer) with Amazon SES bounce/complaint webhooks. */
-export {
-  type ConvertToEmailMessageOptions,
-  convertToEmailMessage,
-  type EmailAttachment,
-  type EmailMessage,
-} from './convert-to-email-message.js';
-export {
-  assertHeaderSafe,
-  type EmailAddress,
-  type EmailAddressInput,
-  emailDomain,
-  parseEmailAddress,
-  validateEmailAddress,
-} from './email-address.js';
+export type { EmailAddress, EmailAddressInput } from './email-address.js';
 export {
   confirmSnsSubscription,
-  parseSesWebhook,
   type SesNotification,
   type SesWebhookContext,
   type SesWebhookOptions,
   type SnsSubscriptionConfirmation,
-  sesNotificationSchema,
-  sesNotificationToEvents,
-  snsEnvelopeSchema,
 } from './email-bounce-webhook.js';
 export {
   createEmailChannel,
@@ -35,17 +18,10 @@ export {
   type EmailSendOptions,
   type EmailSuppressionList,
   type EmailTransporter,
+  SMTP_URL_ENVIRONMENT_VARIABLE,
   type SmtpAuth,
   type SmtpTransportOptions,
-  smtpUrlEnvironmentVariable,
 } from './email-channel.js';
-export { classifyEmailError, type SmtpErrorDetails, smtpErrorDetails } from './email-error.js';
-export { createMessageId, normalizeMessageId } from './email-message-id.js';
-export {
-  type EmailTemplate,
-  type EmailTemplates,
-  findEmailTemplate,
-  type RenderedEmailTemplate,
-  renderEmailTemplate,
-} from './email-template.js';
+export type { SmtpErrorDetails } from './email-error.js';
+export type { EmailTemplate, EmailTemplates } from './email-template.js';
 export type { SnsCertificateFetcher } from './sns-signature.js';

@@ -5,16 +5,13 @@ import {
   type ChannelRateLimit,
   type Contact,
   type CostEstimate,
-  downloadMedia,
   type MessageContent,
-  money,
   type OutboundMessage,
-  parseInput,
   type Reachability,
-  registerSecret,
   type SendResult,
   ValidationError,
 } from '@omnidealer/core';
+import { createSecretRegistry, downloadMedia, money, parseInput } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { convertToMaxMessage, MAX_TEXT_LIMIT, type MaxAttachmentRequest, type MaxMessagePlan } from './convert-to-max-message.js';
 import { createMaxClient, type MaxClient } from './max-client.js';
@@ -178,13 +175,15 @@ export function maxUserIdOf(contact: Contact, channelKind = 'max'): string | und
  */
 export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel {
   const parsed = parseInput(settingsSchema, settings, 'settings', 'max');
-  registerSecret(parsed.token);
-  registerSecret(parsed.webhookSecret);
+  const secrets = createSecretRegistry();
+  secrets.add(parsed.token);
+  secrets.add(parsed.webhookSecret);
   // Polled updates are handed to parseWebhook with a secret too; without a configured one, a random one that no
   // outside request can know (so unconfigured webhooks stay refused).
   const secret = parsed.webhookSecret ?? randomBytes(24).toString('base64url');
-  registerSecret(secret);
+  secrets.add(secret);
   const client = createMaxClient({
+    secrets,
     token: parsed.token,
     baseURL: parsed.baseURL,
     headers: parsed.headers,
@@ -232,6 +231,7 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
     capabilities,
     rateLimit: parsed.rateLimit ?? MAX_DEFAULT_RATE_LIMIT,
     client,
+    secrets: () => secrets.values(),
     ...(botName ? { inviteLink: (payload: string) => maxDeepLink(botName, payload) } : {}),
 
     validate(content) {

@@ -1,4 +1,12 @@
-import { AuthError, createHttpClient, type HttpClient, type HttpRequest, ProviderError, registerSecret } from '@omnidealer/core';
+import { ProviderError } from '@omnidealer/core';
+import {
+  createHttpClient,
+  createSecretRegistry,
+  type HttpClient,
+  type HttpRequest,
+  loadSetting,
+  type SecretRegistry,
+} from '@omnidealer/core/provider-utils';
 import type { z } from 'zod';
 import type { MaxNewMessageBody } from './convert-to-max-message.js';
 import {
@@ -36,6 +44,8 @@ export interface MaxClientOptions {
   fetch?: typeof fetch | undefined;
   /** Per-request timeout in ms (long polling adds its own `timeout`). @default 15000 */
   timeoutMs?: number | undefined;
+  /** Where the token is registered as a secret, scrubbed from every error. @default a registry of its own */
+  secrets?: SecretRegistry | undefined;
 }
 
 /**
@@ -106,22 +116,17 @@ export interface MaxClient {
  * const max = createMaxClient({ token: process.env.MAX_BOT_TOKEN });
  * const bot = await max.getMe();
  * await max.subscribe({ url: 'https://crm.example/hooks/max', secret: process.env.MAX_WEBHOOK_SECRET! });
- * @throws AuthError on the first request when neither `token` nor `MAX_BOT_TOKEN` is set (never here).
+ * @throws ValidationError on the first request when neither `token` nor `MAX_BOT_TOKEN` is set (never here).
  * @see https://dev.max.ru/docs-api
  */
 export function createMaxClient(options: MaxClientOptions = {}): MaxClient {
   const baseURL = (options.baseURL ?? MAX_BASE_URL).replace(/\/$/, '');
   const timeoutMs = options.timeoutMs ?? 15_000;
-  registerSecret(options.token);
-  let token: string | undefined = options.token;
+  const secrets = options.secrets ?? createSecretRegistry();
+  let token: string | undefined;
   const headers = (): Record<string, string> => {
-    if (token === undefined) {
-      token = process.env[MAX_TOKEN_ENV] || undefined;
-      registerSecret(token);
-    }
-    if (!token) {
-      throw new AuthError({ channel: 'max', message: `max: no bot token: pass \`token\` or set ${MAX_TOKEN_ENV}` });
-    }
+    // Read at the first request, so the factory never throws for a missing token.
+    token ??= loadSetting(options.token, MAX_TOKEN_ENV, { channel: 'max', option: 'token', description: 'bot token', secrets });
     return { ...options.headers, authorization: token };
   };
   const clients = new Map<string, HttpClient>();
@@ -133,6 +138,7 @@ export function createMaxClient(options: MaxClientOptions = {}): MaxClient {
         channel: 'max',
         baseURL,
         headers,
+        secrets,
         timeoutMs: timeout,
         ...(options.fetch ? { fetch: options.fetch } : {}),
         classifyError: (response) => classifyMaxError({ ...response, scope }),

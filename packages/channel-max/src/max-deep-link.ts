@@ -1,4 +1,4 @@
-import { parseInput } from '@omnidealer/core';
+import { parseInput } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 
 /**

@@ -1,4 +1,5 @@
-import { OmnidealerError, ProviderError, type RetryOptions, retryAfterOf, withRetry } from '@omnidealer/core';
+import { OmnidealerError, ProviderError } from '@omnidealer/core';
+import { type RetryOptions, retryAfterOf, withRetry } from '@omnidealer/core/provider-utils';
 import type { MaxChannel } from './max-channel.js';
 import { MAX_HANDLED_UPDATE_TYPES } from './max-client.js';
 

@@ -1,11 +1,5 @@
-import {
-  type InboundEvent,
-  type MessageContent,
-  timingSafeEqualStrings,
-  WebhookError,
-  type WebhookRequest,
-  type WebhookResult,
-} from '@omnidealer/core';
+import { type InboundEvent, type MessageContent, WebhookError, type WebhookRequest, type WebhookResult } from '@omnidealer/core';
+import { timingSafeEqualStrings } from '@omnidealer/core/provider-utils';
 import type { z } from 'zod';
 import {
   type MaxMessageWire,

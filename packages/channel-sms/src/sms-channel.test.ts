@@ -21,6 +21,25 @@ const text = (value: string) => ({ type: 'text' as const, text: value });
 describe('createSmsChannel', () => {
   const sms = createSmsChannel({ gateway: createSmsRuGateway({ apiId }), sender: 'AutoDealer' });
 
+  it("exposes its gateway's credentials as secrets and keeps them out of a gateway's errors", async () => {
+    expect(sms.secrets?.()).toEqual([apiId]);
+    const leaky: SmsGateway = {
+      name: 'leaky',
+      accountId: 'leaky',
+      secrets: () => ['leaky-gateway-password-42'],
+      send: async () => {
+        throw new Error('login failed for password leaky-gateway-password-42');
+      },
+      parseWebhook: async () => ({ events: [] }),
+    };
+    const channel = createSmsChannel({ gateway: leaky });
+    const error = (await channel
+      .doSend({ id: 'm1', to: '+79161234567', contact: ivan, content: text('hi') }, {})
+      .catch((caught: unknown) => caught)) as Error;
+    expect(error.message).toBe('login failed for password [redacted]');
+    expect(error.stack).not.toContain('leaky-gateway-password-42');
+  });
+
   it('is a phone channel that can start conversations', () => {
     expect(sms).toMatchObject({ id: 'sms', kind: 'sms', accountId: 'AutoDealer' });
     expect(sms.capabilities).toMatchObject({ address: 'phone', canStartConversation: true, templates: false });

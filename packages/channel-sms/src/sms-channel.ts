@@ -5,15 +5,19 @@ import {
   type Clock,
   type Contact,
   type CostEstimate,
-  contentToPlainText,
   type MessageContent,
-  money,
-  parseInput,
   type SendResult,
   type StatusEvent,
-  systemClock,
   ValidationError,
 } from '@omnidealer/core';
+import {
+  contentToPlainText,
+  createSecretRegistry,
+  money,
+  parseInput,
+  rateLimitSettingsSchema,
+  systemClock,
+} from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import type { SmsCostQuote, SmsGateway } from './sms-gateway.js';
 import { assertMobilePhone, classifyPhone, phoneCountryOf } from './sms-phone.js';
@@ -85,13 +89,7 @@ const smsChannelSettingsSchema = z.strictObject({
   transliterate: z.union([z.boolean(), z.enum(['icao', 'simple'])]).optional(),
   smartEncoding: z.boolean().optional(),
   clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function', 'a clock with now()').optional(),
-  rateLimit: z
-    .strictObject({
-      perSecond: z.number().positive().optional(),
-      perRecipientIntervalMs: z.number().nonnegative().optional(),
-      maxConcurrent: z.number().int().positive().optional(),
-    })
-    .optional(),
+  rateLimit: rateLimitSettingsSchema.optional(),
 });
 
 const contentTypes: ChannelCapabilities['contentTypes'] = ['text', 'template', 'interactive', 'location', 'email'];
@@ -128,6 +126,13 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     canStartConversation: true,
     address: 'phone',
   };
+  /** A gateway's own errors (even a third-party gateway's) never carry its credentials out of the channel. */
+  const scrubbed = <T>(running: Promise<T>): Promise<T> =>
+    running.catch((error: unknown) => {
+      const secrets = createSecretRegistry();
+      for (const secret of gateway.secrets?.() ?? []) secrets.add(secret);
+      throw secrets.redactError(error);
+    });
   const count = (content: MessageContent): SegmentCount => countSegments(contentToPlainText(content) ?? '', segmentOptions);
   const textOf = (content: MessageContent, field = 'content'): SegmentCount => {
     const counts = count(content);
@@ -153,6 +158,7 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     capabilities,
     rateLimit: settings.rateLimit ?? gateway.rateLimit,
     gateway,
+    secrets: () => gateway.secrets?.() ?? [],
     countSegments: count,
 
     // Content only: whether the number can take SMS is `canReach`'s answer (an unreachable recipient lets the
@@ -196,16 +202,18 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     async doSend(message, { signal }): Promise<SendResult> {
       assertMobilePhone(message.to);
       const counts = textOf(message.content, 'content.text');
-      const result = await gateway.send(
-        {
-          to: message.to,
-          text: counts.text,
-          sender: settings.sender,
-          statusCallbackUrl: settings.statusCallbackUrl,
-          clientReference: message.id,
-          segments: counts.segments,
-        },
-        { signal },
+      const result = await scrubbed(
+        gateway.send(
+          {
+            to: message.to,
+            text: counts.text,
+            sender: settings.sender,
+            statusCallbackUrl: settings.statusCallbackUrl,
+            clientReference: message.id,
+            segments: counts.segments,
+          },
+          { signal },
+        ),
       );
       return {
         providerMessageId: result.providerMessageId,
@@ -217,13 +225,13 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
     },
 
     parseWebhook(request) {
-      return gateway.parseWebhook(request, clock.now());
+      return scrubbed(gateway.parseWebhook(request, clock.now()));
     },
 
     async fetchStatus(providerMessageId) {
       if (!gateway.getStatus)
         throw new ValidationError({ channel: 'sms', field: 'gateway', message: `${gateway.name} cannot poll statuses` });
-      const status = await gateway.getStatus(providerMessageId);
+      const status = await scrubbed(gateway.getStatus(providerMessageId));
       if (status.status === 'queued') return undefined;
       return {
         type: 'status',
@@ -242,7 +250,7 @@ export function createSmsChannel(settings: SmsChannelSettings): SmsChannel {
       if (!contact.phone)
         throw new ValidationError({ channel: 'sms', field: 'contact.phone', message: 'contact.phone: missing' });
       assertMobilePhone(contact.phone, 'contact.phone');
-      return gateway.getCost({ to: contact.phone, text: textOf(content).text, sender: settings.sender });
+      return scrubbed(gateway.getCost({ to: contact.phone, text: textOf(content).text, sender: settings.sender }));
     },
   };
 }

@@ -72,4 +72,6 @@ export interface SmsGateway {
   ): Promise<SmsCostQuote>;
   /** Verifies and parses one delivery-report (or inbound) webhook. Throws `WebhookError`. */
   parseWebhook(request: WebhookRequest, now: number): Promise<WebhookResult>;
+  /** The credentials this gateway holds (a `SecretRegistry`'s values); the SMS channel exposes them to the hub. */
+  secrets?(): readonly string[];
 }

@@ -1,4 +1,5 @@
-import { maskPhone, ValidationError } from '@omnidealer/core';
+import { ValidationError } from '@omnidealer/core';
+import { maskPhone } from '@omnidealer/core/provider-utils';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
 const e164Pattern = /^\+[1-9]\d{7,14}$/;

@@ -1,19 +1,18 @@
 import {
   AuthError,
-  defaultErrorClassifier,
-  type ErrorClassifier,
   type OmnidealerError,
   ProviderError,
   RateLimitError,
   type StatusEvent,
   UnreachableRecipientError,
 } from '@omnidealer/core';
+import { defaultErrorClassifier, type ErrorClassifier } from '@omnidealer/core/provider-utils';
 
 /**
  * SMS.ru status codes of requests and per-number results.
  * @see https://sms.ru/api/send
  */
-export const smsRuErrorCodes = {
+export const SMS_RU_ERROR_CODES = {
   200: 'invalid api_id',
   201: 'insufficient funds',
   202: 'invalid recipient number or no route to it',
@@ -45,7 +44,7 @@ export const smsRuErrorCodes = {
 } as const satisfies Record<number, string>;
 
 function describe(code: number, text: string | null | undefined): string {
-  return (smsRuErrorCodes as Record<number, string>)[code] ?? text ?? 'unknown error';
+  return (SMS_RU_ERROR_CODES as Record<number, string>)[code] ?? text ?? 'unknown error';
 }
 
 /**

@@ -1,4 +1,11 @@
-import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, WebhookError } from '@omnidealer/core';
+import {
+  AuthError,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  ValidationError,
+  WebhookError,
+} from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -134,7 +141,11 @@ describe('SMS.ru send', () => {
   it('refuses to send without an api_id before any network call', async () => {
     vi.stubEnv('SMSRU_API_ID', '');
     const error = await failure(createSmsRuGateway({}).send(request, {}));
-    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({
+      field: 'settings.apiId',
+      message: 'sms: no SMS.ru api_id (pass settings.apiId or set SMSRU_API_ID)',
+    });
     expect(server.calls).toHaveLength(0);
   });
 

@@ -1,16 +1,12 @@
+import { type ChannelRateLimit, ProviderError, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
 import {
-  AuthError,
-  type ChannelRateLimit,
   createHttpClient,
+  createSecretRegistry,
   type HttpClient,
+  loadSetting,
   money,
-  ProviderError,
-  registerSecret,
-  type StatusEvent,
   timingSafeEqualStrings,
-  WebhookError,
-  type WebhookResult,
-} from '@omnidealer/core';
+} from '@omnidealer/core/provider-utils';
 import type { SmsCostQuote, SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { rublesToKopecks, smsRuCostResponseSchema, smsRuSendResponseSchema, smsRuStatusResponseSchema } from './sms-ru-api.js';
 import { classifySmsRuError, mapSmsRuStatus, smsRuHttpErrorClassifier } from './sms-ru-error.js';
@@ -33,6 +29,7 @@ export interface SmsRuGatewaySettings {
   /**
    * SMS.ru signs nothing in its callbacks: put a random token in the callback URL you register
    * (`https://crm.example/webhooks/sms?token=…`) and set it here; callbacks without it are refused with 401.
+   * @default process.env.SMSRU_WEBHOOK_TOKEN
    */
   webhookToken?: string | undefined;
   /** Label for `accountId` (never the API key). @default 'sms.ru' */
@@ -51,35 +48,33 @@ const toDigits = (e164: string) => e164.replace(/^\+/, '');
  * @example
  * const gateway = createSmsRuGateway({ apiId: process.env.SMSRU_API_ID, webhookToken: process.env.SMSRU_WEBHOOK_TOKEN });
  * const sms = createSmsChannel({ gateway, sender: 'AutoDealer' });
- * @throws AuthError on the first request when no API key is configured.
+ * @throws ValidationError on the first request when no API key is configured (naming `apiId` and `SMSRU_API_ID`).
  * @see https://sms.ru/api/send
  */
 export function createSmsRuGateway(settings: SmsRuGatewaySettings = {}): SmsGateway {
-  registerSecret(settings.apiId);
-  registerSecret(settings.webhookToken);
+  const secrets = createSecretRegistry();
+  secrets.add(settings.apiId);
+  secrets.add(settings.webhookToken);
   let http: HttpClient | undefined;
   const client = () =>
     (http ??= createHttpClient({
       channel: 'sms',
       baseURL: settings.baseURL ?? 'https://sms.ru',
       classifyError: smsRuHttpErrorClassifier,
+      secrets,
       ...(settings.headers ? { headers: settings.headers } : {}),
       ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
     }));
-  const apiId = (): string => {
-    const key =
-      settings.apiId ?? (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SMSRU_API_ID;
-    if (!key) throw new AuthError({ channel: 'sms', message: 'sms.ru: no api_id (set apiId or SMSRU_API_ID)' });
-    registerSecret(key);
-    return key;
-  };
+  const apiId = (): string =>
+    loadSetting(settings.apiId, 'SMSRU_API_ID', { channel: 'sms', option: 'apiId', description: 'SMS.ru api_id', secrets });
 
   return {
     name: 'smsru',
     accountId: settings.accountId ?? 'sms.ru',
     maxSegments: 8,
     rateLimit: settings.rateLimit,
+    secrets: () => secrets.values(),
 
     async send(request, { signal }): Promise<SmsGatewaySendResult> {
       const to = toDigits(request.to);
@@ -152,9 +147,15 @@ export function createSmsRuGateway(settings: SmsRuGatewaySettings = {}): SmsGate
     },
 
     async parseWebhook(request, now): Promise<WebhookResult> {
-      if (settings.webhookToken !== undefined) {
+      const webhookToken = loadSetting(settings.webhookToken, 'SMSRU_WEBHOOK_TOKEN', {
+        channel: 'sms',
+        option: 'webhookToken',
+        secrets,
+        optional: true,
+      });
+      if (webhookToken !== undefined) {
         const token = request.url.searchParams.get('token') ?? '';
-        if (!timingSafeEqualStrings(token, settings.webhookToken))
+        if (!timingSafeEqualStrings(token, webhookToken))
           throw new WebhookError({ channel: 'sms', kind: 'signature', message: 'sms.ru: callback token missing or wrong' });
       }
       const form = parseFormBody(request.body, 'sms.ru');

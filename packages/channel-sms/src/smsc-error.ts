@@ -11,7 +11,7 @@ import {
  * SMSC.ru `error_code` values of `/sys/send.php`.
  * @see https://smsc.ru/api/http/send/sms/
  */
-export const smscErrorCodes = {
+export const SMSC_ERROR_CODES = {
   1: 'bad parameters',
   2: 'wrong login or password',
   3: 'insufficient funds',
@@ -29,7 +29,7 @@ export const smscErrorCodes = {
  * `ProviderError`.
  */
 export function classifySmscError(errorCode: number, raw: unknown, text?: string | null): OmnidealerError {
-  const description = (smscErrorCodes as Record<number, string>)[errorCode] ?? text ?? 'unknown error';
+  const description = (SMSC_ERROR_CODES as Record<number, string>)[errorCode] ?? text ?? 'unknown error';
   const common = { channel: 'sms', providerCode: errorCode, raw, message: `smsc: ${errorCode} ${description}` };
   switch (errorCode) {
     case 2:

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
-import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, WebhookError } from '@omnidealer/core';
+import {
+  AuthError,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  ValidationError,
+  WebhookError,
+} from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   smscCallbackDelivered,
   smscCallbackExpired,
@@ -108,7 +115,14 @@ describe('SMSC.ru', () => {
   });
 
   it('needs credentials before any network call', async () => {
-    expect(await failure(createSmscGateway({ login: 'dealer' }).send(request, {}))).toBeInstanceOf(AuthError);
+    vi.stubEnv('SMSC_PASSWORD', '');
+    const error = await failure(createSmscGateway({ login: 'dealer' }).send(request, {}));
+    vi.unstubAllEnvs();
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({
+      field: 'settings.password',
+      message: 'sms: no SMSC password (pass settings.password or set SMSC_PASSWORD)',
+    });
     expect(server.calls).toHaveLength(0);
   });
 

@@ -1,16 +1,12 @@
+import { type ChannelRateLimit, ProviderError, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
 import {
-  AuthError,
-  type ChannelRateLimit,
   createHttpClient,
+  createSecretRegistry,
   defaultErrorClassifier,
   type HttpClient,
+  loadSetting,
   money,
-  ProviderError,
-  registerSecret,
-  type StatusEvent,
-  WebhookError,
-  type WebhookResult,
-} from '@omnidealer/core';
+} from '@omnidealer/core/provider-utils';
 import type { SmsCostQuote, SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { rublesToKopecks } from './sms-ru-api.js';
 import { parseFormBody } from './sms-webhook-util.js';
@@ -45,10 +41,8 @@ export interface SmscGatewaySettings {
   rateLimit?: ChannelRateLimit | undefined;
 }
 
-type Env = Record<string, string | undefined>;
 /** The answer to a callback: peer handlers answer a plain 200; nothing we found says SMSC reads the body. */
 const ok = () => new Response('OK', { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
-const env = (): Env => (globalThis as { process?: { env?: Env } }).process?.env ?? {};
 
 /**
  * Creates the SMSC.ru gateway: sends with `POST /sys/send.php` (form-encoded, `fmt=3` JSON answers, `cost=3` so the
@@ -62,19 +56,21 @@ const env = (): Env => (globalThis as { process?: { env?: Env } }).process?.env 
  * @example
  * const gateway = createSmscGateway({ login: 'dealer', password: process.env.SMSC_PASSWORD, callbackSecret: process.env.SMSC_CALLBACK_SECRET });
  * const sms = createSmsChannel({ gateway });
- * @throws AuthError on the first request when login or password is missing.
+ * @throws ValidationError on the first request when login or password is missing (naming the setting and its variable).
  * @see https://smsc.ru/api/http/
  * @see https://smsc.ru/api/http/miscellaneous/callback/
  */
 export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGateway {
-  registerSecret(settings.password);
-  registerSecret(settings.callbackSecret);
+  const secrets = createSecretRegistry();
+  secrets.add(settings.password);
+  secrets.add(settings.callbackSecret);
   let http: HttpClient | undefined;
   const client = () =>
     (http ??= createHttpClient({
       channel: 'sms',
       baseURL: settings.baseURL ?? 'https://smsc.ru',
       classifyError: (response) => defaultErrorClassifier({ ...response, channel: 'sms' }),
+      secrets,
       ...(settings.headers ? { headers: settings.headers } : {}),
       ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
@@ -90,11 +86,13 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
     sender: request.sender,
   });
   const credentials = () => {
-    const login = settings.login ?? env().SMSC_LOGIN;
-    const password = settings.password ?? env().SMSC_PASSWORD;
-    if (!login || !password)
-      throw new AuthError({ channel: 'sms', message: 'smsc: login and password are required (SMSC_LOGIN / SMSC_PASSWORD)' });
-    registerSecret(password);
+    const login = loadSetting(settings.login, 'SMSC_LOGIN', { channel: 'sms', option: 'login', description: 'SMSC login' });
+    const password = loadSetting(settings.password, 'SMSC_PASSWORD', {
+      channel: 'sms',
+      option: 'password',
+      description: 'SMSC password',
+      secrets,
+    });
     return { login, psw: password };
   };
 
@@ -102,6 +100,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
     name: 'smsc',
     accountId: settings.accountId ?? 'smsc.ru',
     rateLimit: settings.rateLimit,
+    secrets: () => secrets.values(),
 
     async send(request, { signal }): Promise<SmsGatewaySendResult> {
       const body = await client().request({
@@ -172,10 +171,18 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
     },
 
     async parseWebhook(request, now): Promise<WebhookResult> {
-      const secret = settings.callbackSecret ?? env().SMSC_CALLBACK_SECRET;
+      const secret = loadSetting(settings.callbackSecret, 'SMSC_CALLBACK_SECRET', {
+        channel: 'sms',
+        option: 'callbackSecret',
+        secrets,
+        optional: true,
+      });
       if (!secret)
-        throw new WebhookError({ channel: 'sms', kind: 'signature', message: 'smsc: no callbackSecret to verify callbacks' });
-      registerSecret(secret);
+        throw new WebhookError({
+          channel: 'sms',
+          kind: 'signature',
+          message: 'smsc: no callback secret to verify callbacks (pass settings.callbackSecret or set SMSC_CALLBACK_SECRET)',
+        });
       // SMSC posts a form; a handler reached with GET carries the same fields in the query.
       const parameters = request.body.byteLength > 0 ? parseFormBody(request.body, 'smsc') : request.url.searchParams;
       if (!verifySmscSignature(parameters, secret))

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { timingSafeEqualStrings } from '@omnidealer/core';
+import { timingSafeEqualStrings } from '@omnidealer/core/provider-utils';
 
 /** Hash SMSC.ru signs callbacks with: `md5` (the one every handler we found checks) or `sha1`. */
 export type SmscSignatureAlgorithm = 'md5' | 'sha1';

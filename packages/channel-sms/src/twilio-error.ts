@@ -1,12 +1,12 @@
 import {
   AuthError,
-  type ErrorClassifier,
   type OmnidealerError,
   ProviderError,
   RateLimitError,
   type StatusEvent,
   UnreachableRecipientError,
 } from '@omnidealer/core';
+import type { ErrorClassifier } from '@omnidealer/core/provider-utils';
 import { twilioErrorSchema } from './twilio-api.js';
 
 /** Twilio error codes that mean the number cannot get SMS: the cascade should move on, not retry. */

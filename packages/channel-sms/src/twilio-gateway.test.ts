@@ -1,7 +1,14 @@
 import { createHmac } from 'node:crypto';
-import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, WebhookError } from '@omnidealer/core';
+import {
+  AuthError,
+  ProviderError,
+  RateLimitError,
+  UnreachableRecipientError,
+  ValidationError,
+  WebhookError,
+} from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   twilioAccountSid,
   twilioAuthFailed,
@@ -117,8 +124,14 @@ describe('Twilio send', () => {
   });
 
   it('needs credentials before any network call', async () => {
+    vi.stubEnv('TWILIO_AUTH_TOKEN', '');
     const error = await failure(createTwilioGateway({ accountSid: twilioAccountSid, from: '+15017122661' }).send(request, {}));
-    expect(error).toBeInstanceOf(AuthError);
+    vi.unstubAllEnvs();
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({
+      field: 'settings.authToken',
+      message: 'sms: no Twilio auth token (pass settings.authToken or set TWILIO_AUTH_TOKEN)',
+    });
     expect(server.calls).toHaveLength(0);
   });
 });

@@ -1,16 +1,12 @@
 import {
-  AuthError,
   type ChannelRateLimit,
-  createHttpClient,
-  type HttpClient,
   type InboundEvent,
-  money,
-  registerSecret,
   type StatusEvent,
   ValidationError,
   WebhookError,
   type WebhookResult,
 } from '@omnidealer/core';
+import { createHttpClient, createSecretRegistry, type HttpClient, loadSetting, money } from '@omnidealer/core/provider-utils';
 import type { SmsDeliveryStatus, SmsGateway, SmsGatewaySendResult } from './sms-gateway.js';
 import { parseFormBody } from './sms-webhook-util.js';
 import { twilioMessageSchema, twilioPriceToMinor } from './twilio-api.js';
@@ -50,9 +46,6 @@ export interface TwilioGatewaySettings {
   rateLimit?: ChannelRateLimit | undefined;
 }
 
-type Env = Record<string, string | undefined>;
-const env = (): Env => (globalThis as { process?: { env?: Env } }).process?.env ?? {};
-
 const emptyTwiml = () =>
   new Response('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', {
     status: 200,
@@ -66,22 +59,34 @@ const emptyTwiml = () =>
  * @example
  * const gateway = createTwilioGateway({ accountSid: 'AC…', authToken: process.env.TWILIO_AUTH_TOKEN, from: '+15017122661' });
  * const sms = createSmsChannel({ gateway, pricing: { currency: 'USD', perSegmentMinor: 8 } });
- * @throws AuthError on the first request when no account SID or credentials are configured.
+ * @throws ValidationError on the first request when no account SID or credentials are configured (naming the setting
+ * and its variable).
  * @see https://www.twilio.com/docs/messaging/api/message-resource
  */
 export function createTwilioGateway(settings: TwilioGatewaySettings = {}): SmsGateway {
-  registerSecret(settings.authToken);
-  registerSecret(settings.apiKey?.secret);
+  const secrets = createSecretRegistry();
+  secrets.add(settings.authToken);
+  secrets.add(settings.apiKey?.secret);
+  const authTokenOf = (optional: boolean) =>
+    loadSetting(settings.authToken, 'TWILIO_AUTH_TOKEN', {
+      channel: 'sms',
+      option: 'authToken',
+      description: 'Twilio auth token',
+      secrets,
+      optional,
+    });
   const credentials = () => {
-    const accountSid = settings.accountSid ?? env().TWILIO_ACCOUNT_SID;
-    const authToken = settings.authToken ?? env().TWILIO_AUTH_TOKEN;
-    if (!accountSid)
-      throw new AuthError({ channel: 'sms', message: 'twilio: no account SID (set accountSid or TWILIO_ACCOUNT_SID)' });
+    const accountSid = loadSetting(settings.accountSid, 'TWILIO_ACCOUNT_SID', {
+      channel: 'sms',
+      option: 'accountSid',
+      description: 'Twilio account SID',
+    });
     const user = settings.apiKey?.sid ?? accountSid;
-    const password = settings.apiKey?.secret ?? authToken;
-    if (!password) throw new AuthError({ channel: 'sms', message: 'twilio: no auth token (set authToken or TWILIO_AUTH_TOKEN)' });
-    registerSecret(password);
-    return { accountSid, authToken, authorization: `Basic ${btoa(`${user}:${password}`)}` };
+    // With an API key the auth token is only needed for webhooks.
+    const password = settings.apiKey?.secret ?? authTokenOf(false);
+    const authorization = `Basic ${btoa(`${user}:${password}`)}`;
+    secrets.add(authorization.slice('Basic '.length));
+    return { accountSid, authorization };
   };
   let http: HttpClient | undefined;
   const client = () =>
@@ -90,6 +95,7 @@ export function createTwilioGateway(settings: TwilioGatewaySettings = {}): SmsGa
       baseURL: settings.baseURL ?? 'https://api.twilio.com',
       headers: () => ({ ...settings.headers, authorization: credentials().authorization }),
       classifyError: classifyTwilioError,
+      secrets,
       ...(settings.timeoutMs ? { timeoutMs: settings.timeoutMs } : {}),
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
     }));
@@ -100,6 +106,7 @@ export function createTwilioGateway(settings: TwilioGatewaySettings = {}): SmsGa
     accountId: settings.messagingServiceSid ?? settings.from ?? 'twilio',
     maxSegments: 10,
     rateLimit: settings.rateLimit,
+    secrets: () => secrets.values(),
 
     async send(request, { signal }): Promise<SmsGatewaySendResult> {
       const from = request.sender ?? settings.from;
@@ -152,9 +159,13 @@ export function createTwilioGateway(settings: TwilioGatewaySettings = {}): SmsGa
     },
 
     async parseWebhook(request, now): Promise<WebhookResult> {
-      const authToken = settings.authToken ?? env().TWILIO_AUTH_TOKEN;
+      const authToken = authTokenOf(true);
       if (!authToken)
-        throw new WebhookError({ channel: 'sms', kind: 'signature', message: 'twilio: no auth token to verify webhooks' });
+        throw new WebhookError({
+          channel: 'sms',
+          kind: 'signature',
+          message: 'twilio: no auth token to verify webhooks (pass settings.authToken or set TWILIO_AUTH_TOKEN)',
+        });
       const form = parseFormBody(request.body, 'twilio');
       const url = settings.webhookUrl ?? request.url.href;
       if (!(await verifyTwilioSignature(authToken, url, form, request.headers.get('x-twilio-signature'))))

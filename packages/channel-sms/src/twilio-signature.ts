@@ -1,4 +1,4 @@
-import { timingSafeEqualStrings } from '@omnidealer/core';
+import { timingSafeEqualStrings } from '@omnidealer/core/provider-utils';
 
 function toBase64(bytes: ArrayBuffer): string {
   let binary = '';

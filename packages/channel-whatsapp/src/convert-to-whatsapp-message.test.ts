@@ -1,10 +1,5 @@
-import {
-  type MessageContentInput,
-  messageContentSchema,
-  type OutboundMessage,
-  parseInput,
-  ValidationError,
-} from '@omnidealer/core';
+import { type MessageContentInput, messageContentSchema, type OutboundMessage, ValidationError } from '@omnidealer/core';
+import { parseInput } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import { accessToken, apiVersion, appSecret, messagesRoute, phoneNumberId, verifyToken } from './__fixtures__/fixtures.js';

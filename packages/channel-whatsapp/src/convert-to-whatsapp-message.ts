@@ -6,7 +6,7 @@ import { isWhatsAppUserId } from './whatsapp-user-id.js';
  * Field limits of the Cloud API that are checked before any network call.
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages
  */
-export const whatsAppLimits = {
+export const WHATSAPP_LIMITS = {
   text: 4096,
   caption: 1024,
   interactiveBody: 1024,
@@ -69,7 +69,7 @@ function maxLength(text: string | undefined, limit: number, field: string): void
 export function validateWhatsAppContent(content: MessageContent): void {
   switch (content.type) {
     case 'text':
-      maxLength(content.text, whatsAppLimits.text, 'content.text');
+      maxLength(content.text, WHATSAPP_LIMITS.text, 'content.text');
       return;
     case 'media':
       if (content.caption !== undefined) {
@@ -78,54 +78,54 @@ export function validateWhatsAppContent(content: MessageContent): void {
           'content.caption',
           `WhatsApp does not send a caption with ${content.kind}`,
         );
-        maxLength(content.caption, whatsAppLimits.caption, 'content.caption');
+        maxLength(content.caption, WHATSAPP_LIMITS.caption, 'content.caption');
       }
       check(content.filename === undefined || content.kind === 'document', 'content.filename', 'only documents carry a filename');
       return;
     case 'interactive': {
-      maxLength(content.body, whatsAppLimits.interactiveBody, 'content.body');
-      maxLength(content.header, whatsAppLimits.interactiveHeader, 'content.header');
-      maxLength(content.footer, whatsAppLimits.interactiveFooter, 'content.footer');
+      maxLength(content.body, WHATSAPP_LIMITS.interactiveBody, 'content.body');
+      maxLength(content.header, WHATSAPP_LIMITS.interactiveHeader, 'content.header');
+      maxLength(content.footer, WHATSAPP_LIMITS.interactiveFooter, 'content.footer');
       const action = content.action;
       if (action.type === 'buttons') {
         check(
-          action.buttons.length <= whatsAppLimits.buttons,
+          action.buttons.length <= WHATSAPP_LIMITS.buttons,
           'content.action.buttons',
-          `has ${action.buttons.length} buttons; WhatsApp allows ${whatsAppLimits.buttons}`,
+          `has ${action.buttons.length} buttons; WhatsApp allows ${WHATSAPP_LIMITS.buttons}`,
         );
         const ids = new Set<string>();
         action.buttons.forEach((button, index) => {
-          maxLength(button.title, whatsAppLimits.buttonTitle, `content.action.buttons.${index}.title`);
-          maxLength(button.id, whatsAppLimits.buttonId, `content.action.buttons.${index}.id`);
+          maxLength(button.title, WHATSAPP_LIMITS.buttonTitle, `content.action.buttons.${index}.title`);
+          maxLength(button.id, WHATSAPP_LIMITS.buttonId, `content.action.buttons.${index}.id`);
           check(!ids.has(button.id), `content.action.buttons.${index}.id`, `duplicate button id "${button.id}"`);
           ids.add(button.id);
         });
       } else {
-        maxLength(action.button, whatsAppLimits.listButton, 'content.action.button');
+        maxLength(action.button, WHATSAPP_LIMITS.listButton, 'content.action.button');
         check(
-          action.sections.length <= whatsAppLimits.listSections,
+          action.sections.length <= WHATSAPP_LIMITS.listSections,
           'content.action.sections',
-          `has ${action.sections.length} sections; WhatsApp allows ${whatsAppLimits.listSections}`,
+          `has ${action.sections.length} sections; WhatsApp allows ${WHATSAPP_LIMITS.listSections}`,
         );
         const rows = action.sections.reduce((total, section) => total + section.rows.length, 0);
         check(
-          rows <= whatsAppLimits.listRows,
+          rows <= WHATSAPP_LIMITS.listRows,
           'content.action.sections',
-          `has ${rows} rows; WhatsApp allows ${whatsAppLimits.listRows}`,
+          `has ${rows} rows; WhatsApp allows ${WHATSAPP_LIMITS.listRows}`,
         );
         const ids = new Set<string>();
         action.sections.forEach((section, sectionIndex) => {
           const path = `content.action.sections.${sectionIndex}`;
-          maxLength(section.title, whatsAppLimits.listSectionTitle, `${path}.title`);
+          maxLength(section.title, WHATSAPP_LIMITS.listSectionTitle, `${path}.title`);
           check(
             action.sections.length === 1 || Boolean(section.title),
             `${path}.title`,
             'is required when a list has several sections',
           );
           section.rows.forEach((row, rowIndex) => {
-            maxLength(row.title, whatsAppLimits.listRowTitle, `${path}.rows.${rowIndex}.title`);
-            maxLength(row.description, whatsAppLimits.listRowDescription, `${path}.rows.${rowIndex}.description`);
-            maxLength(row.id, whatsAppLimits.listRowId, `${path}.rows.${rowIndex}.id`);
+            maxLength(row.title, WHATSAPP_LIMITS.listRowTitle, `${path}.rows.${rowIndex}.title`);
+            maxLength(row.description, WHATSAPP_LIMITS.listRowDescription, `${path}.rows.${rowIndex}.description`);
+            maxLength(row.id, WHATSAPP_LIMITS.listRowId, `${path}.rows.${rowIndex}.id`);
             check(!ids.has(row.id), `${path}.rows.${rowIndex}.id`, `duplicate row id "${row.id}"`);
             ids.add(row.id);
           });

@@ -1,80 +1,24 @@
 /** @module @omnidealer/channel-whatsapp — the WhatsApp Business Cloud API channel: sending, 24 h window, templates, webhooks, pricing. */
 export {
-  convertToWhatsAppMessage,
-  validateWhatsAppContent,
-  type WhatsAppMessageBody,
-  whatsAppLimits,
-} from './convert-to-whatsapp-message.js';
-export {
-  type WhatsAppError,
-  type WhatsAppInboundMessage,
-  type WhatsAppSendResponse,
-  type WhatsAppStatus,
-  type WhatsAppTemplateList,
-  type WhatsAppWebhook,
-  whatsAppChangeValueSchema,
-  whatsAppErrorEnvelopeSchema,
-  whatsAppErrorSchema,
-  whatsAppInboundMessageSchema,
-  whatsAppPricingSchema,
-  whatsAppSendResponseSchema,
-  whatsAppStatusSchema,
-  whatsAppSuccessResponseSchema,
-  whatsAppTemplateListSchema,
-  whatsAppTemplateSchema,
-  whatsAppTemplateStatusUpdateSchema,
-  whatsAppWebhookSchema,
-} from './whatsapp-api.js';
-export {
   createWhatsAppChannel,
-  defaultWhatsAppRateLimit,
   type LoadWhatsAppTemplatesOptions,
+  WHATSAPP_DEFAULT_RATE_LIMIT,
   type WhatsAppChannel,
   type WhatsAppChannelSettings,
 } from './whatsapp-channel.js';
+export { WHATSAPP_ERROR_CODES } from './whatsapp-error.js';
+export { WHATSAPP_MEDIA_TYPES, type WhatsAppMediaUpload } from './whatsapp-media.js';
 export {
-  classifyWhatsAppError,
-  classifyWhatsAppFailure,
-  failureFromWhatsAppError,
-  type WhatsAppFailure,
-  whatsAppErrorCodes,
-} from './whatsapp-error.js';
-export {
-  type WhatsAppMediaUpload,
-  whatsAppMediaForm,
-  whatsAppMediaKind,
-  whatsAppMediaTypes,
-  whatsAppMediaUploadResponseSchema,
-} from './whatsapp-media.js';
-export {
-  defaultWhatsAppPricing,
-  estimateWhatsAppCost,
+  WHATSAPP_DEFAULT_PRICING,
   type WhatsAppBillingCategory,
-  type WhatsAppCostInput,
   type WhatsAppPricing,
   type WhatsAppRate,
-  whatsAppPrice,
 } from './whatsapp-pricing.js';
-export {
-  createWhatsAppTemplateRegistry,
-  templatesFromWhatsAppList,
-  toWhatsAppTemplate,
-  validateWhatsAppTemplate,
-  type WhatsAppTemplateCategory,
-  type WhatsAppTemplateComponent,
-  type WhatsAppTemplateDefinition,
-  type WhatsAppTemplateParameter,
-  type WhatsAppTemplatePayload,
-  type WhatsAppTemplateRegistry,
-  type WhatsAppTemplateStatus,
-  whatsAppTemplateDefinitionSchema,
+export type {
+  WhatsAppTemplateCategory,
+  WhatsAppTemplateDefinition,
+  WhatsAppTemplateRegistry,
+  WhatsAppTemplateStatus,
 } from './whatsapp-template.js';
-export {
-  answerWhatsAppVerification,
-  parseWhatsAppWebhook,
-  signWhatsAppWebhook,
-  verifyWhatsAppSignature,
-  type WhatsAppTemplateStatusUpdate,
-  type WhatsAppWebhookOptions,
-} from './whatsapp-webhook.js';
-export { canReachOnWhatsApp, type WhatsAppWindowState, whatsAppWindow, whatsAppWindowMs } from './whatsapp-window.js';
+export { signWhatsAppWebhook, verifyWhatsAppSignature } from './whatsapp-webhook.js';
+export { WHATSAPP_WINDOW_MS, type WhatsAppWindowState, whatsAppWindow } from './whatsapp-window.js';

@@ -27,7 +27,7 @@ import markReadSuccess from './__fixtures__/mark-read-success.json';
 import sendSuccess from './__fixtures__/send-success.json';
 import sendSuccessNormalised from './__fixtures__/send-success-normalised.json';
 import templatePaused from './__fixtures__/webhook-template-paused.json';
-import { createWhatsAppChannel, defaultWhatsAppRateLimit } from './whatsapp-channel.js';
+import { createWhatsAppChannel, WHATSAPP_DEFAULT_RATE_LIMIT } from './whatsapp-channel.js';
 
 const api = createTestServer({ [messagesRoute]: { json: sendSuccess } });
 const hour = 3_600_000;
@@ -49,7 +49,7 @@ function channel() {
     appSecret,
     verifyToken,
     // The real pair limit (6 s) is covered by the limiter's own tests; here it would only slow the suite down.
-    limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
     templates: [
       {
         name: 'booking_reminder',
@@ -290,8 +290,8 @@ describe('channel settings', () => {
   it('defaults to 80 msg/s per number and one message per 6 s per user; configurable up to 1000', () => {
     const whatsapp = createWhatsAppChannel({ phoneNumberId, accessToken });
     expect(whatsapp.rateLimit).toEqual({ perSecond: 80, perRecipientIntervalMs: 6000 });
-    expect(defaultWhatsAppRateLimit).toEqual({ perSecond: 80, perRecipientIntervalMs: 6000 });
-    expect(createWhatsAppChannel({ phoneNumberId, limits: { perSecond: 1000 } }).rateLimit).toEqual({
+    expect(WHATSAPP_DEFAULT_RATE_LIMIT).toEqual({ perSecond: 80, perRecipientIntervalMs: 6000 });
+    expect(createWhatsAppChannel({ phoneNumberId, rateLimit: { perSecond: 1000 } }).rateLimit).toEqual({
       perSecond: 1000,
       perRecipientIntervalMs: 6000,
     });
@@ -299,7 +299,9 @@ describe('channel settings', () => {
       perSecond: 80,
       perRecipientIntervalMs: 7000,
     });
-    expect(() => createWhatsAppChannel({ phoneNumberId, limits: { perSecond: 1001 } })).toThrow(/settings\.limits\.perSecond/);
+    expect(() => createWhatsAppChannel({ phoneNumberId, rateLimit: { perSecond: 1001 } })).toThrow(
+      /settings\.rateLimit\.perSecond/,
+    );
     expect(() => createWhatsAppChannel({ phoneNumberId, apiVersion: '23' })).toThrow(/settings\.apiVersion/);
   });
 
@@ -316,6 +318,53 @@ describe('channel settings', () => {
   });
 });
 
+describe('credentials', () => {
+  afterEach(() => vi.unstubAllEnvs());
+  const message = { id: 'msg_1', to: '79161234567', contact: { id: 'c1' }, content: text };
+
+  it('a missing token does not fail the factory; the first send throws a ValidationError naming the option and the variable', async () => {
+    vi.stubEnv('WHATSAPP_ACCESS_TOKEN', '');
+    const whatsapp = createWhatsAppChannel({ phoneNumberId });
+    const error = await whatsapp.doSend(message, {}).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      name: 'ValidationError',
+      channel: 'whatsapp',
+      field: 'settings.accessToken',
+      message: 'whatsapp: no access token (pass settings.accessToken or set WHATSAPP_ACCESS_TOKEN)',
+    });
+    expect(api.calls).toHaveLength(0);
+  });
+
+  it('a missing phone number id names phoneNumberId and WHATSAPP_PHONE_NUMBER_ID at the first send', async () => {
+    vi.stubEnv('WHATSAPP_PHONE_NUMBER_ID', '');
+    const whatsapp = createWhatsAppChannel({ accessToken });
+    expect(whatsapp.accountId).toBe('');
+    await expect(whatsapp.doSend(message, {})).rejects.toThrow(
+      'whatsapp: no phone number id (pass settings.phoneNumberId or set WHATSAPP_PHONE_NUMBER_ID)',
+    );
+  });
+
+  it('reads the token and phone number id from the environment at the first send, and holds the token as a secret', async () => {
+    vi.stubEnv('WHATSAPP_ACCESS_TOKEN', 'EAAJenv0token0from0process');
+    vi.stubEnv('WHATSAPP_PHONE_NUMBER_ID', phoneNumberId);
+    const whatsapp = createWhatsAppChannel({ appSecret });
+    expect(whatsapp.secrets?.()).toEqual([appSecret]);
+    await whatsapp.doSend(message, {});
+    expect(api.calls[0]?.headers.get('authorization')).toBe('Bearer EAAJenv0token0from0process');
+    expect(whatsapp.accountId).toBe(phoneNumberId);
+    expect(whatsapp.secrets?.()).toEqual([appSecret, 'EAAJenv0token0from0process']);
+  });
+
+  it("a provider error echoing the token does not carry it, and another channel's token is not this channel's secret", async () => {
+    api.use(messagesRoute, { status: 400, json: { error: { message: `bad token ${accessToken}`, code: 100 } } });
+    const whatsapp = createWhatsAppChannel({ phoneNumberId, accessToken });
+    const other = createWhatsAppChannel({ phoneNumberId, accessToken: 'EAAJother0channel0token' });
+    const error = (await whatsapp.doSend(message, {}).catch((caught: unknown) => caught)) as Error & { raw: unknown };
+    expect(`${error.message} ${error.stack} ${JSON.stringify(error.raw)}`).not.toContain(accessToken);
+    expect(other.secrets?.()).toEqual(['EAAJother0channel0token']);
+  });
+});
+
 describe('Business Solution Provider host', () => {
   const bspRoute = 'POST https://waba-v2.360dialog.io/messages';
   const bsp = createTestServer({ [bspRoute]: { json: sendSuccess } });
@@ -324,7 +373,7 @@ describe('Business Solution Provider host', () => {
     const whatsapp = createWhatsAppChannel({
       phoneNumberId,
       accessToken: 'd360-api-key-value',
-      baseUrl: 'https://waba-v2.360dialog.io',
+      baseURL: 'https://waba-v2.360dialog.io',
       authHeader: 'D360-API-KEY',
     });
     await whatsapp.doSend(

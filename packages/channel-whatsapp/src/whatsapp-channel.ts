@@ -1,25 +1,28 @@
+import type {
+  Channel,
+  ChannelCapabilities,
+  ChannelRateLimit,
+  Clock,
+  Contact,
+  MessageContent,
+  SendResult,
+} from '@omnidealer/core';
 import {
-  AuthError,
-  type Channel,
-  type ChannelCapabilities,
-  type ChannelRateLimit,
-  type Clock,
-  type Contact,
   createHttpClient,
+  createSecretRegistry,
   type HttpClient,
-  type MessageContent,
+  loadSetting,
   parseInput,
   phoneCountry,
-  registerSecret,
-  type SendResult,
+  rateLimitSettingsSchema,
   systemClock,
-} from '@omnidealer/core';
+} from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { convertToWhatsAppMessage, validateWhatsAppContent } from './convert-to-whatsapp-message.js';
 import { whatsAppSendResponseSchema, whatsAppSuccessResponseSchema, whatsAppTemplateListSchema } from './whatsapp-api.js';
 import { classifyWhatsAppError } from './whatsapp-error.js';
 import { type WhatsAppMediaUpload, whatsAppMediaForm, whatsAppMediaUploadResponseSchema } from './whatsapp-media.js';
-import { defaultWhatsAppPricing, estimateWhatsAppCost, type WhatsAppPricing } from './whatsapp-pricing.js';
+import { estimateWhatsAppCost, WHATSAPP_DEFAULT_PRICING, type WhatsAppPricing } from './whatsapp-pricing.js';
 import {
   createWhatsAppTemplateRegistry,
   templatesFromWhatsAppList,
@@ -29,7 +32,7 @@ import {
 } from './whatsapp-template.js';
 import { isWhatsAppUserId, whatsAppUserIdCountry } from './whatsapp-user-id.js';
 import { parseWhatsAppWebhook } from './whatsapp-webhook.js';
-import { canReachOnWhatsApp, whatsAppWindow, whatsAppWindowMs } from './whatsapp-window.js';
+import { canReachOnWhatsApp, WHATSAPP_WINDOW_MS, whatsAppWindow } from './whatsapp-window.js';
 
 /** Settings of {@link createWhatsAppChannel}. Credentials fall back to environment variables, read when first needed. */
 export interface WhatsAppChannelSettings {
@@ -45,7 +48,7 @@ export interface WhatsAppChannelSettings {
    * Where `messages` is posted. @default `https://graph.facebook.com/{apiVersion}/{phoneNumberId}`.
    * For a BSP that exposes the Cloud API format elsewhere, e.g. 360dialog: `https://waba-v2.360dialog.io`.
    */
-  baseUrl?: string | undefined;
+  baseURL?: string | undefined;
   /**
    * Header that carries the token. Unset → `Authorization: Bearer <token>`; set (e.g. `D360-API-KEY`) → the raw
    * token in that header.
@@ -57,14 +60,12 @@ export interface WhatsAppChannelSettings {
   appSecret?: string | undefined;
   /** Token of the webhook verification handshake. @default process.env.WHATSAPP_VERIFY_TOKEN */
   verifyToken?: string | undefined;
-  /** Price table in minor units per category and country. @default {@link defaultWhatsAppPricing} (EXAMPLE values) */
+  /** Price table in minor units per category and country. @default {@link WHATSAPP_DEFAULT_PRICING} (EXAMPLE values) */
   pricing?: WhatsAppPricing | undefined;
   /**
    * Throughput (default 80 msg/s per number, up to 1000) and pair limit (default one message per 6 s per user),
-   * applied by the hub around every send and mark-read. @default {@link defaultWhatsAppRateLimit}
+   * applied by the hub around every send and mark-read. @default {@link WHATSAPP_DEFAULT_RATE_LIMIT}
    */
-  limits?: ChannelRateLimit | undefined;
-  /** Alias of `limits` (the name the SMS and e-mail channels use). `limits` wins when both are set. */
   rateLimit?: ChannelRateLimit | undefined;
   /** Known templates: enable offline validation (name, language, APPROVED, parameters) and category pricing. */
   templates?: WhatsAppTemplateDefinition[] | undefined;
@@ -79,7 +80,7 @@ export interface LoadWhatsAppTemplatesOptions {
   /** WhatsApp Business Account id that owns the templates. */
   wabaId: string;
   /** @default `https://graph.facebook.com/{apiVersion}` */
-  baseUrl?: string;
+  baseURL?: string;
   /** Page size. @default 100 */
   pageSize?: number;
 }
@@ -108,7 +109,7 @@ export interface WhatsAppChannel extends Channel {
 }
 
 /** Default limits: 80 messages/s per business number, one message per 6 s to the same user. */
-export const defaultWhatsAppRateLimit = { perSecond: 80, perRecipientIntervalMs: 6000 } as const satisfies ChannelRateLimit;
+export const WHATSAPP_DEFAULT_RATE_LIMIT = { perSecond: 80, perRecipientIntervalMs: 6000 } as const satisfies ChannelRateLimit;
 
 const rateSchema = z
   .object({
@@ -119,13 +120,9 @@ const rateSchema = z
   })
   .strict();
 
-const rateLimitSchema = z
-  .object({
-    perSecond: z.number().positive().max(1000, 'WhatsApp allows at most 1000 messages/s per number').optional(),
-    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-    maxConcurrent: z.number().int().positive().optional(),
-  })
-  .strict();
+const rateLimitSchema = rateLimitSettingsSchema.extend({
+  perSecond: z.number().positive().max(1000, 'WhatsApp allows at most 1000 messages/s per number').optional(),
+});
 
 const settingsSchema = z
   .object({
@@ -136,7 +133,7 @@ const settingsSchema = z
       .string()
       .regex(/^v\d+\.\d+$/, 'expected a Graph API version like v23.0')
       .optional(),
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    baseURL: z.url({ protocol: /^https?$/ }).optional(),
     authHeader: z.string().min(1).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     appSecret: z.string().min(1).optional(),
@@ -145,7 +142,6 @@ const settingsSchema = z
       .object({ currency: z.string().length(3), rates: z.record(z.string(), rateSchema) })
       .strict()
       .optional(),
-    limits: rateLimitSchema.optional(),
     rateLimit: rateLimitSchema.optional(),
     templates: z.array(z.unknown()).optional(),
     timeoutMs: z.number().int().positive().optional(),
@@ -154,18 +150,13 @@ const settingsSchema = z
   })
   .strict();
 
-function env(name: string): string | undefined {
-  const value = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-  return value === '' ? undefined : value;
-}
-
 const capabilities: ChannelCapabilities = {
   maxTextLength: 4096,
   contentTypes: ['text', 'template', 'media', 'interactive', 'location', 'reaction'],
   mediaKinds: ['image', 'video', 'document', 'audio', 'sticker'],
   templates: true,
   canStartConversation: true,
-  conversationWindowMs: whatsAppWindowMs,
+  conversationWindowMs: WHATSAPP_WINDOW_MS,
   address: 'phone',
   // Per-message pricing charges delivered messages only.
   billedOn: 'delivered',
@@ -175,7 +166,8 @@ const capabilities: ChannelCapabilities = {
  * Creates a WhatsApp Business Cloud API channel for the hub. Sends text, templates, media, interactive buttons and
  * lists, locations and reactions; enforces the 24 h customer-service window in `canReach`; verifies and parses
  * webhooks; classifies Graph errors for the core's retries; prices messages per category and country.
- * The factory does not read credentials: a missing token surfaces as an `AuthError` at the first send.
+ * The factory does not read credentials: a missing token surfaces as a `ValidationError` naming `accessToken` and
+ * `WHATSAPP_ACCESS_TOKEN` at the first send.
  * @throws ValidationError when a setting is malformed (the field is named).
  * @example
  * const whatsapp = createWhatsAppChannel({
@@ -191,22 +183,34 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
   const kind = 'whatsapp' as const;
   const id = parsed.id ?? 'whatsapp';
   const apiVersion = parsed.apiVersion ?? 'v23.0';
-  const phoneNumberId = parsed.phoneNumberId ?? env('WHATSAPP_PHONE_NUMBER_ID') ?? '';
   const clock = parsed.clock ?? systemClock;
-  const pricing: WhatsAppPricing = (parsed.pricing as WhatsAppPricing | undefined) ?? defaultWhatsAppPricing;
+  const pricing: WhatsAppPricing = (parsed.pricing as WhatsAppPricing | undefined) ?? WHATSAPP_DEFAULT_PRICING;
   const templates = createWhatsAppTemplateRegistry(settings.templates ?? []);
-  registerSecret(parsed.accessToken);
-  registerSecret(parsed.appSecret);
-  registerSecret(parsed.verifyToken);
+  const secrets = createSecretRegistry();
+  secrets.add(parsed.accessToken);
+  secrets.add(parsed.appSecret);
+  secrets.add(parsed.verifyToken);
+  /** The phone number id, or '' while neither the option nor WHATSAPP_PHONE_NUMBER_ID is set (sends then fail). */
+  const phoneNumberIdOrEmpty = () =>
+    loadSetting(parsed.phoneNumberId, 'WHATSAPP_PHONE_NUMBER_ID', { channel: kind, option: 'phoneNumberId', optional: true }) ??
+    '';
+  const phoneNumberId = () =>
+    loadSetting(parsed.phoneNumberId, 'WHATSAPP_PHONE_NUMBER_ID', {
+      channel: kind,
+      option: 'phoneNumberId',
+      description: 'phone number id',
+    });
 
   // Built once per token (the HTTP helper copies them into each request), and again when the env token changes.
   let headersFor: { token: string; headers: Record<string, string> } | undefined;
   const authHeaders = (): Record<string, string> => {
-    const token = parsed.accessToken ?? env('WHATSAPP_ACCESS_TOKEN');
-    if (!token)
-      throw new AuthError({ channel: kind, message: 'whatsapp: no access token (set accessToken or WHATSAPP_ACCESS_TOKEN)' });
+    const token = loadSetting(parsed.accessToken, 'WHATSAPP_ACCESS_TOKEN', {
+      channel: kind,
+      option: 'accessToken',
+      description: 'access token',
+      secrets,
+    });
     if (headersFor?.token !== token) {
-      registerSecret(token);
       headersFor = {
         token,
         headers: {
@@ -226,13 +230,15 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
       // The Graph API (and BSPs exposing its format) never redirects; refusing redirects also saves fetch a copy
       // of every request body.
       redirect: 'error',
+      secrets,
       ...(parsed.timeoutMs ? { timeoutMs: parsed.timeoutMs } : {}),
       ...(parsed.fetch ? { fetch: parsed.fetch } : {}),
     });
   let messagesClient: HttpClient | undefined;
   const messages = () => {
     if (!messagesClient) {
-      const baseURL = parsed.baseUrl ?? `https://graph.facebook.com/${apiVersion}/${phoneNumberId}`;
+      // With a BSP's base URL the phone number id is not part of the path, and may be unset.
+      const baseURL = parsed.baseURL ?? `https://graph.facebook.com/${apiVersion}/${phoneNumberId()}`;
       messagesClient = clientFor(baseURL);
     }
     return messagesClient;
@@ -255,10 +261,11 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
     id,
     kind,
     get accountId() {
-      return phoneNumberId;
+      return phoneNumberIdOrEmpty();
     },
     capabilities,
-    rateLimit: { ...defaultWhatsAppRateLimit, ...(parsed.limits ?? parsed.rateLimit) },
+    rateLimit: { ...WHATSAPP_DEFAULT_RATE_LIMIT, ...parsed.rateLimit },
+    secrets: () => secrets.values(),
     templates,
     validate,
     canReach(context) {
@@ -318,9 +325,19 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
     },
     parseWebhook(request) {
       return parseWhatsAppWebhook(request, {
-        appSecret: parsed.appSecret ?? env('WHATSAPP_APP_SECRET'),
-        verifyToken: parsed.verifyToken ?? env('WHATSAPP_VERIFY_TOKEN'),
-        phoneNumberId: phoneNumberId || undefined,
+        appSecret: loadSetting(parsed.appSecret, 'WHATSAPP_APP_SECRET', {
+          channel: kind,
+          option: 'appSecret',
+          secrets,
+          optional: true,
+        }),
+        verifyToken: loadSetting(parsed.verifyToken, 'WHATSAPP_VERIFY_TOKEN', {
+          channel: kind,
+          option: 'verifyToken',
+          secrets,
+          optional: true,
+        }),
+        phoneNumberId: phoneNumberIdOrEmpty() || undefined,
         pricing,
         channel: kind,
         onTemplateStatus: ({ name, language, status }) => templates.setStatus(name, language, status),
@@ -337,7 +354,7 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
       return { mediaId: response.id };
     },
     async loadTemplates(options) {
-      const client = clientFor(options.baseUrl ?? `https://graph.facebook.com/${apiVersion}`);
+      const client = clientFor(options.baseURL ?? `https://graph.facebook.com/${apiVersion}`);
       const loaded: WhatsAppTemplateDefinition[] = [];
       let after: string | undefined;
       for (let page = 0; page < 100; page += 1) {

@@ -4,10 +4,11 @@ import {
   type OutboundMessage,
   ProviderError,
   RateLimitError,
-  redactValue,
   UnreachableRecipientError,
+  ValidationError,
   WindowClosedError,
 } from '@omnidealer/core';
+import { redactValue } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { accessToken, apiVersion, graphErrors, messagesRoute, phoneNumberId } from './__fixtures__/fixtures.js';
@@ -169,13 +170,14 @@ describe('classifyWhatsAppFailure', () => {
 });
 
 describe('missing credentials', () => {
-  it('a send without a token fails with AuthError before any request', async () => {
+  it('a send without a token fails with a ValidationError naming the setting before any request', async () => {
     const previous = process.env.WHATSAPP_ACCESS_TOKEN;
     delete process.env.WHATSAPP_ACCESS_TOKEN;
     const noToken = createWhatsAppChannel({ phoneNumberId, apiVersion });
     const error = await noToken.doSend(message, {}).catch((caught: unknown) => caught);
     if (previous !== undefined) process.env.WHATSAPP_ACCESS_TOKEN = previous;
-    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ field: 'settings.accessToken', retryable: false });
     expect(api.calls).toHaveLength(0);
   });
 

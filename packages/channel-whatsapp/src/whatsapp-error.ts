@@ -1,16 +1,16 @@
 import {
   AuthError,
-  type ErrorClassifier,
   type OmnidealerError,
   ProviderError,
   RateLimitError,
   UnreachableRecipientError,
   WindowClosedError,
 } from '@omnidealer/core';
+import type { ErrorClassifier } from '@omnidealer/core/provider-utils';
 import { type WhatsAppError, whatsAppErrorEnvelopeSchema } from './whatsapp-api.js';
 
 /** Graph error codes the adapter classifies, grouped by what the caller should do. */
-export const whatsAppErrorCodes = {
+export const WHATSAPP_ERROR_CODES = {
   /** Access token invalid or expired: an auth error, never retried. */
   auth: [0, 190],
   /** Capability or permission missing on the token / app. */
@@ -68,30 +68,31 @@ export function classifyWhatsAppFailure(failure: WhatsAppFailure): OmnidealerErr
   const message = `whatsapp${code !== undefined ? ` ${code}` : ''}: ${text}`;
   const providerCode = code;
   const common = { channel, message, raw, ...(providerCode !== undefined ? { providerCode } : {}) };
-  if (has(whatsAppErrorCodes.windowClosed, code)) return new WindowClosedError(common);
-  if (has(whatsAppErrorCodes.auth, code) || (code === undefined && status === 401)) return new AuthError(common);
-  if (has(whatsAppErrorCodes.permission, code)) return new AuthError(common);
-  if (has(whatsAppErrorCodes.rateLimit, code)) {
+  if (has(WHATSAPP_ERROR_CODES.windowClosed, code)) return new WindowClosedError(common);
+  if (has(WHATSAPP_ERROR_CODES.auth, code) || (code === undefined && status === 401)) return new AuthError(common);
+  if (has(WHATSAPP_ERROR_CODES.permission, code)) return new AuthError(common);
+  if (has(WHATSAPP_ERROR_CODES.rateLimit, code)) {
     return new RateLimitError({
       ...common,
       retryAfterMs: retryAfterMs ?? (code === 131056 ? pairRateLimitWaitMs : undefined),
     });
   }
-  if (has(whatsAppErrorCodes.spamLimit, code)) return new RateLimitError({ ...common, retryable: false, retryAfterMs });
-  if (has(whatsAppErrorCodes.undeliverable, code)) return new UnreachableRecipientError({ ...common, reason: 'not_on_channel' });
-  if (has(whatsAppErrorCodes.optedOut, code)) return new UnreachableRecipientError({ ...common, reason: 'opted_out' });
-  if (has(whatsAppErrorCodes.recipientIsSender, code))
+  if (has(WHATSAPP_ERROR_CODES.spamLimit, code)) return new RateLimitError({ ...common, retryable: false, retryAfterMs });
+  if (has(WHATSAPP_ERROR_CODES.undeliverable, code))
+    return new UnreachableRecipientError({ ...common, reason: 'not_on_channel' });
+  if (has(WHATSAPP_ERROR_CODES.optedOut, code)) return new UnreachableRecipientError({ ...common, reason: 'opted_out' });
+  if (has(WHATSAPP_ERROR_CODES.recipientIsSender, code))
     return new UnreachableRecipientError({ ...common, reason: 'invalid_address' });
-  if (has(whatsAppErrorCodes.userIdRecipientUnsupported, code)) {
+  if (has(WHATSAPP_ERROR_CODES.userIdRecipientUnsupported, code)) {
     const hint = 'this message cannot be sent to a WhatsApp user id (username user); it needs the phone number';
     return new ProviderError({ ...common, message: `${message} (${hint})`, statusCode: status, retryable: false });
   }
-  if (has(whatsAppErrorCodes.transient, code))
+  if (has(WHATSAPP_ERROR_CODES.transient, code))
     return new ProviderError({ ...common, statusCode: status, retryable: true, retryAfterMs });
   if (code === undefined && status === 429) return new RateLimitError({ ...common, retryAfterMs });
   // A documented request/template/policy/account code is final even on a 5xx; an unknown code on a 5xx is not.
   const documentedFinal =
-    code !== undefined && (has(whatsAppErrorCodes.invalidRequest, code) || code === 368 || (code >= 131000 && code < 136000));
+    code !== undefined && (has(WHATSAPP_ERROR_CODES.invalidRequest, code) || code === 368 || (code >= 131000 && code < 136000));
   const retryable = !documentedFinal && status !== undefined && (status >= 500 || status === 408);
   return new ProviderError({ ...common, statusCode: status, retryable, retryAfterMs });
 }

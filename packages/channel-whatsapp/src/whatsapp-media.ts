@@ -1,11 +1,12 @@
-import { type MediaKind, ValidationError } from '@omnidealer/core';
+import { ValidationError } from '@omnidealer/core';
+import type { MediaKind } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 
 /**
  * Media the Cloud API accepts, by kind: MIME types and the largest file in bytes.
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types
  */
-export const whatsAppMediaTypes: Record<MediaKind, { mimeTypes: readonly string[]; maxBytes: number }> = {
+export const WHATSAPP_MEDIA_TYPES: Record<MediaKind, { mimeTypes: readonly string[]; maxBytes: number }> = {
   image: { mimeTypes: ['image/jpeg', 'image/png'], maxBytes: 5 * 1024 * 1024 },
   video: { mimeTypes: ['video/mp4', 'video/3gpp'], maxBytes: 16 * 1024 * 1024 },
   audio: {
@@ -47,7 +48,7 @@ export const whatsAppMediaUploadResponseSchema = z.looseObject({ id: z.string().
  */
 export function whatsAppMediaKind(mimeType: string, size: number): MediaKind {
   const base = mimeType.split(';')[0]?.trim().toLowerCase() ?? '';
-  const entry = (Object.entries(whatsAppMediaTypes) as Array<[MediaKind, (typeof whatsAppMediaTypes)[MediaKind]]>).find(
+  const entry = (Object.entries(WHATSAPP_MEDIA_TYPES) as Array<[MediaKind, (typeof WHATSAPP_MEDIA_TYPES)[MediaKind]]>).find(
     ([, limits]) => limits.mimeTypes.includes(base),
   );
   if (!entry)

@@ -1,8 +1,9 @@
-import { type MessageContent, messageContentSchema, parseInput } from '@omnidealer/core';
+import { type MessageContent, messageContentSchema } from '@omnidealer/core';
+import { parseInput } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import { accessToken, apiVersion, phoneNumberId } from './__fixtures__/fixtures.js';
 import { createWhatsAppChannel } from './whatsapp-channel.js';
-import { defaultWhatsAppPricing, estimateWhatsAppCost, type WhatsAppPricing } from './whatsapp-pricing.js';
+import { estimateWhatsAppCost, WHATSAPP_DEFAULT_PRICING, type WhatsAppPricing } from './whatsapp-pricing.js';
 
 const content = (input: unknown) => parseInput(messageContentSchema, input, 'content') as MessageContent;
 const text = content({ type: 'text', text: 'Здравствуйте' });
@@ -26,7 +27,7 @@ describe('estimateWhatsAppCost', () => {
         country: 'RU',
         templateCategory: 'marketing',
         windowOpen: false,
-        pricing: defaultWhatsAppPricing,
+        pricing: WHATSAPP_DEFAULT_PRICING,
       }),
     ).toMatchObject({
       money: { amountMinor: 1200, currency: 'RUB' },

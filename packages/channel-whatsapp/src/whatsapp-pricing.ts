@@ -1,4 +1,5 @@
-import { type CostEstimate, type MessageContent, money } from '@omnidealer/core';
+import type { CostEstimate, MessageContent } from '@omnidealer/core';
+import { money } from '@omnidealer/core/provider-utils';
 import type { WhatsAppTemplateCategory } from './whatsapp-template.js';
 
 /** Prices of one country in minor units per delivered message. */
@@ -23,7 +24,7 @@ export interface WhatsAppPricing {
  * Russia). Replace it with your BSP's or Meta's current prices via the `pricing` setting.
  * @see https://developers.facebook.com/docs/whatsapp/pricing
  */
-export const defaultWhatsAppPricing: WhatsAppPricing = {
+export const WHATSAPP_DEFAULT_PRICING: WhatsAppPricing = {
   currency: 'RUB',
   rates: {
     RU: { marketing: 1200, utility: 500, authentication: 500, service: 0 },
@@ -58,7 +59,7 @@ export interface WhatsAppCostInput {
  * window are free; marketing and authentication templates are charged by category and country everywhere.
  * @example
  * estimateWhatsAppCost({ content: { type: 'template', name: 'promo', language: 'ru' }, country: 'RU',
- *   templateCategory: 'marketing', windowOpen: false, pricing: defaultWhatsAppPricing }).money; // { amountMinor: 1200, currency: 'RUB' }
+ *   templateCategory: 'marketing', windowOpen: false, pricing: WHATSAPP_DEFAULT_PRICING }).money; // { amountMinor: 1200, currency: 'RUB' }
  * @see https://developers.facebook.com/docs/whatsapp/pricing
  */
 export function estimateWhatsAppCost(input: WhatsAppCostInput): CostEstimate {

@@ -47,7 +47,7 @@ describe('throughput and pair limits through the core runtime', () => {
   it('never launches more than perSecond messages in one second', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const hub = createOmnidealer({
-      channels: [createWhatsAppChannel({ phoneNumberId, accessToken, apiVersion, limits: { perSecond: 5 } })],
+      channels: [createWhatsAppChannel({ phoneNumberId, accessToken, apiVersion, rateLimit: { perSecond: 5 } })],
       store: createMemoryStore(),
     });
     const sends = Array.from({ length: 12 }, (_, index) =>

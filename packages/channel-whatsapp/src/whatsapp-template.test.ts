@@ -1,10 +1,5 @@
-import {
-  type MessageContentInput,
-  messageContentSchema,
-  parseInput,
-  type TemplateContent,
-  ValidationError,
-} from '@omnidealer/core';
+import { type MessageContentInput, messageContentSchema, ValidationError } from '@omnidealer/core';
+import { parseInput, type TemplateContent } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import { accessToken, apiVersion, graphErrors, phoneNumberId, wabaId } from './__fixtures__/fixtures.js';

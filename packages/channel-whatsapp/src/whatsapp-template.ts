@@ -1,4 +1,5 @@
-import { parseInput, type TemplateContent, type TemplateParameter, ValidationError } from '@omnidealer/core';
+import { ValidationError } from '@omnidealer/core';
+import { parseInput, type TemplateContent, type TemplateParameter } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import type { WhatsAppTemplateList } from './whatsapp-api.js';
 

@@ -48,7 +48,7 @@ function channel() {
     apiVersion,
     appSecret,
     verifyToken,
-    limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
     templates: [
       { name: 'login_code', language: 'ru', category: 'authentication', bodyParams: ['code'] },
       { name: 'booking_reminder', language: 'ru', category: 'utility', bodyParams: ['client'] },

@@ -21,10 +21,10 @@ import statusUsername from './__fixtures__/webhook-status-username.json';
 import systemChangedNumber from './__fixtures__/webhook-system-user-changed-number.json';
 import systemChangedUserId from './__fixtures__/webhook-system-user-changed-user-id.json';
 import usernameInbound from './__fixtures__/webhook-username-inbound.json';
-import { defaultWhatsAppPricing } from './whatsapp-pricing.js';
+import { WHATSAPP_DEFAULT_PRICING } from './whatsapp-pricing.js';
 import { parseWhatsAppWebhook, signWhatsAppWebhook, type WhatsAppWebhookOptions } from './whatsapp-webhook.js';
 
-const options: WhatsAppWebhookOptions = { appSecret, verifyToken, phoneNumberId, pricing: defaultWhatsAppPricing };
+const options: WhatsAppWebhookOptions = { appSecret, verifyToken, phoneNumberId, pricing: WHATSAPP_DEFAULT_PRICING };
 const messages = inboundMessages as Record<string, Record<string, unknown>>;
 
 async function rejection(promise: Promise<unknown>): Promise<WebhookError> {

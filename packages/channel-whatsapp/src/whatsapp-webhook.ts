@@ -5,14 +5,13 @@ import {
   type MessageContent,
   type MessageStatus,
   type Money,
-  money,
-  phoneCountry,
   type StatusEvent,
   type UnreachableReason,
   WebhookError,
   type WebhookRequest,
   type WebhookResult,
 } from '@omnidealer/core';
+import { money, phoneCountry } from '@omnidealer/core/provider-utils';
 import {
   type WhatsAppInboundMessage,
   type WhatsAppStatus,

@@ -1,6 +1,7 @@
-import { type Contact, type Conversation, type MessageContent, messageContentSchema, parseInput } from '@omnidealer/core';
+import { type Contact, type Conversation, type MessageContent, messageContentSchema } from '@omnidealer/core';
+import { parseInput } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
-import { canReachOnWhatsApp, whatsAppWindow, whatsAppWindowMs } from './whatsapp-window.js';
+import { canReachOnWhatsApp, WHATSAPP_WINDOW_MS, whatsAppWindow } from './whatsapp-window.js';
 
 const now = Date.parse('2026-11-25T12:00:00Z');
 const hour = 3_600_000;
@@ -31,7 +32,7 @@ describe('24 h customer-service window', () => {
       lastInboundAt: now - 23 * hour,
       closesAt: now + hour,
     });
-    expect(whatsAppWindow(conversation(now - whatsAppWindowMs), now).open).toBe(false);
+    expect(whatsAppWindow(conversation(now - WHATSAPP_WINDOW_MS), now).open).toBe(false);
     expect(whatsAppWindow(conversation(), now)).toEqual({ open: false });
     expect(whatsAppWindow(undefined, now).open).toBe(false);
   });

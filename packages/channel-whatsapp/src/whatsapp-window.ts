@@ -1,7 +1,7 @@
 import type { Conversation, Reachability, ReachContext } from '@omnidealer/core';
 
 /** The customer-service window: 24 h from the contact's last inbound message. */
-export const whatsAppWindowMs = 24 * 60 * 60 * 1000;
+export const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /** Where a conversation's customer-service window stands at a moment. */
 export interface WhatsAppWindowState {
@@ -20,7 +20,7 @@ export interface WhatsAppWindowState {
 export function whatsAppWindow(
   conversation: Pick<Conversation, 'lastInboundAt'> | undefined,
   now: number,
-  windowMs = whatsAppWindowMs,
+  windowMs = WHATSAPP_WINDOW_MS,
 ): WhatsAppWindowState {
   const lastInboundAt = conversation?.lastInboundAt;
   if (lastInboundAt === undefined) return { open: false };
@@ -33,7 +33,7 @@ export function whatsAppWindow(
  * business-scoped user id of a user known without a number), else the phone. Opted-out contacts are refused; a template is always allowed; free-form content only while the window is
  * open, otherwise `template_required`. Never calls the network.
  */
-export function canReachOnWhatsApp(context: ReachContext, windowMs = whatsAppWindowMs): Reachability {
+export function canReachOnWhatsApp(context: ReachContext, windowMs = WHATSAPP_WINDOW_MS): Reachability {
   const { contact, content, conversation, now } = context;
   if (content.type === 'email') return { reachable: false, reason: 'unsupported_content', detail: 'e-mail content on WhatsApp' };
   const identity = contact.identities?.whatsapp;

@@ -221,4 +221,10 @@ export interface Channel {
   doMarkRead?(providerMessageId: string, conversation?: Conversation): Promise<void>;
   /** Releases connections (SMTP pools, keep-alive sockets); `hub.shutdown()` calls it. */
   close?(): void | Promise<void>;
+  /**
+   * The secrets this channel holds (tokens, passwords, webhook secrets, including ones obtained later such as a
+   * refreshed OAuth token). The hub's logger removes them from every line, so each hub redacts its own channels'
+   * credentials; a channel keeps them in a `SecretRegistry` (`@omnidealer/core/provider-utils`).
+   */
+  secrets?(): readonly string[];
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { OmnidealerError } from './errors/omnidealer-error.js';
 import { ProviderError } from './errors/provider-error.js';
 import { ValidationError } from './errors/validation-error.js';
-import { maskPhone, redact, registerSecret } from './redact.js';
+import { createSecretRegistry, maskPhone, redact } from './redact.js';
 
 describe('redaction', () => {
   it('masks phone numbers, e-mails, bearer tokens and credential parameters', () => {
@@ -16,9 +16,34 @@ describe('redaction', () => {
     expect(maskPhone('+79161234567')).toBe('+7********67');
   });
 
-  it('removes registered secrets wherever they appear', () => {
-    registerSecret('app-secret-7f3a9c');
-    expect(redact('signature computed with app-secret-7f3a9c failed')).toBe('signature computed with [redacted] failed');
+  it("removes the secrets of a registry wherever they appear, and only that registry's", () => {
+    const secrets = createSecretRegistry();
+    const other = createSecretRegistry();
+    secrets.add('app-secret-7f3a9c');
+    secrets.add('short');
+    other.add('other-secret-1b2c3d');
+    expect(secrets.values()).toEqual(['app-secret-7f3a9c']);
+    expect(secrets.redact('signature computed with app-secret-7f3a9c failed')).toBe('signature computed with [redacted] failed');
+    expect(other.redact('signature computed with app-secret-7f3a9c failed')).toBe(
+      'signature computed with app-secret-7f3a9c failed',
+    );
+    expect(redact('app-secret-7f3a9c')).toBe('app-secret-7f3a9c');
+  });
+
+  it("scrubs a registry's secrets from an error's message, stack and raw body in place", () => {
+    const secrets = createSecretRegistry();
+    secrets.add('EAAGsecretToken42');
+    const error = new ProviderError({
+      channel: 'whatsapp',
+      message: 'rejected EAAGsecretToken42',
+      raw: { echo: 'EAAGsecretToken42', nested: ['x EAAGsecretToken42'] },
+    });
+    expect(secrets.redactError(error)).toBe(error);
+    expect(error.message).toBe('rejected [redacted]');
+    expect(error.stack).not.toContain('EAAGsecretToken42');
+    expect(JSON.stringify(error.raw)).not.toContain('EAAGsecretToken42');
+    expect(error.raw).toEqual({ echo: '[redacted]', nested: ['x [redacted]'] });
+    expect(secrets.redactError('not an error')).toBe('not an error');
   });
 
   it('redacts error messages and raw provider bodies on construction', () => {

@@ -3,18 +3,72 @@
  *
  * Policy: phone numbers keep their country prefix and last 2 digits (`+7********67`), e-mail addresses keep
  * the first letter and the domain (`i***@example.ru`), bearer tokens, `access_token`/`api_id`/`psw`/`client_secret`
- * style parameters and registered secrets are replaced by `[redacted]`.
+ * style parameters and the secrets of a {@link SecretRegistry} are replaced by `[redacted]`.
  */
-
-const registeredSecrets = new Set<string>();
 
 /**
- * Registers a secret (token, password, app secret) so {@link redact} removes it wherever it appears.
- * Channel factories call this for every credential they receive. Secrets shorter than 6 characters are ignored
- * because replacing them would garble unrelated text.
+ * The secrets one channel instance holds (tokens, passwords, app secrets), so its errors and its hub's logs can be
+ * scrubbed of them. One registry per channel instance, never a module-wide set: two hubs in one process each redact
+ * their own channels' secrets. Channels expose {@link SecretRegistry.values} as `Channel.secrets()`, which the hub's
+ * logger redacts; their HTTP client scrubs every error it throws with {@link SecretRegistry.redactError}.
  */
-export function registerSecret(secret: string | undefined | null): void {
-  if (secret && secret.length >= 6) registeredSecrets.add(secret);
+export interface SecretRegistry {
+  /** Adds a secret. Values shorter than 6 characters are ignored: replacing them would garble unrelated text. */
+  add(secret: string | undefined | null): void;
+  /** Every secret added so far (what `Channel.secrets()` returns). */
+  values(): string[];
+  /** {@link redact} with this registry's secrets removed too. */
+  redact(text: string): string;
+  /**
+   * Removes this registry's secrets from an error's message, stack and (for omnidealer errors) raw provider body, in
+   * place, and returns it. Anything that is not an `Error` is returned unchanged.
+   */
+  redactError<E>(error: E): E;
+}
+
+/**
+ * Creates an empty {@link SecretRegistry}. A channel factory creates one, adds every credential it holds (and each
+ * token it obtains later), hands it to its HTTP client and returns `secrets: () => registry.values()`.
+ * @example
+ * const secrets = createSecretRegistry();
+ * secrets.add(settings.accessToken);
+ * const http = createHttpClient({ channel: 'whatsapp', baseURL, secrets });
+ * return { id: 'whatsapp', secrets: () => secrets.values(), ... };
+ */
+export function createSecretRegistry(): SecretRegistry {
+  const secrets = new Set<string>();
+  return {
+    add(secret) {
+      if (secret && secret.length >= 6) secrets.add(secret);
+    },
+    values: () => [...secrets],
+    redact: (text) => redact(text, secrets),
+    redactError: (error) => redactErrorSecrets(error, secrets),
+  };
+}
+
+function removeSecrets(text: string, secrets: Iterable<string> | undefined): string {
+  if (!secrets) return text;
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= 6 && result.includes(secret)) result = result.split(secret).join('[redacted]');
+  }
+  return result;
+}
+
+/** Scrubs `secrets` from an error's message, stack and `raw` in place (see {@link SecretRegistry.redactError}). */
+function redactErrorSecrets<E>(error: E, secrets: Iterable<string>): E {
+  if (!(error instanceof Error)) return error;
+  const list = [...secrets];
+  if (list.length === 0) return error;
+  error.message = removeSecrets(error.message, list);
+  if (error.stack) error.stack = removeSecrets(error.stack, list);
+  const withRaw = error as Error & { raw?: unknown };
+  if (withRaw.raw !== undefined) {
+    // `raw` is a readonly field of OmnidealerError: replaced through its property descriptor.
+    Object.defineProperty(withRaw, 'raw', { value: redactValue(withRaw.raw, list), enumerable: true, configurable: true });
+  }
+  return error;
 }
 
 // International numbers written with `+` (10–15 digits, separators allowed), and bare Russian/Kazakh numbers as
@@ -42,13 +96,12 @@ export function maskEmail(email: string): string {
   return email.replace(emailPattern, (_all, first: string, domain: string) => `${first}***@${domain}`);
 }
 
-/** Removes registered secrets, credentials in URLs/bodies, phone numbers and e-mail addresses from a text. */
-export function redact(text: string): string {
-  let result = text;
-  for (const secret of registeredSecrets) {
-    if (result.includes(secret)) result = result.split(secret).join('[redacted]');
-  }
-  return result
+/**
+ * Removes credentials in URLs and bodies, phone numbers and e-mail addresses from a text, and every one of `secrets`
+ * (a channel's {@link SecretRegistry} values) wherever it appears.
+ */
+export function redact(text: string, secrets?: Iterable<string>): string {
+  return removeSecrets(text, secrets)
     .replace(bearerPattern, '$1 [redacted]')
     .replace(secretParameterPattern, (all, prefix: string, name: string, value: string) =>
       credentialNames.test(name) || looksLikeCredential(value) ? `${prefix}[redacted]` : all,
@@ -57,18 +110,22 @@ export function redact(text: string): string {
     .replace(phonePattern, (match) => maskPhone(match));
 }
 
-/** Deeply redacts every string inside a JSON-like value (used for the provider's raw error). */
-export function redactValue<T>(value: T, depth = 0): T {
+/** Deeply redacts every string inside a JSON-like value (used for the provider's raw error), `secrets` included. */
+export function redactValue<T>(value: T, secrets?: Iterable<string>): T {
+  return redactDeep(value, secrets === undefined ? undefined : [...secrets], 0);
+}
+
+function redactDeep<T>(value: T, secrets: string[] | undefined, depth: number): T {
   if (depth > 20) return value;
-  if (typeof value === 'string') return redact(value) as T;
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1)) as T;
+  if (typeof value === 'string') return redact(value, secrets) as T;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets, depth + 1)) as T;
   if (value && typeof value === 'object') {
     const output: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
       // Keys are redacted too: SMS.ru keys its per-number results by the phone number.
-      output[redact(key)] = /token|secret|password|psw|api_id|authorization/i.test(key)
+      output[redact(key, secrets)] = /token|secret|password|psw|api_id|authorization/i.test(key)
         ? '[redacted]'
-        : redactValue(inner, depth + 1);
+        : redactDeep(inner, secrets, depth + 1);
     }
     return output as T;
   }

@@ -1,4 +1,5 @@
-import { type Clock, type Logger, type ScheduledJob, type Store, silentLogger, systemClock } from '@omnidealer/core';
+import type { Clock, Logger, ScheduledJob, Store } from '@omnidealer/core';
+import { silentLogger, systemClock } from '@omnidealer/core/provider-utils';
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq';
 
 /** Runs one due job. Throwing leaves the job leased: it runs again when the lease ends. */

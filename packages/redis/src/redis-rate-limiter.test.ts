@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createRateLimiter, type RateLimiter, ValidationError } from '@omnidealer/core';
+import { ValidationError } from '@omnidealer/core';
+import { createRateLimiter, type RateLimiter } from '@omnidealer/core/provider-utils';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testRedisUrl } from './__fixtures__/redis-url.js';

@@ -1,4 +1,4 @@
-import { parseInput, type RateLimiter, type RateLimiterFactory, type RateLimiterOptions } from '@omnidealer/core';
+import { parseInput, type RateLimiter, type RateLimiterFactory, type RateLimiterOptions } from '@omnidealer/core/provider-utils';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createRedisConcurrencyLimit, type RedisConcurrencyLimit } from './redis-concurrency-limit.js';

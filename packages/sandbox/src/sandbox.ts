@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { type Clock, type ContactInput, parseInput, systemClock } from '@omnidealer/core';
+import type { Clock, ContactInput } from '@omnidealer/core';
+import { parseInput, systemClock } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import type { AcceleratedClock } from './accelerated-clock.js';
 import { type AvitoSandbox, createAvitoSandbox } from './avito-sandbox.js';

@@ -1,4 +1,5 @@
-import { contactSchema, isMobilePhone } from '@omnidealer/core';
+import { contactSchema } from '@omnidealer/core';
+import { isMobilePhone } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import { seedContacts } from './seed-contacts.js';
 

@@ -1,4 +1,5 @@
-import type { Consent, ContactInput } from '@omnidealer/core';
+import type { ContactInput } from '@omnidealer/core';
+import type { Consent } from '@omnidealer/core/provider-utils';
 import { createSeededRandom, seededDigits, seededHex } from './random.js';
 
 /** Options of {@link seedContacts}. */

@@ -1,4 +1,4 @@
-import { isMobilePhone, normalizePhone } from '@omnidealer/core';
+import { isMobilePhone, normalizePhone } from '@omnidealer/core/provider-utils';
 import { seededDigits } from './random.js';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import { type HttpProvider, type SandboxContext, unixSeconds } from './sandbox-context.js';

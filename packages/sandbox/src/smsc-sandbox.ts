@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isMobilePhone, normalizePhone } from '@omnidealer/core';
+import { isMobilePhone, normalizePhone } from '@omnidealer/core/provider-utils';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import { type HttpProvider, type SandboxContext, unixSeconds } from './sandbox-context.js';
 import { jsonResponse, readParameters, type SandboxRequest, type SandboxResponse, textResponse } from './sandbox-http.js';

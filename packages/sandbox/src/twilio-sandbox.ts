@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { normalizePhone } from '@omnidealer/core';
+import { normalizePhone } from '@omnidealer/core/provider-utils';
 import { seededHex } from './random.js';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import type { HttpProvider, SandboxContext } from './sandbox-context.js';

@@ -49,7 +49,7 @@ describe('cascade campaign on the SQLite store, killed with SIGKILL at random po
       const config: CascadeCampaignConfig = {
         contacts,
         whatsapp: {
-          baseUrl: sandbox.urls.whatsappMessages,
+          baseURL: sandbox.urls.whatsappMessages,
           phoneNumberId: whatsapp.phoneNumberId,
           accessToken: whatsapp.accessToken,
         },

@@ -2,15 +2,12 @@ import {
   type Clock,
   type Contact,
   type Conversation,
-  type ConversationQuery,
   contactSchema,
-  conversationSchema,
   type Message,
-  messageSchema,
   type ScheduledJob,
   type Store,
-  systemClock,
 } from '@omnidealer/core';
+import { type ConversationQuery, conversationSchema, messageSchema, systemClock } from '@omnidealer/core/provider-utils';
 import Database from 'better-sqlite3';
 import { createGroupCommit } from './sqlite-group-commit.js';
 import { migrate } from './sqlite-migrations.js';

@@ -96,7 +96,7 @@ function setup(timeoutMs = 2000) {
         phoneNumberId: '106540352242922',
         accessToken: 'EAAG-msw-access-token-0123456789',
         appSecret: 'msw-app-secret-0123',
-        limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+        rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
         timeoutMs,
         clock,
       }),

@@ -10,9 +10,9 @@ import {
   type ManualClock,
   type MessageContentInput,
   type Omnidealer,
-  type RetryOptions,
   type Store,
 } from '@omnidealer/core';
+import type { RetryOptions } from '@omnidealer/core/provider-utils';
 import { type FaultRule, type Sandbox, type SandboxBehaviour, startSandbox } from '@omnidealer/sandbox';
 
 /** Where the sandbox POSTs its webhooks; never resolved over the network (the sandbox's `fetch` routes to the hub). */
@@ -129,23 +129,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const credentials = sandbox.credentials;
   const timeoutMs = options.timeoutMs ?? 2000;
   const whatsapp = createWhatsAppChannel({
-    baseUrl: sandbox.urls.whatsappMessages,
+    baseURL: sandbox.urls.whatsappMessages,
     phoneNumberId: credentials.whatsapp.phoneNumberId,
     accessToken: credentials.whatsapp.accessToken,
     appSecret: credentials.whatsapp.appSecret,
     verifyToken: credentials.whatsapp.verifyToken,
-    limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
     timeoutMs,
     clock,
   });
   const avito = createAvitoChannel({
-    baseUrl: sandbox.urls.avito,
+    baseURL: sandbox.urls.avito,
     clientId: credentials.avito.clientId,
     clientSecret: credentials.avito.clientSecret,
     userId: credentials.avito.userId,
     webhookSecret: avitoWebhookSecret,
     webhookListingLookup: false,
-    limits: { perSecond: 1000 },
+    rateLimit: { perSecond: 1000 },
     timeoutMs,
     clock,
   });

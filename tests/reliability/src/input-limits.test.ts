@@ -43,7 +43,7 @@ beforeAll(() => {
         accessToken: 'EAAG-input-access-token-0123',
         appSecret: 'input-app-secret-0123',
         fetch: recordingFetch,
-        limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+        rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
       }),
       createAvitoChannel({
         clientId: 'input-client',
@@ -51,7 +51,7 @@ beforeAll(() => {
         userId: 94235311,
         fetch: recordingFetch,
         webhookListingLookup: false,
-        limits: { perSecond: 10_000 },
+        rateLimit: { perSecond: 10_000 },
       }),
       createSmsChannel({
         gateway: createSmsRuGateway({ apiId: 'INPUT-API-ID-0123', fetch: recordingFetch }),

@@ -168,13 +168,13 @@ beforeAll(async () => {
     retry: { retries: 1, minTimeoutMs: 1, sleep: async () => undefined },
     channels: [
       createWhatsAppChannel({
-        baseUrl: sandbox.urls.whatsappMessages,
+        baseURL: sandbox.urls.whatsappMessages,
         phoneNumberId: sandbox.credentials.whatsapp.phoneNumberId,
         accessToken: wrong.whatsappToken,
-        limits: { perSecond: 100, perRecipientIntervalMs: 0 },
+        rateLimit: { perSecond: 100, perRecipientIntervalMs: 0 },
       }),
       createAvitoChannel({
-        baseUrl: sandbox.urls.avito,
+        baseURL: sandbox.urls.avito,
         clientId: sandbox.credentials.avito.clientId,
         clientSecret: wrong.avitoSecret,
         userId: sandbox.credentials.avito.userId,
@@ -198,7 +198,7 @@ beforeAll(async () => {
   // Avito with the right secret through a recording fetch: the issued access token must not leak either.
   const avito = createAvitoChannel({
     id: 'avito-recorded',
-    baseUrl: sandbox.urls.avito,
+    baseURL: sandbox.urls.avito,
     clientId: sandbox.credentials.avito.clientId,
     clientSecret: sandbox.credentials.avito.clientSecret,
     userId: sandbox.credentials.avito.userId,

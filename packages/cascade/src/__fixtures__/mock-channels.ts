@@ -2,14 +2,12 @@ import {
   type Channel,
   type Contact,
   type CostEstimate,
-  contentToPlainText,
-  createTestChannel,
   type MessageContent,
-  money,
   type OutboundMessage,
-  type TestChannel,
   UnreachableRecipientError,
 } from '@omnidealer/core';
+import { contentToPlainText, money } from '@omnidealer/core/provider-utils';
+import { createTestChannel, type TestChannel } from '@omnidealer/core/test';
 
 const GSM_BASIC =
   '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';

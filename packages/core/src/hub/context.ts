@@ -74,7 +74,10 @@ export function createHubContext(options: OmnidealerOptions): HubContext {
     channels.set(channel.id, channel);
   }
   const store = options.store ?? createMemoryStore();
-  const logger = createRedactingLogger(options.logger ?? silentLogger);
+  // Redacts what the channels hold (tokens, app secrets), read at each line: a channel loads credentials at first use.
+  const logger = createRedactingLogger(options.logger ?? silentLogger, () =>
+    options.channels.flatMap((channel) => channel.secrets?.() ?? []),
+  );
   return {
     options,
     store,

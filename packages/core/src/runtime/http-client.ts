@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 import { ProviderError } from '../errors/provider-error.js';
 import { RateLimitError } from '../errors/rate-limit-error.js';
+import type { SecretRegistry } from '../redact.js';
 import { createNodeTransport, fetchTransport, type Transport, type TransportResponse } from './http-transport.js';
 import { TransportTimeoutError } from './request-deadline.js';
 
@@ -34,6 +35,8 @@ export interface HttpClientOptions {
    * follow one (measured ~150 µs of CPU per request, a quarter of a whole send). @default 'follow'
    */
   redirect?: 'follow' | 'error';
+  /** The channel's secrets: removed from every error this client throws (messages, stacks, raw bodies). */
+  secrets?: SecretRegistry;
 }
 
 /** One request. `schema` validates a successful JSON response leniently (unknown fields pass). */
@@ -115,7 +118,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const redirect = options.redirect ?? 'follow';
   const transport = options.fetch ? fetchTransport(options.fetch) : (sharedTransport ??= createNodeTransport());
 
-  return {
+  const { secrets } = options;
+  const client: HttpClient = {
     async request<T>(request: HttpRequest<T>): Promise<T> {
       const provided = typeof options.headers === 'function' ? options.headers() : options.headers;
       // Awaited only when it is a promise: a sync header function (a cached token) costs no extra turn.
@@ -227,5 +231,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
       return parsed.data;
     },
+  };
+  if (!secrets) return client;
+  return {
+    request: <T>(request: HttpRequest<T>): Promise<T> =>
+      client.request(request).catch((error: unknown) => {
+        throw secrets.redactError(error);
+      }),
   };
 }

@@ -49,11 +49,11 @@ http.request = ((...args: Parameters<typeof http.request>) => {
 }) as typeof http.request;
 const redis = new Redis(redisUrl);
 const whatsapp = createWhatsAppChannel({
-  baseUrl: config.baseUrl,
+  baseURL: config.baseUrl,
   phoneNumberId: config.phoneNumberId,
   accessToken: config.accessToken,
   // Distinct recipients: only the per-number budget is under test.
-  limits: { perSecond: config.perSecond, perRecipientIntervalMs: 0 },
+  rateLimit: { perSecond: config.perSecond, perRecipientIntervalMs: 0 },
   timeoutMs: 20_000,
 });
 const hub = createOmnidealer({ channels: [whatsapp], rateLimiter: createRedisRateLimiter({ redis }) });

@@ -14,7 +14,7 @@ import { createSqliteStore } from '../sqlite-store.js';
 /** What the parent passes: where the sandbox is, its credentials, the campaign size and the clock's origin. */
 export interface CascadeCampaignConfig {
   contacts: number;
-  whatsapp: { baseUrl: string; phoneNumberId: string; accessToken: string };
+  whatsapp: { baseURL: string; phoneNumberId: string; accessToken: string };
   smsRu: { baseUrl: string; apiId: string };
   smtp: { host: string; port: number; user: string; pass: string };
   clockOrigin: number;
@@ -42,7 +42,7 @@ if (path && json && process.send) {
 
   const whatsapp = createWhatsAppChannel({
     ...config.whatsapp,
-    limits: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
     timeoutMs: 10_000,
   });
   const sms = createSmsChannel({

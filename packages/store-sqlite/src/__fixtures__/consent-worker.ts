@@ -4,7 +4,8 @@
 // `stop <path> <worker>`: after go, delivers «СТОП» from each of 100 contacts (a keyword opt-out).
 // `resend <path> <worker>`: after go, sends each of 100 contacts a service SMS with a consent map granting SMS (what a
 // CRM that keeps its own consent column does), reporting the sends the stored opt-out refused.
-import { createOmnidealer, createTestChannel, FrequencyCapError } from '@omnidealer/core';
+import { createOmnidealer, FrequencyCapError } from '@omnidealer/core';
+import { createTestChannel } from '@omnidealer/core/test';
 import { createSqliteStore } from '../sqlite-store.js';
 
 const [mode, path, worker] = process.argv.slice(2);

@@ -5,7 +5,7 @@
 // `identify <path> <worker>`: after go, adds 150 identities to one shared contact with updateContact, one at a time.
 // `converse <path> <worker>`: after go, opens a conversation for each of 100 contacts (a upwards, b downwards) and
 // counts an unread message on it.
-import { createId } from '@omnidealer/core';
+import { createId } from '@omnidealer/core/provider-utils';
 import { createSqliteStore } from '../sqlite-store.js';
 
 const [mode, path, argument] = process.argv.slice(2);

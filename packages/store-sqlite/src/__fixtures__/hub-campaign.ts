@@ -2,7 +2,8 @@
 // through the hub on a SQLite store. Its channel reports every provider request to the parent (the sandbox) and waits
 // for the answer, like an HTTP call. On start it resumes the outbox, then walks the campaign from the top: the
 // idempotency keys turn contacts already handled into no-ops.
-import { type Channel, createOmnidealer, createTestChannel, OmnidealerError } from '@omnidealer/core';
+import { type Channel, createOmnidealer, OmnidealerError } from '@omnidealer/core';
+import { createTestChannel } from '@omnidealer/core/test';
 import { createSqliteStore } from '../sqlite-store.js';
 
 const [path, count] = process.argv.slice(2);

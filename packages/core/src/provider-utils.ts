@@ -1,0 +1,64 @@
+/**
+ * @module @omnidealer/core/provider-utils — what channel and store authors need: the HTTP client, input parsing,
+ * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, and the
+ * model's building blocks. Applications import `@omnidealer/core`.
+ */
+export { systemClock } from './clock.js';
+export type { OmnidealerErrorOptions } from './errors/omnidealer-error.js';
+export type { ConsentSource, FrequencyClaim, MailingRecord } from './hub.js';
+export { createId } from './id.js';
+export { createRedactingLogger, silentLogger } from './logger.js';
+export { type Consent, consentSchema, phoneSchema } from './model/contact.js';
+export { type Assignment, assignmentSchema, conversationSchema, handlerSchema } from './model/conversation.js';
+export { type MessageError, messageErrorSchema, messageSchema } from './model/message.js';
+export {
+  contentToPlainText,
+  type EmailContent,
+  emailContentSchema,
+  type InteractiveContent,
+  interactiveContentSchema,
+  type LocationContent,
+  locationContentSchema,
+  type MediaContent,
+  type MediaKind,
+  mediaContentSchema,
+  mediaKindSchema,
+  type ReactionContent,
+  reactionContentSchema,
+  type TemplateContent,
+  type TemplateParameter,
+  type TextContent,
+  templateContentSchema,
+  templateParameterSchema,
+  textContentSchema,
+} from './model/message-content.js';
+export { canTransition, messageStatusSchema } from './model/message-status.js';
+export { money, moneySchema } from './model/money.js';
+export { isMobilePhone, normalizePhone, phoneCountry } from './model/phone.js';
+export { isPrivateAddress, isPrivateUrl } from './model/public-url.js';
+export { createSecretRegistry, maskEmail, maskPhone, redact, redactValue, type SecretRegistry } from './redact.js';
+export {
+  createHttpClient,
+  defaultErrorClassifier,
+  type ErrorClassifier,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  parseRetryAfter,
+} from './runtime/http-client.js';
+export { type DownloadedMedia, downloadMedia, type MediaDownloadOptions } from './runtime/media-download.js';
+export {
+  createRateLimiter,
+  type InProcessRateLimiterOptions,
+  type RateLimiter,
+  type RateLimiterFactory,
+  type RateLimiterOptions,
+} from './runtime/rate-limiter.js';
+export { type RetryOptions, retryAfterOf, withRetry } from './runtime/retry.js';
+export { type LoadSettingOptions, loadSetting } from './settings/load-setting.js';
+export { rateLimitSettingsSchema } from './settings/rate-limit-settings-schema.js';
+export { computeSlaReport, type ResponseFigures, type ResponseRecord, responderOf } from './sla.js';
+export type { ConversationQuery } from './store/store.js';
+export { parseInput } from './validation.js';
+export { toWebRequest, writeWebResponse } from './webhook/node-adapter.js';
+export { timingSafeEqualStrings } from './webhook/timing-safe-equal-strings.js';

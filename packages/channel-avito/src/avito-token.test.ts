@@ -1,4 +1,4 @@
-import { AuthError, createManualClock, ProviderError, redact } from '@omnidealer/core';
+import { AuthError, ChannelApiError, createManualClock, redact } from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import tokenFixture from './__fixtures__/token.json';
@@ -65,7 +65,7 @@ describe('createAvitoTokenProvider', () => {
     api.use(tokenUrl, { status: 400, json: tokenErrorFixture });
     const tokens = createAvitoTokenProvider({ ...credentials, clock: createManualClock(0) });
     const error = await tokens.getToken().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toSatisfy(AuthError.isInstance);
     expect(error).toMatchObject({ channel: 'avito', retryable: false, providerCode: 400 });
     expect((error as Error).message).toContain('invalid_client (Client authentication failed)');
     expect(JSON.stringify(error)).not.toContain(credentials.clientSecret);
@@ -82,7 +82,7 @@ describe('createAvitoTokenProvider', () => {
     ]);
     const tokens = createAvitoTokenProvider({ ...credentials, clock: createManualClock(0) });
     const error = await tokens.getToken().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ retryable: true, statusCode: 503 });
     expect(await tokens.getToken()).toBe('fresh-token-abcdef');
     expect(redact('Authorization failed for fresh-token-abcdef')).not.toContain('fresh-token-abcdef');

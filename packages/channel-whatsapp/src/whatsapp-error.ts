@@ -1,8 +1,8 @@
 import {
   AuthError,
+  ChannelApiError,
   type ErrorClassifier,
   type OmnidealerError,
-  ProviderError,
   RateLimitError,
   UnreachableRecipientError,
   WindowClosedError,
@@ -48,13 +48,15 @@ export interface WhatsAppFailure {
   retryAfterMs?: number | undefined;
   raw?: unknown;
   channel?: string | undefined;
+  /** Id of the channel account that made the call. */
+  accountId?: string | undefined;
 }
 
 /**
  * Turns a WhatsApp failure (Graph error code, HTTP status) into a typed omnidealer error: 131047 →
  * `WindowClosedError`; 4/80007/130429/131056 → retryable `RateLimitError`; 0/190 → `AuthError`; 131026 →
  * `UnreachableRecipientError` (`not_on_channel`); 131050 → `opted_out`; 5xx and transient codes → retryable
- * `ProviderError`; everything else (invalid parameters, template, policy, account errors) → non-retryable.
+ * `ChannelApiError`; everything else (invalid parameters, template, policy, account errors) → non-retryable.
  * The provider's code and raw error are always kept.
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
  */
@@ -65,28 +67,28 @@ export function classifyWhatsAppFailure(failure: WhatsAppFailure): OmnidealerErr
   const message = `whatsapp${code !== undefined ? ` ${code}` : ''}: ${text}`;
   const providerCode = code;
   const common = { channel, message, raw, ...(providerCode !== undefined ? { providerCode } : {}) };
+  const api = { ...common, accountId: failure.accountId, statusCode: status };
   if (has(whatsAppErrorCodes.windowClosed, code)) return new WindowClosedError(common);
   if (has(whatsAppErrorCodes.auth, code) || (code === undefined && status === 401)) return new AuthError(common);
   if (has(whatsAppErrorCodes.permission, code)) return new AuthError(common);
   if (has(whatsAppErrorCodes.rateLimit, code)) {
     return new RateLimitError({
-      ...common,
+      ...api,
       retryAfterMs: retryAfterMs ?? (code === 131056 ? pairRateLimitWaitMs : undefined),
     });
   }
-  if (has(whatsAppErrorCodes.spamLimit, code)) return new RateLimitError({ ...common, retryable: false, retryAfterMs });
+  if (has(whatsAppErrorCodes.spamLimit, code)) return new RateLimitError({ ...api, retryable: false, retryAfterMs });
   if (has(whatsAppErrorCodes.undeliverable, code)) return new UnreachableRecipientError({ ...common, reason: 'not_on_channel' });
   if (has(whatsAppErrorCodes.optedOut, code)) return new UnreachableRecipientError({ ...common, reason: 'opted_out' });
   if (has(whatsAppErrorCodes.recipientIsSender, code))
     return new UnreachableRecipientError({ ...common, reason: 'invalid_address' });
-  if (has(whatsAppErrorCodes.transient, code))
-    return new ProviderError({ ...common, statusCode: status, retryable: true, retryAfterMs });
-  if (code === undefined && status === 429) return new RateLimitError({ ...common, retryAfterMs });
+  if (has(whatsAppErrorCodes.transient, code)) return new ChannelApiError({ ...api, retryable: true, retryAfterMs });
+  if (code === undefined && status === 429) return new RateLimitError({ ...api, retryAfterMs });
   // A documented request/template/policy/account code is final even on a 5xx; an unknown code on a 5xx is not.
   const documentedFinal =
     code !== undefined && (has(whatsAppErrorCodes.invalidRequest, code) || code === 368 || (code >= 131000 && code < 136000));
   const retryable = !documentedFinal && status !== undefined && (status >= 500 || status === 408);
-  return new ProviderError({ ...common, statusCode: status, retryable, retryAfterMs });
+  return new ChannelApiError({ ...api, retryable, retryAfterMs });
 }
 
 /** Reads the Graph error fields we classify on. */
@@ -104,8 +106,8 @@ export function failureFromWhatsAppError(error: WhatsAppError): WhatsAppFailure 
  * The {@link ErrorClassifier} the WhatsApp HTTP client uses: parses the Graph error envelope (leniently; an HTML
  * page from a proxy still classifies by HTTP status) and delegates to {@link classifyWhatsAppFailure}.
  */
-export const classifyWhatsAppError: ErrorClassifier = ({ status, body, retryAfterMs, channel }) => {
+export const classifyWhatsAppError: ErrorClassifier = ({ status, body, retryAfterMs, channel, accountId }) => {
   const parsed = whatsAppErrorEnvelopeSchema.safeParse(body);
   const failure = parsed.success ? failureFromWhatsAppError(parsed.data.error) : {};
-  return classifyWhatsAppFailure({ ...failure, status, retryAfterMs, raw: body, channel });
+  return classifyWhatsAppFailure({ ...failure, status, retryAfterMs, raw: body, channel, accountId });
 };

@@ -480,7 +480,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     error: { code: string; providerCode?: string | number | undefined; reason?: string | undefined } | undefined,
     fromError?: unknown,
   ): string | undefined {
-    if (fromError instanceof UnreachableRecipientError) return fromError.reason;
+    if (UnreachableRecipientError.isInstance(fromError)) return fromError.reason;
     if (!error) return undefined;
     if (error.reason) return error.reason;
     if (error.code === 'unreachable_recipient') return 'not_on_channel';
@@ -1140,7 +1140,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       // No body: the provider only reads the status, and a body would cost a stream per delivery.
       return result.response ?? new Response(null, { status: 200 });
     } catch (error) {
-      if (error instanceof WebhookError || (OmnidealerError.isInstance(error) && 'status' in error)) {
+      if (WebhookError.isInstance(error) || (OmnidealerError.isInstance(error) && 'status' in error)) {
         const status = (error as WebhookError).status;
         emitter.emit('webhook.rejected', { channel: channel.id, status, reason: (error as Error).message });
         logger.warn(`${channel.id}: webhook rejected`, { status, reason: (error as Error).message });

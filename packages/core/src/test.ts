@@ -1,4 +1,14 @@
-/** @module @omnidealer/core/test — test helpers: an msw server with recorded calls and the shared store contract suite. */
+/**
+ * @module @omnidealer/core/test — test helpers: an msw server with recorded calls and the shared channel and store
+ * contract suites.
+ */
 
+export {
+  type ChannelContractError,
+  type ChannelContractFixtures,
+  type HttpContractProvider,
+  httpContractProvider,
+  testChannelContract,
+} from './testing/channel-contract.js';
 export { testStoreContract } from './testing/store-contract.js';
 export { createTestServer, type RecordedCall, type TestResponse, type TestServer } from './testing/test-server.js';

@@ -323,12 +323,12 @@ describe('AvitoClient errors', () => {
     expect((error as Error).message).toContain('internal error');
   });
 
-  it('400 → non-retryable ValidationError with Avito message and code', async () => {
+  it('400 → non-retryable ChannelApiError with Avito message and code', async () => {
     api.use(routes.send, { status: 400, json: error400 });
     const { client } = setup();
     const error = await client.sendText(chatId, 'Да').catch((caught: unknown) => caught);
-    expect(error).toSatisfy(ValidationError.isInstance);
-    expect(error).toMatchObject({ retryable: false, providerCode: 400, field: 'request' });
+    expect(error).toSatisfy(ChannelApiError.isInstance);
+    expect(error).toMatchObject({ retryable: false, providerCode: 400, statusCode: 400 });
     expect((error as Error).message).toContain('length must be less than or equal to 1000');
   });
 

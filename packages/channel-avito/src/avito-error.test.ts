@@ -1,4 +1,4 @@
-import { AuthError, ChannelApiError, RateLimitError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
+import { AuthError, ChannelApiError, RateLimitError, UnreachableRecipientError } from '@omnidealer/core';
 import { describe, expect, it } from 'vitest';
 import error400 from './__fixtures__/error-400.json';
 import error500 from './__fixtures__/error-500.json';
@@ -9,7 +9,7 @@ const classify = (status: number, scope: 'chat' | 'account' | 'token' = 'chat', 
 
 describe('classifyAvitoError', () => {
   it.each([
-    [400, 'chat', ValidationError, false],
+    [400, 'chat', ChannelApiError, false],
     [401, 'chat', AuthError, false],
     [403, 'chat', UnreachableRecipientError, false],
     [403, 'account', AuthError, false],

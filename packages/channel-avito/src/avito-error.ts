@@ -1,11 +1,4 @@
-import {
-  AuthError,
-  ChannelApiError,
-  type OmnidealerError,
-  RateLimitError,
-  UnreachableRecipientError,
-  ValidationError,
-} from '@omnidealer/core';
+import { AuthError, ChannelApiError, type OmnidealerError, RateLimitError, UnreachableRecipientError } from '@omnidealer/core';
 import { avitoErrorBodySchema } from './avito-api.js';
 
 /**
@@ -47,7 +40,7 @@ export function avitoErrorDetails(body: unknown): { message: string | undefined;
  *
  * | HTTP | error | retryable |
  * |---|---|---|
- * | 400 | `ValidationError` (`field: 'request'`) | no |
+ * | 400 | `ChannelApiError` (`statusCode: 400`) | no |
  * | 401 | `AuthError` (the client refreshes the token once and replays before surfacing it) | no |
  * | 403 | `UnreachableRecipientError` `blocked` on chat requests; `AuthError` (no access / tariff) otherwise | no |
  * | 404 | `UnreachableRecipientError` `not_on_channel` on chat requests; `ChannelApiError` `not_found` otherwise | no |
@@ -76,7 +69,13 @@ export function classifyAvitoError(response: AvitoErrorResponse): OmnidealerErro
     });
   }
   if (status === 400) {
-    return new ValidationError({ ...common, field: 'request', message: `avito: bad request (HTTP 400)${suffix}` });
+    // Avito refused what we sent (a provider answer, not input caught before the call): a final ChannelApiError.
+    return new ChannelApiError({
+      ...common,
+      statusCode: 400,
+      retryable: false,
+      message: `avito: bad request (HTTP 400)${suffix}`,
+    });
   }
   if (status === 401) {
     return new AuthError({ ...common, message: `avito: access token rejected (HTTP 401)${suffix}` });

@@ -39,7 +39,10 @@ export interface ChannelContractFixtures {
   errors: { retryable: ChannelContractError[]; final: ChannelContractError[] };
   /** Webhook deliveries as the provider sends them; each call builds a fresh `Request`. */
   webhook: {
-    /** A correctly signed delivery of one inbound message from a new sender. */
+    /**
+     * A correctly signed delivery the hub applies: an inbound message, or (for status-only callbacks) a status of
+     * `success.providerMessageId`; the suite sends `sendable` with the success answer first.
+     */
     valid(): Request | Promise<Request>;
     /** The same kind of delivery with a wrong or missing signature/secret. */
     badSignature(): Request | Promise<Request>;
@@ -218,6 +221,8 @@ export function testChannelContract(name: string, fixtures: ChannelContractFixtu
     );
 
     it('applies a correctly signed webhook (the baseline for the refusals below)', async () => {
+      await fixtures.success.script();
+      expect((await hub.send({ channel: channel.id, ...fixtures.sendable })).status).toBe('sent');
       const response = await hub.handleWebhook(channel.id, await fixtures.webhook.valid());
       expect(response.status).toBeLessThan(300);
       expect(captured.applied.length).toBeGreaterThan(0);

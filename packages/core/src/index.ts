@@ -35,6 +35,7 @@ export {
 export { createId } from './id.js';
 export { createRedactingLogger, type Logger, silentLogger } from './logger.js';
 export { type Consent, type Contact, type ContactInput, consentSchema, contactSchema, phoneSchema } from './model/contact.js';
+export { addressLookupKeys, contactAddresses } from './model/contact-addresses.js';
 export { type Assignment, assignmentSchema, type Conversation, conversationSchema, handlerSchema } from './model/conversation.js';
 export { type Message, type MessageError, messageErrorSchema, messageSchema } from './model/message.js';
 export {

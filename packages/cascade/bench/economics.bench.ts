@@ -33,14 +33,15 @@ async function load() {
       import.meta.url,
     );
   }
-  const [core, fixtures, cascade, content, planner] = await Promise.all([
+  const [core, sms, fixtures, cascade, content, planner] = await Promise.all([
     import('@omnidealer/core'),
+    import('@omnidealer/channel-sms'),
     import('../src/__fixtures__/mock-channels.js'),
     import('../src/cascade.js'),
     import('../src/cascade-content.js'),
     import('../src/planner.js'),
   ]);
-  return { ...core, ...fixtures, ...cascade, ...content, ...planner };
+  return { ...core, countSegments: sms.countSegments, ...fixtures, ...cascade, ...content, ...planner };
 }
 type Modules = Awaited<ReturnType<typeof load>>;
 let modules: Modules;
@@ -165,7 +166,7 @@ function buildBase(options: Required<CascadeBenchmarkOptions>): Truth[] {
       whatsappDelivered,
       whatsappRead: whatsappDelivered && next() < options.whatsappRead,
       smsDelivered: next() < options.smsDelivered,
-      smsMinor: modules.smsSegments(text).segments * 300,
+      smsMinor: modules.countSegments(text).segments * 300,
     });
   }
   return base;

@@ -1,4 +1,4 @@
-/** @module @omnidealer/sandbox — local WhatsApp, Avito, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests and demos. */
+/** @module @omnidealer/sandbox — local WhatsApp, Avito, MAX, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests and demos. */
 export { type AcceleratedClock, createAcceleratedClock } from './accelerated-clock.js';
 export type { AvitoItem } from './avito-catalog.js';
 export type {
@@ -9,6 +9,7 @@ export type {
   AvitoSandboxChat,
   AvitoSandboxMessage,
 } from './avito-sandbox.js';
+export type { MaxSandbox, MaxSandboxUser, MaxSentMessage, MaxUpdateResult, MaxUserInput } from './max-sandbox.js';
 export { createSeededRandom, hashString, mulberry32, type SeededRandom } from './random.js';
 export {
   type Sandbox,
@@ -35,6 +36,7 @@ export {
 } from './sandbox-behaviour.js';
 export type {
   AvitoSandboxCredentials,
+  MaxSandboxCredentials,
   SandboxCredentials,
   SandboxCredentialsInput,
   SmscSandboxCredentials,
@@ -57,6 +59,7 @@ export type {
 export type { SandboxTimers } from './sandbox-scheduler.js';
 export type {
   AvitoSandboxStats,
+  MaxSandboxStats,
   ProviderTrafficStats,
   SandboxStats,
   SmsSandboxStats,

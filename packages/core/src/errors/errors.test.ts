@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AuthError } from './auth-error.js';
 import { ChannelApiError } from './channel-api-error.js';
+import { FrequencyCapError } from './frequency-cap-error.js';
 import { OmnidealerError } from './omnidealer-error.js';
 import { RateLimitError } from './rate-limit-error.js';
 import { UnreachableRecipientError } from './unreachable-recipient-error.js';
@@ -17,6 +18,7 @@ const classes = {
   ValidationError,
   WebhookError,
   WindowClosedError,
+  FrequencyCapError,
 } as const;
 
 /** One instance of each class, built with its minimal arguments. */
@@ -30,6 +32,7 @@ function samples(from: typeof classes) {
     ValidationError: new from.ValidationError({ message: 'bad', field: 'content.text' }),
     WebhookError: new from.WebhookError({ channel: 'whatsapp', message: 'bad signature', kind: 'signature' }),
     WindowClosedError: new from.WindowClosedError({ channel: 'whatsapp', message: '131047' }),
+    FrequencyCapError: new from.FrequencyCapError({ message: 'capped', kind: 'marketing' }),
   };
 }
 
@@ -43,6 +46,7 @@ const expected: Record<keyof typeof classes, Array<keyof typeof classes>> = {
   ValidationError: ['OmnidealerError', 'ValidationError'],
   WebhookError: ['OmnidealerError', 'WebhookError'],
   WindowClosedError: ['OmnidealerError', 'WindowClosedError'],
+  FrequencyCapError: ['OmnidealerError', 'FrequencyCapError'],
 };
 
 /** A second, independent copy of the error modules, as when two versions of the package are installed. */
@@ -57,6 +61,7 @@ async function secondCopy(): Promise<typeof classes> {
     ValidationError: (await import('./validation-error.js')).ValidationError,
     WebhookError: (await import('./webhook-error.js')).WebhookError,
     WindowClosedError: (await import('./window-closed-error.js')).WindowClosedError,
+    FrequencyCapError: (await import('./frequency-cap-error.js')).FrequencyCapError,
   };
   vi.resetModules();
   return copy;

@@ -25,7 +25,11 @@ describe('classifyMaxError', () => {
     expect(classify(403, { code: 'access.denied', message: 'denied' })).toMatchObject({ name: 'AuthError' });
     expect(classify(404, { code: 'not.found', message: 'nope' }, 'send')).toMatchObject({ reason: 'not_on_channel' });
     expect(classify(404, { code: 'not.found', message: 'nope' })).toMatchObject({ code: 'not_found', retryable: false });
-    expect(classify(400, { code: 'proto.payload', message: 'bad' })).toMatchObject({ name: 'ValidationError', field: 'request' });
+    expect(classify(400, { code: 'proto.payload', message: 'bad' })).toMatchObject({
+      name: 'ChannelApiError',
+      statusCode: 400,
+      retryable: false,
+    });
     expect(classify(503, '<html>down</html>')).toMatchObject({ name: 'ChannelApiError', retryable: true, providerCode: 503 });
     expect(classify(405, {})).toMatchObject({ retryable: false });
   });

@@ -245,7 +245,7 @@ export function createInboxApi(options: InboxApiOptions) {
       } catch (error) {
         if (error instanceof HttpProblem) {
           json(response, error.status, { error: { code: error.code, message: error.message, ...error.details } });
-        } else if (error instanceof ValidationError) {
+        } else if (ValidationError.isInstance(error)) {
           json(response, 400, { error: { code: error.code, message: error.message } });
         } else if (OmnidealerError.isInstance(error)) {
           // WindowClosedError, UnreachableRecipientError: the reply cannot go out; the page explains why.

@@ -33,15 +33,16 @@ async function load() {
       import.meta.url,
     );
   }
-  const [core, providerUtils, fixtures, cascade, content, planner] = await Promise.all([
+  const [core, providerUtils, sms, fixtures, cascade, content, planner] = await Promise.all([
     import('@omnidealer/core'),
     import('@omnidealer/core/provider-utils'),
+    import('@omnidealer/channel-sms'),
     import('../src/__fixtures__/mock-channels.js'),
     import('../src/cascade.js'),
     import('../src/cascade-content.js'),
     import('../src/planner.js'),
   ]);
-  return { ...core, ...providerUtils, ...fixtures, ...cascade, ...content, ...planner };
+  return { ...core, ...providerUtils, countSegments: sms.countSegments, ...fixtures, ...cascade, ...content, ...planner };
 }
 type Modules = Awaited<ReturnType<typeof load>>;
 let modules: Modules;
@@ -166,7 +167,7 @@ function buildBase(options: Required<CascadeBenchmarkOptions>): Truth[] {
       whatsappDelivered,
       whatsappRead: whatsappDelivered && next() < options.whatsappRead,
       smsDelivered: next() < options.smsDelivered,
-      smsMinor: modules.smsSegments(text).segments * 300,
+      smsMinor: modules.countSegments(text).segments * 300,
     });
   }
   return base;

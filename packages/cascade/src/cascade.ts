@@ -145,8 +145,8 @@ function conditionMet(condition: FallbackCondition, status: MessageStatus): bool
 }
 
 function fallbackReasonOf(error: unknown, message: Message | undefined): FallbackReason {
-  if (error instanceof WindowClosedError || message?.error?.code === 'window_closed') return 'window_closed';
-  if (error instanceof UnreachableRecipientError || message?.error?.code === 'unreachable_recipient') return 'unreachable';
+  if (WindowClosedError.isInstance(error) || message?.error?.code === 'window_closed') return 'window_closed';
+  if (UnreachableRecipientError.isInstance(error) || message?.error?.code === 'unreachable_recipient') return 'unreachable';
   if (error !== undefined) return 'rejected';
   return 'failed';
 }

@@ -1,7 +1,7 @@
 import {
   AuthError,
+  ChannelApiError,
   createManualClock,
-  ProviderError,
   RateLimitError,
   UnreachableRecipientError,
   ValidationError,
@@ -136,7 +136,7 @@ describe('AvitoClient requests', () => {
     const { client } = setup();
     await expect(client.listChats({ limit: 101 })).rejects.toMatchObject({ name: 'ValidationError', field: 'options.limit' });
     await expect(client.listChats({ offset: 1001 })).rejects.toMatchObject({ field: 'options.offset' });
-    await expect(client.listChats({ chatTypes: ['b2b' as 'u2i'] })).rejects.toBeInstanceOf(ValidationError);
+    await expect(client.listChats({ chatTypes: ['b2b' as 'u2i'] })).rejects.toSatisfy(ValidationError.isInstance);
     await expect(client.listMessages(chatId, { limit: 0 })).rejects.toMatchObject({ field: 'options.limit' });
     await expect(client.getChat('')).rejects.toMatchObject({ field: 'chatId' });
     expect(api.calls).toHaveLength(0);
@@ -221,7 +221,7 @@ describe('AvitoClient requests', () => {
     await client.markChatRead(chatId);
     expect(api.callsTo('/read')[0]?.url.pathname).toBe(`/messenger/v1/accounts/${userId}/chats/${chatId}/read`);
     api.use(routes.read, { json: { ok: false } });
-    await expect(client.markChatRead(chatId)).rejects.toMatchObject({ name: 'ProviderError', retryable: false });
+    await expect(client.markChatRead(chatId)).rejects.toMatchObject({ name: 'ChannelApiError', retryable: false });
   });
 
   it('subscribes, unsubscribes and lists webhooks on the documented paths', async () => {
@@ -296,7 +296,7 @@ describe('AvitoClient tokens', () => {
     api.use(routes.send, { status: 401, json: error401 });
     const { client } = setup();
     const error = await client.sendText(chatId, 'Да').catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toSatisfy(AuthError.isInstance);
     expect(error).toMatchObject({ retryable: false, channel: 'avito', raw: error401 });
     expect((error as Error).message).toContain('after a refresh');
     expect(api.callsTo('/token')).toHaveLength(2);
@@ -310,25 +310,25 @@ describe('AvitoClient errors', () => {
     api.use(routes.send, { status: 429, headers: { 'retry-after': '7' }, json: error429 });
     const { client } = setup();
     const error = await client.sendText(chatId, 'Да').catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toSatisfy(RateLimitError.isInstance);
     expect(error).toMatchObject({ retryable: true, retryAfterMs: 7000, providerCode: 429, raw: error429 });
   });
 
-  it('500 → retryable ProviderError, lenient about the {"result":…} error shape', async () => {
+  it('500 → retryable ChannelApiError, lenient about the {"result":…} error shape', async () => {
     api.use(routes.send, { status: 500, json: error500 });
     const { client } = setup();
     const error = await client.sendText(chatId, 'Да').catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ retryable: true, statusCode: 500, raw: error500 });
     expect((error as Error).message).toContain('internal error');
   });
 
-  it('400 → non-retryable ValidationError with Avito message and code', async () => {
+  it('400 → non-retryable ChannelApiError with Avito message and code', async () => {
     api.use(routes.send, { status: 400, json: error400 });
     const { client } = setup();
     const error = await client.sendText(chatId, 'Да').catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error).toMatchObject({ retryable: false, providerCode: 400, field: 'request' });
+    expect(error).toSatisfy(ChannelApiError.isInstance);
+    expect(error).toMatchObject({ retryable: false, providerCode: 400, statusCode: 400 });
     expect((error as Error).message).toContain('length must be less than or equal to 1000');
   });
 
@@ -342,18 +342,18 @@ describe('AvitoClient errors', () => {
     });
     api.use(routes.send, { status: 403, json: error403 });
     const forbidden = await client.sendText(chatId, 'Да').catch((caught: unknown) => caught);
-    expect(forbidden).toBeInstanceOf(UnreachableRecipientError);
+    expect(forbidden).toSatisfy(UnreachableRecipientError.isInstance);
     expect(forbidden).toMatchObject({ reason: 'blocked', raw: error403 });
     api.use(routes.chats, { status: 403, json: error403 });
-    await expect(client.listChats()).rejects.toBeInstanceOf(AuthError);
+    await expect(client.listChats()).rejects.toSatisfy(AuthError.isInstance);
     api.use(routes.subscriptions, { status: 404, json: error404 });
     await expect(client.listWebhookSubscriptions()).rejects.toMatchObject({ code: 'not_found', retryable: false });
   });
 
-  it('a malformed 200 body → non-retryable ProviderError; a wrong shape names the path', async () => {
+  it('a malformed 200 body → non-retryable ChannelApiError; a wrong shape names the path', async () => {
     const { client } = setup();
     api.use(routes.send, { text: '<html>upstream</html>', headers: { 'content-type': 'text/html' } });
-    await expect(client.sendText(chatId, 'Да')).rejects.toMatchObject({ name: 'ProviderError', retryable: false });
+    await expect(client.sendText(chatId, 'Да')).rejects.toMatchObject({ name: 'ChannelApiError', retryable: false });
     api.use(routes.chats, { json: { chats: 'nope' } });
     const error = await client.listChats().catch((caught: unknown) => caught);
     expect((error as Error).message).toContain('unexpected response shape: chats');
@@ -365,7 +365,7 @@ describe('AvitoClient errors', () => {
     await expect(client.sendText(chatId, 'Да')).rejects.toMatchObject({ code: 'network', retryable: true });
   });
 
-  it('a timeout → retryable ProviderError with code timeout (fake timers)', async () => {
+  it('a timeout → retryable ChannelApiError with code timeout (fake timers)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const hangingFetch: typeof fetch = async (input, init) => {
       const request = input instanceof Request ? input : new Request(input, init);
@@ -378,6 +378,6 @@ describe('AvitoClient errors', () => {
     const { client } = setup({ fetch: hangingFetch, timeoutMs: 5000 });
     const pending = client.sendText(chatId, 'Да').catch((caught: unknown) => caught);
     await vi.advanceTimersByTimeAsync(5001);
-    expect(await pending).toMatchObject({ name: 'ProviderError', code: 'timeout', retryable: true });
+    expect(await pending).toMatchObject({ name: 'ChannelApiError', code: 'timeout', retryable: true });
   });
 });

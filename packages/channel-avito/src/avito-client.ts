@@ -1,4 +1,10 @@
-import { type Clock, type OmnidealerError, ProviderError, AuthError as TypedAuthError, ValidationError } from '@omnidealer/core';
+import {
+  ChannelApiError,
+  type Clock,
+  type OmnidealerError,
+  AuthError as TypedAuthError,
+  ValidationError,
+} from '@omnidealer/core';
 import {
   createHttpClient,
   createSecretRegistry,
@@ -445,7 +451,7 @@ export function createAvitoClient(options: AvitoClientOptions): AvitoClient {
       });
       const [imageId, sizes] = Object.entries(body)[0] ?? [];
       if (!imageId || !sizes) {
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel: 'avito',
           retryable: false,
           message: 'avito: uploadImages answered without an image id',
@@ -498,7 +504,7 @@ export function createAvitoClient(options: AvitoClientOptions): AvitoClient {
 /** Avito sometimes answers 200 with `{"ok":false}`: that is a refusal, not a success. */
 function ensureOk(body: { ok?: boolean | null | undefined }, what: string): void {
   if (body.ok === false) {
-    throw new ProviderError({ channel: 'avito', retryable: false, message: `avito: ${what} answered ok=false`, raw: body });
+    throw new ChannelApiError({ channel: 'avito', retryable: false, message: `avito: ${what} answered ok=false`, raw: body });
   }
 }
 

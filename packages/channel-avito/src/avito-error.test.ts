@@ -1,4 +1,4 @@
-import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
+import { AuthError, ChannelApiError, RateLimitError, UnreachableRecipientError } from '@omnidealer/core';
 import { describe, expect, it } from 'vitest';
 import error400 from './__fixtures__/error-400.json';
 import error500 from './__fixtures__/error-500.json';
@@ -9,23 +9,23 @@ const classify = (status: number, scope: 'chat' | 'account' | 'token' = 'chat', 
 
 describe('classifyAvitoError', () => {
   it.each([
-    [400, 'chat', ValidationError, false],
+    [400, 'chat', ChannelApiError, false],
     [401, 'chat', AuthError, false],
     [403, 'chat', UnreachableRecipientError, false],
     [403, 'account', AuthError, false],
     [404, 'chat', UnreachableRecipientError, false],
-    [404, 'account', ProviderError, false],
-    [408, 'chat', ProviderError, true],
-    [409, 'chat', ProviderError, false],
+    [404, 'account', ChannelApiError, false],
+    [408, 'chat', ChannelApiError, true],
+    [409, 'chat', ChannelApiError, false],
     [429, 'chat', RateLimitError, true],
-    [500, 'chat', ProviderError, true],
-    [502, 'account', ProviderError, true],
-    [503, 'token', ProviderError, true],
+    [500, 'chat', ChannelApiError, true],
+    [502, 'account', ChannelApiError, true],
+    [503, 'token', ChannelApiError, true],
     [400, 'token', AuthError, false],
     [401, 'token', AuthError, false],
   ] as const)('HTTP %i on a %s request → %o (retryable %s)', (status, scope, type, retryable) => {
     const error = classify(status, scope);
-    expect(error).toBeInstanceOf(type);
+    expect(error).toSatisfy(type.isInstance);
     expect(error.retryable).toBe(retryable);
     expect(error.channel).toBe('avito');
   });

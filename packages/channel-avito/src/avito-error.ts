@@ -1,11 +1,4 @@
-import {
-  AuthError,
-  type OmnidealerError,
-  ProviderError,
-  RateLimitError,
-  UnreachableRecipientError,
-  ValidationError,
-} from '@omnidealer/core';
+import { AuthError, ChannelApiError, type OmnidealerError, RateLimitError, UnreachableRecipientError } from '@omnidealer/core';
 import { avitoErrorBodySchema } from './avito-api.js';
 
 /**
@@ -47,11 +40,11 @@ export function avitoErrorDetails(body: unknown): { message: string | undefined;
  *
  * | HTTP | error | retryable |
  * |---|---|---|
- * | 400 | `ValidationError` (`field: 'request'`) | no |
+ * | 400 | `ChannelApiError` (`statusCode: 400`) | no |
  * | 401 | `AuthError` (the client refreshes the token once and replays before surfacing it) | no |
  * | 403 | `UnreachableRecipientError` `blocked` on chat requests; `AuthError` (no access / tariff) otherwise | no |
- * | 404 | `UnreachableRecipientError` `not_on_channel` on chat requests; `ProviderError` `not_found` otherwise | no |
- * | 408, 5xx | `ProviderError` | yes |
+ * | 404 | `UnreachableRecipientError` `not_on_channel` on chat requests; `ChannelApiError` `not_found` otherwise | no |
+ * | 408, 5xx | `ChannelApiError` | yes |
  * | 429 | `RateLimitError` with `retryAfterMs` from `Retry-After` | yes |
  *
  * Every error keeps Avito's raw body (redacted) in `raw` and its code in `providerCode`.
@@ -67,7 +60,7 @@ export function classifyAvitoError(response: AvitoErrorResponse): OmnidealerErro
   const common = { channel, raw: body, providerCode };
 
   if (status === 429) {
-    return new RateLimitError({ ...common, message: `avito: rate limited (HTTP 429)${suffix}`, retryAfterMs });
+    return new RateLimitError({ ...common, statusCode: 429, message: `avito: rate limited (HTTP 429)${suffix}`, retryAfterMs });
   }
   if (scope === 'token' && (status === 400 || status === 401 || status === 403)) {
     return new AuthError({
@@ -76,7 +69,13 @@ export function classifyAvitoError(response: AvitoErrorResponse): OmnidealerErro
     });
   }
   if (status === 400) {
-    return new ValidationError({ ...common, field: 'request', message: `avito: bad request (HTTP 400)${suffix}` });
+    // Avito refused what we sent (a provider answer, not input caught before the call): a final ChannelApiError.
+    return new ChannelApiError({
+      ...common,
+      statusCode: 400,
+      retryable: false,
+      message: `avito: bad request (HTTP 400)${suffix}`,
+    });
   }
   if (status === 401) {
     return new AuthError({ ...common, message: `avito: access token rejected (HTTP 401)${suffix}` });
@@ -102,7 +101,7 @@ export function classifyAvitoError(response: AvitoErrorResponse): OmnidealerErro
         message: `avito: chat not found (HTTP 404)${suffix}`,
       });
     }
-    return new ProviderError({
+    return new ChannelApiError({
       ...common,
       code: 'not_found',
       statusCode: 404,
@@ -110,7 +109,7 @@ export function classifyAvitoError(response: AvitoErrorResponse): OmnidealerErro
       message: `avito: not found (HTTP 404)${suffix}`,
     });
   }
-  return new ProviderError({
+  return new ChannelApiError({
     ...common,
     statusCode: status,
     retryable: status >= 500 || status === 408,

@@ -1,4 +1,4 @@
-import { AuthError, createManualClock, ProviderError } from '@omnidealer/core';
+import { AuthError, ChannelApiError, createManualClock } from '@omnidealer/core';
 import { createSecretRegistry } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
@@ -67,7 +67,7 @@ describe('createAvitoTokenProvider', () => {
     const secrets = createSecretRegistry();
     const tokens = createAvitoTokenProvider({ ...credentials, clock: createManualClock(0), secrets });
     const error = await tokens.getToken().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toSatisfy(AuthError.isInstance);
     expect(error).toMatchObject({ channel: 'avito', retryable: false, providerCode: 400 });
     expect((error as Error).message).toContain('invalid_client (Client authentication failed)');
     expect(JSON.stringify(error)).not.toContain(credentials.clientSecret);
@@ -85,7 +85,7 @@ describe('createAvitoTokenProvider', () => {
     const secrets = createSecretRegistry();
     const tokens = createAvitoTokenProvider({ ...credentials, clock: createManualClock(0), secrets });
     const error = await tokens.getToken().catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ retryable: true, statusCode: 503 });
     expect(await tokens.getToken()).toBe('fresh-token-abcdef');
     expect(secrets.values()).toEqual([credentials.clientSecret, 'fresh-token-abcdef']);

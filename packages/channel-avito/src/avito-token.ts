@@ -25,7 +25,7 @@ export interface AvitoTokenProvider {
   /**
    * A valid access token: the cached one until `refreshMarginMs` before it expires, otherwise a new one. Concurrent
    * callers share one in-flight `POST /token`.
-   * @throws AuthError when Avito rejects the client credentials; RateLimitError / ProviderError (retryable) on 429 / 5xx.
+   * @throws AuthError when Avito rejects the client credentials; RateLimitError / ChannelApiError (retryable) on 429 / 5xx.
    */
   getToken(): Promise<string>;
   /**

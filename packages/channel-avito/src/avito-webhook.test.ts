@@ -134,7 +134,7 @@ describe('parseAvitoWebhook', () => {
       const error = await parseAvitoWebhook(request(messageFixture, url), { userId, webhookSecret: secret }).catch(
         (caught: unknown) => caught,
       );
-      expect(error).toBeInstanceOf(WebhookError);
+      expect(error).toSatisfy(WebhookError.isInstance);
       expect(error).toMatchObject({ status: 401, code: 'webhook_signature' });
       expect((error as Error).message).not.toContain(secret.slice(0, 10));
     }
@@ -153,7 +153,7 @@ describe('parseAvitoWebhook', () => {
       { ...messageFixture, payload: { type: 'message', value: { id: 'x' } } },
     ]) {
       const error = await parseAvitoWebhook(request(body), { userId }).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(WebhookError);
+      expect(error).toSatisfy(WebhookError.isInstance);
       expect(error).toMatchObject({ status: 400, code: 'webhook_malformed' });
     }
   });

@@ -107,6 +107,6 @@ describe('parseEmailAddress', () => {
     'sales@dealer.ru\n',
     { name: 'A\rB', address: 'a@b.ru' },
   ])('rejects %o', (input) => {
-    expect(() => parseEmailAddress(input, 'from')).toThrow(ValidationError);
+    expect(() => parseEmailAddress(input, 'from')).toThrow(expect.toSatisfy(ValidationError.isInstance));
   });
 });

@@ -4,12 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
 import {
   AuthError,
+  ChannelApiError,
   type Contact,
   createManualClock,
   type MessageContent,
   OmnidealerError,
   type OutboundMessage,
-  ProviderError,
   UnreachableRecipientError,
   ValidationError,
 } from '@omnidealer/core';
@@ -275,9 +275,9 @@ describe('createEmailChannel over a real SMTP server', () => {
     const server = await smtp();
     const channel = channelFor(server, { templates: { reminder: { subject: 'ТО {date}', text: 'Ждём вас {date}' } } });
     const error = await sendError(channel.doSend(outbound(content, { contact: { ...ivan, ...contact } }), {}));
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toSatisfy(ValidationError.isInstance);
     expect((error as ValidationError).field).toBe(field);
-    expect(() => channel.validate?.(content, { ...ivan, ...contact })).toThrow(ValidationError);
+    expect(() => channel.validate?.(content, { ...ivan, ...contact })).toThrow(expect.toSatisfy(ValidationError.isInstance));
     expect(server.connections).toBe(0);
     expect(server.messages).toHaveLength(0);
   });
@@ -286,7 +286,9 @@ describe('createEmailChannel over a real SMTP server', () => {
     expect(() => createEmailChannel({ from: { name: 'Dealer\r\nBcc: x@y.ru', address: 'sales@dealer.ru' } })).toThrow(
       ValidationError,
     );
-    expect(() => createEmailChannel({ from: 'sales@dealer.ru', defaultSubject: 'a\nb' })).toThrow(ValidationError);
+    expect(() => createEmailChannel({ from: 'sales@dealer.ru', defaultSubject: 'a\nb' })).toThrow(
+      expect.toSatisfy(ValidationError.isInstance),
+    );
     expect(() => createEmailChannel({ from: 'sales@dealer.ru', headers: { 'X-A': 'b\r\nBcc: x@y.ru' } })).toThrow(
       ValidationError,
     );
@@ -326,7 +328,7 @@ describe('createEmailChannel over a real SMTP server', () => {
       },
     });
     const error = await sendError(channel.doSend(outbound({ type: 'text', text: 'hi' }), {}));
-    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toSatisfy(AuthError.isInstance);
     expect(error).toMatchObject({ code: 'auth', retryable: false, providerCode: 535, channel: 'email' });
     expect(error.raw).toMatchObject({
       code: 'EAUTH',
@@ -338,12 +340,12 @@ describe('createEmailChannel over a real SMTP server', () => {
     expect(server.messages).toHaveLength(0);
   });
 
-  it('maps a 451 at RCPT TO to a retryable ProviderError carrying the SMTP reply', async () => {
+  it('maps a 451 at RCPT TO to a retryable ChannelApiError carrying the SMTP reply', async () => {
     const server = await smtp({
       onRcptTo: () => Object.assign(new Error('4.3.0 Mailbox temporarily unavailable'), { responseCode: 451 }),
     });
     const error = await sendError(channelFor(server).doSend(outbound({ type: 'text', text: 'hi' }), {}));
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ code: 'provider_error', retryable: true, providerCode: 451 });
     expect(error.raw).toEqual({
       code: 'EENVELOPE',
@@ -377,26 +379,26 @@ describe('createEmailChannel over a real SMTP server', () => {
         Object.assign(new Error(`5.1.1 <${address}>: Recipient address rejected: User unknown`), { responseCode: 550 }),
     });
     const error = await sendError(channelFor(server).doSend(outbound({ type: 'text', text: 'hi' }), {}));
-    expect(error).toBeInstanceOf(UnreachableRecipientError);
+    expect(error).toSatisfy(UnreachableRecipientError.isInstance);
     expect(error).toMatchObject({ reason: 'bounced', retryable: false, providerCode: 550, code: 'unreachable_recipient' });
     // The reply is kept, the address in it masked.
     expect(error.raw).toMatchObject({ response: '550 5.1.1 <i***@example.ru>: Recipient address rejected: User unknown' });
     expect(error.message).not.toContain('ivan@example.ru');
   });
 
-  it('maps a 554 5.7.1 content rejection after DATA to a permanent ProviderError, not an unreachable recipient', async () => {
+  it('maps a 554 5.7.1 content rejection after DATA to a permanent ChannelApiError, not an unreachable recipient', async () => {
     const server = await smtp({
       onData: () => Object.assign(new Error('5.7.1 Message rejected as spam'), { responseCode: 554 }),
     });
     const error = await sendError(channelFor(server).doSend(outbound({ type: 'text', text: 'hi' }), {}));
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ retryable: false, providerCode: 554 });
   });
 
   it('maps a connection dropped in the middle of DATA to a retryable network error', async () => {
     const server = await smtp({ dropDuringData: true });
     const error = await sendError(channelFor(server).doSend(outbound({ type: 'text', text: 'x'.repeat(200_000) }), {}));
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ code: 'network', retryable: true });
     expect(server.messages).toHaveLength(0);
   });
@@ -573,6 +575,8 @@ describe('settings validation', () => {
     expect(() => createEmailChannel({ from: 'sales@dealer.ru', pricing: { perMessageMinor: -1 } })).toThrow(
       expect.objectContaining({ field: 'settings.pricing.perMessageMinor' }),
     );
-    expect(() => createEmailChannel({ from: 'sales@dealer.ru', smtpHost: 'x' } as never)).toThrow(ValidationError);
+    expect(() => createEmailChannel({ from: 'sales@dealer.ru', smtpHost: 'x' } as never)).toThrow(
+      expect.toSatisfy(ValidationError.isInstance),
+    );
   });
 });

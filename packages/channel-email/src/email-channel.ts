@@ -474,7 +474,7 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
         info = await sender.sendMail(mail);
       } catch (error) {
         const classified = secrets.redactError(classifyEmailError(error, kind));
-        if (classified instanceof UnreachableRecipientError) suppressionList?.set(to.address.toLowerCase(), classified.reason);
+        if (UnreachableRecipientError.isInstance(classified)) suppressionList?.set(to.address.toLowerCase(), classified.reason);
         throw classified;
       }
       return { providerMessageId: normalizeMessageId(info.messageId ?? messageId), status: 'sent' };

@@ -1,4 +1,4 @@
-import { AuthError, ProviderError, RateLimitError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
+import { AuthError, ChannelApiError, RateLimitError, UnreachableRecipientError, ValidationError } from '@omnidealer/core';
 import { createSecretRegistry } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import { classifyEmailError, smtpErrorDetails } from './email-error.js';
@@ -9,7 +9,14 @@ function smtpError(command: string, response: string, code = 'EENVELOPE') {
 }
 
 describe('classifyEmailError', () => {
-  it.each<[string, string, string, { type: Function; retryable: boolean; reason?: string; code?: string }]>([
+  it.each<
+    [
+      string,
+      string,
+      string,
+      { type: { isInstance(error: unknown): boolean }; retryable: boolean; reason?: string; code?: string },
+    ]
+  >([
     ['RCPT TO', '550 5.1.1 User unknown', 'EENVELOPE', { type: UnreachableRecipientError, retryable: false, reason: 'bounced' }],
     ['RCPT TO', '550 Mailbox unavailable', 'EENVELOPE', { type: UnreachableRecipientError, retryable: false, reason: 'bounced' }],
     ['RCPT TO', '551 User not local', 'EENVELOPE', { type: UnreachableRecipientError, retryable: false, reason: 'bounced' }],
@@ -25,21 +32,21 @@ describe('classifyEmailError', () => {
       'EENVELOPE',
       { type: UnreachableRecipientError, retryable: false, reason: 'bounced' },
     ],
-    ['RCPT TO', '550 5.7.1 Relaying denied', 'EENVELOPE', { type: ProviderError, retryable: false }],
-    ['MAIL FROM', '553 5.1.8 Sender domain does not exist', 'EENVELOPE', { type: ProviderError, retryable: false }],
-    ['MAIL FROM', '550 5.7.1 Sender not allowed', 'EENVELOPE', { type: ProviderError, retryable: false }],
-    ['DATA', '554 5.7.1 Spam detected', 'EMESSAGE', { type: ProviderError, retryable: false }],
-    ['DATA', '552 5.3.4 Message too big', 'EMESSAGE', { type: ProviderError, retryable: false }],
-    ['RCPT TO', '451 4.7.1 Greylisted', 'EENVELOPE', { type: ProviderError, retryable: true }],
-    ['DATA', '452 4.3.1 Insufficient system storage', 'EMESSAGE', { type: ProviderError, retryable: true }],
+    ['RCPT TO', '550 5.7.1 Relaying denied', 'EENVELOPE', { type: ChannelApiError, retryable: false }],
+    ['MAIL FROM', '553 5.1.8 Sender domain does not exist', 'EENVELOPE', { type: ChannelApiError, retryable: false }],
+    ['MAIL FROM', '550 5.7.1 Sender not allowed', 'EENVELOPE', { type: ChannelApiError, retryable: false }],
+    ['DATA', '554 5.7.1 Spam detected', 'EMESSAGE', { type: ChannelApiError, retryable: false }],
+    ['DATA', '552 5.3.4 Message too big', 'EMESSAGE', { type: ChannelApiError, retryable: false }],
+    ['RCPT TO', '451 4.7.1 Greylisted', 'EENVELOPE', { type: ChannelApiError, retryable: true }],
+    ['DATA', '452 4.3.1 Insufficient system storage', 'EMESSAGE', { type: ChannelApiError, retryable: true }],
     ['CONN', '421 4.7.0 Too many connections, try again later', 'ECONNECTION', { type: RateLimitError, retryable: true }],
     ['AUTH PLAIN', '535 5.7.8 Authentication credentials invalid', 'EAUTH', { type: AuthError, retryable: false }],
     ['AUTH LOGIN', '454 4.7.0 Temporary authentication failure', 'EAUTH', { type: AuthError, retryable: true }],
     ['MAIL FROM', '530 5.7.0 Authentication required', 'EENVELOPE', { type: AuthError, retryable: false }],
-    ['STARTTLS', '500 command not recognized', 'ETLS', { type: ProviderError, retryable: false, code: 'network' }],
+    ['STARTTLS', '500 command not recognized', 'ETLS', { type: ChannelApiError, retryable: false, code: 'network' }],
   ])('%s %s → %o', (command, response, code, expected) => {
     const error = classifyEmailError(smtpError(command, response, code));
-    expect(error).toBeInstanceOf(expected.type);
+    expect(error).toSatisfy(expected.type.isInstance);
     expect(error.retryable).toBe(expected.retryable);
     expect(error.providerCode).toBe(Number(response.slice(0, 3)));
     if (expected.reason) expect((error as UnreachableRecipientError).reason).toBe(expected.reason);
@@ -56,7 +63,7 @@ describe('classifyEmailError', () => {
     ['EDNS', 'getaddrinfo EAI_AGAIN smtp.example.ru', 'network'],
   ])('%s is a retryable %s error', (code, message, expectedCode) => {
     const error = classifyEmailError(Object.assign(new Error(message), { code, command: 'CONN' }));
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ code: expectedCode, retryable: true });
   });
 
@@ -65,7 +72,7 @@ describe('classifyEmailError', () => {
     expect(error).toMatchObject({ code: 'network', retryable: false });
   });
 
-  it('keeps typed errors as they are and wraps anything else as a non-retryable ProviderError', () => {
+  it('keeps typed errors as they are and wraps anything else as a non-retryable ChannelApiError', () => {
     const validation = new ValidationError({ field: 'x', message: 'x' });
     expect(classifyEmailError(validation)).toBe(validation);
     expect(classifyEmailError('boom')).toMatchObject({ code: 'provider_error', retryable: false, message: 'SMTP failed: boom' });

@@ -1,7 +1,7 @@
 import {
   AuthError,
+  ChannelApiError,
   OmnidealerError,
-  ProviderError,
   RateLimitError,
   type UnreachableReason,
   UnreachableRecipientError,
@@ -85,11 +85,11 @@ function unreachableReasonOf(details: SmtpErrorDetails): UnreachableReason | und
  * | `535`/`530`/`534`/`538` or nodemailer `EAUTH` | {@link AuthError} | no (yes for `454`) |
  * | `550`/`551` at `RCPT TO`, `5.1.x`, `5.2.1` | {@link UnreachableRecipientError} `bounced` | no |
  * | `553`, `5.1.3` | {@link UnreachableRecipientError} `invalid_address` | no |
- * | other `5xx` | {@link ProviderError} | no |
+ * | other `5xx` | {@link ChannelApiError} | no |
  * | `4xx` mentioning rate/too many/throttling | {@link RateLimitError} | yes |
- * | other `4xx` | {@link ProviderError} | yes |
- * | connection reset/refused/closed, DNS, timeouts | {@link ProviderError} `network`/`timeout` | yes |
- * | TLS certificate or STARTTLS failures | {@link ProviderError} `network` | no |
+ * | other `4xx` | {@link ChannelApiError} | yes |
+ * | connection reset/refused/closed, DNS, timeouts | {@link ChannelApiError} `network`/`timeout` | yes |
+ * | TLS certificate or STARTTLS failures | {@link ChannelApiError} `network` | no |
  *
  * The SMTP reply is kept as `raw` ({@link SmtpErrorDetails}); addresses in it are masked and registered secrets
  * (the SMTP password) removed on construction.
@@ -108,7 +108,7 @@ export function classifyEmailError(error: unknown, channel = 'email'): Omnideale
 
   // STARTTLS refused or a certificate nobody trusts: configuration, retrying cannot help.
   if (details.code === 'ETLS' || (!responseCode && certificatePattern.test(text))) {
-    return new ProviderError({ ...common, code: 'network', retryable: false });
+    return new ChannelApiError({ ...common, code: 'network', retryable: false });
   }
   if (details.code === 'EAUTH' || (responseCode !== undefined && [530, 534, 535, 538].includes(responseCode))) {
     return new AuthError({ ...common, retryable: responseCode !== undefined && responseCode >= 400 && responseCode < 500 });
@@ -116,14 +116,14 @@ export function classifyEmailError(error: unknown, channel = 'email'): Omnideale
   if (responseCode !== undefined && responseCode >= 500) {
     const reason = unreachableReasonOf(details);
     if (reason) return new UnreachableRecipientError({ ...common, reason });
-    return new ProviderError({ ...common, retryable: false });
+    return new ChannelApiError({ ...common, retryable: false });
   }
   if (responseCode !== undefined && responseCode >= 400) {
     if (throttlePattern.test(details.response ?? '')) return new RateLimitError(common);
-    return new ProviderError({ ...common, retryable: true });
+    return new ChannelApiError({ ...common, retryable: true });
   }
   if (details.code && networkCodes.has(details.code)) {
-    return new ProviderError({ ...common, code: details.code === 'ETIMEDOUT' ? 'timeout' : 'network', retryable: true });
+    return new ChannelApiError({ ...common, code: details.code === 'ETIMEDOUT' ? 'timeout' : 'network', retryable: true });
   }
-  return new ProviderError({ ...common, retryable: false });
+  return new ChannelApiError({ ...common, retryable: false });
 }

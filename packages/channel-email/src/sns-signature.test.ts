@@ -1,6 +1,6 @@
 import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ProviderError, WebhookError, type WebhookRequest } from '@omnidealer/core';
+import { ChannelApiError, WebhookError, type WebhookRequest } from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import { parseSesWebhook } from './email-bounce-webhook.js';
@@ -75,7 +75,7 @@ describe('SNS signature verification (the default without a shared secret)', () 
     const error = await rejection(
       parseSesWebhook(request(tamper(signed('ses-bounce-permanent.sns.json'))), { fetchSigningCertificate: fetcher() }),
     );
-    expect(error).toBeInstanceOf(WebhookError);
+    expect(error).toSatisfy(WebhookError.isInstance);
     expect(error).toMatchObject({ status: 401, code: 'webhook_signature' });
   });
 
@@ -102,7 +102,7 @@ describe('SNS signature verification (the default without a shared secret)', () 
     const fetchSigningCertificate = fetcher();
     sns.use(`GET ${certificateUrl}`, [{ status: 503, text: 'unavailable' }, { text: certificate }]);
     const error = await rejection(parseSesWebhook(request(signed('ses-delivery.sns.json')), { fetchSigningCertificate }));
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ retryable: true });
     expect((await parseSesWebhook(request(signed('ses-delivery.sns.json')), { fetchSigningCertificate })).events).toHaveLength(1);
     expect(sns.callsTo('.pem')).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { ProviderError, WebhookError } from '@omnidealer/core';
+import { ChannelApiError, WebhookError } from '@omnidealer/core';
 
 /** The SNS envelope fields that take part in the signature. */
 export interface SignedSnsEnvelope {
@@ -98,7 +98,7 @@ export function createSnsSignatureVerifier(
       publicKey = await key;
     } catch (error) {
       // Our failure, not the sender's: the hub answers 500 and SNS redelivers later.
-      throw new ProviderError({
+      throw new ChannelApiError({
         channel,
         retryable: true,
         message: `SNS signature: cannot load the signing certificate (${(error as Error).message})`,

@@ -1,4 +1,4 @@
-import { ProviderError } from '@omnidealer/core';
+import { ChannelApiError } from '@omnidealer/core';
 import {
   createHttpClient,
   createSecretRegistry,
@@ -152,7 +152,7 @@ export function createMaxClient(options: MaxClientOptions = {}): MaxClient {
 
   const ensureSuccess = (body: z.infer<typeof maxActionResponseSchema>, what: string) => {
     if (body.success === false) {
-      throw new ProviderError({
+      throw new ChannelApiError({
         channel: 'max',
         retryable: false,
         message: `max: ${what} answered success=false${body.message ? `: ${body.message}` : ''}`,
@@ -196,10 +196,10 @@ export function createMaxClient(options: MaxClientOptions = {}): MaxClient {
       try {
         target = new URL(endpoint.url);
       } catch (error) {
-        throw new ProviderError({ channel: 'max', retryable: false, message: 'max: upload URL is not a URL', cause: error });
+        throw new ChannelApiError({ channel: 'max', retryable: false, message: 'max: upload URL is not a URL', cause: error });
       }
       if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-        throw new ProviderError({ channel: 'max', retryable: false, message: 'max: upload URL is not http(s)' });
+        throw new ChannelApiError({ channel: 'max', retryable: false, message: 'max: upload URL is not http(s)' });
       }
       // The upload host is not the Bot API: no bot token goes there (the official client sends none either).
       const uploader = createHttpClient({
@@ -231,7 +231,7 @@ export function createMaxClient(options: MaxClientOptions = {}): MaxClient {
       }
       const token = parsed.token ?? Object.values(parsed.photos ?? {})[0]?.token ?? endpoint.token ?? undefined;
       if (!token) {
-        throw new ProviderError({ channel: 'max', retryable: false, message: `max: ${type} upload answered without a token` });
+        throw new ChannelApiError({ channel: 'max', retryable: false, message: `max: ${type} upload answered without a token` });
       }
       return { token };
     },

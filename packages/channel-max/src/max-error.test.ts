@@ -15,7 +15,7 @@ describe('classifyMaxError', () => {
       retryAfterMs: 3000,
     });
     expect(classify(400, attachmentNotReady, 'send')).toMatchObject({
-      name: 'ProviderError',
+      name: 'ChannelApiError',
       retryable: true,
       retryAfterMs: 1000,
       providerCode: 'attachment.not.ready',
@@ -25,8 +25,12 @@ describe('classifyMaxError', () => {
     expect(classify(403, { code: 'access.denied', message: 'denied' })).toMatchObject({ name: 'AuthError' });
     expect(classify(404, { code: 'not.found', message: 'nope' }, 'send')).toMatchObject({ reason: 'not_on_channel' });
     expect(classify(404, { code: 'not.found', message: 'nope' })).toMatchObject({ code: 'not_found', retryable: false });
-    expect(classify(400, { code: 'proto.payload', message: 'bad' })).toMatchObject({ name: 'ValidationError', field: 'request' });
-    expect(classify(503, '<html>down</html>')).toMatchObject({ name: 'ProviderError', retryable: true, providerCode: 503 });
+    expect(classify(400, { code: 'proto.payload', message: 'bad' })).toMatchObject({
+      name: 'ChannelApiError',
+      statusCode: 400,
+      retryable: false,
+    });
+    expect(classify(503, '<html>down</html>')).toMatchObject({ name: 'ChannelApiError', retryable: true, providerCode: 503 });
     expect(classify(405, {})).toMatchObject({ retryable: false });
   });
 });

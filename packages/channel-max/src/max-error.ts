@@ -1,11 +1,4 @@
-import {
-  AuthError,
-  type OmnidealerError,
-  ProviderError,
-  RateLimitError,
-  UnreachableRecipientError,
-  ValidationError,
-} from '@omnidealer/core';
+import { AuthError, ChannelApiError, type OmnidealerError, RateLimitError, UnreachableRecipientError } from '@omnidealer/core';
 import { maxErrorBodySchema } from './max-api.js';
 
 /** A MAX HTTP failure handed to {@link classifyMaxError}. */
@@ -48,13 +41,13 @@ export function maxErrorDetails(body: unknown): { code: string | undefined; mess
  *
  * | HTTP / code | error | retryable |
  * |---|---|---|
- * | any, `attachment.not.ready` | `ProviderError` (`retryAfterMs` from `Retry-After`, else 1 s) | yes |
+ * | any, `attachment.not.ready` | `ChannelApiError` (`retryAfterMs` from `Retry-After`, else 1 s) | yes |
  * | 429 | `RateLimitError` with `retryAfterMs` from `Retry-After` | yes |
  * | 401 (`verify.token`) | `AuthError`: check the bot token | no |
  * | 403 | `UnreachableRecipientError` `blocked` on sends (the user stopped or blocked the bot); `AuthError` otherwise | no |
- * | 404 | `UnreachableRecipientError` `not_on_channel` on sends (no such user or dialog); `ProviderError` `not_found` otherwise | no |
- * | 400 | `ValidationError` (`field: 'request'`) | no |
- * | 408, 5xx | `ProviderError` | yes |
+ * | 404 | `UnreachableRecipientError` `not_on_channel` on sends (no such user or dialog); `ChannelApiError` `not_found` otherwise | no |
+ * | 400 (other codes) | `ChannelApiError` (`statusCode: 400`) | no |
+ * | 408, 5xx | `ChannelApiError` | yes |
  *
  * Every error keeps MAX's body (redacted) in `raw` and its `code` in `providerCode`.
  * @see https://dev.max.ru/docs-api
@@ -69,7 +62,7 @@ export function classifyMaxError(response: MaxErrorResponse): OmnidealerError {
   const common = { channel, raw: body, providerCode };
 
   if (details.code === MAX_ATTACHMENT_NOT_READY) {
-    return new ProviderError({
+    return new ChannelApiError({
       ...common,
       statusCode: status,
       retryable: true,
@@ -78,7 +71,7 @@ export function classifyMaxError(response: MaxErrorResponse): OmnidealerError {
     });
   }
   if (status === 429) {
-    return new RateLimitError({ ...common, message: `max: rate limited (HTTP 429)${suffix}`, retryAfterMs });
+    return new RateLimitError({ ...common, statusCode: 429, message: `max: rate limited (HTTP 429)${suffix}`, retryAfterMs });
   }
   if (status === 401) {
     return new AuthError({
@@ -104,7 +97,7 @@ export function classifyMaxError(response: MaxErrorResponse): OmnidealerError {
         message: `max: no such user or dialog (HTTP 404)${suffix}`,
       });
     }
-    return new ProviderError({
+    return new ChannelApiError({
       ...common,
       code: 'not_found',
       statusCode: 404,
@@ -113,9 +106,15 @@ export function classifyMaxError(response: MaxErrorResponse): OmnidealerError {
     });
   }
   if (status === 400) {
-    return new ValidationError({ ...common, field: 'request', message: `max: bad request (HTTP 400)${suffix}` });
+    // MAX refused what we sent (a provider answer, not input caught before the call): a final ChannelApiError.
+    return new ChannelApiError({
+      ...common,
+      statusCode: 400,
+      retryable: false,
+      message: `max: bad request (HTTP 400)${suffix}`,
+    });
   }
-  return new ProviderError({
+  return new ChannelApiError({
     ...common,
     statusCode: status,
     retryable: status >= 500 || status === 408,

@@ -1,4 +1,4 @@
-import { OmnidealerError, ProviderError } from '@omnidealer/core';
+import { ChannelApiError, OmnidealerError } from '@omnidealer/core';
 import { type RetryOptions, retryAfterOf, withRetry } from '@omnidealer/core/provider-utils';
 import type { MaxChannel } from './max-channel.js';
 import { MAX_HANDLED_UPDATE_TYPES } from './max-client.js';
@@ -94,7 +94,7 @@ export function createMaxPoller(options: MaxPollerOptions): MaxPoller {
     for (const update of page.updates) {
       const response = await options.deliver(channel.updateRequest(update));
       if (response.status >= 500) {
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel: 'max',
           retryable: true,
           message: `max: the hub answered ${response.status} to a polled update; the page will be polled again`,
@@ -102,7 +102,7 @@ export function createMaxPoller(options: MaxPollerOptions): MaxPoller {
       }
       if (response.status >= 400) {
         options.onError?.(
-          new ProviderError({
+          new ChannelApiError({
             channel: 'max',
             retryable: false,
             message: `max: a polled update was refused (${response.status})`,

@@ -80,7 +80,9 @@ describe('createSmsChannel', () => {
     expect(
       sms.estimateCost({ type: 'template', name: 'service', language: 'ru', fallbackText: 'ТО завтра в 10:00' }, ivan).units,
     ).toBe(1);
-    expect(() => sms.validate?.({ type: 'template', name: 'service', language: 'ru' }, ivan)).toThrow(ValidationError);
+    expect(() => sms.validate?.({ type: 'template', name: 'service', language: 'ru' }, ivan)).toThrow(
+      expect.toSatisfy(ValidationError.isInstance),
+    );
     expect(sms.canReach({ contact: ivan, content: { type: 'reaction', messageId: 'm', emoji: '👍' }, now: 0 })).toMatchObject({
       reachable: false,
       reason: 'unsupported_content',
@@ -138,10 +140,16 @@ describe('createSmsChannel', () => {
   it('checks its settings strictly', () => {
     const gateway = createSmsRuGateway({ apiId });
     expect(() => createSmsChannel({ gateway, pricing: { perSegmentMinor: 2.5 } })).toThrow(/settings.pricing.perSegmentMinor/);
-    expect(() => createSmsChannel({ gateway, pricing: { countries: { KZ: -1 } } })).toThrow(ValidationError);
-    expect(() => createSmsChannel({ gateway, pricing: { perSegment: 300 } as never })).toThrow(ValidationError);
+    expect(() => createSmsChannel({ gateway, pricing: { countries: { KZ: -1 } } })).toThrow(
+      expect.toSatisfy(ValidationError.isInstance),
+    );
+    expect(() => createSmsChannel({ gateway, pricing: { perSegment: 300 } as never })).toThrow(
+      expect.toSatisfy(ValidationError.isInstance),
+    );
     expect(() => createSmsChannel({ gateway: {} as never })).toThrow(/settings.gateway/);
-    expect(() => createSmsChannel({ gateway, senderName: 'AutoDealer' } as never)).toThrow(ValidationError);
+    expect(() => createSmsChannel({ gateway, senderName: 'AutoDealer' } as never)).toThrow(
+      expect.toSatisfy(ValidationError.isInstance),
+    );
   });
 
   it('explains when a gateway cannot poll or quote', async () => {

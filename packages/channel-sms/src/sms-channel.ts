@@ -58,7 +58,7 @@ export interface SmsChannel extends Channel {
   /**
    * Polls the gateway for a delivery status, as a `StatusEvent` (`undefined` while still queued). Feed it to the
    * hub like a webhook event when the gateway has no callback configured.
-   * @throws ValidationError when the gateway cannot poll; ProviderError (`code: 'not_found'`) for an unknown id.
+   * @throws ValidationError when the gateway cannot poll; ChannelApiError (`code: 'not_found'`) for an unknown id.
    */
   fetchStatus(providerMessageId: string): Promise<StatusEvent | undefined>;
   /**

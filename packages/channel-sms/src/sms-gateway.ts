@@ -61,7 +61,7 @@ export interface SmsGateway {
   readonly maxSegments?: number | undefined;
   /** Limits the gateway documents, applied by the hub. */
   readonly rateLimit?: ChannelRateLimit | undefined;
-  /** Sends one SMS. Throws typed errors (`UnreachableRecipientError`, `RateLimitError`, `ProviderError`…). */
+  /** Sends one SMS. Throws typed errors (`UnreachableRecipientError`, `RateLimitError`, `ChannelApiError`…). */
   send(request: SmsGatewaySendRequest, options: { signal?: AbortSignal | undefined }): Promise<SmsGatewaySendResult>;
   /** Reads the delivery status by polling, where the gateway offers it. */
   getStatus?(providerMessageId: string, options?: { signal?: AbortSignal | undefined }): Promise<SmsDeliveryStatus>;

@@ -1,7 +1,7 @@
 import {
   AuthError,
+  ChannelApiError,
   type OmnidealerError,
-  ProviderError,
   RateLimitError,
   type StatusEvent,
   UnreachableRecipientError,
@@ -51,7 +51,7 @@ function describe(code: number, text: string | null | undefined): string {
  * Maps an SMS.ru error `status_code` (request-level or per-number) to a typed error: bad credentials →
  * `AuthError`; invalid number / no route / stop lists → `UnreachableRecipientError` (not retryable, the cascade
  * moves on); per-minute duplicate limits → `RateLimitError` (retryable after a minute); 220/500 → retryable
- * `ProviderError`; everything else (insufficient funds, unapproved sender, forbidden text…) → final `ProviderError`.
+ * `ChannelApiError`; everything else (insufficient funds, unapproved sender, forbidden text…) → final `ChannelApiError`.
  */
 export function classifySmsRuError(statusCode: number, raw: unknown, statusText?: string | null): OmnidealerError {
   const channel = 'sms';
@@ -77,9 +77,9 @@ export function classifySmsRuError(statusCode: number, raw: unknown, statusText?
       return new RateLimitError({ ...common, retryAfterMs: 60_000 });
     case 220:
     case 500:
-      return new ProviderError({ ...common, retryable: true });
+      return new ChannelApiError({ ...common, retryable: true });
     default:
-      return new ProviderError({ ...common, retryable: false });
+      return new ChannelApiError({ ...common, retryable: false });
   }
 }
 

@@ -1,6 +1,6 @@
 import {
   AuthError,
-  ProviderError,
+  ChannelApiError,
   RateLimitError,
   UnreachableRecipientError,
   ValidationError,
@@ -70,7 +70,7 @@ describe('SMS.ru send', () => {
   it('classifies a per-number 202 as an unreachable recipient, not retryable, without the full number in the message', async () => {
     server.use(send, { json: smsRuSendInvalidNumber });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(UnreachableRecipientError);
+    expect(error).toSatisfy(UnreachableRecipientError.isInstance);
     expect(error).toMatchObject({ reason: 'invalid_address', retryable: false, providerCode: 202, channel: 'sms' });
     expect(String((error as Error).message)).not.toContain('79161234567');
   });
@@ -78,14 +78,14 @@ describe('SMS.ru send', () => {
   it('classifies insufficient funds (201) as a final provider error', async () => {
     server.use(send, { json: smsRuSendNoMoney });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ retryable: false, providerCode: 201 });
   });
 
   it('classifies a wrong api_id (request-level 200 in an HTTP 200) as an auth error', async () => {
     server.use(send, { json: smsRuBadApiId });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toSatisfy(AuthError.isInstance);
     expect(error).toMatchObject({ retryable: false, providerCode: 200 });
   });
 
@@ -97,14 +97,14 @@ describe('SMS.ru send', () => {
   it('turns the per-minute duplicate limit (231) into a rate limit with a one-minute wait', async () => {
     server.use(send, { json: smsRuDuplicatePerMinute });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toSatisfy(RateLimitError.isInstance);
     expect(error).toMatchObject({ retryable: true, retryAfterMs: 60_000 });
   });
 
   it('honours HTTP 429 with Retry-After', async () => {
     server.use(send, { status: 429, headers: { 'retry-after': '7' }, text: 'Too Many Requests' });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toSatisfy(RateLimitError.isInstance);
     expect(error).toMatchObject({ retryAfterMs: 7000 });
   });
 
@@ -116,7 +116,7 @@ describe('SMS.ru send', () => {
   it('treats a malformed body as a final provider error', async () => {
     server.use(send, { status: 200, text: '<html>maintenance</html>' });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ retryable: false });
   });
 
@@ -141,7 +141,7 @@ describe('SMS.ru send', () => {
   it('refuses to send without an api_id before any network call', async () => {
     vi.stubEnv('SMSRU_API_ID', '');
     const error = await failure(createSmsRuGateway({}).send(request, {}));
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toSatisfy(ValidationError.isInstance);
     expect(error).toMatchObject({
       field: 'settings.apiId',
       message: 'sms: no SMS.ru api_id (pass settings.apiId or set SMSRU_API_ID)',
@@ -242,7 +242,7 @@ describe('SMS.ru callbacks', () => {
   it('requires the configured token in the callback URL', async () => {
     const guarded = createSmsRuGateway({ apiId, webhookToken: 'callback-token-987654' });
     const refused = await failure(guarded.parseWebhook(webhook(smsRuCallbackBody, 'https://crm.example/h?token=wrong'), 0));
-    expect(refused).toBeInstanceOf(WebhookError);
+    expect(refused).toSatisfy(WebhookError.isInstance);
     expect(refused).toMatchObject({ status: 401 });
     const accepted = await guarded.parseWebhook(
       webhook(smsRuCallbackBody, 'https://crm.example/h?token=callback-token-987654'),

@@ -1,4 +1,4 @@
-import { type ChannelRateLimit, ProviderError, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
+import { ChannelApiError, type ChannelRateLimit, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
 import {
   createHttpClient,
   createSecretRegistry,
@@ -88,7 +88,12 @@ export function createSmsRuGateway(settings: SmsRuGatewaySettings = {}): SmsGate
       if (body.status !== 'OK') throw classifySmsRuError(body.status_code, body, body.status_text);
       const item = body.sms?.[to] ?? Object.values(body.sms ?? {})[0];
       if (!item)
-        throw new ProviderError({ channel: 'sms', retryable: false, message: 'sms.ru: no result for the recipient', raw: body });
+        throw new ChannelApiError({
+          channel: 'sms',
+          retryable: false,
+          message: 'sms.ru: no result for the recipient',
+          raw: body,
+        });
       if (item.status !== 'OK' || !item.sms_id) throw classifySmsRuError(item.status_code, body, item.status_text);
       return { providerMessageId: item.sms_id };
     },
@@ -103,7 +108,7 @@ export function createSmsRuGateway(settings: SmsRuGatewaySettings = {}): SmsGate
       if (body.status !== 'OK') throw classifySmsRuError(body.status_code, body, body.status_text);
       const item = body.sms?.[providerMessageId];
       if (!item || item.status_code === -1)
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel: 'sms',
           code: 'not_found',
           providerCode: item?.status_code ?? 'missing',
@@ -137,7 +142,7 @@ export function createSmsRuGateway(settings: SmsRuGatewaySettings = {}): SmsGate
       const kopecks = rublesToKopecks(body.total_cost ?? item?.cost);
       const segments = body.total_sms ?? item?.sms;
       if (kopecks === undefined || segments === undefined || segments === null)
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel: 'sms',
           retryable: false,
           message: 'sms.ru: cost answer without total_cost',

@@ -1,7 +1,7 @@
 import {
   AuthError,
+  ChannelApiError,
   type OmnidealerError,
-  ProviderError,
   RateLimitError,
   type StatusEvent,
   UnreachableRecipientError,
@@ -26,7 +26,7 @@ export const SMSC_ERROR_CODES = {
 /**
  * Maps an SMSC.ru `error_code` to a typed error: 2 → `AuthError`; 7/8 → `UnreachableRecipientError`; 4 and 9 →
  * `RateLimitError` (retry in a minute); everything else (3 insufficient funds, 6 forbidden message…) → final
- * `ProviderError`.
+ * `ChannelApiError`.
  */
 export function classifySmscError(errorCode: number, raw: unknown, text?: string | null): OmnidealerError {
   const description = (SMSC_ERROR_CODES as Record<number, string>)[errorCode] ?? text ?? 'unknown error';
@@ -42,7 +42,7 @@ export function classifySmscError(errorCode: number, raw: unknown, text?: string
     case 9:
       return new RateLimitError({ ...common, retryAfterMs: 60_000 });
     default:
-      return new ProviderError({ ...common, retryable: false });
+      return new ChannelApiError({ ...common, retryable: false });
   }
 }
 

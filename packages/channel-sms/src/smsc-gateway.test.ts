@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   AuthError,
-  ProviderError,
+  ChannelApiError,
   RateLimitError,
   UnreachableRecipientError,
   ValidationError,
@@ -71,13 +71,13 @@ describe('SMSC.ru', () => {
   it.each([
     ['7 wrong number format', smscSendBadNumber, UnreachableRecipientError, false],
     ['8 cannot deliver', smscSendCannotDeliver, UnreachableRecipientError, false],
-    ['3 insufficient funds', smscSendNoMoney, ProviderError, false],
+    ['3 insufficient funds', smscSendNoMoney, ChannelApiError, false],
     ['2 bad login', smscSendBadLogin, AuthError, false],
     ['9 duplicate requests', smscSendDuplicate, RateLimitError, true],
   ])('classifies error %s', async (_name, body, type, retryable) => {
     server.use(send, { json: body });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(type);
+    expect(error).toSatisfy(type.isInstance);
     expect(error).toMatchObject({ retryable, providerCode: body.error_code });
     expect(JSON.stringify(error)).not.toContain('smsc-password-123456');
   });
@@ -118,7 +118,7 @@ describe('SMSC.ru', () => {
     vi.stubEnv('SMSC_PASSWORD', '');
     const error = await failure(createSmscGateway({ login: 'dealer' }).send(request, {}));
     vi.unstubAllEnvs();
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toSatisfy(ValidationError.isInstance);
     expect(error).toMatchObject({
       field: 'settings.password',
       message: 'sms: no SMSC password (pass settings.password or set SMSC_PASSWORD)',
@@ -215,7 +215,7 @@ describe('SMSC.ru', () => {
       ['with an empty md5', () => webhook({ ...smscCallbackDelivered, md5: '' })],
     ])('refuses a callback %s with a 401 signature error before parsing', async (_name, build) => {
       const error = await failure(hooks.parseWebhook(build(), 0));
-      expect(error).toBeInstanceOf(WebhookError);
+      expect(error).toSatisfy(WebhookError.isInstance);
       expect(error).toMatchObject({ status: 401, code: 'webhook_signature' });
       expect(JSON.stringify(error)).not.toContain(smscCallbackSecret);
     });
@@ -236,7 +236,7 @@ describe('SMSC.ru', () => {
           md5: hash('md5', `${fields.id}:${fields.phone}:${fields.status}:${smscCallbackSecret}`),
         };
         const error = await failure(hooks.parseWebhook(webhook(signedFields), 0));
-        expect(error).toBeInstanceOf(WebhookError);
+        expect(error).toSatisfy(WebhookError.isInstance);
         expect(error).toMatchObject({ status: 400, code: 'webhook_malformed' });
       }
       const binary = { ...webhook(''), body: new Uint8Array([0x69, 0x64, 0x3d, 0xff, 0xfe]) };

@@ -1,4 +1,4 @@
-import { type ChannelRateLimit, ProviderError, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
+import { ChannelApiError, type ChannelRateLimit, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
 import {
   createHttpClient,
   createSecretRegistry,
@@ -112,7 +112,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       });
       if (body.error_code || body.error) throw classifySmscError(body.error_code ?? 1, body, body.error);
       if (body.id === null || body.id === undefined)
-        throw new ProviderError({ channel: 'sms', retryable: false, message: 'smsc: answer without id', raw: body });
+        throw new ChannelApiError({ channel: 'sms', retryable: false, message: 'smsc: answer without id', raw: body });
       const kopecks = rublesToKopecks(body.cost);
       return {
         providerMessageId: `${body.id}:${request.to.replace(/^\+/, '')}`,
@@ -124,7 +124,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
     async getStatus(providerMessageId, options = {}): Promise<SmsDeliveryStatus> {
       const [id, phone] = providerMessageId.split(':');
       if (!id || !phone)
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel: 'sms',
           code: 'not_found',
           retryable: false,
@@ -139,7 +139,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       if (body.error_code || body.error) throw classifySmscError(body.error_code ?? 1, body, body.error);
       const mapped = body.status === null || body.status === undefined ? undefined : mapSmscStatus(body.status, body.err);
       if (!mapped)
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel: 'sms',
           code: 'not_found',
           providerCode: body.status ?? 'missing',
@@ -166,7 +166,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       if (body.error_code || body.error) throw classifySmscError(body.error_code ?? 1, body, body.error);
       const kopecks = rublesToKopecks(body.cost);
       if (kopecks === undefined || !body.cnt)
-        throw new ProviderError({ channel: 'sms', retryable: false, message: 'smsc: cost answer without cost/cnt', raw: body });
+        throw new ChannelApiError({ channel: 'sms', retryable: false, message: 'smsc: cost answer without cost/cnt', raw: body });
       return { cost: money(kopecks, 'RUB'), segments: body.cnt };
     },
 

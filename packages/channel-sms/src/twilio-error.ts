@@ -1,7 +1,7 @@
 import {
   AuthError,
+  ChannelApiError,
   type OmnidealerError,
-  ProviderError,
   RateLimitError,
   type StatusEvent,
   UnreachableRecipientError,
@@ -29,7 +29,7 @@ const unreachable: Record<number, 'invalid_address' | 'opted_out' | 'blocked' | 
 /**
  * Classifies a Twilio REST error: 401 / 20003 → `AuthError`; 429 / 20429 → `RateLimitError` with `Retry-After`;
  * invalid, landline, unsubscribed or blocked numbers → `UnreachableRecipientError`; 5xx → retryable
- * `ProviderError`; everything else (21408 region not enabled, 21606 bad From…) → final `ProviderError`.
+ * `ChannelApiError`; everything else (21408 region not enabled, 21606 bad From…) → final `ChannelApiError`.
  * @see https://www.twilio.com/docs/api/errors
  */
 export const classifyTwilioError: ErrorClassifier = ({ status, body, retryAfterMs }): OmnidealerError => {
@@ -39,12 +39,12 @@ export const classifyTwilioError: ErrorClassifier = ({ status, body, retryAfterM
   const message = `twilio: HTTP ${status}${code ? ` ${code}` : ''}${detail ? ` ${detail}` : ''}`;
   const common = { channel: 'sms', raw: body, message, ...(code ? { providerCode: code } : {}) };
   if (status === 401 || code === 20003) return new AuthError(common);
-  if (status === 429 || code === 20429) return new RateLimitError({ ...common, retryAfterMs });
+  if (status === 429 || code === 20429) return new RateLimitError({ ...common, statusCode: status, retryAfterMs });
   const reason = code === undefined ? undefined : unreachable[code];
   if (reason) return new UnreachableRecipientError({ ...common, reason });
   if (status === 404 || code === 20404)
-    return new ProviderError({ ...common, code: 'not_found', statusCode: status, retryable: false });
-  return new ProviderError({ ...common, statusCode: status, retryable: status >= 500 || status === 408, retryAfterMs });
+    return new ChannelApiError({ ...common, code: 'not_found', statusCode: status, retryable: false });
+  return new ChannelApiError({ ...common, statusCode: status, retryable: status >= 500 || status === 408, retryAfterMs });
 };
 
 /** Maps a Twilio message status to ours; `undefined` for statuses that are not yet news (`queued`, `accepted`). */

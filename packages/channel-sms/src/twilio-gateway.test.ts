@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import {
   AuthError,
-  ProviderError,
+  ChannelApiError,
   RateLimitError,
   UnreachableRecipientError,
   ValidationError,
@@ -86,14 +86,14 @@ describe('Twilio send', () => {
   ])('classifies %s as an unreachable recipient', async (_name, body, reason) => {
     server.use(send, { status: 400, json: body });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(UnreachableRecipientError);
+    expect(error).toSatisfy(UnreachableRecipientError.isInstance);
     expect(error).toMatchObject({ reason, retryable: false, providerCode: body.code });
   });
 
   it('classifies 21408 (region not enabled) as a final provider error', async () => {
     server.use(send, { status: 400, json: twilioRegionDisabled });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error).toMatchObject({ retryable: false, providerCode: 21408, statusCode: 400 });
     expect((error as Error).message).not.toContain('79161234567');
   });
@@ -101,14 +101,14 @@ describe('Twilio send', () => {
   it('classifies 429 / 20429 as a rate limit with Retry-After', async () => {
     server.use(send, { status: 429, headers: { 'retry-after': '3' }, json: twilioTooManyRequests });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toSatisfy(RateLimitError.isInstance);
     expect(error).toMatchObject({ retryAfterMs: 3000, providerCode: 20429 });
   });
 
   it('classifies 401 / 20003 as an auth error without leaking the token', async () => {
     server.use(send, { status: 401, json: twilioAuthFailed });
     const error = await failure(gateway.send(request, {}));
-    expect(error).toBeInstanceOf(AuthError);
+    expect(error).toSatisfy(AuthError.isInstance);
     expect(JSON.stringify(error)).not.toContain(twilioAuthToken);
   });
 
@@ -127,7 +127,7 @@ describe('Twilio send', () => {
     vi.stubEnv('TWILIO_AUTH_TOKEN', '');
     const error = await failure(createTwilioGateway({ accountSid: twilioAccountSid, from: '+15017122661' }).send(request, {}));
     vi.unstubAllEnvs();
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toSatisfy(ValidationError.isInstance);
     expect(error).toMatchObject({
       field: 'settings.authToken',
       message: 'sms: no Twilio auth token (pass settings.authToken or set TWILIO_AUTH_TOKEN)',
@@ -218,7 +218,7 @@ describe('Twilio webhooks', () => {
       webhook(twilioStatusCallback, signature, 'https://evil.example/webhooks/sms?channel=sms'),
     ]) {
       const error = await failure(gateway.parseWebhook(attempt, 0));
-      expect(error).toBeInstanceOf(WebhookError);
+      expect(error).toSatisfy(WebhookError.isInstance);
       expect(error).toMatchObject({ status: 401 });
     }
   });

@@ -326,7 +326,7 @@ describe('limits are enforced before any network call', () => {
   for (const [name, content, field] of cases) {
     it(`refuses ${name} (${field})`, async () => {
       const error = await channel.doSend(outbound(content), {}).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toSatisfy(ValidationError.isInstance);
       expect((error as ValidationError).field).toBe(field);
       expect(api.calls).toHaveLength(0);
     });

@@ -137,7 +137,7 @@ describe('hub round trip', () => {
   });
 
   it('the window: free text refused before any inbound, allowed after one, refused again after 24 h; templates always go', async () => {
-    await expect(hub.send({ channel: 'whatsapp', contact, content: text })).rejects.toBeInstanceOf(WindowClosedError);
+    await expect(hub.send({ channel: 'whatsapp', contact, content: text })).rejects.toSatisfy(WindowClosedError.isInstance);
     expect(api.calls).toHaveLength(0);
 
     await inbound(inboundMessages.reply as Record<string, unknown>);
@@ -159,7 +159,9 @@ describe('hub round trip', () => {
     clock.advance(24 * hour + 60_000);
     expect(await hub.canReach('whatsapp', customer, text)).toMatchObject({ reachable: false, reason: 'template_required' });
     const calls = api.calls.length;
-    await expect(hub.send({ channel: 'whatsapp', contact: customer, content: text })).rejects.toBeInstanceOf(WindowClosedError);
+    await expect(hub.send({ channel: 'whatsapp', contact: customer, content: text })).rejects.toSatisfy(
+      WindowClosedError.isInstance,
+    );
     expect(api.calls).toHaveLength(calls);
     expect(await hub.canReach('whatsapp', customer, template)).toEqual({ reachable: true, address: '79161234567' });
     await expect(hub.send({ channel: 'whatsapp', contact: customer, content: template })).resolves.toMatchObject({
@@ -176,7 +178,7 @@ describe('hub round trip', () => {
     const failed = await hub.send({ channel: 'whatsapp', contact: customer, content: text });
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatchObject({ code: 'window_closed', providerCode: 131047, retryable: false });
-    expect(failures[0]).toBeInstanceOf(WindowClosedError);
+    expect(failures[0]).toSatisfy(WindowClosedError.isInstance);
     expect(api.callsTo('/messages')).toHaveLength(1);
   });
 

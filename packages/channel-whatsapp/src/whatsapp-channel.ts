@@ -93,7 +93,7 @@ export interface WhatsAppChannel extends Channel {
   /**
    * Loads every template of the WABA (`GET /{waba-id}/message_templates`, following cursor paging) into the
    * registry and returns them.
-   * @throws AuthError / ProviderError classified like sends.
+   * @throws AuthError / ChannelApiError classified like sends.
    * @see https://developers.facebook.com/docs/graph-api/reference/whats-app-business-account/message_templates/
    */
   loadTemplates(options: LoadWhatsAppTemplatesOptions): Promise<WhatsAppTemplateDefinition[]>;
@@ -224,6 +224,7 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
   const clientFor = (baseURL: string): HttpClient =>
     createHttpClient({
       channel: kind,
+      accountId: id,
       baseURL,
       headers: authHeaders,
       classifyError: classifyWhatsAppError,

@@ -1,8 +1,8 @@
 import {
   AuthError,
+  ChannelApiError,
   type OmnidealerError,
   type OutboundMessage,
-  ProviderError,
   RateLimitError,
   UnreachableRecipientError,
   ValidationError,
@@ -37,7 +37,14 @@ async function failWith(response: Parameters<typeof api.use>[1]): Promise<Omnide
 const graph = graphErrors as Record<string, unknown>;
 
 describe('classification of Graph errors from a send', () => {
-  const cases: Array<[code: string, status: number, type: new (...args: never[]) => OmnidealerError, retryable: boolean]> = [
+  const cases: Array<
+    [
+      code: string,
+      status: number,
+      type: (new (...args: never[]) => OmnidealerError) & { isInstance(error: unknown): boolean },
+      retryable: boolean,
+    ]
+  > = [
     ['131047', 400, WindowClosedError, false],
     ['190', 401, AuthError, false],
     ['0', 401, AuthError, false],
@@ -50,15 +57,15 @@ describe('classification of Graph errors from a send', () => {
     ['131026', 400, UnreachableRecipientError, false],
     ['131050', 400, UnreachableRecipientError, false],
     ['131021', 400, UnreachableRecipientError, false],
-    ['100', 400, ProviderError, false],
-    ['132001', 400, ProviderError, false],
-    ['131049', 400, ProviderError, false],
-    ['131000', 500, ProviderError, true],
+    ['100', 400, ChannelApiError, false],
+    ['132001', 400, ChannelApiError, false],
+    ['131049', 400, ChannelApiError, false],
+    ['131000', 500, ChannelApiError, true],
   ];
   for (const [code, status, type, retryable] of cases) {
     it(`${code} (HTTP ${status}) → ${type.name}, retryable ${retryable}`, async () => {
       const error = await failWith({ status, json: graph[code] });
-      expect(error).toBeInstanceOf(type);
+      expect(error).toSatisfy(type.isInstance);
       expect(error.retryable).toBe(retryable);
       expect(error.providerCode).toBe(Number(code));
       expect(error.channel).toBe('whatsapp');
@@ -87,7 +94,7 @@ describe('classification of Graph errors from a send', () => {
 
   it('HTTP 429 with Retry-After and no Graph body → retryable RateLimitError with the delay', async () => {
     const error = (await failWith({ status: 429, headers: { 'retry-after': '7' }, text: 'Too Many Requests' })) as RateLimitError;
-    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error).toSatisfy(RateLimitError.isInstance);
     expect(error.retryable).toBe(true);
     expect(error.retryAfterMs).toBe(7000);
   });
@@ -98,15 +105,15 @@ describe('classification of Graph errors from a send', () => {
     expect(error.providerCode).toBe(130429);
   });
 
-  it('HTTP 500/503 with an HTML proxy page → retryable ProviderError with the status', async () => {
-    const error = (await failWith({ status: 502, text: '<html><body>Bad Gateway</body></html>' })) as ProviderError;
-    expect(error).toBeInstanceOf(ProviderError);
+  it('HTTP 500/503 with an HTML proxy page → retryable ChannelApiError with the status', async () => {
+    const error = (await failWith({ status: 502, text: '<html><body>Bad Gateway</body></html>' })) as ChannelApiError;
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error.retryable).toBe(true);
     expect(error.statusCode).toBe(502);
     const unavailable = (await failWith({
       status: 503,
       json: { error: { message: 'Service temporarily unavailable', code: 2 } },
-    })) as ProviderError;
+    })) as ChannelApiError;
     expect(unavailable.retryable).toBe(true);
     expect(unavailable.providerCode).toBe(2);
   });
@@ -116,16 +123,19 @@ describe('classification of Graph errors from a send', () => {
     expect(error.retryable).toBe(false);
   });
 
-  it('a malformed JSON body on 200 → non-retryable ProviderError (the message may have been sent)', async () => {
-    const error = (await failWith({ status: 200, text: '{"messaging_product":"whatsapp","messages":[{"id":' })) as ProviderError;
-    expect(error).toBeInstanceOf(ProviderError);
+  it('a malformed JSON body on 200 → non-retryable ChannelApiError (the message may have been sent)', async () => {
+    const error = (await failWith({
+      status: 200,
+      text: '{"messaging_product":"whatsapp","messages":[{"id":',
+    })) as ChannelApiError;
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error.retryable).toBe(false);
     expect(error.message).toMatch(/malformed JSON/);
   });
 
-  it('a 200 without messages[0].id → ProviderError naming the missing field', async () => {
+  it('a 200 without messages[0].id → ChannelApiError naming the missing field', async () => {
     const error = await failWith({ status: 200, json: { messaging_product: 'whatsapp', contacts: [] } });
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
     expect(error.message).toMatch(/messages/);
   });
 
@@ -158,12 +168,12 @@ describe('classifyWhatsAppFailure', () => {
   it('classifies unknown codes by HTTP status', () => {
     expect(classifyWhatsAppFailure({ code: 999999, status: 400 }).retryable).toBe(false);
     expect(classifyWhatsAppFailure({ code: 999999, status: 503 }).retryable).toBe(true);
-    expect(classifyWhatsAppFailure({ status: 401 })).toBeInstanceOf(AuthError);
+    expect(classifyWhatsAppFailure({ status: 401 })).toSatisfy(AuthError.isInstance);
     expect(classifyWhatsAppFailure({ status: 408 }).retryable).toBe(true);
   });
 
   it('classifies status-webhook errors without an HTTP status', () => {
-    expect(classifyWhatsAppFailure({ code: 131047, message: 'Re-engagement message' })).toBeInstanceOf(WindowClosedError);
+    expect(classifyWhatsAppFailure({ code: 131047, message: 'Re-engagement message' })).toSatisfy(WindowClosedError.isInstance);
     expect(classifyWhatsAppFailure({ code: 131026 }).code).toBe('unreachable_recipient');
     expect(classifyWhatsAppFailure({ code: 131000 }).retryable).toBe(true);
   });
@@ -176,7 +186,7 @@ describe('missing credentials', () => {
     const noToken = createWhatsAppChannel({ phoneNumberId, apiVersion });
     const error = await noToken.doSend(message, {}).catch((caught: unknown) => caught);
     if (previous !== undefined) process.env.WHATSAPP_ACCESS_TOKEN = previous;
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toSatisfy(ValidationError.isInstance);
     expect(error).toMatchObject({ field: 'settings.accessToken', retryable: false });
     expect(api.calls).toHaveLength(0);
   });

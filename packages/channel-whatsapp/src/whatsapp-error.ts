@@ -1,7 +1,7 @@
 import {
   AuthError,
+  ChannelApiError,
   type OmnidealerError,
-  ProviderError,
   RateLimitError,
   UnreachableRecipientError,
   WindowClosedError,
@@ -50,14 +50,16 @@ export interface WhatsAppFailure {
   retryAfterMs?: number | undefined;
   raw?: unknown;
   channel?: string | undefined;
+  /** Id of the channel account that made the call. */
+  accountId?: string | undefined;
 }
 
 /**
  * Turns a WhatsApp failure (Graph error code, HTTP status) into a typed omnidealer error: 131047 →
  * `WindowClosedError`; 4/80007/130429/131056 → retryable `RateLimitError`; 0/190 → `AuthError`; 131026 →
  * `UnreachableRecipientError` (`not_on_channel`); 131050 → `opted_out`; 131062 (a message, e.g. an authentication
- * template, that cannot go to a business-scoped user id) → final `ProviderError`; 5xx and transient codes → retryable
- * `ProviderError`; everything else (invalid parameters, template, policy, account errors) → non-retryable.
+ * template, that cannot go to a business-scoped user id) → final `ChannelApiError`; 5xx and transient codes → retryable
+ * `ChannelApiError`; everything else (invalid parameters, template, policy, account errors) → non-retryable.
  * The provider's code and raw error are always kept.
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
  */
@@ -68,16 +70,17 @@ export function classifyWhatsAppFailure(failure: WhatsAppFailure): OmnidealerErr
   const message = `whatsapp${code !== undefined ? ` ${code}` : ''}: ${text}`;
   const providerCode = code;
   const common = { channel, message, raw, ...(providerCode !== undefined ? { providerCode } : {}) };
+  const api = { ...common, accountId: failure.accountId, statusCode: status };
   if (has(WHATSAPP_ERROR_CODES.windowClosed, code)) return new WindowClosedError(common);
   if (has(WHATSAPP_ERROR_CODES.auth, code) || (code === undefined && status === 401)) return new AuthError(common);
   if (has(WHATSAPP_ERROR_CODES.permission, code)) return new AuthError(common);
   if (has(WHATSAPP_ERROR_CODES.rateLimit, code)) {
     return new RateLimitError({
-      ...common,
+      ...api,
       retryAfterMs: retryAfterMs ?? (code === 131056 ? pairRateLimitWaitMs : undefined),
     });
   }
-  if (has(WHATSAPP_ERROR_CODES.spamLimit, code)) return new RateLimitError({ ...common, retryable: false, retryAfterMs });
+  if (has(WHATSAPP_ERROR_CODES.spamLimit, code)) return new RateLimitError({ ...api, retryable: false, retryAfterMs });
   if (has(WHATSAPP_ERROR_CODES.undeliverable, code))
     return new UnreachableRecipientError({ ...common, reason: 'not_on_channel' });
   if (has(WHATSAPP_ERROR_CODES.optedOut, code)) return new UnreachableRecipientError({ ...common, reason: 'opted_out' });
@@ -85,16 +88,15 @@ export function classifyWhatsAppFailure(failure: WhatsAppFailure): OmnidealerErr
     return new UnreachableRecipientError({ ...common, reason: 'invalid_address' });
   if (has(WHATSAPP_ERROR_CODES.userIdRecipientUnsupported, code)) {
     const hint = 'this message cannot be sent to a WhatsApp user id (username user); it needs the phone number';
-    return new ProviderError({ ...common, message: `${message} (${hint})`, statusCode: status, retryable: false });
+    return new ChannelApiError({ ...api, message: `${message} (${hint})`, retryable: false });
   }
-  if (has(WHATSAPP_ERROR_CODES.transient, code))
-    return new ProviderError({ ...common, statusCode: status, retryable: true, retryAfterMs });
-  if (code === undefined && status === 429) return new RateLimitError({ ...common, retryAfterMs });
+  if (has(WHATSAPP_ERROR_CODES.transient, code)) return new ChannelApiError({ ...api, retryable: true, retryAfterMs });
+  if (code === undefined && status === 429) return new RateLimitError({ ...api, retryAfterMs });
   // A documented request/template/policy/account code is final even on a 5xx; an unknown code on a 5xx is not.
   const documentedFinal =
     code !== undefined && (has(WHATSAPP_ERROR_CODES.invalidRequest, code) || code === 368 || (code >= 131000 && code < 136000));
   const retryable = !documentedFinal && status !== undefined && (status >= 500 || status === 408);
-  return new ProviderError({ ...common, statusCode: status, retryable, retryAfterMs });
+  return new ChannelApiError({ ...api, retryable, retryAfterMs });
 }
 
 /** Reads the Graph error fields we classify on. */
@@ -112,8 +114,8 @@ export function failureFromWhatsAppError(error: WhatsAppError): WhatsAppFailure 
  * The {@link ErrorClassifier} the WhatsApp HTTP client uses: parses the Graph error envelope (leniently; an HTML
  * page from a proxy still classifies by HTTP status) and delegates to {@link classifyWhatsAppFailure}.
  */
-export const classifyWhatsAppError: ErrorClassifier = ({ status, body, retryAfterMs, channel }) => {
+export const classifyWhatsAppError: ErrorClassifier = ({ status, body, retryAfterMs, channel, accountId }) => {
   const parsed = whatsAppErrorEnvelopeSchema.safeParse(body);
   const failure = parsed.success ? failureFromWhatsAppError(parsed.data.error) : {};
-  return classifyWhatsAppFailure({ ...failure, status, retryAfterMs, raw: body, channel });
+  return classifyWhatsAppFailure({ ...failure, status, retryAfterMs, raw: body, channel, accountId });
 };

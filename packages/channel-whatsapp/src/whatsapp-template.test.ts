@@ -49,7 +49,7 @@ function fieldOf(run: () => void): string | undefined {
   try {
     run();
   } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toSatisfy(ValidationError.isInstance);
     return (error as ValidationError).field;
   }
   return undefined;

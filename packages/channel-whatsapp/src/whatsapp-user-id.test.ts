@@ -7,12 +7,12 @@
  * Payload sources: `__fixtures__/README.md`.
  */
 import {
+  ChannelApiError,
   type Contact,
   createManualClock,
   createMemoryStore,
   createOmnidealer,
   type Omnidealer,
-  ProviderError,
 } from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -128,7 +128,7 @@ describe('business-scoped user ids', () => {
     });
   });
 
-  it('131062 (a message a BSUID cannot receive) → a final ProviderError that says what to do', async () => {
+  it('131062 (a message a BSUID cannot receive) → a final ChannelApiError that says what to do', async () => {
     api.use(messagesRoute, { status: 400, json: graphErrors['131062' as keyof typeof graphErrors] });
     const error = await channel()
       .doSend({ id: 'msg_2', to: bsuid, contact: { id: 'c1', identities: { whatsapp: bsuid } }, content: text }, {})
@@ -136,7 +136,7 @@ describe('business-scoped user ids', () => {
         () => undefined,
         (caught: unknown) => caught,
       );
-    expect(error).toBeInstanceOf(ProviderError);
+    expect(error).toBeInstanceOf(ChannelApiError);
     expect(error).toMatchObject({ providerCode: 131062, retryable: false, channel: 'whatsapp' });
     expect((error as Error).message).toMatch(/131062.*needs the phone number/);
   });

@@ -32,7 +32,7 @@ async function rejection(promise: Promise<unknown>): Promise<WebhookError> {
     () => undefined,
     (caught: unknown) => caught,
   );
-  expect(error).toBeInstanceOf(WebhookError);
+  expect(error).toSatisfy(WebhookError.isInstance);
   return error as WebhookError;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createManualClock } from './clock.js';
-import { ProviderError } from './errors/provider-error.js';
+import { ChannelApiError } from './errors/channel-api-error.js';
 import { RateLimitError } from './errors/rate-limit-error.js';
 import { UnreachableRecipientError } from './errors/unreachable-recipient-error.js';
 import { ValidationError } from './errors/validation-error.js';
@@ -86,7 +86,7 @@ describe('hub.send', () => {
     ).rejects.toMatchObject({ field: 'content.type' });
     await expect(
       hub.send({ channel: 'sms', contact: { id: 'c2', phone: '+79161234568' }, content: { type: 'text', text: 'hi' } }),
-    ).rejects.toBeInstanceOf(UnreachableRecipientError);
+    ).rejects.toSatisfy(UnreachableRecipientError.isInstance);
     await expect(
       hub.send({ channel: 'sms', contact: { id: 'c3' }, content: { type: 'text', text: 'hi' } }),
     ).rejects.toMatchObject({ reason: 'no_identity' });
@@ -138,7 +138,7 @@ describe('hub.send', () => {
     const hub = createOmnidealer({ channels: [channel], retry: { ...fastRetry, sleep } });
     channel.failNext(
       new RateLimitError({ channel: 'sms', message: 'slow down', retryAfterMs: 2000 }),
-      new ProviderError({ channel: 'sms', message: '503', retryable: true, statusCode: 503 }),
+      new ChannelApiError({ channel: 'sms', message: '503', retryable: true, statusCode: 503 }),
     );
     const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
     expect(message.status).toBe('sent');
@@ -150,7 +150,7 @@ describe('hub.send', () => {
     const { hub, channel, store } = setup();
     const failed: string[] = [];
     hub.on('message.failed', ({ message }) => failed.push(message.id));
-    channel.failNext(new ProviderError({ channel: 'sms', message: 'invalid number', retryable: false, providerCode: 202 }));
+    channel.failNext(new ChannelApiError({ channel: 'sms', message: 'invalid number', retryable: false, providerCode: 202 }));
     const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
     expect(channel.attempts).toHaveLength(1);
     expect(message.status).toBe('failed');
@@ -163,7 +163,7 @@ describe('hub.send', () => {
   it('gives up after the configured number of retries', async () => {
     const channel = createTestChannel({ id: 'sms' });
     const hub = createOmnidealer({ channels: [channel], retry: { ...fastRetry, retries: 2 } });
-    const error = () => new ProviderError({ channel: 'sms', message: '500', retryable: true, statusCode: 500 });
+    const error = () => new ChannelApiError({ channel: 'sms', message: '500', retryable: true, statusCode: 500 });
     channel.failNext(error(), error(), error(), error());
     const message = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'hi' } });
     expect(channel.attempts).toHaveLength(3);
@@ -586,7 +586,7 @@ describe('conversation assignment', () => {
     });
 
     it('refuses a retention that is not a positive number', () => {
-      expect(() => createOmnidealer({ channels: [], slaRetentionMs: 0 })).toThrow(ValidationError);
+      expect(() => createOmnidealer({ channels: [], slaRetentionMs: 0 })).toThrow(expect.toSatisfy(ValidationError.isInstance));
     });
   });
 

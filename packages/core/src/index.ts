@@ -19,9 +19,9 @@ export type {
 } from './channel.js';
 export { type Clock, createManualClock, type ManualClock } from './clock.js';
 export { AuthError } from './errors/auth-error.js';
+export { ChannelApiError } from './errors/channel-api-error.js';
 export { FrequencyCapError } from './errors/frequency-cap-error.js';
 export { type ErrorCode, OmnidealerError } from './errors/omnidealer-error.js';
-export { ProviderError } from './errors/provider-error.js';
 export { RateLimitError } from './errors/rate-limit-error.js';
 export { type UnreachableReason, UnreachableRecipientError } from './errors/unreachable-recipient-error.js';
 export { ValidationError } from './errors/validation-error.js';

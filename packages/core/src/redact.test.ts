@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { ChannelApiError } from './errors/channel-api-error.js';
 import { OmnidealerError } from './errors/omnidealer-error.js';
-import { ProviderError } from './errors/provider-error.js';
 import { ValidationError } from './errors/validation-error.js';
 import { createSecretRegistry, maskPhone, redact } from './redact.js';
 
@@ -33,7 +33,7 @@ describe('redaction', () => {
   it("scrubs a registry's secrets from an error's message, stack and raw body in place", () => {
     const secrets = createSecretRegistry();
     secrets.add('EAAGsecretToken42');
-    const error = new ProviderError({
+    const error = new ChannelApiError({
       channel: 'whatsapp',
       message: 'rejected EAAGsecretToken42',
       raw: { echo: 'EAAGsecretToken42', nested: ['x EAAGsecretToken42'] },
@@ -47,7 +47,7 @@ describe('redaction', () => {
   });
 
   it('redacts error messages and raw provider bodies on construction', () => {
-    const error = new ProviderError({
+    const error = new ChannelApiError({
       channel: 'sms',
       message: 'number +79161234567 rejected',
       raw: { to: '79161234567', access_token: 'tok-abcdef', nested: [{ phone: '+7 (916) 123-45-67' }] },
@@ -61,7 +61,7 @@ describe('redaction', () => {
   it('recognises errors across package copies via the Symbol.for marker', () => {
     const error = new ValidationError({ field: 'contact.phone', message: 'bad phone' });
     expect(OmnidealerError.isInstance(error)).toBe(true);
-    expect(OmnidealerError.isInstance({ [Symbol.for('omnidealer.error')]: true })).toBe(true);
+    expect(OmnidealerError.isInstance({ [Symbol.for('omnidealer.OmnidealerError')]: true })).toBe(true);
     expect(OmnidealerError.isInstance(new Error('x'))).toBe(false);
     expect(error).toMatchObject({ channel: 'core', code: 'validation', retryable: false, field: 'contact.phone' });
   });

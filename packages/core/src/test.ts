@@ -1,8 +1,15 @@
 /**
  * @module @omnidealer/core/test — test helpers: an in-memory test channel, an msw server with recorded calls and the
- * shared store contract suite.
+ * shared channel and store contract suites.
  */
 
 export { createTestChannel, type TestChannel, type TestChannelOptions } from './test-channel.js';
+export {
+  type ChannelContractError,
+  type ChannelContractFixtures,
+  type HttpContractProvider,
+  httpContractProvider,
+  testChannelContract,
+} from './testing/channel-contract.js';
 export { testStoreContract } from './testing/store-contract.js';
 export { createTestServer, type RecordedCall, type TestResponse, type TestServer } from './testing/test-server.js';

@@ -68,7 +68,6 @@ export type {
 } from './sandbox-stats.js';
 export { type SeedContactsOptions, seedContacts } from './seed-contacts.js';
 export { type SmsRuSandbox, type SmsRuSentMessage, smsRuStatusTexts } from './sms-ru-sandbox.js';
-export { countSmsSegments, type SmsSegmentCount } from './sms-segments.js';
 export type { SmscSandbox, SmscSentMessage } from './smsc-sandbox.js';
 export type { ReceivedMail, SmtpSandbox } from './smtp-sandbox.js';
 export { signTwilioRequest, type TwilioSandbox, type TwilioSentMessage } from './twilio-sandbox.js';

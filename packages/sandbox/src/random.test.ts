@@ -1,6 +1,6 @@
+import { countSegments } from '@omnidealer/channel-sms';
 import { describe, expect, it } from 'vitest';
 import { createSeededRandom, hashString, mulberry32, seededDigits, seededHex } from './random.js';
-import { countSmsSegments } from './sms-segments.js';
 
 describe('seeded randomness', () => {
   it('gives the same sequence for the same seed and keys, and a different one otherwise', () => {
@@ -37,7 +37,7 @@ describe('seeded randomness', () => {
   });
 });
 
-describe('countSmsSegments', () => {
+describe('the SMS channel segment counter the sandboxes bill by', () => {
   it.each([
     ['a'.repeat(160), 'GSM-7', 1],
     ['a'.repeat(161), 'GSM-7', 2],
@@ -48,6 +48,6 @@ describe('countSmsSegments', () => {
     ['я'.repeat(134), 'UCS-2', 2],
     ['я'.repeat(135), 'UCS-2', 3],
   ] as const)('%#: %s', (text, encoding, segments) => {
-    expect(countSmsSegments(text)).toEqual({ encoding, segments });
+    expect(countSegments(text)).toMatchObject({ encoding, segments });
   });
 });

@@ -243,11 +243,15 @@ describe('startSandbox', () => {
   });
 
   it('validates options and names the field', async () => {
-    await expect(startSandbox({ seed: 1, behaviour: { whatsapp: { read: 2 } } })).rejects.toThrow(ValidationError);
+    await expect(startSandbox({ seed: 1, behaviour: { whatsapp: { read: 2 } } })).rejects.toThrow(
+      expect.toSatisfy(ValidationError.isInstance),
+    );
     await expect(startSandbox({ seed: 1, behaviour: { whatsapp: { read: 2 } } })).rejects.toMatchObject({
       field: 'behaviour.whatsapp.read',
     });
-    await expect(startSandbox({ seed: 1, behaviour: { nope: true } as never })).rejects.toThrow(ValidationError);
+    await expect(startSandbox({ seed: 1, behaviour: { nope: true } as never })).rejects.toThrow(
+      expect.toSatisfy(ValidationError.isInstance),
+    );
     await expect(startSandbox({ seed: 1, webhookTargets: { whatsapp: 'not a url' } })).rejects.toMatchObject({
       field: 'options.webhookTargets.whatsapp',
     });
@@ -261,7 +265,7 @@ describe('startSandbox', () => {
     sandbox.setWebhookTargets({ whatsapp: receiver.url('/late') });
     await sandbox.whatsapp.inbound({ from: '79161234567', text: 'после' });
     expect(receiver.received.map((request) => request.path)).toEqual(['/late']);
-    expect(() => sandbox.setWebhookTargets({ avito: 'nope' })).toThrow(ValidationError);
+    expect(() => sandbox.setWebhookTargets({ avito: 'nope' })).toThrow(expect.toSatisfy(ValidationError.isInstance));
   });
 
   it('derives credentials from the seed and accepts overrides', async () => {

@@ -1,10 +1,10 @@
+import { countSegments } from '@omnidealer/channel-sms';
 import { isMobilePhone, normalizePhone } from '@omnidealer/core/provider-utils';
 import { seededDigits } from './random.js';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import { type HttpProvider, type SandboxContext, unixSeconds } from './sandbox-context.js';
 import { jsonResponse, readParameters, type SandboxRequest, type SandboxResponse, textResponse } from './sandbox-http.js';
 import { planSms, type SmsPlan } from './sms-outcome.js';
-import { countSmsSegments } from './sms-segments.js';
 
 /** SMS.ru message status codes and their texts. */
 export const smsRuStatusTexts: Record<number, string> = {
@@ -101,7 +101,7 @@ export function createSmsRuSandbox(context: SandboxContext): HttpProvider & SmsR
     const timeline = planSms({ seed, gateway: 'smsru', behaviour, digits: to, id, at: clock.now() });
     const outcome = timeline.outcome;
     if (outcome === 'blocked') return error(207, 'На этот номер (или один из номеров) нельзя отправлять сообщения');
-    const { segments } = countSmsSegments(text);
+    const { segments } = countSegments(text);
     const costMinor = Math.round(segments * behaviour.pricePerSegment * 100);
     if (!test && balanceMinor < costMinor) return error(201, 'Не хватает средств на лицевом счету');
     perRecipient.set(to, nth);
@@ -185,7 +185,7 @@ export function createSmsRuSandbox(context: SandboxContext): HttpProvider & SmsR
         sms[number] = error(202, 'Неправильно указан номер телефона получателя');
         continue;
       }
-      const { segments } = countSmsSegments(text);
+      const { segments } = countSegments(text);
       const minor = Math.round(segments * behaviour.pricePerSegment * 100);
       totalMinor += minor;
       totalSms += segments;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
+import { countSegments } from '@omnidealer/channel-sms';
 import { isMobilePhone, normalizePhone } from '@omnidealer/core/provider-utils';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import { type HttpProvider, type SandboxContext, unixSeconds } from './sandbox-context.js';
 import { jsonResponse, readParameters, type SandboxRequest, type SandboxResponse, textResponse } from './sandbox-http.js';
 import { planSms } from './sms-outcome.js';
-import { countSmsSegments } from './sms-segments.js';
 
 /** One SMS the SMSC.ru sandbox accepted (one per phone of a send request). */
 export interface SmscSentMessage {
@@ -113,7 +113,7 @@ export function createSmscSandbox(context: SandboxContext): HttpProvider & SmscS
     if (numbers.some((digits) => behaviour.outcomes[digits] === 'blocked' || behaviour.outcomes[`+${digits}`] === 'blocked')) {
       return jsonResponse(200, smscError(8, 'cannot deliver'));
     }
-    const { segments } = countSmsSegments(text);
+    const { segments } = countSegments(text);
     const costMinor = Math.round(segments * behaviour.pricePerSegment * 100) * numbers.length;
     const costMode = parameters.get('cost') ?? '0';
     if (costMode === '1') return jsonResponse(200, { cost: roubles(costMinor), cnt: segments * numbers.length });

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
+import { countSegments } from '@omnidealer/channel-sms';
 import { normalizePhone } from '@omnidealer/core/provider-utils';
 import { seededHex } from './random.js';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import type { HttpProvider, SandboxContext } from './sandbox-context.js';
 import { jsonResponse, readParameters, type SandboxRequest, type SandboxResponse } from './sandbox-http.js';
 import { planSms } from './sms-outcome.js';
-import { countSmsSegments } from './sms-segments.js';
 
 /** One message the Twilio sandbox accepted. */
 export interface TwilioSentMessage {
@@ -146,7 +146,7 @@ export function createTwilioSandbox(context: SandboxContext): HttpProvider & Twi
     const nth = (perRecipient.get(digits) ?? 0) + 1;
     perRecipient.set(digits, nth);
     const sid = `SM${seededHex(32, seed, 'twilio.sid', digits, nth)}`;
-    const { segments } = countSmsSegments(body);
+    const { segments } = countSegments(body);
     const at = clock.now();
     const timeline = planSms({ seed, gateway: 'twilio', behaviour, digits, id: sid, at });
     const outcome = timeline.outcome as Exclude<SmsOutcome, 'blocked'>;

@@ -7,7 +7,14 @@ import {
   type ScheduledJob,
   type Store,
 } from '@omnidealer/core';
-import { type ConversationQuery, conversationSchema, messageSchema, systemClock } from '@omnidealer/core/provider-utils';
+import {
+  addressLookupKeys,
+  type ConversationQuery,
+  contactAddresses,
+  conversationSchema,
+  messageSchema,
+  systemClock,
+} from '@omnidealer/core/provider-utils';
 import Database from 'better-sqlite3';
 import { createGroupCommit } from './sqlite-group-commit.js';
 import { migrate } from './sqlite-migrations.js';
@@ -73,18 +80,6 @@ interface JobRow {
   lease_until: number | null;
   attempts: number;
   payload: string;
-}
-
-/** Every address a contact can be found by; e-mails are kept lower-cased (as the in-memory store does). */
-function addressesOf(contact: Contact): string[] {
-  const list: string[] = [];
-  if (contact.phone) list.push(contact.phone);
-  if (contact.email) list.push(contact.email.toLowerCase());
-  for (const value of Object.values(contact.identities ?? {})) {
-    if (Array.isArray(value)) list.push(...value);
-    else if (typeof value === 'string') list.push(value);
-  }
-  return list;
 }
 
 /**
@@ -328,7 +323,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async saveContact(contact) {
       // Serialised now, so a value JSON cannot hold fails this call before anything is queued.
       const data = writeJsonColumn(contact, 'contact');
-      const addresses = addressesOf(contact);
+      const addresses = contactAddresses(contact);
       await write(() => saveContact(contact.id, data, addresses));
     },
     async updateContact(id, update) {
@@ -337,7 +332,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const row = statements.getContact.get(id);
         return saveUpdated(row && readContact(row.data, id), update, (next) => {
           const data = writeJsonColumn(next, 'contact');
-          saveContact(next.id, data, addressesOf(next));
+          saveContact(next.id, data, contactAddresses(next));
           return data;
         });
       });
@@ -347,8 +342,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return row && readContact(row.data, id);
     },
     async findContactByAddress(address) {
-      const id =
-        statements.findContactId.get(address)?.contact_id ?? statements.findContactId.get(address.toLowerCase())?.contact_id;
+      let id: string | undefined;
+      for (const key of addressLookupKeys(address)) {
+        id = statements.findContactId.get(key)?.contact_id;
+        if (id !== undefined) break;
+      }
       if (id === undefined) return undefined;
       const row = statements.getContact.get(id);
       return row && readContact(row.data, id);
@@ -367,7 +365,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         const result = plan(readContact(keepRow.data, keepId), readContact(mergeRow.data, mergeId), conversations);
         statements.deleteContact.run(mergeId);
         statements.moveAddresses.run(keepId, mergeId);
-        saveContact(result.contact.id, writeJsonColumn(result.contact, 'contact'), addressesOf(result.contact));
+        saveContact(result.contact.id, writeJsonColumn(result.contact, 'contact'), contactAddresses(result.contact));
         for (const conversation of result.conversations) statements.saveConversation.run(conversationRow(conversation));
         for (const { from, into } of result.folded) {
           statements.moveMessages.run({ from, into, contactId: keepId });

@@ -3,7 +3,7 @@ import { createCascade, HOUR_MS } from '@omnidealer/cascade';
 import { createAvitoChannel } from '@omnidealer/channel-avito';
 import { createSmsChannel, createSmsRuGateway, createTwilioGateway } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
-import { createOmnidealer, OmnidealerError, ProviderError } from '@omnidealer/core';
+import { ChannelApiError, createOmnidealer, OmnidealerError } from '@omnidealer/core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   avitoWebhookSecret,
@@ -299,13 +299,13 @@ function expectNoPersonalData(text: string): void {
 
 describe('redaction of provider bodies (minimal repro of the bug above)', () => {
   it('string values are redacted in error.raw', () => {
-    const error = new ProviderError({ message: 'sms.ru: 207', raw: { sms: { to: '79035550123', api_id: 'A1B2C3D4-secret' } } });
+    const error = new ChannelApiError({ message: 'sms.ru: 207', raw: { sms: { to: '79035550123', api_id: 'A1B2C3D4-secret' } } });
     expect(JSON.stringify(error.raw)).not.toContain('79035550123');
     expect(JSON.stringify(error.raw)).not.toContain('A1B2C3D4-secret');
   });
 
   it('object keys are redacted in error.raw too (SMS.ru keys results by phone number)', () => {
-    const error = new ProviderError({ message: 'sms.ru: 207', raw: { sms: { '79035550123': { status_code: 207 } } } });
+    const error = new ChannelApiError({ message: 'sms.ru: 207', raw: { sms: { '79035550123': { status_code: 207 } } } });
     expect(JSON.stringify(error.raw)).not.toContain('79035550123');
   });
 });

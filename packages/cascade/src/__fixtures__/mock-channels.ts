@@ -1,3 +1,4 @@
+import { countSegments } from '@omnidealer/channel-sms';
 import {
   type Channel,
   type Contact,
@@ -8,29 +9,6 @@ import {
 } from '@omnidealer/core';
 import { contentToPlainText, money } from '@omnidealer/core/provider-utils';
 import { createTestChannel, type TestChannel } from '@omnidealer/core/test';
-
-const GSM_BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
-const GSM_EXTENDED = '^{}\\[~]|€\f';
-const gsmBasic = new Set(GSM_BASIC);
-const gsmExtended = new Set(GSM_EXTENDED);
-
-/** SMS segments of a text: GSM-7 160/153 septets, else UCS-2 70/67 UTF-16 units (a simple, honest count). */
-export function smsSegments(text: string): { segments: number; encoding: 'GSM-7' | 'UCS-2' } {
-  let septets = 0;
-  let gsm = true;
-  for (const char of text) {
-    if (gsmBasic.has(char)) septets += 1;
-    else if (gsmExtended.has(char)) septets += 2;
-    else {
-      gsm = false;
-      break;
-    }
-  }
-  if (gsm) return { segments: septets <= 160 ? 1 : Math.ceil(septets / 153), encoding: 'GSM-7' };
-  const units = text.length;
-  return { segments: units <= 70 ? 1 : Math.ceil(units / 67), encoding: 'UCS-2' };
-}
 
 type Mock = TestChannel & { reject(address: string, reason: 'not_on_channel' | 'bounced'): void };
 
@@ -110,7 +88,7 @@ export function createMockSms(id = 'sms', perSegmentMinor = 300): Mock {
   return {
     ...channel,
     estimateCost(content: MessageContent, _contact: Contact): CostEstimate {
-      const { segments, encoding } = smsSegments(contentToPlainText(content) ?? '');
+      const { segments, encoding } = countSegments(contentToPlainText(content) ?? '');
       return {
         money: money(segments * perSegmentMinor),
         units: segments,

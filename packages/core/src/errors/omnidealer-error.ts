@@ -1,6 +1,6 @@
 import { redact, redactValue } from '../redact.js';
 
-const marker = Symbol.for('omnidealer.error');
+const marker = Symbol.for('omnidealer.OmnidealerError');
 
 /** Machine-readable error codes shared by every channel. */
 export type ErrorCode =
@@ -39,6 +39,19 @@ export interface OmnidealerErrorOptions {
 /**
  * Base class of every error the SDK throws. Carries `channel`, `code`, `retryable` and the provider's raw error.
  * Messages and raw bodies are redacted on construction: no secret or full phone number survives in them.
+ *
+ * Test for an error class with its static `isInstance`, never `instanceof`: every class carries its own
+ * `Symbol.for('omnidealer.<ClassName>')` marker, so the check holds when an application ends up with two copies of
+ * the package (a channel package built against another copy of core).
+ * @example
+ * ```ts
+ * try {
+ *   await hub.send({ channel: 'whatsapp', contact, content });
+ * } catch (error) {
+ *   if (WindowClosedError.isInstance(error)) await sendTemplateInstead();
+ *   else if (OmnidealerError.isInstance(error)) console.warn(error.code, error.retryable);
+ * }
+ * ```
  */
 export class OmnidealerError extends Error {
   readonly [marker] = true;
@@ -58,8 +71,16 @@ export class OmnidealerError extends Error {
     this.raw = redactValue(options.raw);
   }
 
+  /**
+   * True when `value` carries the `Symbol.for(marker)` property an error class sets on its instances. Subclasses'
+   * `isInstance` use it with their own marker; works across copies of the package because `Symbol.for` is global.
+   */
+  protected static hasMarker(value: unknown, marker: symbol): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[marker] === true;
+  }
+
   /** True for any omnidealer error, even one thrown by another copy of the package. */
   static isInstance(error: unknown): error is OmnidealerError {
-    return typeof error === 'object' && error !== null && marker in error;
+    return OmnidealerError.hasMarker(error, marker);
   }
 }

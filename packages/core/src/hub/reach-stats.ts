@@ -40,7 +40,7 @@ export function failureReason(
   error: { code: string; providerCode?: string | number | undefined; reason?: string | undefined } | undefined,
   fromError?: unknown,
 ): string | undefined {
-  if (fromError instanceof UnreachableRecipientError) return fromError.reason;
+  if (UnreachableRecipientError.isInstance(fromError)) return fromError.reason;
   if (!error) return undefined;
   if (error.reason) return error.reason;
   if (error.code === 'unreachable_recipient') return 'not_on_channel';

@@ -87,7 +87,7 @@ describe('createHttpClient', () => {
     server.use('POST https://api.provider.test/final', { json: { id: 'm1' } });
     const strict = createHttpClient({ channel: 'test', baseURL: base, redirect: 'error' });
     await expect(strict.request({ method: 'POST', path: 'moved', json: { to: '1' } })).rejects.toMatchObject({
-      name: 'ProviderError',
+      name: 'ChannelApiError',
       retryable: false,
       message: expect.stringContaining('redirect'),
     });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
+import { ChannelApiError } from '../errors/channel-api-error.js';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
-import { ProviderError } from '../errors/provider-error.js';
 import { RateLimitError } from '../errors/rate-limit-error.js';
 import type { SecretRegistry } from '../redact.js';
 import { createNodeTransport, fetchTransport, type Transport, type TransportResponse } from './http-transport.js';
@@ -16,11 +16,15 @@ export type ErrorClassifier = (response: {
   text: string;
   retryAfterMs: number | undefined;
   channel: string;
+  /** The channel account's id ({@link HttpClientOptions.accountId}), for the error's `accountId`. */
+  accountId?: string | undefined;
 }) => OmnidealerError;
 
 /** Options of {@link createHttpClient}: the same settings base in every channel package. */
 export interface HttpClientOptions {
   channel: string;
+  /** Id of the channel account making the calls; set on every {@link ChannelApiError} the client throws. */
+  accountId?: string | undefined;
   baseURL: string;
   /** Static headers (auth) or a function returning them per request (rotating OAuth tokens). */
   headers?: Record<string, string> | (() => Promise<Record<string, string>> | Record<string, string>);
@@ -68,11 +72,19 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 }
 
 /** The default mapping of an HTTP failure: 429 → rate limit, 5xx/408 → retryable, everything else final. */
-export const defaultErrorClassifier: ErrorClassifier = ({ status, body, retryAfterMs, channel }) => {
+export const defaultErrorClassifier: ErrorClassifier = ({ status, body, retryAfterMs, channel, accountId }) => {
   if (status === 429)
-    return new RateLimitError({ channel, message: `${channel}: rate limited (HTTP 429)`, raw: body, retryAfterMs });
-  return new ProviderError({
+    return new RateLimitError({
+      channel,
+      accountId,
+      statusCode: status,
+      message: `${channel}: rate limited (HTTP 429)`,
+      raw: body,
+      retryAfterMs,
+    });
+  return new ChannelApiError({
     channel,
+    accountId,
     statusCode: status,
     message: `${channel}: HTTP ${status}`,
     retryable: status >= 500 || status === 408,
@@ -92,8 +104,15 @@ function clean(values: Record<string, string | number | boolean | undefined>): R
 }
 
 /** Our timer fired, not the caller's signal: a retryable timeout, whether it hit before or during the body. */
-function timeoutError(channel: string, cause: unknown): ProviderError {
-  return new ProviderError({ channel, code: 'timeout', retryable: true, message: `${channel}: request timed out`, cause });
+function timeoutError(channel: string, accountId: string | undefined, cause: unknown): ChannelApiError {
+  return new ChannelApiError({
+    channel,
+    accountId,
+    code: 'timeout',
+    retryable: true,
+    message: `${channel}: request timed out`,
+    cause,
+  });
 }
 
 /** `fetch` with `redirect: 'error'` rejects a redirect with a TypeError caused by "unexpected redirect". */
@@ -111,7 +130,7 @@ function isRedirectRefusal(error: unknown): boolean {
  * per call, which measured 0.5× raw-fetch throughput on the send path (`pnpm bench send-path`) against 0.6×+ here.
  */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  const { channel } = options;
+  const { channel, accountId } = options;
   const classify = options.classifyError ?? defaultErrorClassifier;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const base = options.baseURL.endsWith('/') ? options.baseURL : `${options.baseURL}/`;
@@ -152,19 +171,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           redirect,
         });
       } catch (error) {
-        if (error instanceof TransportTimeoutError) throw timeoutError(channel, error);
+        if (error instanceof TransportTimeoutError) throw timeoutError(channel, accountId, error);
         if (OmnidealerError.isInstance(error)) throw error;
         if ((error as Error)?.name === 'AbortError') throw error;
         if (redirect === 'error' && isRedirectRefusal(error)) {
-          throw new ProviderError({
+          throw new ChannelApiError({
             channel,
+            accountId,
             retryable: false,
             message: `${channel}: the API answered with a redirect; set the base URL to its final address`,
             cause: error,
           });
         }
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel,
+          accountId,
           code: 'network',
           retryable: true,
           message: `${channel}: network error: ${(error as Error)?.message ?? String(error)}`,
@@ -185,18 +206,20 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           text,
           retryAfterMs: parseRetryAfter(response.header('retry-after') ?? null),
           channel,
+          accountId,
         });
       }
       let text: string;
       try {
         text = await response.text();
       } catch (error) {
-        if (error instanceof TransportTimeoutError) throw timeoutError(channel, error);
+        if (error instanceof TransportTimeoutError) throw timeoutError(channel, accountId, error);
         // The connection dropped mid-body after a 2xx: the provider acted. A read is safe to repeat; a write (a send)
         // is not — repeating it would deliver twice — so it is reported as `response_lost` and never retried.
         const method = request.method ?? 'GET';
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel,
+          accountId,
           code: method === 'GET' ? 'network' : 'response_lost',
           retryable: method === 'GET',
           statusCode: response.status,
@@ -209,8 +232,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       try {
         body = text === '' ? {} : JSON.parse(text);
       } catch (error) {
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel,
+          accountId,
           statusCode: response.status,
           retryable: false,
           message: `${channel}: malformed JSON in a ${response.status} response`,
@@ -221,8 +245,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (!request.schema) return body as T;
       const parsed = request.schema.safeParse(body);
       if (!parsed.success) {
-        throw new ProviderError({
+        throw new ChannelApiError({
           channel,
+          accountId,
           statusCode: response.status,
           retryable: false,
           message: `${channel}: unexpected response shape: ${parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ')}`,

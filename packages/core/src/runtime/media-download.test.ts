@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ProviderError } from '../errors/provider-error.js';
+import { ChannelApiError } from '../errors/channel-api-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { downloadMedia } from './media-download.js';
 
@@ -53,7 +53,7 @@ describe('downloadMedia', () => {
     const error = await failure(
       downloadMedia(`http://cdn.dealer.example:${port}/photo.jpg`, { channel: 'avito', lookup: rebinding }),
     );
-    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toSatisfy(ValidationError.isInstance);
     expect(error).toMatchObject({ channel: 'avito', retryable: false, message: expect.stringContaining('private address') });
     expect(requests).toEqual([]);
   });
@@ -65,7 +65,7 @@ describe('downloadMedia', () => {
       'file:///etc/passwd',
       'ftp://cdn.dealer.example/x',
     ]) {
-      expect(await failure(downloadMedia(url, { channel: 'email' })), url).toBeInstanceOf(ValidationError);
+      expect(await failure(downloadMedia(url, { channel: 'email' })), url).toSatisfy(ValidationError.isInstance);
     }
     expect(await failure(downloadMedia(`http://127.0.0.1:${port}/loop`, { channel: 'email', allowPrivate: true }))).toMatchObject(
       {
@@ -87,7 +87,7 @@ describe('downloadMedia', () => {
       message: expect.stringContaining('larger than 1000 bytes'),
     });
     const broken = await failure(downloadMedia(`http://127.0.0.1:${port}/broken`, base));
-    expect(broken).toBeInstanceOf(ProviderError);
+    expect(broken).toSatisfy(ChannelApiError.isInstance);
     expect(broken).toMatchObject({ statusCode: 503, retryable: true });
     expect(await failure(downloadMedia(`http://127.0.0.1:${port}/missing`, base))).toMatchObject({
       statusCode: 404,
@@ -107,7 +107,7 @@ describe('downloadMedia', () => {
       await vi.advanceTimersByTimeAsync(14_999);
       vi.advanceTimersByTime(1);
       const error = await download;
-      expect(error, path).toBeInstanceOf(ProviderError);
+      expect(error, path).toSatisfy(ChannelApiError.isInstance);
       expect(error, path).toMatchObject({ code: 'timeout', retryable: true });
     }
   });

@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
-import { ProviderError } from '../errors/provider-error.js';
+import { ChannelApiError } from '../errors/channel-api-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { isPrivateAddress, isPrivateUrl } from '../model/public-url.js';
 import { requestOnce } from './http-transport.js';
@@ -54,7 +54,7 @@ function publicOnly(resolve: LookupFunction): LookupFunction {
  * Downloads a media file that a channel must upload itself (Avito images, e-mail attachments). Only `http(s)`; at
  * most three redirects, each checked again; unless `allowPrivate`, a host that is private by name or resolves to a
  * private address is refused when connecting, so neither a redirect nor DNS rebinding reaches internal services.
- * @throws ValidationError for a URL that is not public or a file over `maxBytes`; ProviderError for HTTP errors
+ * @throws ValidationError for a URL that is not public or a file over `maxBytes`; ChannelApiError for HTTP errors
  * (retryable on 5xx), network failures and a passed `timeoutMs` (code `timeout`; both retryable).
  */
 export async function downloadMedia(url: string, options: MediaDownloadOptions): Promise<DownloadedMedia> {
@@ -73,7 +73,7 @@ async function downloadWithin(deadline: RequestDeadline, url: string, options: M
   const refuse = (message: string) => new ValidationError({ channel, field: 'content.url', message });
   // Retryable either way; `timeout` when the deadline is what cut it off.
   const failed = (message: string, cause: unknown) =>
-    new ProviderError({ channel, code: deadline.expired ? 'timeout' : 'network', retryable: true, message, cause });
+    new ChannelApiError({ channel, code: deadline.expired ? 'timeout' : 'network', retryable: true, message, cause });
   let current = new URL(url);
   for (let hop = 0; ; hop++) {
     if (current.protocol !== 'https:' && current.protocol !== 'http:') throw refuse('media URLs must be http(s)');
@@ -101,7 +101,7 @@ async function downloadWithin(deadline: RequestDeadline, url: string, options: M
     }
     if (status < 200 || status >= 300) {
       response.resume();
-      throw new ProviderError({
+      throw new ChannelApiError({
         channel,
         statusCode: status,
         retryable: status >= 500,
@@ -124,7 +124,7 @@ async function downloadWithin(deadline: RequestDeadline, url: string, options: M
         chunks.push(chunk);
       }
     } catch (error) {
-      if (error instanceof ValidationError) throw error;
+      if (ValidationError.isInstance(error)) throw error;
       throw failed('media download cut off', error);
     }
     const contentType = response.headers['content-type'];

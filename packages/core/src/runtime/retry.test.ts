@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../errors/auth-error.js';
-import { ProviderError } from '../errors/provider-error.js';
+import { ChannelApiError } from '../errors/channel-api-error.js';
 import { RateLimitError } from '../errors/rate-limit-error.js';
 import { withRetry } from './retry.js';
 
@@ -12,7 +12,7 @@ describe('withRetry', () => {
     const result = await withRetry(
       async () => {
         calls += 1;
-        if (calls < 3) throw new ProviderError({ channel: 'sms', message: '503', retryable: true, statusCode: 503 });
+        if (calls < 3) throw new ChannelApiError({ channel: 'sms', message: '503', retryable: true, statusCode: 503 });
         return 'ok';
       },
       { ...fast, sleep: async () => {} },
@@ -65,7 +65,7 @@ describe('withRetry', () => {
       withRetry(
         async () => {
           calls += 1;
-          throw new ProviderError({ channel: 'sms', message: '500', retryable: true });
+          throw new ChannelApiError({ channel: 'sms', message: '500', retryable: true });
         },
         { ...fast, retries: 3, sleep: async () => {} },
         onRetry,
@@ -82,7 +82,7 @@ describe('withRetry', () => {
       const run = withRetry(
         async () => {
           times.push(Date.now());
-          if (times.length < 4) throw new ProviderError({ channel: 'sms', message: '500', retryable: true });
+          if (times.length < 4) throw new ChannelApiError({ channel: 'sms', message: '500', retryable: true });
           return 'ok';
         },
         { minTimeoutMs: 100, maxTimeoutMs: 10_000, jitter: false, retries: 5 },
@@ -104,7 +104,7 @@ describe('withRetry', () => {
         async () => {
           calls += 1;
           await new Promise((resolve) => setTimeout(resolve, 1000));
-          throw new ProviderError({ channel: 'sms', message: '500', retryable: true });
+          throw new ChannelApiError({ channel: 'sms', message: '500', retryable: true });
         },
         { minTimeoutMs: 100, jitter: false, retries: 5, maxRetryTimeMs: 500 },
       );

@@ -1,4 +1,5 @@
 import pRetry, { AbortError } from 'p-retry';
+import { ChannelApiError } from '../errors/channel-api-error.js';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 
 /** How the runtime retries a failed provider call. */
@@ -19,9 +20,10 @@ export interface RetryOptions {
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** The `Retry-After` delay an error carries, if any. */
+/** The `Retry-After` delay a {@link ChannelApiError} (or its subclass `RateLimitError`) carries, if any. */
 export function retryAfterOf(error: unknown): number | undefined {
-  const value = (error as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  if (!ChannelApiError.isInstance(error)) return undefined;
+  const value = error.retryAfterMs;
   return typeof value === 'number' && value >= 0 ? value : undefined;
 }
 

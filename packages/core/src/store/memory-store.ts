@@ -1,4 +1,5 @@
 import type { Contact } from '../model/contact.js';
+import { addressLookupKeys, contactAddresses } from '../model/contact-addresses.js';
 import type { Assignment, Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
 import type { MessageContent } from '../model/message-content.js';
@@ -434,17 +435,6 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const contactIdOf = (id: string, conversation: StoredConversation | undefined): string =>
     conversation?.contactId === id ? conversation.contactId : (contacts.get(id)?.id ?? id);
 
-  const addresses = (contact: Contact): string[] => {
-    const list: string[] = [];
-    if (contact.phone) list.push(contact.phone);
-    if (contact.email) list.push(contact.email.toLowerCase());
-    for (const value of Object.values(contact.identities ?? {})) {
-      if (Array.isArray(value)) list.push(...value);
-      else if (typeof value === 'string') list.push(value);
-    }
-    return list;
-  };
-
   function indexConversation(contactId: string, id: string): void {
     const current = conversationsByContact.get(contactId);
     if (current === undefined) conversationsByContact.set(contactId, id);
@@ -588,7 +578,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       if (value !== undefined && key !== 'id') stored[key] = keep(value, previous?.[key]);
     }
     contacts.set(stored.id, stored);
-    for (const address of addresses(contact)) contactByAddress.set(address, stored.id);
+    for (const address of contactAddresses(contact)) contactByAddress.set(address, stored.id);
   }
 
   return {
@@ -604,11 +594,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return contact && contactOut(contact);
     },
     async findContactByAddress(address) {
-      let id = contactByAddress.get(address);
-      if (id === undefined) {
-        // E-mails are indexed lowercased; a phone or an id has nothing to lowercase, so no second lookup.
-        const lower = address.toLowerCase();
-        if (lower !== address) id = contactByAddress.get(lower);
+      let id: string | undefined;
+      for (const key of addressLookupKeys(address)) {
+        id = contactByAddress.get(key);
+        if (id !== undefined) break;
       }
       const contact = id === undefined ? undefined : contacts.get(id);
       return contact && contactOut(contact);
@@ -625,7 +614,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const mergedIds = idsOf(mergeId);
       const before = [...idsOf(keepId), ...mergedIds].map((id) => conversationOut(conversations.get(id) as StoredConversation));
       const result = plan(contactOut(keep), contactOut(merged), before);
-      for (const address of addresses(contactOut(merged)))
+      for (const address of contactAddresses(contactOut(merged)))
         if (contactByAddress.get(address) === mergeId) contactByAddress.delete(address);
       contacts.delete(mergeId);
       writeContact(result.contact);

@@ -5,9 +5,7 @@ import {
   type Clock,
   type CostEstimate,
   type MessageContent,
-  type OutboundMessage,
   type Reachability,
-  type SendResult,
   ValidationError,
 } from '@omnidealer/core';
 import {
@@ -15,8 +13,10 @@ import {
   downloadMedia,
   loadSetting,
   money,
+  type OutboundMessage,
   parseInput,
   rateLimitSettingsSchema,
+  type SendResult,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { AVITO_MAX_TEXT_LENGTH, type AvitoChat, type AvitoClient, createAvitoClient } from './avito-client.js';

@@ -1,5 +1,5 @@
-import type { WebhookRequest } from '@omnidealer/core';
 import { WebhookError } from '@omnidealer/core';
+import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import chatFixture from './__fixtures__/chat.json';
 import echoFixture from './__fixtures__/webhook-echo.json';

@@ -1,6 +1,6 @@
-import type { InboundEvent, MessageContent, WebhookRequest, WebhookResult } from '@omnidealer/core';
+import type { InboundEvent, MessageContent, WebhookResult } from '@omnidealer/core';
 import { WebhookError } from '@omnidealer/core';
-import { timingSafeEqualStrings } from '@omnidealer/core/provider-utils';
+import { timingSafeEqualStrings, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import { type AvitoWebhookMessageWire, avitoWebhookEventSchema, avitoWebhookMessageSchema } from './avito-api.js';
 import { type AvitoChat, largestImageUrl } from './avito-client.js';
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { createManualClock, WebhookError, type WebhookRequest } from '@omnidealer/core';
+import { createManualClock, WebhookError } from '@omnidealer/core';
+import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it, vi } from 'vitest';
 import { confirmSnsSubscription, parseSesWebhook, type SesWebhookOptions } from './email-bounce-webhook.js';

@@ -1,5 +1,5 @@
-import { type Clock, type StatusEvent, WebhookError, type WebhookRequest, type WebhookResult } from '@omnidealer/core';
-import { maskEmail, systemClock, timingSafeEqualStrings } from '@omnidealer/core/provider-utils';
+import { type Clock, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
+import { maskEmail, systemClock, timingSafeEqualStrings, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { normalizeMessageId } from './email-message-id.js';
 import { createSnsSignatureVerifier, isSnsHost, type SnsCertificateFetcher } from './sns-signature.js';

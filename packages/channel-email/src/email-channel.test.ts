@@ -9,10 +9,10 @@ import {
   createManualClock,
   type MessageContent,
   OmnidealerError,
-  type OutboundMessage,
   UnreachableRecipientError,
   ValidationError,
 } from '@omnidealer/core';
+import type { OutboundMessage } from '@omnidealer/core/provider-utils';
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it, vi } from 'vitest';

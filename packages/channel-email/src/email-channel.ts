@@ -8,12 +8,9 @@ import {
   type Contact,
   type CostEstimate,
   type MessageContent,
-  type OutboundMessage,
   type Reachability,
-  type SendResult,
   type UnreachableReason,
   UnreachableRecipientError,
-  type WebhookRequest,
   type WebhookResult,
 } from '@omnidealer/core';
 import {
@@ -21,10 +18,13 @@ import {
   downloadMedia,
   loadSetting,
   money,
+  type OutboundMessage,
   parseInput,
   rateLimitSettingsSchema,
   type SecretRegistry,
+  type SendResult,
   systemClock,
+  type WebhookRequest,
 } from '@omnidealer/core/provider-utils';
 import nodemailer from 'nodemailer';
 import { z } from 'zod';

@@ -1,6 +1,7 @@
 import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ChannelApiError, WebhookError, type WebhookRequest } from '@omnidealer/core';
+import { ChannelApiError, WebhookError } from '@omnidealer/core';
+import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import { parseSesWebhook } from './email-bounce-webhook.js';

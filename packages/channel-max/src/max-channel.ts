@@ -6,12 +6,17 @@ import {
   type Contact,
   type CostEstimate,
   type MessageContent,
-  type OutboundMessage,
   type Reachability,
-  type SendResult,
   ValidationError,
 } from '@omnidealer/core';
-import { createSecretRegistry, downloadMedia, money, parseInput } from '@omnidealer/core/provider-utils';
+import {
+  createSecretRegistry,
+  downloadMedia,
+  money,
+  type OutboundMessage,
+  parseInput,
+  type SendResult,
+} from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { convertToMaxMessage, MAX_TEXT_LIMIT, type MaxAttachmentRequest, type MaxMessagePlan } from './convert-to-max-message.js';
 import { createMaxClient, type MaxClient } from './max-client.js';

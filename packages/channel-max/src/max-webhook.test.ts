@@ -1,4 +1,5 @@
-import { WebhookError, type WebhookRequest } from '@omnidealer/core';
+import { WebhookError } from '@omnidealer/core';
+import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import botAdded from './__fixtures__/update-bot-added.json';
 import botStarted from './__fixtures__/update-bot-started.json';

@@ -1,5 +1,5 @@
-import { type InboundEvent, type MessageContent, WebhookError, type WebhookRequest, type WebhookResult } from '@omnidealer/core';
-import { timingSafeEqualStrings } from '@omnidealer/core/provider-utils';
+import { type InboundEvent, type MessageContent, WebhookError, type WebhookResult } from '@omnidealer/core';
+import { timingSafeEqualStrings, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import type { z } from 'zod';
 import {
   type MaxMessageWire,

@@ -6,7 +6,6 @@ import {
   type Contact,
   type CostEstimate,
   type MessageContent,
-  type SendResult,
   type StatusEvent,
   ValidationError,
 } from '@omnidealer/core';
@@ -16,6 +15,7 @@ import {
   money,
   parseInput,
   rateLimitSettingsSchema,
+  type SendResult,
   systemClock,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';

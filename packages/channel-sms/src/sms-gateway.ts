@@ -1,4 +1,5 @@
-import type { ChannelRateLimit, Money, StatusEvent, WebhookRequest, WebhookResult } from '@omnidealer/core';
+import type { ChannelRateLimit, Money, StatusEvent, WebhookResult } from '@omnidealer/core';
+import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 
 /** One SMS handed to a gateway. The channel has validated the number and counted the segments already. */
 export interface SmsGatewaySendRequest {

@@ -1,5 +1,5 @@
-import { type MessageContentInput, messageContentSchema, type OutboundMessage, ValidationError } from '@omnidealer/core';
-import { parseInput } from '@omnidealer/core/provider-utils';
+import { type MessageContentInput, messageContentSchema, ValidationError } from '@omnidealer/core';
+import { type OutboundMessage, parseInput } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
 import { accessToken, apiVersion, appSecret, messagesRoute, phoneNumberId, verifyToken } from './__fixtures__/fixtures.js';

@@ -1,12 +1,4 @@
-import type {
-  Channel,
-  ChannelCapabilities,
-  ChannelRateLimit,
-  Clock,
-  Contact,
-  MessageContent,
-  SendResult,
-} from '@omnidealer/core';
+import type { Channel, ChannelCapabilities, ChannelRateLimit, Clock, Contact, MessageContent } from '@omnidealer/core';
 import {
   createHttpClient,
   createSecretRegistry,
@@ -15,6 +7,7 @@ import {
   parseInput,
   phoneCountry,
   rateLimitSettingsSchema,
+  type SendResult,
   systemClock,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';

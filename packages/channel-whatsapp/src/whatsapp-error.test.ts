@@ -2,13 +2,12 @@ import {
   AuthError,
   ChannelApiError,
   type OmnidealerError,
-  type OutboundMessage,
   RateLimitError,
   UnreachableRecipientError,
   ValidationError,
   WindowClosedError,
 } from '@omnidealer/core';
-import { redactValue } from '@omnidealer/core/provider-utils';
+import { type OutboundMessage, redactValue } from '@omnidealer/core/provider-utils';
 import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { accessToken, apiVersion, graphErrors, messagesRoute, phoneNumberId } from './__fixtures__/fixtures.js';

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { type IdentityEvent, type InboundEvent, type StatusEvent, WebhookError } from '@omnidealer/core';
+import { type InboundEvent, type StatusEvent, WebhookError } from '@omnidealer/core';
+import type { IdentityEvent } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import {
   appSecret,

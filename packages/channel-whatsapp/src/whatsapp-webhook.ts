@@ -1,6 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
-  type IdentityEvent,
   type InboundEvent,
   type MessageContent,
   type MessageStatus,
@@ -8,10 +7,9 @@ import {
   type StatusEvent,
   type UnreachableReason,
   WebhookError,
-  type WebhookRequest,
   type WebhookResult,
 } from '@omnidealer/core';
-import { money, phoneCountry } from '@omnidealer/core/provider-utils';
+import { type IdentityEvent, money, phoneCountry, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import {
   type WhatsAppInboundMessage,
   type WhatsAppStatus,

@@ -1,4 +1,5 @@
-import type { Conversation, Reachability, ReachContext } from '@omnidealer/core';
+import type { Conversation, Reachability } from '@omnidealer/core';
+import type { ReachContext } from '@omnidealer/core/provider-utils';
 
 /** The customer-service window: 24 h from the contact's last inbound message. */
 export const WHATSAPP_WINDOW_MS = 24 * 60 * 60 * 1000;

@@ -6,15 +6,10 @@ export type {
   Channel,
   ChannelCapabilities,
   ChannelRateLimit,
-  IdentityEvent,
   InboundEvent,
-  OutboundMessage,
   Reachability,
-  ReachContext,
   ReachFailureReason,
-  SendResult,
   StatusEvent,
-  WebhookRequest,
   WebhookResult,
 } from './channel.js';
 export { type Clock, createManualClock, type ManualClock } from './clock.js';

@@ -3,6 +3,7 @@
  * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, and the
  * model's building blocks. Applications import `@omnidealer/core`.
  */
+export type { IdentityEvent, OutboundMessage, ReachContext, SendResult, WebhookRequest } from './channel.js';
 export { systemClock } from './clock.js';
 export type { ChannelApiErrorOptions } from './errors/channel-api-error.js';
 export type { OmnidealerErrorOptions } from './errors/omnidealer-error.js';

@@ -4,7 +4,8 @@ import { createAvitoChannel } from '@omnidealer/channel-avito';
 import { createEmailChannel } from '@omnidealer/channel-email';
 import { computeTwilioSignature, createSmsChannel, createSmsRuGateway, createTwilioGateway } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel, signWhatsAppWebhook } from '@omnidealer/channel-whatsapp';
-import type { Channel, WebhookRequest } from '@omnidealer/core';
+import type { Channel } from '@omnidealer/core';
+import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { createTestChannel } from '@omnidealer/core/test';
 import { avitoWebhookSecret, sesWebhookSecret, smsRuWebhookToken } from './harness.js';
 

@@ -1,13 +1,6 @@
 import { countSegments } from '@omnidealer/channel-sms';
-import {
-  type Channel,
-  type Contact,
-  type CostEstimate,
-  type MessageContent,
-  type OutboundMessage,
-  UnreachableRecipientError,
-} from '@omnidealer/core';
-import { contentToPlainText, money } from '@omnidealer/core/provider-utils';
+import { type Channel, type Contact, type CostEstimate, type MessageContent, UnreachableRecipientError } from '@omnidealer/core';
+import { contentToPlainText, money, type OutboundMessage } from '@omnidealer/core/provider-utils';
 import { createTestChannel, type TestChannel } from '@omnidealer/core/test';
 
 type Mock = TestChannel & { reject(address: string, reason: 'not_on_channel' | 'bounced'): void };

@@ -33,7 +33,14 @@ export {
   type SendInput,
 } from './hub.js';
 export { createId } from './id.js';
-export { createRedactingLogger, type Logger, silentLogger } from './logger.js';
+export {
+  createRedactingLogger,
+  type LogFields,
+  type Logger,
+  type RedactingLogger,
+  type RedactingLogMethod,
+  silentLogger,
+} from './logger.js';
 export { type Consent, type Contact, type ContactInput, consentSchema, contactSchema, phoneSchema } from './model/contact.js';
 export { type Assignment, assignmentSchema, type Conversation, conversationSchema, handlerSchema } from './model/conversation.js';
 export { type Message, type MessageError, messageErrorSchema, messageSchema } from './model/message.js';

@@ -46,6 +46,18 @@ describe('a pino logger', () => {
     ]);
   });
 
+  it("serialises an Error passed in pino's `err` field, redacted", () => {
+    const { logger, lines } = capturedPino();
+    createRedactingLogger(logger).error({ err: new Error('no route to +79161234567') }, 'send failed');
+    expect(lines).toEqual([
+      {
+        level: 50,
+        err: { type: 'Error', message: 'no route to +7********67', stack: expect.stringContaining('no route to +7********67') },
+        msg: 'send failed',
+      },
+    ]);
+  });
+
   it('passed as `logger` to createOmnidealer, receives the hub warnings and errors redacted', async () => {
     const { logger, lines } = capturedPino();
     const channel = createTestChannel({ id: 'sms' });

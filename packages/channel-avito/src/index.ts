@@ -1,4 +1,8 @@
-/** @module @omnidealer/channel-avito — the Avito Messenger channel (reply-only chats about listings) and a typed Avito API client. */
+/**
+ * The Avito Messenger channel (reply-only chats about listings) and a typed Avito API client.
+ *
+ * @module @omnidealer/channel-avito
+ */
 export {
   type AvitoChatWire,
   type AvitoMessageWire,

@@ -1,4 +1,8 @@
-/** @module @omnidealer/core — the model, channel contract, runtime, store and hub every omnidealer package builds on. */
+/**
+ * The model, channel contract, runtime, store and hub every omnidealer package builds on.
+ *
+ * @module @omnidealer/core
+ */
 export type {
   Channel,
   ChannelCapabilities,

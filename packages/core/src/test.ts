@@ -1,4 +1,8 @@
-/** @module @omnidealer/core/test — test helpers: an msw server with recorded calls and the shared store contract suite. */
+/**
+ * Test helpers: an msw server with recorded calls and the shared store contract suite.
+ *
+ * @module @omnidealer/core/test
+ */
 
 export { testStoreContract } from './testing/store-contract.js';
 export { createTestServer, type RecordedCall, type TestResponse, type TestServer } from './testing/test-server.js';

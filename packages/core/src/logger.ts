@@ -41,9 +41,9 @@ export interface RedactingLogMethod {
   (fields: LogFields, message: string): void;
   /** Logs a message without fields (the wrapped logger receives `{}` as the fields). */
   (message: string): void;
-  // Transitional: the former `(message, fields)` order, until every call inside omnidealer takes pino's order.
-  // Passed on in pino's order. Delete this overload (and the `typeof fields === 'string'` branch below) once
-  // nothing calls it; typecheck then lists what is left.
+  // Transitional: the former `(message, fields)` order, until every call inside omnidealer takes pino's order
+  // (passed on in pino's order). Delete these three lines and the next two once nothing calls it; typecheck then
+  // lists what is left. The implementation needs no change (its string branch also serves `(message)`).
   /** @deprecated Use `(fields, message)`. */
   (message: string, fields: LogFields | undefined): void;
 }

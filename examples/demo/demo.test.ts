@@ -43,7 +43,7 @@ describe('pnpm demo (sandbox, 200 contacts, seed 7)', () => {
   it('finishes every cascade and reports each channel', () => {
     expect(result.summary.contacts).toBe(200);
     expect(result.summary.running).toBe(0);
-    expect(result.summary.channels.map((figures) => figures.channel)).toEqual(['email', 'whatsapp', 'sms']);
+    expect(result.summary.channels.map((figures) => figures.channel)).toEqual(['email', 'max', 'whatsapp', 'sms']);
   });
 
   it('counts as sent exactly what each sandbox provider received', () => {
@@ -57,6 +57,11 @@ describe('pnpm demo (sandbox, 200 contacts, seed 7)', () => {
     expect(row('email').sent).toBe(sandbox.mailTo.length);
     expect(row('email').failed).toBe(sandbox.stats.smtp.bounced);
     expect(row('email').sent).toBeGreaterThan(0);
+    // MAX: free, to the contacts linked to the bot; the sandbox accepted exactly those, with the test-drive button.
+    expect(row('max').sent).toBe(sandbox.stats.max.accepted);
+    expect(row('max').sent).toBeGreaterThan(20);
+    expect(row('max').spendMinor).toBe(0);
+    expect(row('max').reached).toBe(row('max').sent - row('max').failed);
     // Spend: WhatsApp bills delivered marketing templates, SMS.ru every accepted segment.
     expect(row('whatsapp').spendMinor).toBe(sandbox.stats.whatsapp.billable.marketing * priceWhatsAppMinor);
     expect(row('sms').spendMinor).toBe(sandbox.stats.smsRu.spendMinor);

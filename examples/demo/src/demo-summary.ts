@@ -36,7 +36,10 @@ export interface DemoSummary {
   recipients: Record<string, string[]>;
 }
 
-const channelOrder = ['email', 'whatsapp', 'sms', 'avito'];
+const channelOrder = ['email', 'max', 'whatsapp', 'sms', 'avito'];
+
+/** Channels that report no delivery: accepted and not failed counts as reached, delivered and read are `n/a`. */
+const noReceipts = new Set(['email', 'max']);
 
 const isDelivered = (message: Message) =>
   message.status === 'delivered' ||
@@ -46,7 +49,7 @@ const isDelivered = (message: Message) =>
 
 const isRead = (message: Message) => message.status === 'read' || message.statusTimes?.read !== undefined;
 
-/** Whether a channel bills this message (and how much). Email and Avito are free in the demo. */
+/** Whether a channel bills this message (and how much). Email, MAX and Avito are free in the demo. */
 function billedMinor(channel: string, message: Message): number {
   const amount = message.cost?.amountMinor ?? 0;
   if (message.providerMessageId === undefined) return 0;
@@ -96,8 +99,8 @@ export async function summarizeCampaign(
       const delivered = isDelivered(message);
       if (delivered) row.delivered++;
       if (isRead(message)) row.read++;
-      // E-mail has no delivery receipts here: accepted and not bounced counts as reached.
-      if (delivered || (step.channelId === 'email' && message.providerMessageId !== undefined)) {
+      // E-mail and MAX have no delivery receipts here: accepted and not failed counts as reached.
+      if (delivered || (noReceipts.has(step.channelId) && message.providerMessageId !== undefined)) {
         reachedHere = true;
         let set = reachedBy.get(step.channelId);
         if (!set) reachedBy.set(step.channelId, (set = new Set()));
@@ -145,8 +148,8 @@ export function formatSummaryTable(summary: DemoSummary): string {
   const lines = summary.channels.map((row) => [
     row.channel,
     String(row.sent),
-    row.channel === 'email' ? 'n/a' : String(row.delivered),
-    row.channel === 'email' ? 'n/a' : String(row.read),
+    noReceipts.has(row.channel) ? 'n/a' : String(row.delivered),
+    noReceipts.has(row.channel) ? 'n/a' : String(row.read),
     String(row.failed),
     String(row.reached),
     formatRub(row.spendMinor),

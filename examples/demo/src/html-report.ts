@@ -14,7 +14,15 @@ export interface ReportContext {
   wallMs: number;
 }
 
-const colors: Record<string, string> = { email: '#6c8ebf', whatsapp: '#25a244', sms: '#d9822b', avito: '#7a5bd6' };
+/** E-mail and MAX report no delivery or read in the demo. */
+const noReceipts = (channel: string) => channel === 'email' || channel === 'max';
+const colors: Record<string, string> = {
+  email: '#6c8ebf',
+  whatsapp: '#25a244',
+  sms: '#d9822b',
+  avito: '#7a5bd6',
+  max: '#0077ff',
+};
 
 const escapeHtml = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -62,7 +70,7 @@ export function renderReport(summary: DemoSummary, context: ReportContext): stri
   const rows = summary.channels
     .map(
       (row) =>
-        `<tr><th>${escapeHtml(row.channel)}</th><td>${row.sent}</td><td>${row.channel === 'email' ? 'n/a' : row.delivered}</td><td>${row.channel === 'email' ? 'n/a' : row.read}</td><td>${row.failed}</td><td>${row.reached}</td><td>${escapeHtml(formatRub(row.spendMinor))}</td></tr>`,
+        `<tr><th>${escapeHtml(row.channel)}</th><td>${row.sent}</td><td>${noReceipts(row.channel) ? 'n/a' : row.delivered}</td><td>${noReceipts(row.channel) ? 'n/a' : row.read}</td><td>${row.failed}</td><td>${row.reached}</td><td>${escapeHtml(formatRub(row.spendMinor))}</td></tr>`,
     )
     .join('\n');
   const ratio = summary.smsOnlyMinor === 0 ? 0 : (summary.savingsMinor / summary.smsOnlyMinor) * 100;

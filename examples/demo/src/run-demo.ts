@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Cascade, type CascadePolicy, type CascadeState, createCascade, DAY_MS, HOUR_MS } from '@omnidealer/cascade';
 import { createAvitoChannel } from '@omnidealer/channel-avito';
 import { createEmailChannel, type EmailChannel } from '@omnidealer/channel-email';
+import { createMaxChannel } from '@omnidealer/channel-max';
 import { countSegments, createSmsChannel, createSmsRuGateway } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel, type WhatsAppPricing } from '@omnidealer/channel-whatsapp';
 import {
@@ -69,11 +70,13 @@ const simulatedSpanMs = 49 * HOUR_MS;
 
 /** The cascade rules: e-mail first where known, then the WhatsApp template, then SMS. */
 export const springSalePolicy = (whatsAppFallback: DemoOptions['whatsAppFallback'] = 'not_delivered'): CascadePolicy => ({
-  preference: ['email', 'whatsapp', 'sms'],
+  preference: ['email', 'max', 'whatsapp', 'sms'],
   ordering: 'preference',
   fallback: {
     // E-mail counts as a success unless it bounces within 24 h.
     email: { after: 'failed', withinMs: DAY_MS },
+    // MAX (free, for contacts who started the dealer's bot) reports no delivery: only a failure (blocked bot) falls back.
+    max: { after: 'failed', withinMs: DAY_MS },
     // WhatsApp: SMS when the template fails, or is not read (or not delivered) within 24 h.
     whatsapp: { after: whatsAppFallback, withinMs: DAY_MS },
     sms: { after: 'not_delivered', withinMs: DAY_MS },
@@ -137,7 +140,8 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
   const started = performance.now();
   const log = io.log ?? (() => {});
   const clock: ManualClock = createManualClock(campaignStart);
-  const contacts = seedContacts({ count: options.contacts, seed: options.seed });
+  // A quarter of the base started the dealer's MAX bot (deep link in a past SMS): they get the campaign there for free.
+  const contacts = seedContacts({ count: options.contacts, seed: options.seed, maxShare: 0.25 });
   const bounceRandom = createSeededRandom(options.seed, 'demo.bounce');
   // A few known addresses are dead: the SMTP sandbox refuses them with 550 and the cascade moves to WhatsApp.
   const bounce = contacts.flatMap((contact) => (contact.email && bounceRandom.chance(0.08) ? [contact.email] : []));
@@ -159,6 +163,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
           whatsapp: `${hooks}/hooks/whatsapp`,
           avito: `${hooks}/hooks/avito/${avitoSecret}`,
           smsRu: `${hooks}/hooks/sms?token=${smsToken}`,
+          max: `${hooks}/hooks/max`,
         },
         behaviour: {
           whatsapp: {
@@ -220,6 +225,14 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
         fetch: loopback.fetch,
         clock,
       }),
+      createMaxChannel({
+        baseURL: sandbox.urls.max,
+        token: credentials.max.token,
+        webhookSecret: credentials.max.webhookSecret,
+        botId: credentials.max.botId,
+        rateLimit: { perSecond: 1000 },
+        fetch: loopback.fetch,
+      }),
     ];
     const { store, tmp } = await openStore(options, clock);
     running.store = store;
@@ -232,7 +245,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
 
     const cascade = createCascade({
       hub,
-      channels: ['email', 'whatsapp', 'sms'],
+      channels: ['email', 'max', 'whatsapp', 'sms'],
       policy: springSalePolicy(options.whatsAppFallback),
       concurrency: 16,
     });

@@ -48,7 +48,7 @@ export function springSaleSms(contact: ContactInput): string {
   );
 }
 
-/** Per-channel content of one contact: an e-mail, the WhatsApp template, the SMS text. */
+/** Per-channel content of one contact: an e-mail, a MAX message with a test-drive button, the WhatsApp template, the SMS text. */
 export function springSaleContent(contact: ContactInput): CascadeContent {
   const first = firstNameOf(contact);
   const model = modelOf(contact);
@@ -57,6 +57,11 @@ export function springSaleContent(contact: ContactInput): CascadeContent {
       type: 'email',
       subject: 'Весенняя распродажа: скидки до 15% до 31 марта',
       text: `${first}, до 31 марта в «Автосалон Север» скидки до 15% на ${model}, трейд-ин с доплатой до 200 000 ₽ и кредит от 4,9%.\nЗапишитесь на тест-драйв: +7 495 120-45-67.`,
+    },
+    max: {
+      type: 'interactive',
+      body: `${first}, весенняя распродажа в «Автосалон Север»: до 31 марта скидки до 15% на ${model}, трейд-ин с доплатой до 200 000 ₽ и кредит от 4,9%.`,
+      action: { type: 'buttons', buttons: [{ id: 'spring-sale:test-drive', title: 'Записаться на тест-драйв' }] },
     },
     whatsapp: { type: 'template', name: springSaleTemplate.name, language: springSaleTemplate.language, params: [first, model] },
     sms: { type: 'text', text: springSaleSms(contact) },

@@ -451,3 +451,37 @@ describe('cascade: quiet hours, budgets, caps', () => {
     expect(mocks.whatsapp.sent).toHaveLength(3);
   });
 });
+
+describe('cascade.send: the frequency cap under concurrency', () => {
+  it('two marketing cascades started at the same moment for one contact send once; the other is exhausted by the cap', async () => {
+    const { cascade, mocks, events, hub } = setup();
+    const contact = { ...phoneOnly, consent: { whatsapp: 'granted', sms: 'granted' } } as const;
+    const [first, second] = await Promise.all([
+      cascade.send(contact, perChannel('Весенняя распродажа: скидка до 15%'), { kind: 'marketing', idempotencyKey: 'a' }),
+      cascade.send(contact, perChannel('Весенняя распродажа: скидка до 15%'), { kind: 'marketing', idempotencyKey: 'b' }),
+    ]);
+    const statuses = [first.status, second.status].sort();
+    expect(statuses).toEqual(['exhausted', 'running']);
+    expect(mocks.whatsapp.attempts.length + mocks.sms.attempts.length).toBe(1);
+    const exhausted = events.find(([name]) => name === 'cascade.exhausted')?.[1] as { reason: string };
+    expect(exhausted.reason).toBe('frequency_cap');
+    expect(await hub.mailingHistory('c1')).toHaveLength(1);
+  });
+
+  it('a marketing hub.send counts toward the cascade cap, and a cascade that reached nobody gives its place back', async () => {
+    const { cascade, mocks, hub, events } = setup();
+    const contact = { ...phoneOnly, consent: { whatsapp: 'granted', sms: 'granted' } } as const;
+    await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Скидка на ТО' }, kind: 'marketing' });
+    const capped = await cascade.send(contact, perChannel('Весенняя распродажа'), { kind: 'marketing' });
+    expect(capped.status).toBe('exhausted');
+    const { excluded } = (events.at(-1) as [string, { excluded: Array<{ reason: string }> }])[1];
+    expect(excluded.map((exclusion) => exclusion.reason)).toContain('frequency_cap');
+    expect(mocks.sms.attempts).toHaveLength(1);
+    const other = { id: 'c2', phone: '+79161234568', consent: { whatsapp: 'granted', sms: 'granted' } } as const;
+    mocks.whatsapp.reject('+79161234568', 'not_on_channel');
+    mocks.sms.reject('+79161234568', 'not_on_channel');
+    const nobody = await cascade.send(other, perChannel('Весенняя распродажа'), { kind: 'marketing' });
+    expect(nobody.status).toBe('exhausted');
+    expect(await hub.mailingHistory('c2')).toEqual([]);
+  });
+});

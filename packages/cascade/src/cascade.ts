@@ -26,7 +26,7 @@ import { type CascadeContent, type NormalizedContent, normalizeContent, renderFo
 import type { CascadeEvents, FallbackReason } from './cascade-events.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
-import { type CascadePlan, type DeliveryRecord, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
+import { type CascadePlan, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
 import { buildReport, type CascadeReport } from './report.js';
 
 /** Options of {@link createCascade}. */
@@ -112,10 +112,8 @@ export interface Cascade {
 
 const runNamespace = 'cascade.run';
 const indexNamespace = 'cascade.index';
-const historyNamespace = 'cascade.history';
 const campaignNamespace = 'cascade.campaign';
 const jobKind = 'cascade.step';
-const historyKeepMs = 400 * 86_400_000;
 
 const sendOptionsSchema = z
   .object({
@@ -252,9 +250,10 @@ export function createCascade(options: CascadeOptions): Cascade {
       reach[channel.id] = await hub.reachStats(contact.id, channel.id);
       conversations[channel.id] = await store.findConversation(contact.id, channel.id);
     }
-    const history = (
-      (await store.getRecord<Array<DeliveryRecord & { cascadeId?: string }>>(historyNamespace, contact.id)) ?? []
-    ).filter((record) => record.cascadeId !== cascadeId);
+    // This cascade's own claim is not an earlier mailing.
+    const history = (await hub.mailingHistory(contact.id)).filter(
+      (record) => cascadeId === undefined || (record.claimId ?? record.cascadeId) !== cascadeId,
+    );
     const campaignRecord = campaign ? await store.getRecord<CampaignRecord>(campaignNamespace, campaign) : undefined;
     const campaignBudget = campaignRecord?.budgetMinor ?? (campaign ? policy.budget.perCampaignMinor : undefined);
     const campaignLeft = campaignBudget === undefined ? undefined : campaignBudget - (campaignRecord?.spentMinor ?? 0);
@@ -284,17 +283,11 @@ export function createCascade(options: CascadeOptions): Cascade {
     });
   }
 
-  async function recordAccepted(state: CascadeState, step: CascadeStepRecord, now: number): Promise<void> {
+  async function recordAccepted(state: CascadeState, step: CascadeStepRecord): Promise<void> {
     state.spentMinor += step.costMinor;
     // Shared records (the contact's mailing history, the campaign's spend) are updated atomically in the store, so
     // cascades running at once — in this process or in other workers on the same store — lose no entry and no spend.
-    if (state.steps.filter((candidate) => candidate.messageId !== undefined && candidate.status !== 'failed').length === 1) {
-      await store.updateRecord<Array<DeliveryRecord & { cascadeId?: string }>>(historyNamespace, state.contact.id, (history) => {
-        const kept = (history ?? []).filter((record) => now - record.at < historyKeepMs && record.cascadeId !== state.id);
-        kept.push({ at: now, kind: state.kind, ...(state.campaign ? { campaign: state.campaign } : {}), cascadeId: state.id });
-        return kept;
-      });
-    }
+    // The contact's mailing history got this cascade's entry when it claimed its place under the frequency cap.
     const campaign = state.campaign;
     if (campaign) {
       await store.updateRecord<CampaignRecord>(campaignNamespace, campaign, (record) => ({
@@ -320,6 +313,9 @@ export function createCascade(options: CascadeOptions): Cascade {
   }
 
   async function exhaust(state: CascadeState, reason: string, excluded: ExcludedChannel[]): Promise<void> {
+    // A cascade that reached nobody gives its place under the frequency cap back.
+    if (!state.steps.some((step) => step.messageId !== undefined && step.status !== 'failed'))
+      await hub.releaseFrequency(state.contact.id, state.id);
     state.status = 'exhausted';
     state.exhausted = { reason, excluded };
     await save(state);
@@ -330,6 +326,29 @@ export function createCascade(options: CascadeOptions): Cascade {
       excluded,
       spentMinor: state.spentMinor,
     });
+  }
+
+  /**
+   * Takes the cascade's place under the contact's frequency cap, atomically in the store: the plan read the history
+   * before, but another cascade for the same contact (in this process or another worker) may have claimed since. A
+   * refused cascade is exhausted with `frequency_cap`; resolves with whether it may go on.
+   */
+  async function claimPlace(state: CascadeState, planned: CascadePlan): Promise<boolean> {
+    if (planned.steps.length === 0) return true;
+    const refusal = await hub.claimFrequency(state.contact.id, {
+      kind: state.kind,
+      claimId: state.id,
+      campaign: state.campaign,
+      cap: policy.frequencyCaps[state.kind],
+    });
+    if (refusal === undefined) return true;
+    const excluded = planned.steps.map((step) => ({
+      channelId: step.channelId,
+      reason: 'frequency_cap' as const,
+      detail: refusal,
+    }));
+    await exhaust(state, 'frequency_cap', [...planned.excluded, ...excluded]);
+    return false;
   }
 
   /** The record of the next step of `state`, taken from the planner's candidate. */
@@ -355,6 +374,9 @@ export function createCascade(options: CascadeOptions): Cascade {
       contact: state.contact,
       content: step.content,
       idempotencyKey: `${state.id}:${step.channelId}`,
+      kind: state.kind,
+      // The cascade claimed its place under the frequency cap once (see claimPlace): its steps do not count again.
+      frequencyClaim: state.id,
       metadata: { cascadeId: state.id, cascadeKey: state.key, cascadeStep: step.index },
     });
   }
@@ -397,7 +419,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       return fallbackReasonOf(thrown, message);
     }
     step.outcome = message.status;
-    await recordAccepted(state, step, now);
+    await recordAccepted(state, step);
     if (conditionMet(step.condition, message.status)) await succeed(state, step, message.status);
     else await save(state);
     return undefined;
@@ -652,7 +674,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       await schedule(key, 0, 'resume', now + RESUME_AFTER_MS);
       await store.putRecord(indexNamespace, id, key);
       await save(state);
-      await proceed(state, initial);
+      if (await claimPlace(state, initial)) await proceed(state, initial);
       // From here the step's own jobs keep the cascade going.
       await store.cancelJob(jobId(key, 0, 'resume', now + RESUME_AFTER_MS));
       return state;

@@ -1,4 +1,4 @@
-import type { Contact, Conversation, ReachStats } from '@omnidealer/core';
+import { type Contact, type Conversation, createTestChannel, type ReachStats } from '@omnidealer/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { longText, perChannel, shortText } from './__fixtures__/content.js';
@@ -288,6 +288,23 @@ describe('plan', () => {
     expect(sms?.fallback).toEqual({ after: 'not_delivered', withinMs: DAY_MS });
     expect(result.steps[0]?.fallback).toEqual({ after: 'not_read', withinMs: DAY_MS });
     expect(result.steps[0]?.expectedCost).toBeCloseTo(1200 / 0.9);
+  });
+
+  it('puts a free MAX dialog before SMS and falls back from MAX only on a failure (MAX reports no delivery)', () => {
+    const max = createTestChannel({
+      id: 'max',
+      kind: 'max',
+      priceMinor: 0,
+      capabilities: { address: 'chat', canStartConversation: false, contentTypes: ['text', 'template'], templates: false },
+    });
+    const sms = channels.find((channel) => channel.kind === 'sms');
+    const linked: Contact = { ...phoneOnly, identities: { maxChatIds: ['310550771'] }, consent: { ...granted, max: 'granted' } };
+    const result = plan(linked, { type: 'text', text: 'Весенняя распродажа: скидка 10%' }, { channels: [max, sms!], now });
+    expect(result.steps.map((step) => step.channelId)).toEqual(['max', 'sms']);
+    expect(result.steps[0]?.fallback).toEqual({ after: 'failed', withinMs: DAY_MS });
+    const cold = plan(phoneOnly, { type: 'text', text: 'Скидка 10%' }, { channels: [max, sms!], now });
+    expect(cold.steps.map((step) => step.channelId)).toEqual(['sms']);
+    expect(cold.excluded).toEqual([expect.objectContaining({ channelId: 'max', reason: 'no_chat' })]);
   });
 
   it('defers a step due at night until 09:00 in the contact time zone (defer mode)', () => {

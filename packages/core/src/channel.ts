@@ -93,20 +93,26 @@ export interface InboundEvent {
   type: 'inbound';
   /** Provider message id (dedupe key). */
   providerMessageId: string;
-  /** The sender's address on the channel (WhatsApp `wa_id`, phone, e-mail, Avito chat id). */
+  /** The sender's address on the channel (WhatsApp `wa_id`, phone, e-mail, Avito chat id, MAX user id). */
   from: string;
   /** Phone in E.164 when the channel reveals it. */
   phone?: string | undefined;
   /**
-   * The sender's account id when a channel opens one thread per topic (Avito: one chat per listing). The hub keeps one
-   * contact per sender across their threads.
+   * The sender's account id, when the provider gives one besides the address: Avito's user id (one chat per listing;
+   * the hub keeps one contact per sender across them), WhatsApp's business-scoped user id (`US.1349…`; the only id of
+   * a user who hid their number behind a username, who then has `from` set to it and no `phone`).
    */
   senderId?: string | undefined;
   profileName?: string | undefined;
   content: MessageContent;
-  /** Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters. */
-  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'unsupported';
-  /** Button/list id or template quick-reply payload when `kind` is a reply. */
+  /**
+   * Distinguishes a tapped button or list row from typed text, so a CRM wakes operators only when it matters.
+   * `start`: the contact opened or restarted the conversation with the business's bot (MAX `bot_started`), `payload`
+   * carrying the deep-link start parameter when there was one. `stop`: the contact stopped or blocked the bot (MAX
+   * `bot_stopped`): an opt-out of that channel.
+   */
+  kind: 'message' | 'button_reply' | 'list_reply' | 'reaction' | 'unsupported' | 'start' | 'stop';
+  /** Button/list id or template quick-reply payload when `kind` is a reply; the deep-link start parameter for `start`. */
   payload?: string | undefined;
   at: number;
   /** Provider thread id (Avito chat id). */
@@ -138,9 +144,30 @@ export interface StatusEvent {
   metadata?: Record<string, unknown> | undefined;
 }
 
+/**
+ * A sender's identity changed on the channel, from a provider's system message (WhatsApp `user_changed_number`,
+ * `user_changed_user_id`): the contact keeps its conversations and history under the new address.
+ */
+export interface IdentityEvent {
+  type: 'identity';
+  /** Provider event id (dedupe key). */
+  providerMessageId: string;
+  /** The sender's address before the change (the old WhatsApp `wa_id`), when the provider gives it. */
+  from?: string | undefined;
+  /** The sender's account id before the change (the old business-scoped user id), when given. */
+  senderId?: string | undefined;
+  /** The sender's new address on the channel (the new `wa_id`). */
+  newAddress?: string | undefined;
+  /** The new phone in E.164, when the change reveals it. */
+  newPhone?: string | undefined;
+  /** The sender's new account id (a new business-scoped user id). */
+  newSenderId?: string | undefined;
+  at: number;
+}
+
 /** What a channel found in one webhook delivery. */
 export interface WebhookResult {
-  events: Array<InboundEvent | StatusEvent>;
+  events: Array<InboundEvent | StatusEvent | IdentityEvent>;
   /** A response the provider expects verbatim (WhatsApp verification challenge, SMS.ru `100`). */
   response?: Response | undefined;
   /** Entries that were understood but deliberately ignored (echoes, system messages, unknown kinds). */
@@ -184,6 +211,12 @@ export interface Channel {
   doSend(message: OutboundMessage, options: { signal?: AbortSignal | undefined }): Promise<SendResult>;
   /** Verifies and parses one webhook delivery. Throws `WebhookError` on a bad signature or body. */
   parseWebhook(request: WebhookRequest): Promise<WebhookResult>;
+  /**
+   * The deep link that opens a chat with this account and hands `payload` to the first message (`bot_started`,
+   * `/start <payload>`): how a reply-only messenger's customer is linked to a contact (see `Omnidealer.inviteLink`).
+   * Throws `ValidationError` when the payload does not fit the provider's rules. Only messengers with deep links have it.
+   */
+  inviteLink?(payload: string): string;
   /** Marks an inbound message read at the provider, where supported. */
   doMarkRead?(providerMessageId: string, conversation?: Conversation): Promise<void>;
   /** Releases connections (SMTP pools, keep-alive sockets); `hub.shutdown()` calls it. */

@@ -1,4 +1,5 @@
 import type { OmnidealerError } from './errors/omnidealer-error.js';
+import type { Contact } from './model/contact.js';
 import type { Conversation } from './model/conversation.js';
 import type { Message } from './model/message.js';
 
@@ -24,8 +25,35 @@ export interface HubEvents {
   'conversation.closed': (event: { conversation: Conversation }) => void;
   /** An operator read the conversation (`hub.markRead`): unread count is now 0. */
   'conversation.read': (event: { conversation: Conversation }) => void;
+  /**
+   * A contact opted out on these channel kinds: by a keyword («СТОП»), a provider's error or status (Twilio 21610,
+   * WhatsApp 131050, a complaint), a stopped bot, or `hub.setConsent`. Stored before it is emitted.
+   */
+  'contact.opted_out': (event: { contact: Contact; channels: string[]; source: string; at: number }) => void;
+  /**
+   * A contact's address changed on a channel (WhatsApp: the customer moved to a new number or got a new user id); the
+   * contact, its conversations and history stay. `previous` holds what changed.
+   */
+  'contact.identity_changed': (event: {
+    contact: Contact;
+    channel: string;
+    previous: { phone?: string | undefined; address?: string | undefined; senderId?: string | undefined };
+  }) => void;
+  /**
+   * A customer opened a reply-only messenger's chat through an invite link (`hub.inviteLink`): their account on
+   * `channel` is now the contact's, and consent there is recorded `granted` (source `deep_link`).
+   */
+  'contact.linked': (event: { contact: Contact; channel: string }) => void;
+  /** Two contacts were found to be one person and merged; `mergedId` now leads to `contact`. */
+  'contact.merged': (event: { contact: Contact; mergedId: string }) => void;
   /** A webhook delivery was rejected (bad signature or body). */
   'webhook.rejected': (event: { channel: string; status: number; reason: string }) => void;
   /** A webhook delivery repeated an event already processed. */
   'webhook.duplicate': (event: { channel: string; key: string }) => void;
+  /**
+   * Something failed after the hub had committed what it describes, and changed nothing: a listener threw or
+   * rejected (`during` is `listener of <event>`), or bookkeeping after a provider accepted a message failed. Also
+   * logged. A sent message stays sent; a webhook delivery is still answered 200.
+   */
+  error: (event: { during: string; error: unknown }) => void;
 }

@@ -7,6 +7,7 @@ export type {
   Channel,
   ChannelCapabilities,
   ChannelRateLimit,
+  IdentityEvent,
   InboundEvent,
   OutboundMessage,
   Reachability,
@@ -19,6 +20,7 @@ export type {
 } from './channel.js';
 export { type Clock, createManualClock, type ManualClock, systemClock } from './clock.js';
 export { AuthError } from './errors/auth-error.js';
+export { FrequencyCapError } from './errors/frequency-cap-error.js';
 export { type ErrorCode, OmnidealerError, type OmnidealerErrorOptions } from './errors/omnidealer-error.js';
 export { ProviderError } from './errors/provider-error.js';
 export { RateLimitError } from './errors/rate-limit-error.js';
@@ -29,9 +31,16 @@ export { WindowClosedError } from './errors/window-closed-error.js';
 export type { HubEvents } from './events.js';
 export {
   type AssignInput,
+  type ConsentChange,
+  type ConsentSource,
   createOmnidealer,
+  type FrequencyCap,
+  type FrequencyClaim,
+  type InviteLink,
+  type MailingRecord,
   type Omnidealer,
   type OmnidealerOptions,
+  type OptOutOptions,
   type ReachStats,
   type ResumeOutboxOptions,
   type SendInput,
@@ -87,7 +96,13 @@ export {
   parseRetryAfter,
 } from './runtime/http-client.js';
 export { type DownloadedMedia, downloadMedia, type MediaDownloadOptions } from './runtime/media-download.js';
-export { createRateLimiter, type RateLimiter, type RateLimiterOptions } from './runtime/rate-limiter.js';
+export {
+  createRateLimiter,
+  type InProcessRateLimiterOptions,
+  type RateLimiter,
+  type RateLimiterFactory,
+  type RateLimiterOptions,
+} from './runtime/rate-limiter.js';
 export { type RetryOptions, retryAfterOf, withRetry } from './runtime/retry.js';
 export {
   computeSlaReport,

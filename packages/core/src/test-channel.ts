@@ -1,6 +1,7 @@
 import type {
   Channel,
   ChannelCapabilities,
+  IdentityEvent,
   InboundEvent,
   OutboundMessage,
   SendResult,
@@ -25,6 +26,8 @@ export interface TestChannelOptions {
   failures?: OmnidealerError[];
   /** Contacts (by id or address) that `canReach` refuses as `not_on_channel`. */
   unreachable?: string[];
+  /** Give the channel deep links (`inviteLink`): `<deepLinkBase>?start=<payload>`, as MAX and Telegram bots have. */
+  deepLinkBase?: string;
 }
 
 /** The in-memory test channel: records what it sent and lets tests script failures and webhooks. */
@@ -42,6 +45,8 @@ export interface TestChannel extends Channel {
     at?: number,
     extra?: Partial<Pick<StatusEvent, 'error' | 'cost' | 'metadata'>>,
   ): Request;
+  /** A webhook body that reports a sender's identity change (a new number, a new user id). */
+  identityWebhook(change: Omit<IdentityEvent, 'type' | 'providerMessageId' | 'at'> & { at?: number }): Request;
   /** A webhook body that delivers an inbound text from an address. */
   inboundWebhook(from: string, text: string, options?: Partial<Omit<InboundEvent, 'type' | 'content' | 'from'>>): Request;
 }
@@ -72,7 +77,7 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
   const unreachable = new Set(options.unreachable ?? []);
   const attempts: OutboundMessage[] = [];
   const sent: Array<OutboundMessage & { providerMessageId: string }> = [];
-  const webhookRequest = (events: Array<InboundEvent | StatusEvent>) =>
+  const webhookRequest = (events: Array<InboundEvent | StatusEvent | IdentityEvent>) =>
     new Request(`https://hooks.test/${id}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-test-secret': 'test' },
@@ -89,6 +94,7 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
     failNext(...errors) {
       failures.push(...errors);
     },
+    ...(options.deepLinkBase ? { inviteLink: (payload: string) => `${options.deepLinkBase}?start=${payload}` } : {}),
     canReach({ contact, content, conversation }) {
       if (!capabilities.contentTypes.includes(content.type))
         return { reachable: false, reason: 'unsupported_content', detail: `${content.type} not supported` };
@@ -134,11 +140,11 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
       if (!Array.isArray(events))
         throw new WebhookError({ channel: kind, kind: 'malformed', message: 'events must be an array' });
       for (const event of events) {
-        const candidate = event as Partial<InboundEvent | StatusEvent> | null;
+        const candidate = event as Partial<InboundEvent | StatusEvent | IdentityEvent> | null;
         if (
           !candidate ||
           typeof candidate !== 'object' ||
-          (candidate.type !== 'status' && candidate.type !== 'inbound') ||
+          (candidate.type !== 'status' && candidate.type !== 'inbound' && candidate.type !== 'identity') ||
           typeof candidate.providerMessageId !== 'string' ||
           !Number.isFinite(candidate.at)
         )
@@ -148,10 +154,13 @@ export function createTestChannel(options: TestChannelOptions = {}): TestChannel
             message: 'each event needs type, providerMessageId and at',
           });
       }
-      return { events: events as Array<InboundEvent | StatusEvent> };
+      return { events: events as Array<InboundEvent | StatusEvent | IdentityEvent> };
     },
     statusWebhook(providerMessageId, status, at = Date.now(), extra = {}) {
       return webhookRequest([{ type: 'status', providerMessageId, status, at, ...extra }]);
+    },
+    identityWebhook(change) {
+      return webhookRequest([{ type: 'identity', providerMessageId: createId('sys'), at: Date.now(), ...change }]);
     },
     inboundWebhook(from, text, extra = {}) {
       return webhookRequest([

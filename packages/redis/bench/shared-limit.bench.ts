@@ -4,9 +4,8 @@
 // Run alone: `npx tsx --conditions=omnidealer-source packages/redis/bench/shared-limit.bench.ts` (prints a table).
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createRateLimiter } from '@omnidealer/core';
 import { Redis } from 'ioredis';
-import { createRedisRateLimitConnection } from '../src/redis-rate-limit-connection.js';
+import { createRedisRateLimiter } from '../src/redis-rate-limiter.js';
 import { redisServerAvailable, startRedisServer } from '../test/start-redis-server.js';
 
 /** Same shape as the repository's bench kit result. */
@@ -42,8 +41,7 @@ function busiestSecond(sorted: number[]): number {
 async function measure(redisUrl: string, clients: number, perSecond: number, launches: number) {
   const id = `omnidealer:bench:${randomUUID()}`;
   const redis = Array.from({ length: clients }, () => new Redis(redisUrl));
-  const connections = redis.map((client) => createRedisRateLimitConnection({ redis: client }));
-  const limiters = connections.map((connection) => createRateLimiter({ id, perSecond, connection }));
+  const limiters = redis.map((client) => createRedisRateLimiter({ redis: client })({ id, perSecond }));
   const times: number[] = [];
   try {
     await Promise.all(
@@ -55,7 +53,6 @@ async function measure(redisUrl: string, clients: number, perSecond: number, lau
     );
   } finally {
     for (const limiter of limiters) await limiter.stop();
-    for (const connection of connections) await connection.disconnect();
     for (const client of redis) client.disconnect();
   }
   times.sort((a, b) => a - b);
@@ -110,8 +107,8 @@ export async function runSharedLimitBenchmark(options: SharedLimitBenchmarkOptio
       { figure: 'maxBusiestSecond', op: '<=', target: perSecond },
     ],
     notes: [
-      'Each client is a core limiter with its own ioredis connection and the same limiter id, as separate processes would be.',
-      'Each launch is admitted by one atomic Redis script (slots planned (1000 + launchJitterMs) / perSecond apart, at most perSecond in any 1000 + launchJitterMs ms; launchJitterMs = 30), so launches stay within the limit in every second even when a client stalls.',
+      'Each client is a createRedisRateLimiter limiter with its own ioredis connection and the same limiter id, as separate processes would be.',
+      'Each launch is admitted by one atomic Redis script (slots planned (1000 + marginMs) / perSecond apart, at most perSecond in any 1000 + marginMs ms; marginMs = 30), so launches stay within the limit in every second even when a client stalls.',
       'The provider-side proof (4 processes, sandbox arrivals) is packages/redis/src/multi-process-limit.test.ts.',
     ],
   };

@@ -12,4 +12,4 @@ export {
   type ScheduleJobInput,
   toBullJobId,
 } from './bullmq-scheduler.js';
-export { createRedisRateLimitConnection, type RedisRateLimitConnectionOptions } from './redis-rate-limit-connection.js';
+export { createRedisRateLimiter, type RedisRateLimiterOptions } from './redis-rate-limiter.js';

@@ -1,6 +1,6 @@
 /**
- * Local WhatsApp, Avito, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests and
- * demos.
+ * Local WhatsApp, Avito, MAX, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests
+ * and demos.
  *
  * @module @omnidealer/sandbox
  */
@@ -14,6 +14,7 @@ export type {
   AvitoSandboxChat,
   AvitoSandboxMessage,
 } from './avito-sandbox.js';
+export type { MaxSandbox, MaxSandboxUser, MaxSentMessage, MaxUpdateResult, MaxUserInput } from './max-sandbox.js';
 export { createSeededRandom, hashString, mulberry32, type SeededRandom } from './random.js';
 export {
   type Sandbox,
@@ -40,6 +41,7 @@ export {
 } from './sandbox-behaviour.js';
 export type {
   AvitoSandboxCredentials,
+  MaxSandboxCredentials,
   SandboxCredentials,
   SandboxCredentialsInput,
   SmscSandboxCredentials,
@@ -62,6 +64,7 @@ export type {
 export type { SandboxTimers } from './sandbox-scheduler.js';
 export type {
   AvitoSandboxStats,
+  MaxSandboxStats,
   ProviderTrafficStats,
   SandboxStats,
   SmsSandboxStats,

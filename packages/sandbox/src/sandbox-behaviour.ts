@@ -4,7 +4,7 @@ const probability = z.number().min(0).max(1);
 const delayRange = z.tuple([z.number().nonnegative(), z.number().nonnegative()]);
 
 /** The simulated providers. `smtp` is the in-process mail server. */
-export const sandboxProviderSchema = z.enum(['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'smtp']);
+export const sandboxProviderSchema = z.enum(['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'max', 'smtp']);
 /** One of the simulated providers. */
 export type SandboxProvider = z.infer<typeof sandboxProviderSchema>;
 
@@ -140,11 +140,12 @@ export const smtpBehaviourSchema = z
 
 /**
  * A fault injected into a provider's HTTP answers (or SMTP replies):
- * - `rate_limit`: 429 with `Retry-After` (WhatsApp code 130429, Avito 429, SMS.ru 429; SMTP 451 4.7.1);
+ * - `rate_limit`: 429 with `Retry-After` (WhatsApp code 130429, Avito 429, MAX 429, SMS.ru 429; SMTP 451 4.7.1);
  * - `server_error`: 500 (SMTP 451); `unavailable`: 503 (SMTP 421, closing the connection);
  * - `slow`: the answer is held `delayMs` real ms (client timeouts);
  * - `truncated`: a 200 whose body is cut mid-way and the connection dropped;
- * - `expired_token`: the provider's "token expired" answer (WhatsApp 401/190 subcode 463, Avito 401, SMS.ru 300, SMTP 535).
+ * - `expired_token`: the provider's "token expired" answer (WhatsApp 401/190 subcode 463, Avito 401, MAX 401 `verify.token`,
+ *   SMS.ru 300, SMTP 535).
  *
  * Without `rate` or `first`, the fault hits every matching request. `first: 3` hits the first 3 matching
  * requests (a 429-then-200 sequence); `rate: 0.1` hits a seeded 10 % of them.

@@ -24,6 +24,18 @@ export interface AvitoSandboxCredentials {
   userId: number;
 }
 
+/** Fake MAX Bot API credentials. */
+export interface MaxSandboxCredentials {
+  /** The bot token, sent as is in `Authorization`. */
+  token: string;
+  /** The secret on webhooks to the static `webhookTargets.max` (subscriptions carry their own). */
+  webhookSecret: string;
+  /** The bot's user id. */
+  botId: number;
+  /** The bot's public name, as in `https://max.ru/<botName>?start=…`. */
+  botName: string;
+}
+
 /** Fake SMS.ru credentials. */
 export interface SmsRuSandboxCredentials {
   apiId: string;
@@ -62,6 +74,7 @@ export interface SandboxCredentials {
   smsRu: SmsRuSandboxCredentials;
   smsc: SmscSandboxCredentials;
   twilio: TwilioSandboxCredentials;
+  max: MaxSandboxCredentials;
   smtp: SmtpSandboxCredentials;
 }
 
@@ -72,6 +85,7 @@ export interface SandboxCredentialsInput {
   smsRu?: Partial<SmsRuSandboxCredentials>;
   smsc?: Partial<SmscSandboxCredentials>;
   twilio?: Partial<TwilioSandboxCredentials>;
+  max?: Partial<MaxSandboxCredentials>;
   smtp?: Partial<SmtpSandboxCredentials>;
 }
 
@@ -111,6 +125,13 @@ export function createSandboxCredentials(seed: number | string, overrides: Sandb
       authToken: seededHex(32, seed, 'twilio.token'),
       from: '+15005550006',
       ...overrides.twilio,
+    },
+    max: {
+      token: `max${seededHex(40, seed, 'max.token')}`,
+      webhookSecret: `mx_${seededHex(29, seed, 'max.webhook_secret')}`,
+      botId: Number(`2${seededDigits(8, seed, 'max.bot_id')}`),
+      botName: 'dealer_sandbox_bot',
+      ...overrides.max,
     },
     smtp: { user: 'sandbox', pass: seededHex(20, seed, 'smtp.pass'), ...overrides.smtp },
   };

@@ -28,6 +28,13 @@ export interface AvitoSandboxStats extends ProviderTrafficStats {
   tokensIssued: number;
 }
 
+/** MAX counters. */
+export interface MaxSandboxStats extends ProviderTrafficStats {
+  accepted: number;
+  inbound: number;
+  uploads: number;
+}
+
 /** SMS gateway counters (SMS.ru, SMSC.ru, Twilio). */
 export interface SmsSandboxStats extends ProviderTrafficStats {
   accepted: number;
@@ -53,6 +60,7 @@ export interface SandboxStats {
   smsRu: SmsSandboxStats;
   smsc: SmsSandboxStats;
   twilio: SmsSandboxStats;
+  max: MaxSandboxStats;
   smtp: SmtpSandboxStats;
 }
 
@@ -77,6 +85,7 @@ export function createSandboxStats(): SandboxStats {
     smsRu: sms(),
     smsc: sms(),
     twilio: sms(),
+    max: { ...traffic(), accepted: 0, inbound: 0, uploads: 0 },
     smtp: { received: 0, bounced: 0, faults: 0 },
   };
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AcceleratedClock } from './accelerated-clock.js';
 import { type AvitoSandbox, createAvitoSandbox } from './avito-sandbox.js';
 import { createFaultInjector } from './fault-injector.js';
+import { createMaxSandbox, type MaxSandbox } from './max-sandbox.js';
 import { type SandboxBehaviour, type SandboxProvider, sandboxBehaviourSchema } from './sandbox-behaviour.js';
 import type { HttpProvider, SandboxContext } from './sandbox-context.js';
 import { createSandboxCredentials, type SandboxCredentials, type SandboxCredentialsInput } from './sandbox-credentials.js';
@@ -31,6 +32,8 @@ export interface SandboxWebhookTargets {
   smsc?: string | string[];
   /** Receives Twilio status callbacks (signed `X-Twilio-Signature`) for messages sent without `StatusCallback`. */
   twilio?: string | string[];
+  /** Receives MAX updates with `X-Max-Bot-Api-Secret: <credentials.max.webhookSecret>` (also addable via `POST /subscriptions`). */
+  max?: string | string[];
 }
 
 /** Options of {@link startSandbox}. */
@@ -54,7 +57,7 @@ export interface StartSandboxOptions {
   speed?: number;
   /** Override fake credentials, e.g. to reuse the ones already in your configuration. */
   credentials?: SandboxCredentialsInput;
-  /** Contacts whose `identities.avitoChatIds` become existing Avito chats (see `seedContacts`). */
+  /** Contacts whose `identities.avitoChatIds` become existing Avito chats and whose `identities.max` MAX users with a dialog (see `seedContacts`). */
   contacts?: readonly ContactInput[];
   /** `fetch` for webhook deliveries. @default globalThis.fetch */
   fetch?: typeof fetch;
@@ -76,6 +79,8 @@ export interface SandboxUrls {
   smsc: string;
   /** Replaces `https://api.twilio.com`: `{twilio}/2010-04-01/Accounts/{sid}/Messages.json`. */
   twilio: string;
+  /** Replaces `https://platform-api2.max.ru`: `POST {max}/messages?user_id=…`. */
+  max: string;
   smtp: { host: string; port: number };
   /** `smtp://127.0.0.1:<port>` (plain SMTP, no TLS). */
   smtpUrl: string;
@@ -90,6 +95,7 @@ export interface Sandbox {
   readonly smsRu: SmsRuSandbox;
   readonly smsc: SmscSandbox;
   readonly twilio: TwilioSandbox;
+  readonly max: MaxSandbox;
   readonly smtp: SmtpSandbox;
   /** A snapshot of every counter. */
   stats(): SandboxStats;
@@ -123,6 +129,7 @@ const targetsSchema = z
     smsRu: z.union([z.url(), z.array(z.url())]).optional(),
     smsc: z.union([z.url(), z.array(z.url())]).optional(),
     twilio: z.union([z.url(), z.array(z.url())]).optional(),
+    max: z.union([z.url(), z.array(z.url())]).optional(),
   })
   .strict();
 
@@ -151,6 +158,7 @@ const prefixes: Record<string, Exclude<SandboxProvider, 'smtp'>> = {
   smsru: 'smsRu',
   smsc: 'smsc',
   twilio: 'twilio',
+  max: 'max',
 };
 
 /** Which simulated provider a path belongs to, and the path as that provider sees it. */
@@ -191,7 +199,7 @@ function write(target: ServerResponse, response: SandboxResponse, truncate: bool
 }
 
 /**
- * Starts local sandbox providers — WhatsApp Cloud API, Avito Messenger API, SMS.ru, SMSC.ru and Twilio on one HTTP
+ * Starts local sandbox providers — WhatsApp Cloud API, Avito Messenger API, MAX Bot API, SMS.ru, SMSC.ru and Twilio on one HTTP
  * port, plus an SMTP server — that speak the real wire formats, simulate deliveries, reads and failures from a seeded behaviour model,
  * and POST real-format webhooks (signed, for WhatsApp) to your endpoints.
  * @throws {ValidationError} when options or behaviour are malformed (the field is named).
@@ -242,6 +250,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       smsRu: list(targets.smsRu),
       smsc: list(targets.smsc),
       twilio: list(targets.twilio),
+      max: list(targets.max),
     },
   };
 
@@ -250,10 +259,15 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const smsRu = createSmsRuSandbox(context);
   const smsc = createSmscSandbox(context);
   const twilio = createTwilioSandbox(context);
-  const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = { whatsapp, avito, smsRu, smsc, twilio };
+  const max = createMaxSandbox(context);
+  const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = { whatsapp, avito, smsRu, smsc, twilio, max };
   for (const contact of options.contacts ?? []) {
     for (const chatId of contact.identities?.avitoChatIds ?? []) {
       avito.addChat({ chatId, ...(contact.name === undefined ? {} : { buyerName: contact.name }) });
+    }
+    const maxUserId = Number(contact.identities?.max);
+    if (Number.isSafeInteger(maxUserId) && maxUserId > 0) {
+      max.addUser({ userId: maxUserId, ...(contact.name === undefined ? {} : { firstName: contact.name }) });
     }
   }
 
@@ -349,6 +363,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       smsRu: `${origin}/smsru`,
       smsc: `${origin}/smsc`,
       twilio: `${origin}/twilio`,
+      max: `${origin}/max`,
       smtp: { host, port: smtp.port },
       smtpUrl: `smtp://${host}:${smtp.port}`,
     },
@@ -358,12 +373,13 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     smsRu,
     smsc,
     twilio,
+    max,
     smtp,
     stats: () => structuredClone(stats),
     webhooks: () => dispatcher.log,
     setWebhookTargets(next) {
       const checked = parseInput(targetsSchema, next, 'targets', 'sandbox');
-      for (const provider of ['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio'] as const) {
+      for (const provider of ['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'max'] as const) {
         if (checked[provider] !== undefined) context.targets[provider] = list(checked[provider]);
       }
     },

@@ -38,3 +38,25 @@ describe('seedContacts', () => {
     expect(() => seedContacts({ count: -1, seed: 1 })).toThrow(RangeError);
   });
 });
+
+describe('seedContacts maxShare', () => {
+  it('links a share of contacts to MAX without changing anything else', () => {
+    const plain = seedContacts({ count: 400, seed: 11 });
+    const linked = seedContacts({ count: 400, seed: 11, maxShare: 0.3 });
+    const withMax = linked.filter((contact) => contact.identities?.max !== undefined);
+    expect(withMax.length / linked.length).toBeGreaterThan(0.2);
+    expect(withMax.length / linked.length).toBeLessThan(0.4);
+    for (const contact of withMax) {
+      expect(contact.identities?.max).toMatch(/^3\d{8}$/);
+      expect(contact.consent?.max).toBe('granted');
+    }
+    const strip = (contact: (typeof linked)[number]) => {
+      const { max: _max, ...identities } = contact.identities ?? {};
+      const { max: _consent, ...consent } = contact.consent ?? {};
+      return { ...contact, identities, consent };
+    };
+    expect(linked.map(strip)).toEqual(
+      plain.map((contact) => ({ ...contact, identities: contact.identities ?? {}, consent: contact.consent })),
+    );
+  });
+});

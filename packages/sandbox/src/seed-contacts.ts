@@ -1,5 +1,5 @@
 import type { Consent, ContactInput } from '@omnidealer/core';
-import { createSeededRandom, seededHex } from './random.js';
+import { createSeededRandom, seededDigits, seededHex } from './random.js';
 
 /** Options of {@link seedContacts}. */
 export interface SeedContactsOptions {
@@ -11,6 +11,12 @@ export interface SeedContactsOptions {
   emailShare?: number;
   /** Share of contacts who wrote about a listing on Avito (they get an `avitoChatIds` entry). @default 0.08 */
   avitoShare?: number;
+  /**
+   * Share of contacts linked to the dealer's MAX bot (they pressed Start: `identities.max` = a MAX user id, and pass
+   * as `startSandbox({ contacts })` to get their dialog). Drawn from a separate seeded stream, so turning it on changes
+   * nothing else. @default 0
+   */
+  maxShare?: number;
   /** Share of contacts who opted out of one channel. @default 0.03 */
   optOutShare?: number;
 }
@@ -144,6 +150,7 @@ export function seedContacts(options: SeedContactsOptions): ContactInput[] {
   const emailShare = options.emailShare ?? 0.1;
   const avitoShare = options.avitoShare ?? 0.08;
   const optOutShare = options.optOutShare ?? 0.03;
+  const maxShare = options.maxShare ?? 0;
   const usedPhones = new Set<string>();
   const contacts: ContactInput[] = [];
 
@@ -171,6 +178,11 @@ export function seedContacts(options: SeedContactsOptions): ContactInput[] {
     if (random.chance(avitoShare)) {
       contact.identities = { avitoChatIds: [`u2i-${seededHex(22, seed, 'contact.avito', index)}`] };
       consent.avito = 'granted';
+    }
+    if (maxShare > 0 && createSeededRandom(seed, 'contact.max', index).chance(maxShare)) {
+      contact.identities ??= {};
+      contact.identities.max = `3${seededDigits(8, seed, 'contact.max.id', index)}`;
+      consent.max = 'granted';
     }
     if (random.chance(optOutShare)) consent[random.pick(['whatsapp', 'sms'])] = 'opted_out';
     contact.consent = consent;

@@ -122,6 +122,21 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       'INSERT INTO contact_addresses (address, contact_id) VALUES (?, ?) ON CONFLICT (address) DO UPDATE SET contact_id = excluded.contact_id',
     ),
     getContact: database.prepare<[string], { data: string }>('SELECT data FROM contacts WHERE id = ?'),
+    deleteContact: database.prepare('DELETE FROM contacts WHERE id = ?'),
+    moveAddresses: database.prepare('UPDATE contact_addresses SET contact_id = ? WHERE contact_id = ?'),
+    listContactConversations: database.prepare<[string], { id: string; data: string }>(
+      'SELECT id, data FROM conversations WHERE contact_id = ? ORDER BY seq',
+    ),
+    deleteConversation: database.prepare('DELETE FROM conversations WHERE id = ?'),
+    // A merge's message moves edit the JSON in place (json_set), so no message is read into JavaScript.
+    moveMessages: database.prepare(
+      `UPDATE messages SET conversation_id = @into,
+         data = json_set(data, '$.conversationId', @into, '$.contactId', @contactId) WHERE conversation_id = @from`,
+    ),
+    repointMessages: database.prepare(
+      `UPDATE messages SET data = json_set(data, '$.contactId', @contactId)
+       WHERE conversation_id = @conversationId AND json_extract(data, '$.contactId') = @mergeId`,
+    ),
     findContactId: database.prepare<[string], { contact_id: string }>(
       'SELECT contact_id FROM contact_addresses WHERE address = ?',
     ),
@@ -342,6 +357,31 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       return row && readContact(row.data, id);
     },
 
+    async mergeContacts(keepId, mergeId, plan) {
+      if (keepId === mergeId) return undefined;
+      // One savepoint of the turn's transaction, read under the write lock: no other process's write comes between.
+      return write(() => {
+        const keepRow = statements.getContact.get(keepId);
+        const mergeRow = statements.getContact.get(mergeId);
+        if (!keepRow || !mergeRow) return undefined;
+        const conversations = [keepId, mergeId].flatMap((contactId) =>
+          statements.listContactConversations.all(contactId).map((row) => readConversation(row.data, row.id)),
+        );
+        const result = plan(readContact(keepRow.data, keepId), readContact(mergeRow.data, mergeId), conversations);
+        statements.deleteContact.run(mergeId);
+        statements.moveAddresses.run(keepId, mergeId);
+        saveContact(result.contact.id, writeJsonColumn(result.contact, 'contact'), addressesOf(result.contact));
+        for (const conversation of result.conversations) statements.saveConversation.run(conversationRow(conversation));
+        for (const { from, into } of result.folded) {
+          statements.moveMessages.run({ from, into, contactId: keepId });
+          statements.deleteConversation.run(from);
+        }
+        for (const conversation of conversations)
+          if (conversation.contactId === mergeId)
+            statements.repointMessages.run({ conversationId: conversation.id, contactId: keepId, mergeId });
+        return result;
+      });
+    },
     async saveConversation(conversation) {
       const row = conversationRow(conversation);
       await write(() => statements.saveConversation.run(row));

@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'webhook_malformed'
   | 'not_found'
   | 'idempotency_conflict'
-  | 'budget_exceeded';
+  | 'budget_exceeded'
+  /** The contact already got as many messages of this kind as the frequency cap allows. */
+  | 'frequency_capped';
 
 /** Named arguments of every omnidealer error constructor. */
 export interface OmnidealerErrorOptions {

@@ -1,41 +1,44 @@
-import type Bottleneck from 'bottleneck';
 import type { ChannelRateLimit } from '../channel.js';
-import { createClusteredLimiter } from './clustered-rate-limiter.js';
 import { createMinHeap } from './min-heap.js';
 
-/** Options of {@link createRateLimiter}. */
+/**
+ * What the hub gives a {@link RateLimiterFactory} for each channel account: the channel's `rateLimit` and an id.
+ */
 export interface RateLimiterOptions extends ChannelRateLimit {
-  /** Limiter id; with a shared connection every process using the same id shares one limit. */
+  /**
+   * Limiter id, `omnidealer:<kind>:<accountId>` from the hub: one per channel account. A limiter shared across
+   * processes keys its state by it, so every process sending on one account shares one limit.
+   */
   id: string;
-  /** A Bottleneck Redis/IORedis connection to share the limit across processes. */
-  connection?: Bottleneck.RedisConnection | Bottleneck.IORedisConnection | undefined;
+}
+
+/** Schedules calls under an account-wide rate and an optional per-recipient spacing. */
+export interface RateLimiter {
+  /** Runs `task` once the limits allow a launch to `recipient`; settles as `task` does. */
+  schedule<T>(recipient: string, task: () => Promise<T>): Promise<T>;
+  /** Stops the limiter and drops its timers; waiting tasks are rejected. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Makes the limiter of one channel account; `createOmnidealer({ rateLimiter })` takes one. Core's is
+ * {@link createRateLimiter} (in process); `createRedisRateLimiter(...)` from `@omnidealer/redis` shares the limits
+ * between processes.
+ * @example
+ * const hub = createOmnidealer({
+ *   channels,
+ *   rateLimiter: (options) => createRateLimiter({ ...options, marginMs: 50 }),
+ * });
+ */
+export type RateLimiterFactory = (options: RateLimiterOptions) => RateLimiter;
+
+/** Options of {@link createRateLimiter}: the hub's {@link RateLimiterOptions} plus the in-process limiter's margin. */
+export interface InProcessRateLimiterOptions extends RateLimiterOptions {
   /**
    * Safety margin added to the one-second window and the per-recipient interval, so network jitter between our
    * launch and the provider's clock cannot push a request over its limit. @default 20
    */
   marginMs?: number | undefined;
-}
-
-/** Schedules calls under an account-wide rate and an optional per-recipient spacing. */
-export interface RateLimiter {
-  schedule<T>(recipient: string, task: () => Promise<T>): Promise<T>;
-  /** Stops the limiter and drops its timers. */
-  stop(): Promise<void>;
-}
-
-/**
- * Creates a limiter: at most `perSecond` launches in any window of one second (plus `marginMs`), at least
- * `perRecipientIntervalMs` (plus `marginMs`) between two launches to one recipient (WhatsApp pair limit), at most
- * `maxConcurrent` in flight. Tasks start in arrival order, except that a task waiting for its recipient's interval
- * does not hold up others.
- *
- * In one process the limits are kept by a small in-process scheduler: Bottleneck's local datastore yields to the
- * event loop several times per job (milliseconds of latency each) and its `minTime` timers fire up to 1 ms early,
- * which overshoots a strict provider window. With `connection`, every process using the same `id` asks one atomic
- * Redis script before each launch (see `clustered-rate-limiter.ts`), which is what several CRM workers need.
- */
-export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  return options.connection ? createClusteredLimiter(options) : createLocalLimiter(options);
 }
 
 interface QueuedTask {
@@ -56,7 +59,22 @@ interface Launch {
 /** Answers needed before the fastest round trip seen is trusted as the network's own (see occupiedUntil). */
 const trustedAfterAnswers = 64;
 
-function createLocalLimiter(options: RateLimiterOptions): RateLimiter {
+/**
+ * The in-process limiter, and the hub's default {@link RateLimiterFactory}: at most `perSecond` launches in any
+ * window of one second (plus `marginMs`), at least `perRecipientIntervalMs` (plus `marginMs`) between two launches to
+ * one recipient (WhatsApp pair limit), at most `maxConcurrent` in flight. Tasks start in arrival order, except that a
+ * task waiting for its recipient's interval does not hold up others.
+ *
+ * The limits are kept by a small scheduler of its own: Bottleneck's local datastore yields to the event loop several
+ * times per job (milliseconds of latency each) and its `minTime` timers fire up to 1 ms early, which overshoots a
+ * strict provider window. It counts this process's launches only: several CRM workers sending on one account share
+ * the limit through `createRedisRateLimiter` from `@omnidealer/redis`.
+ * @example
+ * const limiter = createRateLimiter({ id: 'omnidealer:whatsapp:1234', perSecond: 80, perRecipientIntervalMs: 6000 });
+ * const response = await limiter.schedule('+79161234567', () => fetch(url, init));
+ * await limiter.stop();
+ */
+export function createRateLimiter(options: InProcessRateLimiterOptions): RateLimiter {
   const perSecond = options.perSecond && options.perSecond > 0 ? options.perSecond : undefined;
   const margin = options.marginMs ?? 20;
   const windowMs = 1000 + margin;

@@ -614,6 +614,48 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       return contact && contactOut(contact);
     },
 
+    async mergeContacts(keepId, mergeId, plan) {
+      const keep = contacts.get(keepId);
+      const merged = contacts.get(mergeId);
+      if (!keep || !merged || keepId === mergeId) return undefined;
+      const idsOf = (contactId: string) => {
+        const ids = conversationsByContact.get(contactId);
+        return ids === undefined ? [] : typeof ids === 'string' ? [ids] : [...ids];
+      };
+      const mergedIds = idsOf(mergeId);
+      const before = [...idsOf(keepId), ...mergedIds].map((id) => conversationOut(conversations.get(id) as StoredConversation));
+      const result = plan(contactOut(keep), contactOut(merged), before);
+      for (const address of addresses(contactOut(merged)))
+        if (contactByAddress.get(address) === mergeId) contactByAddress.delete(address);
+      contacts.delete(mergeId);
+      writeContact(result.contact);
+      for (const conversation of result.conversations) storeConversation(conversation);
+      for (const { from, into } of result.folded) {
+        const target = conversations.get(into);
+        const gone = conversations.get(from);
+        if (!target || !gone) continue;
+        // One list, oldest first by creation, as if the messages had always been in one conversation.
+        const all: StoredMessage[] = [];
+        for (const id of [into, from]) {
+          for (let stored = newestMessage.get(id); stored; stored = stored.older) all.push(stored);
+          newestMessage.delete(id);
+        }
+        all.sort((a, b) => a.createdAt - b.createdAt);
+        for (const stored of all) {
+          stored.conversationId = target.id;
+          linkMessage(stored);
+        }
+        conversations.delete(from);
+        unindexConversation(gone.contactId, from);
+      }
+      const keptId = (contacts.get(keepId) as StoredContact).id;
+      for (const id of mergedIds) {
+        const target = result.folded.find((fold) => fold.from === id)?.into ?? id;
+        for (let stored = newestMessage.get(target); stored; stored = stored.older)
+          if (stored.contactId === mergeId) stored.contactId = keptId;
+      }
+      return result;
+    },
     async saveConversation(conversation) {
       storeConversation(conversation);
     },

@@ -1,6 +1,7 @@
 import type { Contact } from '../model/contact.js';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
+import type { ContactMerge, ContactMergePlanner } from './contact-merge.js';
 
 /** A durable piece of deferred work (a cascade deadline). */
 export interface ScheduledJob {
@@ -50,6 +51,15 @@ export interface Store {
    */
   updateContact?(id: string, update: (current: Contact | undefined) => Contact | undefined): Promise<Contact | undefined>;
 
+  /**
+   * Atomically merges contact `mergeId` into `keepId`: reads both contacts and all their conversations, passes them to
+   * `plan` (synchronous, called once) and applies what it returns — saves the kept contact, deletes the merged one
+   * (its addresses then find the kept one), saves the conversations, deletes each folded conversation after moving its
+   * messages into the one it was folded into, and gives every remaining message of `mergeId` to `keepId`. Resolves
+   * with the plan applied, or undefined (nothing written) when either contact does not exist. Optional: without it the
+   * hub writes the same step by step, atomic only within one process.
+   */
+  mergeContacts?(keepId: string, mergeId: string, plan: ContactMergePlanner): Promise<ContactMerge | undefined>;
   saveConversation(conversation: Conversation): Promise<void>;
   getConversation(id: string): Promise<Conversation | undefined>;
   /** The newest conversation of a contact on a channel (optionally with a provider thread id). */

@@ -155,6 +155,60 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       await store.close?.();
     });
 
+    it('merges two contacts atomically (when the store supports it): conversations, messages and addresses move', async () => {
+      const store = await createStore();
+      if (!store.mergeContacts) return;
+      await store.saveContact({ id: 'crm-42', phone: '+79161234567' });
+      await store.saveContact({ id: 'contact-x', identities: { whatsapp: '79161234567', avitoChatIds: ['u2i-9'] } });
+      await store.saveConversation(conversation('conv-keep', { contactId: 'crm-42', channel: 'whatsapp', updatedAt: 5 }));
+      await store.saveConversation(conversation('conv-fold', { contactId: 'contact-x', channel: 'whatsapp', unreadCount: 2 }));
+      await store.saveConversation(conversation('conv-move', { contactId: 'contact-x', channel: 'avito', externalId: 'u2i-9' }));
+      await store.saveMessage(message('m-keep', { conversationId: 'conv-keep', contactId: 'crm-42', createdAt: 3 }));
+      await store.saveMessage(message('m-fold', { conversationId: 'conv-fold', contactId: 'contact-x', createdAt: 2 }));
+      await store.saveMessage(message('m-move', { conversationId: 'conv-move', contactId: 'contact-x', channel: 'avito' }));
+      let seen: string[] = [];
+      const result = await store.mergeContacts('crm-42', 'contact-x', (keep, merged, conversations) => {
+        seen = conversations.map((each) => each.id).sort();
+        const kept = conversations.find((each) => each.id === 'conv-keep') as Conversation;
+        const moved = conversations.find((each) => each.id === 'conv-move') as Conversation;
+        return {
+          contact: { ...merged, ...keep, identities: { ...merged.identities } },
+          conversations: [
+            { ...kept, unreadCount: 2 },
+            { ...moved, contactId: 'crm-42' },
+          ],
+          folded: [{ from: 'conv-fold', into: 'conv-keep' }],
+        };
+      });
+      expect(seen).toEqual(['conv-fold', 'conv-keep', 'conv-move']);
+      expect(result?.contact.id).toBe('crm-42');
+      expect(await store.getContact('contact-x')).toBeUndefined();
+      expect((await store.findContactByAddress('79161234567'))?.id).toBe('crm-42');
+      expect((await store.findContactByAddress('u2i-9'))?.id).toBe('crm-42');
+      expect(await store.getConversation('conv-fold')).toBeUndefined();
+      expect((await store.getConversation('conv-keep'))?.unreadCount).toBe(2);
+      expect((await store.findConversation('crm-42', 'avito', 'u2i-9'))?.id).toBe('conv-move');
+      expect(await store.findConversation('contact-x', 'whatsapp')).toBeUndefined();
+      // Folded messages join the kept conversation; every message now belongs to the kept contact.
+      expect((await store.listMessages('conv-keep')).map((each) => each.id).sort()).toEqual(['m-fold', 'm-keep']);
+      expect((await store.getMessage('m-fold'))?.contactId).toBe('crm-42');
+      expect(await store.getMessage('m-move')).toMatchObject({ contactId: 'crm-42', conversationId: 'conv-move' });
+      expect((await store.listConversations({ contactId: 'crm-42' })).map((each) => each.id).sort()).toEqual([
+        'conv-keep',
+        'conv-move',
+      ]);
+      // An unknown contact merges nothing.
+      let called = false;
+      expect(
+        await store.mergeContacts('crm-42', 'nobody', () => {
+          called = true;
+          throw new Error('not called');
+        }),
+      ).toBeUndefined();
+      expect(called).toBe(false);
+      await store.close?.();
+    });
+
     it('claims an idempotency key once', async () => {
       const store = await createStore();
       expect(await store.claimIdempotencyKey('k1', 'm1')).toBeUndefined();

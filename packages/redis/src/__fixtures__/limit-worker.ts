@@ -1,12 +1,12 @@
 // A CRM worker for the multi-process limit test: `limit-worker.ts <redisUrl> <config JSON>` (forked with IPC). It builds
-// its own hub with a WhatsApp channel pointed at the sandbox and the shared Redis rate-limit connection, warms the send
+// its own hub with a WhatsApp channel pointed at the sandbox and the shared Redis rate limiter, warms the send
 // path up, reports `ready`, waits for `go`, sends one template to each of its recipients (all queued at once:
 // the limiter paces them) and reports `done` with the hub's results and when each request left (its body was written).
 import http from 'node:http';
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
 import { createOmnidealer, OmnidealerError } from '@omnidealer/core';
 import { Redis } from 'ioredis';
-import { createRedisRateLimitConnection } from '../redis-rate-limit-connection.js';
+import { createRedisRateLimiter } from '../redis-rate-limiter.js';
 
 interface WorkerConfig {
   baseUrl: string;
@@ -48,8 +48,6 @@ http.request = ((...args: Parameters<typeof http.request>) => {
   return outgoing;
 }) as typeof http.request;
 const redis = new Redis(redisUrl);
-const rateLimitConnection = createRedisRateLimitConnection({ redis });
-await rateLimitConnection.ready;
 const whatsapp = createWhatsAppChannel({
   baseUrl: config.baseUrl,
   phoneNumberId: config.phoneNumberId,
@@ -58,7 +56,7 @@ const whatsapp = createWhatsAppChannel({
   limits: { perSecond: config.perSecond, perRecipientIntervalMs: 0 },
   timeoutMs: 20_000,
 });
-const hub = createOmnidealer({ channels: [whatsapp], rateLimitConnection });
+const hub = createOmnidealer({ channels: [whatsapp], rateLimiter: createRedisRateLimiter({ redis }) });
 
 // Warm the whole send path up (hub, shared limiter, HTTP agent, the sandbox's accept path) with a few real
 // sends: compiling that code on the first measured send would hold it between its launch and its arrival.
@@ -93,6 +91,5 @@ await Promise.all(
 );
 await report({ done: true, sent: sent.length, failed, launches });
 await hub.shutdown();
-await rateLimitConnection.disconnect();
 redis.disconnect();
 process.disconnect();

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createRateLimiter, type RateLimiter } from '@omnidealer/core';
-import type Bottleneck from 'bottleneck';
+import { createRateLimiter, type RateLimiter, ValidationError } from '@omnidealer/core';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testRedisUrl } from './__fixtures__/redis-url.js';
-import { createRedisRateLimitConnection } from './redis-rate-limit-connection.js';
+import { createRedisRateLimiter } from './redis-rate-limiter.js';
 
 const redisUrl = testRedisUrl();
 
@@ -20,13 +19,12 @@ function busiestSecond(times: number[]): number {
 }
 
 /** Two limiters with the same id, as two processes would create them, each sending half of `total` tasks. */
-async function runTwoProcesses(total: number, perSecond: number, shared: boolean, launchJitterMs = 100) {
+async function runTwoProcesses(total: number, perSecond: number, shared: boolean, marginMs = 100) {
   const id = `omnidealer:whatsapp:test-${randomUUID()}`;
   const clients = [new Redis(redisUrl), new Redis(redisUrl)];
-  const connections: Bottleneck.IORedisConnection[] = shared
-    ? clients.map((redis) => createRedisRateLimitConnection({ redis, launchJitterMs }))
-    : [];
-  const limiters: RateLimiter[] = clients.map((_, index) => createRateLimiter({ id, perSecond, connection: connections[index] }));
+  const limiters: RateLimiter[] = clients.map((redis) =>
+    shared ? createRedisRateLimiter({ redis, marginMs })({ id, perSecond }) : createRateLimiter({ id, perSecond }),
+  );
   const launches: number[] = [];
   try {
     await Promise.all(
@@ -38,7 +36,6 @@ async function runTwoProcesses(total: number, perSecond: number, shared: boolean
     );
   } finally {
     for (const limiter of limiters) await limiter.stop();
-    for (const connection of connections) await connection.disconnect();
     for (const client of clients) client.disconnect();
   }
   const sorted = [...launches].sort((a, b) => a - b);
@@ -48,7 +45,7 @@ async function runTwoProcesses(total: number, perSecond: number, shared: boolean
   };
 }
 
-describe.skipIf(!redisUrl)('createRedisRateLimitConnection (real redis-server)', () => {
+describe.skipIf(!redisUrl)('createRedisRateLimiter (real redis-server)', () => {
   const cleanup: Array<() => Promise<unknown> | unknown> = [];
   afterEach(async () => {
     for (const step of cleanup.splice(0)) await step();
@@ -62,7 +59,7 @@ describe.skipIf(!redisUrl)('createRedisRateLimitConnection (real redis-server)',
     expect(result.rate).toBeGreaterThan(perSecond * 0.85);
   }, 20_000);
 
-  it('(control) without the connection each limiter spends its own budget, doubling the rate', async () => {
+  it('(control) with core’s in-process limiter each process spends its own budget, doubling the rate', async () => {
     const perSecond = 20;
     const result = await runTwoProcesses(50, perSecond, false);
     expect(result.busiest).toBeGreaterThan(perSecond);
@@ -71,13 +68,11 @@ describe.skipIf(!redisUrl)('createRedisRateLimitConnection (real redis-server)',
   it('spaces two sends to one recipient from two processes by the interval, without holding up the others', async () => {
     const id = `omnidealer:whatsapp:test-${randomUUID()}`;
     const clients = [new Redis(redisUrl), new Redis(redisUrl)];
-    const connections = clients.map((redis) => createRedisRateLimitConnection({ redis }));
-    const limiters = connections.map((connection) =>
-      createRateLimiter({ id, perSecond: 100, perRecipientIntervalMs: 400, connection }),
+    const limiters = clients.map((redis) =>
+      createRedisRateLimiter({ redis })({ id, perSecond: 100, perRecipientIntervalMs: 400 }),
     );
     cleanup.push(async () => {
       for (const limiter of limiters) await limiter.stop();
-      for (const connection of connections) await connection.disconnect();
       for (const client of clients) client.disconnect();
     });
     const launches: Array<[string, number]> = [];
@@ -97,11 +92,9 @@ describe.skipIf(!redisUrl)('createRedisRateLimitConnection (real redis-server)',
   it('keeps maxConcurrent across processes', async () => {
     const id = `omnidealer:avito:test-${randomUUID()}`;
     const clients = [new Redis(redisUrl), new Redis(redisUrl)];
-    const connections = clients.map((redis) => createRedisRateLimitConnection({ redis }));
-    const limiters = connections.map((connection) => createRateLimiter({ id, maxConcurrent: 2, connection }));
+    const limiters = clients.map((redis) => createRedisRateLimiter({ redis })({ id, maxConcurrent: 2 }));
     cleanup.push(async () => {
       for (const limiter of limiters) await limiter.stop();
-      for (const connection of connections) await connection.disconnect();
       for (const client of clients) client.disconnect();
     });
     let running = 0;
@@ -119,12 +112,61 @@ describe.skipIf(!redisUrl)('createRedisRateLimitConnection (real redis-server)',
     expect(most).toBe(2);
   }, 20_000);
 
-  it('leaves the caller’s ioredis client open when the connection closes', async () => {
+  it('keeps marginMs as its own option: the per-recipient interval is the channel’s plus the margin', async () => {
     const redis = new Redis(redisUrl);
-    cleanup.push(() => redis.disconnect());
-    const connection = createRedisRateLimitConnection({ redis });
-    await connection.ready;
-    await connection.disconnect();
-    expect(await redis.ping()).toBe('PONG');
+    const limiter = createRedisRateLimiter({ redis, marginMs: 250 })({
+      id: `omnidealer:whatsapp:test-${randomUUID()}`,
+      perRecipientIntervalMs: 100,
+    });
+    cleanup.push(async () => {
+      await limiter.stop();
+      redis.disconnect();
+    });
+    const launches: number[] = [];
+    const send = () => limiter.schedule('alice', async () => launches.push(Date.now()));
+    await Promise.all([send(), send()]);
+    const [first, second] = launches as [number, number];
+    // 100 ms of the channel's interval + 250 ms of margin (Redis's clock and ours may differ by a millisecond).
+    expect(second - first).toBeGreaterThanOrEqual(340);
+  }, 20_000);
+
+  it('rejects a send when the gate cannot run (Redis closed), never bypassing the limit', async () => {
+    const redis = new Redis(redisUrl);
+    await redis.quit();
+    const limiter = createRedisRateLimiter({ redis })({ id: `omnidealer:whatsapp:test-${randomUUID()}`, perSecond: 10 });
+    cleanup.push(() => limiter.stop());
+    let ran = false;
+    await expect(
+      limiter.schedule('alice', async () => {
+        ran = true;
+      }),
+    ).rejects.toThrow(/closed/i);
+    expect(ran).toBe(false);
   });
+
+  it('validates its options', () => {
+    expect(() => createRedisRateLimiter({ redis: {} as Redis })).toThrow(ValidationError);
+    expect(() => createRedisRateLimiter({ redis: new Redis(redisUrl, { lazyConnect: true }), marginMs: -1 })).toThrow(
+      /options\.marginMs/,
+    );
+  });
+
+  it('leaves the caller’s ioredis client open when the limiters stop, and closes its own connections', async () => {
+    // Duplicates keep the name: it tells this test's connections from other tests' on the shared redis-server.
+    const connectionName = `limiter-test-${randomUUID()}`;
+    const redis = new Redis(redisUrl, { connectionName });
+    cleanup.push(() => redis.disconnect());
+    const limiter = createRedisRateLimiter({ redis })({ id: `omnidealer:avito:test-${randomUUID()}`, maxConcurrent: 1 });
+    await limiter.schedule('alice', async () => undefined);
+    // Ours, and Bottleneck's two duplicates for maxConcurrent (commands + pub/sub).
+    expect(await namedClients(redis, connectionName)).toBe(3);
+    await limiter.stop();
+    expect(await redis.ping()).toBe('PONG');
+    await expect.poll(() => namedClients(redis, connectionName)).toBe(1);
+  }, 20_000);
 });
+
+async function namedClients(redis: Redis, name: string): Promise<number> {
+  const list = String(await redis.client('LIST'));
+  return list.split('\n').filter((line) => line.includes(` name=${name} `)).length;
+}

@@ -1,0 +1,188 @@
+import type { Channel, OutboundMessage, SendResult } from '../channel.js';
+import { OmnidealerError } from '../errors/omnidealer-error.js';
+import type { Contact } from '../model/contact.js';
+import type { Conversation } from '../model/conversation.js';
+import type { Message } from '../model/message.js';
+import { withRetry } from '../runtime/retry.js';
+import { applyParked } from './apply-status.js';
+import { rewriteContact } from './contacts.js';
+import { type HubContext, limiterOf } from './context.js';
+import { rewriteConversation } from './conversations.js';
+import { releaseFrequency } from './frequency-cap.js';
+import { failureReason, recordReach, recordUnreachable } from './reach-stats.js';
+import { recordResponse } from './sla-records.js';
+import { withStatus } from './status-change.js';
+
+/**
+ * Calls the provider for a message already in the outbox (`queued`), under the channel's rate limit and the retry
+ * policy, and records the outcome. Once the provider accepted the message it is `sent`, whatever happens after: a
+ * bookkeeping write that fails or a listener that throws is logged and reported on `error`, never turned into a
+ * failure (a cascade would then send a second message to the person).
+ */
+export async function dispatch(
+  hub: HubContext,
+  channel: Channel,
+  queued: Message,
+  contact: Contact,
+  conversation: Conversation,
+  to: string,
+): Promise<Message> {
+  let message = queued;
+  const outbound: OutboundMessage = {
+    id: message.id,
+    to,
+    contact,
+    content: message.content,
+    conversation,
+    ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+  };
+  const limiter = limiterOf(hub, channel);
+  let result: SendResult;
+  try {
+    result = await withRetry(
+      () =>
+        limiter.schedule(to, async () => {
+          if (hub.durable && message.dispatchedAt === undefined) {
+            // Committed before the call: after a crash the outbox knows the provider may already have it.
+            message = { ...message, dispatchedAt: hub.clock.now() };
+            await hub.store.saveMessage(message);
+          }
+          return channel.doSend(outbound, {});
+        }),
+      hub.options.retry,
+      (error, attempt) =>
+        hub.logger.warn(`${channel.id}: attempt ${attempt} failed, retrying`, {
+          code: error.code,
+          providerCode: error.providerCode,
+        }),
+    );
+  } catch (error) {
+    return recordRefused(hub, channel, message, contact, error);
+  }
+  return recordAccepted(hub, channel, message, contact, conversation, result);
+}
+
+/** The provider accepted the message: it is stored `sent` first, then the bookkeeping, then `message.sent`. */
+async function recordAccepted(
+  hub: HubContext,
+  channel: Channel,
+  message: Message,
+  contact: Contact,
+  conversation: Conversation,
+  result: SendResult,
+): Promise<Message> {
+  const now = hub.clock.now();
+  const sent = withStatus(message, result.status, now, {
+    providerMessageId: result.providerMessageId,
+    ...(result.cost ? { cost: result.cost } : {}),
+  });
+  try {
+    await hub.store.saveMessage(sent);
+  } catch (error) {
+    // The store keeps it `queued` with its dispatch mark: the outbox resume will not send it twice.
+    hub.events.report(`${channel.id}: saving a sent message`, error);
+  }
+  try {
+    await recordAfterSend(hub, channel, sent, contact, conversation, result, now);
+  } catch (error) {
+    hub.events.report(`${channel.id}: recording a sent message's conversation and response time`, error);
+  }
+  hub.events.emit('message.sent', { message: sent });
+  // A status webhook may have raced ahead of the provider's HTTP answer: apply what was parked for this id.
+  try {
+    if (await applyParked(hub, channel, result.providerMessageId)) return (await hub.store.getMessage(message.id)) ?? sent;
+  } catch (error) {
+    hub.events.report(`${channel.id}: applying statuses parked for a sent message`, error);
+  }
+  return sent;
+}
+
+/** The contact's canonical address, the conversation's reply timer and the SLA record after a send. */
+async function recordAfterSend(
+  hub: HubContext,
+  channel: Channel,
+  sent: Message,
+  contact: Contact,
+  conversation: Conversation,
+  result: SendResult,
+  now: number,
+): Promise<void> {
+  const address = result.canonicalAddress;
+  if (address && channel.capabilities.address === 'phone' && contact.identities?.[channel.kind] !== address) {
+    // Read again: `contact` is from before the provider call, and an opt-out may have come in since.
+    await rewriteContact(hub, contact.id, (stored = contact) =>
+      stored.identities?.[channel.kind] === address
+        ? undefined
+        : { ...stored, identities: { ...stored.identities, [channel.kind]: address } },
+    );
+  }
+  const { current: fresh } = await rewriteConversation(hub, conversation, (fresh) => {
+    const { awaitingReplySince: _, ...withoutWait } = fresh;
+    return {
+      ...withoutWait,
+      lastOutboundAt: now,
+      ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
+        ? { firstResponseMs: now - fresh.firstInboundAt }
+        : {}),
+      updatedAt: now,
+    };
+  });
+  if (fresh.awaitingReplySince !== undefined) await recordResponse(hub, fresh, fresh.awaitingReplySince, sent, now);
+}
+
+/** The provider refused the message (or every retry failed): it is stored `failed`, unless its answer was only lost. */
+async function recordRefused(
+  hub: HubContext,
+  channel: Channel,
+  message: Message,
+  contact: Contact,
+  error: unknown,
+): Promise<Message> {
+  const typed = OmnidealerError.isInstance(error) ? error : undefined;
+  if (!typed) hub.logger.error(`${channel.id}: unexpected error while sending`, { error: String(error) });
+  if (typed?.code === 'response_lost') {
+    // The provider accepted the send but its answer (with the provider id) was lost. Sending again would deliver
+    // twice, so the message counts as sent, unconfirmed; with no id, its statuses cannot be matched and the cascade's
+    // deadline decides whether to fall back.
+    hub.logger.warn(`${channel.id}: provider answer lost after it accepted the message; not resending`, { id: message.id });
+    return recordUnconfirmed(hub, message, { unconfirmed: true });
+  }
+  const failed = withStatus(message, 'failed', hub.clock.now(), {
+    error: {
+      code: typed?.code ?? 'internal',
+      message: typed?.message ?? 'unexpected error',
+      ...(typed?.providerCode !== undefined ? { providerCode: typed.providerCode } : {}),
+      retryable: typed?.retryable ?? false,
+    },
+  });
+  await hub.store.saveMessage(failed);
+  const reason = failureReason(failed.error, error);
+  // The provider says the person opted out (Twilio 21610, WhatsApp 131050, SMS.ru's stop list): never call it again.
+  if (reason === 'opted_out') await recordUnreachable(hub, channel, contact.id, reason);
+  else await recordReach(hub, contact.id, channel.id, 'failed', reason);
+  await releaseOwnClaim(hub, failed);
+  hub.events.emit('message.failed', { message: failed, error: typed });
+  return failed;
+}
+
+/**
+ * A capped send that reached nobody gives its frequency claim back, when the claim is its own (its id or idempotency
+ * key); a cascade's claim covers its later steps and is the cascade's to release.
+ */
+async function releaseOwnClaim(hub: HubContext, message: Message): Promise<void> {
+  const claim = message.metadata?.frequencyClaim;
+  if (typeof claim === 'string' && (claim === message.id || claim === message.idempotencyKey))
+    await releaseFrequency(hub, message.contactId, claim);
+}
+
+/**
+ * Records a message as sent without the provider's confirmation (its answer was lost, or the process died mid-call):
+ * sending again could deliver twice. With no provider id its statuses cannot be matched; a cascade's deadline
+ * decides whether to fall back.
+ */
+export async function recordUnconfirmed(hub: HubContext, message: Message, flags: Record<string, true>): Promise<Message> {
+  const sent = withStatus(message, 'sent', hub.clock.now(), { metadata: { ...message.metadata, ...flags } });
+  await hub.store.saveMessage(sent);
+  hub.events.emit('message.sent', { message: sent });
+  return sent;
+}

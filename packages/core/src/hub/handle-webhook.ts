@@ -1,0 +1,146 @@
+import type { Channel, IdentityEvent, InboundEvent, StatusEvent, WebhookRequest } from '../channel.js';
+import { OmnidealerError } from '../errors/omnidealer-error.js';
+import { WebhookError } from '../errors/webhook-error.js';
+import { applyIdentity } from './apply-identity.js';
+import { applyInbound } from './apply-inbound.js';
+import { applyStatus } from './apply-status.js';
+import { type HubContext, statusLocksOf } from './context.js';
+import { senderKey } from './inbound-contact.js';
+import { releaseKeyLock, takeKeyLock } from './key-locks.js';
+
+/**
+ * Handles one provider webhook delivery: body limit (413), the channel's signature check and parsing (401/400), then
+ * each event applied once. Answers 500 only when applying failed on our side, so the provider redelivers; a listener
+ * that throws never does that (events are emitted guarded, after the state is stored). Never throws.
+ */
+export async function handleWebhook(hub: HubContext, channelId: string, request: Request): Promise<Response> {
+  const channel = hub.channels.get(channelId);
+  if (!channel) return new Response('unknown channel', { status: 404 });
+  try {
+    const body = await readBody(request, hub.bodyLimitBytes);
+    if (!body)
+      throw new WebhookError({
+        channel: channel.kind,
+        kind: 'too_large',
+        message: `webhook body over ${hub.bodyLimitBytes} bytes`,
+      });
+    const webhookRequest: WebhookRequest = {
+      method: request.method,
+      url: new URL(request.url),
+      headers: request.headers,
+      body,
+    };
+    const result = await channel.parseWebhook(webhookRequest);
+    const events = result.events;
+    // Each event holds its own key while it is applied (a status its message's, an inbound message its sender's; see
+    // applyDelivered), so one message's statuses and one sender's messages go in order whatever runs beside them. On
+    // a durable store the events are therefore applied side by side and their writes share commits; on the memory
+    // store nothing waits, so they go one by one.
+    if (hub.durable && events.length > 1) {
+      const outcomes = await Promise.allSettled(events.map((event) => applyDelivered(hub, channel, event)));
+      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+    } else {
+      for (const event of events) await applyDelivered(hub, channel, event);
+    }
+    // No body: the provider only reads the status, and a body would cost a stream per delivery.
+    return result.response ?? new Response(null, { status: 200 });
+  } catch (error) {
+    // A WebhookError, or any typed error a channel raised with an HTTP status to answer.
+    if (OmnidealerError.isInstance(error) && 'status' in error) {
+      const { status, message: reason } = error as WebhookError;
+      hub.events.emit('webhook.rejected', { channel: channel.id, status, reason });
+      hub.logger.warn(`${channel.id}: webhook rejected`, { status, reason });
+      return new Response(status === 401 ? 'invalid signature' : reason, { status });
+    }
+    // Our failure, not the provider's: answer 500 so the provider redelivers later.
+    hub.logger.error(`${channel.id}: webhook processing failed`, { error: String(error) });
+    return new Response('internal error', { status: 500 });
+  }
+}
+
+/**
+ * Applies one delivered event under a key lock, unless its delivery key shows it was applied before. A status holds
+ * its message's key, so one message's statuses apply in order. An inbound message holds its sender's key, on every
+ * channel: a new customer who writes three times at once (three deliveries) gets one contact and one conversation,
+ * not three racing to create them.
+ */
+async function applyDelivered(
+  hub: HubContext,
+  channel: Channel,
+  event: StatusEvent | InboundEvent | IdentityEvent,
+): Promise<void> {
+  // Taken and released by hand, not through `holding`: this runs for every webhook event.
+  const isStatus = event.type === 'status';
+  const locks = isStatus ? statusLocksOf(hub, channel.id) : hub.locks.senders;
+  const lockKey = isStatus
+    ? event.providerMessageId
+    : event.type === 'identity'
+      ? (event.senderId ?? event.from ?? event.providerMessageId)
+      : senderKey(channel, event);
+  const held = takeKeyLock(locks, lockKey);
+  if (held) await held;
+  try {
+    const key = `${channel.id}:${event.type}:${event.providerMessageId}:${isStatus ? event.status : ''}`;
+    if (!(await hub.store.markWebhookSeen(key, hub.clock.now()))) {
+      hub.events.emit('webhook.duplicate', { channel: channel.id, key });
+      return;
+    }
+    try {
+      if (isStatus) await applyStatus(hub, channel, event);
+      else if (event.type === 'identity') await applyIdentity(hub, channel, event);
+      else await applyInbound(hub, channel, event);
+    } catch (error) {
+      await forgetDeliveryKey(hub, channel, key);
+      throw error;
+    }
+  } finally {
+    releaseKeyLock(locks, lockKey);
+  }
+}
+
+/**
+ * Forgets the delivery key of an event that failed to apply, before the error answers the provider 500: its
+ * redelivery is then applied, not dropped as a duplicate of an event never applied.
+ */
+async function forgetDeliveryKey(hub: HubContext, channel: Channel, key: string): Promise<void> {
+  if (!hub.store.forgetWebhookKey) {
+    hub.logger.warn(`${channel.id}: the store cannot forget webhook keys; this event's redelivery will be dropped`, { key });
+    return;
+  }
+  try {
+    await hub.store.forgetWebhookKey(key);
+  } catch (error) {
+    hub.logger.error(`${channel.id}: forgetting a webhook key failed; this event's redelivery will be dropped`, {
+      key,
+      error: String(error),
+    });
+  }
+}
+
+/** The request body, or undefined when it is over `limit` bytes (declared or streamed). */
+async function readBody(request: Request, limit: number): Promise<Uint8Array | undefined> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > limit) return undefined;
+  if (!request.body) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}

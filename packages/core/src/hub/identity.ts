@@ -1,0 +1,47 @@
+import type { Contact } from '../model/contact.js';
+import { rewriteContact } from './contacts.js';
+import type { HubContext } from './context.js';
+import { isHubContactId, mergeContacts } from './merge-contacts.js';
+import { storeNamespaces } from './store-namespaces.js';
+
+/** A contact by id, following the alias a merge left (the hub's id of a sender the CRM since named). */
+export async function getContact(hub: HubContext, id: string): Promise<Contact | undefined> {
+  const stored = await hub.store.getContact(id);
+  if (stored) return stored;
+  const alias = await hub.store.getRecord<string>(storeNamespaces.contactAlias, id);
+  return alias === undefined ? undefined : hub.store.getContact(alias);
+}
+
+/**
+ * Resolves the contact a CRM names with an id the hub has not stored, before a send or an upsert creates it:
+ * - an id merged into another leads to that one;
+ * - when one of its addresses (phone, e-mail, a channel identity) belongs to a contact the hub made for a customer who
+ *   wrote first, that contact becomes the CRM's: it is merged into the CRM's id, with its conversations (so the reply
+ *   lands in the open 24 h window), and its old id leads to the CRM's from then on.
+ * A contact the CRM created under another id is left alone: two CRM records for one phone may be two people (a
+ * family phone); `hub.mergeContacts` joins them when the CRM says so. Resolves with the id to use.
+ */
+export async function resolveNewContact(hub: HubContext, input: Contact): Promise<string> {
+  const alias = await hub.store.getRecord<string>(storeNamespaces.contactAlias, input.id);
+  if (alias !== undefined) return alias;
+  const match = await findByAddresses(hub, input);
+  if (!match || match.id === input.id || !isHubContactId(match.id)) return input.id;
+  await rewriteContact(hub, input.id, (current) => current ?? input);
+  await mergeContacts(hub, input.id, match.id);
+  return input.id;
+}
+
+async function findByAddresses(hub: HubContext, contact: Contact): Promise<Contact | undefined> {
+  const addresses: string[] = [];
+  if (contact.phone) addresses.push(contact.phone);
+  if (contact.email) addresses.push(contact.email);
+  for (const value of Object.values(contact.identities ?? {})) {
+    if (typeof value === 'string') addresses.push(value);
+    else if (Array.isArray(value)) addresses.push(...value);
+  }
+  for (const address of addresses) {
+    const found = await hub.store.findContactByAddress(address);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,164 @@
+import type { Channel, InboundEvent } from '../channel.js';
+import { createId } from '../id.js';
+import type { Contact } from '../model/contact.js';
+import { normalizePhone } from '../model/phone.js';
+import { rewriteContact, waitForStored } from './contacts.js';
+import type { HubContext } from './context.js';
+import { isHubContactId, mergeContacts } from './merge-contacts.js';
+import { storeNamespaces } from './store-namespaces.js';
+
+/** The sender's account id when the provider gives one, namespaced so it never matches a phone or a chat id. */
+function senderAccount(channel: Channel, event: InboundEvent): string | undefined {
+  return event.senderId ? `${channel.kind}-user:${event.senderId}` : undefined;
+}
+
+/** Who sent an inbound message, as one key: the account id when the provider gives one, else the phone or address. */
+export function senderKey(channel: Channel, event: InboundEvent): string {
+  return senderAccount(channel, event) ?? event.phone ?? event.from;
+}
+
+/** The stored contact an inbound event's sender already is, found by any address the event carries. */
+export async function findSender(hub: HubContext, channel: Channel, event: InboundEvent): Promise<Contact | undefined> {
+  const { store } = hub;
+  const sender = senderAccount(channel, event);
+  const findByPhoneAddress = async (from: string) => {
+    const phone = normalizePhone(`+${from.replace(/^\+/, '')}`);
+    return phone && phone !== from ? store.findContactByAddress(phone) : undefined;
+  };
+  return (
+    (await store.findContactByAddress(event.from)) ??
+    (event.conversationExternalId ? await store.findContactByAddress(event.conversationExternalId) : undefined) ??
+    (sender ? await store.findContactByAddress(sender) : undefined) ??
+    (event.phone ? await store.findContactByAddress(normalizePhone(event.phone) ?? event.phone) : undefined) ??
+    // A phone channel's address is the number without its plus (WhatsApp `wa_id`): a CRM contact has it in E.164.
+    (channel.capabilities.address === 'phone' && !event.phone ? await findByPhoneAddress(event.from) : undefined)
+  );
+}
+
+/**
+ * The contact who sent an inbound message: found by any address the event carries, or created. What the event tells
+ * about the person (name, phone, identities) is added to the stored contact.
+ */
+export async function contactForInbound(hub: HubContext, channel: Channel, event: InboundEvent): Promise<Contact> {
+  const sender = senderAccount(channel, event);
+  const find = () => findSender(hub, channel, event);
+  let found = await find();
+  if (!found) {
+    const contact: Contact = { id: createId('contact') };
+    learnFromInbound(channel, event, sender, contact);
+    found = await createSenderContact(hub, channel, event, contact, find);
+    if (found === contact) return contact;
+  }
+  // A found contact is the store's copy, ours to change. Usually the event tells nothing new and nothing is written;
+  // otherwise the change is made again on a fresh read under the contact's lock (an opt-out may be being saved).
+  const known = found;
+  if (!learnFromInbound(channel, event, sender, { ...known })) return known;
+  return learnInto(hub, channel, event, known);
+}
+
+/** Adds what an inbound event shows about its sender to a stored contact, on a fresh read under its lock. */
+async function learnInto(hub: HubContext, channel: Channel, event: InboundEvent, known: Contact): Promise<Contact> {
+  const sender = senderAccount(channel, event);
+  const updated = await rewriteContact(hub, known.id, (stored = known) => {
+    const contact = { ...stored };
+    return learnFromInbound(channel, event, sender, contact) ? contact : undefined;
+  });
+  return updated ?? known;
+}
+
+/**
+ * Makes an inbound event's sender the given contact (a deep link's Start): their account on the channel joins its
+ * identities. When the hub had already made a contact for the same account (they wrote before pressing Start), that
+ * one is merged into it: one person, one contact.
+ */
+export async function linkSender(hub: HubContext, channel: Channel, event: InboundEvent, target: Contact): Promise<Contact> {
+  const existing = await findSender(hub, channel, event);
+  if (existing && existing.id !== target.id && isHubContactId(existing.id)) await mergeContacts(hub, target.id, existing.id);
+  return learnInto(hub, channel, event, (await hub.store.getContact(target.id)) ?? target);
+}
+
+/**
+ * Saves the contact of a new sender and returns it, or returns the sender's contact another process created meanwhile.
+ * Within this process the sender's lock (see applyDelivered) already keeps a second message from creating another;
+ * on a durable store, which other processes may share, the first to claim the sender creates it. The claim is a
+ * record, taken atomically (updateRecord) and deleted once the contact is saved.
+ */
+async function createSenderContact(
+  hub: HubContext,
+  channel: Channel,
+  event: InboundEvent,
+  contact: Contact,
+  find: () => Promise<Contact | undefined>,
+): Promise<Contact> {
+  const { store } = hub;
+  if (!hub.durable) {
+    await store.saveContact(contact);
+    return contact;
+  }
+  const key = `${channel.kind}:${senderKey(channel, event)}`;
+  const claimedBy =
+    (await store.updateRecord<string>(storeNamespaces.senderClaim, key, (claimed) => claimed ?? contact.id)) ?? contact.id;
+  if (claimedBy !== contact.id) {
+    const theirs = await waitForStored(() => store.getContact(claimedBy));
+    if (theirs) return theirs;
+    // The process that claimed the sender died before saving its contact: take the claim over under its id.
+    hub.logger.warn('a new sender was claimed by a contact that was never stored; taking it over', { contactId: claimedBy });
+    contact.id = claimedBy;
+  } else {
+    // Created by another process, which released its claim before this one was taken.
+    const created = await find();
+    if (created) {
+      await store.putRecord(storeNamespaces.senderClaim, key, undefined);
+      return created;
+    }
+  }
+  await store.saveContact(contact);
+  await store.putRecord(storeNamespaces.senderClaim, key, undefined);
+  return contact;
+}
+
+/** Adds to `contact` what an inbound message shows about its sender; true if anything was new. */
+function learnFromInbound(channel: Channel, event: InboundEvent, sender: string | undefined, contact: Contact): boolean {
+  let changed = false;
+  const address = channel.capabilities.address;
+  if (address === 'chat') {
+    const key = `${channel.kind}ChatIds`;
+    const chatId = event.conversationExternalId ?? event.from;
+    const list = Array.isArray(contact.identities?.[key]) ? (contact.identities[key] as string[]) : [];
+    if (!list.includes(chatId)) {
+      contact.identities = { ...contact.identities, [key]: [...list, chatId] };
+      changed = true;
+    }
+  } else if (address === 'phone' && contact.identities?.[channel.kind] !== event.from) {
+    contact.identities = { ...contact.identities, [channel.kind]: event.from };
+    changed = true;
+  }
+  if (sender && contact.identities?.[`${channel.kind}User`] !== sender) {
+    contact.identities = { ...contact.identities, [`${channel.kind}User`]: sender };
+    changed = true;
+  }
+  if (contact.identities === undefined) {
+    contact.identities = {};
+    changed = true;
+  }
+  if (contact.name === undefined && event.profileName) {
+    contact.name = event.profileName;
+    changed = true;
+  }
+  if (contact.phone === undefined) {
+    const phone = event.phone
+      ? normalizePhone(event.phone)
+      : address === 'phone'
+        ? normalizePhone(`+${event.from.replace(/^\+/, '')}`)
+        : undefined;
+    if (phone) {
+      contact.phone = phone;
+      changed = true;
+    }
+  }
+  if (contact.email === undefined && address === 'email') {
+    contact.email = event.from.toLowerCase();
+    changed = true;
+  }
+  return changed;
+}

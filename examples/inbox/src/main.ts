@@ -19,9 +19,9 @@ const inbox = await startInbox({
   storePath: process.env.INBOX_DB ?? fileURLToPath(new URL('../inbox.db', import.meta.url)),
   logger: {
     debug: () => undefined,
-    info: (message) => console.log(message),
-    warn: (message, fields) => console.warn(message, fields ?? ''),
-    error: (message, fields) => console.error(message, fields ?? ''),
+    info: (_fields, message) => console.log(message),
+    warn: (fields, message) => console.warn(message, fields),
+    error: (fields, message) => console.error(message, fields),
   },
 });
 

@@ -14,7 +14,7 @@ import {
   responseTimer,
   type Store,
 } from '@omnidealer/core';
-import { systemClock, toWebRequest, writeWebResponse } from '@omnidealer/core/provider-utils';
+import { createRedactingLogger, systemClock, toWebRequest, writeWebResponse } from '@omnidealer/core/provider-utils';
 import { type Sandbox, startSandbox } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
 import { createInboxApi, type SimulateInput } from './inbox-api.js';
@@ -43,6 +43,7 @@ export interface StartInboxOptions {
   tickMs?: number;
   /** Serve `POST /api/simulate` and the page's "simulate a customer" panel (sandbox inbound messages). @default true */
   simulator?: boolean;
+  /** Receives the inbox's own failures (pino's `(fields, message)` order); the hub logs through it too. */
   logger?: Logger;
 }
 
@@ -162,12 +163,12 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
     }
   };
   const api = createInboxApi({ hub, views, live, targetMs, ...(options.simulator === false ? {} : { simulate }) });
-  const logger = options.logger;
+  const logger = options.logger && createRedactingLogger(options.logger);
 
   const push = (conversationId: string) =>
     void api
       .pushConversation(conversationId)
-      .catch((error: unknown) => logger?.warn('inbox: push failed', { error: String(error) }));
+      .catch((error: unknown) => logger?.warn({ error: String(error) }, 'inbox: push failed'));
 
   // Hub events → SSE: every page sees new chats, messages, statuses and hand-offs as they happen.
   hub.on('message.received', ({ message, conversation }) => {
@@ -194,7 +195,7 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
         by: 'bot',
         note: 'the customer pressed "call an operator"',
       })
-      .catch((error: unknown) => logger?.error('inbox: queueing for operators failed', { error: String(error) }));
+      .catch((error: unknown) => logger?.error({ error: String(error) }, 'inbox: queueing for operators failed'));
   });
 
   let ticking: Promise<void> | undefined;
@@ -218,7 +219,7 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
     return ticking;
   }
   const interval = setInterval(() => {
-    if (live.size > 0) tick().catch((error: unknown) => logger?.warn('inbox: tick failed', { error: String(error) }));
+    if (live.size > 0) tick().catch((error: unknown) => logger?.warn({ error: String(error) }, 'inbox: tick failed'));
   }, options.tickMs ?? 1000);
 
   const whatsappWebhook = '/hooks/whatsapp';

@@ -41,7 +41,7 @@ export interface CascadeOptions {
   pollIntervalMs?: number;
   /** Due steps run at once by {@link Cascade.runDueSteps}. @default 8 */
   concurrency?: number;
-  /** Receives redacted log lines. @default silent */
+  /** Receives redacted log lines (pino's `(fields, message)` order: a pino logger fits). @default silent */
   logger?: Logger;
 }
 
@@ -191,12 +191,12 @@ export function createCascade(options: CascadeOptions): Cascade {
     try {
       emitter.emit(event, payload);
     } catch (error) {
-      logger.error(`cascade: listener of ${event} threw`, { error: String(error) });
+      logger.error({ error: String(error) }, `cascade: listener of ${event} threw`);
     }
   };
 
   function track(work: Promise<unknown>): void {
-    const settled = work.catch((error: unknown) => logger.error('cascade: background work failed', { error: String(error) }));
+    const settled = work.catch((error: unknown) => logger.error({ error: String(error) }, 'cascade: background work failed'));
     pending.add(settled);
     void settled.finally(() => pending.delete(settled));
   }
@@ -580,7 +580,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       await store.completeJob(job.id);
       return true;
     } catch (error) {
-      logger.error('cascade: step failed to run; it runs again when the lease expires', { job: job.id, error: String(error) });
+      logger.error({ job: job.id, error: String(error) }, 'cascade: step failed to run; it runs again when the lease expires');
       return false;
     }
   }

@@ -1,4 +1,8 @@
-/** @module @omnidealer/cascade — send each message on the cheapest channel that will reach the person, and fall back in time. */
+/**
+ * Send each message on the cheapest channel that will reach the person, and fall back in time.
+ *
+ * @module @omnidealer/cascade
+ */
 export { type CampaignInput, type CampaignResult, type CampaignSender, runCampaign } from './campaign.js';
 export { type Cascade, type CascadeOptions, type CascadeSendOptions, createCascade } from './cascade.js';
 export { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';

@@ -1,4 +1,8 @@
-/** @module @omnidealer/channel-avito — the Avito Messenger channel (reply-only chats about listings) and a typed Avito API client. */
+/**
+ * The Avito Messenger channel (reply-only chats about listings) and a typed Avito API client.
+ *
+ * @module @omnidealer/channel-avito
+ */
 export type { AvitoChatWire, AvitoMessageWire } from './avito-api.js';
 export { AVITO_DEFAULT_RATE_LIMIT, type AvitoChannel, type AvitoChannelSettings, createAvitoChannel } from './avito-channel.js';
 export {

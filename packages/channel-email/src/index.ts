@@ -1,4 +1,8 @@
-/** @module @omnidealer/channel-email — e-mail over real SMTP (nodemailer) with Amazon SES bounce/complaint webhooks. */
+/**
+ * E-mail over real SMTP (nodemailer) with Amazon SES bounce/complaint webhooks.
+ *
+ * @module @omnidealer/channel-email
+ */
 export type { EmailAddress, EmailAddressInput } from './email-address.js';
 export {
   confirmSnsSubscription,

@@ -1,4 +1,8 @@
-/** @module @omnidealer/channel-max — the MAX messenger (VK) Bot API channel: reply-only dialogs with a bot, webhooks and long polling. */
+/**
+ * The MAX messenger (VK) Bot API channel: reply-only dialogs with a bot, webhooks and long polling.
+ *
+ * @module @omnidealer/channel-max
+ */
 export {
   convertToMaxMessage,
   MAX_BUTTON_PAYLOAD_LIMIT,

@@ -1,4 +1,8 @@
-/** @module @omnidealer/channel-sms — SMS for omnidealer: exact segment pricing, SMS.ru, SMSC.ru and Twilio gateways. */
+/**
+ * SMS for omnidealer: exact segment pricing, SMS.ru, SMSC.ru and Twilio gateways.
+ *
+ * @module @omnidealer/channel-sms
+ */
 
 export { createSmsChannel, type SmsChannel, type SmsChannelSettings } from './sms-channel.js';
 export type {

@@ -1,4 +1,8 @@
-/** @module @omnidealer/channel-whatsapp — the WhatsApp Business Cloud API channel: sending, 24 h window, templates, webhooks, pricing. */
+/**
+ * The WhatsApp Business Cloud API channel: sending, 24 h window, templates, webhooks, pricing.
+ *
+ * @module @omnidealer/channel-whatsapp
+ */
 export {
   createWhatsAppChannel,
   type LoadWhatsAppTemplatesOptions,

@@ -11,8 +11,8 @@ const server = createTestServer();
 
 function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  const record = (message: string, data?: Record<string, unknown>) => {
-    lines.push(data === undefined ? message : `${message} ${JSON.stringify(data)}`);
+  const record = (fields: Record<string, unknown>, message: string) => {
+    lines.push(`${message} ${JSON.stringify(fields)}`);
   };
   return { lines, debug: record, info: record, warn: record, error: record };
 }

@@ -573,7 +573,7 @@ describe('conversation assignment', () => {
     it('a failing sweep leaves the send alone and is logged', async () => {
       const { channel, store, clock } = setup();
       const warnings: string[] = [];
-      const logger = { debug() {}, info() {}, warn: (line: string) => warnings.push(line), error() {} };
+      const logger = { debug() {}, info() {}, warn: (_fields: object, line: string) => warnings.push(line), error() {} };
       const hub = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry, logger });
       const listRecords = store.listRecords.bind(store);
       store.listRecords = ((namespace: string, prefix?: string) =>

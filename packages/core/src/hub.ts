@@ -107,7 +107,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
           try {
             await channel.close?.();
           } catch (error) {
-            logger.warn(`${channel.id}: close failed`, { error: String(error) });
+            logger.warn({ error: String(error) }, `${channel.id}: close failed`);
           }
         }),
       );

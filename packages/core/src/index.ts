@@ -1,6 +1,8 @@
 /**
- * @module @omnidealer/core — the hub, the channel contract, the model, errors and the store interface for applications.
- * Channel and store authors also import `@omnidealer/core/provider-utils`; tests import `@omnidealer/core/test`.
+ * The hub, the channel contract, the model, errors and the store interface, for applications. Channel and store
+ * authors also import `@omnidealer/core/provider-utils`; tests import `@omnidealer/core/test`.
+ *
+ * @module @omnidealer/core
  */
 export type {
   Channel,
@@ -36,7 +38,7 @@ export {
   type ResumeOutboxOptions,
   type SendInput,
 } from './hub.js';
-export type { Logger } from './logger.js';
+export type { LogFields, Logger } from './logger.js';
 export { type Contact, type ContactInput, contactSchema } from './model/contact.js';
 export type { Conversation } from './model/conversation.js';
 export type { Message } from './model/message.js';

@@ -9,7 +9,7 @@ export type { ChannelApiErrorOptions } from './errors/channel-api-error.js';
 export type { OmnidealerErrorOptions } from './errors/omnidealer-error.js';
 export type { ConsentSource, FrequencyClaim, MailingRecord } from './hub.js';
 export { createId } from './id.js';
-export { createRedactingLogger, silentLogger } from './logger.js';
+export { createRedactingLogger, type RedactingLogger, type RedactingLogMethod, silentLogger } from './logger.js';
 export { type Consent, consentSchema, phoneSchema } from './model/contact.js';
 export { addressLookupKeys, contactAddresses } from './model/contact-addresses.js';
 export { type Assignment, assignmentSchema, conversationSchema, handlerSchema } from './model/conversation.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ChannelApiError } from './errors/channel-api-error.js';
 import { OmnidealerError } from './errors/omnidealer-error.js';
 import { ValidationError } from './errors/validation-error.js';
-import { createSecretRegistry, maskPhone, redact } from './redact.js';
+import { createSecretRegistry, maskPhone, redact, redactValue } from './redact.js';
 
 describe('redaction', () => {
   it('masks phone numbers, e-mails, bearer tokens and credential parameters', () => {
@@ -76,5 +76,24 @@ describe('redaction', () => {
     );
     expect(redact('token=EAAGm0PX4ZCpsBA1b2')).toBe('token=[redacted]');
     expect(redact('wa_id 79161234567 and +44 20 7946 0958')).not.toMatch(/9161234567|7946 0958/);
+  });
+
+  it('copies an Error inside a value with its message, stack, own fields and cause redacted', () => {
+    const cause = Object.assign(new Error('550 <ivan.petrov@example.ru>: rejected'), { rejected: ['ivan.petrov@example.ru'] });
+    const error = Object.assign(new TypeError('send to +79161234567 failed', { cause }), {
+      code: 'EENVELOPE',
+      password: 'pw-123456',
+    });
+    const copy = redactValue({ err: error }).err;
+    expect(copy).toBeInstanceOf(TypeError);
+    expect(copy).not.toBe(error);
+    expect(copy.message).toBe('send to +7********67 failed');
+    expect(copy.stack).toEqual(expect.stringContaining('TypeError: send to +7********67 failed'));
+    expect({ ...copy }).toEqual({ code: 'EENVELOPE', password: '[redacted]' });
+    expect(copy.cause).toBeInstanceOf(Error);
+    expect((copy.cause as Error).message).toBe('550 <i***@example.ru>: rejected');
+    expect({ ...(copy.cause as Error) }).toEqual({ rejected: ['i***@example.ru'] });
+    // The original is left as it was.
+    expect(error.message).toBe('send to +79161234567 failed');
   });
 });

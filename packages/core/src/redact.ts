@@ -1,7 +1,7 @@
 /**
  * Redaction of secrets and personal data in anything that may end up in a log or an error message.
  *
- * Policy: phone numbers keep their country prefix and last 2 digits (`+7********67`), e-mail addresses keep
+ * Policy: phone numbers keep their leading `+`, first digit and last 2 digits (`+7********67`), e-mail addresses keep
  * the first letter and the domain (`i***@example.ru`), bearer tokens, `access_token`/`api_id`/`psw`/`client_secret`
  * style parameters and the secrets of a {@link SecretRegistry} are replaced by `[redacted]`.
  */
@@ -84,7 +84,10 @@ function looksLikeCredential(value: string): boolean {
   return value.length >= 16 || (value.length >= 8 && /\d/.test(value));
 }
 
-/** Masks a phone number: keeps the leading `+` and country digit(s) and the last two digits. */
+/**
+ * Masks a phone number: keeps the leading `+`, the first digit and the last two digits (`+44…` keeps `+4`, not the
+ * whole country code).
+ */
 export function maskPhone(phone: string): string {
   const digits = phone.replace(/\D/g, '');
   if (digits.length < 6) return '***';
@@ -110,7 +113,11 @@ export function redact(text: string, secrets?: Iterable<string>): string {
     .replace(phonePattern, (match) => maskPhone(match));
 }
 
-/** Deeply redacts every string inside a JSON-like value (used for the provider's raw error), `secrets` included. */
+/**
+ * Deeply redacts every string inside a JSON-like value (the provider's raw error, a log line's fields), `secrets`
+ * included. Keys naming a credential (`token`, `secret`, `password`…) have their whole value replaced. An `Error`
+ * becomes a copy of the same class whose message, stack, own fields and `cause` are redacted the same way.
+ */
 export function redactValue<T>(value: T, secrets?: Iterable<string>): T {
   return redactDeep(value, secrets === undefined ? undefined : [...secrets], 0);
 }
@@ -119,6 +126,16 @@ function redactDeep<T>(value: T, secrets: string[] | undefined, depth: number): 
   if (depth > 20) return value;
   if (typeof value === 'string') return redact(value, secrets) as T;
   if (Array.isArray(value)) return value.map((item) => redactDeep(item, secrets, depth + 1)) as T;
+  if (value instanceof Error) {
+    // A copy of the same class (pino's `err` serializer and `instanceof` still recognise it), every string redacted.
+    const copy = Object.create(Object.getPrototypeOf(value)) as Error;
+    const hidden = (property: string, inner: unknown) =>
+      Object.defineProperty(copy, property, { value: inner, writable: true, configurable: true, enumerable: false });
+    hidden('message', redact(value.message, secrets));
+    if (value.stack !== undefined) hidden('stack', redact(value.stack, secrets));
+    if (value.cause !== undefined) hidden('cause', redactDeep(value.cause, secrets, depth + 1));
+    return Object.assign(copy, redactDeep({ ...value } as Record<string, unknown>, secrets, depth + 1)) as T;
+  }
   if (value && typeof value === 'object') {
     const output: Record<string, unknown> = {};
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {

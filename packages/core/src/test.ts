@@ -1,6 +1,8 @@
 /**
- * @module @omnidealer/core/test — test helpers: an in-memory test channel, an msw server with recorded calls and the
- * shared channel and store contract suites.
+ * Test helpers: an in-memory test channel, an msw server with recorded calls and the shared channel and store
+ * contract suites.
+ *
+ * @module @omnidealer/core/test
  */
 
 export { createTestChannel, type TestChannel, type TestChannelOptions } from './test-channel.js';

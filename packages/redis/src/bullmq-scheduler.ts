@@ -1,5 +1,5 @@
 import type { Clock, Logger, ScheduledJob, Store } from '@omnidealer/core';
-import { silentLogger, systemClock } from '@omnidealer/core/provider-utils';
+import { createRedactingLogger, silentLogger, systemClock } from '@omnidealer/core/provider-utils';
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq';
 
 /** Runs one due job. Throwing leaves the job leased: it runs again when the lease ends. */
@@ -43,7 +43,7 @@ export interface BullMqSchedulerOptions {
   stalledIntervalMs?: number;
   /** BullMQ key prefix. @default 'bull' */
   prefix?: string;
-  /** @default silent */
+  /** Receives redacted log lines (pino's `(fields, message)` order: a pino logger fits). @default silent */
   logger?: Logger;
 }
 
@@ -86,7 +86,7 @@ export function toBullJobId(id: string): string {
  */
 export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqScheduler {
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? silentLogger;
+  const logger = createRedactingLogger(options.logger ?? silentLogger);
   const leaseMs = options.leaseMs ?? 60_000;
   const maxAttempts = options.maxAttempts ?? 10;
   const prefix = options.prefix ?? 'bull';
@@ -119,24 +119,27 @@ export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqSc
   async function execute(job: ScheduledJob): Promise<void> {
     if (!handler) return;
     if (job.attempts > maxAttempts) {
-      logger.error('scheduled job cancelled after too many attempts', { jobId: job.id, kind: job.kind, attempts: job.attempts });
+      logger.error({ jobId: job.id, kind: job.kind, attempts: job.attempts }, 'scheduled job cancelled after too many attempts');
       await options.store.cancelJob(job.id);
       return;
     }
     try {
       await handler(job);
     } catch (error) {
-      logger.warn('scheduled job failed; it runs again when its lease ends', {
-        jobId: job.id,
-        kind: job.kind,
-        attempts: job.attempts,
-        error: error instanceof Error ? error.message : String(error),
-      });
+      logger.warn(
+        {
+          jobId: job.id,
+          kind: job.kind,
+          attempts: job.attempts,
+          error: error instanceof Error ? error.message : String(error),
+        },
+        'scheduled job failed; it runs again when its lease ends',
+      );
       return;
     }
     const current = await options.store.getJob(job.id);
     if (current?.status === 'running' && current.attempts === job.attempts) await options.store.completeJob(job.id);
-    else logger.warn('scheduled job finished after its lease was taken over', { jobId: job.id, attempts: job.attempts });
+    else logger.warn({ jobId: job.id, attempts: job.attempts }, 'scheduled job finished after its lease was taken over');
   }
 
   async function claimAndRun(limit: number): Promise<string[]> {
@@ -183,10 +186,13 @@ export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqSc
         await enqueue(job);
       } catch (error) {
         // The job is durable in the store; the sweep runs it when due even without its wake-up.
-        logger.warn('could not enqueue a wake-up; the sweep will run the job', {
-          jobId: job.id,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        logger.warn(
+          {
+            jobId: job.id,
+            error: error instanceof Error ? error.message : String(error),
+          },
+          'could not enqueue a wake-up; the sweep will run the job',
+        );
       }
       return job;
     },
@@ -205,13 +211,13 @@ export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqSc
         stalledInterval: options.stalledIntervalMs ?? 30_000,
         maxStalledCount: 1000,
       });
-      worker.on('error', (error) => logger.error('BullMQ worker error', { error: error.message }));
+      worker.on('error', (error) => logger.error({ error: error.message }, 'BullMQ worker error'));
       await worker.waitUntilReady();
       const every = options.sweepIntervalMs ?? 30_000;
       if (every > 0) {
         sweep = setInterval(() => {
           runDue().catch((error: unknown) =>
-            logger.error('scheduler sweep failed', { error: error instanceof Error ? error.message : String(error) }),
+            logger.error({ error: error instanceof Error ? error.message : String(error) }, 'scheduler sweep failed'),
           );
         }, every);
         sweep.unref();

@@ -1,4 +1,9 @@
-/** @module @omnidealer/redis — scale omnidealer out on Redis: shared channel rate limits (an atomic Redis gate) and a BullMQ schedule whose steps run exactly once. */
+/**
+ * Scale omnidealer out on Redis: shared channel rate limits (an atomic Redis gate) and a BullMQ schedule whose steps
+ * run exactly once.
+ *
+ * @module @omnidealer/redis
+ */
 export {
   type BullMqScheduler,
   type BullMqSchedulerOptions,

@@ -1,4 +1,9 @@
-/** @module @omnidealer/sandbox — local WhatsApp, Avito, MAX, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests and demos. */
+/**
+ * Local WhatsApp, Avito, MAX, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests
+ * and demos.
+ *
+ * @module @omnidealer/sandbox
+ */
 export { type AcceleratedClock, createAcceleratedClock } from './accelerated-clock.js';
 export type { AvitoItem } from './avito-catalog.js';
 export type {

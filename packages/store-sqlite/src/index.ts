@@ -1,4 +1,8 @@
-/** @module @omnidealer/store-sqlite — a durable SQLite (WAL) store: the outbox, de-dup keys and cascade deadlines survive restarts. */
+/**
+ * A durable SQLite (WAL) store: the outbox, de-dup keys and cascade deadlines survive restarts.
+ *
+ * @module @omnidealer/store-sqlite
+ */
 export { migrate, sqliteMigrations } from './sqlite-migrations.js';
 export {
   createSqliteStore,

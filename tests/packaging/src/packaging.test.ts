@@ -5,7 +5,8 @@
  * - checked with are-the-types-wrong, profile `node16` (node16 ESM + CJS and bundler must resolve; `node10` — resolution
  *   without `exports` — is ignored by that profile on purpose: the packages need Node >= 20.19, and `main`/`types` still
  *   cover the root entry point for old tools),
- * - listed: a tarball holds `dist/`, README.md, CHANGELOG.md, package.json (and LICENSE) only, within a size budget.
+ * - listed: a tarball holds `dist/`, README.md, CHANGELOG.md, LICENSE (the root MIT licence) and package.json only,
+ *   within a size budget.
  * In CI (`CI=true`) or with `OMNIDEALER_PACKAGING_CONSUMERS=1`, an ESM and a CommonJS project install the tarballs with npm and
  * import every package; the ESM one is also type-checked with `moduleResolution: nodenext`.
  */
@@ -159,7 +160,7 @@ describe.each(packages)('$name tarball', (entry) => {
     return row;
   };
 
-  it('ships only dist/, README.md, CHANGELOG.md, package.json (and LICENSE)', () => {
+  it('ships only dist/, README.md, CHANGELOG.md, LICENSE and package.json', async () => {
     const { files } = get();
     const extra = files.filter(
       (file) =>
@@ -170,8 +171,11 @@ describe.each(packages)('$name tarball', (entry) => {
     );
     expect(extra).toEqual([]);
     expect(files).toEqual(
-      expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'dist/index.js', 'dist/index.cjs']),
+      expect.arrayContaining(['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'dist/index.js', 'dist/index.cjs']),
     );
+    // The licence the root README promises, word for word.
+    const { stdout: license } = await run('tar', ['-xzOf', get().tarball, 'package/LICENSE']);
+    expect(license).toBe(await readFile(join(repoRoot, 'LICENSE'), 'utf8'));
     expect(files.filter((file) => /\.test\.|__fixtures__|\.tsbuildinfo$/.test(file))).toEqual([]);
   });
 
@@ -182,7 +186,12 @@ describe.each(packages)('$name tarball', (entry) => {
   it('has a manifest without workspace-only parts', async () => {
     const { stdout } = await run('tar', ['-xzOf', get().tarball, 'package/package.json']);
     const manifest = JSON.parse(stdout) as { name: string; exports: unknown; dependencies?: Record<string, string> };
-    expect(manifest).toMatchObject({ name: entry.name, exports: { '.': expect.any(Object) } });
+    expect(manifest).toMatchObject({
+      name: entry.name,
+      license: 'MIT',
+      repository: { url: 'git+https://github.com/omnidealer/omnidealer.git', directory: `packages/${entry.dir}` },
+      exports: { '.': expect.any(Object) },
+    });
     // publishConfig.exports replaced the workspace map: no condition pointing at src/ (not shipped) reaches users.
     expect(JSON.stringify(manifest.exports)).not.toMatch(/omnidealer-source|\/src\//);
     expect(Object.values(manifest.dependencies ?? {}).filter((range) => range.startsWith('workspace:'))).toEqual([]);

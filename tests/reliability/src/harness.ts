@@ -49,7 +49,7 @@ export interface LogLine {
 /** A logger that keeps every line (serialised) so tests can search it. */
 export function createCapturingLogger(): Logger & { lines: LogLine[]; text(): string } {
   const lines: LogLine[] = [];
-  const push = (level: keyof Logger) => (message: string, data?: Record<string, unknown>) => {
+  const push = (level: keyof Logger) => (data: Record<string, unknown>, message: string) => {
     lines.push({ level, message, data });
   };
   return {

@@ -19,7 +19,7 @@ beforeAll(() => {
       debug() {},
       info() {},
       warn() {},
-      error: (message, data) => internalErrors.push(`${message} ${JSON.stringify(data)}`),
+      error: (data, message) => internalErrors.push(`${message} ${JSON.stringify(data)}`),
     },
   });
 });

@@ -21,9 +21,12 @@ export async function applyIdentity(hub: HubContext, channel: Channel, event: Id
       ? await store.findContactByAddress(normalizePhone(`+${event.from.replace(/^\+/, '')}`) ?? event.from)
       : undefined);
   if (!known) {
-    hub.logger.info(`${channel.id}: identity change of a sender this hub does not know; nothing to update`, {
-      providerMessageId: event.providerMessageId,
-    });
+    hub.logger.info(
+      {
+        providerMessageId: event.providerMessageId,
+      },
+      `${channel.id}: identity change of a sender this hub does not know; nothing to update`,
+    );
     return;
   }
   const previous = {

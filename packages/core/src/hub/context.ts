@@ -1,7 +1,7 @@
 import type { Channel, InboundEvent } from '../channel.js';
 import { type Clock, systemClock } from '../clock.js';
 import { ValidationError } from '../errors/validation-error.js';
-import { createRedactingLogger, type Logger, silentLogger } from '../logger.js';
+import { createRedactingLogger, type RedactingLogger, silentLogger } from '../logger.js';
 import type { Message } from '../model/message.js';
 import { createRateLimiter, type RateLimiter } from '../runtime/rate-limiter.js';
 import { createMemoryStore } from '../store/memory-store.js';
@@ -20,7 +20,7 @@ export interface HubContext {
   readonly store: Store;
   readonly clock: Clock;
   /** Redacts every line before the user's logger sees it. */
-  readonly logger: Logger;
+  readonly logger: RedactingLogger;
   readonly events: HubEmitter;
   readonly channels: ReadonlyMap<string, Channel>;
   /** False for the memory store: nothing survives the process, so crash bookkeeping is skipped. */

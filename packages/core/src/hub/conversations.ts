@@ -118,7 +118,7 @@ export async function markRead(hub: HubContext, conversationId: string): Promise
       await withRetry(
         () => limiterOf(hub, channel).schedule(lastInbound.contactId, () => doMarkRead(providerMessageId, updated)),
         hub.options.retry,
-      ).catch((error: unknown) => hub.logger.warn(`${channel.id}: mark read failed`, { error: String(error) }));
+      ).catch((error: unknown) => hub.logger.warn({ error: String(error) }, `${channel.id}: mark read failed`));
     }
   }
   return updated;

@@ -51,10 +51,13 @@ export async function dispatch(
         }),
       hub.options.retry,
       (error, attempt) =>
-        hub.logger.warn(`${channel.id}: attempt ${attempt} failed, retrying`, {
-          code: error.code,
-          providerCode: error.providerCode,
-        }),
+        hub.logger.warn(
+          {
+            code: error.code,
+            providerCode: error.providerCode,
+          },
+          `${channel.id}: attempt ${attempt} failed, retrying`,
+        ),
     );
   } catch (error) {
     return recordRefused(hub, channel, message, contact, error);
@@ -139,12 +142,12 @@ async function recordRefused(
   error: unknown,
 ): Promise<Message> {
   const typed = OmnidealerError.isInstance(error) ? error : undefined;
-  if (!typed) hub.logger.error(`${channel.id}: unexpected error while sending`, { error: String(error) });
+  if (!typed) hub.logger.error({ error: String(error) }, `${channel.id}: unexpected error while sending`);
   if (typed?.code === 'response_lost') {
     // The provider accepted the send but its answer (with the provider id) was lost. Sending again would deliver
     // twice, so the message counts as sent, unconfirmed; with no id, its statuses cannot be matched and the cascade's
     // deadline decides whether to fall back.
-    hub.logger.warn(`${channel.id}: provider answer lost after it accepted the message; not resending`, { id: message.id });
+    hub.logger.warn({ id: message.id }, `${channel.id}: provider answer lost after it accepted the message; not resending`);
     return recordUnconfirmed(hub, message, { unconfirmed: true });
   }
   const failed = withStatus(message, 'failed', hub.clock.now(), {

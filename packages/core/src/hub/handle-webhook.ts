@@ -50,11 +50,11 @@ export async function handleWebhook(hub: HubContext, channelId: string, request:
     if (OmnidealerError.isInstance(error) && 'status' in error) {
       const { status, message: reason } = error as WebhookError;
       hub.events.emit('webhook.rejected', { channel: channel.id, status, reason });
-      hub.logger.warn(`${channel.id}: webhook rejected`, { status, reason });
+      hub.logger.warn({ status, reason }, `${channel.id}: webhook rejected`);
       return new Response(status === 401 ? 'invalid signature' : reason, { status });
     }
     // Our failure, not the provider's: answer 500 so the provider redelivers later.
-    hub.logger.error(`${channel.id}: webhook processing failed`, { error: String(error) });
+    hub.logger.error({ error: String(error) }, `${channel.id}: webhook processing failed`);
     return new Response('internal error', { status: 500 });
   }
 }
@@ -108,16 +108,19 @@ async function applyDelivered(
  */
 async function forgetDeliveryKey(hub: HubContext, channel: Channel, key: string): Promise<void> {
   if (!hub.store.forgetWebhookKey) {
-    hub.logger.warn(`${channel.id}: the store cannot forget webhook keys; this event's redelivery will be dropped`, { key });
+    hub.logger.warn({ key }, `${channel.id}: the store cannot forget webhook keys; this event's redelivery will be dropped`);
     return;
   }
   try {
     await hub.store.forgetWebhookKey(key);
   } catch (error) {
-    hub.logger.error(`${channel.id}: forgetting a webhook key failed; this event's redelivery will be dropped`, {
-      key,
-      error: String(error),
-    });
+    hub.logger.error(
+      {
+        key,
+        error: String(error),
+      },
+      `${channel.id}: forgetting a webhook key failed; this event's redelivery will be dropped`,
+    );
   }
 }
 

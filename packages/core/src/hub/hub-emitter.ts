@@ -1,6 +1,6 @@
 import EventEmitter from 'eventemitter3';
 import type { HubEvents } from '../events.js';
-import type { Logger } from '../logger.js';
+import type { RedactingLogger } from '../logger.js';
 
 type Listener = (...args: unknown[]) => unknown;
 type Payload<E extends keyof HubEvents> = Parameters<HubEvents[E]>[0];
@@ -20,13 +20,13 @@ export interface HubEmitter {
   removeAllListeners(): void;
 }
 
-export function createHubEmitter(logger: Logger): HubEmitter {
+export function createHubEmitter(logger: RedactingLogger): HubEmitter {
   const emitter = new EventEmitter();
   /** The guarded wrapper registered for each listener, per event, so `off(event, listener)` finds it. */
   const wrappers = new Map<Listener, Map<string, Listener[]>>();
 
   function report(during: string, error: unknown): void {
-    logger.error(`${during} failed`, { error: String(error) });
+    logger.error({ error: String(error) }, `${during} failed`);
     // An `error` listener that fails is only logged: reporting it on `error` again could loop.
     if (during.startsWith('listener of error')) return;
     emitter.emit('error', { during, error });

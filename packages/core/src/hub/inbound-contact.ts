@@ -102,7 +102,7 @@ async function createSenderContact(
     const theirs = await waitForStored(() => store.getContact(claimedBy));
     if (theirs) return theirs;
     // The process that claimed the sender died before saving its contact: take the claim over under its id.
-    hub.logger.warn('a new sender was claimed by a contact that was never stored; taking it over', { contactId: claimedBy });
+    hub.logger.warn({ contactId: claimedBy }, 'a new sender was claimed by a contact that was never stored; taking it over');
     contact.id = claimedBy;
   } else {
     // Created by another process, which released its claim before this one was taken.

@@ -75,9 +75,12 @@ export async function redeemInvite(
   const contact = !refused && invite ? await hub.store.getContact(invite.contactId) : undefined;
   if (refused || !contact) {
     const reason = refused ?? 'unknown';
-    hub.logger.warn(`${channel.id}: a start with an invite payload that links nothing (${reason})`, {
-      providerMessageId: event.providerMessageId,
-    });
+    hub.logger.warn(
+      {
+        providerMessageId: event.providerMessageId,
+      },
+      `${channel.id}: a start with an invite payload that links nothing (${reason})`,
+    );
     return { refused: reason };
   }
   return { contact };

@@ -17,7 +17,7 @@ function setup(store: Store = createMemoryStore()) {
     debug() {},
     info() {},
     warn() {},
-    error: (message) => logged.push(message),
+    error: (_fields, message) => logged.push(message),
   };
   const hub = createOmnidealer({ channels: [channel], store, clock, logger });
   const reported: string[] = [];

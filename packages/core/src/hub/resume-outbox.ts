@@ -21,14 +21,17 @@ export async function resumeOutbox(hub: HubContext, options: ResumeOutboxOptions
     const contact = await store.getContact(message.contactId);
     const conversation = await store.getConversation(message.conversationId);
     if (!channel || !contact || !conversation) {
-      hub.logger.warn('outbox: cannot resume a message whose channel, contact or conversation is gone', { id: message.id });
+      hub.logger.warn({ id: message.id }, 'outbox: cannot resume a message whose channel, contact or conversation is gone');
       continue;
     }
     const interrupted = options.interrupted ?? channel.capabilities.interruptedSend ?? 'assume-sent';
     if (message.dispatchedAt !== undefined && interrupted === 'assume-sent') {
-      hub.logger.warn(`${channel.id}: outbox: the provider call had started before the crash; not resending`, {
-        id: message.id,
-      });
+      hub.logger.warn(
+        {
+          id: message.id,
+        },
+        `${channel.id}: outbox: the provider call had started before the crash; not resending`,
+      );
       results.push(await recordUnconfirmed(hub, message, { unconfirmed: true, interrupted: true }));
       continue;
     }

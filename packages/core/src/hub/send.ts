@@ -182,7 +182,7 @@ async function openSend(
       if (existing) return { existing };
       // The process that claimed the key died before storing its message (the claim and the outbox write are two
       // steps): take the claim over under the same message id, so the key still maps to one message.
-      hub.logger.warn('idempotency key held by a message that was never stored; taking it over', { messageId: existingId });
+      hub.logger.warn({ messageId: existingId }, 'idempotency key held by a message that was never stored; taking it over');
       messageId = existingId;
     }
   }
@@ -297,7 +297,7 @@ function safeEstimate(
   try {
     return channel.estimateCost(content, contact, { conversation, now });
   } catch (error) {
-    hub.logger.warn(`${channel.id}: cost estimate failed`, { error: String(error) });
+    hub.logger.warn({ error: String(error) }, `${channel.id}: cost estimate failed`);
     return undefined;
   }
 }

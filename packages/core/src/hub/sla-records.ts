@@ -84,6 +84,6 @@ async function sweepResponses(hub: HubContext): Promise<void> {
         await hub.store.putRecord(storeNamespaces.slaResponse, key, undefined);
   } catch (error) {
     hub.sweeps.responsesSweptBefore = from;
-    hub.logger.warn('sla: deleting expired response records failed; retrying on a later reply', { error: String(error) });
+    hub.logger.warn({ error: String(error) }, 'sla: deleting expired response records failed; retrying on a later reply');
   }
 }

@@ -71,7 +71,13 @@ export { type SmsRuSandbox, type SmsRuSentMessage, smsRuStatusTexts } from './sm
 export { countSmsSegments, type SmsSegmentCount } from './sms-segments.js';
 export type { SmscSandbox, SmscSentMessage } from './smsc-sandbox.js';
 export type { ReceivedMail, SmtpSandbox } from './smtp-sandbox.js';
-export { signTwilioRequest, type TwilioSandbox, type TwilioSentMessage } from './twilio-sandbox.js';
+export {
+  signTwilioRequest,
+  type TwilioInboundInput,
+  type TwilioInboundResult,
+  type TwilioSandbox,
+  type TwilioSentMessage,
+} from './twilio-sandbox.js';
 export { signWhatsAppPayload } from './whatsapp-payloads.js';
 export type {
   WebhookVerification,

@@ -164,6 +164,19 @@ describe('nps-survey against the sandbox', () => {
     expect(smsTo(app)).toEqual([]);
   });
 
+  it('does not score answers that come after the 7-day answer window', async () => {
+    const app = await setUp();
+    await app.survey.ask(oleg, visit);
+    await app.settle();
+    await app.advanceTo(start + 8 * DAY_MS, 12 * HOUR_MS);
+    await app.sandbox.twilio.inbound({ from: oleg.phone as string, body: '10' });
+    await app.settle();
+    expect(await app.survey.get(oleg.id)).toMatchObject({ status: 'asked' });
+    expect(await app.survey.get(oleg.id)).not.toHaveProperty('score');
+    expect(smsTo(app).map((sms) => sms.body)).toEqual([defaultNpsTexts.sms('Олег', visit)]); // no thanks
+    expect(await app.survey.report()).toMatchObject({ asked: 1, answered: 0, nps: undefined });
+  });
+
   it('refuses a cascade that leaves MAX only on failure: the SMS would never go', async () => {
     const app = await setUp();
     expect(() => createNpsSurvey({ hub: app.hub, surveyId: 'x', cascade: createCascade({ hub: app.hub }) })).toThrow(

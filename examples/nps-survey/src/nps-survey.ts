@@ -247,15 +247,17 @@ export function createNpsSurvey(options: NpsSurveyOptions): NpsSurvey {
   async function reply(channelId: string, contactId: string, content: MessageContentInput): Promise<void> {
     try {
       await hub.send({ channel: channelId, contact: { id: contactId }, content, kind: 'service' });
-    } catch {
-      // The contact may have stopped the bot meanwhile: the score stays recorded.
+    } catch (error) {
+      // The contact may have stopped the bot meanwhile: what they answered stays recorded.
+      logger.warn('nps-survey: could not reply', { channel: channelId, contactId, error: String(error) });
     }
   }
 
   async function onReply(message: Message, button: string | undefined): Promise<void> {
     if (message.channel !== maxChannelId && message.channel !== smsChannelId) return;
     const key = keyOf(message.contactId);
-    const now = clock.now();
+    // The time the customer answered (the provider's), not when the webhook was handled.
+    const at = message.createdAt;
     const text = button ?? (message.content.type === 'text' ? message.content.text : '');
     const score = parseScore(text);
     if (button !== undefined && score === undefined) return; // another flow's button
@@ -264,14 +266,14 @@ export function createNpsSurvey(options: NpsSurveyOptions): NpsSurvey {
     // One atomic step decides whether this reply is the contact's answer: of two replies at once, one scores.
     const after = await store.updateRecord<SurveyRecord>(surveyNamespace, key, (record) => {
       before = record;
-      if (record?.status !== 'asked' || now - record.askedAt > answerWindowMs) return record;
+      if (record?.status !== 'asked' || at - record.askedAt > answerWindowMs) return record;
       changed = true;
       if (score !== undefined) {
         return {
           ...record,
           status: 'answered',
           score,
-          answeredAt: now,
+          answeredAt: at,
           answeredOn: message.channel,
           via: button !== undefined ? 'button' : 'text',
         };

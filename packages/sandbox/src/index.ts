@@ -75,7 +75,13 @@ export { type SeedContactsOptions, seedContacts } from './seed-contacts.js';
 export { type SmsRuSandbox, type SmsRuSentMessage, smsRuStatusTexts } from './sms-ru-sandbox.js';
 export type { SmscSandbox, SmscSentMessage } from './smsc-sandbox.js';
 export type { ReceivedMail, SmtpSandbox } from './smtp-sandbox.js';
-export { signTwilioRequest, type TwilioSandbox, type TwilioSentMessage } from './twilio-sandbox.js';
+export {
+  signTwilioRequest,
+  type TwilioInboundInput,
+  type TwilioInboundResult,
+  type TwilioSandbox,
+  type TwilioSentMessage,
+} from './twilio-sandbox.js';
 export { signWhatsAppPayload } from './whatsapp-payloads.js';
 export type {
   WebhookVerification,

@@ -87,4 +87,34 @@ describe('Twilio sandbox', () => {
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as any).code).toBe(21211);
   });
+
+  it('posts an inbound SMS as Twilio does: SmsStatus=received, signed for each target', async () => {
+    const receiver = await startTestReceiver();
+    const target = receiver.url('/hooks/sms');
+    const sandbox = await startSandbox({ seed: 8, clock: createManualClock(start), webhookTargets: { twilio: target } });
+    stops.push(receiver.close, sandbox.stop);
+    const result = await sandbox.twilio.inbound({ from: '+79161234567', body: 'девять из десяти' });
+    expect(result.sid).toMatch(/^SM[0-9a-f]{32}$/);
+    expect(result.deliveries.map((delivery) => delivery.status)).toEqual([200]);
+    expect(receiver.received).toHaveLength(1);
+    const request = receiver.received[0] as (typeof receiver.received)[number];
+    const form = new URLSearchParams(request.text);
+    expect(Object.fromEntries(form)).toEqual({
+      ToCountry: 'US',
+      SmsMessageSid: result.sid,
+      NumMedia: '0',
+      SmsSid: result.sid,
+      SmsStatus: 'received',
+      Body: 'девять из десяти',
+      To: sandbox.credentials.twilio.from,
+      NumSegments: '1',
+      MessageSid: result.sid,
+      AccountSid: sandbox.credentials.twilio.accountSid,
+      From: '+79161234567',
+      ApiVersion: '2010-04-01',
+    });
+    expect(request.headers['x-twilio-signature']).toBe(signTwilioRequest(sandbox.credentials.twilio.authToken, target, form));
+    const second = await sandbox.twilio.inbound({ from: '+79161234567', body: '9' });
+    expect(second.sid).not.toBe(result.sid);
+  });
 });

@@ -4,6 +4,7 @@ import { normalizePhone } from '@omnidealer/core/provider-utils';
 import { seededHex } from './random.js';
 import type { ResolvedFaultRule, SmsOutcome } from './sandbox-behaviour.js';
 import type { HttpProvider, SandboxContext } from './sandbox-context.js';
+import type { WebhookDeliveryEvent } from './sandbox-events.js';
 import { jsonResponse, readParameters, type SandboxRequest, type SandboxResponse } from './sandbox-http.js';
 import { planSms } from './sms-outcome.js';
 
@@ -25,10 +26,36 @@ export interface TwilioSentMessage {
   plannedOutcome: Exclude<SmsOutcome, 'blocked'>;
 }
 
+/** An SMS a person sends to the dealer's Twilio number, for {@link TwilioSandbox.inbound}. */
+export interface TwilioInboundInput {
+  /** The sender, E.164 (`+79161234567`). */
+  from: string;
+  /** The SMS text. */
+  body: string;
+  /** The dealer's number it was sent to. @default the sandbox's `credentials.twilio.from` */
+  to?: string | undefined;
+}
+
+/** What {@link TwilioSandbox.inbound} delivered. */
+export interface TwilioInboundResult {
+  /** `SM…` SID of the inbound message. */
+  sid: string;
+  /** The form parameters exactly as posted. */
+  parameters: Record<string, string>;
+  /** One attempt per webhook target (none without `webhookTargets.twilio`). */
+  deliveries: WebhookDeliveryEvent[];
+}
+
 /** The Twilio Programmable Messaging simulator, as reachable from `sandbox.twilio`. */
 export interface TwilioSandbox {
   /** Messages accepted so far, in order. */
   messages(): readonly TwilioSentMessage[];
+  /**
+   * A person answers by SMS: posts Twilio's incoming-message webhook (`SmsStatus=received`, `Body`, `From`, `To`,
+   * `NumSegments`…), signed with `X-Twilio-Signature`, to every `webhookTargets.twilio` URL.
+   * @see https://www.twilio.com/docs/messaging/guides/webhook-request
+   */
+  inbound(input: TwilioInboundInput): Promise<TwilioInboundResult>;
 }
 
 /** `X-Twilio-Signature`: base64(HMAC-SHA1(authToken, url + every POST parameter sorted by name as name+value)). */
@@ -59,6 +86,7 @@ export function createTwilioSandbox(context: SandboxContext): HttpProvider & Twi
   const behaviour = context.behaviour.twilio;
   const messages = new Map<string, TwilioSentMessage>();
   const perRecipient = new Map<string, number>();
+  let inboundCount = 0;
 
   const resource = (message: TwilioSentMessage) => {
     const final = ['delivered', 'undelivered', 'failed'].includes(message.status);
@@ -222,5 +250,42 @@ export function createTwilioSandbox(context: SandboxContext): HttpProvider & Twi
     },
 
     messages: () => [...messages.values()],
+
+    async inbound(input) {
+      const sid = `SM${seededHex(32, seed, 'twilio.inbound', ++inboundCount)}`;
+      // The fields of Twilio's incoming-message request, in the order Twilio posts them.
+      const parameters: Record<string, string> = {
+        ToCountry: 'US',
+        SmsMessageSid: sid,
+        NumMedia: '0',
+        SmsSid: sid,
+        SmsStatus: 'received',
+        Body: input.body,
+        To: input.to ?? credentials.from,
+        NumSegments: String(countSmsSegments(input.body).segments),
+        MessageSid: sid,
+        AccountSid: credentials.accountSid,
+        From: input.from,
+        ApiVersion: '2010-04-01',
+      };
+      emitter.emit('inbound.sent', { provider: 'twilio', id: sid, from: input.from, at: clock.now() });
+      const deliveries: WebhookDeliveryEvent[] = [];
+      for (const url of context.targets.twilio) {
+        const form = new URLSearchParams(parameters);
+        deliveries.push(
+          ...(await context.dispatcher.dispatch({
+            provider: 'twilio',
+            targets: [url],
+            body: form.toString(),
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'x-twilio-signature': signTwilioRequest(credentials.authToken, url, form),
+              'user-agent': 'TwilioProxy/1.1',
+            },
+          })),
+        );
+      }
+      return { sid, parameters, deliveries };
+    },
   };
 }

@@ -2,13 +2,13 @@ import { type Cascade, type CascadePolicy, type CascadeState, createCascade, DAY
 import {
   type Clock,
   type ContactInput,
-  createRedactingLogger,
   type Logger,
   type Message,
   type MessageContentInput,
   type Omnidealer,
   ValidationError,
 } from '@omnidealer/core';
+import { createRedactingLogger } from '@omnidealer/core/provider-utils';
 import { netPromoterScore, parseScore } from './parse-score.js';
 
 /** The service visit a survey asks about. */
@@ -239,7 +239,7 @@ export function createNpsSurvey(options: NpsSurveyOptions): NpsSurvey {
         (listener as (value: typeof payload) => void)(payload);
       } catch (error) {
         // Listeners never change what happened: the record is stored already.
-        logger.error(`nps-survey: listener of ${event} threw`, { error: String(error) });
+        logger.error({ error: String(error) }, `nps-survey: listener of ${event} threw`);
       }
     }
   };
@@ -249,7 +249,7 @@ export function createNpsSurvey(options: NpsSurveyOptions): NpsSurvey {
       await hub.send({ channel: channelId, contact: { id: contactId }, content, kind: 'service' });
     } catch (error) {
       // The contact may have stopped the bot meanwhile: what they answered stays recorded.
-      logger.warn('nps-survey: could not reply', { channel: channelId, contactId, error: String(error) });
+      logger.warn({ channel: channelId, contactId, error: String(error) }, 'nps-survey: could not reply');
     }
   }
 
@@ -301,7 +301,7 @@ export function createNpsSurvey(options: NpsSurveyOptions): NpsSurvey {
   }
 
   const track = (work: Promise<unknown>) => {
-    const settled = work.catch((error: unknown) => logger.error('nps-survey: handling a reply failed', { error: String(error) }));
+    const settled = work.catch((error: unknown) => logger.error({ error: String(error) }, 'nps-survey: handling a reply failed'));
     pending.add(settled);
     void settled.finally(() => pending.delete(settled));
   };

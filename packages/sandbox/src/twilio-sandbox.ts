@@ -262,7 +262,7 @@ export function createTwilioSandbox(context: SandboxContext): HttpProvider & Twi
         SmsStatus: 'received',
         Body: input.body,
         To: input.to ?? credentials.from,
-        NumSegments: String(countSmsSegments(input.body).segments),
+        NumSegments: String(countSegments(input.body).segments),
         MessageSid: sid,
         AccountSid: credentials.accountSid,
         From: input.from,

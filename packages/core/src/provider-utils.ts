@@ -1,7 +1,9 @@
 /**
- * @module @omnidealer/core/provider-utils — what channel and store authors need: the HTTP client, input parsing,
+ * What channel and store authors need: the HTTP client, input parsing,
  * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, and the
  * model's building blocks. Applications import `@omnidealer/core`.
+ *
+ * @module @omnidealer/core/provider-utils
  */
 export type { IdentityEvent, OutboundMessage, ReachContext, SendResult, WebhookRequest } from './channel.js';
 export { systemClock } from './clock.js';

@@ -31,8 +31,9 @@ const withConsumers = process.env.OMNIDEALER_PACKAGING_CONSUMERS === '1' || proc
 /** One row per publishable package: the folder, a value export and its packed size budget in kB (measured + ~50%). */
 const packages = [
   // core packed 271 kB, over its 270 kB budget, once SLA retention, webhook-key forgetting and the per-contact locks came;
-  // 348 kB with the third entry point, `/provider-utils` (its CommonJS build and source map repeat the shared runtime).
-  { dir: 'core', name: '@omnidealer/core', exportName: 'createOmnidealer', budgetKb: 360 },
+  // 348 kB with the third entry point, `/provider-utils` (its CommonJS build and source map repeat the shared runtime);
+  // 529 kB once `/test` got testChannelContract, whose CommonJS build and source map carry a copy of the hub.
+  { dir: 'core', name: '@omnidealer/core', exportName: 'createOmnidealer', budgetKb: 560 },
   { dir: 'channel-whatsapp', name: '@omnidealer/channel-whatsapp', exportName: 'createWhatsAppChannel', budgetKb: 170 },
   { dir: 'channel-avito', name: '@omnidealer/channel-avito', exportName: 'createAvitoChannel', budgetKb: 115 },
   // channel-max packed 89.8 kB when it came.

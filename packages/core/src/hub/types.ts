@@ -27,7 +27,7 @@ export interface OmnidealerOptions {
   /**
    * Makes each channel account's rate limiter, given the channel's `rateLimit` and the id
    * `omnidealer:<kind>:<accountId>`. `createRedisRateLimiter(...)` from `@omnidealer/redis` shares the limits between
-   * processes. @default {@link createRateLimiter} (in process)
+   * processes. @default `createRateLimiter` from `@omnidealer/core/provider-utils` (in process)
    */
   rateLimiter?: RateLimiterFactory;
   /** Largest accepted webhook body in bytes (bigger → 413). @default 1 MiB */

@@ -1,7 +1,7 @@
 import type { Contact } from './contact.js';
 
 /**
- * Every address a contact can be found by, as a {@link Store} indexes it for `findContactByAddress`: the phone, the
+ * Every address a contact can be found by, as a `Store` indexes it for `findContactByAddress`: the phone, the
  * e-mail lower-cased, and each channel identity (a WhatsApp `wa_id`, every Avito chat id…). Stores call it when they
  * save a contact, so every store matches the same addresses.
  * @example

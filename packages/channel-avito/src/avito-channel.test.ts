@@ -233,6 +233,15 @@ describe('Avito through the hub', () => {
     expect(api.callsTo('/read')).toHaveLength(1);
   });
 
+  it('answers the URL check `POST {}` with 200 and applies nothing', async () => {
+    // Avito's documentation: check the webhook URL with `POST {}` and expect HTTP 200.
+    const { store, webhook } = setup();
+    const response = await webhook({});
+    expect(response.status).toBe(200);
+    expect(await store.listConversations()).toEqual([]);
+    expect(api.calls).toHaveLength(0);
+  });
+
   it('rejects a webhook without the secret (401) and never touches the store', async () => {
     const { hub, store, webhook } = setup();
     const rejected: number[] = [];

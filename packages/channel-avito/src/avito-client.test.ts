@@ -89,7 +89,7 @@ describe('AvitoClient requests', () => {
     const chats = await client.listChats({
       itemIds: [4182736451, '4182736452'],
       unreadOnly: true,
-      chatTypes: ['u2i', 'u2u'],
+      chatTypes: ['u2i', 'u2u', 'a2u'],
       limit: 50,
       offset: 100,
     });
@@ -98,7 +98,7 @@ describe('AvitoClient requests', () => {
     expect(Object.fromEntries(call?.url.searchParams ?? [])).toEqual({
       item_ids: '4182736451,4182736452',
       unread_only: 'true',
-      chat_types: 'u2i,u2u',
+      chat_types: 'u2i,u2u,a2u',
       limit: '50',
       offset: '100',
     });
@@ -348,6 +348,16 @@ describe('AvitoClient errors', () => {
     await expect(client.listChats()).rejects.toSatisfy(AuthError.isInstance);
     api.use(routes.subscriptions, { status: 404, json: error404 });
     await expect(client.listWebhookSubscriptions()).rejects.toMatchObject({ code: 'not_found', retryable: false });
+  });
+
+  it('402 (no paid tariff) → a final ChannelApiError naming the «Максимальный» subscription, sent once', async () => {
+    const { client } = setup();
+    api.use(routes.send, { status: 402, json: { error: { code: 402, message: 'payment required' } } });
+    const error = await client.sendText(chatId, 'Да').catch((caught: unknown) => caught);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
+    expect(error).toMatchObject({ statusCode: 402, retryable: false });
+    expect((error as Error).message).toMatch(/«Максимальный»/);
+    expect(api.calls.filter((call) => call.method === 'POST' && call.url.pathname.endsWith('/messages'))).toHaveLength(1);
   });
 
   it('a malformed 200 body → non-retryable ChannelApiError; a wrong shape names the path', async () => {

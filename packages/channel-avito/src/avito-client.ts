@@ -100,7 +100,7 @@ export interface AvitoMessage {
 
 /** An Avito chat with the listing it is about. */
 export interface AvitoChat {
-  /** Chat id (`u2i-…` about a listing, `u2u-…` between users). */
+  /** Chat id (`u2i-…` about a listing, `u2u-…` between users, `a2u-…` from Avito to the user). */
   id: string;
   /** `item` for chats about a listing. */
   contextType?: string | undefined;
@@ -119,8 +119,8 @@ export interface ListChatsOptions {
   itemIds?: Array<number | string> | undefined;
   /** Only chats with unread messages. */
   unreadOnly?: boolean | undefined;
-  /** `u2i` (about a listing) and/or `u2u` (user to user). */
-  chatTypes?: Array<'u2i' | 'u2u'> | undefined;
+  /** `u2i` (about a listing), `u2u` (user to user) and/or `a2u` (Avito to the user). */
+  chatTypes?: Array<'u2i' | 'u2u' | 'a2u'> | undefined;
   /** 1–100. @default Avito's own (100) */
   limit?: number | undefined;
   /** 0–1000. @default 0 */
@@ -212,7 +212,7 @@ const listChatsOptionsSchema = z
   .object({
     itemIds: z.array(z.union([z.number().int().positive(), z.string().regex(/^\d+$/)])).optional(),
     unreadOnly: z.boolean().optional(),
-    chatTypes: z.array(z.enum(['u2i', 'u2u'])).optional(),
+    chatTypes: z.array(z.enum(['u2i', 'u2u', 'a2u'])).optional(),
     limit: z.number().int().min(1).max(100).optional(),
     offset: z.number().int().min(0).max(1000).optional(),
   })

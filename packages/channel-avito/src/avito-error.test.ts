@@ -11,6 +11,8 @@ describe('classifyAvitoError', () => {
   it.each([
     [400, 'chat', ChannelApiError, false],
     [401, 'chat', AuthError, false],
+    [402, 'chat', ChannelApiError, false],
+    [402, 'account', ChannelApiError, false],
     [403, 'chat', UnreachableRecipientError, false],
     [403, 'account', AuthError, false],
     [404, 'chat', UnreachableRecipientError, false],
@@ -28,6 +30,16 @@ describe('classifyAvitoError', () => {
     expect(error).toSatisfy(type.isInstance);
     expect(error.retryable).toBe(retryable);
     expect(error.channel).toBe('avito');
+  });
+
+  it('HTTP 402 → a final ChannelApiError saying the account needs the «Максимальный» tariff', () => {
+    // Avito Messenger API spec: 402 = the account's tariff does not include the API (goods: «Максимальный»).
+    const body = { error: { code: 402, message: 'payment required' } };
+    const error = classify(402, 'chat', body);
+    expect(error).toSatisfy(ChannelApiError.isInstance);
+    expect(error).toMatchObject({ statusCode: 402, retryable: false, providerCode: 402, raw: body });
+    expect(error.message).toContain('«Максимальный»');
+    expect(error.message).toContain('HTTP 402');
   });
 
   it('keeps Retry-After on 429 and on 5xx', () => {

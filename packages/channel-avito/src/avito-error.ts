@@ -42,6 +42,7 @@ export function avitoErrorDetails(body: unknown): { message: string | undefined;
  * |---|---|---|
  * | 400 | `ChannelApiError` (`statusCode: 400`) | no |
  * | 401 | `AuthError` (the client refreshes the token once and replays before surfacing it) | no |
+ * | 402 | `ChannelApiError` (`statusCode: 402`): the account lacks the paid tariff (for goods, the Messenger API needs the «Максимальный» subscription) | no |
  * | 403 | `UnreachableRecipientError` `blocked` on chat requests; `AuthError` (no access / tariff) otherwise | no |
  * | 404 | `UnreachableRecipientError` `not_on_channel` on chat requests; `ChannelApiError` `not_found` otherwise | no |
  * | 408, 5xx | `ChannelApiError` | yes |
@@ -79,6 +80,15 @@ export function classifyAvitoError(response: AvitoErrorResponse): OmnidealerErro
   }
   if (status === 401) {
     return new AuthError({ ...common, message: `avito: access token rejected (HTTP 401)${suffix}` });
+  }
+  if (status === 402) {
+    // Avito's spec: 402 = the account has no tariff that includes the Messenger API. Paying fixes it, retrying does not.
+    return new ChannelApiError({
+      ...common,
+      statusCode: 402,
+      retryable: false,
+      message: `avito: the account's tariff does not include the Messenger API (HTTP 402); for goods it needs the «Максимальный» subscription${suffix}`,
+    });
   }
   if (status === 403) {
     if (scope === 'chat') {

@@ -79,6 +79,19 @@ describe('parseAvitoWebhook', () => {
     expect(result.events[0]).toMatchObject({ subject: { itemId: 4182736451 } });
   });
 
+  it('accepts an `a2u` chat (Avito → user) and keeps its chat type', async () => {
+    // chat_type values per Avito's Messenger API spec: u2i, u2u, a2u.
+    const a2u = structuredClone(messageFixture);
+    a2u.payload.value.chat_type = 'a2u';
+    a2u.payload.value.chat_id = 'a2u-Xc1bQm2dPq8rT5vW0yZ3aB';
+    const result = await parseAvitoWebhook(request(a2u), { userId });
+    expect(result.events[0]).toMatchObject({
+      conversationExternalId: 'a2u-Xc1bQm2dPq8rT5vW0yZ3aB',
+      subject: { chatType: 'a2u' },
+      metadata: { avitoChatType: 'a2u' },
+    });
+  });
+
   it('maps an image message to image media with the largest size', async () => {
     const result = await parseAvitoWebhook(request(imageFixture), { userId });
     expect(result.events[0]).toMatchObject({
@@ -143,6 +156,15 @@ describe('parseAvitoWebhook', () => {
   it('checks the secret before reading the body', async () => {
     await expect(
       parseAvitoWebhook(request('not json', 'https://crm.example/hooks/avito/wrong'), { userId, webhookSecret: secret }),
+    ).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('answers the URL check `POST {}` with no events (Avito docs: «проверьте URL запросом POST {} — ожидается 200»)', async () => {
+    // Source: Avito Messenger API documentation, webhook section (https://developers.avito.ru/api-catalog/messenger/documentation).
+    expect(await parseAvitoWebhook(request({}), { userId, webhookSecret: secret })).toEqual({ events: [] });
+    // The check still needs the secret when one is set.
+    await expect(
+      parseAvitoWebhook(request({}, 'https://crm.example/hooks/avito'), { userId, webhookSecret: secret }),
     ).rejects.toMatchObject({ status: 401 });
   });
 

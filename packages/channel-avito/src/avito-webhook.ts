@@ -140,6 +140,8 @@ function listingSubject(value: AvitoWebhookMessageWire, chat: AvitoChat | undefi
  *   segment or `?token=`), compared timing-safely; otherwise `WebhookError` `signature` (HTTP 401).
  * - **Ignored, counted in `ignored`**: our own messages (`author_id` = our user id: Avito echoes what we send),
  *   system messages (`type: system` or `author_id` 0), deleted messages and non-`message` event types.
+ * - **URL check**: an empty JSON object (`POST {}`, how Avito's documentation says to check the URL) answers with
+ *   no events, so the hub replies 200 and applies nothing.
  * - **Duplicates**: not filtered here; the hub drops repeats by `providerMessageId` (the Avito message id).
  * - Each event carries `conversationExternalId` = the chat id and `subject` = the listing (`itemId`, and `title`,
  *   `price`, `url` when `lookupChat` is given).
@@ -159,6 +161,8 @@ export async function parseAvitoWebhook(request: WebhookRequest, options: ParseA
   } catch (error) {
     throw new WebhookError({ channel, kind: 'malformed', message: 'avito: webhook body is not JSON', cause: error });
   }
+  // Avito's documentation tells integrators to check the URL with `POST {}` and expect 200: a check, nothing applied.
+  if (body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0) return { events: [] };
   const event = avitoWebhookEventSchema.safeParse(body);
   if (!event.success) {
     throw new WebhookError({

@@ -242,6 +242,53 @@ describe('Avito through the hub', () => {
     expect(api.calls).toHaveLength(0);
   });
 
+  it('answers within 2 s when the Avito API hangs, applies the message, and enriches the next one once the chat is known', async () => {
+    // Avito's webhook spec: the URL must answer 200 within 2 s. Here the token endpoint hangs (its fetch has no
+    // deadline of its own) until released.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      let release: (() => void) | undefined;
+      api.use(
+        routes.token,
+        () =>
+          new Promise<Response>((resolve) => {
+            release = () => resolve(HttpResponse.json(tokenFixture));
+          }),
+      );
+      const { store, hub, webhook } = setup();
+      const received: Message[] = [];
+      hub.on('message.received', ({ message }) => received.push(message));
+
+      let answered: Response | undefined;
+      const pending = webhook(messageFixture).then((response) => {
+        answered = response;
+      });
+      await vi.advanceTimersByTimeAsync(1999);
+      expect(answered?.status).toBe(200);
+      await pending;
+      expect(received).toHaveLength(1);
+      const conversation = await store.getConversation(received[0]!.conversationId);
+      // Applied from what the payload carries: the listing id and chat type, no title yet.
+      expect(conversation?.subject).toEqual({ itemId: 4182736451, chatType: 'u2i' });
+
+      // The lookup goes on in the background; once Avito answers, the chat is cached…
+      release?.();
+      await vi.advanceTimersByTimeAsync(10);
+      await vi.waitFor(() => expect(api.callsTo(`/chats/${chatId}`)).toHaveLength(1));
+      // …and the next message of the chat carries the listing and the buyer's name, without another lookup.
+      const next = structuredClone(messageFixture);
+      next.id = 'next-event';
+      next.payload.value.id = 'next-message-id';
+      expect((await webhook(next)).status).toBe(200);
+      expect(received).toHaveLength(2);
+      const updated = await store.getConversation(received[1]!.conversationId);
+      expect(updated?.subject).toMatchObject({ itemId: 4182736451, title: 'Hyundai Solaris 1.6 AT, 2019, 84 000 км' });
+      expect(api.callsTo(`/chats/${chatId}`)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('rejects a webhook without the secret (401) and never touches the store', async () => {
     const { hub, store, webhook } = setup();
     const rejected: number[] = [];

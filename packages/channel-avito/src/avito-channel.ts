@@ -50,7 +50,11 @@ export interface AvitoChannelSettings {
   rateLimit?: ChannelRateLimit | undefined;
   /** Price per message when your contract bills messages. @default free (0 RUB) */
   pricing?: { perMessageMinor: number; currency?: string | undefined } | undefined;
-  /** Look up the chat on the first webhook of each chat to fill the listing title, price and url. @default true */
+  /**
+   * Look up the chat on the first webhook of each chat to fill the listing title, price and url. The webhook waits at
+   * most 800 ms for it (Avito wants 200 within 2 s); a slower lookup finishes in the background and enriches the next
+   * message of the chat. @default true
+   */
   webhookListingLookup?: boolean | undefined;
   /** @default the system clock */
   clock?: Clock | undefined;
@@ -111,8 +115,14 @@ const capabilities: ChannelCapabilities = {
   address: 'chat',
 };
 
-/** How long a webhook waits for the listing lookup before delivering the event without it. */
-const lookupTimeoutMs = 3000;
+/**
+ * Avito wants the webhook answered with 200 within 2 s. The chat lookup (token + chat, whose token fetch has no
+ * deadline of its own) gets this long; past it the event is applied with what the payload carries, and the lookup
+ * goes on in the background so the next message of the chat is enriched from the cache.
+ */
+const lookupDeadlineMs = 800;
+/** How long the background chat lookup may take in all before it is abandoned (and tried again on the next message). */
+const lookupTimeoutMs = 10_000;
 const lookupCacheSize = 500;
 
 /** The text Avito sends for text-like content (template → `fallbackText`, email → `text`). */
@@ -180,16 +190,54 @@ export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel
   const pricing = parsed.pricing;
   const chatCache = new Map<string, AvitoChat>();
 
+  const lookupsInFlight = new Map<string, Promise<AvitoChat>>();
+
+  /** One background lookup per chat at a time; its result lands in the cache even when the webhook did not wait. */
+  function startLookup(chatId: string): Promise<AvitoChat> {
+    const inFlight = lookupsInFlight.get(chatId);
+    if (inFlight) return inFlight;
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`avito: chat lookup took longer than ${lookupTimeoutMs} ms`);
+        controller.abort(error);
+        reject(error);
+      }, lookupTimeoutMs);
+    });
+    const lookup = Promise.race([(async () => clientOf().getChat(chatId, { signal: controller.signal }))(), gaveUp]).then(
+      (chat) => {
+        if (chatCache.size >= lookupCacheSize) {
+          const oldest = chatCache.keys().next().value;
+          if (oldest !== undefined) chatCache.delete(oldest);
+        }
+        chatCache.set(chatId, chat);
+        return chat;
+      },
+    );
+    const settled = lookup.finally(() => {
+      clearTimeout(timer);
+      lookupsInFlight.delete(chatId);
+    });
+    // A failed lookup is not an error of the webhook: the next message of the chat tries again.
+    settled.catch(() => undefined);
+    lookupsInFlight.set(chatId, settled);
+    return settled;
+  }
+
+  /** The chat for a webhook, waiting at most {@link lookupDeadlineMs}: the answer to Avito comes first. */
   async function lookupChat(chatId: string): Promise<AvitoChat | undefined> {
     const cached = chatCache.get(chatId);
     if (cached) return cached;
-    const chat = await clientOf().getChat(chatId, { signal: AbortSignal.timeout(lookupTimeoutMs) });
-    if (chatCache.size >= lookupCacheSize) {
-      const oldest = chatCache.keys().next().value;
-      if (oldest !== undefined) chatCache.delete(oldest);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, lookupDeadlineMs, undefined);
+    });
+    try {
+      return await Promise.race([startLookup(chatId), deadline]);
+    } finally {
+      clearTimeout(timer);
     }
-    chatCache.set(chatId, chat);
-    return chat;
   }
 
   async function imageIdFor(url: string, signal: AbortSignal | undefined): Promise<string> {

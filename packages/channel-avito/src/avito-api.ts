@@ -62,7 +62,7 @@ export const avitoChatSchema = z.looseObject({
 /** `GET /messenger/v2/accounts/{user_id}/chats` answer. */
 export const avitoChatsResponseSchema = z.looseObject({ chats: z.array(avitoChatSchema).nullish() });
 
-/** `GET /messenger/v3/…/messages/` answer: `{ messages: [...] }` (the older v2 path answered a bare array). */
+/** `GET /messenger/v3/…/messages/` answer: a bare array in Avito's spec; `{ messages: [...] }` is accepted too. */
 export const avitoMessagesResponseSchema = z
   .union([z.array(avitoMessageSchema), z.looseObject({ messages: z.array(avitoMessageSchema).nullish() })])
   .transform((value) => (Array.isArray(value) ? value : (value.messages ?? [])));

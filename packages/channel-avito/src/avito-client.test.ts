@@ -169,10 +169,12 @@ describe('AvitoClient requests', () => {
     expect(messages[3]?.quoteId).toBe('0011223344556677889900aabbccddee');
   });
 
-  it('accepts the older bare-array messages answer', async () => {
-    api.use(routes.messages, { json: messagesFixture.messages.slice(0, 1) });
+  it('accepts the bare-array messages answer of the v3 spec (what the sandbox serves) as well as `{ messages }`', async () => {
+    // Avito Messenger API spec: `GET /messenger/v3/accounts/{user_id}/chats/{chat_id}/messages/` → an array of messages.
+    api.use(routes.messages, { json: messagesFixture.messages.slice(0, 2) });
     const { client } = setup();
-    expect(await client.listMessages(chatId)).toHaveLength(1);
+    const messages = await client.listMessages(chatId);
+    expect(messages.map((message) => message.id)).toEqual(messagesFixture.messages.slice(0, 2).map((message) => message.id));
   });
 
   it('sends text with the exact Avito body and returns the message id', async () => {

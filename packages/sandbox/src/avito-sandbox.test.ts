@@ -150,20 +150,20 @@ describe('Avito Messenger API sandbox', () => {
     });
 
     const messages = await api(sandbox, access_token, `/messenger/v3/accounts/{user}/chats/${chatId}/messages/?limit=10`);
-    expect(messages.body.messages.map((message: any) => message.direction)).toEqual(['out', 'in']);
-    expect(messages.body.messages[0]).toMatchObject({ is_read: false });
+    expect(messages.body.map((message: any) => message.direction)).toEqual(['out', 'in']);
+    expect(messages.body[0]).toMatchObject({ is_read: false });
     clock.advance(1000);
     await sandbox.flush();
     const after = await api(sandbox, access_token, `/messenger/v3/accounts/{user}/chats/${chatId}/messages/`);
-    expect(after.body.messages[0]).toMatchObject({ is_read: true, read: start / 1000 + 6 });
+    expect(after.body[0]).toMatchObject({ is_read: true, read: start / 1000 + 6 });
 
     expect(await api(sandbox, access_token, `/messenger/v1/accounts/{user}/chats/${chatId}/read`, { method: 'POST' })).toEqual({
       status: 200,
       body: { ok: true },
     });
-    expect(after.body.messages[1].is_read).toBe(false);
+    expect(after.body[1].is_read).toBe(false);
     const read = await api(sandbox, access_token, `/messenger/v3/accounts/{user}/chats/${chatId}/messages/`);
-    expect(read.body.messages[1].is_read).toBe(true);
+    expect(read.body[1].is_read).toBe(true);
   });
 
   it('refuses bad sends: unknown chat 404, foreign account 403, empty or too long text 400', async () => {

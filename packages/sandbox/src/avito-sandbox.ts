@@ -297,7 +297,8 @@ export function createAvitoSandbox(context: SandboxContext): HttpProvider & Avit
       const limit = Math.min(Number(query.get('limit') ?? 100) || 100, 100);
       const offset = Number(query.get('offset') ?? 0) || 0;
       const newestFirst = [...chat.messages].reverse().slice(offset, offset + limit);
-      return jsonResponse(200, { messages: newestFirst });
+      // The v3 message list is a bare array in Avito's spec (not `{ messages: [...] }`).
+      return jsonResponse(200, newestFirst);
     }
     if (sub === 'messages' && request.method === 'POST' && subId === 'image') {
       const imageId = (readJson(request) as { image_id?: unknown } | undefined)?.image_id;

@@ -58,11 +58,14 @@ export interface TwilioSandbox {
   inbound(input: TwilioInboundInput): Promise<TwilioInboundResult>;
 }
 
-/** `X-Twilio-Signature`: base64(HMAC-SHA1(authToken, url + every POST parameter sorted by name as name+value)). */
+/**
+ * `X-Twilio-Signature`: base64(HMAC-SHA1(authToken, url + every POST parameter sorted by name as name+value; a
+ * repeated name once per distinct value, values sorted, as twilio-node does)).
+ */
 export function signTwilioRequest(authToken: string, url: string, parameters: URLSearchParams): string {
   const names = [...new Set(parameters.keys())].sort();
   let data = url;
-  for (const name of names) for (const value of parameters.getAll(name)) data += name + value;
+  for (const name of names) for (const value of [...new Set(parameters.getAll(name))].sort()) data += name + value;
   return createHmac('sha1', authToken).update(data, 'utf8').digest('base64');
 }
 

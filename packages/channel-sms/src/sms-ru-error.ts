@@ -5,19 +5,22 @@ import {
   RateLimitError,
   type StatusEvent,
   UnreachableRecipientError,
+  ValidationError,
 } from '@omnidealer/core';
 import { defaultErrorClassifier, type ErrorClassifier } from '@omnidealer/core/provider-utils';
 
 /**
- * SMS.ru status codes of requests and per-number results.
+ * SMS.ru status codes of requests and per-number results, as listed on SMS.ru's API pages ("Коды ответов").
+ * A code missing here still classifies (as a final provider error carrying SMS.ru's own `status_text`).
  * @see https://sms.ru/api/send
+ * @see https://sms.ru/api/status
  */
 export const SMS_RU_ERROR_CODES = {
   200: 'invalid api_id',
   201: 'insufficient funds',
   202: 'invalid recipient number or no route to it',
   203: 'no message text',
-  204: 'sender name not approved',
+  204: 'sender name not approved / operator not connected',
   205: 'message too long (more than 8 SMS)',
   206: 'daily sending limit reached',
   207: 'no delivery route to this number',
@@ -26,7 +29,7 @@ export const SMS_RU_ERROR_CODES = {
   210: 'GET used where POST is required',
   211: 'method not found',
   212: 'text must be UTF-8',
-  213: 'too many recipients',
+  213: 'too many recipients in one request',
   214: 'number is abroad (account sends to Russia only)',
   215: 'number is in the SMS.ru spam stop list',
   216: 'forbidden word in the text',
@@ -38,25 +41,59 @@ export const SMS_RU_ERROR_CODES = {
   300: 'invalid token',
   301: 'invalid api_id or login/password',
   302: 'account not confirmed',
+  303: 'confirmation code is wrong',
+  304: 'too many confirmation codes sent',
+  305: 'too many wrong code entries',
   500: 'server error, repeat the request',
-  503: 'too many messages to this country',
-  505: 'too many messages from one IP address',
+  501: 'limit: user IP is a TOR exit',
+  502: "limit: user IP does not match the user's country",
+  503: 'limit: too many messages to this country',
+  504: 'limit: too many authorisation codes abroad',
+  505: 'limit: too many messages from one IP address',
+  506: 'limit: too many messages from a hosting company IP',
+  507: 'user IP is invalid or private',
+  508: 'limit: too many calls in 5 minutes',
+  901: 'callback URL invalid (must start with http://)',
+  902: 'callback handler not found',
 } as const satisfies Record<number, string>;
 
 function describe(code: number, text: string | null | undefined): string {
   return (SMS_RU_ERROR_CODES as Record<number, string>)[code] ?? text ?? 'unknown error';
 }
 
+/** Request fields SMS.ru rejects by code: our input was wrong, a retry cannot help. */
+const invalidFields: Record<number, string> = { 203: 'text', 205: 'text', 208: 'time', 212: 'text', 213: 'to' };
+
+/** Short-window limits: worth one more try after the wait. */
+const rateLimits: Record<number, number> = {
+  231: 60_000,
+  304: 60_000,
+  305: 60_000,
+  503: 60_000,
+  504: 60_000,
+  505: 60_000,
+  508: 5 * 60_000,
+};
+
 /**
- * Maps an SMS.ru error `status_code` (request-level or per-number) to a typed error: bad credentials →
- * `AuthError`; invalid number / no route / stop lists → `UnreachableRecipientError` (not retryable, the cascade
- * moves on); per-minute duplicate limits → `RateLimitError` (retryable after a minute); 220/500 → retryable
- * `ChannelApiError`; everything else (insufficient funds, unapproved sender, forbidden text…) → final `ChannelApiError`.
+ * Maps an SMS.ru error `status_code` (request-level or per-number) to a typed error:
+ * - bad credentials (200, 300–302) → `AuthError`;
+ * - invalid number / no route / abroad (202, 207, 214) → `UnreachableRecipientError` `invalid_address`; our stop
+ *   list (209) → `opted_out`; SMS.ru's spam stop list (215) → `blocked` (none retryable: the cascade moves on);
+ * - bad input (203, 205, 208, 212 text/time/encoding, 213 too many numbers) → `ValidationError`;
+ * - short-window limits (231, 304, 305, 503, 504, 505; 508 five minutes) → `RateLimitError`, retryable after the wait;
+ * - 220 (service unavailable) and 500 (server error) → retryable `ChannelApiError`;
+ * - everything else (insufficient funds, unapproved sender, forbidden word, daily limits 206/230/232, the 233
+ *   anti-fraud limit, IP checks 501/502/506/507, callback errors, unknown codes) → final `ChannelApiError`.
  */
 export function classifySmsRuError(statusCode: number, raw: unknown, statusText?: string | null): OmnidealerError {
   const channel = 'sms';
   const message = `sms.ru: ${statusCode} ${describe(statusCode, statusText)}`;
   const common = { channel, providerCode: statusCode, raw, message };
+  const field = invalidFields[statusCode];
+  if (field) return new ValidationError({ ...common, field });
+  const retryAfterMs = rateLimits[statusCode];
+  if (retryAfterMs) return new RateLimitError({ ...common, retryAfterMs });
   switch (statusCode) {
     case 200:
     case 300:
@@ -71,10 +108,6 @@ export function classifySmsRuError(statusCode: number, raw: unknown, statusText?
       return new UnreachableRecipientError({ ...common, reason: 'opted_out' });
     case 215:
       return new UnreachableRecipientError({ ...common, reason: 'blocked' });
-    case 231:
-    case 503:
-    case 505:
-      return new RateLimitError({ ...common, retryAfterMs: 60_000 });
     case 220:
     case 500:
       return new ChannelApiError({ ...common, retryable: true });

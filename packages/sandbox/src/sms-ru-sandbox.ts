@@ -150,7 +150,7 @@ export function createSmsRuSandbox(context: SandboxContext): HttpProvider & SmsR
       }
     }
     if (jobs.length === 0) return jsonResponse(200, error(202, 'Неправильно указан номер телефона получателя'));
-    if (jobs.length > 100) return jsonResponse(200, error(207, 'Указано более 100 номеров в списке получателей'));
+    if (jobs.length > 100) return jsonResponse(200, error(213, 'Указано более 100 номеров в списке получателей'));
     if (jobs.some(([, text]) => text.trim() === '')) return jsonResponse(200, error(203, 'Нет текста сообщения'));
     const sms: Record<string, unknown> = {};
     for (const [number, text] of jobs) sms[number] = sendOne(number, text, from, test);

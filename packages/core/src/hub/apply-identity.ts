@@ -3,9 +3,7 @@ import type { Contact } from '../model/contact.js';
 import { normalizePhone } from '../model/phone.js';
 import { rewriteContact } from './contacts.js';
 import type { HubContext } from './context.js';
-
-/** The account id as the hub keeps it among a contact's identities (see inbound-contact.ts). */
-const accountOf = (channel: Channel, senderId: string) => `${channel.kind}-user:${senderId}`;
+import { accountAddress, phoneOfAddress } from './inbound-contact.js';
 
 /**
  * Applies a sender's identity change: the contact found by the old address or account id gets the new ones (its
@@ -16,10 +14,8 @@ export async function applyIdentity(hub: HubContext, channel: Channel, event: Id
   const { store } = hub;
   const known =
     (event.from ? await store.findContactByAddress(event.from) : undefined) ??
-    (event.senderId ? await store.findContactByAddress(accountOf(channel, event.senderId)) : undefined) ??
-    (event.from
-      ? await store.findContactByAddress(normalizePhone(`+${event.from.replace(/^\+/, '')}`) ?? event.from)
-      : undefined);
+    (event.senderId ? await store.findContactByAddress(accountAddress(channel, event.senderId)) : undefined) ??
+    (event.from ? await store.findContactByAddress(phoneOfAddress(event.from) ?? event.from) : undefined);
   if (!known) {
     hub.logger.info(
       {
@@ -39,10 +35,9 @@ export async function applyIdentity(hub: HubContext, channel: Channel, event: Id
     const contact: Contact = { ...stored, identities: { ...stored.identities } };
     const identities = contact.identities as Record<string, string | string[]>;
     if (event.newAddress && channel.capabilities.address === 'phone') identities[channel.kind] = event.newAddress;
-    if (event.newSenderId) identities[`${channel.kind}User`] = accountOf(channel, event.newSenderId);
+    if (event.newSenderId) identities[`${channel.kind}User`] = accountAddress(channel, event.newSenderId);
     // The customer's number changed: the contact's phone follows when it was the old one (or unknown).
-    if (newPhone && (!stored.phone || stored.phone === normalizePhone(`+${(event.from ?? '').replace(/^\+/, '')}`)))
-      contact.phone = newPhone;
+    if (newPhone && (!stored.phone || stored.phone === phoneOfAddress(event.from ?? ''))) contact.phone = newPhone;
     return contact;
   });
   if (updated) hub.events.emit('contact.identity_changed', { contact: updated, channel: channel.id, previous });

@@ -5,7 +5,7 @@ import { applyIdentity } from './apply-identity.js';
 import { applyInbound } from './apply-inbound.js';
 import { applyStatus } from './apply-status.js';
 import { type HubContext, statusLocksOf } from './context.js';
-import { senderKey } from './inbound-contact.js';
+import { accountAddress, senderKey } from './inbound-contact.js';
 import { releaseKeyLock, takeKeyLock } from './key-locks.js';
 
 /**
@@ -78,7 +78,7 @@ async function applyDelivered(
     : event.type === 'identity'
       ? // The same key an inbound message of this sender holds: a change and a message apply one after the other.
         event.senderId
-        ? `${channel.kind}-user:${event.senderId}`
+        ? accountAddress(channel, event.senderId)
         : (event.from ?? event.providerMessageId)
       : senderKey(channel, event);
   const held = takeKeyLock(locks, lockKey);

@@ -1,4 +1,5 @@
 import type { Contact } from '../model/contact.js';
+import { contactAddresses } from '../model/contact-addresses.js';
 import { rewriteContact } from './contacts.js';
 import type { HubContext } from './context.js';
 import { isHubContactId, mergeContacts } from './merge-contacts.js';
@@ -32,14 +33,7 @@ export async function resolveNewContact(hub: HubContext, input: Contact): Promis
 }
 
 async function findByAddresses(hub: HubContext, contact: Contact): Promise<Contact | undefined> {
-  const addresses: string[] = [];
-  if (contact.phone) addresses.push(contact.phone);
-  if (contact.email) addresses.push(contact.email);
-  for (const value of Object.values(contact.identities ?? {})) {
-    if (typeof value === 'string') addresses.push(value);
-    else if (Array.isArray(value)) addresses.push(...value);
-  }
-  for (const address of addresses) {
+  for (const address of contactAddresses(contact)) {
     const found = await hub.store.findContactByAddress(address);
     if (found) return found;
   }

@@ -7,9 +7,19 @@ import type { HubContext } from './context.js';
 import { isHubContactId, mergeContacts } from './merge-contacts.js';
 import { storeNamespaces } from './store-namespaces.js';
 
-/** The sender's account id when the provider gives one, namespaced so it never matches a phone or a chat id. */
+/** A provider's account id as the hub keeps it among identities: namespaced so it never matches a phone or a chat id. */
+export function accountAddress(channel: Channel, senderId: string): string {
+  return `${channel.kind}-user:${senderId}`;
+}
+
+/** The E.164 phone a phone channel's address stands for (WhatsApp's `wa_id` is the number without its plus), if any. */
+export function phoneOfAddress(address: string): string | undefined {
+  return normalizePhone(`+${address.replace(/^\+/, '')}`);
+}
+
+/** The sender's account id when the provider gives one (see accountAddress). */
 function senderAccount(channel: Channel, event: InboundEvent): string | undefined {
-  return event.senderId ? `${channel.kind}-user:${event.senderId}` : undefined;
+  return event.senderId ? accountAddress(channel, event.senderId) : undefined;
 }
 
 /** Who sent an inbound message, as one key: the account id when the provider gives one, else the phone or address. */
@@ -22,7 +32,7 @@ export async function findSender(hub: HubContext, channel: Channel, event: Inbou
   const { store } = hub;
   const sender = senderAccount(channel, event);
   const findByPhoneAddress = async (from: string) => {
-    const phone = normalizePhone(`+${from.replace(/^\+/, '')}`);
+    const phone = phoneOfAddress(from);
     return phone && phone !== from ? store.findContactByAddress(phone) : undefined;
   };
   return (
@@ -146,11 +156,7 @@ function learnFromInbound(channel: Channel, event: InboundEvent, sender: string 
     changed = true;
   }
   if (contact.phone === undefined) {
-    const phone = event.phone
-      ? normalizePhone(event.phone)
-      : address === 'phone'
-        ? normalizePhone(`+${event.from.replace(/^\+/, '')}`)
-        : undefined;
+    const phone = event.phone ? normalizePhone(event.phone) : address === 'phone' ? phoneOfAddress(event.from) : undefined;
     if (phone) {
       contact.phone = phone;
       changed = true;

@@ -20,6 +20,8 @@ export const storeNamespaces = {
   consentAudit: 'consent-audit',
   /** A contact id merged into another (see mergeContacts) → the id it now leads to. */
   contactAlias: 'contact-alias',
+  /** When a contact's number on a phone channel last changed (an identity change), keyed `<contact>:<channel kind>`. */
+  numberChange: 'number-change',
   /** Deep-link invite tokens → the contact and channel they link, keyed by the token. */
   invite: 'invite',
 } as const;

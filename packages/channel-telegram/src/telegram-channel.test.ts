@@ -44,7 +44,8 @@ function setup(extra: Parameters<typeof createTelegramChannel>[0] = {}) {
   const clock = createManualClock(Date.parse('2026-04-01T09:00:00Z'));
   const sleeps: number[] = [];
   const logs: string[] = [];
-  const channel = createTelegramChannel({ token, webhookSecret: secret, ...extra });
+  // No per-chat pacing here (it waits in real time); the default is asserted in the first test.
+  const channel = createTelegramChannel({ token, webhookSecret: secret, rateLimit: { perSecond: 1000 }, ...extra });
   const store = createMemoryStore();
   const line = (...parts: unknown[]) => void logs.push(JSON.stringify(parts));
   const hub = createOmnidealer({
@@ -68,7 +69,7 @@ function setup(extra: Parameters<typeof createTelegramChannel>[0] = {}) {
 
 describe('createTelegramChannel', () => {
   it('is a reply-only channel of kind telegram: 4096 characters, 30/s overall and 1/s per chat, the bot id as account', () => {
-    const { channel } = setup();
+    const channel = createTelegramChannel({ token, webhookSecret: secret });
     expect(channel).toMatchObject({ id: 'telegram', kind: 'telegram', accountId: '110201543' });
     expect(channel.capabilities).toMatchObject({ address: 'chat', canStartConversation: false, maxTextLength: 4096 });
     expect(channel.rateLimit).toEqual({ perSecond: 30, perRecipientIntervalMs: 1000 });
@@ -268,6 +269,11 @@ describe('Telegram through the hub', () => {
       status: 'failed',
       error: { retryable: false },
     });
+    // The token is in the URL path: a dropped connection, retried to the end, must not show it anywhere.
+    api.use(routes.sendMessage, { error: 'network' });
+    const dropped = await hub.send({ channel: 'telegram', contact: linked, content: text });
+    expect(dropped).toMatchObject({ status: 'failed', error: { code: 'network', retryable: true } });
+    expect(JSON.stringify(dropped)).not.toContain(token.split(':')[1]);
   });
 
   it('talks to a self-hosted Bot API server through baseURL', async () => {

@@ -74,7 +74,7 @@ export interface TelegramClient {
   ): Promise<void>;
   /**
    * `setWebhook`: Telegram then POSTs every update to `url` with `X-Telegram-Bot-Api-Secret-Token: <secretToken>`.
-   * `allowedUpdates` defaults to message, callback_query and my_chat_member (the last is not sent unless asked for).
+   * `allowedUpdates` defaults to message, callback_query and my_chat_member.
    */
   setWebhook(
     webhook: {

@@ -15,6 +15,14 @@ export type {
   AvitoSandboxMessage,
 } from './avito-sandbox.js';
 export type { MaxSandbox, MaxSandboxUser, MaxSentMessage, MaxUpdateResult, MaxUserInput } from './max-sandbox.js';
+export type {
+  TelegramSandbox,
+  TelegramSandboxUser,
+  TelegramSentMessage,
+  TelegramUpdateResult,
+  TelegramUserInput,
+} from './telegram-sandbox.js';
+export type { TelegramSandboxCredentials, TelegramSandboxStats } from './telegram-sandbox-credentials.js';
 export { createSeededRandom, hashString, mulberry32, type SeededRandom } from './random.js';
 export {
   type Sandbox,

@@ -1,5 +1,5 @@
 /**
- * Local WhatsApp, Avito, MAX, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests
+ * Local WhatsApp, Avito, MAX, Telegram, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests
  * and demos.
  *
  * @module @omnidealer/sandbox

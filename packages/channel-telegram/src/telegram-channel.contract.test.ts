@@ -27,7 +27,13 @@ testChannelContract('telegram', {
   success: { script: send.answer({ json: sendMessageFixture }), providerMessageId: '714862471:123' },
   errors: {
     retryable: [
-      { name: '429 with parameters.retry_after', script: send.answer({ status: 429, json: tooManyRequests }), statusCode: 429, retryAfterMs: 5000, providerCode: 429 },
+      {
+        name: '429 with parameters.retry_after',
+        script: send.answer({ status: 429, json: tooManyRequests }),
+        statusCode: 429,
+        retryAfterMs: 5000,
+        providerCode: 429,
+      },
       { name: 'HTTP 502 from a proxy', script: send.answer({ status: 502, text: '<html>down</html>' }), statusCode: 502 },
     ],
     final: [
@@ -35,7 +41,11 @@ testChannelContract('telegram', {
         name: "400 can't parse entities",
         script: send.answer({
           status: 400,
-          json: { ok: false, error_code: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0" },
+          json: {
+            ok: false,
+            error_code: 400,
+            description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0',
+          },
         }),
         statusCode: 400,
         providerCode: 400,

@@ -7,9 +7,9 @@ import tooManyRequests from './__fixtures__/error-too-many-requests.json';
 import unauthorized from './__fixtures__/error-unauthorized.json';
 import sendMessageFixture from './__fixtures__/send-message.json';
 import callbackQuery from './__fixtures__/update-callback-query.json';
-import kicked from './__fixtures__/update-my-chat-member-kicked.json';
 import start from './__fixtures__/update-message-start.json';
 import messageText from './__fixtures__/update-message-text.json';
+import kicked from './__fixtures__/update-my-chat-member-kicked.json';
 import { createTelegramChannel, telegramChatIdOf } from './telegram-channel.js';
 
 // Wire shapes: see __fixtures__/README.md (Bot API docs, captured updates published in public repositories).
@@ -133,7 +133,11 @@ describe('createTelegramChannel', () => {
 describe('Telegram through the hub', () => {
   it('sends text to POST /bot<token>/sendMessage with exactly the body, and a reply to the replied message id', async () => {
     const { hub } = setup({ parseMode: 'HTML', disableLinkPreview: true });
-    const sent = await hub.send({ channel: 'telegram', contact: linked, content: { type: 'text', text: '<b>Да</b>, в наличии' } });
+    const sent = await hub.send({
+      channel: 'telegram',
+      contact: linked,
+      content: { type: 'text', text: '<b>Да</b>, в наличии' },
+    });
     expect(sent).toMatchObject({ status: 'sent', providerMessageId: `${chatId}:123` });
     const [call] = sends();
     expect(call?.url.href).toBe(`${base}/sendMessage`);
@@ -166,7 +170,10 @@ describe('Telegram through the hub', () => {
       chat_id: 714862471,
       text: 'Записать вас на тест-драйв?',
       reply_markup: {
-        inline_keyboard: [[{ text: 'Да, в субботу', callback_data: 'td:yes' }], [{ text: 'Нет, спасибо', callback_data: 'td:no' }]],
+        inline_keyboard: [
+          [{ text: 'Да, в субботу', callback_data: 'td:yes' }],
+          [{ text: 'Нет, спасибо', callback_data: 'td:no' }],
+        ],
       },
     });
   });
@@ -188,7 +195,11 @@ describe('Telegram through the hub', () => {
       photo: 'https://cdn.dealer.example/solaris.jpg',
       caption: 'Солярис, белый',
     });
-    expect(api.callsTo('/sendDocument')[0]?.json).toEqual({ chat_id: 714862471, document: 'BQACAgIAAxkBAAN5Z1xDoc', caption: 'Прайс' });
+    expect(api.callsTo('/sendDocument')[0]?.json).toEqual({
+      chat_id: 714862471,
+      document: 'BQACAgIAAxkBAAN5Z1xDoc',
+      caption: 'Прайс',
+    });
   });
 
   it('refuses before any request: a cold contact, text over 4096, a caption over 1024, callback data over 64 bytes', async () => {
@@ -211,13 +222,17 @@ describe('Telegram through the hub', () => {
         channel: 'telegram',
         contact: linked,
         // 33 Cyrillic letters are 66 UTF-8 bytes: over callback_data's 64 bytes although only 33 characters.
-        content: { type: 'interactive', body: 'Выберите', action: { type: 'buttons', buttons: [{ id: 'я'.repeat(33), title: 'Да' }] } },
+        content: {
+          type: 'interactive',
+          body: 'Выберите',
+          action: { type: 'buttons', buttons: [{ id: 'я'.repeat(33), title: 'Да' }] },
+        },
       }),
     ).rejects.toMatchObject({ name: 'ValidationError', field: 'content.action.buttons.0.id' });
     expect(api.calls).toHaveLength(0);
-    await expect(hub.send({ channel: 'telegram', contact: linked, content: { type: 'text', text: 'я'.repeat(4096) } })).resolves.toMatchObject(
-      { status: 'sent' },
-    );
+    await expect(
+      hub.send({ channel: 'telegram', contact: linked, content: { type: 'text', text: 'я'.repeat(4096) } }),
+    ).resolves.toMatchObject({ status: 'sent' });
   });
 
   it('waits out a 429 for parameters.retry_after and retries 5xx; 401 fails at once as AuthError, the token redacted', async () => {
@@ -334,7 +349,9 @@ describe('Telegram through the hub', () => {
     await vi.waitFor(() => expect(api.callsTo('/answerCallbackQuery')).toHaveLength(1));
     expect(api.callsTo('/answerCallbackQuery')[0]?.json).toEqual({ callback_query_id: '3070366466148339021' });
     const quiet = setup({ answerCallbacks: false });
-    expect((await quiet.webhook({ ...callbackQuery, callback_query: { ...callbackQuery.callback_query, id: '42' } })).status).toBe(200);
+    expect(
+      (await quiet.webhook({ ...callbackQuery, callback_query: { ...callbackQuery.callback_query, id: '42' } })).status,
+    ).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(api.callsTo('/answerCallbackQuery')).toHaveLength(1);
   });
@@ -356,7 +373,9 @@ describe('Telegram through the hub', () => {
 
   it('ignores and counts edits and update kinds it does not handle', async () => {
     const { webhook, channel, store } = setup();
-    expect((await webhook({ update_id: 7, inline_query: { id: '1', from: messageText.message.from, query: 'x', offset: '' } })).status).toBe(200);
+    expect(
+      (await webhook({ update_id: 7, inline_query: { id: '1', from: messageText.message.from, query: 'x', offset: '' } })).status,
+    ).toBe(200);
     expect((await webhook({ update_id: 8, edited_message: { ...messageText.message, edit_date: 1775053275 } })).status).toBe(200);
     expect(channel.ignoredUpdates()).toEqual({
       total: 2,

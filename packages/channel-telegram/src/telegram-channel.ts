@@ -234,7 +234,8 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
         return {
           reachable: false,
           reason: 'cannot_start_conversation',
-          detail: 'Telegram bots are reply-only: no Telegram chat id for this contact (they must write to the bot or press Start first)',
+          detail:
+            'Telegram bots are reply-only: no Telegram chat id for this contact (they must write to the bot or press Start first)',
         };
       }
       return { reachable: true, address: chatId };

@@ -27,21 +27,35 @@ describe('classifyTelegramError', () => {
       reason: 'not_on_channel',
     });
     expect(
-      classify(403, { ok: false, error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" }, 'send'),
+      classify(
+        403,
+        { ok: false, error_code: 403, description: "Forbidden: bot can't initiate conversation with a user" },
+        'send',
+      ),
     ).toMatchObject({ reason: 'cannot_start_conversation' });
     expect(classify(403, botBlocked)).toMatchObject({ name: 'ChannelApiError', retryable: false, statusCode: 403 });
     expect(classify(400, chatNotFound, 'send')).toMatchObject({ reason: 'not_on_channel' });
-    expect(classify(400, { ok: false, error_code: 400, description: "Bad Request: can't parse entities" }, 'send')).toMatchObject({
-      name: 'ChannelApiError',
-      statusCode: 400,
-      retryable: false,
-      message: expect.stringContaining("can't parse entities"),
-    });
-    expect(classify(409, { ok: false, error_code: 409, description: 'Conflict: can\'t use getUpdates method while webhook is active' })).toMatchObject({
+    expect(classify(400, { ok: false, error_code: 400, description: "Bad Request: can't parse entities" }, 'send')).toMatchObject(
+      {
+        name: 'ChannelApiError',
+        statusCode: 400,
+        retryable: false,
+        message: expect.stringContaining("can't parse entities"),
+      },
+    );
+    expect(
+      classify(409, { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active" }),
+    ).toMatchObject({
       statusCode: 409,
       retryable: false,
     });
-    expect(classify(502, '<html>Bad Gateway</html>')).toMatchObject({ name: 'ChannelApiError', retryable: true, providerCode: 502 });
-    expect(classify(500, { ok: false, error_code: 500, description: 'Internal Server Error' })).toMatchObject({ retryable: true });
+    expect(classify(502, '<html>Bad Gateway</html>')).toMatchObject({
+      name: 'ChannelApiError',
+      retryable: true,
+      providerCode: 502,
+    });
+    expect(classify(500, { ok: false, error_code: 500, description: 'Internal Server Error' })).toMatchObject({
+      retryable: true,
+    });
   });
 });

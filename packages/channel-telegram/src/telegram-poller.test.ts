@@ -100,7 +100,12 @@ describe('createTelegramPoller', () => {
 
     api.use(updatesRoute, {
       status: 409,
-      json: { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" },
+      json: {
+        ok: false,
+        error_code: 409,
+        description:
+          "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+      },
     });
     poller.start();
     await vi.waitFor(() => expect(poller.running).toBe(false));

@@ -113,7 +113,8 @@ describe('parseTelegramWebhook', () => {
       },
     };
     const poll = { update_id: 9, poll: { id: '1', question: 'q', options: [] } };
-    for (const body of [edited, group, fromBot, unblocked, poll]) expect(await parse(body, onIgnored)).toEqual({ events: [], ignored: 1 });
+    for (const body of [edited, group, fromBot, unblocked, poll])
+      expect(await parse(body, onIgnored)).toEqual({ events: [], ignored: 1 });
     expect(seen).toEqual([
       ['edited_message', 'edit'],
       ['message', 'not_a_private_chat'],

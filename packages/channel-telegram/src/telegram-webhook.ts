@@ -225,14 +225,25 @@ export function parseTelegramUpdate(update: unknown, channel = 'telegram'): Outc
  * @throws WebhookError as above.
  * @see https://core.telegram.org/bots/api#setwebhook
  */
-export async function parseTelegramWebhook(request: WebhookRequest, options: ParseTelegramWebhookOptions): Promise<WebhookResult> {
+export async function parseTelegramWebhook(
+  request: WebhookRequest,
+  options: ParseTelegramWebhookOptions,
+): Promise<WebhookResult> {
   const channel = options.channel ?? 'telegram';
   if (options.secret === undefined) {
-    throw new WebhookError({ channel, kind: 'signature', message: 'telegram: no webhookSecret configured: every delivery is refused' });
+    throw new WebhookError({
+      channel,
+      kind: 'signature',
+      message: 'telegram: no webhookSecret configured: every delivery is refused',
+    });
   }
   const given = request.headers.get(TELEGRAM_SECRET_HEADER);
   if (given === null || !timingSafeEqualStrings(given, options.secret)) {
-    throw new WebhookError({ channel, kind: 'signature', message: `telegram: ${TELEGRAM_SECRET_HEADER} header missing or wrong` });
+    throw new WebhookError({
+      channel,
+      kind: 'signature',
+      message: `telegram: ${TELEGRAM_SECRET_HEADER} header missing or wrong`,
+    });
   }
   let body: unknown;
   try {

@@ -15,14 +15,6 @@ export type {
   AvitoSandboxMessage,
 } from './avito-sandbox.js';
 export type { MaxSandbox, MaxSandboxUser, MaxSentMessage, MaxUpdateResult, MaxUserInput } from './max-sandbox.js';
-export type {
-  TelegramSandbox,
-  TelegramSandboxUser,
-  TelegramSentMessage,
-  TelegramUpdateResult,
-  TelegramUserInput,
-} from './telegram-sandbox.js';
-export type { TelegramSandboxCredentials, TelegramSandboxStats } from './telegram-sandbox-credentials.js';
 export { createSeededRandom, hashString, mulberry32, type SeededRandom } from './random.js';
 export {
   type Sandbox,
@@ -83,6 +75,14 @@ export { type SeedContactsOptions, seedContacts } from './seed-contacts.js';
 export { type SmsRuSandbox, type SmsRuSentMessage, smsRuStatusTexts } from './sms-ru-sandbox.js';
 export type { SmscSandbox, SmscSentMessage } from './smsc-sandbox.js';
 export type { ReceivedMail, SmtpSandbox } from './smtp-sandbox.js';
+export type {
+  TelegramSandbox,
+  TelegramSandboxUser,
+  TelegramSentMessage,
+  TelegramUpdateResult,
+  TelegramUserInput,
+} from './telegram-sandbox.js';
+export type { TelegramSandboxCredentials, TelegramSandboxStats } from './telegram-sandbox-credentials.js';
 export {
   signTwilioRequest,
   type TwilioInboundInput,

@@ -7,7 +7,6 @@ import type { AcceleratedClock } from './accelerated-clock.js';
 import { type AvitoSandbox, createAvitoSandbox } from './avito-sandbox.js';
 import { createFaultInjector } from './fault-injector.js';
 import { createMaxSandbox, type MaxSandbox } from './max-sandbox.js';
-import { createTelegramSandbox, type TelegramSandbox } from './telegram-sandbox.js';
 import { type SandboxBehaviour, type SandboxProvider, sandboxBehaviourSchema } from './sandbox-behaviour.js';
 import type { HttpProvider, SandboxContext } from './sandbox-context.js';
 import { createSandboxCredentials, type SandboxCredentials, type SandboxCredentialsInput } from './sandbox-credentials.js';
@@ -18,6 +17,7 @@ import { createSandboxStats, type SandboxStats } from './sandbox-stats.js';
 import { createSmsRuSandbox, type SmsRuSandbox } from './sms-ru-sandbox.js';
 import { createSmscSandbox, type SmscSandbox } from './smsc-sandbox.js';
 import { type SmtpSandbox, startSmtpSandbox } from './smtp-sandbox.js';
+import { createTelegramSandbox, type TelegramSandbox } from './telegram-sandbox.js';
 import { createTwilioSandbox, type TwilioSandbox } from './twilio-sandbox.js';
 import { createWebhookDispatcher } from './webhook-dispatcher.js';
 import { createWhatsAppSandbox, type WhatsAppSandbox } from './whatsapp-sandbox.js';
@@ -271,7 +271,15 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const twilio = createTwilioSandbox(context);
   const max = createMaxSandbox(context);
   const telegram = createTelegramSandbox(context);
-  const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = { whatsapp, avito, smsRu, smsc, twilio, max, telegram };
+  const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = {
+    whatsapp,
+    avito,
+    smsRu,
+    smsc,
+    twilio,
+    max,
+    telegram,
+  };
   for (const contact of options.contacts ?? []) {
     for (const chatId of contact.identities?.avitoChatIds ?? []) {
       avito.addChat({ chatId, ...(contact.name === undefined ? {} : { buyerName: contact.name }) });

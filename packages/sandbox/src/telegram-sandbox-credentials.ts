@@ -37,6 +37,13 @@ export function createTelegramSandboxCredentials(seed: number | string): Telegra
 
 /** Fresh zeroed Telegram counters. */
 export function createTelegramSandboxStats(): TelegramSandboxStats {
-  return { requests: 0, faults: 0, rejected: 0, webhooks: { delivered: 0, failed: 0 }, accepted: 0, inbound: 0, callbackAnswers: 0 };
+  return {
+    requests: 0,
+    faults: 0,
+    rejected: 0,
+    webhooks: { delivered: 0, failed: 0 },
+    accepted: 0,
+    inbound: 0,
+    callbackAnswers: 0,
+  };
 }
-

@@ -71,7 +71,10 @@ describe('Telegram Bot API sandbox', () => {
     });
     expect(await call(sandbox, 'sendMessage', { chat_id: userId, text: 'Здравствуйте!' })).toMatchObject({
       status: 200,
-      body: { ok: true, result: { message_id: expect.any(Number), chat: { id: userId, type: 'private' }, text: 'Здравствуйте!' } },
+      body: {
+        ok: true,
+        result: { message_id: expect.any(Number), chat: { id: userId, type: 'private' }, text: 'Здравствуйте!' },
+      },
     });
     expect((await call(sandbox, 'sendMessage', { chat_id: userId, text: 'я'.repeat(4097) })).body.description).toBe(
       'Bad Request: message is too long',
@@ -157,13 +160,20 @@ describe('Telegram Bot API sandbox', () => {
     const sent = await hub.send({
       channel: 'telegram',
       contact: { id: 'crm-1' },
-      content: { type: 'interactive', body: 'Тест-драйв?', action: { type: 'buttons', buttons: [{ id: 'td:yes', title: 'Да' }] } },
+      content: {
+        type: 'interactive',
+        body: 'Тест-драйв?',
+        action: { type: 'buttons', buttons: [{ id: 'td:yes', title: 'Да' }] },
+      },
     });
     expect(sent).toMatchObject({ status: 'sent', providerMessageId: expect.stringMatching(new RegExp(`^${userId}:\\d+$`)) });
     expect(sandbox.telegram.sent()[0]).toMatchObject({ chatId: userId, text: 'Тест-драйв?' });
     await sandbox.telegram.press({ userId, data: 'td:yes' });
     await poll();
-    expect(received[1]).toMatchObject({ content: { type: 'text', text: 'Да' }, metadata: { inboundKind: 'button_reply', payload: 'td:yes' } });
+    expect(received[1]).toMatchObject({
+      content: { type: 'text', text: 'Да' },
+      metadata: { inboundKind: 'button_reply', payload: 'td:yes' },
+    });
     await expect.poll(() => sandbox.stats().telegram.callbackAnswers).toBe(1);
   });
 });

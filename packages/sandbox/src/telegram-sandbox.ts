@@ -3,7 +3,6 @@ import type { ResolvedFaultRule } from './sandbox-behaviour.js';
 import type { HttpProvider, SandboxContext } from './sandbox-context.js';
 import type { WebhookDeliveryEvent } from './sandbox-events.js';
 import { jsonResponse, readJson, readParameters, type SandboxRequest, type SandboxResponse } from './sandbox-http.js';
-import type { TelegramSandboxCredentials, TelegramSandboxStats } from './telegram-sandbox-credentials.js';
 
 /** A Telegram user as the sandbox knows them: a private chat with the bot exists once they pressed Start or wrote. */
 export interface TelegramSandboxUser {
@@ -109,7 +108,8 @@ function keyboardProblem(markup: unknown): string | undefined {
   for (const row of rows) {
     if (!Array.isArray(row)) return 'Bad Request: field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays';
     for (const button of row as Array<{ text?: unknown; callback_data?: unknown }>) {
-      if (typeof button?.text !== 'string' || !button.text) return 'Bad Request: text buttons are unallowed in the inline keyboard';
+      if (typeof button?.text !== 'string' || !button.text)
+        return 'Bad Request: text buttons are unallowed in the inline keyboard';
       const data = button.callback_data;
       if (data !== undefined && (typeof data !== 'string' || !data || Buffer.byteLength(data) > callbackDataLimit)) {
         return 'Bad Request: BUTTON_DATA_INVALID';
@@ -175,7 +175,12 @@ export function createTelegramSandbox(context: SandboxContext): HttpProvider & T
 
   async function emit(user: TelegramSandboxUser, kind: string, payload: unknown): Promise<TelegramUpdateResult> {
     const update: Record<string, unknown> = { update_id: ++updateId, [kind]: payload };
-    emitter.emit('inbound.sent', { provider: 'telegram', id: String(update.update_id), from: String(user.userId), at: clock.now() });
+    emitter.emit('inbound.sent', {
+      provider: 'telegram',
+      id: String(update.update_id),
+      from: String(user.userId),
+      at: clock.now(),
+    });
     const targets = context.targets.telegram.map((url) => ({ url, secret: credentials.webhookSecret as string | undefined }));
     // Without allowed_updates Telegram sends every kind except chat_member and reactions: my_chat_member included.
     if (webhook && (!webhook.allowedUpdates?.length || webhook.allowedUpdates.includes(kind))) {
@@ -190,7 +195,12 @@ export function createTelegramSandbox(context: SandboxContext): HttpProvider & T
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (target.secret) headers['x-telegram-bot-api-secret-token'] = target.secret;
       deliveries.push(
-        ...(await context.dispatcher.dispatch({ provider: 'telegram', targets: [target.url], body: JSON.stringify(update), headers })),
+        ...(await context.dispatcher.dispatch({
+          provider: 'telegram',
+          targets: [target.url],
+          body: JSON.stringify(update),
+          headers,
+        })),
       );
     }
     return { userId: user.userId, update, deliveries };
@@ -248,10 +258,22 @@ export function createTelegramSandbox(context: SandboxContext): HttpProvider & T
       type: method === 'sendMessage' ? 'text' : method.slice(4).toLowerCase(),
       at: message.at,
     });
-    const media = field && field !== 'photo' ? { [field]: { file_id: `${field}-${seededHex(16, seed, 'telegram.file', message.messageId)}` } } : {};
+    const media =
+      field && field !== 'photo'
+        ? { [field]: { file_id: `${field}-${seededHex(16, seed, 'telegram.file', message.messageId)}` } }
+        : {};
     const photo =
       field === 'photo'
-        ? { photo: [{ file_id: `photo-${seededHex(16, seed, 'telegram.file', message.messageId)}`, file_unique_id: seededHex(8, seed, 'telegram.unique', message.messageId), width: 1280, height: 960 }] }
+        ? {
+            photo: [
+              {
+                file_id: `photo-${seededHex(16, seed, 'telegram.file', message.messageId)}`,
+                file_unique_id: seededHex(8, seed, 'telegram.unique', message.messageId),
+                width: 1280,
+                height: 960,
+              },
+            ],
+          }
         : {};
     return ok({ ...messageJson(message, user), ...media, ...photo });
   };
@@ -291,7 +313,11 @@ export function createTelegramSandbox(context: SandboxContext): HttpProvider & T
             return fail(400, 'Bad Request: secret token contains unallowed characters');
           }
           const allowed = Array.isArray(parameters.allowed_updates) ? parameters.allowed_updates.map(String) : undefined;
-          webhook = { url, ...(typeof secretToken === 'string' ? { secretToken } : {}), ...(allowed ? { allowedUpdates: allowed } : {}) };
+          webhook = {
+            url,
+            ...(typeof secretToken === 'string' ? { secretToken } : {}),
+            ...(allowed ? { allowedUpdates: allowed } : {}),
+          };
           if (parameters.drop_pending_updates === true) queue.length = 0;
           return jsonResponse(200, { ok: true, result: true, description: 'Webhook was set' });
         }
@@ -307,7 +333,11 @@ export function createTelegramSandbox(context: SandboxContext): HttpProvider & T
             ...(webhook?.allowedUpdates ? { allowed_updates: webhook.allowedUpdates } : {}),
           });
         case 'getUpdates': {
-          if (webhook) return fail(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+          if (webhook)
+            return fail(
+              409,
+              "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            );
           const offset = Number(parameters.offset ?? 0);
           if (offset > 0) while (queue.length && Number(queue[0]?.update_id) < offset) queue.shift();
           const limit = Math.min(Math.max(Number(parameters.limit ?? 100) || 100, 1), 100);
@@ -354,7 +384,13 @@ export function createTelegramSandbox(context: SandboxContext): HttpProvider & T
     async inbound(input) {
       const user = addUser(input);
       stats.inbound++;
-      return emit(user, 'message', { message_id: ++messageId, from: userJson(user), chat: chatJson(user), date: date(), text: input.text });
+      return emit(user, 'message', {
+        message_id: ++messageId,
+        from: userJson(user),
+        chat: chatJson(user),
+        date: date(),
+        text: input.text,
+      });
     },
 
     async press(input) {

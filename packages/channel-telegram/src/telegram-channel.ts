@@ -20,7 +20,7 @@ import { parseTelegramWebhook, TELEGRAM_SECRET_HEADER, type TelegramIgnoredReaso
 export interface TelegramChannelSettings {
   /** Channel id inside the hub; use distinct ids for several bots. @default 'telegram' */
   id?: string | undefined;
-  /** The bot token from @BotFather (`123456789:AA…`). Falls back to `TELEGRAM_BOT_TOKEN`, read on the first call. */
+  /** The bot token from `@BotFather` (`123456789:AA…`). Falls back to `TELEGRAM_BOT_TOKEN`, read on the first call. */
   token?: string | undefined;
   /**
    * The `secret_token` given to `setWebhook` (`client.setWebhook`): 16–256 characters of `A–Z a–z 0–9 _ -` (Telegram

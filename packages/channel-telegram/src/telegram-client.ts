@@ -25,7 +25,7 @@ const TELEGRAM_TOKEN_ENV = 'TELEGRAM_BOT_TOKEN';
 
 /** Options of {@link createTelegramClient}. */
 export interface TelegramClientOptions {
-  /** The bot token from @BotFather (`123456789:AA…`). Falls back to `TELEGRAM_BOT_TOKEN`. Registered as a secret. */
+  /** The bot token from `@BotFather` (`123456789:AA…`). Falls back to `TELEGRAM_BOT_TOKEN`. Registered as a secret. */
   token?: string | undefined;
   /** @default 'https://api.telegram.org' */
   baseURL?: string | undefined;

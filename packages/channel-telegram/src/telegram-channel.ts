@@ -9,7 +9,15 @@ import type {
   Reachability,
 } from '@omnidealer/core';
 import { ValidationError } from '@omnidealer/core';
-import { createSecretRegistry, money, type OutboundMessage, parseInput, type SendResult } from '@omnidealer/core/provider-utils';
+import {
+  createSecretRegistry,
+  type OutboundMessage,
+  type PerMessagePrice,
+  parseInput,
+  perMessageCost,
+  perMessagePriceSchema,
+  type SendResult,
+} from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { convertToTelegramMessage, TELEGRAM_TEXT_LIMIT } from './convert-to-telegram-message.js';
 import { createTelegramClient, type TelegramClient } from './telegram-client.js';
@@ -57,7 +65,7 @@ export interface TelegramChannelSettings {
    */
   answerCallbacks?: boolean | undefined;
   /** Price per message, e.g. for paid broadcasts (`allow_paid_broadcast`, charged in Stars). @default free (0) */
-  pricing?: { perMessageMinor: number; currency?: string | undefined } | undefined;
+  pricing?: PerMessagePrice | undefined;
   /** Per-request timeout in ms. @default 15000 */
   timeoutMs?: number | undefined;
 }
@@ -118,10 +126,7 @@ const settingsSchema = z
     parseMode: z.enum(['HTML', 'MarkdownV2']).optional(),
     disableLinkPreview: z.boolean().optional(),
     answerCallbacks: z.boolean().optional(),
-    pricing: z
-      .object({ perMessageMinor: z.number().int().nonnegative(), currency: z.string().length(3).optional() })
-      .strict()
-      .optional(),
+    pricing: perMessagePriceSchema.optional(),
     timeoutMs: z.number().int().positive().optional(),
   })
   .strict();
@@ -242,14 +247,7 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
     },
 
     estimateCost(): CostEstimate {
-      const amount = pricing?.perMessageMinor ?? 0;
-      const currency = pricing?.currency ?? 'RUB';
-      return {
-        money: money(amount, currency),
-        units: 1,
-        unitName: 'message',
-        detail: pricing ? `${amount} ${currency}/100 per message (configured)` : 'Telegram bot messages are free',
-      };
+      return perMessageCost(pricing, 'Telegram bot messages are free');
     },
 
     async doSend(message: OutboundMessage, { signal }): Promise<SendResult> {

@@ -90,7 +90,10 @@ describe('hub on the SQLite store, killed with SIGKILL mid-campaign', () => {
     for (const status of ['sent', 'delivered'] as const)
       for (const [, ids] of received) {
         const [id] = [...ids] as [string];
-        const response = await hub.handleWebhook('whatsapp', channel.statusWebhook(providerIdOf(id), status, at, { messageId: id }));
+        const response = await hub.handleWebhook(
+          'whatsapp',
+          channel.statusWebhook(providerIdOf(id), status, at, { messageId: id }),
+        );
         expect(response.status).toBe(200);
       }
     expect(unmatched).toEqual([]);

@@ -165,10 +165,7 @@ async function parkStatus(hub: HubContext, channel: Channel, event: StatusEvent)
     await sweepParked(hub);
   }
   // The sender may have saved the message and looked for parked statuses while this one was being parked.
-  if (
-    (await findMessage(hub, channel, event.providerMessageId)) &&
-    (await applyParked(hub, channel, event.providerMessageId))
-  )
+  if ((await findMessage(hub, channel, event.providerMessageId)) && (await applyParked(hub, channel, event.providerMessageId)))
     return;
   hub.events.emit('message.status.unmatched', {
     channel: channel.id,

@@ -11,7 +11,12 @@ const contact = { id: 'c1', name: 'Иван', phone: '+79161234567' };
 const fastRetry = { minTimeoutMs: 1, maxTimeoutMs: 2, jitter: false, sleep: async () => {} };
 const text = { type: 'text' as const, text: 'Ваш автомобиль готов, ждём вас в салоне' };
 const lost = () =>
-  new ChannelApiError({ channel: 'whatsapp', code: 'response_lost', retryable: false, message: 'connection reset after the request was sent' });
+  new ChannelApiError({
+    channel: 'whatsapp',
+    code: 'response_lost',
+    retryable: false,
+    message: 'connection reset after the request was sent',
+  });
 
 /** A hub whose provider accepts the first send but whose answer is lost: the message is recorded sent, unconfirmed. */
 async function unconfirmedSend() {
@@ -79,7 +84,10 @@ describe('reconciling unconfirmed sends by our message id', () => {
     const confirmed = await hub.send({ channel: 'whatsapp', contact, content: text });
     const unconfirmedSms = await hub.send({ channel: 'sms', contact, content: text });
     // Another provider id than the one stored: left unmatched, the stored id kept.
-    await hub.handleWebhook('whatsapp', whatsapp.statusWebhook('wamid.other', 'delivered', clock.now(), { messageId: confirmed.id }));
+    await hub.handleWebhook(
+      'whatsapp',
+      whatsapp.statusWebhook('wamid.other', 'delivered', clock.now(), { messageId: confirmed.id }),
+    );
     expect(await store.getMessage(confirmed.id)).toMatchObject({
       status: 'sent',
       providerMessageId: confirmed.providerMessageId,

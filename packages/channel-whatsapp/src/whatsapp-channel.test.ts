@@ -153,6 +153,7 @@ describe('hub round trip', () => {
       to: '79161234567',
       type: 'text',
       text: { body: text.text, preview_url: false },
+      biz_opaque_callback_data: `omnidealer:${reply.id}`,
     });
     expect(reply.cost).toEqual({ amountMinor: 0, currency: 'RUB' });
 

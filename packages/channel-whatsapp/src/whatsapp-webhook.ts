@@ -19,6 +19,7 @@ import {
   whatsAppTemplateStatusUpdateSchema,
   whatsAppWebhookSchema,
 } from './whatsapp-api.js';
+import { messageIdFromWhatsAppCallbackData } from './whatsapp-callback-data.js';
 import { classifyWhatsAppFailure, failureFromWhatsAppError } from './whatsapp-error.js';
 import { type WhatsAppBillingCategory, type WhatsAppPricing, whatsAppPrice } from './whatsapp-pricing.js';
 import { whatsAppUserIdCountry } from './whatsapp-user-id.js';
@@ -367,6 +368,8 @@ function toStatusEvent(status: WhatsAppStatus, pricing: WhatsAppPricing, channel
   };
   if (error) event.error = error;
   if (cost) event.cost = cost;
+  const messageId = messageIdFromWhatsAppCallbackData(status.biz_opaque_callback_data);
+  if (messageId) event.messageId = messageId;
   if (metadata.pricing !== undefined || metadata.conversation !== undefined) event.metadata = metadata;
   return event;
 }

@@ -112,7 +112,10 @@ const settingsSchema = z
     secret: z.string().min(1).max(256).optional(),
     confirmationCode: z.string().min(1).max(256).optional(),
     screenName: z.string().min(1).optional(),
-    apiVersion: z.string().regex(/^\d+\.\d+$/, 'an API version like 5.199').optional(),
+    apiVersion: z
+      .string()
+      .regex(/^\d+\.\d+$/, 'an API version like 5.199')
+      .optional(),
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
@@ -247,7 +250,8 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
 
   const unsupported = (content: MessageContent): string | undefined => {
     if (!capabilities.contentTypes.includes(content.type)) return `VK community messages cannot carry ${content.type} content`;
-    if (content.type === 'media' && !capabilities.mediaKinds.includes(content.kind)) return `VK cannot send ${content.kind} media`;
+    if (content.type === 'media' && !capabilities.mediaKinds.includes(content.kind))
+      return `VK cannot send ${content.kind} media`;
     if (content.type === 'media' && !content.mediaId) return 'VK media must be an attachment VK already has (mediaId)';
     if (content.type === 'template' && !content.fallbackText) return 'VK has no templates: a fallbackText is required';
     return undefined;
@@ -275,7 +279,11 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
       const problem = unsupported(content);
       if (problem) return { reachable: false, reason: 'unsupported_content', detail: problem };
       if (contact.consent?.[id] === 'opted_out' || contact.consent?.vk === 'opted_out') {
-        return { reachable: false, reason: 'opted_out', detail: "the contact denied the community's messages or opted out of VK" };
+        return {
+          reachable: false,
+          reason: 'opted_out',
+          detail: "the contact denied the community's messages or opted out of VK",
+        };
       }
       const userId = vkUserIdOf(contact);
       if (!userId) {

@@ -166,10 +166,14 @@ export function createVkClient(options: VkClientOptions = {}): VkClient {
           message: 'vk: groupId is required for Bots Long Poll (groups.getLongPollServer)',
         });
       }
-      const server = await call('groups.getLongPollServer', { group_id: options.groupId }, {
-        signal: request.signal,
-        schema: vkLongPollServerSchema,
-      });
+      const server = await call(
+        'groups.getLongPollServer',
+        { group_id: options.groupId },
+        {
+          signal: request.signal,
+          schema: vkLongPollServerSchema,
+        },
+      );
       secrets.add(server.key);
       return server;
     },
@@ -180,7 +184,12 @@ export function createVkClient(options: VkClientOptions = {}): VkClient {
       try {
         url = new URL(server.server);
       } catch (error) {
-        throw new ChannelApiError({ channel: 'vk', retryable: false, message: 'vk: long-poll server is not a URL', cause: error });
+        throw new ChannelApiError({
+          channel: 'vk',
+          retryable: false,
+          message: 'vk: long-poll server is not a URL',
+          cause: error,
+        });
       }
       const base = `${url.origin}:${waitSeconds}`;
       let http = pollers.get(base);

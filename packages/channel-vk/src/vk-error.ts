@@ -108,4 +108,3 @@ export function classifyVkError(response: {
   }
   return new ChannelApiError({ ...api, retryable: false, message: `vk: API error ${code}${detail}` });
 }
-

@@ -109,7 +109,11 @@ export function createVkPoller(options: VkPollerOptions): VkPoller {
       }
       if (response.status >= 400) {
         options.onError?.(
-          new ChannelApiError({ channel: 'vk', retryable: false, message: `vk: a polled update was refused (${response.status})` }),
+          new ChannelApiError({
+            channel: 'vk',
+            retryable: false,
+            message: `vk: a polled update was refused (${response.status})`,
+          }),
         );
         continue;
       }

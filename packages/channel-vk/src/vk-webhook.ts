@@ -90,7 +90,10 @@ function messageContent(message: VkMessageWire): { content: MessageContent; supp
   const point = message.geo?.coordinates;
   if (point && Math.abs(point.latitude) <= 90 && Math.abs(point.longitude) <= 180) {
     const name = message.geo?.place?.title ?? undefined;
-    return { content: { type: 'location', latitude: point.latitude, longitude: point.longitude, ...(name ? { name } : {}) }, supported: true };
+    return {
+      content: { type: 'location', latitude: point.latitude, longitude: point.longitude, ...(name ? { name } : {}) },
+      supported: true,
+    };
   }
   if (text) return { content: { type: 'text', text }, supported: true };
   const label = message.attachments?.[0]?.type ?? 'empty message';

@@ -246,16 +246,19 @@ describe('VK through the hub', () => {
   });
 
   it('links a contact through hub.inviteLink: the ref of the Start message redeems the invite', async () => {
-    const { hub, webhook, store } = setup();
-    await store.saveContact({ id: 'c9', phone: '+79161234567', createdAt: 0, updatedAt: 0 } as never);
-    const invite = await hub.inviteLink('c9', 'vk');
+    const { hub, webhook, store, received } = setup();
+    const { id } = await hub.upsertContact({ id: 'c9', phone: '+79161234567' });
+    const invite = await hub.inviteLink(id, 'vk');
     expect(invite.url).toBe(`https://vk.me/dealer_club?ref=${invite.payload}`);
     const event = structuredClone(refEvent);
     event.object.message.ref = invite.payload;
     expect(await (await webhook(event)).text()).toBe('ok');
-    const contact = await store.getContact('c9');
-    expect(contact?.identities?.vk ?? contact?.identities?.vkChatIds).toBeDefined();
+    const contact = await store.getContact(id);
+    expect(received[0]).toMatchObject({ contactId: id, metadata: { inboundKind: 'start', payload: invite.payload } });
+    expect(JSON.stringify(contact?.identities)).toContain(userId);
     expect(contact?.consent?.vk).toBe('granted');
+    // The linked contact is now reachable on VK.
+    expect(vkUserIdOf(contact ?? { id })).toBe(userId);
   });
 
   it('message_deny opts the contact out; message_allow is a start carrying the widget key', async () => {

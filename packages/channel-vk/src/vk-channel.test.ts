@@ -72,6 +72,10 @@ describe('createVkChannel', () => {
     expect(channel.rateLimit).toEqual({ perSecond: 20 });
     expect(channel.estimateCost(text, linked).money).toEqual({ amountMinor: 0, currency: 'RUB' });
     expect(createVkChannel({ token }).accountId).toMatch(/^token-[0-9a-f]{12}$/);
+    expect(createVkChannel({ token, pricing: { perMessageMinor: 35 } }).estimateCost(text, linked)).toMatchObject({
+      money: { amountMinor: 35, currency: 'RUB' },
+      units: 1,
+    });
     expect(channel.secrets?.()).toEqual(expect.arrayContaining([token, secret]));
   });
 

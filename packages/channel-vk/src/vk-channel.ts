@@ -5,7 +5,6 @@ import {
   type ChannelRateLimit,
   type Clock,
   type Contact,
-  type CostEstimate,
   type MessageContent,
   type Reachability,
   ValidationError,
@@ -13,9 +12,11 @@ import {
 import {
   createSecretRegistry,
   loadSetting,
-  money,
   type OutboundMessage,
+  type PerMessagePrice,
   parseInput,
+  perMessageCost,
+  perMessagePriceSchema,
   type SendResult,
   systemClock,
 } from '@omnidealer/core/provider-utils';
@@ -59,7 +60,7 @@ export interface VkChannelSettings {
   /** Limits the hub applies to sends. @default { perSecond: 20 } (VK's limit for a community token) */
   rateLimit?: ChannelRateLimit | undefined;
   /** Price per message when your contract bills messages. @default free (0 RUB) */
-  pricing?: { perMessageMinor: number; currency?: string | undefined } | undefined;
+  pricing?: PerMessagePrice | undefined;
   /** Per-request timeout in ms. @default 15000 */
   timeoutMs?: number | undefined;
   /** The time given to `message_allow` / `message_deny`, which carry none. @default the system clock */
@@ -120,10 +121,7 @@ const settingsSchema = z
     headers: z.record(z.string(), z.string()).optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
     rateLimit: rateLimitSchema.optional(),
-    pricing: z
-      .object({ perMessageMinor: z.number().int().nonnegative(), currency: z.string().length(3).optional() })
-      .strict()
-      .optional(),
+    pricing: perMessagePriceSchema.optional(),
     timeoutMs: z.number().int().positive().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
   })
@@ -296,15 +294,8 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
       return { reachable: true, address: userId };
     },
 
-    estimateCost(): CostEstimate {
-      const amount = pricing?.perMessageMinor ?? 0;
-      const currency = pricing?.currency ?? 'RUB';
-      return {
-        money: money(amount, currency),
-        units: 1,
-        unitName: 'message',
-        detail: pricing ? `${amount} ${currency}/100 per message (configured)` : 'VK community messages are free',
-      };
+    estimateCost() {
+      return perMessageCost(pricing, 'VK community messages are free');
     },
 
     async doSend(message: OutboundMessage, { signal }): Promise<SendResult> {

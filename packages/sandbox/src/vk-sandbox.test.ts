@@ -1,4 +1,5 @@
-import { createManualClock } from '@omnidealer/core';
+import { createVkChannel, createVkPoller } from '@omnidealer/channel-vk';
+import { createManualClock, createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Sandbox, type StartSandboxOptions, startSandbox } from './sandbox.js';
 import { startTestReceiver } from './test-receiver.js';
@@ -159,5 +160,56 @@ describe('VK API sandbox', () => {
       response: expect.any(Number),
     });
     expect(sandbox.vk.users().get(310550771)).toMatchObject({ firstName: 'Ирина', allowed: true });
+  });
+});
+
+describe('VK channel against the sandbox', () => {
+  it('links a contact through vk.me?ref= over Bots Long Poll, sends buttons once per random_id, reads the press and the deny', async () => {
+    const { sandbox } = await setup({}, false);
+    const channel = createVkChannel({
+      groupId: sandbox.credentials.vk.groupId,
+      token: sandbox.credentials.vk.token,
+      screenName: sandbox.credentials.vk.screenName,
+      baseURL: sandbox.urls.vk,
+      rateLimit: { perSecond: 1000 },
+    });
+    const hub = createOmnidealer({ channels: [channel], store: createMemoryStore() });
+    const received: Message[] = [];
+    hub.on('message.received', ({ message }) => received.push(message));
+    const poller = createVkPoller({ channel, deliver: (request) => hub.handleWebhook(channel.id, request), waitSeconds: 1 });
+
+    await hub.upsertContact({ id: 'crm-1', phone: '+79161234567' });
+    const invite = await hub.inviteLink('crm-1', 'vk');
+    expect(invite.url).toBe(`https://vk.me/dealer_sandbox_club?ref=${invite.payload}`);
+    const { userId } = await sandbox.vk.start({ ref: invite.payload, refSource: 'sms' });
+    expect(await poller.pollOnce()).toBe(1);
+    expect(received[0]).toMatchObject({ contactId: 'crm-1', metadata: { inboundKind: 'start', payload: invite.payload } });
+
+    const sent = await hub.send({
+      channel: 'vk',
+      contact: { id: 'crm-1' },
+      content: {
+        type: 'interactive',
+        body: 'Записать вас на тест-драйв?',
+        action: { type: 'buttons', buttons: [{ id: 'td:yes', title: 'Да, в субботу' }] },
+      },
+    });
+    expect(sent).toMatchObject({ status: 'sent', providerMessageId: String(sandbox.vk.sent()[0]?.id) });
+    expect(sandbox.vk.sent()[0]).toMatchObject({ peerId: userId, text: 'Записать вас на тест-драйв?' });
+
+    await sandbox.vk.press({ userId, id: 'td:yes' });
+    await sandbox.vk.deny(userId);
+    expect(await poller.pollOnce()).toBe(2);
+    expect(received.slice(1).map((message) => [message.metadata?.inboundKind, message.metadata?.payload])).toEqual([
+      ['button_reply', 'td:yes'],
+      ['stop', undefined],
+    ]);
+    await expect(
+      hub.send({ channel: 'vk', contact: { id: 'crm-1' }, content: { type: 'text', text: 'Ещё?' } }),
+    ).rejects.toMatchObject({
+      name: 'UnreachableRecipientError',
+      reason: 'opted_out',
+    });
+    expect(sandbox.vk.sent()).toHaveLength(1);
   });
 });

@@ -9,9 +9,13 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const available = postgresServerAvailable();
   if (!available.ok) {
     if (process.env.CI) {
-      throw new Error(`PostgreSQL is required under CI for the @omnidealer/store-postgres tests (${available.reason}): ${postgresInstallHint}`);
+      throw new Error(
+        `PostgreSQL is required under CI for the @omnidealer/store-postgres tests (${available.reason}): ${postgresInstallHint}`,
+      );
     }
-    console.warn(`[@omnidealer/store-postgres] PostgreSQL not found: the PostgreSQL tests are SKIPPED. Install it: ${postgresInstallHint}`);
+    console.warn(
+      `[@omnidealer/store-postgres] PostgreSQL not found: the PostgreSQL tests are SKIPPED. Install it: ${postgresInstallHint}`,
+    );
     project.provide('postgresUrl', '');
     return undefined;
   }

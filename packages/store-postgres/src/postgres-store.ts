@@ -149,11 +149,11 @@ interface MessageMove {
 export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
   const clock = options.clock ?? systemClock;
   const schema = options.schema ?? 'omnidealer';
-  if (!/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(schema)) {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
     throw new PostgresStoreError({
       reason: 'query',
       server: '(not connected)',
-      message: `schema "${schema}" is not a plain PostgreSQL identifier (letters, digits, _ and $; at most 63 characters)`,
+      message: `schema "${schema}" is not a plain PostgreSQL identifier (letters, digits and _; at most 63 characters)`,
     });
   }
   const s = quoteIdentifier(schema);
@@ -386,7 +386,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return transaction([lock('contact', id)], async (context) => {
         const { rows } = await context.run<{ id: string; data: string }>(sql.getContactForUpdate, [[id]]);
         const current = rows[0] && readContact(rows[0].data, id);
-        return saveUpdated(context, current, update, (next) => writeContact(context.run, next));
+        return saveUpdated(context, current, update, (next) => writeContact(context.commit, next));
       });
     },
     async mergeContacts(keepId, mergeId, plan) {
@@ -469,14 +469,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return transaction([lock('conversation', id)], async (context) => {
         const { rows } = await context.run<{ id: string; data: string }>(sql.getConversationForUpdate, [id]);
         const current = rows[0] && readConversation(rows[0]);
-        return saveUpdated(context, current, update, (next) => context.run(sql.saveConversation, conversationValues(next)));
+        return saveUpdated(context, current, update, (next) => context.commit(sql.saveConversation, conversationValues(next)));
       });
     },
     async openConversation(contactId, channel, externalId, update) {
       // One lock per contact and channel, whatever the thread id: a find without one sees every thread.
       return transaction([lock('open-conversation', contactId, channel)], async (context) => {
         const current = await newestConversationForUpdate(context.run, contactId, channel, externalId);
-        return saveUpdated(context, current, update, (next) => context.run(sql.saveConversation, conversationValues(next)));
+        return saveUpdated(context, current, update, (next) => context.commit(sql.saveConversation, conversationValues(next)));
       });
     },
     async listConversations(conversationQuery: ConversationQuery = {}) {
@@ -598,11 +598,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         const current = rows[0] && (readJsonColumn(jsonValueSchema, rows[0].value, 'records', `${namespace}/${key}`) as T);
         const next = context.once(() => update(current));
         if (next === undefined) {
-          await context.run(sql.deleteRecord, [namespace, key]);
+          await context.commit(sql.deleteRecord, [namespace, key]);
           return undefined;
         }
         const text = writeJsonColumn(next, `record ${namespace}`);
-        await context.run(sql.putRecord, [namespace, key, text, clock.now()]);
+        await context.commit(sql.putRecord, [namespace, key, text, clock.now()]);
         return JSON.parse(text) as T;
       });
     },

@@ -114,6 +114,15 @@ export async function startPostgresServer(options: StartPostgresServerOptions = 
   }
 
   let stopped = false;
+  // A process that exits without calling stop() (process.exit, an uncaught error) still stops its cluster; only a
+  // SIGKILL or SIGPIPE can leave one behind (`pg_ctl -D /tmp/omnidealer-pg-*/data stop` then).
+  const stopOnExit = () => {
+    if (stopped) return;
+    stopped = true;
+    spawnSync(bin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...asServer, stdio: 'ignore' });
+    rmSync(directory, { recursive: true, force: true });
+  };
+  process.once('exit', stopOnExit);
   return {
     url: `postgresql://omnidealer@/omnidealer_test?host=${encodeURIComponent(directory)}&port=${port}`,
     directory,
@@ -121,6 +130,7 @@ export async function startPostgresServer(options: StartPostgresServerOptions = 
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.off('exit', stopOnExit);
       try {
         spawnSync(bin('pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop'], { ...asServer, stdio: 'ignore' });
       } finally {

@@ -378,7 +378,9 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       // The first lookup key that matches wins, as in the other stores.
       for (const key of keys) {
         const row = rows.find((candidate) => candidate.address === key);
-        if (row) return this.getContact(row.contact_id);
+        if (!row) continue;
+        const contact = await query<{ data: string }>(sql.getContact, [row.contact_id]);
+        return contact.rows[0] && readContact(contact.rows[0].data, row.contact_id);
       }
       return undefined;
     },

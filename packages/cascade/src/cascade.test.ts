@@ -245,6 +245,72 @@ describe('cascade: durability and exactly-once', () => {
     expect(mocks.whatsapp.sent).toHaveLength(1);
   });
 
+  it('two hubs sharing one store (two processes) sending the same cascade at once: one starts it, both return it', async () => {
+    const a = setup();
+    const b = setup(undefined, { store: a.store, clock: a.clock, mocks: a.mocks });
+    // Each hub's WhatsApp send takes a while, as a provider call does: both processes are inside `send` together.
+    const original = a.mocks.whatsapp.doSend;
+    a.mocks.whatsapp.doSend = async (message) => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return original(message);
+    };
+    const options = { campaign: 'spring', idempotencyKey: 'spring:c1' };
+    const [first, second] = await Promise.all([
+      a.cascade.send(phoneOnly, perChannel(), options),
+      b.cascade.send(phoneOnly, perChannel(), options),
+    ]);
+    expect(second.id).toBe(first.id);
+    // One process planned and started it: one step, one `started` event, one provider call.
+    const started = [...a.events, ...b.events].filter(([name]) => name === 'cascade.step.started');
+    expect(started).toHaveLength(1);
+    expect(a.mocks.whatsapp.attempts).toHaveLength(1);
+    expect(first.steps).toHaveLength(1);
+    expect(second.steps).toHaveLength(1);
+    expect((await a.cascade.get(first.id))?.steps).toHaveLength(1);
+    expect(await a.store.listRecords('cascade.start')).toEqual([]);
+    // Its deadline runs once, on either process.
+    a.clock.advance(DAY_MS);
+    const [ranA, ranB] = await Promise.all([a.cascade.runDueSteps(), b.cascade.runDueSteps()]);
+    expect(ranA + ranB).toBe(1);
+    expect(a.mocks.sms.sent).toHaveLength(1);
+  });
+
+  it("a process that died holding a cascade's start claim: another process's send waits for the claim to expire, then starts it once", async () => {
+    const a = setup();
+    a.hub.send = () => new Promise(() => {}); // dies inside the first step, holding the claim
+    void a.cascade.send(phoneOnly, perChannel(), { idempotencyKey: 'order-7' });
+    await vi.waitFor(async () => expect(await a.store.listRecords('cascade.start')).toHaveLength(1));
+    a.cascade.close();
+    const b = setup(undefined, { store: a.store, clock: a.clock, mocks: a.mocks });
+    let done = false;
+    const sending = b.cascade.send(phoneOnly, perChannel(), { idempotencyKey: 'order-7' }).finally(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The state the dead process stored is found and returned; its first step is the stored deadline's to send.
+    expect(done).toBe(true);
+    const state = await sending;
+    expect(state.steps).toHaveLength(1);
+    expect(a.mocks.whatsapp.sent).toHaveLength(0);
+    a.clock.advance(DAY_MS);
+    await b.cascade.runDueSteps();
+    expect(a.mocks.whatsapp.sent).toHaveLength(1);
+  });
+
+  it('a process that died after claiming a start, before storing anything: the next send takes over once the claim expires', async () => {
+    const a = setup();
+    // A claim left by a process that died right after taking it (nothing else of its cascade is stored).
+    await a.store.putRecord('cascade.start', '-/cascade_order-8', { token: 'start_dead', until: a.clock.now() + 60_000 });
+    let done = false;
+    const sending = a.cascade.send(phoneOnly, perChannel(), { idempotencyKey: 'order-8' }).finally(() => (done = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(done).toBe(false);
+    expect(a.mocks.whatsapp.sent).toHaveLength(0);
+    a.clock.advance(60_000);
+    const state = await sending;
+    expect(state.steps).toHaveLength(1);
+    expect(a.mocks.whatsapp.sent).toHaveLength(1);
+    expect(await a.store.listRecords('cascade.start')).toEqual([]);
+  });
+
   it('a restarted process resumes the pending deadline from the store, exactly once', async () => {
     const before = setup();
     const state = await before.cascade.send(phoneOnly, perChannel());

@@ -25,6 +25,7 @@ import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolv
 import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
 import { type CascadePlan, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
 import { buildReport, type CascadeReport } from './report.js';
+import { claimStart, type HeldStartClaim } from './start-claim.js';
 
 /** Options of {@link createCascade}. */
 export interface CascadeOptions {
@@ -617,65 +618,93 @@ export function createCascade(options: CascadeOptions): Cascade {
     const id = parsed.idempotencyKey ? `cascade_${parsed.idempotencyKey}` : createId('cascade');
     const key = `${parsed.campaign ?? '-'}/${id}`;
     return withLock(key, async () => {
-      const existing = await load(key);
-      if (existing) return existing;
-      const now = clock.now();
-      const facts = await gatherFacts(contact, id, parsed.campaign);
-      const perMessage = parsed.budgetMinor ?? policy.budget.perMessageMinor;
-      const initial = plan(contact, normalized, {
-        channels,
-        policy: options.policy,
-        now,
-        kind: parsed.kind,
-        campaign: parsed.campaign,
-        reach: facts.reach,
-        conversations: facts.conversations,
-        history: facts.history,
-        budgetMinor: budgetLeft(perMessage, 0, facts.campaignLeft),
-      });
-      let baselineMinor: number | undefined;
-      const baselineContent = baselineChannel && renderForChannel(baselineChannel, normalized);
-      if (baselineChannel && baselineContent && contact.phone) {
-        try {
-          baselineMinor = baselineChannel.estimateCost(baselineContent, contact, { now }).money.amountMinor;
-        } catch {
-          baselineMinor = undefined;
+      // Inside this process the lock keeps a second send of the same cascade out; across processes sharing the store,
+      // the start claim does: one process plans and sends the first step, the others wait and return its state.
+      let claim: HeldStartClaim | undefined;
+      for (;;) {
+        const existing = await load(key);
+        if (existing) return existing;
+        claim = await claimStart(store, clock, key, leaseMs);
+        if (claim) {
+          // The previous holder may have stored the state and released its claim just before ours was taken.
+          const stored = await load(key);
+          if (!stored) break;
+          await claim.release();
+          return stored;
         }
       }
-      const rank = (channelId: string) => {
-        const channel = channels.find((candidate) => candidate.id === channelId) as Channel;
-        const byId = policy.preference.indexOf(channel.id);
-        const byKind = policy.preference.indexOf(channel.kind);
-        const preferred = byId >= 0 ? byId : byKind >= 0 ? byKind : policy.preference.length;
-        return preferred * 1000 + channels.indexOf(channel);
-      };
-      const fixedFirst = [...initial.steps].sort((a, b) => rank(a.channelId) - rank(b.channelId))[0];
-      const state: CascadeState = {
-        id,
-        key,
-        contact,
-        content: normalized,
-        kind: parsed.kind ?? 'transactional',
-        ...(parsed.campaign ? { campaign: parsed.campaign } : {}),
-        ...(perMessage !== undefined ? { budgetMinor: perMessage } : {}),
-        status: 'running',
-        steps: [],
-        plan: initial,
-        spentMinor: 0,
-        currency: initial.steps[0]?.estimatedCost.money.currency ?? 'RUB',
-        ...(baselineMinor !== undefined ? { baselineMinor } : {}),
-        ...(fixedFirst ? { fixedOrderFirstStepMinor: fixedFirst.estimatedCost.money.amountMinor } : {}),
-        createdAt: now,
-        updatedAt: now,
-      };
-      await schedule(key, 0, 'resume', now + RESUME_AFTER_MS);
-      await store.putRecord(indexNamespace, id, key);
-      await save(state);
-      if (await claimPlace(state, initial)) await proceed(state, initial);
-      // From here the step's own jobs keep the cascade going.
-      await store.cancelJob(jobId(key, 0, 'resume', now + RESUME_AFTER_MS));
-      return state;
+      try {
+        return await start(contact, normalized, parsed, id, key);
+      } finally {
+        await claim.release();
+      }
     });
+  }
+
+  /** Plans and starts a new cascade (under its start claim): stores its state and sends or defers its first step. */
+  async function start(
+    contact: Contact,
+    normalized: NormalizedContent,
+    parsed: CascadeSendOptions,
+    id: string,
+    key: string,
+  ): Promise<CascadeState> {
+    const now = clock.now();
+    const facts = await gatherFacts(contact, id, parsed.campaign);
+    const perMessage = parsed.budgetMinor ?? policy.budget.perMessageMinor;
+    const initial = plan(contact, normalized, {
+      channels,
+      policy: options.policy,
+      now,
+      kind: parsed.kind,
+      campaign: parsed.campaign,
+      reach: facts.reach,
+      conversations: facts.conversations,
+      history: facts.history,
+      budgetMinor: budgetLeft(perMessage, 0, facts.campaignLeft),
+    });
+    let baselineMinor: number | undefined;
+    const baselineContent = baselineChannel && renderForChannel(baselineChannel, normalized);
+    if (baselineChannel && baselineContent && contact.phone) {
+      try {
+        baselineMinor = baselineChannel.estimateCost(baselineContent, contact, { now }).money.amountMinor;
+      } catch {
+        baselineMinor = undefined;
+      }
+    }
+    const rank = (channelId: string) => {
+      const channel = channels.find((candidate) => candidate.id === channelId) as Channel;
+      const byId = policy.preference.indexOf(channel.id);
+      const byKind = policy.preference.indexOf(channel.kind);
+      const preferred = byId >= 0 ? byId : byKind >= 0 ? byKind : policy.preference.length;
+      return preferred * 1000 + channels.indexOf(channel);
+    };
+    const fixedFirst = [...initial.steps].sort((a, b) => rank(a.channelId) - rank(b.channelId))[0];
+    const state: CascadeState = {
+      id,
+      key,
+      contact,
+      content: normalized,
+      kind: parsed.kind ?? 'transactional',
+      ...(parsed.campaign ? { campaign: parsed.campaign } : {}),
+      ...(perMessage !== undefined ? { budgetMinor: perMessage } : {}),
+      status: 'running',
+      steps: [],
+      plan: initial,
+      spentMinor: 0,
+      currency: initial.steps[0]?.estimatedCost.money.currency ?? 'RUB',
+      ...(baselineMinor !== undefined ? { baselineMinor } : {}),
+      ...(fixedFirst ? { fixedOrderFirstStepMinor: fixedFirst.estimatedCost.money.amountMinor } : {}),
+      createdAt: now,
+      updatedAt: now,
+    };
+    await schedule(key, 0, 'resume', now + RESUME_AFTER_MS);
+    await store.putRecord(indexNamespace, id, key);
+    await save(state);
+    if (await claimPlace(state, initial)) await proceed(state, initial);
+    // From here the step's own jobs keep the cascade going.
+    await store.cancelJob(jobId(key, 0, 'resume', now + RESUME_AFTER_MS));
+    return state;
   }
 
   const cascade: Cascade = {

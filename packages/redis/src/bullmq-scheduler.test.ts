@@ -50,7 +50,14 @@ describe.skipIf(!redisUrl)('createBullMqScheduler (real redis-server)', () => {
   /** A scheduler and its own store connection on a shared SQLite file: what one worker process holds. */
   function worker(path: string, queueName: string, overrides: Partial<BullMqSchedulerOptions> = {}) {
     const store = createSqliteStore({ path });
-    const scheduler = createBullMqScheduler({ connection: connection(), queueName, store, sweepIntervalMs: 0, ...overrides });
+    const scheduler = createBullMqScheduler({
+      connection: connection(),
+      queueName,
+      store,
+      kinds: ['reminder'],
+      sweepIntervalMs: 0,
+      ...overrides,
+    });
     stores.push(store);
     schedulers.push(scheduler);
     return { store, scheduler };
@@ -70,13 +77,13 @@ describe.skipIf(!redisUrl)('createBullMqScheduler (real redis-server)', () => {
     await a.scheduler.start(step);
     await b.scheduler.start(step);
 
-    const job = { id: 'run-1:step-2', kind: 'cascade.step', runAt: Date.now() + 300, payload: { runId: 'run-1' } };
+    const job = { id: 'run-1:step-2', kind: 'reminder', runAt: Date.now() + 300, payload: { runId: 'run-1' } };
     await a.scheduler.schedule(job);
     await b.scheduler.schedule(job);
     // Same id: one wake-up in Redis, not two.
     expect(await a.scheduler.queue.getJobCounts('delayed')).toEqual({ delayed: 1 });
     // Force a second wake-up for the same job, as a lost acknowledgement or an operator's retry would.
-    await a.scheduler.queue.add('cascade.step', { id: job.id }, { jobId: 'extra-wake-up', delay: 300 });
+    await a.scheduler.queue.add('reminder', { id: job.id }, { jobId: 'extra-wake-up', delay: 300 });
 
     await waitFor(async () => (await a.store.getJob(job.id))?.status === 'done');
     await waitFor(async () => {
@@ -106,7 +113,7 @@ describe.skipIf(!redisUrl)('createBullMqScheduler (real redis-server)', () => {
     child.on('message', (message: (typeof messages)[number]) => messages.push(message));
     await waitFor(() => messages.some((message) => message.ready));
 
-    await survivor.scheduler.schedule({ id: 'run-7:step-1', kind: 'cascade.step', runAt: Date.now() + 100 });
+    await survivor.scheduler.schedule({ id: 'run-7:step-1', kind: 'reminder', runAt: Date.now() + 100 });
     await waitFor(() => messages.some((message) => message.started === 'run-7:step-1'));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
@@ -133,8 +140,8 @@ describe.skipIf(!redisUrl)('createBullMqScheduler (real redis-server)', () => {
     await scheduler.start(async (job) => {
       ran.push([job.id, job.payload]);
     });
-    await scheduler.schedule({ id: 'visit-9:reminder', kind: 'cascade.step', runAt: Date.now() + 3_600_000, payload: { v: 1 } });
-    await scheduler.schedule({ id: 'visit-9:reminder', kind: 'cascade.step', runAt: Date.now() + 200, payload: { v: 2 } });
+    await scheduler.schedule({ id: 'visit-9:reminder', kind: 'reminder', runAt: Date.now() + 3_600_000, payload: { v: 1 } });
+    await scheduler.schedule({ id: 'visit-9:reminder', kind: 'reminder', runAt: Date.now() + 200, payload: { v: 2 } });
     await waitFor(async () => (await store.getJob('visit-9:reminder'))?.status === 'done', 10_000);
     expect(ran).toEqual([['visit-9:reminder', { v: 2 }]]);
     expect(await scheduler.queue.getJobCounts('delayed', 'waiting')).toMatchObject({ delayed: 0, waiting: 0 });
@@ -148,7 +155,7 @@ describe.skipIf(!redisUrl)('createBullMqScheduler (real redis-server)', () => {
       attempts.push(job.attempts);
       throw new Error('provider down');
     });
-    await scheduler.schedule({ id: 'poison', kind: 'cascade.step', runAt: Date.now() });
+    await scheduler.schedule({ id: 'poison', kind: 'reminder', runAt: Date.now() });
     await waitFor(async () => (await store.getJob('poison'))?.status === 'cancelled');
     expect(attempts).toEqual([1, 2]);
   }, 30_000);
@@ -163,13 +170,13 @@ describe.skipIf(!redisUrl)('createBullMqScheduler (real redis-server)', () => {
     // As if the process died between the store commit and the enqueue.
     await store.scheduleJob({
       id: 'orphan',
-      kind: 'cascade.step',
+      kind: 'reminder',
       runAt: Date.now() - 1,
       payload: {},
       status: 'pending',
       attempts: 0,
     });
-    await scheduler.schedule({ id: 'cancelled', kind: 'cascade.step', runAt: Date.now() + 200 });
+    await scheduler.schedule({ id: 'cancelled', kind: 'reminder', runAt: Date.now() + 200 });
     await scheduler.cancel('cancelled');
     expect(await scheduler.runDue()).toEqual(['orphan']);
     expect((await store.getJob('orphan'))?.status).toBe('done');
@@ -178,4 +185,45 @@ describe.skipIf(!redisUrl)('createBullMqScheduler (real redis-server)', () => {
     expect(ran).toEqual(['orphan']);
     expect((await store.getJob('cancelled'))?.status).toBe('cancelled');
   }, 30_000);
+
+  it("claims only its own kinds: the cascade's deadlines in the same store are left to the cascade, even when woken", async () => {
+    const path = join(folder, `kinds-${randomUUID()}.db`);
+    const { store, scheduler } = worker(path, `kinds-${randomUUID()}`);
+    const ran: string[] = [];
+    await scheduler.start(async (job) => {
+      ran.push(job.id);
+    });
+    // A deadline the cascade stored in the hub's store (its own kind), due now, and one of the scheduler's jobs.
+    const cascadeJob: ScheduledJob = {
+      id: 'cascade:-/cascade_1:0:deadline:1',
+      kind: 'cascade.step',
+      runAt: Date.now() - 1,
+      payload: { key: '-/cascade_1', step: 0, action: 'deadline' },
+      status: 'pending',
+      attempts: 0,
+    };
+    await store.scheduleJob(cascadeJob);
+    await scheduler.schedule({ id: 'visit-3:reminder', kind: 'reminder', runAt: Date.now() - 1 });
+    expect(await scheduler.runDue()).toEqual(['visit-3:reminder']);
+    // A wake-up for the cascade's job (a stray one, or a queue shared by mistake) does not make the scheduler take it.
+    await scheduler.queue.add('cascade.step', { id: cascadeJob.id }, { jobId: 'stray-wake-up' });
+    await waitFor(async () => (await scheduler.queue.getJobState('stray-wake-up')) !== 'waiting');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Dropped, not re-delayed forever.
+    expect(await scheduler.queue.getJobCounts('wait', 'active', 'delayed')).toEqual({ wait: 0, active: 0, delayed: 0 });
+    expect(ran).toEqual(['visit-3:reminder']);
+    expect(await store.getJob(cascadeJob.id)).toMatchObject({ status: 'pending', attempts: 0 });
+    // The cascade's own runner still claims it.
+    expect((await store.claimDueJobs(Date.now(), 10, 60_000, ['cascade.step'])).map((job) => job.id)).toEqual([cascadeJob.id]);
+  }, 30_000);
+
+  it('refuses to schedule a kind it does not run, and to be created without kinds', async () => {
+    const path = join(folder, `refuse-${randomUUID()}.db`);
+    const { scheduler, store } = worker(path, `refuse-${randomUUID()}`);
+    await expect(scheduler.schedule({ id: 'x', kind: 'cascade.step', runAt: Date.now() })).rejects.toThrow(
+      /kind: "cascade.step" is not one of this scheduler's kinds \(reminder\)/,
+    );
+    expect(await store.getJob('x')).toBeUndefined();
+    expect(() => createBullMqScheduler({ connection: connection(), queueName: 'q', store, kinds: [] })).toThrow(/kinds:/);
+  });
 });

@@ -1,4 +1,4 @@
-import type { Clock, Logger, ScheduledJob, Store } from '@omnidealer/core';
+import { type Clock, type Logger, OmnidealerError, type ScheduledJob, type Store } from '@omnidealer/core';
 import { createRedactingLogger, silentLogger, systemClock } from '@omnidealer/core/provider-utils';
 import { type ConnectionOptions, DelayedError, type Job, Queue, Worker } from 'bullmq';
 
@@ -7,9 +7,9 @@ export type JobHandler = (job: ScheduledJob) => Promise<void>;
 
 /** What {@link BullMqScheduler.schedule} takes. */
 export interface ScheduleJobInput {
-  /** Your id for the job (e.g. `cascade:<runId>:<step>`); scheduling the same id again moves it instead of adding one. */
+  /** Your id for the job (e.g. `visit-981:reminder`); scheduling the same id again moves it instead of adding one. */
   id: string;
-  /** Who runs it, e.g. `cascade.step`. */
+  /** Who runs it, e.g. `reminder`: one of the scheduler's `kinds`. */
   kind: string;
   /** When it is due, in ms since the epoch (by the scheduler's clock). */
   runAt: number;
@@ -24,6 +24,12 @@ export interface BullMqSchedulerOptions {
   queueName: string;
   /** The store that holds the jobs (your database or SQLite): the source of truth and the exactly-once arbiter. */
   store: Store;
+  /**
+   * The job kinds this scheduler schedules and runs, e.g. `['reminder']`. It claims only jobs of these kinds from the
+   * store: the hub's store also holds other runners' jobs (the cascade's `cascade.step` deadlines, which
+   * `cascade.start()` runs), and those are left to their owners. Scheduling another kind throws.
+   */
+  kinds: readonly string[];
   /** @default the system clock */
   clock?: Clock;
   /** How long a claimed job is held before another worker may retake it; longer than your slowest step. @default 60000 */
@@ -51,7 +57,10 @@ export interface BullMqSchedulerOptions {
 export interface BullMqScheduler {
   /** The BullMQ queue of wake-ups (for dashboards and metrics). */
   readonly queue: Queue;
-  /** Stores the job (pending, committed first), then enqueues its wake-up as a delayed BullMQ job with the same id. */
+  /**
+   * Stores the job (pending, committed first), then enqueues its wake-up as a delayed BullMQ job with the same id.
+   * @throws OmnidealerError (`validation`) when its kind is not one of the scheduler's `kinds`.
+   */
   schedule(input: ScheduleJobInput): Promise<ScheduledJob>;
   /** Cancels a job that has not run; a job already done stays done. */
   cancel(id: string): Promise<void>;
@@ -79,9 +88,10 @@ export function toBullJobId(id: string): string {
  * Steps can still start twice if a worker dies (or outlives its lease) mid-step, so make them idempotent — e.g. send
  * with `idempotencyKey: job.id`.
  * @example
- * const scheduler = createBullMqScheduler({ connection: { host: '127.0.0.1', port: 6379 }, queueName: 'omnidealer', store });
- * await scheduler.start(async (job) => cascade.runStep(job));
- * await scheduler.schedule({ id: 'run-1:step-2', kind: 'cascade.step', runAt: Date.now() + 3_600_000, payload: { runId: 'run-1' } });
+ * const scheduler = createBullMqScheduler({ connection: { host: '127.0.0.1', port: 6379 }, queueName: 'omnidealer', store, kinds: ['reminder'] });
+ * await scheduler.start(async (job) => sendReminder(job.payload, { idempotencyKey: job.id }));
+ * await scheduler.schedule({ id: 'visit-981:reminder', kind: 'reminder', runAt: Date.now() + 3_600_000, payload: { visitId: 981 } });
+ * @throws OmnidealerError (`validation`) when `kinds` is empty.
  * @see https://docs.bullmq.io/guide/jobs/delayed
  */
 export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqScheduler {
@@ -90,6 +100,9 @@ export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqSc
   const leaseMs = options.leaseMs ?? 60_000;
   const maxAttempts = options.maxAttempts ?? 10;
   const prefix = options.prefix ?? 'bull';
+  const kinds = [...options.kinds];
+  if (kinds.length === 0 || kinds.some((kind) => typeof kind !== 'string' || kind.length === 0))
+    throw new OmnidealerError({ code: 'validation', message: 'kinds: name at least one job kind this scheduler runs' });
   const queue = new Queue<{ id: string }>(options.queueName, { connection: options.connection, prefix });
   let worker: Worker<{ id: string }> | undefined;
   let handler: JobHandler | undefined;
@@ -144,7 +157,7 @@ export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqSc
 
   async function claimAndRun(limit: number): Promise<string[]> {
     if (!handler) throw new Error('start the scheduler with a handler before running jobs');
-    const claimed = await options.store.claimDueJobs(clock.now(), limit, leaseMs);
+    const claimed = await options.store.claimDueJobs(clock.now(), limit, leaseMs, kinds);
     for (const job of claimed) await execute(job);
     return claimed.map((job) => job.id);
   }
@@ -152,7 +165,8 @@ export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqSc
   async function processWakeUp(bullJob: Job<{ id: string }>, token?: string): Promise<void> {
     await claimAndRun(1);
     const own = await options.store.getJob(bullJob.data.id);
-    if (!own || own.status === 'done' || own.status === 'cancelled') return;
+    // Another runner's job (a stray wake-up): not ours to run or to keep waking.
+    if (!own || own.status === 'done' || own.status === 'cancelled' || !kinds.includes(own.kind)) return;
     // Not done yet: not due (woken early, or rescheduled later), due behind other jobs, or leased by a worker that
     // may have died. Sleep until it can be claimed, keeping the same BullMQ id.
     const wakeAt = own.status === 'pending' ? own.runAt : (own.leaseUntil ?? clock.now()) + 1;
@@ -173,6 +187,11 @@ export function createBullMqScheduler(options: BullMqSchedulerOptions): BullMqSc
     queue,
     runDue,
     async schedule(input) {
+      if (!kinds.includes(input.kind))
+        throw new OmnidealerError({
+          code: 'validation',
+          message: `kind: "${input.kind}" is not one of this scheduler's kinds (${kinds.join(', ')}); no worker would run it`,
+        });
       const job: ScheduledJob = {
         id: input.id,
         kind: input.kind,

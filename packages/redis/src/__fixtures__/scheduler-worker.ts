@@ -12,6 +12,7 @@ const scheduler = createBullMqScheduler({
   connection: { host: url.hostname, port: Number(url.port) },
   queueName,
   store,
+  kinds: ['reminder'],
   leaseMs: Number(leaseMs),
   lockDurationMs: 1000,
   stalledIntervalMs: 500,

@@ -10,7 +10,7 @@
 //   `pollIntervalMs`), so a contact whose WhatsApp message is not delivered in time gets the SMS. With
 //   `RESUME_OUTBOX=1` it also finishes sends a dead process left in the outbox (queued longer than
 //   `RESUME_OLDER_THAN_MS`, 10 minutes) — on one machine only: two machines resuming one message would both send it.
-import { type Cascade, createCascade } from '@omnidealer/cascade';
+import { type Cascade, type CascadeContent, createCascade } from '@omnidealer/cascade';
 import { createSmsChannel, createSmsRuGateway } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
 import { createOmnidealer, type Omnidealer } from '@omnidealer/core';
@@ -53,8 +53,8 @@ export interface AppConfig {
   concurrency: number;
 }
 
-function required(name: string): string {
-  const value = process.env[name];
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
   if (!value) throw new Error(`${name} is not set`);
   return value;
 }
@@ -64,14 +64,14 @@ export function readAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const role = env.ROLE === 'worker' ? 'worker' : 'hub';
   return {
     role,
-    databaseUrl: required('DATABASE_URL'),
-    redisUrl: required('REDIS_URL'),
+    databaseUrl: required(env, 'DATABASE_URL'),
+    redisUrl: required(env, 'REDIS_URL'),
     whatsapp: {
-      baseURL: required('WHATSAPP_BASE_URL'),
-      phoneNumberId: required('WHATSAPP_PHONE_NUMBER_ID'),
-      accessToken: required('WHATSAPP_ACCESS_TOKEN'),
+      baseURL: required(env, 'WHATSAPP_BASE_URL'),
+      phoneNumberId: required(env, 'WHATSAPP_PHONE_NUMBER_ID'),
+      accessToken: required(env, 'WHATSAPP_ACCESS_TOKEN'),
     },
-    smsRu: { baseURL: required('SMSRU_BASE_URL'), apiId: required('SMSRU_API_ID') },
+    smsRu: { baseURL: required(env, 'SMSRU_BASE_URL'), apiId: required(env, 'SMSRU_API_ID') },
     contacts: Number(env.CONTACTS ?? 2000),
     mailingId: env.MAILING_ID ?? 'spring-service',
     perSecond: Number(env.PER_SECOND ?? 80),
@@ -84,6 +84,12 @@ export function readAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     concurrency: Number(env.CONCURRENCY ?? 8),
   };
 }
+
+/** What the campaign sends: a WhatsApp template, and the SMS text it falls back to. */
+export const campaignContent = {
+  whatsapp: { type: 'template', name: 'service_reminder', language: 'ru', params: ['Иван'] },
+  sms: { type: 'text', text: 'Пора на ТО. Запись по ссылке.' },
+} as const satisfies CascadeContent;
 
 const report = (message: AppReport) =>
   new Promise<void>((resolve) => {
@@ -145,10 +151,7 @@ async function runHub(config: AppConfig): Promise<void> {
   const result = await app.cascade.campaign({
     mailingId: config.mailingId,
     contacts: [...contacts.slice(offset), ...contacts.slice(0, offset)],
-    content: {
-      whatsapp: { type: 'template', name: 'service_reminder', language: 'ru', params: ['Иван'] },
-      sms: { type: 'text', text: 'Пора на ТО. Запись по ссылке.' },
-    },
+    content: campaignContent,
     kind: 'service',
     concurrency: config.concurrency,
   });

@@ -32,8 +32,9 @@ export interface AppConfig {
   role: 'hub' | 'worker';
   databaseUrl: string;
   redisUrl: string;
-  whatsapp: { baseURL: string; phoneNumberId: string; accessToken: string };
-  smsRu: { baseURL: string; apiId: string };
+  /** `baseURL` only to point at a sandbox or a BSP (default: the Graph API, SMS.ru). */
+  whatsapp: { baseURL?: string; phoneNumberId: string; accessToken: string };
+  smsRu: { baseURL?: string; apiId: string };
   contacts: number;
   mailingId: string;
   /** Each channel account's limit, shared by every process through Redis. */
@@ -67,11 +68,11 @@ export function readAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl: required(env, 'DATABASE_URL'),
     redisUrl: required(env, 'REDIS_URL'),
     whatsapp: {
-      baseURL: required(env, 'WHATSAPP_BASE_URL'),
+      ...(env.WHATSAPP_BASE_URL ? { baseURL: env.WHATSAPP_BASE_URL } : {}),
       phoneNumberId: required(env, 'WHATSAPP_PHONE_NUMBER_ID'),
       accessToken: required(env, 'WHATSAPP_ACCESS_TOKEN'),
     },
-    smsRu: { baseURL: required(env, 'SMSRU_BASE_URL'), apiId: required(env, 'SMSRU_API_ID') },
+    smsRu: { ...(env.SMSRU_BASE_URL ? { baseURL: env.SMSRU_BASE_URL } : {}), apiId: required(env, 'SMSRU_API_ID') },
     contacts: Number(env.CONTACTS ?? 2000),
     mailingId: env.MAILING_ID ?? 'spring-service',
     perSecond: Number(env.PER_SECOND ?? 80),

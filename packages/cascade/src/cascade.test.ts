@@ -250,9 +250,9 @@ describe('cascade: durability and exactly-once', () => {
     const b = setup(undefined, { store: a.store, clock: a.clock, mocks: a.mocks });
     // Each hub's WhatsApp send takes a while, as a provider call does: both processes are inside `send` together.
     const original = a.mocks.whatsapp.doSend;
-    a.mocks.whatsapp.doSend = async (message) => {
+    a.mocks.whatsapp.doSend = async (message, sendOptions) => {
       await new Promise((resolve) => setTimeout(resolve, 30));
-      return original(message);
+      return original(message, sendOptions);
     };
     const options = { campaign: 'spring', idempotencyKey: 'spring:c1' };
     const [first, second] = await Promise.all([

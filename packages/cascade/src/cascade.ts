@@ -36,7 +36,10 @@ export interface CascadeOptions {
   clock?: Clock;
   /** Channel ids the cascade may use, in declared order. @default every channel of the hub */
   channels?: string[];
-  /** How long a runner holds a claimed deadline before another process may take it over. @default 60 000 ms */
+  /**
+   * How long a runner holds a claimed deadline — or a process a cascade's start — before another process may take it
+   * over. Keep it above your slowest step, a send waiting on the rate limit included. @default 60 000 ms
+   */
   leaseMs?: number;
   /** How often {@link Cascade.start} polls the store for due deadlines. @default 1000 ms */
   pollIntervalMs?: number;
@@ -52,7 +55,10 @@ export interface CascadeSendOptions {
   kind?: string;
   /** Campaign (mailing) id: groups cascades in reports; a contact never gets the same campaign twice. */
   campaign?: string;
-  /** The same key never starts a second cascade: a repeat returns the first one's state. */
+  /**
+   * The same key never starts a second cascade, in this process or another sharing the store (the start is claimed
+   * atomically in the store): a repeat returns the first one's state.
+   */
   idempotencyKey?: string;
   /** Most this message may cost across all its steps, in minor units. @default the policy's `perMessageMinor` */
   budgetMinor?: number;
@@ -634,7 +640,7 @@ export function createCascade(options: CascadeOptions): Cascade {
         }
       }
       try {
-        return await start(contact, normalized, parsed, id, key);
+        return await startNew(contact, normalized, parsed, id, key);
       } finally {
         await claim.release();
       }
@@ -642,7 +648,7 @@ export function createCascade(options: CascadeOptions): Cascade {
   }
 
   /** Plans and starts a new cascade (under its start claim): stores its state and sends or defers its first step. */
-  async function start(
+  async function startNew(
     contact: Contact,
     normalized: NormalizedContent,
     parsed: CascadeSendOptions,

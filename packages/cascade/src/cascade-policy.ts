@@ -61,8 +61,15 @@ export interface CascadePolicy {
   weightByReach?: boolean;
   /** Prior reach probability per channel id or kind, before anything is known about the contact. @default 0.9 */
   reachPrior?: Record<string, number>;
-  /** How many observations the prior is worth against the contact's own delivered/failed counts. @default 2 */
+  /**
+   * How many observations the prior (the base's aggregate on the channel) is worth against the contact's own counts:
+   * lower learns faster from one campaign, higher keeps one lucky read from flipping a contact. @default 1
+   */
   reachPriorWeight?: number;
+  /** How many observations `reachPrior` is worth against the base's aggregate on the channel. @default 20 */
+  basePriorWeight?: number;
+  /** Half-life of a contact's reach history: evidence this old counts half. @default 180 days */
+  reachHalfLifeMs?: number;
   /** Lower bound of a reach probability, so a channel never costs infinity. @default 0.05 */
   minReachProbability?: number;
   /** How long a permanent failure (`not_on_channel`, `bounced`, `opted_out`, `blocked`) excludes a channel. @default 180 days */
@@ -94,6 +101,8 @@ export interface ResolvedPolicy {
   weightByReach: boolean;
   reachPrior: Record<string, number>;
   reachPriorWeight: number;
+  basePriorWeight: number;
+  reachHalfLifeMs: number;
   minReachProbability: number;
   permanentFailureMemoryMs: number;
   fallback: Record<string, FallbackCondition>;
@@ -126,6 +135,8 @@ export const cascadePolicySchema = z
     weightByReach: z.boolean().optional(),
     reachPrior: z.record(z.string(), z.number().min(0).max(1)).optional(),
     reachPriorWeight: z.number().nonnegative().optional(),
+    basePriorWeight: z.number().nonnegative().optional(),
+    reachHalfLifeMs: z.number().int().nonnegative().optional(),
     minReachProbability: z.number().gt(0).max(1).optional(),
     permanentFailureMemoryMs: z.number().int().nonnegative().optional(),
     fallback: z.record(z.string(), fallbackConditionSchema).optional(),
@@ -196,7 +207,9 @@ function build(policy: CascadePolicy): ResolvedPolicy {
     ordering: policy.ordering ?? 'expected_cost',
     weightByReach: policy.weightByReach ?? true,
     reachPrior: policy.reachPrior ?? {},
-    reachPriorWeight: policy.reachPriorWeight ?? 2,
+    reachPriorWeight: policy.reachPriorWeight ?? 1,
+    basePriorWeight: policy.basePriorWeight ?? 20,
+    reachHalfLifeMs: policy.reachHalfLifeMs ?? 180 * DAY_MS,
     minReachProbability: policy.minReachProbability ?? 0.05,
     permanentFailureMemoryMs: policy.permanentFailureMemoryMs ?? 180 * DAY_MS,
     fallback: { ...defaultFallbacks, ...policy.fallback },

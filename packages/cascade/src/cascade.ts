@@ -41,6 +41,8 @@ export interface CascadeOptions {
   pollIntervalMs?: number;
   /** Due steps run at once by {@link Cascade.runDueSteps}. @default 8 */
   concurrency?: number;
+  /** How long the base's reach totals (the reach model's prior) are cached between store reads. @default 60 000 ms */
+  reachTotalsTtlMs?: number;
   /** Receives redacted log lines (pino's `(fields, message)` order: a pino logger fits). @default silent */
   logger?: Logger;
 }
@@ -170,6 +172,7 @@ export function createCascade(options: CascadeOptions): Cascade {
   const leaseMs = options.leaseMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const concurrency = Math.max(1, options.concurrency ?? 8);
+  const totalsTtlMs = options.reachTotalsTtlMs ?? 60_000;
   const emitter = new EventEmitter();
   const channels: Channel[] = (options.channels ?? [...hub.channels.keys()]).map((id) => {
     const channel = hub.channels.get(id);
@@ -240,9 +243,21 @@ export function createCascade(options: CascadeOptions): Cascade {
     return stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
   }
 
+  let totalsCache: { at: number; value: Record<string, ReachStats> } | undefined;
+  /** The base's reach totals per channel (the reach model's prior), read at most once per `totalsTtlMs`. */
+  async function totals(): Promise<Record<string, ReachStats>> {
+    const now = clock.now();
+    if (totalsCache && now - totalsCache.at < totalsTtlMs) return totalsCache.value;
+    const value: Record<string, ReachStats> = {};
+    for (const channel of channels) value[channel.id] = await hub.reachTotals(channel.id);
+    totalsCache = { at: now, value };
+    return value;
+  }
+
   async function gatherFacts(contact: Contact, cascadeId: string | undefined, campaign: string | undefined) {
     const reach: Record<string, ReachStats> = {};
     const conversations: Record<string, Conversation | undefined> = {};
+    const reachTotals = await totals();
     for (const channel of channels) {
       reach[channel.id] = await hub.reachStats(contact.id, channel.id);
       conversations[channel.id] = await store.findConversation(contact.id, channel.id);
@@ -254,7 +269,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     const campaignRecord = campaign ? await store.getRecord<CampaignRecord>(campaignNamespace, campaign) : undefined;
     const campaignBudget = campaignRecord?.budgetMinor ?? (campaign ? policy.budget.perCampaignMinor : undefined);
     const campaignLeft = campaignBudget === undefined ? undefined : campaignBudget - (campaignRecord?.spentMinor ?? 0);
-    return { reach, conversations, history, campaignLeft };
+    return { reach, reachTotals, conversations, history, campaignLeft };
   }
 
   function budgetLeft(perMessage: number | undefined, spent: number, campaignLeft: number | undefined): number | undefined {
@@ -629,6 +644,7 @@ export function createCascade(options: CascadeOptions): Cascade {
         kind: parsed.kind,
         campaign: parsed.campaign,
         reach: facts.reach,
+        reachTotals: facts.reachTotals,
         conversations: facts.conversations,
         history: facts.history,
         budgetMinor: budgetLeft(perMessage, 0, facts.campaignLeft),
@@ -703,6 +719,7 @@ export function createCascade(options: CascadeOptions): Cascade {
         kind: parsed.kind,
         campaign: parsed.campaign,
         reach: facts.reach,
+        reachTotals: facts.reachTotals,
         conversations: facts.conversations,
         history: facts.history,
         budgetMinor: budgetLeft(parsed.budgetMinor ?? policy.budget.perMessageMinor, 0, facts.campaignLeft),

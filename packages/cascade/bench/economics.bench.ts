@@ -432,7 +432,8 @@ function createSimulatedHub(channels: Channel[], store: Store, clock: Clock) {
       else if (status === 'read') await recordReach(message.contactId, channelId, 'read', undefined, previous !== 'delivered');
       emit('message.status', updated);
       if (status === 'failed') {
-        await recordReach(message.contactId, channelId, 'failed', 'bounced');
+        // An undelivered SMS says nothing permanent (the real hub records no reason either); e-mail bounces are.
+      await recordReach(message.contactId, channelId, 'failed', channelId === 'email' ? 'bounced' : undefined);
         emit('message.failed', updated);
       }
     },
@@ -656,7 +657,10 @@ function plansPerSecond(base: Person[], iterations: number, run: (person: Person
 }
 
 /** The policy of the learning cascade in the benchmark (what a dealer would set). */
-export const benchPolicy: CascadePolicy = { preference: ['email', 'max', 'whatsapp', 'sms'] };
+export const benchPolicy: CascadePolicy = {
+  preference: ['email', 'max', 'whatsapp', 'sms'],
+  acquisition: { channel: 'max', prefix: 'Мы в MAX: ' },
+};
 
 /**
  * Plans per second of the cascade planner (with per-contact reach history) against a fixed-order planner, and the
@@ -678,36 +682,6 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
   const base = buildBase(settings.contacts, settings.seed);
   const months = Array.from({ length: settings.campaigns }, (_, month) => drawMonth(base, settings.seed, month));
   const links = initialLinks(base, settings.seed);
-
-  const learned = await runCascade(base, months, links, benchPolicy);
-  const fixedLinks = Uint8Array.from(links);
-  const rows: CascadeBenchmarkResult['rows'] = [];
-  const per: Array<{ sms: Outcome; fixed: Outcome; cascade: Outcome; best: Outcome }> = [];
-  const rub = (minor: number) => Math.round(minor) / 100;
-  const perReached = (outcome: Outcome) => outcome.spendMinor / Math.max(1, outcome.reached);
-  for (let campaign = 0; campaign < settings.campaigns; campaign++) {
-    const month = months[campaign] as Month;
-    const sms = smsOnly(base, month);
-    const fixed = fixedOrder(base, month, fixedLinks);
-    base.forEach((_, index) => {
-      if (month.selfLink[index]) fixedLinks[index] = 1;
-    });
-    const cascade = learned.outcomes[campaign] as Outcome;
-    const best = hindsight(base, month, learned.linksPerCampaign[campaign] as Uint8Array);
-    per.push({ sms, fixed, cascade, best });
-    rows.push({
-      campaign: campaign + 1,
-      'SMS only ₽': rub(sms.spendMinor),
-      'fixed ₽': rub(fixed.spendMinor),
-      'cascade ₽': rub(cascade.spendMinor),
-      'hindsight ₽': rub(best.spendMinor),
-      'reached SMS/fixed/cascade/hindsight': `${sms.reached}/${fixed.reached}/${cascade.reached}/${best.reached}`,
-      'cascade sent e/M/W/S': `${cascade.sent.email ?? 0}/${cascade.sent.max ?? 0}/${cascade.sent.whatsapp ?? 0}/${cascade.sent.sms ?? 0}`,
-      '₽/reached cascade ÷ hindsight': Math.round((perReached(cascade) / perReached(best)) * 1000) / 1000,
-      'cascade vs SMS only %': Math.round((1 - cascade.spendMinor / sms.spendMinor) * 1000) / 10,
-      'invites/links': `${cascade.invites ?? 0}/${cascade.links ?? 0}`,
-    });
-  }
 
   const { all: channels } = createChannels();
   const ordered = channels.filter((channel) => channel.id !== 'email');
@@ -740,6 +714,56 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const cascadePlans = median(cascadeRounds);
   const fixedPlans = median(fixedRounds);
+  const learned = await runCascade(base, months, links, benchPolicy, async (campaign, cascade) => {
+    if (!process.env.CASCADE_BENCH_DEBUG || campaign > 1) return;
+    if (campaign === 1) {
+      const tally: Record<string, number> = {};
+      for (const person of base) {
+        const state = await cascade.get(`cascade_month-2:${person.contact.id}`);
+        const key = `${state?.status}:${state?.steps.map((step) => `${step.channelId}/${step.status}/${step.outcome}`).join(',')}`;
+        tally[key] = (tally[key] ?? 0) + 1;
+      }
+      console.log(tally);
+      for (const id of ['c1', 'c2', 'c7', 'c8']) {
+        const state = await cascade.get(`cascade_month-2:${id}`);
+        console.log(id, JSON.stringify(state?.plan.steps.map((step) => [step.channelId, step.expectedCost, step.reachBasis])), JSON.stringify(state?.plan.excluded));
+      }
+      return;
+    }
+    for (const person of base.slice(0, 12)) {
+      const planned = await cascade.plan(person.contact, person.content, { kind: 'transactional' });
+      console.log(person.contact.id, person.reader, person.onWhatsApp, person.smsMinor, JSON.stringify(planned.steps.map((step) => [step.channelId, Math.round(step.expectedCost), step.reachBasis])));
+    }
+  });
+  const fixedLinks = Uint8Array.from(links);
+  const rows: CascadeBenchmarkResult['rows'] = [];
+  const per: Array<{ sms: Outcome; fixed: Outcome; cascade: Outcome; best: Outcome }> = [];
+  const rub = (minor: number) => Math.round(minor) / 100;
+  const perReached = (outcome: Outcome) => outcome.spendMinor / Math.max(1, outcome.reached);
+  for (let campaign = 0; campaign < settings.campaigns; campaign++) {
+    const month = months[campaign] as Month;
+    const sms = smsOnly(base, month);
+    const fixed = fixedOrder(base, month, fixedLinks);
+    base.forEach((_, index) => {
+      if (month.selfLink[index]) fixedLinks[index] = 1;
+    });
+    const cascade = learned.outcomes[campaign] as Outcome;
+    const best = hindsight(base, month, learned.linksPerCampaign[campaign] as Uint8Array);
+    per.push({ sms, fixed, cascade, best });
+    rows.push({
+      campaign: campaign + 1,
+      'SMS only ₽': rub(sms.spendMinor),
+      'fixed ₽': rub(fixed.spendMinor),
+      'cascade ₽': rub(cascade.spendMinor),
+      'hindsight ₽': rub(best.spendMinor),
+      'reached SMS/fixed/cascade/hindsight': `${sms.reached}/${fixed.reached}/${cascade.reached}/${best.reached}`,
+      'cascade sent e/M/W/S': `${cascade.sent.email ?? 0}/${cascade.sent.max ?? 0}/${cascade.sent.whatsapp ?? 0}/${cascade.sent.sms ?? 0}`,
+      '₽/reached cascade ÷ hindsight': Math.round((perReached(cascade) / perReached(best)) * 1000) / 1000,
+      'cascade vs SMS only %': Math.round((1 - cascade.spendMinor / sms.spendMinor) * 1000) / 10,
+      'invites/links': `${cascade.invites ?? 0}/${cascade.links ?? 0}`,
+    });
+  }
+
   rows.push(
     { campaign: 'plans/s: cascade planner (4 channels, reach model, reasons)', value: Math.round(cascadePlans) },
     { campaign: 'plans/s: fixed-order planner (3 channels, no pricing order)', value: Math.round(fixedPlans) },

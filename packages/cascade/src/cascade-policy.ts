@@ -90,8 +90,29 @@ export interface CascadePolicy {
   frequencyCaps?: Record<string, FrequencyCap>;
   /** Consent rule per cascade kind. @default marketing `granted`, anything else `not_opted_out` */
   consent?: Record<string, ConsentRule>;
+  /** Invite contacts to a free channel by a deep link in the SMS sent anyway (see {@link AcquisitionPolicy}). */
+  acquisition?: AcquisitionPolicy;
   /** Channel id or kind the savings in reports are measured against. @default the first channel of kind `sms` */
   baselineChannel?: string;
+}
+
+/**
+ * Channel acquisition: bring contacts to a free channel (a MAX bot) with a deep link in an SMS the cascade sends
+ * anyway. The link is appended when it costs nothing (the text stays within its segments), or when its extra cost is
+ * below the expected savings: `takeRate × horizon ×` the SMS's price (a linked contact costs nothing on the free
+ * channel for the next `horizon` mailings).
+ * @example
+ * const policy: CascadePolicy = { acquisition: { channel: 'max', prefix: 'Пишите нам в MAX: ' } };
+ */
+export interface AcquisitionPolicy {
+  /** The channel id to invite to; it must offer deep links (`inviteLink`) and be one of the cascade's channels. */
+  channel: string;
+  /** Mailings the savings are counted over. @default 12 */
+  horizon?: number;
+  /** Expected share of invited contacts who link. @default 0.05 */
+  takeRate?: number;
+  /** Text before the link, on a new line after the message. @default '' */
+  prefix?: string;
 }
 
 /** A policy with every default applied; built once by {@link resolvePolicy} and cached per policy object. */
@@ -114,6 +135,7 @@ export interface ResolvedPolicy {
   frequencyCaps: Record<string, FrequencyCap>;
   consent: Record<string, ConsentRule>;
   baselineChannel: string | undefined;
+  acquisition: Required<AcquisitionPolicy> | undefined;
 }
 
 /** One hour in milliseconds. */
@@ -166,6 +188,15 @@ export const cascadePolicySchema = z
     frequencyCaps: z.record(z.string(), frequencyCapSchema).optional(),
     consent: z.record(z.string(), z.enum(['granted', 'not_opted_out'])).optional(),
     baselineChannel: z.string().min(1).optional(),
+    acquisition: z
+      .object({
+        channel: z.string().min(1),
+        horizon: z.number().int().positive().optional(),
+        takeRate: z.number().min(0).max(1).optional(),
+        prefix: z.string().max(200).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -207,7 +238,7 @@ function build(policy: CascadePolicy): ResolvedPolicy {
     ordering: policy.ordering ?? 'expected_cost',
     weightByReach: policy.weightByReach ?? true,
     reachPrior: policy.reachPrior ?? {},
-    reachPriorWeight: policy.reachPriorWeight ?? 1,
+    reachPriorWeight: policy.reachPriorWeight ?? 0.5,
     basePriorWeight: policy.basePriorWeight ?? 20,
     reachHalfLifeMs: policy.reachHalfLifeMs ?? 180 * DAY_MS,
     minReachProbability: policy.minReachProbability ?? 0.05,
@@ -229,5 +260,11 @@ function build(policy: CascadePolicy): ResolvedPolicy {
     frequencyCaps: policy.frequencyCaps ?? { marketing: { max: 1, windowMs: 30 * DAY_MS } },
     consent: { marketing: 'granted', ...policy.consent },
     baselineChannel: policy.baselineChannel,
+    acquisition: policy.acquisition && {
+      channel: policy.acquisition.channel,
+      horizon: policy.acquisition.horizon ?? 12,
+      takeRate: policy.acquisition.takeRate ?? 0.05,
+      prefix: policy.acquisition.prefix ?? '',
+    },
   };
 }

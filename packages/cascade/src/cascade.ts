@@ -393,6 +393,44 @@ export function createCascade(options: CascadeOptions): Cascade {
     });
   }
 
+  const acquisition = policy.acquisition;
+  const invitedChannel = acquisition && channels.find((channel) => channel.id === acquisition.channel);
+  if (acquisition && !invitedChannel?.inviteLink)
+    throw new OmnidealerError({
+      code: 'validation',
+      message: `policy.acquisition.channel: "${acquisition.channel}" is not a cascade channel with deep links`,
+    });
+
+  /**
+   * Channel acquisition: the SMS step's text with an invite link to the free channel appended, when the contact is not
+   * reachable there yet and the link costs no more than its expected savings (see `AcquisitionPolicy`).
+   */
+  async function withInvite(state: CascadeState, step: CascadeStepRecord, candidate: PlannedStep): Promise<void> {
+    if (!acquisition || !invitedChannel || candidate.channelKind !== 'sms' || step.content.type !== 'text') return;
+    const now = clock.now();
+    const text = step.content;
+    const linked = invitedChannel.canReach({ contact: state.contact, content: text, now });
+    if (linked.reachable || (linked.reason !== 'cannot_start_conversation' && linked.reason !== 'no_identity')) return;
+    const channel = hub.channels.get(candidate.channelId) as Channel;
+    const placeholder = { ...text, text: `${text.text}\n${acquisition.prefix}${invitedChannel.inviteLink?.('x'.repeat(22))}` };
+    let extraCostMinor: number;
+    try {
+      extraCostMinor = channel.estimateCost(placeholder, state.contact, { now }).money.amountMinor - step.costMinor;
+    } catch {
+      return;
+    }
+    if (extraCostMinor > acquisition.takeRate * acquisition.horizon * step.costMinor) return;
+    try {
+      if (!(await store.getContact(state.contact.id))) await hub.upsertContact(state.contact);
+      const invite = await hub.inviteLink(state.contact.id, invitedChannel.id);
+      step.content = { ...text, text: `${text.text}\n${acquisition.prefix}${invite.url}` };
+      step.costMinor += extraCostMinor;
+      step.invite = { channelId: invitedChannel.id, payload: invite.payload, extraCostMinor };
+    } catch (error) {
+      logger.warn({ error: String(error) }, 'cascade: no invite link for this contact; sending without');
+    }
+  }
+
   /** Sends one planned step. Resolves `undefined` when the provider accepted it, else why it failed. */
   async function startStep(state: CascadeState, candidate: PlannedStep): Promise<FallbackReason | undefined> {
     const now = clock.now();
@@ -401,6 +439,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       startedAt: now,
       deadline: now + candidate.fallback.withinMs,
     };
+    await withInvite(state, step, candidate);
     // Every running cascade has a pending job, so none is stranded by a crash: the deadline is scheduled before the
     // step is recorded (a job for a step that never got recorded starts it then) and before the provider is called.
     await schedule(state.key, step.index, 'deadline', step.deadline as number);

@@ -36,7 +36,8 @@ export interface ReachModelSettings {
 /** The successes and trials of a record for a step's condition: read, delivered, or not failed. */
 function counts(stats: ReachStats, trigger: FallbackTrigger): [successes: number, trials: number] {
   const settled = stats.delivered + stats.failed;
-  if (trigger === 'not_read') return [stats.read ?? stats.delivered, settled];
+  // Records written before reads were counted (no `sent` either) only know deliveries.
+  if (trigger === 'not_read') return [stats.read ?? (stats.sent === undefined ? stats.delivered : 0), settled];
   if (trigger === 'not_delivered') return [stats.delivered, settled];
   // `failed`: a message counts as a success unless it failed (MAX and e-mail report nothing else).
   const trials = Math.max(stats.sent ?? 0, settled);

@@ -714,27 +714,7 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const cascadePlans = median(cascadeRounds);
   const fixedPlans = median(fixedRounds);
-  const learned = await runCascade(base, months, links, benchPolicy, async (campaign, cascade) => {
-    if (!process.env.CASCADE_BENCH_DEBUG || campaign > 1) return;
-    if (campaign === 1) {
-      const tally: Record<string, number> = {};
-      for (const person of base) {
-        const state = await cascade.get(`cascade_month-2:${person.contact.id}`);
-        const key = `${state?.status}:${state?.steps.map((step) => `${step.channelId}/${step.status}/${step.outcome}`).join(',')}`;
-        tally[key] = (tally[key] ?? 0) + 1;
-      }
-      console.log(tally);
-      for (const id of ['c1', 'c2', 'c7', 'c8']) {
-        const state = await cascade.get(`cascade_month-2:${id}`);
-        console.log(id, JSON.stringify(state?.plan.steps.map((step) => [step.channelId, step.expectedCost, step.reachBasis])), JSON.stringify(state?.plan.excluded));
-      }
-      return;
-    }
-    for (const person of base.slice(0, 12)) {
-      const planned = await cascade.plan(person.contact, person.content, { kind: 'transactional' });
-      console.log(person.contact.id, person.reader, person.onWhatsApp, person.smsMinor, JSON.stringify(planned.steps.map((step) => [step.channelId, Math.round(step.expectedCost), step.reachBasis])));
-    }
-  });
+  const learned = await runCascade(base, months, links, benchPolicy);
   const fixedLinks = Uint8Array.from(links);
   const rows: CascadeBenchmarkResult['rows'] = [];
   const per: Array<{ sms: Outcome; fixed: Outcome; cascade: Outcome; best: Outcome }> = [];

@@ -70,6 +70,12 @@ export interface CascadePolicy {
   basePriorWeight?: number;
   /** Half-life of a contact's reach history: evidence this old counts half. @default 180 days */
   reachHalfLifeMs?: number;
+  /**
+   * Leave a channel out (`unlikely_to_reach`) when the contact's own history (not the prior) puts its reach below this:
+   * a dead number's SMS, a messenger they never read. The history fades (`reachHalfLifeMs`), so the channel is tried
+   * again later. `0` never leaves one out. @default 0.2
+   */
+  skipBelowReach?: number;
   /** Lower bound of a reach probability, so a channel never costs infinity. @default 0.05 */
   minReachProbability?: number;
   /** How long a permanent failure (`not_on_channel`, `bounced`, `opted_out`, `blocked`) excludes a channel. @default 180 days */
@@ -124,6 +130,7 @@ export interface ResolvedPolicy {
   reachPriorWeight: number;
   basePriorWeight: number;
   reachHalfLifeMs: number;
+  skipBelowReach: number;
   minReachProbability: number;
   permanentFailureMemoryMs: number;
   fallback: Record<string, FallbackCondition>;
@@ -159,6 +166,7 @@ export const cascadePolicySchema = z
     reachPriorWeight: z.number().nonnegative().optional(),
     basePriorWeight: z.number().nonnegative().optional(),
     reachHalfLifeMs: z.number().int().nonnegative().optional(),
+    skipBelowReach: z.number().min(0).max(1).optional(),
     minReachProbability: z.number().gt(0).max(1).optional(),
     permanentFailureMemoryMs: z.number().int().nonnegative().optional(),
     fallback: z.record(z.string(), fallbackConditionSchema).optional(),
@@ -241,6 +249,7 @@ function build(policy: CascadePolicy): ResolvedPolicy {
     reachPriorWeight: policy.reachPriorWeight ?? 0.5,
     basePriorWeight: policy.basePriorWeight ?? 20,
     reachHalfLifeMs: policy.reachHalfLifeMs ?? 180 * DAY_MS,
+    skipBelowReach: policy.skipBelowReach ?? 0.2,
     minReachProbability: policy.minReachProbability ?? 0.05,
     permanentFailureMemoryMs: policy.permanentFailureMemoryMs ?? 180 * DAY_MS,
     fallback: { ...defaultFallbacks, ...policy.fallback },

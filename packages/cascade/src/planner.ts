@@ -45,7 +45,9 @@ export type ExclusionReason =
   /** The channel was already tried in this cascade. */
   | 'attempted'
   /** More candidates than the policy's `maxSteps`. */
-  | 'max_steps';
+  | 'max_steps'
+  /** The contact's own history says the channel rarely reaches them (below the policy's `skipBelowReach`). */
+  | 'unlikely_to_reach';
 
 /** A channel left out of a plan, with the reason and a human-readable detail. */
 export interface ExcludedChannel {
@@ -291,6 +293,15 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       },
       now,
     );
+    if (learned.basis.source === 'history' && learned.probability < policy.skipBelowReach) {
+      exclude(
+        excluded,
+        channel,
+        'unlikely_to_reach',
+        `${channel.id} met its condition ${round(learned.basis.successes)} of ${round(learned.basis.trials)} times for this contact`,
+      );
+      continue;
+    }
     const reachProbability = Math.max(policy.minReachProbability, learned.probability);
     // A channel billed on delivery (WhatsApp) costs nothing when the message never arrives.
     const billed =
@@ -336,6 +347,8 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
   }
   return { steps, excluded, at: now };
 }
+
+const round = (value: number) => Math.round(value * 10) / 10;
 
 /** The chance a message is delivered at all (settled over sent), for channels billed on delivery. */
 function deliveryProbability(stats: ReachStats | undefined, totals: ReachStats | undefined, weight: number): number {

@@ -27,9 +27,7 @@ const benchmarks: Record<string, () => Promise<BenchResult>> = {
 };
 
 // Options and their values (`--seed 7`) are not benchmark names.
-const wanted = process.argv
-  .slice(2)
-  .filter((argument, index, all) => !argument.startsWith('-') && all[index - 1] !== '--seed');
+const wanted = process.argv.slice(2).filter((argument, index, all) => !argument.startsWith('-') && all[index - 1] !== '--seed');
 const unknown = wanted.filter((name) => !(name in benchmarks));
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}`);

@@ -18,9 +18,9 @@ import type {
 import type { TestChannel } from '@omnidealer/core/test';
 
 type MailingRecord = Awaited<ReturnType<Omnidealer['mailingHistory']>>[number];
+
 import type { NormalizedContent } from '../src/cascade-content.js';
 import type { CascadePolicy } from '../src/cascade-policy.js';
-import type { CascadeState } from '../src/cascade-state.js';
 
 const DAY_MS = 86_400_000;
 
@@ -355,6 +355,10 @@ function createSimulatedHub(channels: Channel[], store: Store, clock: Clock) {
         return rest?.length ? rest : undefined;
       });
     },
+    async upsertContact(contact: Contact) {
+      await store.saveContact(contact);
+      return contact;
+    },
     async inviteLink(contactId: string, channelId: string) {
       invites++;
       const payload = `${contactId}-${channelId}-${invites}`;
@@ -433,7 +437,7 @@ function createSimulatedHub(channels: Channel[], store: Store, clock: Clock) {
       emit('message.status', updated);
       if (status === 'failed') {
         // An undelivered SMS says nothing permanent (the real hub records no reason either); e-mail bounces are.
-      await recordReach(message.contactId, channelId, 'failed', channelId === 'email' ? 'bounced' : undefined);
+        await recordReach(message.contactId, channelId, 'failed', channelId === 'email' ? 'bounced' : undefined);
         emit('message.failed', updated);
       }
     },
@@ -570,7 +574,13 @@ async function runCascade(
       }
     }
     for (let index = 0; index < base.length; index++) if (month.selfLink[index]) linked[index] = 1;
-    outcomes.push({ spendMinor: report.totalSpendMinor, reached: reached.reduce((sum, value) => sum + value, 0), sent, invites, links });
+    outcomes.push({
+      spendMinor: report.totalSpendMinor,
+      reached: reached.reduce((sum, value) => sum + value, 0),
+      sent,
+      invites,
+      links,
+    });
     await onCampaign?.(campaign, cascade);
   }
   cascade.close();
@@ -690,7 +700,10 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
     whatsapp: { delivered: index % 3, failed: 0, sent: 2, read: index % 2, lastAt: now - 30 * DAY_MS },
     sms: { delivered: 2, failed: 0, sent: 2, lastAt: now - 30 * DAY_MS },
   }));
-  const totals = { whatsapp: { delivered: 8000, failed: 0, sent: 9000, read: 5000 }, sms: { delivered: 9500, failed: 300, sent: 9800 } };
+  const totals = {
+    whatsapp: { delivered: 8000, failed: 0, sent: 9000, read: 5000 },
+    sms: { delivered: 9500, failed: 300, sent: 9800 },
+  };
   // Alternate the two planners over several rounds and keep each one's median, so machine noise hits both alike.
   const cascadeRounds: number[] = [];
   const fixedRounds: number[] = [];
@@ -762,7 +775,10 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
     learnedSavingsVsSmsOnlyPercent: round((1 - sum((e) => e.cascade.spendMinor) / sum((e) => e.sms.spendMinor)) * 100, 1),
     learnedSavingsVsFixedOrderPercent: round((1 - sum((e) => e.cascade.spendMinor) / sum((e) => e.fixed.spendMinor)) * 100, 1),
     learnedReachMinusSmsOnlyMin: Math.min(...later.map((entry) => entry.cascade.reached - entry.sms.reached)),
-    firstCostPerReachedVsHindsight: round(perReached((per[0] as (typeof per)[number]).cascade) / perReached((per[0] as (typeof per)[number]).best), 3),
+    firstCostPerReachedVsHindsight: round(
+      perReached((per[0] as (typeof per)[number]).cascade) / perReached((per[0] as (typeof per)[number]).best),
+      3,
+    ),
     hindsightSavingsVsSmsOnlyPercent: round((1 - sum((e) => e.best.spendMinor) / sum((e) => e.sms.spendMinor)) * 100, 1),
     fixedOrderSavingsVsSmsOnlyPercent: round((1 - sum((e) => e.fixed.spendMinor) / sum((e) => e.sms.spendMinor)) * 100, 1),
     invites: sum((e) => e.cascade.invites ?? 0),

@@ -119,6 +119,8 @@ export interface AcquisitionPolicy {
   takeRate?: number;
   /** Text before the link, on a new line after the message. @default '' */
   prefix?: string;
+  /** Invites one contact gets at most (someone who ignored them is not on the messenger). @default 2 */
+  maxInvitesPerContact?: number;
 }
 
 /** A policy with every default applied; built once by {@link resolvePolicy} and cached per policy object. */
@@ -202,6 +204,7 @@ export const cascadePolicySchema = z
         horizon: z.number().int().positive().optional(),
         takeRate: z.number().min(0).max(1).optional(),
         prefix: z.string().max(200).optional(),
+        maxInvitesPerContact: z.number().int().positive().optional(),
       })
       .strict()
       .optional(),
@@ -274,6 +277,7 @@ function build(policy: CascadePolicy): ResolvedPolicy {
       horizon: policy.acquisition.horizon ?? 12,
       takeRate: policy.acquisition.takeRate ?? 0.05,
       prefix: policy.acquisition.prefix ?? '',
+      maxInvitesPerContact: policy.acquisition.maxInvitesPerContact ?? 2,
     },
   };
 }

@@ -554,8 +554,20 @@ describe('cascade: channel acquisition', () => {
     const report = await cascade.report({ campaign: 'march' });
     expect(report.acquisition).toEqual({ invites: 1, links: 1, extraCostMinor: 300, paybackMailings: 300 / 1500 });
     // Linked: the next plan starts on the free channel.
-    const next = await cascade.plan(phoneOnly, { max: { type: 'text', text: 'Ждём вас' }, sms: { type: 'text', text: longText } });
+    const next = await cascade.plan(phoneOnly, {
+      max: { type: 'text', text: 'Ждём вас' },
+      sms: { type: 'text', text: longText },
+    });
     expect(next.steps.map((candidate) => candidate.channelId)).toEqual(['max', 'sms']);
+  });
+
+  it('invites one contact at most maxInvitesPerContact times (2)', async () => {
+    const { cascade, mocks } = acquisitionSetup();
+    for (const campaign of ['march', 'april', 'may'])
+      await cascade.send(phoneOnly, { sms: { type: 'text', text: longText } }, { campaign });
+    const texts = mocks.sms.sent.map((message) => (message.content.type === 'text' ? message.content.text : ''));
+    expect(texts.map((text) => text.includes('https://max.ru/dealer_bot?start='))).toEqual([true, true, false]);
+    expect((await cascade.report()).acquisition).toMatchObject({ invites: 2, links: 0, paybackMailings: undefined });
   });
 
   it('leaves the link out when the extra segment costs more than it is expected to save', async () => {

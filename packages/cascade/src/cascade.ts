@@ -112,6 +112,8 @@ export interface Cascade {
 const runNamespace = 'cascade.run';
 const indexNamespace = 'cascade.index';
 const campaignNamespace = 'cascade.campaign';
+/** Invites sent per contact and channel (channel acquisition), keyed `<contact>:<channel>`. */
+const inviteCountNamespace = 'cascade.invites';
 const jobKind = 'cascade.step';
 
 const sendOptionsSchema = z
@@ -420,6 +422,13 @@ export function createCascade(options: CascadeOptions): Cascade {
       return;
     }
     if (extraCostMinor > acquisition.takeRate * acquisition.horizon * step.costMinor) return;
+    // Atomically counted, so two workers never invite one contact past the cap.
+    let allowed = false;
+    await store.updateRecord<number>(inviteCountNamespace, `${state.contact.id}:${invitedChannel.id}`, (count = 0) => {
+      allowed = count < acquisition.maxInvitesPerContact;
+      return allowed ? count + 1 : count;
+    });
+    if (!allowed) return;
     try {
       if (!(await store.getContact(state.contact.id))) await hub.upsertContact(state.contact);
       const invite = await hub.inviteLink(state.contact.id, invitedChannel.id);

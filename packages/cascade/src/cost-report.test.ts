@@ -12,7 +12,11 @@ describe('costReport: every hub send in a date range, per channel, campaign and 
     const clock = createManualClock(start);
     const mocks = createMockChannels();
     const whatsapp = { ...mocks.whatsapp, capabilities: { ...mocks.whatsapp.capabilities, billedOn: 'delivered' as const } };
-    const hub = createOmnidealer({ channels: [mocks.email, whatsapp, mocks.sms] as Channel[], store: createMemoryStore(), clock });
+    const hub = createOmnidealer({
+      channels: [mocks.email, whatsapp, mocks.sms] as Channel[],
+      store: createMemoryStore(),
+      clock,
+    });
     const cascade = createCascade({ hub, clock, policy: { quietHours: false } });
     // A cascade of the March campaign: WhatsApp (never delivered), then SMS after 24 h.
     const consent = { whatsapp: 'granted', sms: 'granted' } as const;
@@ -33,9 +37,42 @@ describe('costReport: every hub send in a date range, per channel, campaign and 
 
     const report = await costReport(hub, { from: Date.parse('2026-03-01T00:00:00Z'), to: Date.parse('2026-04-01T00:00:00Z') });
     expect(report.rows).toEqual([
-      { channel: 'sms', campaign: '', kind: 'service', messages: 1, sent: 1, delivered: 1, read: 0, failed: 0, spendMinor: 300, currency: 'RUB' },
-      { channel: 'sms', campaign: 'march', kind: 'marketing', messages: 1, sent: 1, delivered: 0, read: 0, failed: 0, spendMinor: 1500, currency: 'RUB' },
-      { channel: 'whatsapp', campaign: 'march', kind: 'marketing', messages: 1, sent: 1, delivered: 0, read: 0, failed: 0, spendMinor: 0, currency: 'RUB' },
+      {
+        channel: 'sms',
+        campaign: '',
+        kind: 'service',
+        messages: 1,
+        sent: 1,
+        delivered: 1,
+        read: 0,
+        failed: 0,
+        spendMinor: 300,
+        currency: 'RUB',
+      },
+      {
+        channel: 'sms',
+        campaign: 'march',
+        kind: 'marketing',
+        messages: 1,
+        sent: 1,
+        delivered: 0,
+        read: 0,
+        failed: 0,
+        spendMinor: 1500,
+        currency: 'RUB',
+      },
+      {
+        channel: 'whatsapp',
+        campaign: 'march',
+        kind: 'marketing',
+        messages: 1,
+        sent: 1,
+        delivered: 0,
+        read: 0,
+        failed: 0,
+        spendMinor: 0,
+        currency: 'RUB',
+      },
     ]);
     expect(report.totalSpendMinor).toBe(1800);
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
@@ -55,7 +92,18 @@ describe('costReport: every hub send in a date range, per channel, campaign and 
       totalSpendMinor: 0,
       currency: 'RUB',
       rows: [
-        { channel: 'sms', campaign: 'Весна, "ТО"', kind: '=HYPERLINK("x")', messages: 0, sent: 0, delivered: 0, read: 0, failed: 0, spendMinor: 0, currency: 'RUB' },
+        {
+          channel: 'sms',
+          campaign: 'Весна, "ТО"',
+          kind: '=HYPERLINK("x")',
+          messages: 0,
+          sent: 0,
+          delivered: 0,
+          read: 0,
+          failed: 0,
+          spendMinor: 0,
+          currency: 'RUB',
+        },
       ],
     });
     expect(csv.split('\r\n')[1]).toBe(',,sms,"Весна, ""ТО""","\'=HYPERLINK(""x"")",0,0,0,0,0,0,RUB');

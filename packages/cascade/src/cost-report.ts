@@ -59,7 +59,10 @@ function campaignOf(message: Message): string {
  * const report = await costReport(hub, { from: Date.parse('2026-03-01'), to: Date.parse('2026-04-01') });
  * await writeFile('spend-2026-03.csv', costReportToCsv(report));
  */
-export async function costReport(hub: Pick<Omnidealer, 'store' | 'channels'>, options: CostReportOptions = {}): Promise<CostReport> {
+export async function costReport(
+  hub: Pick<Omnidealer, 'store' | 'channels'>,
+  options: CostReportOptions = {},
+): Promise<CostReport> {
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const rows = new Map<string, CostReportRow>();

@@ -24,6 +24,13 @@ export {
 } from './cascade-policy.js';
 export type { CascadeState, CascadeStatus, CascadeStepRecord, CascadeStepStatus } from './cascade-state.js';
 export {
+  type CostReport,
+  type CostReportOptions,
+  type CostReportRow,
+  costReport,
+  costReportToCsv,
+} from './cost-report.js';
+export {
   type CascadePlan,
   type DeliveryRecord,
   type ExcludedChannel,
@@ -34,12 +41,5 @@ export {
   plan,
 } from './planner.js';
 export { endOfQuietHours, isQuietMinute, localMinuteOfDay, timeZoneOffsetMs } from './quiet-hours.js';
-export {
-  type CostReport,
-  type CostReportOptions,
-  type CostReportRow,
-  costReport,
-  costReportToCsv,
-} from './cost-report.js';
 export { estimateReach, type ReachBasis, type ReachModelSettings } from './reach-model.js';
 export { type AcquisitionReport, buildReport, type CascadeReport, type ChannelReport } from './report.js';

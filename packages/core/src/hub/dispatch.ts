@@ -86,6 +86,12 @@ async function recordAccepted(
     hub.events.report(`${channel.id}: saving a sent message`, error);
   }
   try {
+    // The trials of the cascade's reach model: what it learns a contact reads or gets is counted against these.
+    await recordReach(hub, contact.id, channel.id, 'sent');
+  } catch (error) {
+    hub.events.report(`${channel.id}: counting a sent message in reach stats`, error);
+  }
+  try {
     await recordAfterSend(hub, channel, sent, contact, conversation, result, now);
   } catch (error) {
     hub.events.report(`${channel.id}: recording a sent message's conversation and response time`, error);

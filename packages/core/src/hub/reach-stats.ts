@@ -20,7 +20,7 @@ function count(stats: ReachStats, outcome: ReachOutcome, at: number, alsoDeliver
 
 /**
  * Counts an accepted send, a delivery, a read or a failure of a message to a contact on a channel (what the cascade's
- * reach model learns from), and the same in the channel's totals over every contact (the model's prior).
+ * reach model learns from). {@link reachTotals} sums them over every contact (the model's prior).
  */
 export async function recordReach(
   hub: HubContext,
@@ -42,11 +42,6 @@ export async function recordReach(
     }
     return stats;
   });
-  await hub.store.updateRecord<ReachStats>(storeNamespaces.reachTotal, channelId, (current) => {
-    const totals = current ?? { delivered: 0, failed: 0 };
-    count(totals, outcome, at, alsoDelivered);
-    return totals;
-  });
 }
 
 export async function reachStats(hub: HubContext, contactId: string, channelId: string): Promise<ReachStats> {
@@ -55,9 +50,23 @@ export async function reachStats(hub: HubContext, contactId: string, channelId: 
   );
 }
 
-/** A channel's reach counts summed over every contact. */
+/**
+ * A channel's reach counts summed over every contact, read by scanning the per-contact counts. Not kept as a running
+ * total: that would be one record every send and status of the channel writes, a lock all senders queue on. It is
+ * the reach model's prior, which moves slowly, so readers cache it (the cascade: `reachTotalsTtlMs`).
+ */
 export async function reachTotals(hub: HubContext, channelId: string): Promise<ReachStats> {
-  return (await hub.store.getRecord<ReachStats>(storeNamespaces.reachTotal, channelId)) ?? { delivered: 0, failed: 0 };
+  const totals: ReachStats = { delivered: 0, failed: 0 };
+  const suffix = `:${channelId}`;
+  for (const { key, value } of await hub.store.listRecords<ReachStats>(storeNamespaces.reach)) {
+    if (!key.endsWith(suffix)) continue;
+    totals.delivered += value.delivered;
+    totals.failed += value.failed;
+    if (value.sent) totals.sent = (totals.sent ?? 0) + value.sent;
+    if (value.read) totals.read = (totals.read ?? 0) + value.read;
+    if (value.lastAt !== undefined && value.lastAt > (totals.lastAt ?? Number.NEGATIVE_INFINITY)) totals.lastAt = value.lastAt;
+  }
+  return totals;
 }
 
 /** The reason a failure is counted under in reach stats (`not_on_channel`, `opted_out`, an error code…). */

@@ -17,8 +17,6 @@ export const storeNamespaces = {
   providerAlias: 'provider-alias',
   /** Delivery outcomes per contact and channel ({@link ReachStats}), keyed `<contact>:<channel>`. */
   reach: 'reach',
-  /** The same counts summed over every contact of a channel ({@link ReachStats}), keyed `<channel>`. */
-  reachTotal: 'reach-total',
   /** One record per reply to a waiting customer (the SLA report), keyed `<time key>:<message id>`. */
   slaResponse: 'sla-response',
   /** Claims on a new sender while its contact is being created, keyed `<channel kind>:<sender>`. */

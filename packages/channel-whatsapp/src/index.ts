@@ -24,5 +24,5 @@ export type {
   WhatsAppTemplateRegistry,
   WhatsAppTemplateStatus,
 } from './whatsapp-template.js';
-export { signWhatsAppWebhook, verifyWhatsAppSignature } from './whatsapp-webhook.js';
+export { signWhatsAppWebhook, verifyWhatsAppSignature } from './whatsapp-webhook-signature.js';
 export { WHATSAPP_WINDOW_MS, type WhatsAppWindowState, whatsAppWindow } from './whatsapp-window.js';

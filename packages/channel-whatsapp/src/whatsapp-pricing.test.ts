@@ -1,7 +1,9 @@
-import { type MessageContent, messageContentSchema } from '@omnidealer/core';
+import { createManualClock, type MessageContent, messageContentSchema } from '@omnidealer/core';
 import { parseInput } from '@omnidealer/core/provider-utils';
-import { describe, expect, it } from 'vitest';
-import { accessToken, apiVersion, phoneNumberId } from './__fixtures__/fixtures.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { accessToken, apiVersion, phoneNumberId, signedRequest, statusEnvelope } from './__fixtures__/fixtures.js';
+import sendSuccess from './__fixtures__/send-success.json';
+import { createTestHub, createTestWhatsAppChannel, createWhatsAppTestServer } from './__fixtures__/test-hub.js';
 import { createWhatsAppChannel } from './whatsapp-channel.js';
 import {
   createWhatsAppPriceList,
@@ -10,6 +12,7 @@ import {
   WHATSAPP_RATE_CARDS,
   WHATSAPP_WINDOW_CHARGED_FROM,
   type WhatsAppPricing,
+  type WhatsAppPricingSettings,
   type WhatsAppRateCard,
   whatsAppWindowFreeCategories,
 } from './whatsapp-pricing.js';
@@ -207,5 +210,58 @@ describe('dated rate cards and market overrides', () => {
 
   it('refuses a malformed card, naming the field', () => {
     expect(() => createWhatsAppChannel({ pricing: { cards: [{ ...card2025, validFrom: '1 July 2025' }] } })).toThrow(/pricing/);
+  });
+});
+
+describe('the billed cost through the hub', () => {
+  const api = createWhatsAppTestServer();
+  const clock = createManualClock(Date.parse('2026-11-25T09:00:00Z'));
+  const hub = createTestHub(
+    createTestWhatsAppChannel({ templates: [{ name: 'black_friday', language: 'ru', category: 'marketing' }] }),
+    clock,
+  );
+  afterAll(async () => {
+    await hub.shutdown();
+  });
+  const promoTemplate = { type: 'template' as const, name: 'black_friday', language: 'ru' };
+  const contact = { id: 'c1', phone: '+79161234567' };
+  const wamid = sendSuccess.messages[0]?.id as string;
+  const pricingObject = { billable: true, pricing_model: 'PMP', category: 'marketing', type: 'regular' };
+  const status = (value: string, extra: Record<string, unknown> = {}) =>
+    statusEnvelope([
+      { id: wamid, status: value, timestamp: String(Math.floor(clock.now() / 1000)), recipient_id: '79161234567', ...extra },
+    ]);
+  const post = async (payload: unknown) => (await hub.handleWebhook('whatsapp', await signedRequest(payload))).status;
+  const custom = (pricing: WhatsAppPricingSettings) =>
+    createTestHub(
+      createTestWhatsAppChannel({ pricing, templates: [{ name: 'black_friday', language: 'ru', category: 'marketing' }] }),
+      clock,
+    );
+
+  it('sent keeps the estimate; delivered sets what Meta bills, priced by the market override', async () => {
+    const overridden = custom({ markets: { '+7': { marketing: 900 } } });
+    const sent = await overridden.send({ channel: 'whatsapp', contact, content: promoTemplate });
+    expect(sent.cost).toEqual({ amountMinor: 900, currency: 'RUB' });
+    expect(api.callsTo('/messages')).toHaveLength(1);
+    const postTo = async (payload: unknown) => (await overridden.handleWebhook('whatsapp', await signedRequest(payload))).status;
+    expect(await postTo(status('sent', { pricing: pricingObject }))).toBe(200);
+    expect((await overridden.store.getMessage(sent.id))?.cost).toEqual({ amountMinor: 900, currency: 'RUB' });
+    expect(await postTo(status('delivered', { pricing: pricingObject }))).toBe(200);
+    expect(await overridden.store.getMessage(sent.id)).toMatchObject({
+      status: 'delivered',
+      cost: { amountMinor: 900, currency: 'RUB' },
+    });
+    await overridden.shutdown();
+  });
+
+  it('a message that is sent and later fails costs nothing', async () => {
+    const sent = await hub.send({ channel: 'whatsapp', contact, content: promoTemplate });
+    expect(sent.cost).toEqual({ amountMinor: 1200, currency: 'RUB' });
+    expect(await post(status('sent', { pricing: pricingObject }))).toBe(200);
+    const failed = status('failed', {
+      errors: [{ code: 131026, title: 'Message undeliverable', message: 'Message undeliverable' }],
+    });
+    expect(await post(failed)).toBe(200);
+    expect(await hub.store.getMessage(sent.id)).toMatchObject({ status: 'failed', cost: { amountMinor: 0, currency: 'RUB' } });
   });
 });

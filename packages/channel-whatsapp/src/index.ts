@@ -14,9 +14,16 @@ export { WHATSAPP_ERROR_CODES } from './whatsapp-error.js';
 export { WHATSAPP_MEDIA_TYPES, type WhatsAppMediaUpload } from './whatsapp-media.js';
 export {
   WHATSAPP_DEFAULT_PRICING,
+  WHATSAPP_RATE_CARDS,
+  WHATSAPP_WINDOW_CHARGED_FROM,
   type WhatsAppBillingCategory,
   type WhatsAppPricing,
+  type WhatsAppPricingSettings,
   type WhatsAppRate,
+  type WhatsAppRateCard,
+  type WhatsAppRateOverride,
+  type WhatsAppWindowFreeCategory,
+  whatsAppWindowFreeCategories,
 } from './whatsapp-pricing.js';
 export type {
   WhatsAppTemplateCategory,

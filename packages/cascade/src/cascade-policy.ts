@@ -67,7 +67,7 @@ export interface CascadePolicy {
   minReachProbability?: number;
   /** How long a permanent failure (`not_on_channel`, `bounced`, `opted_out`, `blocked`) excludes a channel. @default 180 days */
   permanentFailureMemoryMs?: number;
-  /** Fallback condition per channel id or kind. @default whatsapp/avito `not_read` 24 h, sms `not_delivered` 24 h, email and max `failed` 24 h */
+  /** Fallback condition per channel id or kind. @default whatsapp/avito `not_read` 24 h, sms `not_delivered` 24 h, email, max and telegram `failed` 24 h */
   fallback?: Record<string, FallbackCondition>;
   /** Fallback condition for channels not named in `fallback`. @default `not_delivered` within 24 h */
   defaultFallback?: FallbackCondition;
@@ -163,6 +163,8 @@ const defaultFallbacks: Record<string, FallbackCondition> = {
   avito: { after: 'not_read', withinMs: DAY_MS },
   // MAX reports no delivery or read to bots: a sent message is as far as it goes, so only a failure falls back.
   max: { after: 'failed', withinMs: DAY_MS },
+  // Telegram neither: the Bot API has no delivery or read receipts.
+  telegram: { after: 'failed', withinMs: DAY_MS },
   sms: { after: 'not_delivered', withinMs: DAY_MS },
   email: { after: 'failed', withinMs: DAY_MS },
 };

@@ -12,9 +12,11 @@ import {
   createSecretRegistry,
   downloadMedia,
   loadSetting,
-  money,
   type OutboundMessage,
+  type PerMessagePrice,
   parseInput,
+  perMessageCost,
+  perMessagePriceSchema,
   rateLimitSettingsSchema,
   type SendResult,
 } from '@omnidealer/core/provider-utils';
@@ -49,7 +51,7 @@ export interface AvitoChannelSettings {
   /** Rate limits the hub applies to sends. @default {@link AVITO_DEFAULT_RATE_LIMIT} */
   rateLimit?: ChannelRateLimit | undefined;
   /** Price per message when your contract bills messages. @default free (0 RUB) */
-  pricing?: { perMessageMinor: number; currency?: string | undefined } | undefined;
+  pricing?: PerMessagePrice | undefined;
   /**
    * Look up the chat on the first webhook of each chat to fill the listing title, price and url. The webhook waits at
    * most 800 ms for it (Avito wants 200 within 2 s); a slower lookup finishes in the background and enriches the next
@@ -93,10 +95,7 @@ const settingsSchema = z
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     webhookSecret: z.string().min(16, 'use at least 16 random characters').optional(),
     rateLimit: rateLimitSettingsSchema.optional(),
-    pricing: z
-      .object({ perMessageMinor: z.number().int().nonnegative(), currency: z.string().length(3).optional() })
-      .strict()
-      .optional(),
+    pricing: perMessagePriceSchema.optional(),
     webhookListingLookup: z.boolean().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
@@ -321,14 +320,7 @@ export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel
     },
 
     estimateCost(): CostEstimate {
-      const amount = pricing?.perMessageMinor ?? 0;
-      const currency = pricing?.currency ?? 'RUB';
-      return {
-        money: money(amount, currency),
-        units: 1,
-        unitName: 'message',
-        detail: pricing ? `${amount} ${currency}/100 per message (configured)` : 'Avito messenger messages are free',
-      };
+      return perMessageCost(pricing, 'Avito messenger messages are free');
     },
 
     async doSend(message: OutboundMessage, { signal }): Promise<SendResult> {

@@ -158,14 +158,17 @@ function timeOf(value: string | null | undefined, clock: Clock): number {
 
 /**
  * Maps one SES notification to status events. Matching uses the original `Message-ID` (`mail.commonHeaders.messageId`,
- * present when the SES identity includes original headers in notifications), else SES's own `mail.messageId`.
+ * present when the SES identity includes original headers in notifications), else SES's own `mail.messageId`, which
+ * the channel read from SES's SMTP reply at send time (`SendResult.alternateProviderMessageIds`): SES replaces the
+ * `Message-ID`, so without original headers that id is the only link to the message.
  */
 export function sesNotificationToEvents(notification: SesNotification, clock: Clock = systemClock): StatusEvent[] {
   const type = notification.notificationType ?? notification.eventType;
   const mail = notification.mail;
-  const original = mail.commonHeaders?.messageId;
-  // An empty or bare `<>` Message-ID falls back to SES's id: events always carry a non-empty provider id.
-  const providerMessageId = (original ? normalizeMessageId(original) : '') || mail.messageId;
+  const original = mail.commonHeaders?.messageId ? normalizeMessageId(mail.commonHeaders.messageId) : '';
+  // An empty or bare `<>` Message-ID falls back to SES's id: events always carry a non-empty provider id. So does
+  // the `Message-ID` SES itself gave the e-mail (`<ses id>@<region>.amazonses.com`).
+  const providerMessageId = original && !original.startsWith(`${mail.messageId}@`) ? original : mail.messageId;
   const base = { type: 'status' as const, providerMessageId };
   const metadata: Record<string, unknown> = { sesMessageId: mail.messageId };
   switch (type) {

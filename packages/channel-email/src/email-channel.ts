@@ -32,7 +32,7 @@ import { convertToEmailMessage, type EmailAttachment } from './convert-to-email-
 import { assertHeaderSafe, type EmailAddress, type EmailAddressInput, emailDomain, parseEmailAddress } from './email-address.js';
 import { parseSesWebhook, type SesWebhookOptions } from './email-bounce-webhook.js';
 import { classifyEmailError } from './email-error.js';
-import { createMessageId, normalizeMessageId } from './email-message-id.js';
+import { createMessageId, normalizeMessageId, sesMessageIdOf } from './email-message-id.js';
 import type { EmailTemplates } from './email-template.js';
 
 /** SMTP credentials: a password, or an OAuth2 access token (Gmail, Microsoft 365). */
@@ -477,7 +477,13 @@ export function createEmailChannel(settings: EmailChannelSettings): EmailChannel
         if (UnreachableRecipientError.isInstance(classified)) suppressionList?.set(to.address.toLowerCase(), classified.reason);
         throw classified;
       }
-      return { providerMessageId: normalizeMessageId(info.messageId ?? messageId), status: 'sent' };
+      // Amazon SES reports this e-mail's bounces and complaints under its own id (see sesMessageIdOf).
+      const sesMessageId = sesMessageIdOf(info.response);
+      return {
+        providerMessageId: normalizeMessageId(info.messageId ?? messageId),
+        status: 'sent',
+        ...(sesMessageId ? { alternateProviderMessageIds: [sesMessageId] } : {}),
+      };
     },
 
     parseWebhook(request: WebhookRequest): Promise<WebhookResult> {

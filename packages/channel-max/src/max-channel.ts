@@ -12,9 +12,11 @@ import {
 import {
   createSecretRegistry,
   downloadMedia,
-  money,
   type OutboundMessage,
+  type PerMessagePrice,
   parseInput,
+  perMessageCost,
+  perMessagePriceSchema,
   type SendResult,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
@@ -58,7 +60,7 @@ export interface MaxChannelSettings {
   /** Send `disable_link_preview=true` with every message. @default false */
   disableLinkPreview?: boolean | undefined;
   /** Price per message when your contract bills messages. @default free (0 RUB) */
-  pricing?: { perMessageMinor: number; currency?: string | undefined } | undefined;
+  pricing?: PerMessagePrice | undefined;
   /** Per-request timeout in ms. @default 15000 */
   timeoutMs?: number | undefined;
   /**
@@ -117,10 +119,7 @@ const settingsSchema = z
     rateLimit: rateLimitSchema.optional(),
     format: z.enum(['markdown', 'html']).optional(),
     disableLinkPreview: z.boolean().optional(),
-    pricing: z
-      .object({ perMessageMinor: z.number().int().nonnegative(), currency: z.string().length(3).optional() })
-      .strict()
-      .optional(),
+    pricing: perMessagePriceSchema.optional(),
     timeoutMs: z.number().int().positive().optional(),
     allowPrivateMediaUrls: z.boolean().optional(),
     botName: z.string().min(1).optional(),
@@ -261,14 +260,7 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
     },
 
     estimateCost(): CostEstimate {
-      const amount = pricing?.perMessageMinor ?? 0;
-      const currency = pricing?.currency ?? 'RUB';
-      return {
-        money: money(amount, currency),
-        units: 1,
-        unitName: 'message',
-        detail: pricing ? `${amount} ${currency}/100 per message (configured)` : 'MAX bot messages are free',
-      };
+      return perMessageCost(pricing, 'MAX bot messages are free');
     },
 
     async doSend(message: OutboundMessage, { signal }): Promise<SendResult> {

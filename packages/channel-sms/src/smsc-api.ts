@@ -31,7 +31,8 @@ export const smscStatusResponseSchema = z.looseObject({
  * (https://smsc.ru/api/http/miscellaneous/callback/) as read by peer handlers; see the package README.
  */
 export const smscCallbackSchema = z.looseObject({
-  id: z.string().regex(/^\d+$/),
+  // SMSC's own ids are numbers; one the client chose at send time is up to 40 latin letters, digits and `.-_`.
+  id: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/),
   phone: z.string().regex(/\d/),
   status: z.string().regex(/^-?\d+$/),
   err: z.string().nullish(),

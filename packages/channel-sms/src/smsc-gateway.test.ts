@@ -168,6 +168,23 @@ describe('SMSC.ru', () => {
       expect(await result.response?.text()).toBe('OK');
     });
 
+    it('sends our message id as the client-chosen id; a callback with it names our message (reconciles a lost answer)', async () => {
+      // SMSC answers with the id it was given.
+      server.use(send, { json: { ...smscSendOk, id: 'msg_0f3a9c' } });
+      const { providerMessageId } = await hooks.send({ ...request, clientReference: 'msg_0f3a9c' }, {});
+      expect(server.callsTo('/sys/send.php')[0]?.form).toMatchObject({ id: 'msg_0f3a9c', phones: '+79161234567' });
+      expect(providerMessageId).toBe('msg_0f3a9c:79161234567');
+      const result = await hooks.parseWebhook(webhook(signed({ ...smscCallbackDelivered, id: 'msg_0f3a9c' })), 42);
+      expect(result.events).toEqual([
+        expect.objectContaining({ providerMessageId, messageId: 'msg_0f3a9c', status: 'delivered' }),
+      ]);
+      // SMSC's own numeric ids name nothing of ours; an id SMSC would refuse is not sent.
+      const numbered = await hooks.parseWebhook(webhook(signed(smscCallbackDelivered)), 42);
+      expect(numbered.events[0]).not.toHaveProperty('messageId');
+      await hooks.send({ ...request, clientReference: 'msg/with spaces' }, {});
+      expect(server.callsTo('/sys/send.php')[1]?.form).not.toHaveProperty('id');
+    });
+
     it.each([
       ['22 wrong number', smscCallbackWrongNumber, 'invalid_address', 22],
       ['3 expired', smscCallbackExpired, 'expired', 3],
@@ -225,11 +242,13 @@ describe('SMSC.ru', () => {
       expect(error).toMatchObject({ status: 401, code: 'webhook_signature' });
     });
 
-    it('rejects a signed body without a numeric id / status, and a non-UTF-8 body, as malformed (400)', async () => {
+    it('rejects a signed body without a valid id / numeric status, and a non-UTF-8 body, as malformed (400)', async () => {
       for (const fields of [
         { id: '', phone: '79161234567', status: '1' },
         { ...smscCallbackDelivered, status: 'delivered' },
-        { ...smscCallbackDelivered, id: '45a21' },
+        // SMSC ids are numbers, or a client-chosen id of latin letters, digits and `.-_` (up to 40).
+        { ...smscCallbackDelivered, id: '45/21' },
+        { ...smscCallbackDelivered, id: 'a'.repeat(41) },
       ]) {
         const signedFields = {
           ...fields,

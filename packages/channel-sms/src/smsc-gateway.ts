@@ -41,6 +41,18 @@ export interface SmscGatewaySettings {
   rateLimit?: ChannelRateLimit | undefined;
 }
 
+/**
+ * The message `id` send.php is given: our message id, which SMSC accepts as a client-chosen id ("назначается
+ * Клиентом… строка длиной до 40 символов, состоящая из латинских букв, цифр и символов `.-_`") and which its
+ * answer, status.php and the delivery callbacks then use. So statuses name our message even when the answer to the
+ * send was lost (`StatusEvent.messageId`), and the provider id `<id>:<phone>` is known before the answer. An id that
+ * does not fit is not sent (SMSC numbers the message itself).
+ * @see https://smsc.ru/api/http/send/sms/ (parameter `id`; the same text is quoted by SMSC's own client libraries)
+ */
+function smscClientId(messageId: string | undefined): string | undefined {
+  return messageId && /^[A-Za-z0-9._-]{1,40}$/.test(messageId) ? messageId : undefined;
+}
+
 /** The answer to a callback: peer handlers answer a plain 200; nothing we found says SMSC reads the body. */
 const ok = () => new Response('OK', { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 
@@ -76,7 +88,10 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       ...(settings.fetch ? { fetch: settings.fetch } : {}),
     }));
   // `cost`: 1 = only quote the price, 3 = send and report the price and balance.
-  const sendForm = (request: { to: string; text: string; sender?: string | undefined }, cost: 1 | 3) => ({
+  const sendForm = (
+    request: { to: string; text: string; sender?: string | undefined; id?: string | undefined },
+    cost: 1 | 3,
+  ) => ({
     ...credentials(),
     phones: request.to,
     mes: request.text,
@@ -84,6 +99,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
     charset: 'utf-8',
     cost,
     sender: request.sender,
+    id: request.id,
   });
   const credentials = () => {
     const login = loadSetting(settings.login, 'SMSC_LOGIN', { channel: 'sms', option: 'login', description: 'SMSC login' });
@@ -106,7 +122,7 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       const body = await client().request({
         method: 'POST',
         path: 'sys/send.php',
-        form: sendForm(request, 3),
+        form: sendForm({ ...request, id: smscClientId(request.clientReference) }, 3),
         schema: smscSendResponseSchema,
         signal,
       });
@@ -212,6 +228,8 @@ export function createSmscGateway(settings: SmscGatewaySettings = {}): SmsGatewa
       const event: StatusEvent = {
         type: 'status',
         providerMessageId: `${callback.id}:${callback.phone.replace(/\D/g, '')}`,
+        // SMSC numbers its own ids: any other id is one we chose, our message id.
+        ...(/^\d+$/.test(callback.id) ? {} : { messageId: callback.id }),
         status: mapped.status,
         at: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : now,
         ...(mapped.error ? { error: mapped.error } : {}),

@@ -60,6 +60,15 @@ describe('Twilio send', () => {
     );
   });
 
+  it('adds our message id to the StatusCallback URL, keeping its own query', async () => {
+    await gateway.send(
+      { ...request, statusCallbackUrl: 'https://crm.example/webhooks/sms?channel=sms', clientReference: 'msg_0f3a' },
+      {},
+    );
+    const [call] = server.callsTo('/Messages.json');
+    expect(call?.form?.StatusCallback).toBe('https://crm.example/webhooks/sms?channel=sms&omnidealerMessageId=msg_0f3a');
+  });
+
   it('sends through a Messaging Service with an API key, validity period and smart encoding', async () => {
     const service = createTwilioGateway({
       accountSid: twilioAccountSid,
@@ -221,6 +230,41 @@ describe('Twilio webhooks', () => {
       expect(error).toSatisfy(WebhookError.isInstance);
       expect(error).toMatchObject({ status: 401 });
     }
+  });
+
+  it('reads our message id from the signed StatusCallback query; a signature without the query is refused', async () => {
+    const callback = 'https://crm.example/webhooks/sms?channel=sms&omnidealerMessageId=msg_0f3a';
+    // The package's own signature helper, over the full URL Twilio posted to, query included.
+    const signature = await computeTwilioSignature(twilioAuthToken, callback, new URLSearchParams(twilioStatusCallback));
+    expect(signature).toBe(sign(callback, twilioStatusCallback));
+    const result = await gateway.parseWebhook(webhook(twilioStatusCallback, signature, callback), 1_000);
+    expect(result.events).toEqual([
+      expect.objectContaining({
+        type: 'status',
+        providerMessageId: 'SMaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+        messageId: 'msg_0f3a',
+        status: 'failed',
+      }),
+    ]);
+    // Signed over the URL without our parameter: the id could have been added by anyone.
+    const error = await failure(
+      gateway.parseWebhook(webhook(twilioStatusCallback, sign(url, twilioStatusCallback), callback), 0),
+    );
+    expect(error).toMatchObject({ status: 401 });
+    // A callback without it names no message of ours.
+    const plain = await gateway.parseWebhook(webhook(twilioStatusCallback, sign(url, twilioStatusCallback)), 0);
+    expect(plain.events[0]).not.toHaveProperty('messageId');
+  });
+
+  it('behind a proxy, verifies against the public URL completed with the query the callback arrived with', async () => {
+    const publicUrl = 'https://public.example/hooks/sms';
+    const proxied = createTwilioGateway({ accountSid: twilioAccountSid, authToken: twilioAuthToken, webhookUrl: publicUrl });
+    const query = '?omnidealerMessageId=msg_0f3a';
+    const result = await proxied.parseWebhook(
+      webhook(twilioStatusCallback, sign(`${publicUrl}${query}`, twilioStatusCallback), `http://10.0.0.5:3000/hooks/sms${query}`),
+      0,
+    );
+    expect(result.events).toEqual([expect.objectContaining({ messageId: 'msg_0f3a' })]);
   });
 
   it('verifies against the configured public URL behind a proxy', async () => {

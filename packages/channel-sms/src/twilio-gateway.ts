@@ -35,7 +35,8 @@ export interface TwilioGatewaySettings {
   timeoutMs?: number | undefined;
   /**
    * The public URL Twilio posts to, when it differs from what the server sees (TLS-terminating proxy): the
-   * signature covers this exact URL.
+   * signature covers this exact URL. Without a query of its own, it is completed with the query the request
+   * arrived with (a message's `StatusCallback` carries our message id there).
    */
   webhookUrl?: string | undefined;
   /** `ValidityPeriod` in seconds (1–36000): Twilio drops the message if not sent in time. */
@@ -44,6 +45,32 @@ export interface TwilioGatewaySettings {
   smartEncoded?: boolean | undefined;
   /** Limits the hub applies to this gateway's channel (messages per second, concurrency). */
   rateLimit?: ChannelRateLimit | undefined;
+}
+
+/**
+ * The query parameter of the `StatusCallback` URL that carries our message id. Twilio posts a message's statuses to
+ * the URL given with it, query included, and signs that full URL, so the id comes back signed: a send whose answer
+ * (with the `SM…` sid) was lost is still matched by its statuses (`StatusEvent.messageId`).
+ * @see https://www.twilio.com/docs/messaging/guides/track-outbound-message-status
+ * @see https://www.twilio.com/docs/usage/security#validating-requests
+ */
+const messageIdParameter = 'omnidealerMessageId';
+
+/** The status callback URL of one message: the configured URL with our message id added to its query. */
+function statusCallbackOf(url: string | undefined, messageId: string | undefined): string | undefined {
+  if (!url || !messageId) return url;
+  const callback = new URL(url);
+  callback.searchParams.set(messageIdParameter, messageId);
+  return callback.href;
+}
+
+/**
+ * The URL Twilio signed: the configured public URL (behind a proxy), with the query the request arrived with when
+ * the configured one has none (the per-message callback URL carries our message id there); else the request's URL.
+ */
+function signedUrlOf(webhookUrl: string | undefined, url: URL): string {
+  if (!webhookUrl) return url.href;
+  return url.search && !webhookUrl.includes('?') ? `${webhookUrl}${url.search}` : webhookUrl;
 }
 
 const emptyTwiml = () =>
@@ -125,7 +152,7 @@ export function createTwilioGateway(settings: TwilioGatewaySettings = {}): SmsGa
             ? { MessagingServiceSid: settings.messagingServiceSid }
             : { From: from }),
           Body: request.text,
-          StatusCallback: request.statusCallbackUrl,
+          StatusCallback: statusCallbackOf(request.statusCallbackUrl, request.clientReference),
           ValidityPeriod: settings.validityPeriodSeconds,
           SmartEncoded: settings.smartEncoded ? 'true' : undefined,
         },
@@ -167,7 +194,7 @@ export function createTwilioGateway(settings: TwilioGatewaySettings = {}): SmsGa
           message: 'twilio: no auth token to verify webhooks (pass settings.authToken or set TWILIO_AUTH_TOKEN)',
         });
       const form = parseFormBody(request.body, 'twilio');
-      const url = settings.webhookUrl ?? request.url.href;
+      const url = signedUrlOf(settings.webhookUrl, request.url);
       if (!(await verifyTwilioSignature(authToken, url, form, request.headers.get('x-twilio-signature'))))
         throw new WebhookError({ channel: 'sms', kind: 'signature', message: 'twilio: X-Twilio-Signature missing or wrong' });
       const sid = form.get('MessageSid') ?? form.get('SmsSid');
@@ -195,9 +222,11 @@ export function createTwilioGateway(settings: TwilioGatewaySettings = {}): SmsGa
       const status = mapTwilioStatus(providerStatus);
       if (!status || status === 'queued') return { events: [], ignored: 1, response: emptyTwiml() };
       const error = twilioStatusError(providerStatus, form.get('ErrorCode'), form.get('ErrorMessage'));
+      const messageId = request.url.searchParams.get(messageIdParameter);
       const event: StatusEvent = {
         type: 'status',
         providerMessageId: sid,
+        ...(messageId ? { messageId } : {}),
         status,
         at: now,
         ...(error ? { error } : {}),

@@ -28,7 +28,13 @@ async function sentBody(input: MessageContentInput, replyTo?: string): Promise<u
   return calls[0]?.json;
 }
 
-const envelope = { messaging_product: 'whatsapp', recipient_type: 'individual', to: '79161234567' };
+const envelope = {
+  messaging_product: 'whatsapp',
+  recipient_type: 'individual',
+  to: '79161234567',
+  // Every send carries our message id, echoed in its statuses (see whatsapp-callback-data.ts).
+  biz_opaque_callback_data: 'omnidealer:msg_1',
+};
 
 describe('request bodies for each content type', () => {
   it('text with preview_url, and reply context', async () => {

@@ -44,6 +44,8 @@ export interface WhatsAppMessageBody {
   interactive?: Record<string, unknown>;
   location?: { latitude: number; longitude: number; name?: string; address?: string };
   reaction?: { message_id: string; emoji: string };
+  /** Returned in the message's status webhooks (the channel puts our message id here); at most 512 characters. */
+  biz_opaque_callback_data?: string;
 }
 
 const length = (text: string) => [...text].length;

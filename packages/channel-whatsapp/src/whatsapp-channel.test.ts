@@ -153,6 +153,7 @@ describe('hub round trip', () => {
       to: '79161234567',
       type: 'text',
       text: { body: text.text, preview_url: false },
+      biz_opaque_callback_data: `omnidealer:${reply.id}`,
     });
     // Since 1 Oct 2026 Meta charges service messages inside the window (EXAMPLE card: the utility price).
     expect(reply.cost).toEqual({ amountMinor: 500, currency: 'RUB' });

@@ -21,6 +21,7 @@ import {
 import { z } from 'zod';
 import { convertToWhatsAppMessage, validateWhatsAppContent } from './convert-to-whatsapp-message.js';
 import { whatsAppSendResponseSchema, whatsAppSuccessResponseSchema, whatsAppTemplateListSchema } from './whatsapp-api.js';
+import { toWhatsAppCallbackData } from './whatsapp-callback-data.js';
 import { classifyWhatsAppError } from './whatsapp-error.js';
 import { type WhatsAppMediaUpload, whatsAppMediaForm, whatsAppMediaUploadResponseSchema } from './whatsapp-media.js';
 import {
@@ -332,6 +333,9 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
     async doSend(message, options): Promise<SendResult> {
       validate(message.content);
       const body = convertToWhatsAppMessage(message.content, message.to, message.replyTo);
+      // Our id comes back with the message's statuses: they match it even if this answer is lost.
+      const callbackData = toWhatsAppCallbackData(message.id);
+      if (callbackData) body.biz_opaque_callback_data = callbackData;
       const response = await messages().request({
         method: 'POST',
         path: 'messages',

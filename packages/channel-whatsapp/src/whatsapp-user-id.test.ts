@@ -125,6 +125,7 @@ describe('business-scoped user ids', () => {
       recipient: bsuid,
       type: 'text',
       text: { body: text.text, preview_url: false },
+      biz_opaque_callback_data: 'omnidealer:msg_1',
     });
   });
 
@@ -193,6 +194,7 @@ describe('username users through the hub', () => {
       recipient: bsuid,
       type: 'text',
       text: { body: text.text, preview_url: false },
+      biz_opaque_callback_data: `omnidealer:${reply.id}`,
     });
     expect((await hub.getContact(contact.id))?.identities?.whatsapp).toBe(bsuid);
   });

@@ -17,6 +17,7 @@ import {
   whatsAppStatusSchema,
   whatsAppWebhookSchema,
 } from './whatsapp-api.js';
+import { messageIdFromWhatsAppCallbackData } from './whatsapp-callback-data.js';
 import { classifyWhatsAppFailure, failureFromWhatsAppError } from './whatsapp-error.js';
 import { type WhatsAppBillingCategory, type WhatsAppPriceList, whatsAppPrice } from './whatsapp-pricing.js';
 import { whatsAppIdentityEvent } from './whatsapp-system-message.js';
@@ -277,6 +278,8 @@ function toStatusEvent(status: WhatsAppStatus, pricing: WhatsAppPriceList, chann
   };
   if (error) event.error = error;
   if (cost) event.cost = cost;
+  const messageId = messageIdFromWhatsAppCallbackData(status.biz_opaque_callback_data);
+  if (messageId) event.messageId = messageId;
   if (metadata.pricing !== undefined || metadata.conversation !== undefined) event.metadata = metadata;
   return event;
 }

@@ -77,6 +77,12 @@ export interface SendResult {
   cost?: Money | undefined;
   /** Billable units the provider reported (SMS segments). */
   units?: number | undefined;
+  /**
+   * Other ids the provider may report this message's statuses under (Amazon SES's own message id, read from the
+   * SMTP reply, next to the `Message-ID` header that is `providerMessageId`). The hub remembers them and matches a
+   * status by them as well.
+   */
+  alternateProviderMessageIds?: string[] | undefined;
 }
 
 /** A verified webhook request, raw bytes kept for signature checks. */
@@ -127,6 +133,15 @@ export interface InboundEvent {
 export interface StatusEvent {
   type: 'status';
   providerMessageId: string;
+  /**
+   * Our own message id ({@link OutboundMessage.id}), when the provider echoes it back with the status (WhatsApp
+   * `biz_opaque_callback_data`, a query parameter of Twilio's `StatusCallback`, SMSC's client-chosen `id`, the
+   * original `Message-ID` of an e-mail). It reconciles a send the hub recorded without the provider's id — the
+   * provider's answer was lost, or a crash interrupted the call (`metadata.unconfirmed`): when no message has
+   * `providerMessageId`, the hub fills it in on the outbound message of this channel with this id that has no
+   * provider id yet, then applies the status. A message whose provider id differs is never matched this way.
+   */
+  messageId?: string | undefined;
   status: Exclude<MessageStatus, 'queued'>;
   at: number;
   error?:

@@ -15,6 +15,13 @@ export interface HubEvents {
   'message.status': (event: { message: Message; previous: Message['status'] }) => void;
   /** An outbound message failed, at send time or later by a status webhook. */
   'message.failed': (event: { message: Message; error: OmnidealerError | undefined }) => void;
+  /**
+   * A send recorded without the provider's id (`metadata.unconfirmed`: its answer was lost, or a crash cut the call
+   * short) was matched by a status that named our message id (`StatusEvent.messageId`): `providerMessageId` is now
+   * stored, `metadata.unconfirmed` removed and `metadata.reconciled` set. Emitted once the message is stored, before
+   * the `message.status` of the status that matched it (a first `sent` status changes no status and emits only this).
+   */
+  'message.reconciled': (event: { message: Message; providerMessageId: string }) => void;
   /** A status arrived for a provider message id we do not know (sent outside the hub, or before a crash). */
   'message.status.unmatched': (event: { channel: string; providerMessageId: string; status: string }) => void;
   'conversation.opened': (event: { conversation: Conversation }) => void;

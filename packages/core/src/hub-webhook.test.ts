@@ -487,7 +487,7 @@ describe('hub: two hubs sharing one durable store, as two processes would', () =
       const channel = createTestChannel({ id: 'sms' });
       const hub = createOmnidealer({ channels: [channel], store });
       // A process claimed this sender for contact "contact-dead" and was killed before saving it.
-      await memory.putRecord('sender-claim', 'sms:+79035550101', 'contact-dead');
+      await memory.putRecord('sender-claim', 'sms:79035550101', 'contact-dead');
       const response = hub.handleWebhook('sms', channel.inboundWebhook('+79035550101', 'Здравствуйте'));
       await vi.advanceTimersByTimeAsync(2_000);
       expect((await response).status).toBe(200);

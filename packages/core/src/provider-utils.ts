@@ -39,6 +39,7 @@ export {
 } from './model/message-content.js';
 export { canTransition, messageStatusSchema } from './model/message-status.js';
 export { money, moneySchema } from './model/money.js';
+export { type PerMessagePrice, perMessageCost, perMessagePriceSchema } from './model/per-message-price.js';
 export { isMobilePhone, normalizePhone, phoneCountry } from './model/phone.js';
 export { isPrivateAddress, isPrivateUrl } from './model/public-url.js';
 export { createSecretRegistry, maskEmail, maskPhone, redact, redactValue, type SecretRegistry } from './redact.js';

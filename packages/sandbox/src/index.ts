@@ -1,5 +1,5 @@
 /**
- * Local WhatsApp, Avito, MAX, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests
+ * Local WhatsApp, Avito, MAX, Telegram, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests
  * and demos.
  *
  * @module @omnidealer/sandbox
@@ -75,6 +75,14 @@ export { type SeedContactsOptions, seedContacts } from './seed-contacts.js';
 export { type SmsRuSandbox, type SmsRuSentMessage, smsRuStatusTexts } from './sms-ru-sandbox.js';
 export type { SmscSandbox, SmscSentMessage } from './smsc-sandbox.js';
 export type { ReceivedMail, SmtpSandbox } from './smtp-sandbox.js';
+export type {
+  TelegramSandbox,
+  TelegramSandboxUser,
+  TelegramSentMessage,
+  TelegramUpdateResult,
+  TelegramUserInput,
+} from './telegram-sandbox.js';
+export type { TelegramSandboxCredentials, TelegramSandboxStats } from './telegram-sandbox-credentials.js';
 export {
   signTwilioRequest,
   type TwilioInboundInput,

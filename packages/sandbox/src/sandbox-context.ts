@@ -22,7 +22,15 @@ export interface SandboxContext {
   /** `fetch` used for webhooks and handshakes. */
   fetch: typeof fetch;
   /** Webhook target URLs per provider (Avito adds its own subscriptions to these). */
-  targets: { whatsapp: string[]; avito: string[]; smsRu: string[]; smsc: string[]; twilio: string[]; max: string[] };
+  targets: {
+    whatsapp: string[];
+    avito: string[];
+    smsRu: string[];
+    smsc: string[];
+    twilio: string[];
+    max: string[];
+    telegram: string[];
+  };
 }
 
 /** The HTTP face of one simulated provider. */

@@ -1,4 +1,5 @@
 import { seededDigits, seededHex } from './random.js';
+import { createTelegramSandboxCredentials, type TelegramSandboxCredentials } from './telegram-sandbox-credentials.js';
 
 /** Fake WhatsApp Cloud API credentials the sandbox accepts. */
 export interface WhatsAppSandboxCredentials {
@@ -75,6 +76,7 @@ export interface SandboxCredentials {
   smsc: SmscSandboxCredentials;
   twilio: TwilioSandboxCredentials;
   max: MaxSandboxCredentials;
+  telegram: TelegramSandboxCredentials;
   smtp: SmtpSandboxCredentials;
 }
 
@@ -86,6 +88,7 @@ export interface SandboxCredentialsInput {
   smsc?: Partial<SmscSandboxCredentials>;
   twilio?: Partial<TwilioSandboxCredentials>;
   max?: Partial<MaxSandboxCredentials>;
+  telegram?: Partial<TelegramSandboxCredentials>;
   smtp?: Partial<SmtpSandboxCredentials>;
 }
 
@@ -133,6 +136,7 @@ export function createSandboxCredentials(seed: number | string, overrides: Sandb
       botName: 'dealer_sandbox_bot',
       ...overrides.max,
     },
+    telegram: { ...createTelegramSandboxCredentials(seed), ...overrides.telegram },
     smtp: { user: 'sandbox', pass: seededHex(20, seed, 'smtp.pass'), ...overrides.smtp },
   };
 }

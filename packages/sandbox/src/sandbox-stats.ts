@@ -1,3 +1,5 @@
+import { createTelegramSandboxStats, type TelegramSandboxStats } from './telegram-sandbox-credentials.js';
+
 /** Counters of one provider's HTTP traffic and webhooks. */
 export interface ProviderTrafficStats {
   requests: number;
@@ -64,6 +66,7 @@ export interface SandboxStats {
   smsc: SmsSandboxStats;
   twilio: SmsSandboxStats;
   max: MaxSandboxStats;
+  telegram: TelegramSandboxStats;
   smtp: SmtpSandboxStats;
 }
 
@@ -89,6 +92,7 @@ export function createSandboxStats(): SandboxStats {
     smsc: sms(),
     twilio: sms(),
     max: { ...traffic(), accepted: 0, inbound: 0, uploads: 0 },
+    telegram: createTelegramSandboxStats(),
     smtp: { received: 0, bounced: 0, faults: 0 },
   };
 }

@@ -17,6 +17,7 @@ import { createSandboxStats, type SandboxStats } from './sandbox-stats.js';
 import { createSmsRuSandbox, type SmsRuSandbox } from './sms-ru-sandbox.js';
 import { createSmscSandbox, type SmscSandbox } from './smsc-sandbox.js';
 import { type SmtpSandbox, startSmtpSandbox } from './smtp-sandbox.js';
+import { createTelegramSandbox, type TelegramSandbox } from './telegram-sandbox.js';
 import { createTwilioSandbox, type TwilioSandbox } from './twilio-sandbox.js';
 import { createWebhookDispatcher } from './webhook-dispatcher.js';
 import { createWhatsAppSandbox, type WhatsAppSandbox } from './whatsapp-sandbox.js';
@@ -35,6 +36,8 @@ export interface SandboxWebhookTargets {
   twilio?: string | string[];
   /** Receives MAX updates with `X-Max-Bot-Api-Secret: <credentials.max.webhookSecret>` (also addable via `POST /subscriptions`). */
   max?: string | string[];
+  /** Receives Telegram updates with `X-Telegram-Bot-Api-Secret-Token: <credentials.telegram.webhookSecret>` (also settable via `setWebhook`). */
+  telegram?: string | string[];
 }
 
 /** Options of {@link startSandbox}. */
@@ -82,6 +85,8 @@ export interface SandboxUrls {
   twilio: string;
   /** Replaces `https://platform-api2.max.ru`: `POST {max}/messages?user_id=…`. */
   max: string;
+  /** Replaces `https://api.telegram.org` (the channel's `baseURL`): `POST {telegram}/bot<token>/sendMessage`. */
+  telegram: string;
   smtp: { host: string; port: number };
   /** `smtp://127.0.0.1:<port>` (plain SMTP, no TLS). */
   smtpUrl: string;
@@ -97,6 +102,7 @@ export interface Sandbox {
   readonly smsc: SmscSandbox;
   readonly twilio: TwilioSandbox;
   readonly max: MaxSandbox;
+  readonly telegram: TelegramSandbox;
   readonly smtp: SmtpSandbox;
   /** A snapshot of every counter. */
   stats(): SandboxStats;
@@ -131,6 +137,7 @@ const targetsSchema = z
     smsc: z.union([z.url(), z.array(z.url())]).optional(),
     twilio: z.union([z.url(), z.array(z.url())]).optional(),
     max: z.union([z.url(), z.array(z.url())]).optional(),
+    telegram: z.union([z.url(), z.array(z.url())]).optional(),
   })
   .strict();
 
@@ -160,6 +167,7 @@ const prefixes: Record<string, Exclude<SandboxProvider, 'smtp'>> = {
   smsc: 'smsc',
   twilio: 'twilio',
   max: 'max',
+  telegram: 'telegram',
 };
 
 /** Which simulated provider a path belongs to, and the path as that provider sees it. */
@@ -252,6 +260,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       smsc: list(targets.smsc),
       twilio: list(targets.twilio),
       max: list(targets.max),
+      telegram: list(targets.telegram),
     },
   };
 
@@ -261,7 +270,16 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const smsc = createSmscSandbox(context);
   const twilio = createTwilioSandbox(context);
   const max = createMaxSandbox(context);
-  const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = { whatsapp, avito, smsRu, smsc, twilio, max };
+  const telegram = createTelegramSandbox(context);
+  const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = {
+    whatsapp,
+    avito,
+    smsRu,
+    smsc,
+    twilio,
+    max,
+    telegram,
+  };
   for (const contact of options.contacts ?? []) {
     for (const chatId of contact.identities?.avitoChatIds ?? []) {
       avito.addChat({ chatId, ...(contact.name === undefined ? {} : { buyerName: contact.name }) });
@@ -269,6 +287,10 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     const maxUserId = Number(contact.identities?.max);
     if (Number.isSafeInteger(maxUserId) && maxUserId > 0) {
       max.addUser({ userId: maxUserId, ...(contact.name === undefined ? {} : { firstName: contact.name }) });
+    }
+    const telegramUserId = Number(contact.identities?.telegram);
+    if (Number.isSafeInteger(telegramUserId) && telegramUserId > 0) {
+      telegram.addUser({ userId: telegramUserId, ...(contact.name === undefined ? {} : { firstName: contact.name }) });
     }
   }
 
@@ -365,6 +387,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       smsc: `${origin}/smsc`,
       twilio: `${origin}/twilio`,
       max: `${origin}/max`,
+      telegram: `${origin}/telegram`,
       smtp: { host, port: smtp.port },
       smtpUrl: `smtp://${host}:${smtp.port}`,
     },
@@ -375,12 +398,13 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     smsc,
     twilio,
     max,
+    telegram,
     smtp,
     stats: () => structuredClone(stats),
     webhooks: () => dispatcher.log,
     setWebhookTargets(next) {
       const checked = parseInput(targetsSchema, next, 'targets', 'sandbox');
-      for (const provider of ['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'max'] as const) {
+      for (const provider of ['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'max', 'telegram'] as const) {
         if (checked[provider] !== undefined) context.targets[provider] = list(checked[provider]);
       }
     },

@@ -3,7 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createOmnidealer } from '@omnidealer/core';
+import { createTestChannel } from '@omnidealer/core/test';
 import { afterAll, describe, expect, it } from 'vitest';
+import { providerIdOf } from './__fixtures__/provider-id.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 const campaign = fileURLToPath(new URL('./__fixtures__/hub-campaign.ts', import.meta.url));
@@ -14,7 +17,7 @@ afterAll(() => rmSync(folder, { recursive: true, force: true }));
 type Report = { received?: string; contactId?: string; handled?: string; failed?: string; code?: string; finished?: boolean };
 
 describe('hub on the SQLite store, killed with SIGKILL mid-campaign', () => {
-  it('reaches every contact with one message: no one missed, no second message to anyone', async () => {
+  it('reaches every contact with one message: no one missed, no second message to anyone; the provider statuses reconcile every interrupted send', async () => {
     const path = join(folder, 'campaign.db');
     const contacts = 150;
     // What the provider saw: message ids per contact. A retry of the same id is one message (providers de-duplicate on it).
@@ -57,10 +60,54 @@ describe('hub on the SQLite store, killed with SIGKILL mid-campaign', () => {
 
     const store = createSqliteStore({ path });
     expect(await store.listQueuedMessages()).toEqual([]);
+    const interrupted: string[] = [];
     for (const [contactId, ids] of received) {
-      const [id] = [...ids];
-      expect((await store.getMessage(id as string))?.status, contactId).toBe('sent');
+      const [id] = [...ids] as [string];
+      const message = await store.getMessage(id);
+      expect(message?.status, contactId).toBe('sent');
+      if (message?.metadata?.unconfirmed) {
+        // A kill cut its provider call short: recorded sent at most once, without the provider's id.
+        expect(message.providerMessageId, contactId).toBeUndefined();
+        expect(message.metadata.interrupted, contactId).toBe(true);
+        interrupted.push(id);
+      } else {
+        expect(message?.providerMessageId, contactId).toBe(providerIdOf(id));
+      }
     }
+    // Each kill came while a provider call was in flight (the channel waits for the parent's receipt).
+    expect(interrupted.length).toBeGreaterThanOrEqual(1);
+    expect(interrupted.length).toBeLessThanOrEqual(kills.length);
+
+    // The provider's statuses, which name our message id as WhatsApp's biz_opaque_callback_data does, reach a hub on
+    // the same file: every message is matched, the interrupted ones by our id, which fills in the provider's id.
+    const channel = createTestChannel({ id: 'whatsapp', kind: 'whatsapp' });
+    const hub = createOmnidealer({ channels: [channel], store });
+    const reconciled: string[] = [];
+    const unmatched: string[] = [];
+    hub.on('message.reconciled', ({ message }) => reconciled.push(message.id));
+    hub.on('message.status.unmatched', ({ providerMessageId }) => unmatched.push(providerMessageId));
+    const at = Date.now();
+    for (const status of ['sent', 'delivered'] as const)
+      for (const [, ids] of received) {
+        const [id] = [...ids] as [string];
+        const response = await hub.handleWebhook(
+          'whatsapp',
+          channel.statusWebhook(providerIdOf(id), status, at, { messageId: id }),
+        );
+        expect(response.status).toBe(200);
+      }
+    expect(unmatched).toEqual([]);
+    expect(reconciled.sort()).toEqual([...interrupted].sort());
+    for (const [contactId, ids] of received) {
+      const [id] = [...ids] as [string];
+      const message = await store.getMessage(id);
+      expect(message, contactId).toMatchObject({ status: 'delivered', providerMessageId: providerIdOf(id) });
+      expect(message?.metadata?.unconfirmed, contactId).toBeUndefined();
+      if (interrupted.includes(id)) expect(message?.metadata, contactId).toMatchObject({ interrupted: true, reconciled: true });
+    }
+    // Still no second message to anyone: reconciling sends nothing.
+    expect(channel.sent).toEqual([]);
+    await hub.shutdown();
     await store.close();
   }, 180_000);
 });

@@ -30,6 +30,8 @@ export interface SmtpTestServerOptions {
   onRcptTo?: (address: string, session: SMTPServerSession) => (Error & { responseCode?: number }) | undefined;
   /** Reject after DATA: return an error with `responseCode`. */
   onData?: (raw: string, session: SMTPServerSession) => (Error & { responseCode?: number }) | undefined;
+  /** The text after `250 ` that accepts a message (`n` counts accepted messages). @default `Ok: queued as Q<n>` */
+  acceptReply?: (n: number) => string;
   /** Cut the TCP connection as soon as the first DATA bytes arrive. */
   dropDuringData?: boolean | (() => boolean);
   /** Extra smtp-server options. */
@@ -99,7 +101,7 @@ export async function startSmtpTestServer(options: SmtpTestServerOptions = {}): 
           secure: session.secure,
           user: typeof session.user === 'string' ? session.user : undefined,
         });
-        callback(null, `Ok: queued as Q${state.messages.length}`);
+        callback(null, options.acceptReply?.(state.messages.length) ?? `Ok: queued as Q${state.messages.length}`);
       });
     },
     ...options.extra,

@@ -4,6 +4,7 @@ import { normalizePhone } from '../model/phone.js';
 import { rewriteContact } from './contacts.js';
 import type { HubContext } from './context.js';
 import { accountAddress, phoneOfAddress } from './inbound-contact.js';
+import { storeNamespaces } from './store-namespaces.js';
 
 /**
  * Applies a sender's identity change: the contact found by the old address or account id gets the new ones (its
@@ -40,5 +41,9 @@ export async function applyIdentity(hub: HubContext, channel: Channel, event: Id
     if (newPhone && (!stored.phone || stored.phone === phoneOfAddress(event.from ?? ''))) contact.phone = newPhone;
     return contact;
   });
+  if (updated && event.newAddress && event.newAddress !== previous.address) {
+    // Messages the old number sent before this change may still arrive: they must not write it back.
+    await store.putRecord(storeNamespaces.numberChange, `${known.id}:${channel.kind}`, event.at);
+  }
   if (updated) hub.events.emit('contact.identity_changed', { contact: updated, channel: channel.id, previous });
 }

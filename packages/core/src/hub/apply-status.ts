@@ -1,4 +1,5 @@
 import type { Channel, StatusEvent } from '../channel.js';
+import type { Message } from '../model/message.js';
 import { canTransition } from '../model/message-status.js';
 import { sameData } from '../store/same-data.js';
 import type { HubContext } from './context.js';
@@ -7,6 +8,8 @@ import { storeNamespaces } from './store-namespaces.js';
 
 /** A status waiting for its message, with when it was parked. */
 type ParkedStatus = StatusEvent & { parkedAt: number };
+/** Where a status that named our message id was parked (see parkStatus). */
+type ParkedPointer = { providerMessageId: string; parkedAt: number };
 /** Parked statuses are swept for expired ones once per this many parks. */
 const parkedSweepEvery = 256;
 
@@ -17,7 +20,12 @@ const parkedSweepEvery = 256;
  */
 export async function applyStatus(hub: HubContext, channel: Channel, event: StatusEvent): Promise<void> {
   const { store } = hub;
-  const message = await store.findMessageByProviderId(channel.id, event.providerMessageId);
+  let message = await findMessage(hub, channel, event.providerMessageId);
+  let reconciled = false;
+  if (!message && event.messageId !== undefined) {
+    message = await reconcilable(hub, channel, event);
+    reconciled = message !== undefined;
+  }
   if (!message) return parkStatus(hub, channel, event);
   if (!canTransition(message.status, event.status)) {
     // A complaint or bounce after `delivered` cannot move the message back, but it still tells us about the person.
@@ -26,7 +34,10 @@ export async function applyStatus(hub: HubContext, channel: Channel, event: Stat
     // Not a transition (duplicate or late), but keep the first time each status was seen for reports.
     if (message.statusTimes?.[event.status] === undefined && event.status !== 'failed' && message.status !== 'failed') {
       await store.saveMessage({ ...message, statusTimes: { ...message.statusTimes, [event.status]: event.at } });
+    } else if (reconciled) {
+      await store.saveMessage(message);
     }
+    if (reconciled) await afterReconcile(hub, channel, message);
     return;
   }
   const previous = message.status;
@@ -51,8 +62,62 @@ export async function applyStatus(hub: HubContext, channel: Channel, event: Stat
     else await recordReach(hub, message.contactId, channel.id, 'failed', failureReason(event.error));
   }
   // Emitted once everything above is stored.
+  if (reconciled) await afterReconcile(hub, channel, updated);
   hub.events.emit('message.status', { message: updated, previous });
   if (event.status === 'failed') hub.events.emit('message.failed', { message: updated, error: undefined });
+}
+
+/** The message with this provider id, or with the id a provider alias leads to (Amazon SES's own message id). */
+async function findMessage(hub: HubContext, channel: Channel, providerMessageId: string): Promise<Message | undefined> {
+  const message = await hub.store.findMessageByProviderId(channel.id, providerMessageId);
+  if (message) return message;
+  const alias = await hub.store.getRecord<string>(storeNamespaces.providerAlias, `${channel.id}:${providerMessageId}`);
+  return alias === undefined ? undefined : hub.store.findMessageByProviderId(channel.id, alias);
+}
+
+/**
+ * The message a status names by our own id (`event.messageId`), with the provider's id filled in, when it is an
+ * outbound message of this channel recorded sent without a provider id (unconfirmed). Undefined otherwise: a
+ * message still `queued` is being sent (the status is parked for its sender), and one with another provider id is
+ * never taken over.
+ */
+async function reconcilable(hub: HubContext, channel: Channel, event: StatusEvent): Promise<Message | undefined> {
+  const message = await hub.store.getMessage(event.messageId as string);
+  if (!message || message.channel !== channel.id || message.direction !== 'outbound') return undefined;
+  if (message.providerMessageId !== undefined) {
+    if (message.providerMessageId !== event.providerMessageId)
+      hub.logger.warn(
+        { id: message.id },
+        `${channel.id}: a status names this message but carries another provider id; left unmatched`,
+      );
+    return undefined;
+  }
+  if (message.status === 'queued') return undefined;
+  const { unconfirmed: _, ...metadata } = message.metadata ?? {};
+  // The store handed out a copy: it is ours to change. `applyStatus` stores it.
+  message.providerMessageId = event.providerMessageId;
+  message.metadata = { ...metadata, reconciled: true };
+  return message;
+}
+
+/** A message just reconciled: `message.reconciled`, then the statuses parked for its provider id. */
+async function afterReconcile(hub: HubContext, channel: Channel, message: Message): Promise<void> {
+  const providerMessageId = message.providerMessageId as string;
+  hub.logger.info({ id: message.id }, `${channel.id}: unconfirmed send reconciled with the provider's id`);
+  hub.events.emit('message.reconciled', { message, providerMessageId });
+  await applyParked(hub, channel, providerMessageId);
+}
+
+/**
+ * A send was just recorded without the provider's id (unconfirmed): applies what was parked for it while it was
+ * still `queued`, when a parked status named it by our id (see parkStatus).
+ */
+export async function applyParkedForMessage(hub: HubContext, channel: Channel, messageId: string): Promise<boolean> {
+  const key = `${channel.id}:${messageId}`;
+  const pointer = await hub.store.getRecord<ParkedPointer>(storeNamespaces.parkedForMessage, key);
+  if (pointer === undefined) return false;
+  await hub.store.updateRecord<ParkedPointer>(storeNamespaces.parkedForMessage, key, () => undefined);
+  return applyParked(hub, channel, pointer.providerMessageId);
 }
 
 /**
@@ -79,16 +144,28 @@ async function parkStatus(hub: HubContext, channel: Channel, event: StatusEvent)
   const key = `${channel.id}:${event.providerMessageId}`;
   const entry: ParkedStatus = { ...event, parkedAt: hub.clock.now() };
   await hub.store.updateRecord<ParkedStatus[]>(storeNamespaces.parkedStatus, key, (parked) => [...(parked ?? []), entry]);
+  if (event.messageId !== undefined) {
+    // Its message may be `queued` with its provider call cut short by a crash: once the outbox resume records it
+    // sent, unconfirmed, it looks here (applyParkedForMessage). Written before the look below, as the resume saves
+    // before it looks: one of the two sees the other.
+    const pointer: ParkedPointer = { providerMessageId: event.providerMessageId, parkedAt: entry.parkedAt };
+    await hub.store.putRecord(storeNamespaces.parkedForMessage, `${channel.id}:${event.messageId}`, pointer);
+    const named = await hub.store.getMessage(event.messageId);
+    if (
+      named?.channel === channel.id &&
+      named.status !== 'queued' &&
+      named.providerMessageId === undefined &&
+      (await applyParked(hub, channel, event.providerMessageId))
+    )
+      return;
+  }
   // Now and then, drop what waited too long (a sweep reads every parked record, so not on every park).
   if (++hub.sweeps.parkedSinceSweep >= parkedSweepEvery) {
     hub.sweeps.parkedSinceSweep = 0;
     await sweepParked(hub);
   }
   // The sender may have saved the message and looked for parked statuses while this one was being parked.
-  if (
-    (await hub.store.findMessageByProviderId(channel.id, event.providerMessageId)) &&
-    (await applyParked(hub, channel, event.providerMessageId))
-  )
+  if ((await findMessage(hub, channel, event.providerMessageId)) && (await applyParked(hub, channel, event.providerMessageId)))
     return;
   hub.events.emit('message.status.unmatched', {
     channel: channel.id,
@@ -106,6 +183,12 @@ async function sweepParked(hub: HubContext): Promise<void> {
     if (expired(value))
       await hub.store.updateRecord<ParkedStatus[]>(storeNamespaces.parkedStatus, key, (current) =>
         expired(current) ? undefined : current,
+      );
+  }
+  for (const { key, value } of await hub.store.listRecords<ParkedPointer>(storeNamespaces.parkedForMessage)) {
+    if (value.parkedAt < cutoff)
+      await hub.store.updateRecord<ParkedPointer>(storeNamespaces.parkedForMessage, key, (current) =>
+        current && current.parkedAt < cutoff ? undefined : current,
       );
   }
 }

@@ -7,6 +7,7 @@ import { ValidationError } from '../errors/validation-error.js';
 import { createOmnidealer } from '../hub.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import { createTestChannel, type TestChannel } from '../test-channel.js';
+import { identityKeys, senderKey } from './inbound-contact.js';
 import type { OmnidealerOptions } from './types.js';
 
 const dayMs = 86_400_000;
@@ -146,6 +147,49 @@ describe('identity changes keep the contact', () => {
     // A change for a sender nobody knows changes nothing.
     await hub.handleWebhook('whatsapp', whatsapp.identityWebhook({ from: '79990000000', newAddress: '79990000001' }));
     expect(changes).toHaveLength(1);
+  });
+
+  it('a message the old number sent before the change, delivered after it, does not write the old number back', async () => {
+    const { hub, whatsapp, clock } = setup();
+    await hub.upsertContact({ id: 'crm-42', phone: '+79161234567' });
+    const sentBeforeChange = clock.now();
+    await hub.handleWebhook('whatsapp', whatsapp.inboundWebhook('79161234567', 'Добрый день', { at: sentBeforeChange }));
+    clock.advance(60_000);
+    await hub.handleWebhook(
+      'whatsapp',
+      whatsapp.identityWebhook({ from: '79161234567', newAddress: '79031234567', newPhone: '+79031234567', at: clock.now() }),
+    );
+    // Meta redelivers a message the old number sent a minute before the change.
+    await hub.handleWebhook(
+      'whatsapp',
+      whatsapp.inboundWebhook('79161234567', 'Забыл спросить про кредит', { at: sentBeforeChange + 1_000 }),
+    );
+    expect(await hub.getContact('crm-42')).toMatchObject({
+      phone: '+79031234567',
+      identities: { whatsapp: '79031234567' },
+    });
+    // A message the new number sends afterwards is still learned as usual.
+    clock.advance(60_000);
+    await hub.handleWebhook('whatsapp', whatsapp.inboundWebhook('79031234567', 'Спасибо', { at: clock.now() }));
+    expect((await hub.getContact('crm-42'))?.identities?.whatsapp).toBe('79031234567');
+  });
+
+  it("a phone-only sender's messages and identity changes hold the same lock key (+7… and a wa_id are one sender)", () => {
+    const { whatsapp } = setup();
+    const inbound = { type: 'inbound' as const, providerMessageId: 'wamid.1', from: '79161234567', at: 0, content: text('hi') };
+    const key = senderKey(whatsapp, { ...inbound, phone: '+79161234567' });
+    expect(senderKey(whatsapp, inbound)).toBe(key);
+    expect(identityKeys(whatsapp, { type: 'identity', providerMessageId: 'e1', from: '79161234567', at: 0 })).toContain(key);
+    const bsuid = 'US.13491208655302741918';
+    const withAccount = identityKeys(whatsapp, {
+      type: 'identity',
+      providerMessageId: 'e2',
+      from: '79161234567',
+      senderId: bsuid,
+      at: 0,
+    });
+    expect(withAccount).toContain(senderKey(whatsapp, { ...inbound, senderId: bsuid }));
+    expect(withAccount).toContain(key);
   });
 
   it('a user known only by a business-scoped user id (a WhatsApp username) is one contact across messages', async () => {

@@ -4,7 +4,7 @@ import type { Contact } from '../model/contact.js';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
 import { withRetry } from '../runtime/retry.js';
-import { applyParked } from './apply-status.js';
+import { applyParked, applyParkedForMessage } from './apply-status.js';
 import { rewriteContact } from './contacts.js';
 import { type HubContext, limiterOf } from './context.js';
 import { rewriteConversation } from './conversations.js';
@@ -12,6 +12,7 @@ import { releaseFrequency } from './frequency-cap.js';
 import { failureReason, recordReach, recordUnreachable } from './reach-stats.js';
 import { recordResponse } from './sla-records.js';
 import { withStatus } from './status-change.js';
+import { storeNamespaces } from './store-namespaces.js';
 
 /**
  * Calls the provider for a message already in the outbox (`queued`), under the channel's rate limit and the retry
@@ -93,7 +94,15 @@ async function recordAccepted(
   hub.events.emit('message.sent', { message: sent });
   // A status webhook may have raced ahead of the provider's HTTP answer: apply what was parked for this id.
   try {
-    if (await applyParked(hub, channel, result.providerMessageId)) return (await hub.store.getMessage(message.id)) ?? sent;
+    let applied = await applyParked(hub, channel, result.providerMessageId);
+    for (const alias of result.alternateProviderMessageIds ?? []) {
+      // Kept for good: a complaint can come weeks later. Written after the message, so a status that finds it finds the message.
+      if (alias !== result.providerMessageId) {
+        await hub.store.putRecord(storeNamespaces.providerAlias, `${channel.id}:${alias}`, result.providerMessageId);
+        applied = (await applyParked(hub, channel, alias)) || applied;
+      }
+    }
+    if (applied) return (await hub.store.getMessage(message.id)) ?? sent;
   } catch (error) {
     hub.events.report(`${channel.id}: applying statuses parked for a sent message`, error);
   }
@@ -148,7 +157,7 @@ async function recordRefused(
     // twice, so the message counts as sent, unconfirmed; with no id, its statuses cannot be matched and the cascade's
     // deadline decides whether to fall back.
     hub.logger.warn({ id: message.id }, `${channel.id}: provider answer lost after it accepted the message; not resending`);
-    return recordUnconfirmed(hub, message, { unconfirmed: true });
+    return recordUnconfirmed(hub, channel, message, { unconfirmed: true });
   }
   const failed = withStatus(message, 'failed', hub.clock.now(), {
     error: {
@@ -180,12 +189,23 @@ async function releaseOwnClaim(hub: HubContext, message: Message): Promise<void>
 
 /**
  * Records a message as sent without the provider's confirmation (its answer was lost, or the process died mid-call):
- * sending again could deliver twice. With no provider id its statuses cannot be matched; a cascade's deadline
- * decides whether to fall back.
+ * sending again could deliver twice. With no provider id, only a status that names our message id
+ * (`StatusEvent.messageId`) can match it, and reconciles it (see applyStatus); statuses that did so while it was
+ * still `queued` are applied now. Otherwise a cascade's deadline decides whether to fall back.
  */
-export async function recordUnconfirmed(hub: HubContext, message: Message, flags: Record<string, true>): Promise<Message> {
+export async function recordUnconfirmed(
+  hub: HubContext,
+  channel: Channel,
+  message: Message,
+  flags: Record<string, true>,
+): Promise<Message> {
   const sent = withStatus(message, 'sent', hub.clock.now(), { metadata: { ...message.metadata, ...flags } });
   await hub.store.saveMessage(sent);
   hub.events.emit('message.sent', { message: sent });
+  try {
+    if (await applyParkedForMessage(hub, channel, message.id)) return (await hub.store.getMessage(message.id)) ?? sent;
+  } catch (error) {
+    hub.events.report(`${channel.id}: applying statuses parked for an unconfirmed message`, error);
+  }
   return sent;
 }

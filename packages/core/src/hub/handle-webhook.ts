@@ -5,7 +5,7 @@ import { applyIdentity } from './apply-identity.js';
 import { applyInbound } from './apply-inbound.js';
 import { applyStatus } from './apply-status.js';
 import { type HubContext, statusLocksOf } from './context.js';
-import { accountAddress, senderKey } from './inbound-contact.js';
+import { identityKeys, senderKey } from './inbound-contact.js';
 import { releaseKeyLock, takeKeyLock } from './key-locks.js';
 
 /**
@@ -70,35 +70,45 @@ async function applyDelivered(
   channel: Channel,
   event: StatusEvent | InboundEvent | IdentityEvent,
 ): Promise<void> {
+  if (event.type === 'identity') {
+    // A change holds every key a message of its sender may hold, one after the other in a fixed order.
+    const keys = identityKeys(channel, event);
+    for (const key of keys) await takeKeyLock(hub.locks.senders, key);
+    try {
+      await applyOnce(hub, channel, event);
+    } finally {
+      for (const key of keys) releaseKeyLock(hub.locks.senders, key);
+    }
+    return;
+  }
   // Taken and released by hand, not through `holding`: this runs for every webhook event.
   const isStatus = event.type === 'status';
   const locks = isStatus ? statusLocksOf(hub, channel.id) : hub.locks.senders;
-  const lockKey = isStatus
-    ? event.providerMessageId
-    : event.type === 'identity'
-      ? // The same key an inbound message of this sender holds: a change and a message apply one after the other.
-        event.senderId
-        ? accountAddress(channel, event.senderId)
-        : (event.from ?? event.providerMessageId)
-      : senderKey(channel, event);
+  const lockKey = isStatus ? event.providerMessageId : senderKey(channel, event);
   const held = takeKeyLock(locks, lockKey);
   if (held) await held;
   try {
-    const key = `${channel.id}:${event.type}:${event.providerMessageId}:${isStatus ? event.status : ''}`;
-    if (!(await hub.store.markWebhookSeen(key, hub.clock.now()))) {
-      hub.events.emit('webhook.duplicate', { channel: channel.id, key });
-      return;
-    }
-    try {
-      if (isStatus) await applyStatus(hub, channel, event);
-      else if (event.type === 'identity') await applyIdentity(hub, channel, event);
-      else await applyInbound(hub, channel, event);
-    } catch (error) {
-      await forgetDeliveryKey(hub, channel, key);
-      throw error;
-    }
+    await applyOnce(hub, channel, event);
   } finally {
     releaseKeyLock(locks, lockKey);
+  }
+}
+
+/** Applies an event unless its delivery key shows it was applied before; a failure forgets the key again. */
+async function applyOnce(hub: HubContext, channel: Channel, event: StatusEvent | InboundEvent | IdentityEvent): Promise<void> {
+  const isStatus = event.type === 'status';
+  const key = `${channel.id}:${event.type}:${event.providerMessageId}:${isStatus ? event.status : ''}`;
+  if (!(await hub.store.markWebhookSeen(key, hub.clock.now()))) {
+    hub.events.emit('webhook.duplicate', { channel: channel.id, key });
+    return;
+  }
+  try {
+    if (isStatus) await applyStatus(hub, channel, event);
+    else if (event.type === 'identity') await applyIdentity(hub, channel, event);
+    else await applyInbound(hub, channel, event);
+  } catch (error) {
+    await forgetDeliveryKey(hub, channel, key);
+    throw error;
   }
 }
 

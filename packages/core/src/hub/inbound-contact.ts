@@ -1,4 +1,4 @@
-import type { Channel, InboundEvent } from '../channel.js';
+import type { Channel, IdentityEvent, InboundEvent } from '../channel.js';
 import { createId } from '../id.js';
 import type { Contact } from '../model/contact.js';
 import { normalizePhone } from '../model/phone.js';
@@ -22,9 +22,32 @@ function senderAccount(channel: Channel, event: InboundEvent): string | undefine
   return event.senderId ? accountAddress(channel, event.senderId) : undefined;
 }
 
-/** Who sent an inbound message, as one key: the account id when the provider gives one, else the phone or address. */
+/**
+ * Who sent an inbound message, as one key: the account id when the provider gives one, else the phone or address. A
+ * number is keyed without its plus, so `+79161234567` (a phone) and `79161234567` (a `wa_id`) are one sender.
+ */
 export function senderKey(channel: Channel, event: InboundEvent): string {
-  return senderAccount(channel, event) ?? event.phone ?? event.from;
+  const account = senderAccount(channel, event);
+  if (account) return account;
+  if (event.phone) return withoutPlus(event.phone);
+  return channel.capabilities.address === 'phone' ? withoutPlus(event.from) : event.from;
+}
+
+/**
+ * The sender keys an identity change holds: every key a message of the same sender may hold (its account id, its old
+ * number), sorted so two changes never take them in opposite orders. A change and a message then apply one after
+ * the other, and a message read before the change cannot write the old number back.
+ */
+export function identityKeys(channel: Channel, event: IdentityEvent): string[] {
+  const keys: string[] = [];
+  if (event.senderId) keys.push(accountAddress(channel, event.senderId));
+  if (event.from) keys.push(channel.capabilities.address === 'phone' ? withoutPlus(event.from) : event.from);
+  if (keys.length === 0) keys.push(event.providerMessageId);
+  return keys.sort();
+}
+
+function withoutPlus(number: string): string {
+  return number.startsWith('+') ? number.slice(1) : number;
 }
 
 /** The stored contact an inbound event's sender already is, found by any address the event carries. */
@@ -69,11 +92,23 @@ export async function contactForInbound(hub: HubContext, channel: Channel, event
 /** Adds what an inbound event shows about its sender to a stored contact, on a fresh read under its lock. */
 async function learnInto(hub: HubContext, channel: Channel, event: InboundEvent, known: Contact): Promise<Contact> {
   const sender = senderAccount(channel, event);
+  const keepAddress = await sentBeforeNumberChange(hub, channel, event, known);
   const updated = await rewriteContact(hub, known.id, (stored = known) => {
     const contact = { ...stored };
-    return learnFromInbound(channel, event, sender, contact) ? contact : undefined;
+    return learnFromInbound(channel, event, sender, contact, keepAddress) ? contact : undefined;
   });
   return updated ?? known;
+}
+
+/**
+ * True when a message from another number than the contact's was sent before the contact's last number change (a
+ * late or redelivered message from the old number): it must not write the old number back.
+ */
+async function sentBeforeNumberChange(hub: HubContext, channel: Channel, event: InboundEvent, known: Contact) {
+  const address = known.identities?.[channel.kind];
+  if (channel.capabilities.address !== 'phone' || typeof address !== 'string' || address === event.from) return false;
+  const changedAt = await hub.store.getRecord<number>(storeNamespaces.numberChange, `${known.id}:${channel.kind}`);
+  return changedAt !== undefined && event.at <= changedAt;
 }
 
 /**
@@ -127,8 +162,17 @@ async function createSenderContact(
   return contact;
 }
 
-/** Adds to `contact` what an inbound message shows about its sender; true if anything was new. */
-function learnFromInbound(channel: Channel, event: InboundEvent, sender: string | undefined, contact: Contact): boolean {
+/**
+ * Adds to `contact` what an inbound message shows about its sender; true if anything was new. `keepAddress`: the
+ * message predates a number change, so its number is not the contact's any more.
+ */
+function learnFromInbound(
+  channel: Channel,
+  event: InboundEvent,
+  sender: string | undefined,
+  contact: Contact,
+  keepAddress = false,
+): boolean {
   let changed = false;
   const address = channel.capabilities.address;
   if (address === 'chat') {
@@ -139,7 +183,7 @@ function learnFromInbound(channel: Channel, event: InboundEvent, sender: string 
       contact.identities = { ...contact.identities, [key]: [...list, chatId] };
       changed = true;
     }
-  } else if (address === 'phone' && contact.identities?.[channel.kind] !== event.from) {
+  } else if (address === 'phone' && !keepAddress && contact.identities?.[channel.kind] !== event.from) {
     contact.identities = { ...contact.identities, [channel.kind]: event.from };
     changed = true;
   }

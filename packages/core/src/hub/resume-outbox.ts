@@ -32,7 +32,7 @@ export async function resumeOutbox(hub: HubContext, options: ResumeOutboxOptions
         },
         `${channel.id}: outbox: the provider call had started before the crash; not resending`,
       );
-      results.push(await recordUnconfirmed(hub, message, { unconfirmed: true, interrupted: true }));
+      results.push(await recordUnconfirmed(hub, channel, message, { unconfirmed: true, interrupted: true }));
       continue;
     }
     const reach = channel.canReach({ contact, content: message.content, now: clock.now(), conversation });

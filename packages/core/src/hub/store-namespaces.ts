@@ -5,6 +5,16 @@
 export const storeNamespaces = {
   /** Statuses that arrived before their message's provider id was known, keyed `<channel>:<provider id>`. */
   parkedStatus: 'parked-status',
+  /**
+   * For a parked status that carried our message id (see `StatusEvent.messageId`), keyed `<channel>:<message id>`:
+   * the provider id it was parked under, so a send recorded unconfirmed later finds and applies it.
+   */
+  parkedForMessage: 'parked-for-message',
+  /**
+   * Another id a provider reports a message's statuses under (`SendResult.alternateProviderMessageIds`), keyed
+   * `<channel>:<alternate id>` → the message's `providerMessageId`.
+   */
+  providerAlias: 'provider-alias',
   /** Delivery outcomes per contact and channel ({@link ReachStats}), keyed `<contact>:<channel>`. */
   reach: 'reach',
   /** One record per reply to a waiting customer (the SLA report), keyed `<time key>:<message id>`. */
@@ -20,6 +30,8 @@ export const storeNamespaces = {
   consentAudit: 'consent-audit',
   /** A contact id merged into another (see mergeContacts) → the id it now leads to. */
   contactAlias: 'contact-alias',
+  /** When a contact's number on a phone channel last changed (an identity change), keyed `<contact>:<channel kind>`. */
+  numberChange: 'number-change',
   /** Deep-link invite tokens → the contact and channel they link, keyed by the token. */
   invite: 'invite',
 } as const;

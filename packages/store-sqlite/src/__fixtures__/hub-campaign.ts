@@ -1,10 +1,12 @@
 // A CRM process for the hub crash test: `hub-campaign.ts <path> <count>` sends one WhatsApp message per contact
 // through the hub on a SQLite store. Its channel reports every provider request to the parent (the sandbox) and waits
 // for the answer, like an HTTP call. On start it resumes the outbox, then walks the campaign from the top: the
-// idempotency keys turn contacts already handled into no-ops.
+// idempotency keys turn contacts already handled into no-ops. The provider's message id is `providerIdOf(our id)`,
+// so the parent can post the provider's statuses for every message it received.
 import { type Channel, createOmnidealer, OmnidealerError } from '@omnidealer/core';
 import { createTestChannel } from '@omnidealer/core/test';
 import { createSqliteStore } from '../sqlite-store.js';
+import { providerIdOf } from './provider-id.js';
 
 const [path, count] = process.argv.slice(2);
 if (!path || !process.send) throw new Error('usage: hub-campaign.ts <path> <count> (forked with IPC)');
@@ -15,7 +17,8 @@ const channel: Channel = {
   ...sandbox,
   async doSend(outbound, context) {
     await report({ received: outbound.id, contactId: outbound.contact.id });
-    return sandbox.doSend(outbound, context);
+    await sandbox.doSend(outbound, context);
+    return { providerMessageId: providerIdOf(outbound.id), status: 'sent' };
   },
 };
 // NORMAL is enough against a killed process (the log is in the OS cache); FULL only adds power-cut safety.

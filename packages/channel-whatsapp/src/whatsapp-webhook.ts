@@ -19,7 +19,13 @@ import {
 } from './whatsapp-api.js';
 import { messageIdFromWhatsAppCallbackData } from './whatsapp-callback-data.js';
 import { classifyWhatsAppFailure, failureFromWhatsAppError } from './whatsapp-error.js';
-import { type WhatsAppBillingCategory, type WhatsAppPriceList, whatsAppPrice } from './whatsapp-pricing.js';
+import {
+  createWhatsAppPriceList,
+  type WhatsAppBillingCategory,
+  type WhatsAppPriceList,
+  type WhatsAppPricing,
+  whatsAppPrice,
+} from './whatsapp-pricing.js';
 import { whatsAppIdentityEvent } from './whatsapp-system-message.js';
 import {
   readWhatsAppTemplateCategoryUpdate,
@@ -45,8 +51,8 @@ export interface WhatsAppWebhookOptions {
   verifyToken: string | undefined;
   /** When set, changes for another phone number id are ignored (one app, several numbers). */
   phoneNumberId?: string | undefined;
-  /** Prices of delivered messages: dated cards and per-market overrides. */
-  pricing: WhatsAppPriceList;
+  /** Prices of delivered messages: dated cards and per-market overrides, or one plain table in force at every date. */
+  pricing: WhatsAppPriceList | WhatsAppPricing;
   /** Channel kind put on errors. @default 'whatsapp' */
   channel?: string;
   /** Called for `message_template_status_update` changes (approved, paused, disabled…), e.g. to update a registry. */
@@ -302,6 +308,7 @@ function malformedWebhook(channel: string, message: string, raw: unknown): Webho
  */
 export async function parseWhatsAppWebhook(request: WebhookRequest, options: WhatsAppWebhookOptions): Promise<WebhookResult> {
   const channel = options.channel ?? 'whatsapp';
+  const prices = 'cardAt' in options.pricing ? options.pricing : createWhatsAppPriceList(options.pricing);
   if (request.method.toUpperCase() === 'GET')
     return { events: [], response: answerWhatsAppVerification(request.url, options.verifyToken) };
   await verifyWhatsAppSignature(request.body, request.headers.get('x-hub-signature-256'), options.appSecret, channel);
@@ -366,7 +373,7 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
           if (!parsed.success) throw malformedWebhook(channel, 'status without id/status/timestamp', parsed.error.issues);
           status = parsed.data;
         }
-        const event = toStatusEvent(status, options.pricing, channel);
+        const event = toStatusEvent(status, prices, channel);
         if (event) events.push(event);
         else ignored += 1;
       }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWhatsAppChannel, type WhatsAppChannel } from '../packages/channel-whatsapp/src/index.js';
 import { createMemoryStore, createOmnidealer, type Store } from '../packages/core/src/index.js';
+import { createPostgresStore } from '../packages/store-postgres/src/index.js';
 import { createSqliteStore } from '../packages/store-sqlite/src/index.js';
 import {
   benchContact,
@@ -29,7 +30,11 @@ export const sendPathNames = [
   'hubRawTransport',
   'hub',
   'hubSqlite',
+  'hubPostgres',
 ] as const;
+
+/** Environment variable carrying the connection string of the bench's PostgreSQL cluster to the path processes. */
+export const postgresUrlVariable = 'OMNIDEALER_BENCH_POSTGRES_URL';
 export type SendPathName = (typeof sendPathNames)[number];
 
 /** Builds the task of one path against the Cloud API stub at `stubUrl`. */
@@ -97,6 +102,14 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
       const folder = mkdtempSync(join(tmpdir(), 'omnidealer-bench-'));
       process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
       return sendThroughHub(unlimitedWhatsApp(baseUrl), createSqliteStore({ path: join(folder, 'bench.db') }));
+    }
+    // The same on PostgreSQL (a cluster with its default durability, over a Unix socket), a fresh schema per process:
+    // what several application servers sharing one database run.
+    case 'hubPostgres': {
+      const connectionString = process.env[postgresUrlVariable];
+      if (!connectionString) throw new Error(`${postgresUrlVariable} is not set`);
+      const store = createPostgresStore({ connectionString, schema: `bench_send_${process.pid}`, poolSize: 16 });
+      return sendThroughHub(unlimitedWhatsApp(baseUrl), store);
     }
   }
 }

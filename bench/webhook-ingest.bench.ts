@@ -7,6 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createWhatsAppChannel, signWhatsAppWebhook } from '../packages/channel-whatsapp/src/index.js';
 import { createMemoryStore, createOmnidealer, type Message, type Store } from '../packages/core/src/index.js';
+import { createPostgresStore } from '../packages/store-postgres/src/index.js';
+import {
+  findPostgresBinDir,
+  postgresInstallHint,
+  startPostgresServer,
+} from '../packages/store-postgres/test/start-postgres-server.js';
 import { createSqliteStore } from '../packages/store-sqlite/src/index.js';
 import { type BenchResult, cacheProbeMs, median, report, round } from './bench-kit.js';
 
@@ -174,12 +180,33 @@ export async function runWebhookIngestBenchmark(messages = 5000, rounds = 9): Pr
     rmSync(folder, { recursive: true, force: true });
   }
   const sqliteRate = median(sqliteRates);
+  // The same on PostgreSQL (a throwaway cluster with its default durability, a fresh schema per round), when the
+  // server programs are installed.
+  const postgresRates: number[] = [];
+  if (findPostgresBinDir()) {
+    const server = await startPostgresServer({ durable: true });
+    try {
+      for (let round = 0; round < 3; round++) {
+        const store = createPostgresStore({ connectionString: server.url, schema: `bench_ingest_${round}` });
+        postgresRates.push(await runHub(sqlitePrepared, sqliteMessages, store));
+      }
+    } finally {
+      await server.stop();
+    }
+  } else {
+    console.warn(`webhook-ingest: PostgreSQL not found, its row is skipped. Install it: ${postgresInstallHint}`);
+  }
+  const postgresRate = postgresRates.length > 0 ? median(postgresRates) : undefined;
   return {
     name: 'webhook-ingest',
     rows: [
       { path: 'verify HMAC + JSON.parse only (baseline)', 'events/s': Math.round(baseRate) },
       { path: 'hub.handleWebhook → WhatsApp parse → store', 'events/s': Math.round(hubRate) },
       { path: 'same, SQLite store (synchronous: full)', 'events/s': Math.round(sqliteRate) },
+      {
+        path: 'same, PostgreSQL store (fsync on, Unix socket)',
+        'events/s': postgresRate === undefined ? 'skipped (no PostgreSQL)' : Math.round(postgresRate),
+      },
     ],
     summary: {
       events: prepared.events,
@@ -187,6 +214,7 @@ export async function runWebhookIngestBenchmark(messages = 5000, rounds = 9): Pr
       hubEventsPerSecond: Math.round(hubRate),
       ratioVsBaseline: round(hubRate / baseRate, 3),
       sqliteEventsPerSecond: Math.round(sqliteRate),
+      ...(postgresRate === undefined ? {} : { postgresEventsPerSecond: Math.round(postgresRate) }),
       cacheProbeMs: probeMs,
     },
     goals: [{ figure: 'hubEventsPerSecond', op: '>=', target: 50_000 }],

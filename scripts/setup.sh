@@ -11,11 +11,13 @@ fi
 
 # Debian packages for tests that need real programs: redis-server (@omnidealer/redis), chromium (the inbox
 # example's browser test, driven by playwright-core; browsers are never downloaded) and tcpdump (the multi-process
-# rate-limit proof counts requests by kernel packet times at the sandbox's port).
+# rate-limit proof counts requests by kernel packet times at the sandbox's port) and postgresql (the server programs
+# @omnidealer/store-postgres's tests start a throwaway cluster with; the packaged cluster itself is not used).
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v tcpdump >/dev/null 2>&1 || [ -x /usr/bin/tcpdump ] || missing+=(tcpdump)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} (Debian packages)"

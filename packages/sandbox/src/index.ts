@@ -1,5 +1,5 @@
 /**
- * Local WhatsApp, Avito, MAX, Telegram, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests
+ * Local WhatsApp, Avito, MAX, Telegram, VK, SMS.ru, SMSC.ru, Twilio and SMTP providers that speak the real wire formats, for tests
  * and demos.
  *
  * @module @omnidealer/sandbox
@@ -48,6 +48,7 @@ export type {
   SmsRuSandboxCredentials,
   SmtpSandboxCredentials,
   TwilioSandboxCredentials,
+  VkSandboxCredentials,
   WhatsAppSandboxCredentials,
 } from './sandbox-credentials.js';
 export type {
@@ -69,6 +70,7 @@ export type {
   SandboxStats,
   SmsSandboxStats,
   SmtpSandboxStats,
+  VkSandboxStats,
   WhatsAppSandboxStats,
 } from './sandbox-stats.js';
 export { type SeedContactsOptions, seedContacts } from './seed-contacts.js';
@@ -90,6 +92,7 @@ export {
   type TwilioSandbox,
   type TwilioSentMessage,
 } from './twilio-sandbox.js';
+export type { VkEventResult, VkSandbox, VkSandboxUser, VkSentMessage } from './vk-sandbox.js';
 export { signWhatsAppPayload } from './whatsapp-payloads.js';
 export type {
   WebhookVerification,

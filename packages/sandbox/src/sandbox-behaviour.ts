@@ -4,7 +4,7 @@ const probability = z.number().min(0).max(1);
 const delayRange = z.tuple([z.number().nonnegative(), z.number().nonnegative()]);
 
 /** The simulated providers. `smtp` is the in-process mail server. */
-export const sandboxProviderSchema = z.enum(['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'max', 'telegram', 'smtp']);
+export const sandboxProviderSchema = z.enum(['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'max', 'telegram', 'vk', 'smtp']);
 /** One of the simulated providers. */
 export type SandboxProvider = z.infer<typeof sandboxProviderSchema>;
 

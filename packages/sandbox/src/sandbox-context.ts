@@ -30,6 +30,7 @@ export interface SandboxContext {
     twilio: string[];
     max: string[];
     telegram: string[];
+    vk: string[];
   };
 }
 

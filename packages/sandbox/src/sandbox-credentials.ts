@@ -37,6 +37,20 @@ export interface MaxSandboxCredentials {
   botName: string;
 }
 
+/** Fake VK community credentials. */
+export interface VkSandboxCredentials {
+  /** The community access token, sent as the `access_token` parameter. */
+  token: string;
+  /** The community id (`group_id`). */
+  groupId: number;
+  /** The Callback API secret key put in every event's `secret`. */
+  secret: string;
+  /** The string the community's server answers to `confirmation`. */
+  confirmationCode: string;
+  /** The community's short name, as in `https://vk.me/<screenName>?ref=…`. */
+  screenName: string;
+}
+
 /** Fake SMS.ru credentials. */
 export interface SmsRuSandboxCredentials {
   apiId: string;
@@ -77,6 +91,7 @@ export interface SandboxCredentials {
   twilio: TwilioSandboxCredentials;
   max: MaxSandboxCredentials;
   telegram: TelegramSandboxCredentials;
+  vk: VkSandboxCredentials;
   smtp: SmtpSandboxCredentials;
 }
 
@@ -89,6 +104,7 @@ export interface SandboxCredentialsInput {
   twilio?: Partial<TwilioSandboxCredentials>;
   max?: Partial<MaxSandboxCredentials>;
   telegram?: Partial<TelegramSandboxCredentials>;
+  vk?: Partial<VkSandboxCredentials>;
   smtp?: Partial<SmtpSandboxCredentials>;
 }
 
@@ -137,6 +153,14 @@ export function createSandboxCredentials(seed: number | string, overrides: Sandb
       ...overrides.max,
     },
     telegram: { ...createTelegramSandboxCredentials(seed), ...overrides.telegram },
+    vk: {
+      token: `vk1.a.${seededHex(64, seed, 'vk.token')}`,
+      groupId: Number(`2${seededDigits(8, seed, 'vk.group_id')}`),
+      secret: `vk${seededHex(20, seed, 'vk.secret')}`,
+      confirmationCode: seededHex(8, seed, 'vk.confirmation'),
+      screenName: 'dealer_sandbox_club',
+      ...overrides.vk,
+    },
     smtp: { user: 'sandbox', pass: seededHex(20, seed, 'smtp.pass'), ...overrides.smtp },
   };
 }

@@ -40,6 +40,14 @@ export interface MaxSandboxStats extends ProviderTrafficStats {
   uploads: number;
 }
 
+/** VK counters. */
+export interface VkSandboxStats extends ProviderTrafficStats {
+  accepted: number;
+  inbound: number;
+  /** Sends VK dropped as repeats of an earlier `random_id`. */
+  duplicates: number;
+}
+
 /** SMS gateway counters (SMS.ru, SMSC.ru, Twilio). */
 export interface SmsSandboxStats extends ProviderTrafficStats {
   accepted: number;
@@ -67,6 +75,7 @@ export interface SandboxStats {
   twilio: SmsSandboxStats;
   max: MaxSandboxStats;
   telegram: TelegramSandboxStats;
+  vk: VkSandboxStats;
   smtp: SmtpSandboxStats;
 }
 
@@ -93,6 +102,7 @@ export function createSandboxStats(): SandboxStats {
     twilio: sms(),
     max: { ...traffic(), accepted: 0, inbound: 0, uploads: 0 },
     telegram: createTelegramSandboxStats(),
+    vk: { ...traffic(), accepted: 0, inbound: 0, duplicates: 0 },
     smtp: { received: 0, bounced: 0, faults: 0 },
   };
 }

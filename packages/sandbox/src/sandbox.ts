@@ -19,6 +19,7 @@ import { createSmscSandbox, type SmscSandbox } from './smsc-sandbox.js';
 import { type SmtpSandbox, startSmtpSandbox } from './smtp-sandbox.js';
 import { createTelegramSandbox, type TelegramSandbox } from './telegram-sandbox.js';
 import { createTwilioSandbox, type TwilioSandbox } from './twilio-sandbox.js';
+import { createVkSandbox, type VkSandbox } from './vk-sandbox.js';
 import { createWebhookDispatcher } from './webhook-dispatcher.js';
 import { createWhatsAppSandbox, type WhatsAppSandbox } from './whatsapp-sandbox.js';
 
@@ -38,6 +39,8 @@ export interface SandboxWebhookTargets {
   max?: string | string[];
   /** Receives Telegram updates with `X-Telegram-Bot-Api-Secret-Token: <credentials.telegram.webhookSecret>` (also settable via `setWebhook`). */
   telegram?: string | string[];
+  /** Receives VK Callback API events with `secret: <credentials.vk.secret>`; without it events queue for Bots Long Poll. */
+  vk?: string | string[];
 }
 
 /** Options of {@link startSandbox}. */
@@ -87,6 +90,8 @@ export interface SandboxUrls {
   max: string;
   /** Replaces `https://api.telegram.org` (the channel's `baseURL`): `POST {telegram}/bot<token>/sendMessage`. */
   telegram: string;
+  /** Replaces `https://api.vk.ru/method`: `POST {vk}/messages.send`. */
+  vk: string;
   smtp: { host: string; port: number };
   /** `smtp://127.0.0.1:<port>` (plain SMTP, no TLS). */
   smtpUrl: string;
@@ -103,6 +108,7 @@ export interface Sandbox {
   readonly twilio: TwilioSandbox;
   readonly max: MaxSandbox;
   readonly telegram: TelegramSandbox;
+  readonly vk: VkSandbox;
   readonly smtp: SmtpSandbox;
   /** A snapshot of every counter. */
   stats(): SandboxStats;
@@ -138,6 +144,7 @@ const targetsSchema = z
     twilio: z.union([z.url(), z.array(z.url())]).optional(),
     max: z.union([z.url(), z.array(z.url())]).optional(),
     telegram: z.union([z.url(), z.array(z.url())]).optional(),
+    vk: z.union([z.url(), z.array(z.url())]).optional(),
   })
   .strict();
 
@@ -168,6 +175,7 @@ const prefixes: Record<string, Exclude<SandboxProvider, 'smtp'>> = {
   twilio: 'twilio',
   max: 'max',
   telegram: 'telegram',
+  vk: 'vk',
 };
 
 /** Which simulated provider a path belongs to, and the path as that provider sees it. */
@@ -261,6 +269,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       twilio: list(targets.twilio),
       max: list(targets.max),
       telegram: list(targets.telegram),
+      vk: list(targets.vk),
     },
   };
 
@@ -271,6 +280,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
   const twilio = createTwilioSandbox(context);
   const max = createMaxSandbox(context);
   const telegram = createTelegramSandbox(context);
+  const vk = createVkSandbox(context);
   const providers: Record<Exclude<SandboxProvider, 'smtp'>, HttpProvider> = {
     whatsapp,
     avito,
@@ -279,6 +289,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     twilio,
     max,
     telegram,
+    vk,
   };
   for (const contact of options.contacts ?? []) {
     for (const chatId of contact.identities?.avitoChatIds ?? []) {
@@ -291,6 +302,10 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     const telegramUserId = Number(contact.identities?.telegram);
     if (Number.isSafeInteger(telegramUserId) && telegramUserId > 0) {
       telegram.addUser({ userId: telegramUserId, ...(contact.name === undefined ? {} : { firstName: contact.name }) });
+    }
+    const vkUserId = Number(contact.identities?.vk);
+    if (Number.isSafeInteger(vkUserId) && vkUserId > 0) {
+      vk.addUser({ userId: vkUserId, ...(contact.name === undefined ? {} : { firstName: contact.name }) });
     }
   }
 
@@ -388,6 +403,7 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
       twilio: `${origin}/twilio`,
       max: `${origin}/max`,
       telegram: `${origin}/telegram`,
+      vk: `${origin}/vk/method`,
       smtp: { host, port: smtp.port },
       smtpUrl: `smtp://${host}:${smtp.port}`,
     },
@@ -399,12 +415,13 @@ export async function startSandbox(options: StartSandboxOptions): Promise<Sandbo
     twilio,
     max,
     telegram,
+    vk,
     smtp,
     stats: () => structuredClone(stats),
     webhooks: () => dispatcher.log,
     setWebhookTargets(next) {
       const checked = parseInput(targetsSchema, next, 'targets', 'sandbox');
-      for (const provider of ['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'max', 'telegram'] as const) {
+      for (const provider of ['whatsapp', 'avito', 'smsRu', 'smsc', 'twilio', 'max', 'telegram', 'vk'] as const) {
         if (checked[provider] !== undefined) context.targets[provider] = list(checked[provider]);
       }
     },

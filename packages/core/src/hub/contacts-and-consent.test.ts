@@ -176,7 +176,14 @@ describe('identity changes keep the contact', () => {
 
   it("a phone-only sender's messages and identity changes hold the same lock key (+7… and a wa_id are one sender)", () => {
     const { whatsapp } = setup();
-    const inbound = { type: 'inbound' as const, providerMessageId: 'wamid.1', from: '79161234567', at: 0, content: text('hi') };
+    const inbound = {
+      type: 'inbound' as const,
+      providerMessageId: 'wamid.1',
+      from: '79161234567',
+      at: 0,
+      content: text('hi'),
+      kind: 'message' as const,
+    };
     const key = senderKey(whatsapp, { ...inbound, phone: '+79161234567' });
     expect(senderKey(whatsapp, inbound)).toBe(key);
     expect(identityKeys(whatsapp, { type: 'identity', providerMessageId: 'e1', from: '79161234567', at: 0 })).toContain(key);

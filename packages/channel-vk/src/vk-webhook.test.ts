@@ -1,0 +1,163 @@
+import { WebhookError } from '@omnidealer/core';
+import type { WebhookRequest } from '@omnidealer/core/provider-utils';
+import { describe, expect, it } from 'vitest';
+import confirmation from './__fixtures__/event-confirmation.json';
+import allow from './__fixtures__/event-message-allow.json';
+import deny from './__fixtures__/event-message-deny.json';
+import messageNew from './__fixtures__/event-message-new.json';
+import button from './__fixtures__/event-message-new-button.json';
+import chat from './__fixtures__/event-message-new-chat.json';
+import doc from './__fixtures__/event-message-new-doc.json';
+import photo from './__fixtures__/event-message-new-photo.json';
+import ref from './__fixtures__/event-message-new-ref.json';
+import reply from './__fixtures__/event-message-reply.json';
+import { parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
+
+// Payloads reproduce VK's Callback API shapes as logged from VK and typed by vk-io 4.10.1 and SevereCloud/vksdk;
+// sources per fixture in __fixtures__/README.md.
+const secret = 'vkSecret7f3a9c2e41';
+const now = Date.parse('2026-04-01T09:00:00Z');
+const request = (body: unknown): WebhookRequest => ({
+  method: 'POST',
+  url: new URL('https://crm.example/hooks/vk'),
+  headers: new Headers({ 'content-type': 'application/json' }),
+  body: new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body)),
+});
+const parse = (body: unknown, onIgnored?: (type: string, reason: VkIgnoredReason) => void) =>
+  parseVkWebhook(request(body), { secret, confirmationCode: () => 'a1b2c3d4', groupId: 229010001, now: () => now, onIgnored });
+
+describe('parseVkWebhook', () => {
+  it('confirmation → the confirmation string as plain text, no event', async () => {
+    const result = await parse(confirmation);
+    expect(result.events).toEqual([]);
+    expect(await result.response?.text()).toBe('a1b2c3d4');
+    expect(result.response?.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+  });
+
+  it('message_new in a dialog → inbound text from the user id, answered ok', async () => {
+    const result = await parse(messageNew);
+    expect(result.events).toEqual([
+      {
+        type: 'inbound',
+        providerMessageId: '3774',
+        from: '310550771',
+        senderId: '310550771',
+        conversationExternalId: '310550771',
+        content: { type: 'text', text: 'Здравствуйте! Солярис ещё в наличии?' },
+        kind: 'message',
+        at: 1775053255000,
+        metadata: {
+          vkEventType: 'message_new',
+          vkEventId: '45586712573ba1939fbad3b0f37ed885781bb8a6',
+          vkConversationMessageId: 2551,
+          vkLangId: 0,
+        },
+      },
+    ]);
+    expect(await result.response?.text()).toBe('ok');
+  });
+
+  it('a message through vk.me/<club>?ref= → kind start with the ref as payload and ref_source in metadata', async () => {
+    const [event] = (await parse(ref)).events;
+    expect(event).toMatchObject({
+      kind: 'start',
+      payload: 'c_8f3k2m',
+      content: { type: 'text', text: 'Начать' },
+      metadata: { vkRefSource: 'sms' },
+    });
+    // The Start button without a ref is a start without payload.
+    const plain = structuredClone(ref) as { object: { message: Record<string, unknown> } };
+    delete plain.object.message.ref;
+    delete plain.object.message.ref_source;
+    const [started] = (await parse(plain)).events;
+    expect(started).toMatchObject({ kind: 'start' });
+    expect(started).not.toHaveProperty('payload');
+  });
+
+  it('a keyboard button press → button_reply with our button id; a foreign payload is passed raw', async () => {
+    expect((await parse(button)).events[0]).toMatchObject({
+      kind: 'button_reply',
+      payload: 'td:yes',
+      content: { type: 'text', text: 'Да, в субботу' },
+    });
+    const foreign = structuredClone(button);
+    foreign.object.message.payload = '{"payload":"set 1"}';
+    expect((await parse(foreign)).events[0]).toMatchObject({ kind: 'button_reply', payload: '{"payload":"set 1"}' });
+  });
+
+  it('photo → image (largest size) with the text as caption; doc → document with its title', async () => {
+    expect((await parse(photo)).events[0]).toMatchObject({
+      kind: 'message',
+      content: {
+        type: 'media',
+        kind: 'image',
+        url: 'https://sun9-3.userapi.com/c857236/v857236595/124a59/nJXapHnUbeo.jpg',
+        caption: 'Вот VIN с СТС',
+      },
+    });
+    expect((await parse(doc)).events[0]).toMatchObject({
+      content: {
+        type: 'media',
+        kind: 'document',
+        filename: 'sts.pdf',
+        url: expect.stringMatching(/^https:\/\/vk\.com\/doc310550771_680123456/),
+      },
+    });
+    const sticker = structuredClone(messageNew) as { object: { message: Record<string, unknown> } };
+    sticker.object.message.text = '';
+    sticker.object.message.attachments = [{ type: 'sticker', sticker: { sticker_id: 9 } }];
+    expect((await parse(sticker)).events[0]).toMatchObject({ kind: 'unsupported', content: { text: '[VK sticker]' } });
+  });
+
+  it('message_allow → start with the widget key; message_deny → stop; both keyed by event id', async () => {
+    expect((await parse(allow)).events[0]).toMatchObject({
+      providerMessageId: 'message_allow:310550771:6620fbc5a2989646e166e9802172b2b7e97659fc',
+      kind: 'start',
+      payload: 'c_8f3k2m',
+      at: now,
+    });
+    const [stopped] = (await parse(deny)).events;
+    expect(stopped).toMatchObject({ kind: 'stop', from: '310550771' });
+    expect(stopped).not.toHaveProperty('payload');
+  });
+
+  it('ignores (and answers ok) our own replies, edits, chats and unhandled types', async () => {
+    const seen: Array<[string, VkIgnoredReason]> = [];
+    const onIgnored = (type: string, reason: VkIgnoredReason) => seen.push([type, reason]);
+    for (const body of [
+      reply,
+      { ...reply, type: 'message_edit' },
+      chat,
+      { ...allow, type: 'group_join', object: { user_id: 1 } },
+    ]) {
+      const result = await parse(body, onIgnored);
+      expect(result).toMatchObject({ events: [], ignored: 1 });
+      expect(await result.response?.text()).toBe('ok');
+    }
+    expect(seen).toEqual([
+      ['message_reply', 'outgoing_or_edit'],
+      ['message_edit', 'outgoing_or_edit'],
+      ['message_new', 'not_a_dialog'],
+      ['group_join', 'unhandled_type'],
+    ]);
+  });
+
+  it('refuses a missing, wrong or unconfigured secret (401) and malformed events (400)', async () => {
+    const status = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 200,
+        (error: WebhookError) => (WebhookError.isInstance(error) ? error.status : 0),
+      );
+    const { secret: _secret, ...unsigned } = messageNew;
+    expect(await status(parse(unsigned))).toBe(401);
+    expect(await status(parse({ ...messageNew, secret: 'vkSecret7f3a9c2e4' }))).toBe(401);
+    expect(
+      await status(parseVkWebhook(request(confirmation), { secret: undefined, confirmationCode: () => 'x', now: () => now })),
+    ).toBe(401);
+    expect(await status(parse('not json'))).toBe(400);
+    expect(await status(parse([messageNew]))).toBe(400);
+    expect(await status(parse({ ...messageNew, group_id: 1 }))).toBe(400);
+    expect(await status(parse({ ...messageNew, object: { message: { text: 'no ids' } } }))).toBe(400);
+    expect(await status(parse({ ...deny, object: {} }))).toBe(400);
+  });
+});

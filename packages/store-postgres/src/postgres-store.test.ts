@@ -1,0 +1,226 @@
+import { createManualClock, type Message, OmnidealerError } from '@omnidealer/core';
+import { testStoreContract } from '@omnidealer/core/test';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshSchema, testPostgresUrl } from './__fixtures__/postgres-url.js';
+import { createPostgresStore, type PostgresStore } from './postgres-store.js';
+
+const url = testPostgresUrl();
+const admin = url ? new pg.Pool({ connectionString: url, max: 2 }) : undefined;
+afterAll(() => admin?.end());
+
+const stores: PostgresStore[] = [];
+const create = (options: Partial<Parameters<typeof createPostgresStore>[0]> = {}) => {
+  const store = createPostgresStore({ connectionString: url, schema: freshSchema(), poolSize: 4, ...options } as Parameters<
+    typeof createPostgresStore
+  >[0]);
+  stores.push(store);
+  return store;
+};
+afterAll(async () => {
+  await Promise.all(stores.map((store) => store.close()));
+});
+
+if (url) testStoreContract('postgres', () => create());
+
+const message = (id: string, overrides: Partial<Message> = {}): Message => ({
+  id,
+  conversationId: 'conv-1',
+  contactId: 'contact-1',
+  direction: 'outbound',
+  channel: 'whatsapp',
+  content: { type: 'text', text: 'Ваш автомобиль готов' },
+  status: 'queued',
+  createdAt: 1,
+  updatedAt: 1,
+  ...overrides,
+});
+
+describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
+  it('keeps everything for a second store on the same schema (another machine)', async () => {
+    const schema = freshSchema();
+    const first = create({ schema });
+    await first.saveContact({ id: 'c1', phone: '+79161234567', identities: { whatsapp: '79161234567' } });
+    await first.saveMessage(message('m1'));
+    await first.saveMessage(message('m2', { status: 'sent', providerMessageId: 'wamid.2' }));
+    expect(await first.claimIdempotencyKey('order-42', 'm1')).toBeUndefined();
+    expect(await first.markWebhookSeen('wa:wamid.2:sent', 3)).toBe(true);
+    await first.scheduleJob({
+      id: 'j1',
+      kind: 'cascade.step',
+      runAt: 100,
+      payload: { run: 'r1' },
+      status: 'pending',
+      attempts: 0,
+    });
+    await first.putRecord('cascade', 'run-1', { step: 2, channels: ['whatsapp', 'sms'] });
+    await first.close();
+
+    const second = create({ schema });
+    expect((await second.findContactByAddress('79161234567'))?.id).toBe('c1');
+    expect((await second.listQueuedMessages()).map((m) => m.id)).toEqual(['m1']);
+    expect((await second.findMessageByProviderId('whatsapp', 'wamid.2'))?.id).toBe('m2');
+    expect(await second.claimIdempotencyKey('order-42', 'm9')).toBe('m1');
+    expect(await second.markWebhookSeen('wa:wamid.2:sent', 4)).toBe(false);
+    expect((await second.claimDueJobs(100, 10, 1000)).map((job) => [job.id, job.payload, job.attempts])).toEqual([
+      ['j1', { run: 'r1' }, 1],
+    ]);
+    expect(await second.getRecord('cascade', 'run-1')).toEqual({ step: 2, channels: ['whatsapp', 'sms'] });
+  });
+
+  it('works on a pool the application owns, and leaves it open on close', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const store = createPostgresStore({ pool, schema: freshSchema() });
+    await store.putRecord('ns', 'k', 1);
+    await store.close();
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    await pool.end();
+  });
+
+  it('validates rows on read with the core schemas and names the broken field', async () => {
+    const store = create();
+    await store.saveMessage(message('m1'));
+    await store.saveMessage(message('m2'));
+    await admin!.query(`UPDATE ${store.schema}.messages SET data = replace(data, '"queued"', '"teleported"') WHERE id = 'm1'`);
+    await admin!.query(`UPDATE ${store.schema}.messages SET data = '{not json' WHERE id = 'm2'`);
+    const invalid = await store.getMessage('m1').catch((error: unknown) => error);
+    expect(OmnidealerError.isInstance(invalid)).toBe(true);
+    expect(invalid).toMatchObject({ code: 'validation', field: 'postgres.messages.status' });
+    await expect(store.getMessage('m2')).rejects.toMatchObject({ code: 'validation', field: 'postgres.messages' });
+  });
+
+  it('stores text PostgreSQL jsonb would refuse (\\u0000) and refuses values with no JSON form', async () => {
+    const store = create();
+    await store.saveMessage(message('m1', { content: { type: 'text', text: 'a\u0000b' } }));
+    expect((await store.getMessage('m1'))?.content).toEqual({ type: 'text', text: 'a\u0000b' });
+    await expect(store.putRecord('caps', 'k', { count: 1n })).rejects.toMatchObject({ code: 'validation' });
+    await expect(store.updateRecord('caps', 'k', () => ({ count: 1n }))).rejects.toMatchObject({ code: 'validation' });
+    expect(await store.getRecord('caps', 'k')).toBeUndefined();
+  });
+
+  it('lists records by prefix through the key range, including non-ASCII keys', async () => {
+    const store = create();
+    for (const key of ['run-1', 'run-2', 'run-🚗', 'run', 'rum-1', 'rux', 'машина-1']) await store.putRecord('ns', key, key);
+    await store.putRecord('other', 'run-3', 'x');
+    expect((await store.listRecords('ns', 'run-')).map((record) => record.key)).toEqual(['run-1', 'run-2', 'run-🚗']);
+    expect((await store.listRecords('ns', 'машина')).map((record) => record.value)).toEqual(['машина-1']);
+    expect(await store.listRecords('ns')).toHaveLength(7);
+  });
+
+  it('leases each due job to exactly one of several stores claiming at once (FOR UPDATE SKIP LOCKED)', async () => {
+    const schema = freshSchema();
+    const workers = [create({ schema }), create({ schema }), create({ schema })];
+    await workers[0]!.migrate();
+    for (let index = 0; index < 300; index++) {
+      await workers[0]!.scheduleJob({
+        id: `j${index}`,
+        kind: 'cascade.step',
+        runAt: index,
+        payload: {},
+        status: 'pending',
+        attempts: 0,
+      });
+    }
+    const claimed: string[] = [];
+    await Promise.all(
+      workers.flatMap((worker) =>
+        Array.from({ length: 4 }, async () => {
+          for (;;) {
+            const jobs = await worker.claimDueJobs(1_000, 7, 60_000);
+            if (jobs.length === 0) return;
+            claimed.push(...jobs.map((job) => job.id));
+          }
+        }),
+      ),
+    );
+    expect(claimed).toHaveLength(300);
+    expect(new Set(claimed).size).toBe(300);
+  });
+
+  it('loses no update when several stores update one record, contact and conversation at once', async () => {
+    const schema = freshSchema();
+    const machines = [create({ schema }), create({ schema }), create({ schema })];
+    await machines[0]!.migrate();
+    await machines[0]!.saveContact({ id: 'c1', phone: '+79161234567', tags: [] });
+    const rounds = 20;
+    await Promise.all(
+      machines.flatMap((machine, index) =>
+        Array.from({ length: rounds }, async (_, round) => {
+          await machine.updateRecord<number>('caps', 'count', (current) => (current ?? 0) + 1);
+          await machine.updateContact(
+            'c1',
+            (contact) => contact && { ...contact, tags: [...(contact.tags ?? []), `${index}-${round}`] },
+          );
+          await machine.openConversation('c1', 'whatsapp', undefined, (newest) =>
+            newest
+              ? { ...newest, unreadCount: newest.unreadCount + 1 }
+              : {
+                  id: `conv-${index}-${round}`,
+                  contactId: 'c1',
+                  channel: 'whatsapp',
+                  status: 'open',
+                  handler: 'bot',
+                  assignments: [],
+                  unreadCount: 1,
+                  createdAt: 1,
+                  updatedAt: 1,
+                },
+          );
+        }),
+      ),
+    );
+    expect(await machines[1]!.getRecord('caps', 'count')).toBe(3 * rounds);
+    expect((await machines[2]!.getContact('c1'))?.tags).toHaveLength(3 * rounds);
+    const conversations = await machines[0]!.listConversations({ contactId: 'c1' });
+    expect(conversations).toHaveLength(1);
+    expect(conversations[0]?.unreadCount).toBe(3 * rounds);
+  });
+
+  it('prunes old webhook keys, idempotency keys and finished jobs by the injected clock', async () => {
+    const clock = createManualClock(1_000_000);
+    const store = create({ clock });
+    await store.markWebhookSeen('old', clock.now());
+    await store.claimIdempotencyKey('old-key', 'm1');
+    await store.scheduleJob({ id: 'done', kind: 'k', runAt: 0, payload: {}, status: 'pending', attempts: 0 });
+    await store.scheduleJob({ id: 'waiting', kind: 'k', runAt: 10 ** 12, payload: {}, status: 'pending', attempts: 0 });
+    await store.completeJob('done');
+    clock.advance(10_000);
+    await store.markWebhookSeen('new', clock.now());
+    await store.claimIdempotencyKey('new-key', 'm2');
+    expect(await store.prune({ olderThanMs: 5_000 })).toEqual({ webhookKeys: 1, idempotencyKeys: 1, jobs: 1 });
+    expect(await store.markWebhookSeen('old', clock.now())).toBe(true);
+    expect(await store.markWebhookSeen('new', clock.now())).toBe(false);
+    expect(await store.claimIdempotencyKey('new-key', 'm3')).toBe('m2');
+    expect(await store.getJob('done')).toBeUndefined();
+    expect((await store.getJob('waiting'))?.status).toBe('pending');
+  });
+
+  it('answers every lookup from an index', async () => {
+    const store = create();
+    await store.migrate();
+    await admin!.query('SET enable_seqscan = off');
+    const client = await admin!.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      const plans: string[] = [];
+      const s = store.schema;
+      for (const statement of [
+        `SELECT contact_id FROM ${s}.contact_addresses WHERE address = ANY('{a,b}'::text[])`,
+        `SELECT id FROM ${s}.conversations WHERE contact_id = 'c' AND channel = 'w' ORDER BY seq DESC LIMIT 1`,
+        `SELECT id FROM ${s}.conversations WHERE status = 'open' ORDER BY updated_at DESC, seq LIMIT 50`,
+        `SELECT id FROM ${s}.messages WHERE channel = 'w' AND provider_message_id = 'x' ORDER BY seq DESC LIMIT 1`,
+        `SELECT id FROM ${s}.messages WHERE conversation_id = 'c' ORDER BY seq`,
+        `SELECT id FROM ${s}.messages WHERE queued ORDER BY seq LIMIT 10`,
+        `SELECT seq FROM ${s}.jobs WHERE status = 'pending' AND run_at <= 5 ORDER BY run_at, seq LIMIT 5`,
+        `DELETE FROM ${s}.webhook_keys WHERE seen_at < 5`,
+        `SELECT key FROM ${s}.records WHERE namespace = 'n' AND key >= 'a' AND key < 'b' ORDER BY key`,
+      ]) {
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${statement}`);
+        plans.push(rows.map((row) => row['QUERY PLAN']).join('\n'));
+      }
+      for (const plan of plans) expect(plan).not.toMatch(/Seq Scan/);
+    } finally {
+      client.release(true);
+    }
+  });
+});

@@ -1,0 +1,658 @@
+import {
+  type Clock,
+  type Contact,
+  type Conversation,
+  contactSchema,
+  type Message,
+  type ScheduledJob,
+  type Store,
+} from '@omnidealer/core';
+import {
+  addressLookupKeys,
+  type ConversationQuery,
+  contactAddresses,
+  conversationSchema,
+  messageSchema,
+  systemClock,
+} from '@omnidealer/core/provider-utils';
+import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
+import { type CallContext, createConnection, type Run } from './postgres-connection.js';
+import { migrateSchema, postgresMigrations, quoteIdentifier } from './postgres-migrations.js';
+import { jobPayloadSchema, jobStatusSchema, jsonValueSchema, readJsonColumn, writeJsonColumn } from './postgres-row.js';
+import { PostgresStoreError } from './postgres-store-error.js';
+
+/** Options of {@link createPostgresStore}: a connection string or a pool of your own, and where the tables go. */
+export type PostgresStoreOptions = PostgresStoreConnection & {
+  /** The PostgreSQL schema (namespace) holding the store's tables; created by the first migration. @default 'omnidealer' */
+  schema?: string;
+  /** Stamps key and record times (for {@link PostgresStore.prune}). @default the system clock */
+  clock?: Clock;
+  /**
+   * Migrate the schema on first use. Off, calls fail until {@link PostgresStore.migrate} ran (by this process or a
+   * deploy step). @default true
+   */
+  migrateOnFirstUse?: boolean;
+  /** How many times a call is retried when it could not get a connection, or lost it before writing. @default 2 */
+  retries?: number;
+};
+
+/** Where {@link createPostgresStore} connects: exactly one of `connectionString` and `pool`. */
+export type PostgresStoreConnection =
+  | {
+      /** `postgresql://user:password@host:5432/database` (libpq keyword form works too); the store opens a pool and closes it in `close()`. */
+      connectionString: string;
+      /** Size of the pool the store opens. @default 10 */
+      poolSize?: number;
+      /** How long getting a connection may take before it fails as retryable. @default 10000 */
+      connectTimeoutMs?: number;
+      pool?: never;
+    }
+  | {
+      /** A `pg` pool you own (shared with your CRM's queries); `close()` leaves it open. */
+      pool: pg.Pool;
+      connectionString?: never;
+      poolSize?: never;
+      connectTimeoutMs?: never;
+    };
+
+/** What {@link PostgresStore.prune} takes: anything older than `olderThanMs` (by the store's clock) goes. */
+export interface PostgresPruneOptions {
+  olderThanMs: number;
+}
+
+/** What {@link PostgresStore.prune} removed. */
+export interface PostgresPruneResult {
+  webhookKeys: number;
+  idempotencyKeys: number;
+  jobs: number;
+}
+
+/** A {@link Store} on PostgreSQL, plus migrations and housekeeping. */
+export interface PostgresStore extends Store {
+  /** The schema holding the tables. */
+  readonly schema: string;
+  /** `host:port/database` of the server (no user, no password). */
+  readonly server: string;
+  /**
+   * Brings the schema to this release's version (idempotent; several processes at once migrate it once). Runs by
+   * itself on first use unless `migrateOnFirstUse` is false. Resolves with the version.
+   * @throws PostgresStoreError `schema_too_new` when a newer release migrated the schema; `connect` or `auth` when the
+   * server cannot be used.
+   */
+  migrate(): Promise<number>;
+  /**
+   * Deletes webhook de-dup keys and idempotency keys older than `olderThanMs`, and done or cancelled jobs not touched
+   * for as long, in one transaction. Keep `olderThanMs` above the providers' webhook retry horizon (WhatsApp retries
+   * for up to 7 days). The hub's own records are not touched: it expires them itself.
+   */
+  prune(options: PostgresPruneOptions): Promise<PostgresPruneResult>;
+  /** Always present here: reads under a row lock and an advisory lock, so no process sharing the database loses a change. */
+  updateContact: NonNullable<Store['updateContact']>;
+  /** See {@link Store.updateConversation}. */
+  updateConversation: NonNullable<Store['updateConversation']>;
+  /** See {@link Store.openConversation}. */
+  openConversation: NonNullable<Store['openConversation']>;
+  /** See {@link Store.mergeContacts}. */
+  mergeContacts: NonNullable<Store['mergeContacts']>;
+  /** See {@link Store.forgetWebhookKey}. */
+  forgetWebhookKey: NonNullable<Store['forgetWebhookKey']>;
+  /** Ends the pool the store opened (a pool passed in stays open). Further calls fail. */
+  close(): Promise<void>;
+}
+
+interface JobRow {
+  id: string;
+  kind: string;
+  run_at: string;
+  status: string;
+  lease_until: string | null;
+  attempts: number;
+  payload: string;
+}
+
+/** `host:port/database` of a pg configuration: what errors name (never the user or password). */
+function describeServer(config: {
+  host?: string | null | undefined;
+  port?: string | number | null | undefined;
+  database?: string | null | undefined;
+}) {
+  return `${config.host || 'localhost'}:${config.port || 5432}/${config.database || '(default database)'}`;
+}
+
+/** Messages whose data get new conversation / contact ids in a merge. */
+interface MessageMove {
+  id: string;
+  conversationId: string;
+  data: string;
+}
+
+/**
+ * Creates a {@link Store} on PostgreSQL (the `pg` driver), for several application servers sharing one database:
+ * conversations, the outbox, webhook de-duplication and cascade deadlines. Each atomic method — `updateContact`,
+ * `openConversation`, `updateConversation`, `updateRecord`, `mergeContacts` — is one transaction that takes an advisory
+ * lock on what it changes and reads it `FOR UPDATE`, so no other process's change comes between its read and its
+ * write; `claimDueJobs` leases with `FOR UPDATE SKIP LOCKED`, so two workers never take one job. The schema is migrated
+ * on first use (or by {@link PostgresStore.migrate}) under an advisory lock.
+ *
+ * Rows are validated on read with the core zod schemas; records and job payloads must be JSON values.
+ * @example
+ * const store = createPostgresStore({ connectionString: process.env.DATABASE_URL!, schema: 'omnidealer' });
+ * await store.migrate(); // optional: it also runs on first use
+ * const hub = createOmnidealer({ channels, store });
+ * await hub.resumeOutbox();
+ * @throws PostgresStoreError (from the calls, not the factory) naming `host:port/database`, never the password:
+ * `connect`/`auth` when the server cannot be used, `schema_too_new` when a newer release migrated the schema,
+ * `connection_lost`/`commit_unknown`/`conflict` (retryable) when a call's connection broke after its retries.
+ * @see https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  const clock = options.clock ?? systemClock;
+  const schema = options.schema ?? 'omnidealer';
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+    throw new PostgresStoreError({
+      reason: 'query',
+      server: '(not connected)',
+      message: `schema "${schema}" is not a plain PostgreSQL identifier (letters, digits and _; at most 63 characters)`,
+    });
+  }
+  const s = quoteIdentifier(schema);
+
+  let pool: pg.Pool;
+  let server: string;
+  const ownsPool = options.pool === undefined;
+  if (options.pool !== undefined) {
+    pool = options.pool;
+    const config = pool.options as { connectionString?: string; host?: string; port?: number; database?: string };
+    server = describeServer(config.connectionString ? safeParse(config.connectionString) : config);
+  } else {
+    server = describeServer(safeParse(options.connectionString));
+    pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    });
+    // A broken idle connection is dropped by the pool; without a listener its 'error' would end the process.
+    pool.on('error', () => undefined);
+  }
+  const connection = createConnection(pool, server, options.retries ?? 2);
+  const idempotent = { idempotent: true };
+  const once = { idempotent: false };
+
+  let migrated: Promise<number> | undefined;
+  const migrate = (): Promise<number> => {
+    migrated ??= connection
+      .withClient((client) => migrateSchema(client, schema, server))
+      .catch((error: unknown) => {
+        migrated = undefined;
+        throw error;
+      });
+    return migrated;
+  };
+  let closed = false;
+  async function ready(): Promise<void> {
+    if (closed)
+      throw new PostgresStoreError({ reason: 'query', server, message: `the PostgreSQL store for ${server} is closed` });
+    if (options.migrateOnFirstUse !== false) await migrate();
+  }
+
+  const readContact = (data: string, id: string): Contact => readJsonColumn(contactSchema, data, 'contacts', id);
+  const readConversation = (row: { id: string; data: string }): Conversation =>
+    readJsonColumn(conversationSchema, row.data, 'conversations', row.id);
+  const readMessage = (row: { id: string; data: string }): Message => readJsonColumn(messageSchema, row.data, 'messages', row.id);
+  const readJob = (row: JobRow): ScheduledJob => {
+    const job: ScheduledJob = {
+      id: row.id,
+      kind: row.kind,
+      runAt: Number(row.run_at),
+      payload: readJsonColumn(jobPayloadSchema, row.payload, 'jobs', row.id),
+      status: jobStatusSchema.parse(row.status),
+      attempts: row.attempts,
+    };
+    if (row.lease_until !== null) job.leaseUntil = Number(row.lease_until);
+    return job;
+  };
+
+  const sql = {
+    // One statement writes the contact and its addresses: atomic without a transaction round trip.
+    saveContact: `WITH saved AS (
+        INSERT INTO ${s}.contacts (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data
+      )
+      INSERT INTO ${s}.contact_addresses (address, contact_id) SELECT address, $1 FROM unnest($3::text[]) AS address
+      ON CONFLICT (address) DO UPDATE SET contact_id = excluded.contact_id`,
+    getContact: `SELECT data FROM ${s}.contacts WHERE id = $1`,
+    getContactForUpdate: `SELECT id, data FROM ${s}.contacts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+    findContactId: `SELECT contact_id FROM ${s}.contact_addresses WHERE address = ANY($1::text[])`,
+    deleteContact: `DELETE FROM ${s}.contacts WHERE id = $1`,
+    moveAddresses: `UPDATE ${s}.contact_addresses SET contact_id = $1 WHERE contact_id = $2`,
+
+    saveConversation: `INSERT INTO ${s}.conversations (id, contact_id, channel, external_id, status, assignee, handler, updated_at, data)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, channel = excluded.channel,
+        external_id = excluded.external_id, status = excluded.status, assignee = excluded.assignee,
+        handler = excluded.handler, updated_at = excluded.updated_at, data = excluded.data`,
+    getConversation: `SELECT id, data FROM ${s}.conversations WHERE id = $1`,
+    getConversationForUpdate: `SELECT id, data FROM ${s}.conversations WHERE id = $1 FOR UPDATE`,
+    findConversation: `SELECT id, data FROM ${s}.conversations WHERE contact_id = $1 AND channel = $2 ORDER BY seq DESC LIMIT 1`,
+    findConversationByExternalId: `SELECT id, data FROM ${s}.conversations
+      WHERE contact_id = $1 AND channel = $2 AND external_id = $3 ORDER BY seq DESC LIMIT 1`,
+    contactConversationsForUpdate: `SELECT id, data FROM ${s}.conversations WHERE contact_id = ANY($1::text[]) ORDER BY seq FOR UPDATE`,
+    deleteConversations: `DELETE FROM ${s}.conversations WHERE id = ANY($1::text[])`,
+
+    saveMessage: `INSERT INTO ${s}.messages (id, conversation_id, channel, provider_message_id, queued, data)
+      VALUES ($1, $2, $3, $4, $5, $6)
+      ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id, channel = excluded.channel,
+        provider_message_id = excluded.provider_message_id, queued = excluded.queued, data = excluded.data`,
+    getMessage: `SELECT id, data FROM ${s}.messages WHERE id = $1`,
+    findMessageByProviderId: `SELECT id, data FROM ${s}.messages WHERE channel = $1 AND provider_message_id = $2
+      ORDER BY seq DESC LIMIT 1`,
+    listMessages: `SELECT id, data FROM ${s}.messages WHERE conversation_id = $1 ORDER BY seq`,
+    listLastMessages: `SELECT id, data FROM (
+        SELECT seq, id, data FROM ${s}.messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
+      ) AS last ORDER BY seq`,
+    listQueuedMessages: `SELECT id, data FROM ${s}.messages WHERE queued ORDER BY seq LIMIT $1`,
+    messagesOfConversationsForUpdate: `SELECT id, conversation_id, data FROM ${s}.messages
+      WHERE conversation_id = ANY($1::text[]) ORDER BY seq FOR UPDATE`,
+    moveMessages: `UPDATE ${s}.messages AS m SET conversation_id = moved.conversation_id, data = moved.data
+      FROM unnest($1::text[], $2::text[], $3::text[]) AS moved (id, conversation_id, data) WHERE m.id = moved.id`,
+
+    insertIdempotencyKey: `INSERT INTO ${s}.idempotency_keys (key, message_id, created_at) VALUES ($1, $2, $3)
+      ON CONFLICT (key) DO NOTHING`,
+    getIdempotencyKey: `SELECT message_id FROM ${s}.idempotency_keys WHERE key = $1`,
+    insertWebhookKey: `INSERT INTO ${s}.webhook_keys (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+    deleteWebhookKey: `DELETE FROM ${s}.webhook_keys WHERE key = $1`,
+
+    scheduleJob: `INSERT INTO ${s}.jobs (id, kind, run_at, status, lease_until, attempts, payload, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, run_at = excluded.run_at, status = excluded.status,
+        lease_until = excluded.lease_until, attempts = excluded.attempts, payload = excluded.payload,
+        updated_at = excluded.updated_at`,
+    getJob: `SELECT id, kind, run_at, status, lease_until, attempts, payload FROM ${s}.jobs WHERE id = $1`,
+    // The due conditions sit at the level that locks, so a row another worker leased meanwhile is re-checked on its
+    // new version (and dropped), and one it still holds is skipped: no job is leased twice.
+    claimDueJobs: `WITH due AS (
+        SELECT seq FROM ${s}.jobs
+        WHERE ((status = 'pending' AND run_at <= $1) OR (status = 'running' AND (lease_until IS NULL OR lease_until <= $1)))
+          AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
+        ORDER BY run_at, seq LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      )
+      UPDATE ${s}.jobs AS j SET status = 'running', lease_until = $1 + $3, attempts = j.attempts + 1, updated_at = $5
+      FROM due WHERE j.seq = due.seq
+      RETURNING j.seq, j.id, j.kind, j.run_at, j.status, j.lease_until, j.attempts, j.payload`,
+    completeJob: `UPDATE ${s}.jobs SET status = 'done', updated_at = $2 WHERE id = $1`,
+    cancelJob: `UPDATE ${s}.jobs SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status <> 'done'`,
+
+    putRecord: `INSERT INTO ${s}.records (namespace, key, value, updated_at) VALUES ($1, $2, $3, $4)
+      ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    deleteRecord: `DELETE FROM ${s}.records WHERE namespace = $1 AND key = $2`,
+    getRecord: `SELECT value FROM ${s}.records WHERE namespace = $1 AND key = $2`,
+    getRecordForUpdate: `SELECT value FROM ${s}.records WHERE namespace = $1 AND key = $2 FOR UPDATE`,
+    listRecords: `SELECT key, value FROM ${s}.records WHERE namespace = $1 AND key >= $2 AND key < $3 ORDER BY key`,
+
+    pruneWebhookKeys: `DELETE FROM ${s}.webhook_keys WHERE seen_at < $1`,
+    pruneIdempotencyKeys: `DELETE FROM ${s}.idempotency_keys WHERE created_at < $1`,
+    pruneJobs: `DELETE FROM ${s}.jobs WHERE status IN ('done', 'cancelled') AND updated_at < $1`,
+  };
+
+  const lock = (kind: string, ...parts: string[]) => `${schema}\u0000${kind}\u0000${parts.join('\u0000')}`;
+
+  /** Statement outside a transaction, after the schema is ready. */
+  async function query<R extends pg.QueryResultRow>(text: string, values: unknown[], idempotentCall = true) {
+    await ready();
+    return connection.query<R>(text, values, idempotentCall ? idempotent : once);
+  }
+  /** A transaction after the schema is ready. */
+  async function transaction<T>(locks: string[], work: (context: CallContext) => Promise<T>, idempotentCall = false) {
+    await ready();
+    return connection.transaction(work, { idempotent: idempotentCall, locks });
+  }
+
+  const dedupe = (values: string[]) => [...new Set(values)];
+  function writeContact(run: Run, contact: Contact): Promise<unknown> {
+    return run(sql.saveContact, [contact.id, writeJsonColumn(contact, 'contact'), dedupe(contactAddresses(contact))]);
+  }
+  function conversationValues(conversation: Conversation): unknown[] {
+    return [
+      conversation.id,
+      conversation.contactId,
+      conversation.channel,
+      conversation.externalId ?? null,
+      conversation.status,
+      conversation.assignee ?? null,
+      conversation.handler,
+      conversation.updatedAt,
+      writeJsonColumn(conversation, 'conversation'),
+    ];
+  }
+  /**
+   * Calls `update` once (through `once`) and saves what it returns with `save`; resolves with the value as stored: a
+   * copy through JSON (the schema check is for rows read from the database).
+   */
+  async function saveUpdated<T>(
+    context: CallContext,
+    current: T | undefined,
+    update: (current: T | undefined) => T | undefined,
+    save: (next: T) => Promise<unknown>,
+  ): Promise<T | undefined> {
+    const next = context.once(() => update(current));
+    if (next === undefined) return current;
+    // Serialised before the write, so a value JSON cannot hold fails here and the transaction rolls back.
+    const copy = JSON.parse(writeJsonColumn(next, 'value')) as T;
+    await save(next);
+    return copy;
+  }
+
+  /** The conversation `findConversation` finds, read `FOR UPDATE` inside a transaction. */
+  async function newestConversationForUpdate(run: Run, contactId: string, channel: string, externalId: string | undefined) {
+    const { rows } =
+      externalId === undefined
+        ? await run<{ id: string; data: string }>(`${sql.findConversation} FOR UPDATE`, [contactId, channel])
+        : await run<{ id: string; data: string }>(`${sql.findConversationByExternalId} FOR UPDATE`, [
+            contactId,
+            channel,
+            externalId,
+          ]);
+    return rows[0] && readConversation(rows[0]);
+  }
+
+  return {
+    schema,
+    server,
+    durable: true,
+    migrate,
+
+    async saveContact(contact) {
+      await query(sql.saveContact, [contact.id, writeJsonColumn(contact, 'contact'), dedupe(contactAddresses(contact))]);
+    },
+    async getContact(id) {
+      const { rows } = await query<{ data: string }>(sql.getContact, [id]);
+      return rows[0] && readContact(rows[0].data, id);
+    },
+    async findContactByAddress(address) {
+      const keys = addressLookupKeys(address);
+      const { rows } = await query<{ contact_id: string; address: string }>(
+        `SELECT contact_id, address FROM ${s}.contact_addresses WHERE address = ANY($1::text[])`,
+        [keys],
+      );
+      // The first lookup key that matches wins, as in the other stores.
+      for (const key of keys) {
+        const row = rows.find((candidate) => candidate.address === key);
+        if (!row) continue;
+        const contact = await query<{ data: string }>(sql.getContact, [row.contact_id]);
+        return contact.rows[0] && readContact(contact.rows[0].data, row.contact_id);
+      }
+      return undefined;
+    },
+    async updateContact(id, update) {
+      return transaction([lock('contact', id)], async (context) => {
+        const { rows } = await context.run<{ id: string; data: string }>(sql.getContactForUpdate, [[id]]);
+        const current = rows[0] && readContact(rows[0].data, id);
+        return saveUpdated(context, current, update, (next) => writeContact(context.commit, next));
+      });
+    },
+    async mergeContacts(keepId, mergeId, plan) {
+      if (keepId === mergeId) return undefined;
+      return transaction([lock('contact', keepId), lock('contact', mergeId)], async (context) => {
+        const { run } = context;
+        const contacts = await run<{ id: string; data: string }>(sql.getContactForUpdate, [[keepId, mergeId]]);
+        const keepRow = contacts.rows.find((row) => row.id === keepId);
+        const mergeRow = contacts.rows.find((row) => row.id === mergeId);
+        if (!keepRow || !mergeRow) return undefined;
+        const { rows: conversationRows } = await run<{ id: string; data: string }>(sql.contactConversationsForUpdate, [
+          [keepId, mergeId],
+        ]);
+        const conversations = conversationRows.map(readConversation);
+        const result = context.once(() =>
+          plan(readContact(keepRow.data, keepId), readContact(mergeRow.data, mergeId), conversations),
+        );
+
+        await run(sql.deleteContact, [mergeId]);
+        await run(sql.moveAddresses, [keepId, mergeId]);
+        await writeContact(run, result.contact);
+        for (const conversation of result.conversations) await run(sql.saveConversation, conversationValues(conversation));
+
+        // Messages of folded conversations move into the one they were folded into; every message of the merged
+        // contact's conversations then belongs to the kept contact. Edited as JSON here (merges are rare), not with
+        // jsonb in SQL, which would refuse a text holding \u0000.
+        const mergedConversations = conversations.filter((conversation) => conversation.contactId === mergeId).map((c) => c.id);
+        const touched = dedupe([...result.folded.map((fold) => fold.from), ...mergedConversations]);
+        if (touched.length > 0) {
+          const { rows } = await run<{ id: string; conversation_id: string; data: string }>(
+            sql.messagesOfConversationsForUpdate,
+            [touched],
+          );
+          const moves: MessageMove[] = [];
+          for (const row of rows) {
+            const data = JSON.parse(row.data) as Record<string, unknown>;
+            let conversationId = row.conversation_id;
+            let changed = false;
+            for (const { from, into } of result.folded) {
+              if (conversationId !== from) continue;
+              conversationId = into;
+              data.conversationId = into;
+              data.contactId = keepId;
+              changed = true;
+            }
+            if (mergedConversations.includes(row.conversation_id) && data.contactId === mergeId) {
+              data.contactId = keepId;
+              changed = true;
+            }
+            if (changed) moves.push({ id: row.id, conversationId, data: JSON.stringify(data) });
+          }
+          if (moves.length > 0) {
+            await run(sql.moveMessages, [
+              moves.map((move) => move.id),
+              moves.map((move) => move.conversationId),
+              moves.map((move) => move.data),
+            ]);
+          }
+        }
+        if (result.folded.length > 0) await run(sql.deleteConversations, [result.folded.map((fold) => fold.from)]);
+        return result;
+      });
+    },
+
+    async saveConversation(conversation) {
+      await query(sql.saveConversation, conversationValues(conversation));
+    },
+    async getConversation(id) {
+      const { rows } = await query<{ id: string; data: string }>(sql.getConversation, [id]);
+      return rows[0] && readConversation(rows[0]);
+    },
+    async findConversation(contactId, channel, externalId) {
+      const { rows } =
+        externalId === undefined
+          ? await query<{ id: string; data: string }>(sql.findConversation, [contactId, channel])
+          : await query<{ id: string; data: string }>(sql.findConversationByExternalId, [contactId, channel, externalId]);
+      return rows[0] && readConversation(rows[0]);
+    },
+    async updateConversation(id, update) {
+      return transaction([lock('conversation', id)], async (context) => {
+        const { rows } = await context.run<{ id: string; data: string }>(sql.getConversationForUpdate, [id]);
+        const current = rows[0] && readConversation(rows[0]);
+        return saveUpdated(context, current, update, (next) => context.commit(sql.saveConversation, conversationValues(next)));
+      });
+    },
+    async openConversation(contactId, channel, externalId, update) {
+      // One lock per contact and channel, whatever the thread id: a find without one sees every thread.
+      return transaction([lock('open-conversation', contactId, channel)], async (context) => {
+        const current = await newestConversationForUpdate(context.run, contactId, channel, externalId);
+        return saveUpdated(context, current, update, (next) => context.commit(sql.saveConversation, conversationValues(next)));
+      });
+    },
+    async listConversations(conversationQuery: ConversationQuery = {}) {
+      const where: string[] = [];
+      const values: unknown[] = [];
+      const filters: Array<[string, string | undefined]> = [
+        ['status', conversationQuery.status],
+        ['channel', conversationQuery.channel],
+        ['assignee', conversationQuery.assignee],
+        ['handler', conversationQuery.handler],
+        ['contact_id', conversationQuery.contactId],
+      ];
+      for (const [column, value] of filters) {
+        if (value === undefined || value === '') continue;
+        values.push(value);
+        where.push(`${column} = $${values.length}`);
+      }
+      let text = `SELECT id, data FROM ${s}.conversations`;
+      if (where.length > 0) text += ` WHERE ${where.join(' AND ')}`;
+      text += ' ORDER BY updated_at DESC, seq';
+      if (conversationQuery.limit) {
+        values.push(conversationQuery.limit);
+        text += ` LIMIT $${values.length}`;
+      }
+      const { rows } = await query<{ id: string; data: string }>(text, values);
+      return rows.map(readConversation);
+    },
+
+    async saveMessage(message) {
+      await query(sql.saveMessage, [
+        message.id,
+        message.conversationId,
+        message.channel,
+        message.providerMessageId ?? null,
+        message.direction === 'outbound' && message.status === 'queued',
+        writeJsonColumn(message, 'message'),
+      ]);
+    },
+    async getMessage(id) {
+      const { rows } = await query<{ id: string; data: string }>(sql.getMessage, [id]);
+      return rows[0] && readMessage(rows[0]);
+    },
+    async findMessageByProviderId(channel, providerMessageId) {
+      const { rows } = await query<{ id: string; data: string }>(sql.findMessageByProviderId, [channel, providerMessageId]);
+      return rows[0] && readMessage(rows[0]);
+    },
+    async listMessages(conversationId, listOptions = {}) {
+      const { rows } = listOptions.limit
+        ? await query<{ id: string; data: string }>(sql.listLastMessages, [conversationId, listOptions.limit])
+        : await query<{ id: string; data: string }>(sql.listMessages, [conversationId]);
+      return rows.map(readMessage);
+    },
+    async listQueuedMessages(limit = 1000) {
+      const { rows } = await query<{ id: string; data: string }>(sql.listQueuedMessages, [limit]);
+      return rows.map(readMessage);
+    },
+
+    async claimIdempotencyKey(key, messageId) {
+      // Retried on a lost connection: a first try that did insert then reads back this same message id.
+      const inserted = await query(sql.insertIdempotencyKey, [key, messageId, clock.now()]);
+      if (inserted.rowCount === 1) return undefined;
+      const { rows } = await query<{ message_id: string }>(sql.getIdempotencyKey, [key]);
+      const holder = rows[0]?.message_id;
+      return holder === messageId ? undefined : holder;
+    },
+    async markWebhookSeen(key, at) {
+      // Not retried after it was sent: a first try that did insert would make the retry report a duplicate.
+      const inserted = await query(sql.insertWebhookKey, [key, at], false);
+      return inserted.rowCount === 1;
+    },
+    async forgetWebhookKey(key) {
+      await query(sql.deleteWebhookKey, [key]);
+    },
+
+    async scheduleJob(job) {
+      await query(sql.scheduleJob, [
+        job.id,
+        job.kind,
+        job.runAt,
+        jobStatusSchema.parse(job.status),
+        job.leaseUntil ?? null,
+        job.attempts,
+        writeJsonColumn(job.payload, 'job.payload'),
+        clock.now(),
+      ]);
+    },
+    async getJob(id) {
+      const { rows } = await query<JobRow>(sql.getJob, [id]);
+      return rows[0] && readJob(rows[0]);
+    },
+    async claimDueJobs(now, limit, leaseMs, kinds) {
+      if (limit <= 0 || kinds?.length === 0) return [];
+      // One statement (atomic by itself); not retried once sent: a lease that was taken must not be taken again.
+      const { rows } = await query<JobRow & { seq: string }>(
+        sql.claimDueJobs,
+        [now, limit, leaseMs, kinds ? [...kinds] : null, clock.now()],
+        false,
+      );
+      return rows.sort((a, b) => Number(a.run_at) - Number(b.run_at) || Number(a.seq) - Number(b.seq)).map((row) => readJob(row));
+    },
+    async completeJob(id) {
+      await query(sql.completeJob, [id, clock.now()]);
+    },
+    async cancelJob(id) {
+      await query(sql.cancelJob, [id, clock.now()]);
+    },
+
+    async putRecord(namespace, key, value) {
+      if (value === undefined) await query(sql.deleteRecord, [namespace, key]);
+      else await query(sql.putRecord, [namespace, key, writeJsonColumn(value, `record ${namespace}`), clock.now()]);
+    },
+    async getRecord<T>(namespace: string, key: string) {
+      const { rows } = await query<{ value: string }>(sql.getRecord, [namespace, key]);
+      return rows[0] && (readJsonColumn(jsonValueSchema, rows[0].value, 'records', `${namespace}/${key}`) as T);
+    },
+    async updateRecord<T>(namespace: string, key: string, update: (current: T | undefined) => T | undefined) {
+      return transaction([lock('record', namespace, key)], async (context) => {
+        const { rows } = await context.run<{ value: string }>(sql.getRecordForUpdate, [namespace, key]);
+        const current = rows[0] && (readJsonColumn(jsonValueSchema, rows[0].value, 'records', `${namespace}/${key}`) as T);
+        const next = context.once(() => update(current));
+        if (next === undefined) {
+          await context.commit(sql.deleteRecord, [namespace, key]);
+          return undefined;
+        }
+        const text = writeJsonColumn(next, `record ${namespace}`);
+        await context.commit(sql.putRecord, [namespace, key, text, clock.now()]);
+        return JSON.parse(text) as T;
+      });
+    },
+    async listRecords<T>(namespace: string, prefix = '') {
+      // Keys are COLLATE "C" (byte order = code point order): [prefix, prefix + U+10FFFF) is a primary-key range;
+      // startsWith drops the one key that range lets through without the prefix (none, unless a key holds U+10FFFF).
+      const { rows } = await query<{ key: string; value: string }>(sql.listRecords, [namespace, prefix, `${prefix}\u{10FFFF}`]);
+      return rows
+        .filter((row) => row.key.startsWith(prefix))
+        .map((row) => ({
+          key: row.key,
+          value: readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${row.key}`) as T,
+        }));
+    },
+
+    async prune(pruneOptions) {
+      const before = clock.now() - pruneOptions.olderThanMs;
+      return transaction(
+        [],
+        async ({ run }) => ({
+          webhookKeys: (await run(sql.pruneWebhookKeys, [before])).rowCount ?? 0,
+          idempotencyKeys: (await run(sql.pruneIdempotencyKeys, [before])).rowCount ?? 0,
+          jobs: (await run(sql.pruneJobs, [before])).rowCount ?? 0,
+        }),
+        true,
+      );
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (ownsPool) await pool.end();
+    },
+  };
+
+  function safeParse(connectionString: string) {
+    try {
+      return parseConnectionString(connectionString);
+    } catch (error) {
+      // The string may hold a password: it is not repeated.
+      throw new PostgresStoreError({
+        reason: 'connect',
+        server: '(unparsable connection string)',
+        message: 'the PostgreSQL connection string cannot be parsed (it is not repeated here: it may hold a password)',
+        cause: error,
+      });
+    }
+  }
+}
+
+/** The number of schema versions this release knows. */
+export const postgresSchemaVersion: number = postgresMigrations.length;

@@ -81,7 +81,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     },
     handleWebhook: (channelId, request) => handleWebhook(context, channelId, request),
     assign: (conversationId, input) => assign(context, conversationId, input),
-    markRead: (conversationId) => markRead(context, conversationId),
+    markRead: (conversationId, options) => markRead(context, conversationId, options),
     closeConversation: (conversationId) => closeConversation(context, conversationId),
     async upsertContact(input) {
       let contact = parseInput(contactSchema, input, 'contact');

@@ -9,6 +9,7 @@ export type {
   ChannelCapabilities,
   ChannelRateLimit,
   InboundEvent,
+  MarkReadOptions,
   Reachability,
   ReachFailureReason,
   StatusEvent,

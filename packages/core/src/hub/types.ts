@@ -1,4 +1,4 @@
-import type { Channel, Reachability } from '../channel.js';
+import type { Channel, MarkReadOptions, Reachability } from '../channel.js';
 import type { Clock } from '../clock.js';
 import type { HubEvents } from '../events.js';
 import type { Logger } from '../logger.js';
@@ -191,8 +191,13 @@ export interface Omnidealer {
   assign(conversationId: string, input: AssignInput): Promise<Conversation>;
   /** Closes a conversation (a new inbound message reopens it). */
   closeConversation(conversationId: string): Promise<Conversation>;
-  /** Marks a conversation's inbound messages read (and tells the provider where supported). */
-  markRead(conversationId: string): Promise<Conversation>;
+  /**
+   * Marks a conversation's inbound messages read (and tells the provider where supported); `typingIndicator` also
+   * shows the contact that a reply is being written, where the channel can (WhatsApp).
+   * @example
+   * await hub.markRead(conversation.id, { typingIndicator: true }); // then generate and send the reply
+   */
+  markRead(conversationId: string, options?: MarkReadOptions): Promise<Conversation>;
   /** Saves or updates a contact (the CRM's own contact table may stay the source of truth). */
   upsertContact(contact: ContactInput): Promise<Contact>;
   reachStats(contactId: string, channelId: string): Promise<ReachStats>;

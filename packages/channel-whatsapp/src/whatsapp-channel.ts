@@ -1,17 +1,10 @@
-import type {
-  Channel,
-  ChannelCapabilities,
-  ChannelRateLimit,
-  Clock,
-  Contact,
-  MarkReadOptions,
-  MessageContent,
-} from '@omnidealer/core';
+import type { Channel, ChannelCapabilities, ChannelRateLimit, Clock, Contact, MessageContent } from '@omnidealer/core';
 import {
   createHttpClient,
   createSecretRegistry,
   type HttpClient,
   loadSetting,
+  type MarkReadOptions,
   parseInput,
   phoneCountry,
   rateLimitSettingsSchema,

@@ -9,7 +9,6 @@ export type {
   ChannelCapabilities,
   ChannelRateLimit,
   InboundEvent,
-  MarkReadOptions,
   Reachability,
   ReachFailureReason,
   StatusEvent,

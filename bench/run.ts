@@ -2,7 +2,7 @@
 // benchmark and writes bench/results/<name>.json with machine info. Every figure is a ratio against a baseline
 // measured in the same run.
 
-import { runCascadeBenchmark } from '../packages/cascade/bench/economics.bench.js';
+import { runCascadeBenchmark, seedArgument } from '../packages/cascade/bench/economics.bench.js';
 import { runSegmentsBenchmark } from '../packages/channel-sms/bench/segments.bench.js';
 import { runSharedLimitBenchmark } from '../packages/redis/bench/shared-limit.bench.js';
 import { type BenchResult, machineInfo, report } from './bench-kit.js';
@@ -17,13 +17,17 @@ const benchmarks: Record<string, () => Promise<BenchResult>> = {
   'rate-limit': () => runRateLimitBenchmark(),
   'webhook-ingest': () => runWebhookIngestBenchmark(),
   segments: async () => (await runSegmentsBenchmark()) as BenchResult,
-  cascade: async () => (await runCascadeBenchmark()) as BenchResult,
+  cascade: async () => {
+    const seed = seedArgument();
+    return (await runCascadeBenchmark(seed === undefined ? {} : { seed })) as BenchResult;
+  },
   'shared-limit': async () => (await runSharedLimitBenchmark()) as BenchResult,
   memory: () => runMemoryBenchmark(),
   'peer-notifme': () => runPeerNotifmeBenchmark(),
 };
 
-const wanted = process.argv.slice(2).filter((argument) => !argument.startsWith('-'));
+// Options and their values (`--seed 7`) are not benchmark names.
+const wanted = process.argv.slice(2).filter((argument, index, all) => !argument.startsWith('-') && all[index - 1] !== '--seed');
 const unknown = wanted.filter((name) => !(name in benchmarks));
 if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}`);

@@ -61,8 +61,21 @@ export interface CascadePolicy {
   weightByReach?: boolean;
   /** Prior reach probability per channel id or kind, before anything is known about the contact. @default 0.9 */
   reachPrior?: Record<string, number>;
-  /** How many observations the prior is worth against the contact's own delivered/failed counts. @default 2 */
+  /**
+   * How many observations the prior (the base's aggregate on the channel) is worth against the contact's own counts:
+   * lower learns faster from one campaign, higher keeps one lucky read from flipping a contact. @default 1
+   */
   reachPriorWeight?: number;
+  /** How many observations `reachPrior` is worth against the base's aggregate on the channel. @default 20 */
+  basePriorWeight?: number;
+  /** Half-life of a contact's reach history: evidence this old counts half. @default 180 days */
+  reachHalfLifeMs?: number;
+  /**
+   * Leave a channel out (`unlikely_to_reach`) when the contact's own history (not the prior) puts its reach below this:
+   * a dead number's SMS, a messenger they never read. The history fades (`reachHalfLifeMs`), so the channel is tried
+   * again later. `0` never leaves one out. @default 0.2
+   */
+  skipBelowReach?: number;
   /** Lower bound of a reach probability, so a channel never costs infinity. @default 0.05 */
   minReachProbability?: number;
   /** How long a permanent failure (`not_on_channel`, `bounced`, `opted_out`, `blocked`) excludes a channel. @default 180 days */
@@ -83,8 +96,31 @@ export interface CascadePolicy {
   frequencyCaps?: Record<string, FrequencyCap>;
   /** Consent rule per cascade kind. @default marketing `granted`, anything else `not_opted_out` */
   consent?: Record<string, ConsentRule>;
+  /** Invite contacts to a free channel by a deep link in the SMS sent anyway (see {@link AcquisitionPolicy}). */
+  acquisition?: AcquisitionPolicy;
   /** Channel id or kind the savings in reports are measured against. @default the first channel of kind `sms` */
   baselineChannel?: string;
+}
+
+/**
+ * Channel acquisition: bring contacts to a free channel (a MAX bot) with a deep link in an SMS the cascade sends
+ * anyway. The link is appended when it costs nothing (the text stays within its segments), or when its extra cost is
+ * below the expected savings: `takeRate × horizon ×` the SMS's price (a linked contact costs nothing on the free
+ * channel for the next `horizon` mailings).
+ * @example
+ * const policy: CascadePolicy = { acquisition: { channel: 'max', prefix: 'Пишите нам в MAX: ' } };
+ */
+export interface AcquisitionPolicy {
+  /** The channel id to invite to; it must offer deep links (`inviteLink`) and be one of the cascade's channels. */
+  channel: string;
+  /** Mailings the savings are counted over. @default 12 */
+  horizon?: number;
+  /** Expected share of invited contacts who link. @default 0.05 */
+  takeRate?: number;
+  /** Text before the link, on a new line after the message. @default '' */
+  prefix?: string;
+  /** Invites one contact gets at most (someone who ignored them is not on the messenger). @default 2 */
+  maxInvitesPerContact?: number;
 }
 
 /** A policy with every default applied; built once by {@link resolvePolicy} and cached per policy object. */
@@ -94,6 +130,9 @@ export interface ResolvedPolicy {
   weightByReach: boolean;
   reachPrior: Record<string, number>;
   reachPriorWeight: number;
+  basePriorWeight: number;
+  reachHalfLifeMs: number;
+  skipBelowReach: number;
   minReachProbability: number;
   permanentFailureMemoryMs: number;
   fallback: Record<string, FallbackCondition>;
@@ -105,6 +144,7 @@ export interface ResolvedPolicy {
   frequencyCaps: Record<string, FrequencyCap>;
   consent: Record<string, ConsentRule>;
   baselineChannel: string | undefined;
+  acquisition: Required<AcquisitionPolicy> | undefined;
 }
 
 /** One hour in milliseconds. */
@@ -126,6 +166,9 @@ export const cascadePolicySchema = z
     weightByReach: z.boolean().optional(),
     reachPrior: z.record(z.string(), z.number().min(0).max(1)).optional(),
     reachPriorWeight: z.number().nonnegative().optional(),
+    basePriorWeight: z.number().nonnegative().optional(),
+    reachHalfLifeMs: z.number().int().nonnegative().optional(),
+    skipBelowReach: z.number().min(0).max(1).optional(),
     minReachProbability: z.number().gt(0).max(1).optional(),
     permanentFailureMemoryMs: z.number().int().nonnegative().optional(),
     fallback: z.record(z.string(), fallbackConditionSchema).optional(),
@@ -155,6 +198,16 @@ export const cascadePolicySchema = z
     frequencyCaps: z.record(z.string(), frequencyCapSchema).optional(),
     consent: z.record(z.string(), z.enum(['granted', 'not_opted_out'])).optional(),
     baselineChannel: z.string().min(1).optional(),
+    acquisition: z
+      .object({
+        channel: z.string().min(1),
+        horizon: z.number().int().positive().optional(),
+        takeRate: z.number().min(0).max(1).optional(),
+        prefix: z.string().max(200).optional(),
+        maxInvitesPerContact: z.number().int().positive().optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -198,7 +251,10 @@ function build(policy: CascadePolicy): ResolvedPolicy {
     ordering: policy.ordering ?? 'expected_cost',
     weightByReach: policy.weightByReach ?? true,
     reachPrior: policy.reachPrior ?? {},
-    reachPriorWeight: policy.reachPriorWeight ?? 2,
+    reachPriorWeight: policy.reachPriorWeight ?? 0.5,
+    basePriorWeight: policy.basePriorWeight ?? 20,
+    reachHalfLifeMs: policy.reachHalfLifeMs ?? 180 * DAY_MS,
+    skipBelowReach: policy.skipBelowReach ?? 0.2,
     minReachProbability: policy.minReachProbability ?? 0.05,
     permanentFailureMemoryMs: policy.permanentFailureMemoryMs ?? 180 * DAY_MS,
     fallback: { ...defaultFallbacks, ...policy.fallback },
@@ -218,5 +274,12 @@ function build(policy: CascadePolicy): ResolvedPolicy {
     frequencyCaps: policy.frequencyCaps ?? { marketing: { max: 1, windowMs: 30 * DAY_MS } },
     consent: { marketing: 'granted', ...policy.consent },
     baselineChannel: policy.baselineChannel,
+    acquisition: policy.acquisition && {
+      channel: policy.acquisition.channel,
+      horizon: policy.acquisition.horizon ?? 12,
+      takeRate: policy.acquisition.takeRate ?? 0.05,
+      prefix: policy.acquisition.prefix ?? '',
+      maxInvitesPerContact: policy.acquisition.maxInvitesPerContact ?? 2,
+    },
   };
 }

@@ -37,6 +37,8 @@ export interface CascadeStepRecord {
   outcome?: MessageStatus;
   /** Error code when the step failed. */
   error?: string;
+  /** An invite link appended to this step's text (channel acquisition): to which channel, its token and extra cost. */
+  invite?: { channelId: string; payload: string; extraCostMinor: number };
   /** Statuses that arrived after the cascade had moved on (a `read` after the fallback): recorded, never acted on. */
   late?: Array<{ status: MessageStatus; at: number }>;
 }

@@ -9,7 +9,7 @@ import {
   type Store,
   WindowClosedError,
 } from '@omnidealer/core';
-import type { TestChannel } from '@omnidealer/core/test';
+import { createTestChannel, type TestChannel } from '@omnidealer/core/test';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { longText, perChannel } from './__fixtures__/content.js';
 import { createMockChannels } from './__fixtures__/mock-channels.js';
@@ -549,5 +549,97 @@ describe('cascade.send: the frequency cap under concurrency', () => {
     const nobody = await cascade.send(other, perChannel('Весенняя распродажа'), { kind: 'marketing' });
     expect(nobody.status).toBe('exhausted');
     expect(await hub.mailingHistory('c2')).toEqual([]);
+  });
+});
+
+describe('cascade: learning who reads what', () => {
+  it('a month later, the contact who read WhatsApp gets WhatsApp first and the one who did not gets SMS', async () => {
+    const { clock, cascade, mocks, status } = setup();
+    const reader: ContactInput = { id: 'reader', phone: '+7 916 111-11-11' };
+    const ignorer: ContactInput = { id: 'ignorer', phone: '+7 916 222-22-22' };
+    await cascade.send(reader, perChannel());
+    await status(mocks.whatsapp, 'delivered');
+    await status(mocks.whatsapp, 'read');
+    await cascade.send(ignorer, perChannel());
+    await status(mocks.whatsapp, 'delivered');
+    clock.advance(DAY_MS);
+    await cascade.runDueSteps();
+    await status(mocks.sms, 'delivered');
+    clock.advance(30 * DAY_MS);
+
+    const readerPlan = await cascade.plan(reader, perChannel());
+    const ignorerPlan = await cascade.plan(ignorer, perChannel());
+    expect(readerPlan.steps.map((step) => step.channelId)).toEqual(['whatsapp', 'sms']);
+    expect(ignorerPlan.steps.map((step) => step.channelId)).toEqual(['sms', 'whatsapp']);
+    const whatsapp = readerPlan.steps[0];
+    // The base's aggregate (1 read of 2 delivered WhatsApp messages) is the prior, shrunk towards the policy's 0.9.
+    expect(whatsapp?.reachBasis).toMatchObject({ source: 'history', priorFrom: 'base', trials: expect.any(Number) });
+    expect(whatsapp?.reachBasis.prior).toBeCloseTo((1 + 0.9 * 20) / (2 + 20), 10);
+    expect(whatsapp?.reachBasis.successes).toBeCloseTo(whatsapp?.reachBasis.trials ?? 0, 10);
+    expect(ignorerPlan.steps[1]?.reachBasis.successes).toBe(0);
+    expect(ignorerPlan.steps[1]?.reachProbability).toBeLessThan(0.5);
+  });
+});
+
+describe('cascade: channel acquisition', () => {
+  function acquisitionSetup() {
+    const clock = createManualClock(start);
+    const store = createMemoryStore();
+    const mocks = createMockChannels();
+    const max = createTestChannel({
+      id: 'max',
+      kind: 'max',
+      deepLinkBase: 'https://max.ru/dealer_bot',
+      capabilities: { address: 'chat', contentTypes: ['text'], templates: false, canStartConversation: false },
+    });
+    const hub = createOmnidealer({ channels: [max, mocks.sms], store, clock });
+    const cascade = createCascade({
+      hub,
+      clock,
+      policy: { acquisition: { channel: 'max', prefix: 'Мы в MAX: ' }, quietHours: false },
+    });
+    open.push(cascade);
+    return { clock, hub, cascade, mocks, max };
+  }
+
+  it('appends an invite link to the SMS when its expected savings cover the extra segment; the report counts the link', async () => {
+    const { hub, cascade, mocks, max } = acquisitionSetup();
+    const state = await cascade.send(phoneOnly, { sms: { type: 'text', text: longText } }, { campaign: 'march' });
+    const sent = mocks.sms.sent[0]?.content;
+    expect(sent?.type === 'text' && sent.text.startsWith(`${longText}\nМы в MAX: https://max.ru/dealer_bot?start=`)).toBe(true);
+    const step = (await cascade.get(state.id))?.steps[0];
+    // 300 characters are 5 UCS-2 segments; with the link, 6: one more segment (3 ₽), under 0.05 × 12 × 15 ₽.
+    expect(step?.invite).toMatchObject({ channelId: 'max', extraCostMinor: 300 });
+    expect(step?.costMinor).toBe(1800);
+    const payload = step?.invite?.payload as string;
+    const pressed = await hub.handleWebhook(
+      'max',
+      max.inboundWebhook('-7001', '/start', { kind: 'start', senderId: '4711', conversationExternalId: '-7001', payload }),
+    );
+    expect(pressed.status).toBe(200);
+    const report = await cascade.report({ campaign: 'march' });
+    expect(report.acquisition).toEqual({ invites: 1, links: 1, extraCostMinor: 300, paybackMailings: 300 / 1500 });
+    // Linked: the next plan starts on the free channel.
+    const next = await cascade.plan(phoneOnly, {
+      max: { type: 'text', text: 'Ждём вас' },
+      sms: { type: 'text', text: longText },
+    });
+    expect(next.steps.map((candidate) => candidate.channelId)).toEqual(['max', 'sms']);
+  });
+
+  it('invites one contact at most maxInvitesPerContact times (2)', async () => {
+    const { cascade, mocks } = acquisitionSetup();
+    for (const campaign of ['march', 'april', 'may'])
+      await cascade.send(phoneOnly, { sms: { type: 'text', text: longText } }, { campaign });
+    const texts = mocks.sms.sent.map((message) => (message.content.type === 'text' ? message.content.text : ''));
+    expect(texts.map((text) => text.includes('https://max.ru/dealer_bot?start='))).toEqual([true, true, false]);
+    expect((await cascade.report()).acquisition).toMatchObject({ invites: 2, links: 0, paybackMailings: undefined });
+  });
+
+  it('leaves the link out when the extra segment costs more than it is expected to save', async () => {
+    const { cascade, mocks } = acquisitionSetup();
+    const state = await cascade.send(phoneOnly, { sms: { type: 'text', text: 'Ваш автомобиль готов, ждём вас до 20:00' } });
+    expect(mocks.sms.sent[0]?.content).toEqual({ type: 'text', text: 'Ваш автомобиль готов, ждём вас до 20:00' });
+    expect((await cascade.get(state.id))?.steps[0]?.invite).toBeUndefined();
   });
 });

@@ -45,6 +45,8 @@ export interface CascadeOptions {
   pollIntervalMs?: number;
   /** Due steps run at once by {@link Cascade.runDueSteps}. @default 8 */
   concurrency?: number;
+  /** How long the base's reach totals (the reach model's prior) are cached between store reads. @default 60 000 ms */
+  reachTotalsTtlMs?: number;
   /** Receives redacted log lines (pino's `(fields, message)` order: a pino logger fits). @default silent */
   logger?: Logger;
 }
@@ -117,6 +119,8 @@ export interface Cascade {
 const runNamespace = 'cascade.run';
 const indexNamespace = 'cascade.index';
 const campaignNamespace = 'cascade.campaign';
+/** Invites sent per contact and channel (channel acquisition), keyed `<contact>:<channel>`. */
+const inviteCountNamespace = 'cascade.invites';
 const jobKind = 'cascade.step';
 
 const sendOptionsSchema = z
@@ -177,6 +181,7 @@ export function createCascade(options: CascadeOptions): Cascade {
   const leaseMs = options.leaseMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const concurrency = Math.max(1, options.concurrency ?? 8);
+  const totalsTtlMs = options.reachTotalsTtlMs ?? 60_000;
   const emitter = new EventEmitter();
   const channels: Channel[] = (options.channels ?? [...hub.channels.keys()]).map((id) => {
     const channel = hub.channels.get(id);
@@ -247,9 +252,21 @@ export function createCascade(options: CascadeOptions): Cascade {
     return stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
   }
 
+  let totalsCache: { at: number; value: Record<string, ReachStats> } | undefined;
+  /** The base's reach totals per channel (the reach model's prior), read at most once per `totalsTtlMs`. */
+  async function totals(): Promise<Record<string, ReachStats>> {
+    const now = clock.now();
+    if (totalsCache && now - totalsCache.at < totalsTtlMs) return totalsCache.value;
+    const value: Record<string, ReachStats> = {};
+    for (const channel of channels) value[channel.id] = await hub.reachTotals(channel.id);
+    totalsCache = { at: now, value };
+    return value;
+  }
+
   async function gatherFacts(contact: Contact, cascadeId: string | undefined, campaign: string | undefined) {
     const reach: Record<string, ReachStats> = {};
     const conversations: Record<string, Conversation | undefined> = {};
+    const reachTotals = await totals();
     for (const channel of channels) {
       reach[channel.id] = await hub.reachStats(contact.id, channel.id);
       conversations[channel.id] = await store.findConversation(contact.id, channel.id);
@@ -261,7 +278,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     const campaignRecord = campaign ? await store.getRecord<CampaignRecord>(campaignNamespace, campaign) : undefined;
     const campaignBudget = campaignRecord?.budgetMinor ?? (campaign ? policy.budget.perCampaignMinor : undefined);
     const campaignLeft = campaignBudget === undefined ? undefined : campaignBudget - (campaignRecord?.spentMinor ?? 0);
-    return { reach, conversations, history, campaignLeft };
+    return { reach, reachTotals, conversations, history, campaignLeft };
   }
 
   function budgetLeft(perMessage: number | undefined, spent: number, campaignLeft: number | undefined): number | undefined {
@@ -385,6 +402,51 @@ export function createCascade(options: CascadeOptions): Cascade {
     });
   }
 
+  const acquisition = policy.acquisition;
+  const invitedChannel = acquisition && channels.find((channel) => channel.id === acquisition.channel);
+  if (acquisition && !invitedChannel?.inviteLink)
+    throw new OmnidealerError({
+      code: 'validation',
+      message: `policy.acquisition.channel: "${acquisition.channel}" is not a cascade channel with deep links`,
+    });
+
+  /**
+   * Channel acquisition: the SMS step's text with an invite link to the free channel appended, when the contact is not
+   * reachable there yet and the link costs no more than its expected savings (see `AcquisitionPolicy`).
+   */
+  async function withInvite(state: CascadeState, step: CascadeStepRecord, candidate: PlannedStep): Promise<void> {
+    if (!acquisition || !invitedChannel || candidate.channelKind !== 'sms' || step.content.type !== 'text') return;
+    const now = clock.now();
+    const text = step.content;
+    const linked = invitedChannel.canReach({ contact: state.contact, content: text, now });
+    if (linked.reachable || (linked.reason !== 'cannot_start_conversation' && linked.reason !== 'no_identity')) return;
+    const channel = hub.channels.get(candidate.channelId) as Channel;
+    const placeholder = { ...text, text: `${text.text}\n${acquisition.prefix}${invitedChannel.inviteLink?.('x'.repeat(22))}` };
+    let extraCostMinor: number;
+    try {
+      extraCostMinor = channel.estimateCost(placeholder, state.contact, { now }).money.amountMinor - step.costMinor;
+    } catch {
+      return;
+    }
+    if (extraCostMinor > acquisition.takeRate * acquisition.horizon * step.costMinor) return;
+    // Atomically counted, so two workers never invite one contact past the cap.
+    let allowed = false;
+    await store.updateRecord<number>(inviteCountNamespace, `${state.contact.id}:${invitedChannel.id}`, (count = 0) => {
+      allowed = count < acquisition.maxInvitesPerContact;
+      return allowed ? count + 1 : count;
+    });
+    if (!allowed) return;
+    try {
+      if (!(await store.getContact(state.contact.id))) await hub.upsertContact(state.contact);
+      const invite = await hub.inviteLink(state.contact.id, invitedChannel.id);
+      step.content = { ...text, text: `${text.text}\n${acquisition.prefix}${invite.url}` };
+      step.costMinor += extraCostMinor;
+      step.invite = { channelId: invitedChannel.id, payload: invite.payload, extraCostMinor };
+    } catch (error) {
+      logger.warn({ error: String(error) }, 'cascade: no invite link for this contact; sending without');
+    }
+  }
+
   /** Sends one planned step. Resolves `undefined` when the provider accepted it, else why it failed. */
   async function startStep(state: CascadeState, candidate: PlannedStep): Promise<FallbackReason | undefined> {
     const now = clock.now();
@@ -393,6 +455,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       startedAt: now,
       deadline: now + candidate.fallback.withinMs,
     };
+    await withInvite(state, step, candidate);
     // Every running cascade has a pending job, so none is stranded by a crash: the deadline is scheduled before the
     // step is recorded (a job for a step that never got recorded starts it then) and before the provider is called.
     await schedule(state.key, step.index, 'deadline', step.deadline as number);
@@ -665,6 +728,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       kind: parsed.kind,
       campaign: parsed.campaign,
       reach: facts.reach,
+      reachTotals: facts.reachTotals,
       conversations: facts.conversations,
       history: facts.history,
       budgetMinor: budgetLeft(perMessage, 0, facts.campaignLeft),
@@ -738,6 +802,7 @@ export function createCascade(options: CascadeOptions): Cascade {
         kind: parsed.kind,
         campaign: parsed.campaign,
         reach: facts.reach,
+        reachTotals: facts.reachTotals,
         conversations: facts.conversations,
         history: facts.history,
         budgetMinor: budgetLeft(parsed.budgetMinor ?? policy.budget.perMessageMinor, 0, facts.campaignLeft),

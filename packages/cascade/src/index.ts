@@ -8,6 +8,7 @@ export { type Cascade, type CascadeOptions, type CascadeSendOptions, createCasca
 export { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 export type { CampaignProgress, CascadeEvents, FallbackReason } from './cascade-events.js';
 export {
+  type AcquisitionPolicy,
   type CascadePolicy,
   type ConsentRule,
   cascadePolicySchema,
@@ -23,6 +24,13 @@ export {
 } from './cascade-policy.js';
 export type { CascadeState, CascadeStatus, CascadeStepRecord, CascadeStepStatus } from './cascade-state.js';
 export {
+  type CostReport,
+  type CostReportOptions,
+  type CostReportRow,
+  costReport,
+  costReportToCsv,
+} from './cost-report.js';
+export {
   type CascadePlan,
   type DeliveryRecord,
   type ExcludedChannel,
@@ -33,4 +41,5 @@ export {
   plan,
 } from './planner.js';
 export { endOfQuietHours, isQuietMinute, localMinuteOfDay, timeZoneOffsetMs } from './quiet-hours.js';
-export { buildReport, type CascadeReport, type ChannelReport } from './report.js';
+export { estimateReach, type ReachBasis, type ReachModelSettings } from './reach-model.js';
+export { type AcquisitionReport, buildReport, type CascadeReport, type ChannelReport } from './report.js';

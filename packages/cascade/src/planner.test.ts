@@ -155,7 +155,7 @@ const rows: Row[] = [
   {
     name: 'known poor WhatsApp reach makes the SMS cheaper to reach',
     contact: phoneOnly,
-    options: { reach: { whatsapp: { delivered: 0, failed: 5, lastFailure: 'provider_error', lastFailureAt: now } } },
+    options: { reach: { whatsapp: { delivered: 2, failed: 3, lastFailure: 'provider_error', lastFailureAt: now } } },
     steps: ['sms', 'whatsapp'],
     excluded: [
       ['avito', 'no_chat'],
@@ -163,9 +163,20 @@ const rows: Row[] = [
     ],
   },
   {
-    name: 'weightByReach off: the price alone orders',
+    name: 'a channel the contact’s own history says never reaches them is left out',
     contact: phoneOnly,
     options: { reach: { whatsapp: { delivered: 0, failed: 5, lastFailure: 'provider_error', lastFailureAt: now } } },
+    steps: ['sms'],
+    excluded: [
+      ['avito', 'no_chat'],
+      ['email', 'no_identity'],
+      ['whatsapp', 'unlikely_to_reach'],
+    ],
+  },
+  {
+    name: 'weightByReach off: the price alone orders',
+    contact: phoneOnly,
+    options: { reach: { whatsapp: { delivered: 2, failed: 3, lastFailure: 'provider_error', lastFailureAt: now } } },
     policy: { weightByReach: false },
     steps: ['whatsapp', 'sms'],
     excluded: [

@@ -10,6 +10,7 @@ import type {
 import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import { endOfQuietHours, isQuietMinute, localMinuteOfDay } from './quiet-hours.js';
+import { estimateReach, type ReachBasis } from './reach-model.js';
 
 /** Why a channel was left out of a plan. */
 export type ExclusionReason =
@@ -44,7 +45,9 @@ export type ExclusionReason =
   /** The channel was already tried in this cascade. */
   | 'attempted'
   /** More candidates than the policy's `maxSteps`. */
-  | 'max_steps';
+  | 'max_steps'
+  /** The contact's own history says the channel rarely reaches them (below the policy's `skipBelowReach`). */
+  | 'unlikely_to_reach';
 
 /** A channel left out of a plan, with the reason and a human-readable detail. */
 export interface ExcludedChannel {
@@ -61,9 +64,18 @@ export interface PlannedStep {
   content: MessageContent;
   /** The channel's exact price for this content and contact (`estimateCost`). */
   estimatedCost: CostEstimate;
-  /** Probability this channel reaches this contact (prior blended with the contact's delivered/failed history). */
+  /**
+   * Probability this step meets its condition for this contact (read where the fallback waits for a read, delivered
+   * where it waits for a delivery, not failed otherwise): the contact's own history shrunk towards the base's
+   * aggregate, see {@link ReachBasis}.
+   */
   reachProbability: number;
-  /** Expected cost to reach, in minor units: price ÷ reach probability (or the price when weighting is off). */
+  /** Why: the prior, the contact's counts after decay, and which of the two dominates. */
+  reachBasis: ReachBasis;
+  /**
+   * Expected cost to reach, in minor units: what the step is expected to bill (the price, times the chance of a
+   * delivery for a channel billed on delivery) ÷ reach probability; the price when weighting is off.
+   */
   expectedCost: number;
   /** When the cascade moves on from this step. */
   fallback: FallbackCondition;
@@ -90,6 +102,8 @@ export interface DeliveryRecord {
 export interface PlanFacts {
   /** Per channel id: the hub's reach statistics for this contact (`hub.reachStats`). */
   reach?: Readonly<Record<string, ReachStats | undefined>>;
+  /** Per channel id: the same counts over the whole base (`hub.reachTotals`), the prior of the reach model. */
+  reachTotals?: Readonly<Record<string, ReachStats | undefined>>;
   /** Per channel id: the existing conversation, for window rules (`lastInboundAt`) and Avito chats. */
   conversations?: Readonly<Record<string, Conversation | undefined>>;
   /** Earlier cascades to this contact, for frequency caps. */
@@ -265,21 +279,44 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
         notBefore = endOfQuietHours(timeZone, now, quiet.fromMinute, quiet.toMinute);
       }
     }
-    const prior = lookup(policy.reachPrior, channel) ?? 0.9;
-    const weight = policy.reachPriorWeight;
-    const observed = stats ? stats.delivered + stats.failed : 0;
-    const reachProbability = Math.max(
-      policy.minReachProbability,
-      observed + weight === 0 ? prior : ((stats?.delivered ?? 0) + prior * weight) / (observed + weight),
+    const fallback = lookup(policy.fallback, channel) ?? policy.defaultFallback;
+    const totals = options.reachTotals?.[channel.id];
+    const learned = estimateReach(
+      stats,
+      totals,
+      fallback.after,
+      {
+        prior: lookup(policy.reachPrior, channel) ?? 0.9,
+        priorWeight: policy.reachPriorWeight,
+        basePriorWeight: policy.basePriorWeight,
+        halfLifeMs: policy.reachHalfLifeMs,
+      },
+      now,
     );
+    if (learned.basis.source === 'history' && learned.probability < policy.skipBelowReach) {
+      exclude(
+        excluded,
+        channel,
+        'unlikely_to_reach',
+        `${channel.id} met its condition ${round(learned.basis.successes)} of ${round(learned.basis.trials)} times for this contact`,
+      );
+      continue;
+    }
+    const reachProbability = Math.max(policy.minReachProbability, learned.probability);
+    // A channel billed on delivery (WhatsApp) costs nothing when the message never arrives.
+    const billed =
+      channel.capabilities.billedOn === 'delivered' && fallback.after === 'not_read'
+        ? Math.max(reachProbability, deliveryProbability(stats, totals, policy.reachPriorWeight))
+        : 1;
     const step: Candidate = {
       channelId: channel.id,
       channelKind: channel.kind,
       content: rendered,
       estimatedCost: estimate,
       reachProbability,
-      expectedCost: policy.weightByReach ? price / reachProbability : price,
-      fallback: lookup(policy.fallback, channel) ?? policy.defaultFallback,
+      reachBasis: learned.basis,
+      expectedCost: policy.weightByReach ? (price * billed) / reachProbability : price,
+      fallback,
       order,
       preference: preferenceIndex(policy, channel),
     };
@@ -301,6 +338,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       content: candidate.content,
       estimatedCost: candidate.estimatedCost,
       reachProbability: candidate.reachProbability,
+      reachBasis: candidate.reachBasis,
       expectedCost: candidate.expectedCost,
       fallback: candidate.fallback,
     };
@@ -308,6 +346,15 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
     steps.push(step);
   }
   return { steps, excluded, at: now };
+}
+
+const round = (value: number) => Math.round(value * 10) / 10;
+
+/** The chance a message is delivered at all (settled over sent), for channels billed on delivery. */
+function deliveryProbability(stats: ReachStats | undefined, totals: ReachStats | undefined, weight: number): number {
+  const base = totals?.sent ? Math.min(1, (totals.delivered + totals.failed) / totals.sent) : 1;
+  if (!stats?.sent) return base;
+  return Math.min(1, (stats.delivered + stats.failed + base * weight) / (stats.sent + weight));
 }
 
 type Candidate = PlannedStep & { order: number; preference: number };

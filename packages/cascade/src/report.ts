@@ -15,6 +15,21 @@ export interface ChannelReport {
   spendMinor: number;
 }
 
+/** Channel acquisition in a report: invite links sent in SMS, how many linked, and when they pay back. */
+export interface AcquisitionReport {
+  /** SMS steps that carried an invite link. */
+  invites: number;
+  /** Invites redeemed: the contact pressed Start and is now linked on the invited channel. */
+  links: number;
+  /** What the links added to the SMS (extra segments), in minor units. */
+  extraCostMinor: number;
+  /**
+   * Mailings until the links pay for themselves: extra cost ÷ (links × the average SMS baseline per cascade), since a
+   * linked contact's next mailing goes out free; undefined while nobody linked.
+   */
+  paybackMailings: number | undefined;
+}
+
 /** Campaign or overall numbers: who was reached, what it cost, and what SMS alone would have cost. */
 export interface CascadeReport {
   /** The campaign reported on, undefined for all cascades. */
@@ -41,7 +56,12 @@ export interface CascadeReport {
   /** Spend divided by reached cascades, in minor units (0 when none was reached). */
   costPerReachedMinor: number;
   currency: string;
+  /** Invites, links and payback of the policy's channel acquisition (zeros without one). */
+  acquisition: AcquisitionReport;
 }
+
+/** Core's store namespace of invite tokens (`@omnidealer/core` `storeNamespaces.invite`): a used invite has `usedAt`. */
+const inviteNamespace = 'invite';
 
 const isDelivered = (message: Message) =>
   message.status === 'delivered' ||
@@ -66,6 +86,7 @@ export async function buildReport(
   let smsBaselineMinor = 0;
   let fixedOrderFirstStepMinor = 0;
   let currency = 'RUB';
+  const acquisition: AcquisitionReport = { invites: 0, links: 0, extraCostMinor: 0, paybackMailings: undefined };
   for (const state of states) {
     currency = state.currency;
     if (state.status === 'running') running++;
@@ -74,6 +95,12 @@ export async function buildReport(
     let reachedHere = state.status === 'succeeded';
     for (const step of state.steps) {
       if (step.status === 'deferred') continue;
+      if (step.invite && step.messageId !== undefined && step.status !== 'failed') {
+        acquisition.invites++;
+        acquisition.extraCostMinor += step.invite.extraCostMinor;
+        const invite = await store.getRecord<{ usedAt?: number }>(inviteNamespace, step.invite.payload);
+        if (invite?.usedAt !== undefined) acquisition.links++;
+      }
       const row = (perChannel[step.channelId] ??= {
         channelId: step.channelId,
         sent: 0,
@@ -103,6 +130,8 @@ export async function buildReport(
     if (reachedHere) reached++;
   }
   const savingsMinor = smsBaselineMinor - totalSpendMinor;
+  if (acquisition.links > 0 && smsBaselineMinor > 0)
+    acquisition.paybackMailings = acquisition.extraCostMinor / (acquisition.links * (smsBaselineMinor / states.length));
   return {
     campaign,
     cascades: states.length,
@@ -117,5 +146,6 @@ export async function buildReport(
     fixedOrderFirstStepMinor,
     costPerReachedMinor: reached === 0 ? 0 : totalSpendMinor / reached,
     currency,
+    acquisition,
   };
 }

@@ -13,7 +13,7 @@ export type {
   SmsGatewaySendResult,
 } from './sms-gateway.js';
 export { isGsm7, septetsOf } from './sms-gsm-alphabet.js';
-export { DEFAULT_SEGMENT_PRICE_MINOR, type SmsPricing } from './sms-pricing.js';
+export { DEFAULT_SEGMENT_PRICE_MINOR, DEFAULT_SMS_PRICING, type SmsPricing } from './sms-pricing.js';
 export { createSmsRuGateway, type SmsRuGatewaySettings } from './sms-ru-gateway.js';
 export {
   type CountSegmentsOptions,

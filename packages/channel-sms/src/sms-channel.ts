@@ -82,6 +82,8 @@ const smsChannelSettingsSchema = z.strictObject({
       currency: z.string().length(3).optional(),
       perSegmentMinor: minorUnits.optional(),
       countries: z.record(z.string().length(2), minorUnits).optional(),
+      asOf: z.iso.date().optional(),
+      source: z.string().min(1).max(500).optional(),
     })
     .optional(),
   maxSegments: z.number().int().min(1).max(255).optional(),

@@ -6,10 +6,26 @@ export interface SmsPricing {
   perSegmentMinor?: number | undefined;
   /** Per-country price of one segment by ISO 3166 code (`{ RU: 300, KZ: 450 }`). */
   countries?: Readonly<Record<string, number>> | undefined;
+  /** The day these prices were taken (`YYYY-MM-DD`): prices change, reports should say which ones they used. */
+  asOf?: string | undefined;
+  /** Where they come from (an aggregator's tariff page, a contract). */
+  source?: string | undefined;
 }
 
 /** Default SMS price in Russia: 3 ₽ per segment (the fact sheet's figure). */
 export const DEFAULT_SEGMENT_PRICE_MINOR = 300;
+
+/**
+ * The default price card with its date and source: the demo seed's 3 ₽ a segment. Not a market price — an
+ * advertising SMS in Russia cost about 5.3 ₽ a segment with VAT in 2025 (see docs/cost-model.md); pass your
+ * aggregator's `pricing` with its own `asOf` and `source`.
+ */
+export const DEFAULT_SMS_PRICING: Readonly<Required<Omit<SmsPricing, 'countries'>>> = {
+  currency: 'RUB',
+  perSegmentMinor: DEFAULT_SEGMENT_PRICE_MINOR,
+  asOf: '2026-03-02',
+  source: 'omnidealer demo seed (3 ₽ a segment; not a market price)',
+};
 
 /** The price of one segment to `country` under `pricing`. */
 export function segmentPrice(

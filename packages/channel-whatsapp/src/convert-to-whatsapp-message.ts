@@ -50,6 +50,16 @@ export interface WhatsAppMessageBody {
 
 const length = (text: string) => [...text].length;
 
+/** `base` (addressing) completed with the message's type and its payload, in that order. */
+function withPayload(
+  base: WhatsAppMessageBody,
+  type: WhatsAppMessageBody['type'],
+  payload: Partial<WhatsAppMessageBody>,
+): WhatsAppMessageBody {
+  base.type = type;
+  return Object.assign(base, payload);
+}
+
 function check(condition: boolean, field: string, message: string): void {
   if (!condition) throw new ValidationError({ channel: 'whatsapp', field, message: `${field}: ${message}` });
 }
@@ -153,23 +163,23 @@ export function validateWhatsAppContent(content: MessageContent): void {
  */
 export function convertToWhatsAppMessage(content: MessageContent, to: string, replyTo?: string): WhatsAppMessageBody {
   validateWhatsAppContent(content);
-  const base = {
-    messaging_product: 'whatsapp' as const,
-    recipient_type: 'individual' as const,
-    // Meta: `to` wins when both are set, so a user id goes alone in `recipient`.
-    ...(isWhatsAppUserId(to) ? { recipient: to } : { to: to.replace(/\D/g, '') }),
-    ...(replyTo ? { context: { message_id: replyTo } } : {}),
-  };
+  // Built key by key, not as `{ ...base, type, … }`: on Node 20 a spread followed by new keys takes V8's slow path,
+  // and so does every key added to its result afterwards. Same keys in the same order.
+  const base = { messaging_product: 'whatsapp', recipient_type: 'individual' } as WhatsAppMessageBody;
+  // Meta: `to` wins when both are set, so a user id goes alone in `recipient`.
+  if (isWhatsAppUserId(to)) base.recipient = to;
+  else base.to = to.replace(/\D/g, '');
+  if (replyTo) base.context = { message_id: replyTo };
   switch (content.type) {
     case 'text':
-      return { ...base, type: 'text', text: { body: content.text, preview_url: content.previewUrl ?? false } };
+      return withPayload(base, 'text', { text: { body: content.text, preview_url: content.previewUrl ?? false } });
     case 'template':
-      return { ...base, type: 'template', template: toWhatsAppTemplate(content) };
+      return withPayload(base, 'template', { template: toWhatsAppTemplate(content) });
     case 'media': {
       const media: Record<string, string> = content.mediaId ? { id: content.mediaId } : { link: content.url as string };
       if (content.caption !== undefined) media.caption = content.caption;
       if (content.filename !== undefined) media.filename = content.filename;
-      return { ...base, type: content.kind, [content.kind]: media };
+      return withPayload(base, content.kind, { [content.kind]: media });
     }
     case 'interactive': {
       const action = content.action;
@@ -193,21 +203,19 @@ export function convertToWhatsAppMessage(content: MessageContent, to: string, re
                 })),
               },
       };
-      return { ...base, type: 'interactive', interactive };
+      return withPayload(base, 'interactive', { interactive });
     }
     case 'location':
-      return {
-        ...base,
-        type: 'location',
+      return withPayload(base, 'location', {
         location: {
           latitude: content.latitude,
           longitude: content.longitude,
           ...(content.name ? { name: content.name } : {}),
           ...(content.address ? { address: content.address } : {}),
         },
-      };
+      });
     case 'reaction':
-      return { ...base, type: 'reaction', reaction: { message_id: content.messageId, emoji: content.emoji } };
+      return withPayload(base, 'reaction', { reaction: { message_id: content.messageId, emoji: content.emoji } });
     case 'email':
       throw new ValidationError({
         channel: 'whatsapp',

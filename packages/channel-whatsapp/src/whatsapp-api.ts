@@ -228,3 +228,19 @@ export const whatsAppTemplateStatusUpdateSchema = z.looseObject({
   message_template_language: z.string().min(1),
   reason: z.string().nullish(),
 });
+
+/**
+ * `template_category_update` webhook value: Meta moved a template to another category (`previous_category` →
+ * `new_category`), or will in 24 h (`new_category` is then the current one, `correct_category` the coming one, at
+ * `category_update_timestamp`).
+ * @see https://developers.facebook.com/docs/whatsapp/template_category_update
+ */
+export const whatsAppTemplateCategoryUpdateSchema = z.looseObject({
+  message_template_id: z.coerce.string().nullish(),
+  message_template_name: z.string().min(1),
+  message_template_language: z.string().min(1),
+  new_category: z.string().min(1),
+  previous_category: z.string().nullish(),
+  correct_category: z.string().nullish(),
+  category_update_timestamp: z.number().nullish(),
+});

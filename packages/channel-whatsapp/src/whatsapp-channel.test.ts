@@ -155,7 +155,8 @@ describe('hub round trip', () => {
       text: { body: text.text, preview_url: false },
       biz_opaque_callback_data: `omnidealer:${reply.id}`,
     });
-    expect(reply.cost).toEqual({ amountMinor: 0, currency: 'RUB' });
+    // Since 1 Oct 2026 Meta charges service messages inside the window (EXAMPLE card: the utility price).
+    expect(reply.cost).toEqual({ amountMinor: 500, currency: 'RUB' });
 
     clock.advance(24 * hour + 60_000);
     expect(await hub.canReach('whatsapp', customer, text)).toMatchObject({ reachable: false, reason: 'template_required' });

@@ -4,6 +4,7 @@ import {
   createSecretRegistry,
   type HttpClient,
   loadSetting,
+  type MarkReadOptions,
   parseInput,
   phoneCountry,
   rateLimitSettingsSchema,
@@ -16,7 +17,12 @@ import { whatsAppSendResponseSchema, whatsAppSuccessResponseSchema, whatsAppTemp
 import { toWhatsAppCallbackData } from './whatsapp-callback-data.js';
 import { classifyWhatsAppError } from './whatsapp-error.js';
 import { type WhatsAppMediaUpload, whatsAppMediaForm, whatsAppMediaUploadResponseSchema } from './whatsapp-media.js';
-import { estimateWhatsAppCost, WHATSAPP_DEFAULT_PRICING, type WhatsAppPricing } from './whatsapp-pricing.js';
+import {
+  createWhatsAppPriceList,
+  estimateWhatsAppCost,
+  type WhatsAppPricing,
+  type WhatsAppPricingSettings,
+} from './whatsapp-pricing.js';
 import {
   createWhatsAppTemplateRegistry,
   templatesFromWhatsAppList,
@@ -54,8 +60,16 @@ export interface WhatsAppChannelSettings {
   appSecret?: string | undefined;
   /** Token of the webhook verification handshake. @default process.env.WHATSAPP_VERIFY_TOKEN */
   verifyToken?: string | undefined;
-  /** Price table in minor units per category and country. @default {@link WHATSAPP_DEFAULT_PRICING} (EXAMPLE values) */
-  pricing?: WhatsAppPricing | undefined;
+  /**
+   * Prices in minor units per category and market: `{ cards, markets }` — dated rate cards (the one in force on the
+   * message's date applies) and per-market overrides (ISO country, `+<calling code>` or `default` → prices per
+   * category) — or one plain table `{ currency, rates }` in force at every date.
+   * @default `{ cards: WHATSAPP_RATE_CARDS }` (EXAMPLE values, see {@link WHATSAPP_RATE_CARDS})
+   * @example
+   * pricing: { markets: { '+7': { marketing: 900, utility: 300 }, KZ: { marketing: 700 } } }
+   * @see https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+   */
+  pricing?: WhatsAppPricing | WhatsAppPricingSettings | undefined;
   /**
    * Throughput (default 80 msg/s per number, up to 1000) and pair limit (default one message per 6 s per user),
    * applied by the hub around every send and mark-read. @default {@link WHATSAPP_DEFAULT_RATE_LIMIT}
@@ -114,6 +128,25 @@ const rateSchema = z
   })
   .strict();
 
+const tableShape = { currency: z.string().length(3), rates: z.record(z.string(), rateSchema) };
+const rateCardSchema = z
+  .object({
+    ...tableShape,
+    validFrom: z.iso.date(),
+    source: z.string().min(1),
+    freeInsideWindow: z.array(z.enum(['service', 'utility'])).optional(),
+  })
+  .strict();
+const pricingSchema = z.union([
+  z.object(tableShape).strict(),
+  z
+    .object({
+      cards: z.array(rateCardSchema).min(1).optional(),
+      markets: z.record(z.string(), rateSchema.partial()).optional(),
+    })
+    .strict(),
+]);
+
 const rateLimitSchema = rateLimitSettingsSchema.extend({
   perSecond: z.number().positive().max(1000, 'WhatsApp allows at most 1000 messages/s per number').optional(),
 });
@@ -132,10 +165,7 @@ const settingsSchema = z
     headers: z.record(z.string(), z.string()).optional(),
     appSecret: z.string().min(1).optional(),
     verifyToken: z.string().min(1).optional(),
-    pricing: z
-      .object({ currency: z.string().length(3), rates: z.record(z.string(), rateSchema) })
-      .strict()
-      .optional(),
+    pricing: pricingSchema.optional(),
     rateLimit: rateLimitSchema.optional(),
     templates: z.array(z.unknown()).optional(),
     timeoutMs: z.number().int().positive().optional(),
@@ -178,7 +208,7 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
   const id = parsed.id ?? 'whatsapp';
   const apiVersion = parsed.apiVersion ?? 'v23.0';
   const clock = parsed.clock ?? systemClock;
-  const pricing: WhatsAppPricing = (parsed.pricing as WhatsAppPricing | undefined) ?? WHATSAPP_DEFAULT_PRICING;
+  const prices = createWhatsAppPriceList(parsed.pricing as WhatsAppPricing | WhatsAppPricingSettings | undefined);
   const templates = createWhatsAppTemplateRegistry(settings.templates ?? []);
   const secrets = createSecretRegistry();
   secrets.add(parsed.accessToken);
@@ -285,9 +315,12 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
       return estimateWhatsAppCost({
         content,
         country: countryOf(contact),
-        templateCategory: content.type === 'template' ? templates.get(content.name, content.language)?.category : undefined,
+        phone: contact.phone,
+        templateCategory: content.type === 'template' ? templates.categoryAt(content.name, content.language, now) : undefined,
         windowOpen: whatsAppWindow(context?.conversation, now).open,
-        pricing,
+        pricing: prices.cardAt(now),
+        markets: prices.markets,
+        at: now,
       });
     },
     async doSend(message, options): Promise<SendResult> {
@@ -313,11 +346,17 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
         ...(canonical ? { canonicalAddress: canonical } : {}),
       };
     },
-    async doMarkRead(providerMessageId) {
+    async doMarkRead(providerMessageId, _conversation, options?: MarkReadOptions) {
       await messages().request({
         method: 'POST',
         path: 'messages',
-        json: { messaging_product: 'whatsapp', status: 'read', message_id: providerMessageId },
+        json: {
+          messaging_product: 'whatsapp',
+          status: 'read',
+          message_id: providerMessageId,
+          // Shown until our reply or for up to 25 s; only the `text` type exists.
+          ...(options?.typingIndicator ? { typing_indicator: { type: 'text' } } : {}),
+        },
         schema: whatsAppSuccessResponseSchema,
       });
     },
@@ -336,9 +375,10 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
           optional: true,
         }),
         phoneNumberId: phoneNumberIdOrEmpty() || undefined,
-        pricing,
+        pricing: prices,
         channel: kind,
         onTemplateStatus: ({ name, language, status }) => templates.setStatus(name, language, status),
+        onTemplateCategory: ({ name, language, category, upcoming }) => templates.setCategory(name, language, category, upcoming),
       });
     },
     async uploadMedia(upload) {

@@ -63,6 +63,18 @@ export interface WhatsAppTemplateRegistry {
    * `REINSTATED` makes it `APPROVED` again; unknown templates are ignored.
    */
   setStatus(name: string, language: string, status: string): void;
+  /**
+   * Records a category Meta reported by webhook (`template_category_update`): the category in force now, and an
+   * announced change from `upcoming.at` on. Unknown templates are ignored.
+   */
+  setCategory(
+    name: string,
+    language: string,
+    category: WhatsAppTemplateCategory,
+    upcoming?: { category: WhatsAppTemplateCategory; at: number },
+  ): void;
+  /** The category of `name` in `language` at `at` (ms): an announced change counts once its time has come. */
+  categoryAt(name: string, language: string, at: number): WhatsAppTemplateCategory | undefined;
   /** Number of known templates; 0 means "nothing declared": template names are then not checked. */
   readonly size: number;
 }
@@ -79,9 +91,12 @@ const key = (name: string, language: string) => `${name}\u0000${language}`;
  */
 export function createWhatsAppTemplateRegistry(definitions: WhatsAppTemplateDefinition[] = []): WhatsAppTemplateRegistry {
   const byKey = new Map<string, WhatsAppTemplateDefinition>();
+  /** Category changes Meta announced 24 h ahead, by template. */
+  const upcomingByKey = new Map<string, { category: WhatsAppTemplateCategory; at: number }>();
   const replace = (list: WhatsAppTemplateDefinition[]) => {
     const parsed = parseInput(z.array(whatsAppTemplateDefinitionSchema), list, 'templates', 'whatsapp');
     byKey.clear();
+    upcomingByKey.clear();
     for (const definition of parsed) byKey.set(key(definition.name, definition.language), definition);
   };
   replace(definitions);
@@ -93,6 +108,19 @@ export function createWhatsAppTemplateRegistry(definitions: WhatsAppTemplateDefi
       const known = byKey.get(key(name, language));
       if (!known || status === 'FLAGGED') return;
       byKey.set(key(name, language), { ...known, status: status === 'REINSTATED' ? 'APPROVED' : status });
+    },
+    setCategory(name, language, category, upcoming) {
+      const id = key(name, language);
+      const known = byKey.get(id);
+      if (!known) return;
+      if (known.category !== category) byKey.set(id, { ...known, category });
+      if (upcoming) upcomingByKey.set(id, upcoming);
+      else upcomingByKey.delete(id);
+    },
+    categoryAt(name, language, at) {
+      const id = key(name, language);
+      const upcoming = upcomingByKey.get(id);
+      return upcoming && at >= upcoming.at ? upcoming.category : byKey.get(id)?.category;
     },
     get size() {
       return byKey.size;

@@ -22,10 +22,11 @@ import statusUsername from './__fixtures__/webhook-status-username.json';
 import systemChangedNumber from './__fixtures__/webhook-system-user-changed-number.json';
 import systemChangedUserId from './__fixtures__/webhook-system-user-changed-user-id.json';
 import usernameInbound from './__fixtures__/webhook-username-inbound.json';
-import { WHATSAPP_DEFAULT_PRICING } from './whatsapp-pricing.js';
-import { parseWhatsAppWebhook, signWhatsAppWebhook, type WhatsAppWebhookOptions } from './whatsapp-webhook.js';
+import { createWhatsAppPriceList } from './whatsapp-pricing.js';
+import { parseWhatsAppWebhook, type WhatsAppWebhookOptions } from './whatsapp-webhook.js';
+import { signWhatsAppWebhook } from './whatsapp-webhook-signature.js';
 
-const options: WhatsAppWebhookOptions = { appSecret, verifyToken, phoneNumberId, pricing: WHATSAPP_DEFAULT_PRICING };
+const options: WhatsAppWebhookOptions = { appSecret, verifyToken, phoneNumberId, pricing: createWhatsAppPriceList(undefined) };
 const messages = inboundMessages as Record<string, Record<string, unknown>>;
 
 async function rejection(promise: Promise<unknown>): Promise<WebhookError> {
@@ -279,7 +280,7 @@ describe('inbound messages', () => {
 });
 
 describe('statuses', () => {
-  it('sent with PMP pricing → status event with cost by category and country', async () => {
+  it('sent with PMP pricing → status event with the pricing, but no cost: Meta bills delivered messages', async () => {
     const result = await parseWhatsAppWebhook(await signedWebhook(statusSent), options);
     expect(result.events).toEqual([
       {
@@ -287,9 +288,27 @@ describe('statuses', () => {
         providerMessageId: 'wamid.HBgLNzkxNjEyMzQ1NjcVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA',
         status: 'sent',
         at: 1764067200 * 1000,
-        cost: { amountMinor: 1200, currency: 'RUB' },
         metadata: { pricing: { billable: true, model: 'PMP', category: 'marketing', type: 'regular' } },
       },
+    ]);
+  });
+
+  it('delivered and read carry the cost by category and country; failed costs nothing', async () => {
+    const sent = statusSent.entry[0]?.changes[0]?.value.statuses[0] as Record<string, unknown>;
+    const result = await parseWhatsAppWebhook(
+      await signedWebhook(
+        statusEnvelope([
+          { ...sent, status: 'delivered' },
+          { ...sent, status: 'read' },
+          { id: 'wamid.F', status: 'failed', timestamp: '1764067200', recipient_id: '79161234567' },
+        ]),
+      ),
+      options,
+    );
+    expect((result.events as StatusEvent[]).map(({ status, cost }) => ({ status, cost }))).toEqual([
+      { status: 'delivered', cost: { amountMinor: 1200, currency: 'RUB' } },
+      { status: 'read', cost: { amountMinor: 1200, currency: 'RUB' } },
+      { status: 'failed', cost: { amountMinor: 0, currency: 'RUB' } },
     ]);
   });
 
@@ -351,7 +370,10 @@ describe('statuses', () => {
       ),
       {
         ...options,
-        pricing: { currency: 'RUB', rates: { KZ: { marketing: 900, utility: 300, authentication: 250 } } },
+        pricing: createWhatsAppPriceList({
+          currency: 'RUB',
+          rates: { KZ: { marketing: 900, utility: 300, authentication: 250 } },
+        }),
       },
     );
     expect(result.events).toEqual([
@@ -434,21 +456,22 @@ describe('business-scoped user ids (WhatsApp usernames)', () => {
   });
 
   it('a status with only recipient_user_id is applied and priced by the BSUID country', async () => {
-    const pricing = {
+    const pricing = createWhatsAppPriceList({
       currency: 'RUB',
       rates: {
         US: { marketing: 700, utility: 300, authentication: 300 },
         default: { marketing: 1200, utility: 500, authentication: 500 },
       },
-    };
-    const [event] = (await parseWhatsAppWebhook(await signedWebhook(statusUsername), { ...anyNumber, pricing }))
-      .events as StatusEvent[];
-    expect(event).toMatchObject({
-      type: 'status',
-      providerMessageId: 'ABGGFlA5Fpa',
-      status: 'sent',
-      cost: { amountMinor: 700, currency: 'RUB' },
     });
+    const [sent] = (await parseWhatsAppWebhook(await signedWebhook(statusUsername), { ...anyNumber, pricing }))
+      .events as StatusEvent[];
+    expect(sent).toMatchObject({ type: 'status', providerMessageId: 'ABGGFlA5Fpa', status: 'sent' });
+    const delivered = structuredClone(statusUsername);
+    const value = delivered.entry[0]?.changes[0]?.value as { statuses: Array<{ status: string }> };
+    (value.statuses[0] as { status: string }).status = 'delivered';
+    const [event] = (await parseWhatsAppWebhook(await signedWebhook(delivered), { ...anyNumber, pricing }))
+      .events as StatusEvent[];
+    expect(event).toMatchObject({ status: 'delivered', cost: { amountMinor: 700, currency: 'RUB' } });
   });
 
   it('a delivery mixing a username user message and statuses yields all of them (it used to be refused whole)', async () => {

@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
   type InboundEvent,
   type MessageContent,
@@ -16,12 +15,24 @@ import {
   whatsAppChangeValueSchema,
   whatsAppInboundMessageSchema,
   whatsAppStatusSchema,
-  whatsAppTemplateStatusUpdateSchema,
   whatsAppWebhookSchema,
 } from './whatsapp-api.js';
 import { messageIdFromWhatsAppCallbackData } from './whatsapp-callback-data.js';
 import { classifyWhatsAppFailure, failureFromWhatsAppError } from './whatsapp-error.js';
-import { type WhatsAppBillingCategory, type WhatsAppPricing, whatsAppPrice } from './whatsapp-pricing.js';
+import {
+  createWhatsAppPriceList,
+  type WhatsAppBillingCategory,
+  type WhatsAppPriceList,
+  type WhatsAppPricing,
+  whatsAppPrice,
+} from './whatsapp-pricing.js';
+import { whatsAppIdentityEvent } from './whatsapp-system-message.js';
+import {
+  readWhatsAppTemplateCategoryUpdate,
+  readWhatsAppTemplateStatusUpdate,
+  type WhatsAppTemplateCategoryUpdate,
+  type WhatsAppTemplateStatusUpdate,
+} from './whatsapp-template-update.js';
 import { whatsAppUserIdCountry } from './whatsapp-user-id.js';
 import {
   readWhatsAppChangeValue,
@@ -30,6 +41,7 @@ import {
   readWhatsAppStatus,
   type WhatsAppChangeValue,
 } from './whatsapp-webhook-shape.js';
+import { answerWhatsAppVerification, verifyWhatsAppSignature } from './whatsapp-webhook-signature.js';
 
 /** What {@link parseWhatsAppWebhook} needs to verify and price a delivery. */
 export interface WhatsAppWebhookOptions {
@@ -39,83 +51,18 @@ export interface WhatsAppWebhookOptions {
   verifyToken: string | undefined;
   /** When set, changes for another phone number id are ignored (one app, several numbers). */
   phoneNumberId?: string | undefined;
-  pricing: WhatsAppPricing;
+  /** Prices of delivered messages: dated cards and per-market overrides, or one plain table in force at every date. */
+  pricing: WhatsAppPriceList | WhatsAppPricing;
   /** Channel kind put on errors. @default 'whatsapp' */
   channel?: string;
   /** Called for `message_template_status_update` changes (approved, paused, disabled…), e.g. to update a registry. */
   onTemplateStatus?: ((update: WhatsAppTemplateStatusUpdate) => void) | undefined;
+  /** Called for `template_category_update` changes (a template moved, or will move, to another category). */
+  onTemplateCategory?: ((update: WhatsAppTemplateCategoryUpdate) => void) | undefined;
 }
 
-/** A template review/quality change Meta reported by webhook. */
-export interface WhatsAppTemplateStatusUpdate {
-  name: string;
-  language: string;
-  /** Meta's event: `APPROVED`, `REJECTED`, `PAUSED`, `DISABLED`, `PENDING_DELETION`, `FLAGGED`, `REINSTATED`… */
-  status: string;
-  reason?: string | undefined;
-}
-
-const encoder = new TextEncoder();
 /** Decoding without a stream keeps no state, so one decoder serves every delivery. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** Compares two strings in time independent of where they differ. */
-function constantTimeEqual(a: string, b: string): boolean {
-  const left = encoder.encode(a);
-  const right = encoder.encode(b);
-  if (left.length !== right.length) return false;
-  let difference = 0;
-  for (let index = 0; index < left.length; index += 1) difference |= (left[index] as number) ^ (right[index] as number);
-  return difference === 0;
-}
-
-/**
- * Computes the `X-Hub-Signature-256` header value (`sha256=<hex>`) Meta sends for a body: for tests and local
- * replays of webhook deliveries.
- * @example
- * const body = JSON.stringify(payload);
- * const request = new Request(url, { method: 'POST', body, headers: { 'x-hub-signature-256': await signWhatsAppWebhook(body, appSecret) } });
- */
-export async function signWhatsAppWebhook(body: string | Uint8Array, appSecret: string): Promise<string> {
-  return `sha256=${createHmac('sha256', appSecret).update(body).digest('hex')}`;
-}
-
-/**
- * Verifies `X-Hub-Signature-256` over the raw bytes with the app secret (HMAC-SHA256, compared in constant time).
- * The HMAC runs synchronously with `node:crypto`: for a webhook-sized body that is a few microseconds, where Web
- * Crypto's `verify` costs a round trip through the thread pool.
- * @throws WebhookError (`signature`, answered 401) when the header is missing, not `sha256=<64 hex>`, or wrong.
- * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#event-notifications
- */
-export async function verifyWhatsAppSignature(
-  body: Uint8Array,
-  header: string | null,
-  appSecret: string | undefined,
-  channel = 'whatsapp',
-): Promise<void> {
-  const reject = (message: string) => new WebhookError({ channel, kind: 'signature', message: `whatsapp webhook: ${message}` });
-  if (!appSecret) throw reject('app secret is not configured; refusing unsigned deliveries');
-  if (!header) throw reject('missing X-Hub-Signature-256 header');
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim());
-  if (!match) throw reject('X-Hub-Signature-256 is not sha256=<hex>');
-  const expected = createHmac('sha256', appSecret).update(body).digest();
-  if (!timingSafeEqual(expected, Buffer.from(match[1] as string, 'hex'))) throw reject('signature does not match the body');
-}
-
-/**
- * Answers Meta's verification handshake (`GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`):
- * 200 with the challenge as plain text when the token matches, otherwise 403.
- * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests
- */
-export function answerWhatsAppVerification(url: URL, verifyToken: string | undefined): Response {
-  const mode = url.searchParams.get('hub.mode');
-  const token = url.searchParams.get('hub.verify_token');
-  const challenge = url.searchParams.get('hub.challenge');
-  if (mode === 'subscribe' && verifyToken && token !== null && challenge !== null && constantTimeEqual(token, verifyToken)) {
-    return new Response(challenge, { status: 200, headers: { 'content-type': 'text/plain' } });
-  }
-  return new Response('forbidden', { status: 403, headers: { 'content-type': 'text/plain' } });
-}
 
 const mediaTypes = ['image', 'video', 'audio', 'document', 'sticker'] as const;
 /** Message types Meta sends that are not conversation content (system messages that change no identity, welcome requests). */
@@ -260,46 +207,6 @@ function toInboundEvent(message: WhatsAppInboundMessage, contact: WhatsAppContac
   return event;
 }
 
-/** System message types that move a user to a new number or business-scoped user id. */
-const numberChanges = new Set(['user_changed_number', 'customer_changed_number']);
-
-/**
- * A `system` message that changes who the sender is, as an {@link IdentityEvent}: `user_changed_number` gives the
- * new `wa_id` (`system.wa_id`, `new_wa_id` before webhooks v12) and, since BSUIDs, the new and previous user ids;
- * `user_changed_user_id` (the number changed but may not be shown) gives only the new user id, which then becomes
- * the address replies go to. Other system messages (`customer_identity_changed`, a security-code change) change no
- * identity: `undefined`.
- * @see https://developers.facebook.com/documentation/business-messaging/whatsapp/webhooks/reference/messages/system/
- */
-function toIdentityEvent(message: WhatsAppInboundMessage): IdentityEvent | undefined {
-  const system = message.system;
-  if (message.type !== 'system' || !system?.type) return undefined;
-  const newUserId = system.user_id ?? undefined;
-  // `from_user_id` on a system message may already be the new id; only a different one is the old.
-  const oldUserId =
-    system.previous_user_id ?? (message.from_user_id && message.from_user_id !== newUserId ? message.from_user_id : undefined);
-  const from = message.from ?? system.customer ?? undefined;
-  const base = {
-    type: 'identity' as const,
-    providerMessageId: message.id,
-    at: message.timestamp * 1000,
-    ...(from ? { from } : {}),
-    ...(oldUserId ? { senderId: oldUserId } : {}),
-    ...(newUserId && newUserId !== oldUserId ? { newSenderId: newUserId } : {}),
-  };
-  if (!from && !oldUserId) return undefined;
-  if (numberChanges.has(system.type)) {
-    const newWaId = system.wa_id ?? system.new_wa_id ?? undefined;
-    if (!newWaId && !base.newSenderId) return undefined;
-    return {
-      ...base,
-      ...(newWaId ? { newAddress: newWaId, ...(/^\d+$/.test(newWaId) ? { newPhone: `+${newWaId}` } : {}) } : {}),
-    };
-  }
-  if (system.type === 'user_changed_user_id' && base.newSenderId) return { ...base, newAddress: base.newSenderId };
-  return undefined;
-}
-
 const statuses = new Set<MessageStatus>(['sent', 'delivered', 'read', 'failed']);
 
 function billingCategory(category: string | null | undefined): WhatsAppBillingCategory | 'free' | undefined {
@@ -313,23 +220,32 @@ function billingCategory(category: string | null | undefined): WhatsAppBillingCa
   return undefined;
 }
 
-/** The billed cost of a status, from the PMP `pricing` object or the legacy `conversation.origin`. */
-function costOf(status: WhatsAppStatus, pricing: WhatsAppPricing): Money | undefined {
+/** Statuses that say the message reached the phone: what Meta bills (`read` implies `delivered`). */
+const billedStatuses = new Set(['delivered', 'read']);
+
+/**
+ * The billed cost of a status, from the PMP `pricing` object or the legacy `conversation.origin`, priced with the
+ * card in force when the status happened. Only `delivered` and `read` carry it (Meta bills delivered messages); a
+ * `failed` message costs nothing; `sent` carries none.
+ * @see https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing
+ */
+function costOf(status: WhatsAppStatus, prices: WhatsAppPriceList): Money | undefined {
+  const card = prices.cardAt(status.timestamp * 1000);
+  if (status.status === 'failed') return money(0, card.currency);
+  if (!billedStatuses.has(status.status)) return undefined;
   const category = billingCategory(status.pricing?.category ?? status.conversation?.origin?.type);
   if (!status.pricing && !status.conversation) return undefined;
   const free = status.pricing?.billable === false || (status.pricing?.type ?? '').startsWith('free') || category === 'free';
-  if (free) return money(0, pricing.currency);
+  if (free) return money(0, card.currency);
   if (!category) return undefined;
   // A username user's status has no `recipient_id`: their business-scoped id starts with their country.
-  const country = status.recipient_id
-    ? phoneCountry(`+${status.recipient_id}`)
-    : status.recipient_user_id
-      ? whatsAppUserIdCountry(status.recipient_user_id)
-      : undefined;
-  return money(whatsAppPrice(pricing, country, category), pricing.currency);
+  const recipient = status.recipient_id
+    ? { country: phoneCountry(`+${status.recipient_id}`), phone: status.recipient_id }
+    : { country: status.recipient_user_id ? whatsAppUserIdCountry(status.recipient_user_id) : undefined };
+  return money(whatsAppPrice(card, recipient, category, prices.markets), card.currency);
 }
 
-function toStatusEvent(status: WhatsAppStatus, pricing: WhatsAppPricing, channel: string): StatusEvent | undefined {
+function toStatusEvent(status: WhatsAppStatus, pricing: WhatsAppPriceList, channel: string): StatusEvent | undefined {
   if (!statuses.has(status.status as MessageStatus)) return undefined;
   const metadata: Record<string, unknown> = {};
   if (status.pricing)
@@ -392,6 +308,7 @@ function malformedWebhook(channel: string, message: string, raw: unknown): Webho
  */
 export async function parseWhatsAppWebhook(request: WebhookRequest, options: WhatsAppWebhookOptions): Promise<WebhookResult> {
   const channel = options.channel ?? 'whatsapp';
+  const prices = 'cardAt' in options.pricing ? options.pricing : createWhatsAppPriceList(options.pricing);
   if (request.method.toUpperCase() === 'GET')
     return { events: [], response: answerWhatsAppVerification(request.url, options.verifyToken) };
   await verifyWhatsAppSignature(request.body, request.headers.get('x-hub-signature-256'), options.appSecret, channel);
@@ -414,14 +331,11 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
   for (const entry of envelope.entry) {
     for (const change of entry.changes) {
       if (change.field === 'message_template_status_update') {
-        const update = whatsAppTemplateStatusUpdateSchema.safeParse(change.value);
-        if (update.success)
-          options.onTemplateStatus?.({
-            name: update.data.message_template_name,
-            language: update.data.message_template_language,
-            status: update.data.event.toUpperCase(),
-            ...(update.data.reason ? { reason: update.data.reason } : {}),
-          });
+        const update = readWhatsAppTemplateStatusUpdate(change.value);
+        if (update) options.onTemplateStatus?.(update);
+      } else if (change.field === 'template_category_update') {
+        const update = readWhatsAppTemplateCategoryUpdate(change.value);
+        if (update) options.onTemplateCategory?.(update);
       }
       if (change.field !== 'messages') {
         ignored += 1;
@@ -447,7 +361,8 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
           if (!parsed.success) throw malformedWebhook(channel, 'inbound message without id/timestamp/type', parsed.error.issues);
           message = parsed.data;
         }
-        const event = message.type === 'system' ? toIdentityEvent(message) : toInboundEvent(message, senderOf(message, contacts));
+        const event =
+          message.type === 'system' ? whatsAppIdentityEvent(message) : toInboundEvent(message, senderOf(message, contacts));
         if (event) events.push(event);
         else ignored += 1;
       }
@@ -458,7 +373,7 @@ export async function parseWhatsAppWebhook(request: WebhookRequest, options: Wha
           if (!parsed.success) throw malformedWebhook(channel, 'status without id/status/timestamp', parsed.error.issues);
           status = parsed.data;
         }
-        const event = toStatusEvent(status, options.pricing, channel);
+        const event = toStatusEvent(status, prices, channel);
         if (event) events.push(event);
         else ignored += 1;
       }

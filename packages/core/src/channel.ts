@@ -199,6 +199,15 @@ export interface ChannelRateLimit {
   maxConcurrent?: number | undefined;
 }
 
+/** Options of `hub.markRead`, handed to the channel's `doMarkRead`. */
+export interface MarkReadOptions {
+  /**
+   * Also show the contact a typing indicator (WhatsApp: until the reply is sent or for up to 25 s). Channels without
+   * one ignore it. @default false
+   */
+  typingIndicator?: boolean | undefined;
+}
+
 /**
  * The contract every channel package implements. Applications do not call `do*` methods: they call the hub,
  * which validates, rate-limits, retries, stores and emits events around them.
@@ -233,7 +242,7 @@ export interface Channel {
    */
   inviteLink?(payload: string): string;
   /** Marks an inbound message read at the provider, where supported. */
-  doMarkRead?(providerMessageId: string, conversation?: Conversation): Promise<void>;
+  doMarkRead?(providerMessageId: string, conversation?: Conversation, options?: MarkReadOptions): Promise<void>;
   /** Releases connections (SMTP pools, keep-alive sockets); `hub.shutdown()` calls it. */
   close?(): void | Promise<void>;
   /**

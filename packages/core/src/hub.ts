@@ -8,7 +8,7 @@ import { getContact, resolveNewContact } from './hub/identity.js';
 import { createInviteLink } from './hub/invite-links.js';
 import { mergeContact } from './hub/merge-contact-input.js';
 import { mergeContacts } from './hub/merge-contacts.js';
-import { reachStats } from './hub/reach-stats.js';
+import { reachStats, reachTotals } from './hub/reach-stats.js';
 import { resumeOutbox } from './hub/resume-outbox.js';
 import { send } from './hub/send.js';
 import { slaReport } from './hub/sla-records.js';
@@ -81,7 +81,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     },
     handleWebhook: (channelId, request) => handleWebhook(context, channelId, request),
     assign: (conversationId, input) => assign(context, conversationId, input),
-    markRead: (conversationId) => markRead(context, conversationId),
+    markRead: (conversationId, options) => markRead(context, conversationId, options),
     closeConversation: (conversationId) => closeConversation(context, conversationId),
     async upsertContact(input) {
       let contact = parseInput(contactSchema, input, 'contact');
@@ -97,6 +97,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     releaseFrequency: (contactId, claimId) => releaseFrequency(context, contactId, claimId),
     mailingHistory: (contactId) => mailingHistory(context, contactId),
     reachStats: (contactId, channelId) => reachStats(context, contactId, channelId),
+    reachTotals: (channelId) => reachTotals(context, channelId),
     slaReport: (reportOptions = {}) => slaReport(context, reportOptions),
     resumeOutbox: (resumeOptions = {}) => resumeOutbox(context, resumeOptions),
     async shutdown() {

@@ -5,7 +5,14 @@
  *
  * @module @omnidealer/core/provider-utils
  */
-export type { IdentityEvent, OutboundMessage, ReachContext, SendResult, WebhookRequest } from './channel.js';
+export type {
+  IdentityEvent,
+  MarkReadOptions,
+  OutboundMessage,
+  ReachContext,
+  SendResult,
+  WebhookRequest,
+} from './channel.js';
 export { systemClock } from './clock.js';
 export type { ChannelApiErrorOptions } from './errors/channel-api-error.js';
 export type { OmnidealerErrorOptions } from './errors/omnidealer-error.js';

@@ -4,7 +4,6 @@
 // Run alone: `npx tsx --conditions=omnidealer-source packages/redis/bench/shared-limit.bench.ts` (prints a table).
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createRateLimiter } from '@omnidealer/core/provider-utils';
 import { Redis } from 'ioredis';
 import { createRedisRateLimiter } from '../src/redis-rate-limiter.js';
 import { redisServerAvailable, startRedisServer } from '../test/start-redis-server.js';

@@ -18,8 +18,11 @@ export interface WhatsAppSandboxStats extends ProviderTrafficStats {
   read: number;
   failed: number;
   inbound: number;
-  /** Billable (charged) messages by pricing category, counted at `sent`. */
-  billable: Record<'marketing' | 'utility' | 'authentication', number>;
+  /**
+   * Billable (charged) messages by pricing category, counted at `delivered` (what Meta bills). `service` counts only
+   * from 1 Oct 2026, when Meta starts charging service messages.
+   */
+  billable: Record<'marketing' | 'utility' | 'authentication' | 'service', number>;
 }
 
 /** Avito counters. */
@@ -91,7 +94,7 @@ export function createSandboxStats(): SandboxStats {
       read: 0,
       failed: 0,
       inbound: 0,
-      billable: { marketing: 0, utility: 0, authentication: 0 },
+      billable: { marketing: 0, utility: 0, authentication: 0, service: 0 },
     },
     avito: { ...traffic(), accepted: 0, read: 0, inbound: 0, tokensIssued: 0 },
     smsRu: sms(),

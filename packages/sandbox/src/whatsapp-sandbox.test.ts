@@ -260,6 +260,40 @@ describe('WhatsApp Cloud API sandbox', () => {
     expect(status.biz_opaque_callback_data).toBe('campaign-1');
   });
 
+  it('from 1 Oct 2026 a service message inside the window is billable, like a utility template there', async () => {
+    const { sandbox, receiver, clock } = await setup({ behaviour: { whatsapp: { outcomes: { '79161112233': 'delivered' } } } });
+    clock.advance(Date.parse('2026-10-01T09:00:00Z') - start);
+    await sandbox.whatsapp.inbound({ from: '+79161112233', text: 'Хочу записаться на ТО' });
+    clock.advance(60_000);
+    await send(sandbox, { messaging_product: 'whatsapp', to: '79161112233', type: 'text', text: { body: 'Записали на 10:00' } });
+    await sandbox.flush({ all: true });
+    const statuses = receiver.json().flatMap((body) => body.entry[0].changes[0].value.statuses ?? []);
+    expect(statuses.map((status: { status: string }) => status.status)).toEqual(['sent', 'delivered']);
+    expect(statuses[1].pricing).toEqual({ billable: true, pricing_model: 'PMP', category: 'service', type: 'regular' });
+    expect(sandbox.stats().whatsapp.billable).toEqual({ marketing: 0, utility: 0, authentication: 0, service: 1 });
+  });
+
+  it('marks a message read, with the typing indicator when asked', async () => {
+    const { sandbox } = await setup();
+    const typing = await send(sandbox, {
+      messaging_product: 'whatsapp',
+      status: 'read',
+      message_id: 'wamid.TYPING=',
+      typing_indicator: { type: 'text' },
+    });
+    expect(typing.status).toBe(200);
+    expect(await typing.json()).toEqual({ success: true });
+    expect(sandbox.whatsapp.readMarks()).toEqual(['wamid.TYPING=']);
+    expect(sandbox.whatsapp.typingIndicators()).toEqual(['wamid.TYPING=']);
+    const unknownType = await send(sandbox, {
+      messaging_product: 'whatsapp',
+      status: 'read',
+      message_id: 'wamid.TYPING=',
+      typing_indicator: { type: 'audio' },
+    });
+    expect(unknownType.status).toBe(400);
+  });
+
   it('marks a message read', async () => {
     const { sandbox } = await setup();
     const response = await send(sandbox, { messaging_product: 'whatsapp', status: 'read', message_id: 'wamid.ABC=' });
@@ -455,7 +489,7 @@ describe('WhatsApp templates', () => {
       category: 'utility',
       type: 'regular',
     });
-    expect(sandbox.stats().whatsapp.billable).toEqual({ marketing: 0, utility: 1, authentication: 0 });
+    expect(sandbox.stats().whatsapp.billable).toEqual({ marketing: 0, utility: 1, authentication: 0, service: 0 });
   });
 
   it('lists templates of the WABA with cursor paging', async () => {

@@ -18,6 +18,9 @@ const windowMs = 24 * 3_600_000;
  * An inbound WhatsApp message to inject: exactly one of `text`, `button` (template quick reply) or `reply`
  * (interactive button), from a number (`from`), a business-scoped user id (`userId`) or both.
  */
+
+/** From this day Meta charges service messages and utility templates inside the customer-service window. */
+const windowChargedFrom = Date.parse('2026-10-01T00:00:00Z');
 export interface WhatsAppInboundInput {
   /**
    * Customer number, E.164 (`+79161234567`) or digits. Leave it out, with `userId` set, for a user who hides their
@@ -86,6 +89,8 @@ export interface WhatsAppSandbox {
   messages(): readonly WhatsAppSentMessage[];
   /** wamids the business marked read. */
   readMarks(): readonly string[];
+  /** wamids whose read receipt asked to show the typing indicator (`typing_indicator: { type: 'text' }`). */
+  typingIndicators(): readonly string[];
 }
 
 interface StoredMedia {
@@ -115,6 +120,7 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
   const perRecipient = new Map<string, number>();
   const sent: WhatsAppSentMessage[] = [];
   const readMarks: string[] = [];
+  const typingIndicators: string[] = [];
   const media = new Map<string, StoredMedia>();
   let inboundCount = 0;
   let mediaCount = 0;
@@ -156,7 +162,11 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
   const pricingOf = (message: WhatsAppSentMessage) => {
     const inbound = lastInbound.get(message.to);
     const windowOpen = inbound !== undefined && message.at - inbound <= windowMs;
-    const free = message.category === 'service' || (message.category === 'utility' && windowOpen);
+    // From 1 Oct 2026 Meta charges service messages and utility templates inside the window too
+    // (https://developers.facebook.com/documentation/business-messaging/whatsapp/pricing); their statuses then read
+    // billable `regular` like any other (our reading: Meta has published no sample of such a status yet).
+    const chargedInWindow = message.at >= windowChargedFrom;
+    const free = !chargedInWindow && (message.category === 'service' || (message.category === 'utility' && windowOpen));
     const category = message.category;
     if (behaviour.pricingModel === 'CBP') {
       return {
@@ -203,7 +213,7 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
             ...(errorCode === undefined ? {} : { errors: [whatsAppStatusError(errorCode)] }),
           };
           stats.whatsapp[status]++;
-          if (status === 'delivered' && (pricing as { billable: boolean }).billable && message.category !== 'service') {
+          if (status === 'delivered' && (pricing as { billable: boolean }).billable) {
             stats.whatsapp.billable[message.category]++;
           }
           emitter.emit('message.status', { provider: 'whatsapp', id: message.id, to: message.to, status, at, errorCode });
@@ -393,6 +403,7 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
       return error(400, { message: '(#100) Invalid parameter', code: 100, details: describeIssue(parsed.error.issues[0]) });
     }
     readMarks.push(parsed.data.message_id);
+    if (parsed.data.typing_indicator) typingIndicators.push(parsed.data.message_id);
     return jsonResponse(200, { success: true });
   };
 
@@ -554,5 +565,6 @@ export function createWhatsAppSandbox(context: SandboxContext): HttpProvider & W
 
     messages: () => sent,
     readMarks: () => readMarks,
+    typingIndicators: () => typingIndicators,
   };
 }

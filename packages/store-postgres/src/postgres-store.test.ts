@@ -195,6 +195,49 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
     expect((await store.getJob('waiting'))?.status).toBe('pending');
   });
 
+  it('groups the calls of one event-loop turn into one round trip and commit; a failing one fails alone', async () => {
+    const store = create();
+    await store.migrate();
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const config = args[0] as string | { text: string };
+      sent.push(typeof config === 'string' ? config : config.text);
+      return (query as (...parameters: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      const results = await Promise.allSettled([
+        store.saveMessage(message('grouped-1')),
+        store.putRecord('grouped', 'ok', { n: 1 }),
+        // Out of a bigint's range: PostgreSQL refuses this statement, and rolls the group back with it.
+        store.scheduleJob({ id: 'grouped-job', kind: 'k', runAt: 1e30, payload: {}, status: 'pending', attempts: 0 }),
+        store.getMessage('grouped-1'),
+      ]);
+      expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ reason: 'query', retryable: false });
+      // One query held all four (and failed); then each ran again alone.
+      expect(sent.filter((text) => text.includes('; ')).length).toBe(1);
+      expect(sent.length).toBe(5);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect((await store.getMessage('grouped-1'))?.id).toBe('grouped-1');
+    expect(await store.getRecord('grouped', 'ok')).toEqual({ n: 1 });
+    expect(await store.getJob('grouped-job')).toBeUndefined();
+    // A value the group cannot carry inline (a NUL ends the protocol's query string) goes alone, and fails alone.
+    const nul = await Promise.allSettled([
+      store.putRecord('grouped', 'bad\u0000key', { n: 2 }),
+      store.putRecord('grouped', 'fine', { n: 3 }),
+    ]);
+    expect(nul.map((result) => result.status)).toEqual(['rejected', 'fulfilled']);
+    expect(await store.getRecord('grouped', 'fine')).toEqual({ n: 3 });
+
+    sent.length = 0;
+    const [saved, read] = await Promise.all([store.saveMessage(message('grouped-2')), store.getRecord('grouped', 'ok')]);
+    expect(saved).toBeUndefined();
+    expect(read).toEqual({ n: 1 });
+  });
+
   it('answers every lookup from an index', async () => {
     const store = create();
     await store.migrate();
@@ -205,7 +248,8 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
       const plans: string[] = [];
       const s = store.schema;
       for (const statement of [
-        `SELECT contact_id FROM ${s}.contact_addresses WHERE address = ANY('{a,b}'::text[])`,
+        `SELECT a.contact_id, c.data FROM ${s}.contact_addresses AS a JOIN ${s}.contacts AS c ON c.id = a.contact_id
+          WHERE a.address = ANY('{a,b}'::text[])`,
         `SELECT id FROM ${s}.conversations WHERE contact_id = 'c' AND channel = 'w' ORDER BY seq DESC LIMIT 1`,
         `SELECT id FROM ${s}.conversations WHERE status = 'open' ORDER BY updated_at DESC, seq LIMIT 50`,
         `SELECT id FROM ${s}.messages WHERE channel = 'w' AND provider_message_id = 'x' ORDER BY seq DESC LIMIT 1`,

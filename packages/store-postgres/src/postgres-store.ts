@@ -35,6 +35,14 @@ export type PostgresStoreOptions = PostgresStoreConnection & {
   migrateOnFirstUse?: boolean;
   /** How many times a call is retried when it could not get a connection, or lost it before writing. @default 2 */
   retries?: number;
+  /**
+   * Group commit: the single-statement calls (reads, upserts keyed by id) made in one event-loop turn go to the server
+   * together, as one transaction — one round trip and one commit for all of them — and each call resolves only after
+   * that commit, so a write reported stored is as durable as one committed alone. A statement that fails is run again
+   * alone, so it fails alone. The atomic methods, `markWebhookSeen` and `claimDueJobs` are never grouped. Off, each
+   * call is a statement and a commit of its own. @default true
+   */
+  groupCommit?: boolean;
 };
 
 /** Where {@link createPostgresStore} connects: exactly one of `connectionString` and `pool`. */
@@ -175,8 +183,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     // A broken idle connection is dropped by the pool; without a listener its 'error' would end the process.
     pool.on('error', () => undefined);
   }
-  const connection = createConnection(pool, server, options.retries ?? 2);
-  const idempotent = { idempotent: true };
+  const connection = createConnection(pool, server, options.retries ?? 2, options.groupCommit ?? true);
   const once = { idempotent: false };
 
   let migrated: Promise<number> | undefined;
@@ -222,7 +229,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       ON CONFLICT (address) DO UPDATE SET contact_id = excluded.contact_id`,
     getContact: `SELECT data FROM ${s}.contacts WHERE id = $1`,
     getContactForUpdate: `SELECT id, data FROM ${s}.contacts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-    findContactId: `SELECT contact_id FROM ${s}.contact_addresses WHERE address = ANY($1::text[])`,
+    findContactsByAddress: `SELECT a.contact_id, a.address, c.data FROM ${s}.contact_addresses AS a
+      JOIN ${s}.contacts AS c ON c.id = a.contact_id WHERE a.address = ANY($1::text[])`,
     deleteContact: `DELETE FROM ${s}.contacts WHERE id = $1`,
     moveAddresses: `UPDATE ${s}.contact_addresses SET contact_id = $1 WHERE contact_id = $2`,
 
@@ -297,10 +305,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
   const lock = (kind: string, ...parts: string[]) => `${schema}\u0000${kind}\u0000${parts.join('\u0000')}`;
 
-  /** Statement outside a transaction, after the schema is ready. */
+  /** Statement outside a transaction, after the schema is ready; an idempotent one may share its turn's commit. */
   async function query<R extends pg.QueryResultRow>(text: string, values: unknown[], idempotentCall = true) {
     await ready();
-    return connection.query<R>(text, values, idempotentCall ? idempotent : once);
+    return idempotentCall ? connection.grouped<R>(text, values) : connection.query<R>(text, values, once);
   }
   /** A transaction after the schema is ready. */
   async function transaction<T>(locks: string[], work: (context: CallContext) => Promise<T>, idempotentCall = false) {
@@ -371,16 +379,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     },
     async findContactByAddress(address) {
       const keys = addressLookupKeys(address);
-      const { rows } = await query<{ contact_id: string; address: string }>(
-        `SELECT contact_id, address FROM ${s}.contact_addresses WHERE address = ANY($1::text[])`,
-        [keys],
-      );
-      // The first lookup key that matches wins, as in the other stores.
+      // The address rows and their contacts in one statement; the first lookup key that matches wins, as in the other
+      // stores.
+      const { rows } = await query<{ contact_id: string; address: string; data: string }>(sql.findContactsByAddress, [keys]);
       for (const key of keys) {
         const row = rows.find((candidate) => candidate.address === key);
-        if (!row) continue;
-        const contact = await query<{ data: string }>(sql.getContact, [row.contact_id]);
-        return contact.rows[0] && readContact(contact.rows[0].data, row.contact_id);
+        if (row) return readContact(row.data, row.contact_id);
       }
       return undefined;
     },

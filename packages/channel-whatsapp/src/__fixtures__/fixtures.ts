@@ -1,6 +1,6 @@
 /** Shared test fixtures: real Cloud API payloads and helpers that wrap and sign them like Meta does. */
 import type { WebhookRequest } from '@omnidealer/core/provider-utils';
-import { signWhatsAppWebhook } from '../whatsapp-webhook.js';
+import { signWhatsAppWebhook } from '../whatsapp-webhook-signature.js';
 import graphErrors from './graph-errors.json';
 import inboundMessages from './inbound-messages.json';
 

@@ -55,8 +55,10 @@ export async function applyStatus(hub: HubContext, channel: Channel, event: Stat
   if (event.metadata && !coversData(message.metadata, event.metadata))
     updated.metadata = { ...message.metadata, ...event.metadata };
   await store.saveMessage(updated);
-  if (event.status === 'delivered' || (event.status === 'read' && previous !== 'delivered')) {
+  if (event.status === 'delivered') {
     await recordReach(hub, message.contactId, channel.id, 'delivered');
+  } else if (event.status === 'read') {
+    await recordReach(hub, message.contactId, channel.id, 'read', undefined, { alsoDelivered: previous !== 'delivered' });
   } else if (event.status === 'failed') {
     if (event.error?.reason) await recordUnreachable(hub, channel, message.contactId, event.error.reason);
     else await recordReach(hub, message.contactId, channel.id, 'failed', failureReason(event.error));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Channel } from '../channel.js';
+import type { Channel, MarkReadOptions } from '../channel.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { createId } from '../id.js';
 import type { Assignment, Conversation } from '../model/conversation.js';
@@ -99,7 +99,7 @@ export async function assign(hub: HubContext, conversationId: string, input: Ass
 }
 
 /** Marks a conversation's inbound messages read, and tells the provider where the channel supports it. */
-export async function markRead(hub: HubContext, conversationId: string): Promise<Conversation> {
+export async function markRead(hub: HubContext, conversationId: string, options?: MarkReadOptions): Promise<Conversation> {
   const known = await requireConversation(hub, conversationId);
   const channel = channelOf(hub, known.channel); // an unknown channel fails before anything is saved
   const { updated } = await rewriteConversation(hub, known, (conversation) => ({
@@ -116,7 +116,7 @@ export async function markRead(hub: HubContext, conversationId: string): Promise
     if (lastInbound && providerMessageId) {
       // The provider's read receipt is a courtesy: its failure is logged, the conversation stays read.
       await withRetry(
-        () => limiterOf(hub, channel).schedule(lastInbound.contactId, () => doMarkRead(providerMessageId, updated)),
+        () => limiterOf(hub, channel).schedule(lastInbound.contactId, () => doMarkRead(providerMessageId, updated, options)),
         hub.options.retry,
       ).catch((error: unknown) => hub.logger.warn({ error: String(error) }, `${channel.id}: mark read failed`));
     }

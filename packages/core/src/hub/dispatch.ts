@@ -35,8 +35,8 @@ export async function dispatch(
     contact,
     content: message.content,
     conversation,
-    ...(message.replyTo ? { replyTo: message.replyTo } : {}),
   };
+  if (message.replyTo) outbound.replyTo = message.replyTo;
   const limiter = limiterOf(hub, channel);
   let result: SendResult;
   try {
@@ -45,7 +45,7 @@ export async function dispatch(
         limiter.schedule(to, async () => {
           if (hub.durable && message.dispatchedAt === undefined) {
             // Committed before the call: after a crash the outbox knows the provider may already have it.
-            message = { ...message, dispatchedAt: hub.clock.now() };
+            message = Object.assign({}, message, { dispatchedAt: hub.clock.now() });
             await hub.store.saveMessage(message);
           }
           return channel.doSend(outbound, {});
@@ -76,15 +76,20 @@ async function recordAccepted(
   result: SendResult,
 ): Promise<Message> {
   const now = hub.clock.now();
-  const sent = withStatus(message, result.status, now, {
-    providerMessageId: result.providerMessageId,
-    ...(result.cost ? { cost: result.cost } : {}),
-  });
+  const changes: Partial<Message> = { providerMessageId: result.providerMessageId };
+  if (result.cost) changes.cost = result.cost;
+  const sent = withStatus(message, result.status, now, changes);
   try {
     await hub.store.saveMessage(sent);
   } catch (error) {
     // The store keeps it `queued` with its dispatch mark: the outbox resume will not send it twice.
     hub.events.report(`${channel.id}: saving a sent message`, error);
+  }
+  try {
+    // The trials of the cascade's reach model: what it learns a contact reads or gets is counted against these.
+    await recordReach(hub, contact.id, channel.id, 'sent');
+  } catch (error) {
+    hub.events.report(`${channel.id}: counting a sent message in reach stats`, error);
   }
   try {
     await recordAfterSend(hub, channel, sent, contact, conversation, result, now);
@@ -125,19 +130,20 @@ async function recordAfterSend(
     await rewriteContact(hub, contact.id, (stored = contact) =>
       stored.identities?.[channel.kind] === address
         ? undefined
-        : { ...stored, identities: { ...stored.identities, [channel.kind]: address } },
+        : Object.assign({}, stored, { identities: Object.assign({}, stored.identities, { [channel.kind]: address }) }),
     );
   }
   const { current: fresh } = await rewriteConversation(hub, conversation, (fresh) => {
-    const { awaitingReplySince: _, ...withoutWait } = fresh;
-    return {
-      ...withoutWait,
-      lastOutboundAt: now,
-      ...(fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined
-        ? { firstResponseMs: now - fresh.firstInboundAt }
-        : {}),
-      updatedAt: now,
-    };
+    // Copied key by key, not `{ ...rest, key }` (V8's slow path on Node 20, see withStatus); same keys, same order.
+    const next = {} as Record<string, unknown>;
+    for (const key in fresh) {
+      if (key !== 'awaitingReplySince' && Object.hasOwn(fresh, key)) next[key] = fresh[key as keyof Conversation];
+    }
+    next.lastOutboundAt = now;
+    if (fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined)
+      next.firstResponseMs = now - fresh.firstInboundAt;
+    next.updatedAt = now;
+    return next as unknown as Conversation;
   });
   if (fresh.awaitingReplySince !== undefined) await recordResponse(hub, fresh, fresh.awaitingReplySince, sent, now);
 }

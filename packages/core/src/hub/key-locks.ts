@@ -24,13 +24,29 @@ export function releaseKeyLock(locks: KeyLocks, key: string): void {
   else locks.delete(key);
 }
 
-/** Runs `work` holding `key`, after whoever holds or waits for it before. */
-export async function holding<T>(locks: KeyLocks, key: string, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` holding `key`, after whoever holds or waits for it before. Written with `then` rather than as an async
+ * function: a free key (nearly always) then costs one promise reaction instead of an async frame and two awaits.
+ */
+export function holding<T>(locks: KeyLocks, key: string, work: () => Promise<T>): Promise<T> {
   const held = takeKeyLock(locks, key);
-  if (held) await held;
-  try {
-    return await work();
-  } finally {
-    releaseKeyLock(locks, key);
+  let running: Promise<T>;
+  if (held) running = held.then(work);
+  else {
+    try {
+      running = Promise.resolve(work());
+    } catch (error) {
+      running = Promise.reject(error);
+    }
   }
+  return running.then(
+    (value) => {
+      releaseKeyLock(locks, key);
+      return value;
+    },
+    (error: unknown) => {
+      releaseKeyLock(locks, key);
+      throw error;
+    },
+  );
 }

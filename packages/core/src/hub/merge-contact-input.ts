@@ -2,8 +2,9 @@ import type { Consent, Contact } from '../model/contact.js';
 
 /** `stored` updated with what the caller passed (identities merged, not replaced; consent as mergeConsent says). */
 export function mergeContact(stored: Contact | undefined, contact: Contact): Contact {
-  const merged: Contact = stored ? { ...stored, ...contact } : contact;
-  if (stored?.identities && contact.identities) merged.identities = { ...stored.identities, ...contact.identities };
+  // Object.assign rather than spread syntax: much cheaper on Node 20 for objects that gain keys (see withStatus).
+  const merged: Contact = stored ? Object.assign({}, stored, contact) : contact;
+  if (stored?.identities && contact.identities) merged.identities = Object.assign({}, stored.identities, contact.identities);
   // A consent map never lifts a stored opt-out (see mergeConsent).
   if (stored?.consent && contact.consent) merged.consent = mergeConsent(stored.consent, contact.consent);
   return merged;

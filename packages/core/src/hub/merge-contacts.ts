@@ -91,6 +91,9 @@ function addReach(into: ReachStats | undefined, from: ReachStats): ReachStats {
   return {
     delivered: (into?.delivered ?? 0) + from.delivered,
     failed: (into?.failed ?? 0) + from.failed,
+    ...(into?.sent !== undefined || from.sent !== undefined ? { sent: (into?.sent ?? 0) + (from.sent ?? 0) } : {}),
+    ...(into?.read !== undefined || from.read !== undefined ? { read: (into?.read ?? 0) + (from.read ?? 0) } : {}),
+    ...(into?.lastAt !== undefined || from.lastAt !== undefined ? { lastAt: Math.max(into?.lastAt ?? 0, from.lastAt ?? 0) } : {}),
     ...(newer?.lastFailure ? { lastFailure: newer.lastFailure, lastFailureAt: newer.lastFailureAt } : {}),
   };
 }

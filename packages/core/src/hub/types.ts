@@ -1,4 +1,4 @@
-import type { Channel, Reachability } from '../channel.js';
+import type { Channel, MarkReadOptions, Reachability } from '../channel.js';
 import type { Clock } from '../clock.js';
 import type { HubEvents } from '../events.js';
 import type { Logger } from '../logger.js';
@@ -152,8 +152,15 @@ export interface AssignInput {
 
 /** Per contact and channel: how often messages got through, used by the cascade to weight expected cost. */
 export interface ReachStats {
+  /** Messages delivered (a read without a delivery counts as one). */
   delivered: number;
   failed: number;
+  /** Messages the provider accepted: the trials the cascade's reach model divides by (absent in older records). */
+  sent?: number | undefined;
+  /** Messages read (where the channel reports reads). */
+  read?: number | undefined;
+  /** When the last outcome was counted: the cascade's reach model lets old evidence fade from it. */
+  lastAt?: number | undefined;
   /** Last permanent failure reason (`not_on_channel`, `bounced`, `opted_out`…). */
   lastFailure?: string | undefined;
   lastFailureAt?: number | undefined;
@@ -184,11 +191,21 @@ export interface Omnidealer {
   assign(conversationId: string, input: AssignInput): Promise<Conversation>;
   /** Closes a conversation (a new inbound message reopens it). */
   closeConversation(conversationId: string): Promise<Conversation>;
-  /** Marks a conversation's inbound messages read (and tells the provider where supported). */
-  markRead(conversationId: string): Promise<Conversation>;
+  /**
+   * Marks a conversation's inbound messages read (and tells the provider where supported); `typingIndicator` also
+   * shows the contact that a reply is being written, where the channel can (WhatsApp).
+   * @example
+   * await hub.markRead(conversation.id, { typingIndicator: true }); // then generate and send the reply
+   */
+  markRead(conversationId: string, options?: MarkReadOptions): Promise<Conversation>;
   /** Saves or updates a contact (the CRM's own contact table may stay the source of truth). */
   upsertContact(contact: ContactInput): Promise<Contact>;
   reachStats(contactId: string, channelId: string): Promise<ReachStats>;
+  /**
+   * The same counts summed over every contact of a channel: the base's aggregate, the prior of the cascade's
+   * per-contact reach model.
+   */
+  reachTotals(channelId: string): Promise<ReachStats>;
   /**
    * A contact by id: the CRM's id, or an id the hub gave a contact that was merged since (it leads to the contact it
    * was merged into).

@@ -138,6 +138,25 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const transport = options.fetch ? fetchTransport(options.fetch) : (sharedTransport ??= createNodeTransport());
 
   const { secrets } = options;
+  // The request headers for the last header object the settings gave, per content type: a channel's header function
+  // returns one object per token, so most requests reuse these instead of copying them (the transport and node:http
+  // only read them).
+  let headersGiven: Record<string, string> | undefined;
+  const headersByType = new Map<string | undefined, Record<string, string>>();
+  const headersFor = (given: Record<string, string> | undefined, contentType: string | undefined): Record<string, string> => {
+    if (given !== headersGiven) {
+      headersGiven = given;
+      headersByType.clear();
+    }
+    let headers = headersByType.get(contentType);
+    if (!headers) {
+      headers = contentType
+        ? { accept: 'application/json', 'content-type': contentType, ...given }
+        : { accept: 'application/json', ...given };
+      headersByType.set(contentType, headers);
+    }
+    return headers;
+  };
   const client: HttpClient = {
     async request<T>(request: HttpRequest<T>): Promise<T> {
       const provided = typeof options.headers === 'function' ? options.headers() : options.headers;
@@ -157,9 +176,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         requestBody = new URLSearchParams(clean(request.form)).toString();
         contentType = 'application/x-www-form-urlencoded;charset=UTF-8';
       } else if (request.body) requestBody = request.body;
-      const headers: Record<string, string> = contentType
-        ? { accept: 'application/json', 'content-type': contentType, ...given }
-        : { accept: 'application/json', ...given };
+      const headers = headersFor(given, contentType);
       let response: TransportResponse;
       try {
         response = await transport(url, {

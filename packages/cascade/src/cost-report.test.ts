@@ -1,0 +1,111 @@
+import { type Channel, createManualClock, createMemoryStore, createOmnidealer } from '@omnidealer/core';
+import { describe, expect, it } from 'vitest';
+import { perChannel } from './__fixtures__/content.js';
+import { createMockChannels } from './__fixtures__/mock-channels.js';
+import { createCascade } from './cascade.js';
+import { costReport, costReportToCsv } from './cost-report.js';
+
+const start = Date.parse('2026-03-02T07:00:00Z');
+
+describe('costReport: every hub send in a date range, per channel, campaign and kind', () => {
+  it('counts cascade and plain sends, bills WhatsApp only once delivered, leaves out other dates, exports CSV and JSON', async () => {
+    const clock = createManualClock(start);
+    const mocks = createMockChannels();
+    const whatsapp = { ...mocks.whatsapp, capabilities: { ...mocks.whatsapp.capabilities, billedOn: 'delivered' as const } };
+    const hub = createOmnidealer({
+      channels: [mocks.email, whatsapp, mocks.sms] as Channel[],
+      store: createMemoryStore(),
+      clock,
+    });
+    const cascade = createCascade({ hub, clock, policy: { quietHours: false } });
+    // A cascade of the March campaign: WhatsApp (never delivered), then SMS after 24 h.
+    const consent = { whatsapp: 'granted', sms: 'granted' } as const;
+    await cascade.send({ id: 'c1', phone: '+79161111111', consent }, perChannel(), { campaign: 'march', kind: 'marketing' });
+    clock.advance(86_400_000);
+    await cascade.runDueSteps();
+    // A plain service SMS outside any campaign, delivered.
+    const service = await hub.send({
+      channel: 'sms',
+      contact: { id: 'c2', phone: '+79162222222' },
+      content: { type: 'text', text: 'Ваш автомобиль готов' },
+      kind: 'service',
+    });
+    await hub.handleWebhook('sms', mocks.sms.statusWebhook(service.providerMessageId as string, 'delivered', clock.now()));
+    // April: outside the range.
+    clock.set(Date.parse('2026-04-02T07:00:00Z'));
+    await hub.send({ channel: 'sms', contact: { id: 'c2' }, content: { type: 'text', text: 'Апрель' }, kind: 'service' });
+
+    const report = await costReport(hub, { from: Date.parse('2026-03-01T00:00:00Z'), to: Date.parse('2026-04-01T00:00:00Z') });
+    expect(report.rows).toEqual([
+      {
+        channel: 'sms',
+        campaign: '',
+        kind: 'service',
+        messages: 1,
+        sent: 1,
+        delivered: 1,
+        read: 0,
+        failed: 0,
+        spendMinor: 300,
+        currency: 'RUB',
+      },
+      {
+        channel: 'sms',
+        campaign: 'march',
+        kind: 'marketing',
+        messages: 1,
+        sent: 1,
+        delivered: 0,
+        read: 0,
+        failed: 0,
+        spendMinor: 1500,
+        currency: 'RUB',
+      },
+      {
+        channel: 'whatsapp',
+        campaign: 'march',
+        kind: 'marketing',
+        messages: 1,
+        sent: 1,
+        delivered: 0,
+        read: 0,
+        failed: 0,
+        spendMinor: 0,
+        currency: 'RUB',
+      },
+    ]);
+    expect(report.totalSpendMinor).toBe(1800);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    expect(costReportToCsv(report)).toBe(
+      'from,to,channel,campaign,kind,messages,sent,delivered,read,failed,spendMinor,currency\r\n' +
+        '2026-03-01T00:00:00.000Z,2026-04-01T00:00:00.000Z,sms,,service,1,1,1,0,0,300,RUB\r\n' +
+        '2026-03-01T00:00:00.000Z,2026-04-01T00:00:00.000Z,sms,march,marketing,1,1,0,0,0,1500,RUB\r\n' +
+        '2026-03-01T00:00:00.000Z,2026-04-01T00:00:00.000Z,whatsapp,march,marketing,1,1,0,0,0,0,RUB\r\n',
+    );
+    cascade.close();
+  });
+
+  it('quotes CSV fields with commas or quotes and defuses spreadsheet formulas', () => {
+    const csv = costReportToCsv({
+      from: undefined,
+      to: undefined,
+      totalSpendMinor: 0,
+      currency: 'RUB',
+      rows: [
+        {
+          channel: 'sms',
+          campaign: 'Весна, "ТО"',
+          kind: '=HYPERLINK("x")',
+          messages: 0,
+          sent: 0,
+          delivered: 0,
+          read: 0,
+          failed: 0,
+          spendMinor: 0,
+          currency: 'RUB',
+        },
+      ],
+    });
+    expect(csv.split('\r\n')[1]).toBe(',,sms,"Весна, ""ТО""","\'=HYPERLINK(""x"")",0,0,0,0,0,0,RUB');
+  });
+});

@@ -204,6 +204,8 @@ describe('inbox API', () => {
         language: { code: 'ru' },
         components: [{ type: 'body', parameters: [{ type: 'text', text: 'Иван' }] }],
       },
+      // Our message id, echoed in its status webhooks (reconciles a send whose answer was lost).
+      biz_opaque_callback_data: `omnidealer:${template.body.id}`,
     });
   });
 

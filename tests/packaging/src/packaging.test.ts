@@ -32,8 +32,9 @@ const withConsumers = process.env.OMNIDEALER_PACKAGING_CONSUMERS === '1' || proc
 const packages = [
   // core packed 271 kB, over its 270 kB budget, once SLA retention, webhook-key forgetting and the per-contact locks came;
   // 348 kB with the third entry point, `/provider-utils` (its CommonJS build and source map repeat the shared runtime);
-  // 529 kB once `/test` got testChannelContract, whose CommonJS build and source map carry a copy of the hub.
-  { dir: 'core', name: '@omnidealer/core', exportName: 'createOmnidealer', budgetKb: 560 },
+  // 529 kB once `/test` got testChannelContract, whose CommonJS build and source map carry a copy of the hub;
+  // 563 kB with reconciling unconfirmed sends, number-change guards, reach counts and flat per-message prices.
+  { dir: 'core', name: '@omnidealer/core', exportName: 'createOmnidealer', budgetKb: 600 },
   { dir: 'channel-whatsapp', name: '@omnidealer/channel-whatsapp', exportName: 'createWhatsAppChannel', budgetKb: 170 },
   { dir: 'channel-avito', name: '@omnidealer/channel-avito', exportName: 'createAvitoChannel', budgetKb: 115 },
   // channel-max packed 89.8 kB when it came.

@@ -24,7 +24,12 @@ import { createWhatsAppChannel } from '../packages/channel-whatsapp/src/index.js
 import { createMemoryStore, createOmnidealer } from '../packages/core/src/index.js';
 import { type BenchResult, measureThroughput, median, type RunFigures, report, round } from './bench-kit.js';
 import { startStubProcess } from './stub-process.js';
-import { cloudTemplateBody as cloudBody, benchPhone as phoneOf, benchTemplate as template } from './whatsapp-template-load.js';
+import {
+  cloudTemplateBody as cloudBody,
+  benchPhone as phoneOf,
+  benchTemplate as template,
+  withPlaceholderMessageId,
+} from './whatsapp-template-load.js';
 
 const concurrency = 32;
 const accessToken = 'EAAbenchmarktoken';
@@ -131,8 +136,8 @@ export async function runPeerNotifmeBenchmark(count = 2000, rounds = 9): Promise
   const padding = 'x'.repeat(Math.max(0, Buffer.byteLength(cloudBody(0)) - unpadded));
   const captured = await captureBodies(padding);
   const bodiesMatch =
-    captured.omnidealer === cloudBody(0) &&
-    captured.omnidealerNodeFetch === cloudBody(0) &&
+    withPlaceholderMessageId(captured.omnidealer) === cloudBody(0) &&
+    withPlaceholderMessageId(captured.omnidealerNodeFetch) === cloudBody(0) &&
     captured.notifme === notifmeBody(0, padding);
   const omnidealerBytes = Buffer.byteLength(captured.omnidealer);
   const notifmeBytes = Buffer.byteLength(captured.notifme);

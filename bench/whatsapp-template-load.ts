@@ -26,7 +26,14 @@ export function cloudTemplateBody(index: number): string {
       language: { code: benchTemplate.language },
       components: [{ type: 'body', parameters: benchTemplate.params.map((text) => ({ type: 'text', text })) }],
     },
+    // The channel sends its message id here (reconciling lost answers): a placeholder of the same length.
+    biz_opaque_callback_data: `omnidealer:msg_${'0'.repeat(32)}`,
   });
+}
+
+/** A posted body with its message id replaced by the placeholder {@link cloudTemplateBody} carries. */
+export function withPlaceholderMessageId(body: string): string {
+  return body.replace(/"omnidealer:msg_[0-9a-f]{32}"/, `"omnidealer:msg_${'0'.repeat(32)}"`);
 }
 
 /** A contact as a CRM passes it to `hub.send`: a name, a phone number and the time zone used for quiet hours. */

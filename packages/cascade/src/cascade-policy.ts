@@ -80,7 +80,7 @@ export interface CascadePolicy {
   minReachProbability?: number;
   /** How long a permanent failure (`not_on_channel`, `bounced`, `opted_out`, `blocked`) excludes a channel. @default 180 days */
   permanentFailureMemoryMs?: number;
-  /** Fallback condition per channel id or kind. @default whatsapp/avito `not_read` 24 h, sms `not_delivered` 24 h, email, max and telegram `failed` 24 h */
+  /** Fallback condition per channel id or kind. @default whatsapp/avito `not_read` 24 h, sms `not_delivered` 24 h, email, max, telegram and vk `failed` 24 h */
   fallback?: Record<string, FallbackCondition>;
   /** Fallback condition for channels not named in `fallback`. @default `not_delivered` within 24 h */
   defaultFallback?: FallbackCondition;
@@ -218,6 +218,8 @@ const defaultFallbacks: Record<string, FallbackCondition> = {
   max: { after: 'failed', withinMs: DAY_MS },
   // Telegram neither: the Bot API has no delivery or read receipts.
   telegram: { after: 'failed', withinMs: DAY_MS },
+  // VK: the channel reports no delivery or read either (the Callback API's `message_read` is not mapped yet).
+  vk: { after: 'failed', withinMs: DAY_MS },
   sms: { after: 'not_delivered', withinMs: DAY_MS },
   email: { after: 'failed', withinMs: DAY_MS },
 };

@@ -55,6 +55,19 @@ describe('SMSC.ru sandbox', () => {
     expect(sandbox.stats().smsc).toMatchObject({ accepted: 1, sent: 1, delivered: 1, spendMinor: 340 });
   });
 
+  it("uses the client's own id when send.php gets one (statuses by it), and refuses one SMSC would not take", async () => {
+    const sandbox = await setup({ behaviour: { smsc: { outcomes: { '79161234567': 'delivered' } } } });
+    const clientId = 'msg_0123456789abcdef0123456789abcdef';
+    const sent = await call(sandbox, '/sys/send.php', { phones: '+79161234567', mes: 'Ждём вас', cost: '3', id: clientId });
+    expect(sent.id).toBe(clientId);
+    await sandbox.flush({ all: true });
+    expect(await call(sandbox, '/sys/status.php', { phone: '79161234567', id: clientId })).toMatchObject({ status: 1 });
+    // SMSC: up to 40 latin letters, digits and `.-_`.
+    const refused = await call(sandbox, '/sys/send.php', { phones: '+79161234567', mes: 'Ждём вас', id: 'x'.repeat(41) });
+    expect(refused).toMatchObject({ error_code: 1 });
+    expect(sandbox.stats().smsc.accepted).toBe(1);
+  });
+
   it('quotes with cost=1 without sending', async () => {
     const sandbox = await setup();
     expect(await call(sandbox, '/sys/send.php', { phones: '79161234567', mes: 'я'.repeat(71), cost: '1' })).toEqual({

@@ -8,8 +8,11 @@ import { planSms } from './sms-outcome.js';
 
 /** One SMS the SMSC.ru sandbox accepted (one per phone of a send request). */
 export interface SmscSentMessage {
-  /** Request id SMSC answered with; statuses are looked up by `(id, phone)`. */
-  id: number;
+  /**
+   * Request id SMSC answered with: the client's own `id` when it sent one (up to 40 latin letters, digits, `.-_`),
+   * else SMSC's number. Statuses are looked up by `(id, phone)`.
+   */
+  id: number | string;
   /** Recipient digits. */
   phone: string;
   text: string;
@@ -119,7 +122,9 @@ export function createSmscSandbox(context: SandboxContext): HttpProvider & SmscS
     if (costMode === '1') return jsonResponse(200, { cost: roubles(costMinor), cnt: segments * numbers.length });
     if (balanceMinor < costMinor) return jsonResponse(200, smscError(3, 'no money'));
     balanceMinor -= costMinor;
-    const id = ++requestCount;
+    const clientId = parameters.get('id');
+    if (clientId !== null && !/^[A-Za-z0-9._-]{1,40}$/.test(clientId)) return jsonResponse(200, smscError(1, 'parameters error'));
+    const id = clientId ?? ++requestCount;
     const at = clock.now();
     for (const digits of numbers) {
       const key = `${id}:${digits}`;

@@ -12,11 +12,22 @@ const [path, count] = process.argv.slice(2);
 if (!path || !process.send) throw new Error('usage: hub-campaign.ts <path> <count> (forked with IPC)');
 const report = (message: unknown) => new Promise<void>((resolve) => process.send?.(message, () => resolve()));
 
+// The parent acknowledges each request it received (`{ ack: id }`), or kills this process instead: a kill then always
+// lands while a provider call is in flight. (`process.send`'s callback only says the report was written, not read.)
+const acks = new Map<string, () => void>();
+process.on('message', (message: { ack?: string }) => {
+  if (message.ack) acks.get(message.ack)?.();
+});
+const acknowledged = (id: string) => new Promise<void>((resolve) => acks.set(id, resolve));
+
 const sandbox = createTestChannel({ id: 'whatsapp', kind: 'whatsapp' });
 const channel: Channel = {
   ...sandbox,
   async doSend(outbound, context) {
+    const ack = acknowledged(outbound.id);
     await report({ received: outbound.id, contactId: outbound.contact.id });
+    await ack;
+    acks.delete(outbound.id);
     await sandbox.doSend(outbound, context);
     return { providerMessageId: providerIdOf(outbound.id), status: 'sent' };
   },
@@ -43,4 +54,5 @@ for (let index = 0; index < Number(count); index++) {
 await report({ finished: true });
 await hub.shutdown();
 await store.close();
+process.removeAllListeners('message');
 process.disconnect();

@@ -71,6 +71,13 @@ export { type RetryOptions, retryAfterOf, withRetry } from './runtime/retry.js';
 export { type LoadSettingOptions, loadSetting } from './settings/load-setting.js';
 export { rateLimitSettingsSchema } from './settings/rate-limit-settings-schema.js';
 export { computeSlaReport, type ResponseFigures, type ResponseRecord, responderOf } from './sla.js';
+export {
+  type JsonColumns,
+  jobPayloadSchema,
+  jobStatusSchema,
+  jsonColumns,
+  jsonValueSchema,
+} from './store/json-column.js';
 export type { ConversationQuery } from './store/store.js';
 export { parseInput } from './validation.js';
 export { toWebRequest, writeWebResponse } from './webhook/node-adapter.js';

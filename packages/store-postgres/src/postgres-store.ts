@@ -12,6 +12,10 @@ import {
   type ConversationQuery,
   contactAddresses,
   conversationSchema,
+  jobPayloadSchema,
+  jobStatusSchema,
+  jsonColumns,
+  jsonValueSchema,
   messageSchema,
   systemClock,
 } from '@omnidealer/core/provider-utils';
@@ -19,8 +23,9 @@ import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { type CallContext, createConnection, type Run } from './postgres-connection.js';
 import { migrateSchema, postgresMigrations, quoteIdentifier } from './postgres-migrations.js';
-import { jobPayloadSchema, jobStatusSchema, jsonValueSchema, readJsonColumn, writeJsonColumn } from './postgres-row.js';
 import { PostgresStoreError } from './postgres-store-error.js';
+
+const { readJsonColumn, writeJsonColumn } = jsonColumns('postgres');
 
 /** Options of {@link createPostgresStore}: a connection string or a pool of your own, and where the tables go. */
 export type PostgresStoreOptions = PostgresStoreConnection & {

@@ -12,13 +12,18 @@ import {
   type ConversationQuery,
   contactAddresses,
   conversationSchema,
+  jobPayloadSchema,
+  jobStatusSchema,
+  jsonColumns,
+  jsonValueSchema,
   messageSchema,
   systemClock,
 } from '@omnidealer/core/provider-utils';
 import Database from 'better-sqlite3';
 import { createGroupCommit } from './sqlite-group-commit.js';
 import { migrate } from './sqlite-migrations.js';
-import { jobPayloadSchema, jobStatusSchema, jsonValueSchema, readJsonColumn, writeJsonColumn } from './sqlite-row.js';
+
+const { readJsonColumn, writeJsonColumn } = jsonColumns('sqlite');
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions {

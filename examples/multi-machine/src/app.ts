@@ -4,8 +4,9 @@
 // each channel account, shared by every hub). The compose file runs it in containers; the multi-machine test forks it.
 //
 // - `hub`: sends the campaign — every hub walks the whole contact list (from its own `OFFSET`, wrapping around); the
-//   cascades' idempotency keys and start claims make each contact's cascade start once, on whichever hub gets there
-//   first. It exits when done.
+//   cascades' idempotency keys and leases make each contact's cascade start once, on whichever hub gets there
+//   first; a cascade's lease also keeps a worker's save from undoing a delivery report another machine applied. It exits
+//   when done.
 // - `worker`: runs due cascade steps (`cascade.start()`: claims due deadlines from the store with leases, every
 //   `pollIntervalMs`), so a contact whose WhatsApp message is not delivered in time gets the SMS. With
 //   `RESUME_OUTBOX=1` it also finishes sends a dead process left in the outbox (queued longer than

@@ -267,7 +267,7 @@ describe('cascade: durability and exactly-once', () => {
     expect(first.steps).toHaveLength(1);
     expect(second.steps).toHaveLength(1);
     expect((await a.cascade.get(first.id))?.steps).toHaveLength(1);
-    expect(await a.store.listRecords('cascade.start')).toEqual([]);
+    expect(await a.store.listRecords('cascade.lease')).toEqual([]);
     // Its deadline runs once, on either process.
     a.clock.advance(DAY_MS);
     const [ranA, ranB] = await Promise.all([a.cascade.runDueSteps(), b.cascade.runDueSteps()]);
@@ -275,11 +275,38 @@ describe('cascade: durability and exactly-once', () => {
     expect(a.mocks.sms.sent).toHaveLength(1);
   });
 
-  it("a process that died holding a cascade's start claim: another process's send waits for the claim to expire, then starts it once", async () => {
+  it("a delivery report applied by another process while this one is still recording the step is not undone by this one's save", async () => {
     const a = setup();
-    a.hub.send = () => new Promise(() => {}); // dies inside the first step, holding the claim
+    const b = setup(undefined, { store: a.store, clock: a.clock, mocks: a.mocks });
+    await a.cascade.send(phoneOnly, perChannel());
+    // Process A falls back to SMS. The provider accepts the SMS and its delivery report reaches process B's hub before
+    // A's cascade has saved the step with the message's id (A is slow: a GC pause, a busy event loop).
+    const send = a.hub.send.bind(a.hub);
+    let reported: Promise<void> | undefined;
+    a.hub.send = (async (...args: Parameters<typeof send>) => {
+      const message = await send(...args);
+      if (message.channel === 'sms') {
+        reported = b.status(b.mocks.sms, 'delivered');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return message;
+    }) as typeof a.hub.send;
+    a.clock.advance(DAY_MS);
+    await a.cascade.runDueSteps();
+    await reported;
+    const [state] = (await a.store.listRecords<{ status: string; steps: Array<{ status: string }> }>('cascade.run')).map(
+      (record) => record.value,
+    );
+    expect(state?.steps.map((step) => step.status)).toEqual(['timed_out', 'succeeded']);
+    expect(state?.status).toBe('succeeded');
+    expect(await a.store.listRecords('cascade.lease')).toEqual([]);
+  });
+
+  it("a process that died holding a cascade's lease: another process's send returns the state it stored; its deadline sends the step once", async () => {
+    const a = setup();
+    a.hub.send = () => new Promise(() => {}); // dies inside the first step, holding the lease
     void a.cascade.send(phoneOnly, perChannel(), { idempotencyKey: 'order-7' });
-    await vi.waitFor(async () => expect(await a.store.listRecords('cascade.start')).toHaveLength(1));
+    await vi.waitFor(async () => expect(await a.store.listRecords('cascade.lease')).toHaveLength(1));
     a.cascade.close();
     const b = setup(undefined, { store: a.store, clock: a.clock, mocks: a.mocks });
     let done = false;
@@ -295,10 +322,10 @@ describe('cascade: durability and exactly-once', () => {
     expect(a.mocks.whatsapp.sent).toHaveLength(1);
   });
 
-  it('a process that died after claiming a start, before storing anything: the next send takes over once the claim expires', async () => {
+  it('a process that died holding a lease, before storing anything: the next send takes over once the lease expires', async () => {
     const a = setup();
-    // A claim left by a process that died right after taking it (nothing else of its cascade is stored).
-    await a.store.putRecord('cascade.start', '-/cascade_order-8', { token: 'start_dead', until: a.clock.now() + 60_000 });
+    // A lease left by a process that died right after taking it (nothing else of its cascade is stored).
+    await a.store.putRecord('cascade.lease', '-/cascade_order-8', { token: 'start_dead', until: a.clock.now() + 60_000 });
     let done = false;
     const sending = a.cascade.send(phoneOnly, perChannel(), { idempotencyKey: 'order-8' }).finally(() => (done = true));
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -308,7 +335,7 @@ describe('cascade: durability and exactly-once', () => {
     const state = await sending;
     expect(state.steps).toHaveLength(1);
     expect(a.mocks.whatsapp.sent).toHaveLength(1);
-    expect(await a.store.listRecords('cascade.start')).toEqual([]);
+    expect(await a.store.listRecords('cascade.lease')).toEqual([]);
   });
 
   it('a restarted process resumes the pending deadline from the store, exactly once', async () => {

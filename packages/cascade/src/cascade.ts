@@ -25,7 +25,7 @@ import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolv
 import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
 import { type CascadePlan, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
 import { buildReport, type CascadeReport } from './report.js';
-import { claimStart, type HeldStartClaim } from './start-claim.js';
+import { takeCascadeLease } from './cascade-lease.js';
 
 /** Options of {@link createCascade}. */
 export interface CascadeOptions {
@@ -213,10 +213,21 @@ export function createCascade(options: CascadeOptions): Cascade {
     void settled.finally(() => pending.delete(settled));
   }
 
-  /** Serialises work on one cascade inside this process (other processes are kept apart by job leases). */
+  /**
+   * Serialises work on one cascade: in this process by a promise chain per key, and across the processes sharing the
+   * store by the cascade's lease, so a save never undoes another process's change made in between.
+   */
   function withLock<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const leased = async () => {
+      const lease = await takeCascadeLease(store, clock, key, leaseMs);
+      try {
+        return await work();
+      } finally {
+        await lease.release();
+      }
+    };
     const previous = locks.get(key) ?? Promise.resolve();
-    const run = previous.then(work, work);
+    const run = previous.then(leased, leased);
     const tail = run.catch(() => undefined);
     locks.set(key, tail);
     void tail.then(() => {
@@ -686,31 +697,14 @@ export function createCascade(options: CascadeOptions): Cascade {
     const normalized = normalizeContent(content, parsed.subject);
     const id = parsed.idempotencyKey ? `cascade_${parsed.idempotencyKey}` : createId('cascade');
     const key = `${parsed.campaign ?? '-'}/${id}`;
-    return withLock(key, async () => {
-      // Inside this process the lock keeps a second send of the same cascade out; across processes sharing the store,
-      // the start claim does: one process plans and sends the first step, the others wait and return its state.
-      let claim: HeldStartClaim | undefined;
-      for (;;) {
-        const existing = await load(key);
-        if (existing) return existing;
-        claim = await claimStart(store, clock, key, leaseMs);
-        if (claim) {
-          // The previous holder may have stored the state and released its claim just before ours was taken.
-          const stored = await load(key);
-          if (!stored) break;
-          await claim.release();
-          return stored;
-        }
-      }
-      try {
-        return await startNew(contact, normalized, parsed, id, key);
-      } finally {
-        await claim.release();
-      }
-    });
+    // A cascade already stored is returned as it is, without waiting for whoever works on it now. Otherwise the lock
+    // (a lease across processes) lets one process plan and send the first step; the others then find its state.
+    const existing = await load(key);
+    if (existing) return existing;
+    return withLock(key, async () => (await load(key)) ?? startNew(contact, normalized, parsed, id, key));
   }
 
-  /** Plans and starts a new cascade (under its start claim): stores its state and sends or defers its first step. */
+  /** Plans and starts a new cascade (under its lock): stores its state and sends or defers its first step. */
   async function startNew(
     contact: Contact,
     normalized: NormalizedContent,

@@ -21,11 +21,11 @@ import { z } from 'zod';
 import { type CampaignInput, type CampaignResult, runCampaign } from './campaign.js';
 import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 import type { CascadeEvents, FallbackReason } from './cascade-events.js';
+import { takeCascadeLease } from './cascade-lease.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
 import { type CascadePlan, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
 import { buildReport, type CascadeReport } from './report.js';
-import { takeCascadeLease } from './cascade-lease.js';
 
 /** Options of {@link createCascade}. */
 export interface CascadeOptions {

@@ -21,7 +21,7 @@ import {
 } from '@omnidealer/core/provider-utils';
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
-import { type CallContext, createConnection, type Run } from './postgres-connection.js';
+import { type CallContext, createConnection, type Run, type Statement } from './postgres-connection.js';
 import { migrateSchema, postgresMigrations, quoteIdentifier } from './postgres-migrations.js';
 import { PostgresStoreError } from './postgres-store-error.js';
 
@@ -323,9 +323,10 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
 
   const dedupe = (values: string[]) => [...new Set(values)];
   function writeContact(run: Run, contact: Contact): Promise<unknown> {
-    return run(sql.saveContact, [contact.id, writeJsonColumn(contact, 'contact'), dedupe(contactAddresses(contact))]);
+    return run(sql.saveContact, contactValues(contact, writeJsonColumn(contact, 'contact')));
   }
-  function conversationValues(conversation: Conversation): unknown[] {
+  const contactValues = (contact: Contact, text: string): unknown[] => [contact.id, text, dedupe(contactAddresses(contact))];
+  function conversationValues(conversation: Conversation, text = writeJsonColumn(conversation, 'conversation')): unknown[] {
     return [
       conversation.id,
       conversation.contactId,
@@ -335,38 +336,39 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       conversation.assignee ?? null,
       conversation.handler,
       conversation.updatedAt,
-      writeJsonColumn(conversation, 'conversation'),
+      text,
     ];
   }
   /**
-   * Calls `update` once (through `once`) and saves what it returns with `save`; resolves with the value as stored: a
-   * copy through JSON (the schema check is for rows read from the database).
+   * One atomic read-change-write of a JSON row, batched with the others of its event-loop turn (see
+   * `Connection.atomic`): `read` runs under `locks` (`… FOR UPDATE`), `update` gets what it found (once), and what it
+   * returns is written by `writes` with its JSON text, serialised once. Resolves with the value as stored: a copy
+   * through that JSON (the schema check is for rows read from the database); with `current` when `update` returns
+   * undefined (nothing is written).
    */
-  async function saveUpdated<T>(
-    context: CallContext,
-    current: T | undefined,
+  async function atomicUpdate<T, R extends { id: string }>(
+    locks: string[],
+    read: Statement,
+    parse: (row: R) => T,
+    rowName: string,
     update: (current: T | undefined) => T | undefined,
-    save: (next: T) => Promise<unknown>,
+    writes: (next: T, text: string) => Statement[],
   ): Promise<T | undefined> {
-    const next = context.once(() => update(current));
-    if (next === undefined) return current;
-    // Serialised before the write, so a value JSON cannot hold fails here and the transaction rolls back.
-    const copy = JSON.parse(writeJsonColumn(next, 'value')) as T;
-    await save(next);
-    return copy;
-  }
-
-  /** The conversation `findConversation` finds, read `FOR UPDATE` inside a transaction. */
-  async function newestConversationForUpdate(run: Run, contactId: string, channel: string, externalId: string | undefined) {
-    const { rows } =
-      externalId === undefined
-        ? await run<{ id: string; data: string }>(`${sql.findConversation} FOR UPDATE`, [contactId, channel])
-        : await run<{ id: string; data: string }>(`${sql.findConversationByExternalId} FOR UPDATE`, [
-            contactId,
-            channel,
-            externalId,
-          ]);
-    return rows[0] && readConversation(rows[0]);
+    await ready();
+    return connection.atomic({
+      locks,
+      read,
+      rows: (result) => (result.rows as R[]).map((row) => `${rowName}\u0000${row.id}`),
+      write: (result) => {
+        const row = result.rows[0] as R | undefined;
+        const current = row && parse(row);
+        const next = update(current);
+        if (next === undefined) return { statements: [], value: current };
+        // Serialised before the write, so a value JSON cannot hold fails here and nothing of it is written.
+        const text = writeJsonColumn(next, rowName);
+        return { statements: writes(next, text), value: JSON.parse(text) as T };
+      },
+    });
   }
 
   return {
@@ -394,11 +396,14 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return undefined;
     },
     async updateContact(id, update) {
-      return transaction([lock('contact', id)], async (context) => {
-        const { rows } = await context.run<{ id: string; data: string }>(sql.getContactForUpdate, [[id]]);
-        const current = rows[0] && readContact(rows[0].data, id);
-        return saveUpdated(context, current, update, (next) => writeContact(context.commit, next));
-      });
+      return atomicUpdate<Contact, { id: string; data: string }>(
+        [lock('contact', id)],
+        { text: sql.getContactForUpdate, values: [[id]] },
+        (row) => readContact(row.data, id),
+        'contact',
+        update,
+        (next, text) => [{ text: sql.saveContact, values: contactValues(next, text) }],
+      );
     },
     async mergeContacts(keepId, mergeId, plan) {
       if (keepId === mergeId) return undefined;
@@ -477,18 +482,27 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return rows[0] && readConversation(rows[0]);
     },
     async updateConversation(id, update) {
-      return transaction([lock('conversation', id)], async (context) => {
-        const { rows } = await context.run<{ id: string; data: string }>(sql.getConversationForUpdate, [id]);
-        const current = rows[0] && readConversation(rows[0]);
-        return saveUpdated(context, current, update, (next) => context.commit(sql.saveConversation, conversationValues(next)));
-      });
+      return atomicUpdate(
+        [lock('conversation', id)],
+        { text: sql.getConversationForUpdate, values: [id] },
+        readConversation,
+        'conversation',
+        update,
+        (next, text) => [{ text: sql.saveConversation, values: conversationValues(next, text) }],
+      );
     },
     async openConversation(contactId, channel, externalId, update) {
       // One lock per contact and channel, whatever the thread id: a find without one sees every thread.
-      return transaction([lock('open-conversation', contactId, channel)], async (context) => {
-        const current = await newestConversationForUpdate(context.run, contactId, channel, externalId);
-        return saveUpdated(context, current, update, (next) => context.commit(sql.saveConversation, conversationValues(next)));
-      });
+      return atomicUpdate(
+        [lock('open-conversation', contactId, channel)],
+        externalId === undefined
+          ? { text: `${sql.findConversation} FOR UPDATE`, values: [contactId, channel] }
+          : { text: `${sql.findConversationByExternalId} FOR UPDATE`, values: [contactId, channel, externalId] },
+        readConversation,
+        'conversation',
+        update,
+        (next, text) => [{ text: sql.saveConversation, values: conversationValues(next, text) }],
+      );
     },
     async listConversations(conversationQuery: ConversationQuery = {}) {
       const where: string[] = [];
@@ -604,17 +618,22 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       return rows[0] && (readJsonColumn(jsonValueSchema, rows[0].value, 'records', `${namespace}/${key}`) as T);
     },
     async updateRecord<T>(namespace: string, key: string, update: (current: T | undefined) => T | undefined) {
-      return transaction([lock('record', namespace, key)], async (context) => {
-        const { rows } = await context.run<{ value: string }>(sql.getRecordForUpdate, [namespace, key]);
-        const current = rows[0] && (readJsonColumn(jsonValueSchema, rows[0].value, 'records', `${namespace}/${key}`) as T);
-        const next = context.once(() => update(current));
-        if (next === undefined) {
-          await context.commit(sql.deleteRecord, [namespace, key]);
-          return undefined;
-        }
-        const text = writeJsonColumn(next, `record ${namespace}`);
-        await context.commit(sql.putRecord, [namespace, key, text, clock.now()]);
-        return JSON.parse(text) as T;
+      await ready();
+      return connection.atomic<T | undefined>({
+        locks: [lock('record', namespace, key)],
+        read: { text: sql.getRecordForUpdate, values: [namespace, key] },
+        rows: (result) => (result.rows.length > 0 ? [`record\u0000${namespace}\u0000${key}`] : []),
+        write: (result) => {
+          const row = result.rows[0] as { value: string } | undefined;
+          const current = row && (readJsonColumn(jsonValueSchema, row.value, 'records', `${namespace}/${key}`) as T);
+          const next = update(current);
+          if (next === undefined) return { statements: [{ text: sql.deleteRecord, values: [namespace, key] }], value: undefined };
+          const text = writeJsonColumn(next, `record ${namespace}`);
+          return {
+            statements: [{ text: sql.putRecord, values: [namespace, key, text, clock.now()] }],
+            value: JSON.parse(text) as T,
+          };
+        },
       });
     },
     async listRecords<T>(namespace: string, prefix = '') {

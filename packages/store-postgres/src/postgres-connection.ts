@@ -139,6 +139,9 @@ interface QueuedStep {
   reject: (error: unknown) => void;
 }
 
+/** A plain read (no `FOR UPDATE`): it may go in a group that writes nothing. */
+const isRead = (text: string) => text.startsWith('SELECT') && !text.includes('FOR UPDATE');
+
 /** Most statements sent in one group: a longer queue is split. */
 const maxGroup = 64;
 
@@ -342,12 +345,17 @@ export function createConnection(pool: Pool, server: string, retries: number, gr
   // every caller is answered after that commit. A statement that fails rolls the whole group back (nothing of it is
   // written); each statement is then run again alone, so only the failing one fails. Only idempotent statements are
   // grouped: a group whose connection broke is retried whole.
-  let queue: GroupedStatement[] | undefined;
+  // Reads and writes go in separate groups: a group of reads writes nothing, so its commit waits for no WAL flush, and
+  // a read is not held up by the flush of the writes asked for in the same turn.
+  const queues: { read: GroupedStatement[] | undefined; write: GroupedStatement[] | undefined } = {
+    read: undefined,
+    write: undefined,
+  };
   const runAlone = (statement: GroupedStatement) =>
     query(statement.text, statement.values, { idempotent: true }).then(statement.resolve, statement.reject);
-  function flush(): void {
-    const statements = queue ?? [];
-    queue = undefined;
+  function flush(kind: 'read' | 'write'): void {
+    const statements = queues[kind] ?? [];
+    queues[kind] = undefined;
     for (let start = 0; start < statements.length; start += maxGroup) {
       // A statement whose values cannot be written inline (a NUL) runs alone, where its error is its own.
       const inlined: Array<{ statement: GroupedStatement; text: string }> = [];
@@ -490,9 +498,11 @@ export function createConnection(pool: Pool, server: string, retries: number, gr
     grouped: <R extends QueryResultRow>(text: string, values: unknown[]) => {
       if (!group) return query<R>(text, values, { idempotent: true });
       return new Promise<QueryResult<R>>((resolve, reject) => {
+        const kind = isRead(text) ? 'read' : 'write';
+        let queue = queues[kind];
         if (!queue) {
-          queue = [];
-          setImmediate(flush);
+          queue = queues[kind] = [];
+          setImmediate(flush, kind);
         }
         queue.push({ text, values, resolve: resolve as (result: QueryResult) => void, reject });
       });

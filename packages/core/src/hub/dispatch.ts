@@ -85,17 +85,20 @@ async function recordAccepted(
     // The store keeps it `queued` with its dispatch mark: the outbox resume will not send it twice.
     hub.events.report(`${channel.id}: saving a sent message`, error);
   }
-  try {
+  // The bookkeeping writes touch different keys (a reach record, the contact, the conversation): they run at once, so a
+  // durable store that batches them commits them together instead of one after the other.
+  await Promise.all([
     // The trials of the cascade's reach model: what it learns a contact reads or gets is counted against these.
-    await recordReach(hub, contact.id, channel.id, 'sent');
-  } catch (error) {
-    hub.events.report(`${channel.id}: counting a sent message in reach stats`, error);
-  }
-  try {
-    await recordAfterSend(hub, channel, sent, contact, conversation, result, now);
-  } catch (error) {
-    hub.events.report(`${channel.id}: recording a sent message's conversation and response time`, error);
-  }
+    recordReach(hub, contact.id, channel.id, 'sent').catch((error: unknown) =>
+      hub.events.report(`${channel.id}: counting a sent message in reach stats`, error),
+    ),
+    recordCanonicalAddress(hub, channel, contact, result).catch((error: unknown) =>
+      hub.events.report(`${channel.id}: recording a sent message's canonical address`, error),
+    ),
+    recordAfterSend(hub, sent, conversation, now).catch((error: unknown) =>
+      hub.events.report(`${channel.id}: recording a sent message's conversation and response time`, error),
+    ),
+  ]);
   hub.events.emit('message.sent', { message: sent });
   // A status webhook may have raced ahead of the provider's HTTP answer: apply what was parked for this id.
   try {
@@ -114,16 +117,8 @@ async function recordAccepted(
   return sent;
 }
 
-/** The contact's canonical address, the conversation's reply timer and the SLA record after a send. */
-async function recordAfterSend(
-  hub: HubContext,
-  channel: Channel,
-  sent: Message,
-  contact: Contact,
-  conversation: Conversation,
-  result: SendResult,
-  now: number,
-): Promise<void> {
+/** The contact's canonical address on the channel, as the provider answered it (a WhatsApp wa_id). */
+async function recordCanonicalAddress(hub: HubContext, channel: Channel, contact: Contact, result: SendResult): Promise<void> {
   const address = result.canonicalAddress;
   if (address && channel.capabilities.address === 'phone' && contact.identities?.[channel.kind] !== address) {
     // Read again: `contact` is from before the provider call, and an opt-out may have come in since.
@@ -133,6 +128,10 @@ async function recordAfterSend(
         : Object.assign({}, stored, { identities: Object.assign({}, stored.identities, { [channel.kind]: address }) }),
     );
   }
+}
+
+/** The conversation's reply timer and the SLA record after a send. */
+async function recordAfterSend(hub: HubContext, sent: Message, conversation: Conversation, now: number): Promise<void> {
   const { current: fresh } = await rewriteConversation(hub, conversation, (fresh) => {
     // Copied key by key, not `{ ...rest, key }` (V8's slow path on Node 20, see withStatus); same keys, same order.
     const next = {} as Record<string, unknown>;

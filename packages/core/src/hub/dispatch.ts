@@ -66,7 +66,7 @@ export async function dispatch(
   return recordAccepted(hub, channel, message, contact, conversation, result);
 }
 
-/** The provider accepted the message: it is stored `sent` first, then the bookkeeping, then `message.sent`. */
+/** The provider accepted the message: it is stored `sent` with the bookkeeping, then `message.sent` is emitted. */
 async function recordAccepted(
   hub: HubContext,
   channel: Channel,
@@ -79,15 +79,11 @@ async function recordAccepted(
   const changes: Partial<Message> = { providerMessageId: result.providerMessageId };
   if (result.cost) changes.cost = result.cost;
   const sent = withStatus(message, result.status, now, changes);
-  try {
-    await hub.store.saveMessage(sent);
-  } catch (error) {
-    // The store keeps it `queued` with its dispatch mark: the outbox resume will not send it twice.
-    hub.events.report(`${channel.id}: saving a sent message`, error);
-  }
-  // The bookkeeping writes touch different keys (a reach record, the contact, the conversation): they run at once, so a
-  // durable store that batches them commits them together instead of one after the other.
+  // The message and the bookkeeping (a reach record, the contact, the conversation) are different keys: they are
+  // written at once, so a durable store that batches them commits them together instead of one after the other.
   await Promise.all([
+    // If this fails, the store keeps it `queued` with its dispatch mark: the outbox resume will not send it twice.
+    hub.store.saveMessage(sent).catch((error: unknown) => hub.events.report(`${channel.id}: saving a sent message`, error)),
     // The trials of the cascade's reach model: what it learns a contact reads or gets is counted against these.
     recordReach(hub, contact.id, channel.id, 'sent').catch((error: unknown) =>
       hub.events.report(`${channel.id}: counting a sent message in reach stats`, error),

@@ -23,13 +23,18 @@ export async function getContact(hub: HubContext, id: string): Promise<Contact |
  * family phone); `hub.mergeContacts` joins them when the CRM says so. Resolves with the id to use.
  */
 export async function resolveNewContact(hub: HubContext, input: Contact): Promise<string> {
+  return (await resolveNewContactId(hub, input)).id;
+}
+
+/** {@link resolveNewContact}, also telling whether it found or stored a contact (else none is stored under `id`). */
+export async function resolveNewContactId(hub: HubContext, input: Contact): Promise<{ id: string; stored: boolean }> {
   const alias = await hub.store.getRecord<string>(storeNamespaces.contactAlias, input.id);
-  if (alias !== undefined) return alias;
+  if (alias !== undefined) return { id: alias, stored: true };
   const match = await findByAddresses(hub, input);
-  if (!match || match.id === input.id || !isHubContactId(match.id)) return input.id;
+  if (!match || match.id === input.id || !isHubContactId(match.id)) return { id: input.id, stored: match?.id === input.id };
   await rewriteContact(hub, input.id, (current) => current ?? input);
   await mergeContacts(hub, input.id, match.id);
-  return input.id;
+  return { id: input.id, stored: true };
 }
 
 async function findByAddresses(hub: HubContext, contact: Contact): Promise<Contact | undefined> {

@@ -19,7 +19,7 @@ import { channelOf, conversationKey, type HubContext } from './context.js';
 import { newConversation } from './conversations.js';
 import { dispatch } from './dispatch.js';
 import { claimFrequency, frequencyCapOf } from './frequency-cap.js';
-import { resolveNewContact } from './identity.js';
+import { resolveNewContactId } from './identity.js';
 import { holding } from './key-locks.js';
 import { mergeContact } from './merge-contact-input.js';
 import type { SendInput } from './types.js';
@@ -138,9 +138,10 @@ async function openSend(
   let stored = await store.getContact(parsed.contact.id);
   if (!stored) {
     // A contact the CRM names for the first time may be a customer who wrote first, or an id merged since.
-    const id = await resolveNewContact(hub, parsed.contact);
-    if (id !== parsed.contact.id) parsed.contact = { ...parsed.contact, id };
-    stored = await store.getContact(id);
+    const resolved = await resolveNewContactId(hub, parsed.contact);
+    if (resolved.id !== parsed.contact.id) parsed.contact = { ...parsed.contact, id: resolved.id };
+    // Read again only when there is something to read (an alias, a merge); the write below reads it under its lock.
+    if (resolved.stored) stored = await store.getContact(resolved.id);
   }
   let merged = mergeContact(stored, parsed.contact);
   let conversation = parsed.conversationId
@@ -188,15 +189,26 @@ async function openSend(
   }
   // A repeat send to a known contact changes nothing about it: skip the write (on a durable store, a commit).
   // Otherwise merge again into a fresh read as it is written: an opt-out may have come in since the read above.
-  if (!stored || !sameData(stored, merged))
-    merged = (await rewriteContact(hub, merged.id, (current) => mergeContact(current, parsed.contact))) ?? merged;
-  if (!conversation) {
-    const opening = newConversation(channel, merged.id, now, channel.capabilities.address === 'chat' ? reach.address : undefined);
-    // Another process sharing the store may have opened one since the read above: then that one is used.
-    conversation =
-      (await hub.atomic.openConversation(merged.id, channel.id, undefined, (newest) => newest ?? opening)) ?? opening;
-    if (conversation.id === opening.id) hub.events.emit('conversation.opened', { conversation });
-  }
+  // The contact's write and the opening of its conversation touch different keys: they run at once, so a durable
+  // store that batches them commits them together.
+  const contactId = merged.id;
+  const rewriting =
+    !stored || !sameData(stored, merged)
+      ? rewriteContact(hub, contactId, (current) => mergeContact(current, parsed.contact))
+      : undefined;
+  const found = conversation;
+  const opening = found
+    ? undefined
+    : newConversation(channel, contactId, now, channel.capabilities.address === 'chat' ? reach.address : undefined);
+  // Another process sharing the store may have opened one since the read above: then that one is used.
+  const opened = opening && hub.atomic.openConversation(contactId, channel.id, undefined, (newest) => newest ?? opening);
+  const [rewritten, openedConversation] = await Promise.allSettled([rewriting, opened]);
+  if (openedConversation.status === 'rejected') throw openedConversation.reason;
+  conversation = found ?? openedConversation.value ?? (opening as Conversation);
+  // Opened, even when the contact's write failed: a later send finds it.
+  if (conversation.id === opening?.id) hub.events.emit('conversation.opened', { conversation });
+  if (rewritten.status === 'rejected') throw rewritten.reason;
+  merged = rewritten.value ?? merged;
   return { merged, conversation, reach, content, replyTo, messageId, frequencyClaim };
 }
 

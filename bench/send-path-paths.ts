@@ -31,6 +31,7 @@ export const sendPathNames = [
   'hub',
   'hubSqlite',
   'hubPostgres',
+  'postgresCommitLoop',
 ] as const;
 
 /** Environment variable carrying the connection string of the bench's PostgreSQL cluster to the path processes. */
@@ -110,6 +111,21 @@ export function createSendPath(name: SendPathName, stubUrl: string): (index: num
       if (!connectionString) throw new Error(`${postgresUrlVariable} is not set`);
       const store = createPostgresStore({ connectionString, schema: `bench_send_${process.pid}`, poolSize: 16 });
       return sendThroughHub(unlimitedWhatsApp(baseUrl), store);
+    }
+    // The ceiling of the PostgreSQL row on the same cluster: a one-row upsert, each its own commit (a WAL flush) — the
+    // store with its group commit off — on a pool of the same size at the same concurrency. A send waits for several
+    // commits in sequence, so it runs below this.
+    case 'postgresCommitLoop': {
+      const connectionString = process.env[postgresUrlVariable];
+      if (!connectionString) throw new Error(`${postgresUrlVariable} is not set`);
+      const store = createPostgresStore({
+        connectionString,
+        schema: `bench_commit_${process.pid}`,
+        poolSize: 16,
+        groupCommit: false,
+      });
+      const value = { body: body(0) };
+      return (index) => store.putRecord('bench', String(index), value);
     }
   }
 }

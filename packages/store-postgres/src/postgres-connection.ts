@@ -267,14 +267,12 @@ export function createConnection(pool: Pool, server: string, retries: number, gr
       let phase: 'statement' | 'commit' = 'statement';
       let broken = false;
       // BEGIN and the locks wait to go out with the transaction's first statement; `committed` once COMMIT was sent.
+      // The locks in one statement, in sorted order (the target list is evaluated left to right): every transaction
+      // takes its locks in that one order, so two never wait for each other's (a deadlock would still be detected by
+      // the server and retried, before any callback ran).
+      const keys = [...new Set(options.locks ?? [])].map(lockKey).sort();
       let pending: string[] = inTransaction
-        ? [
-            'BEGIN',
-            ...[...new Set(options.locks ?? [])]
-              .map(lockKey)
-              .sort()
-              .map((key) => `SELECT pg_advisory_xact_lock(${key})`),
-          ]
+        ? ['BEGIN', ...(keys.length > 0 ? [`SELECT ${keys.map((key) => `pg_advisory_xact_lock(${key})`).join(', ')}`] : [])]
         : [];
       let begun = false;
       let committed = !inTransaction;

@@ -238,6 +238,68 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
     expect(read).toEqual({ n: 1 });
   });
 
+  it('runs the atomic updates of one event-loop turn as one transaction of two round trips; same key or row waits its turn', async () => {
+    const store = create();
+    await store.migrate();
+    const conversation = {
+      id: 'batched-conv',
+      contactId: 'batched-contact',
+      channel: 'whatsapp',
+      status: 'open' as const,
+      handler: 'bot' as const,
+      assignments: [],
+      unreadCount: 0,
+      createdAt: 1,
+      updatedAt: 1,
+    };
+    await store.saveConversation(conversation);
+    const sent: string[] = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const config = args[0] as string | { text: string };
+      sent.push(typeof config === 'string' ? config : config.text);
+      return (query as (...parameters: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      const counts = Array.from({ length: 6 }, (_, index) =>
+        store.updateRecord<number>('batched', `key-${index}`, (current) => (current ?? 0) + 1),
+      );
+      const results = await Promise.allSettled([
+        ...counts,
+        // The same key twice: the second waits for the next batch, and sees the first.
+        store.updateRecord<number>('batched', 'key-0', (current) => (current ?? 0) + 10),
+        store.updateContact('batched-contact', () => ({ id: 'batched-contact', phone: '+79161234567' })),
+        // One update that throws fails alone; nothing of it is written.
+        store.updateRecord('batched', 'throws', () => {
+          throw new Error('refused by the caller');
+        }),
+        // The same conversation row reached by two methods (two locks): the second waits for the next batch.
+        store.updateConversation('batched-conv', (current) => current && { ...current, unreadCount: current.unreadCount + 1 }),
+        store.openConversation('batched-contact', 'whatsapp', undefined, (current) =>
+          current ? { ...current, unreadCount: current.unreadCount + 1 } : undefined,
+        ),
+      ]);
+      expect(results.map((result) => result.status)).toEqual([
+        ...Array(8).fill('fulfilled'),
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect((results[8] as PromiseRejectedResult).reason).toMatchObject({ message: 'refused by the caller' });
+      // Three transactions of two round trips each (BEGIN, locks and reads; writes and COMMIT): the batch, the repeated
+      // key (sent at once, it waits on the lock), the second reader of the conversation (sent after the batch).
+      expect(sent.filter((text) => text.startsWith('BEGIN')).length).toBe(3);
+      expect(sent.length).toBe(6);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(await store.getRecord('batched', 'key-0')).toBe(11);
+    expect(await store.getRecord('batched', 'key-5')).toBe(1);
+    expect(await store.getRecord('batched', 'throws')).toBeUndefined();
+    expect((await store.getContact('batched-contact'))?.phone).toBe('+79161234567');
+    expect((await store.getConversation('batched-conv'))?.unreadCount).toBe(2);
+  });
+
   it('answers every lookup from an index', async () => {
     const store = create();
     await store.migrate();

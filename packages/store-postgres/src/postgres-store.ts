@@ -44,8 +44,10 @@ export type PostgresStoreOptions = PostgresStoreConnection & {
    * Group commit: the single-statement calls (reads, upserts keyed by id) made in one event-loop turn go to the server
    * together, as one transaction — one round trip and one commit for all of them — and each call resolves only after
    * that commit, so a write reported stored is as durable as one committed alone. A statement that fails is run again
-   * alone, so it fails alone. The atomic methods, `markWebhookSeen` and `claimDueJobs` are never grouped. Off, each
-   * call is a statement and a commit of its own. @default true
+   * alone, so it fails alone. The atomic methods of one turn are batched likewise, into one transaction of two round
+   * trips (locks and reads; writes and COMMIT), each update still called once and no change lost. `markWebhookSeen`,
+   * `claimDueJobs`, `mergeContacts` and `prune` are never grouped. Off, each call is a statement and a commit of its
+   * own, and each atomic method a transaction of its own. @default true
    */
   groupCommit?: boolean;
 };

@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { convertToMaxMessage, MAX_TEXT_LIMIT, type MaxAttachmentRequest, type MaxMessagePlan } from './convert-to-max-message.js';
 import { createMaxClient, type MaxClient } from './max-client.js';
 import { maxDeepLink } from './max-deep-link.js';
-import { MAX_SECRET_HEADER, type MaxIgnoredReason, parseMaxWebhook } from './max-webhook.js';
+import { claimMaxWebhook, MAX_SECRET_HEADER, type MaxIgnoredReason, parseMaxWebhook } from './max-webhook.js';
 
 /** Settings of {@link createMaxChannel}. */
 export interface MaxChannelSettings {
@@ -285,6 +285,8 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
       return { providerMessageId: sent.mid, status: 'sent' };
     },
 
+    provider: 'max',
+    claimWebhook: (request) => claimMaxWebhook(request, secret),
     parseWebhook(request) {
       return parseMaxWebhook(request, {
         secret,

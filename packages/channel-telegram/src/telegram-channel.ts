@@ -22,7 +22,12 @@ import { z } from 'zod';
 import { convertToTelegramMessage, TELEGRAM_TEXT_LIMIT } from './convert-to-telegram-message.js';
 import { createTelegramClient, type TelegramClient } from './telegram-client.js';
 import { telegramDeepLink } from './telegram-deep-link.js';
-import { parseTelegramWebhook, TELEGRAM_SECRET_HEADER, type TelegramIgnoredReason } from './telegram-webhook.js';
+import {
+  claimTelegramWebhook,
+  parseTelegramWebhook,
+  TELEGRAM_SECRET_HEADER,
+  type TelegramIgnoredReason,
+} from './telegram-webhook.js';
 
 /** Settings of {@link createTelegramChannel}. */
 export interface TelegramChannelSettings {
@@ -259,6 +264,8 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
       return { providerMessageId: `${sent.chat.id}:${sent.message_id}`, status: 'sent' };
     },
 
+    provider: 'telegram',
+    claimWebhook: (request) => claimTelegramWebhook(request, secret),
     async parseWebhook(request) {
       const result = await parseTelegramWebhook(request, {
         secret,

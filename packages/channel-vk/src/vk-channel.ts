@@ -24,7 +24,7 @@ import { z } from 'zod';
 import { convertToVkMessage, VK_TEXT_LIMIT } from './convert-to-vk-message.js';
 import { createVkClient, type VkClient } from './vk-client.js';
 import { vkDeepLink } from './vk-deep-link.js';
-import { parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
+import { claimVkWebhook, parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
 
 /** Settings of {@link createVkChannel}. */
 export interface VkChannelSettings {
@@ -307,6 +307,8 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
       return { providerMessageId: String(sent), status: 'sent' };
     },
 
+    provider: 'vk',
+    claimWebhook: (request) => claimVkWebhook(request, parsed.groupId),
     parseWebhook(request) {
       return parseVkWebhook(request, {
         secret: configured() ?? internalSecret,

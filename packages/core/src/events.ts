@@ -55,6 +55,13 @@ export interface HubEvents {
   'contact.merged': (event: { contact: Contact; mergedId: string }) => void;
   /** A webhook delivery was rejected (bad signature or body). */
   'webhook.rejected': (event: { channel: string; status: number; reason: string }) => void;
+  /**
+   * A delivery on a provider's shared route (`/hooks/<provider>`), or a part of one, named an account no channel of
+   * this hub holds: that part was not applied. `accounts` are the routing keys masked to their last 4 characters
+   * (empty when the provider routes by a secret); `status` is what the provider was answered: 404 when nothing of the
+   * delivery was applied, 200 when other parts were.
+   */
+  'webhook.unrouted': (event: { provider: string; accounts: string[]; status: number }) => void;
   /** A webhook delivery repeated an event already processed. */
   'webhook.duplicate': (event: { channel: string; key: string }) => void;
   /**

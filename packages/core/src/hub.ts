@@ -79,7 +79,7 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const conversation = await store.findConversation(contact.id, channel.id);
       return channel.estimateCost(content, contact, { conversation, now: clock.now() });
     },
-    handleWebhook: (channelId, request) => handleWebhook(context, channelId, request),
+    handleWebhook: (route, request) => handleWebhook(context, route, request),
     assign: (conversationId, input) => assign(context, conversationId, input),
     markRead: (conversationId, options) => markRead(context, conversationId, options),
     closeConversation: (conversationId) => closeConversation(context, conversationId),

@@ -11,6 +11,7 @@ export type {
   OutboundMessage,
   ReachContext,
   SendResult,
+  WebhookClaim,
   WebhookRequest,
 } from './channel.js';
 export { systemClock } from './clock.js';

@@ -185,8 +185,13 @@ export interface Omnidealer {
   canReach(channelId: string, contact: ContactInput, content: MessageContentInput): Promise<Reachability>;
   /** The channel's exact price for this content to this contact. */
   estimateCost(channelId: string, contact: ContactInput, content: MessageContentInput): Promise<CostEstimate>;
-  /** Handles one provider webhook delivery (web-standard Request → Response). Never throws. */
-  handleWebhook(channelId: string, request: Request): Promise<Response>;
+  /**
+   * Handles one provider webhook delivery (web-standard Request → Response). Never throws. `route` is a channel id,
+   * or a provider name (`whatsapp`, `avito`, `max`, `telegram`, `vk`) for the route that provider's instances share:
+   * the delivery goes to the instance(s) it names (`Channel.claimWebhook`), and one for an account no channel holds
+   * is refused and emits `webhook.unrouted`. A channel id wins over a provider name.
+   */
+  handleWebhook(route: string, request: Request): Promise<Response>;
   /** Assigns or hands off a conversation; the full history is kept. */
   assign(conversationId: string, input: AssignInput): Promise<Conversation>;
   /** Closes a conversation (a new inbound message reopens it). */

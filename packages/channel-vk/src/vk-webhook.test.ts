@@ -175,7 +175,13 @@ describe('one webhook URL for several VK communities (hub.handleWebhook("vk", â€
   function setup() {
     const base = { token: 'vk1.a.group-token', confirmationCode: 'a1b2c3d4' };
     const north = createVkChannel({ ...base, id: 'vk-north', groupId: 229010001, secret });
-    const south = createVkChannel({ ...base, id: 'vk-south', groupId: otherGroup, secret: otherSecret, confirmationCode: 'e5f6a7b8' });
+    const south = createVkChannel({
+      ...base,
+      id: 'vk-south',
+      groupId: otherGroup,
+      secret: otherSecret,
+      confirmationCode: 'e5f6a7b8',
+    });
     const hub = createOmnidealer({ channels: [north, south], store: createMemoryStore() });
     const received: string[] = [];
     const unrouted: unknown[] = [];

@@ -64,7 +64,6 @@ export function claimWhatsAppWebhook(request: WebhookRequest, options: WhatsAppW
   const others = [...read.numbers].filter((number) => number !== own);
   const mine =
     (own !== undefined && read.numbers.has(own)) ||
-    (read.accountLevel &&
-      whatsAppSignatureMatches(request.body, request.headers.get('x-hub-signature-256'), options.appSecret));
+    (read.accountLevel && whatsAppSignatureMatches(request.body, request.headers.get('x-hub-signature-256'), options.appSecret));
   return { mine, others };
 }

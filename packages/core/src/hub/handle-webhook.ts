@@ -17,8 +17,8 @@ import { channelsOfProvider, routeWebhook } from './route-webhook.js';
  * `route` is a channel id, or a provider name (`whatsapp`) naming the route its instances share; a channel id wins
  * when both match, so a channel keeps its route whatever the provider is called. On a provider route each instance
  * claims its part ({@link Channel.claimWebhook}); every owner then verifies and parses the whole request and keeps
- * its part. The delivery is applied whole or not at all: when one owner refuses it (a bad signature), nothing is
- * applied and that refusal is the answer.
+ * its part. Every owner parses before any event is applied, so when one refuses the delivery (a bad signature),
+ * nothing of it is applied and that refusal is the answer.
  */
 export async function handleWebhook(hub: HubContext, route: string, request: Request): Promise<Response> {
   const channel = hub.channels.get(route);

@@ -1,7 +1,7 @@
 /**
  * What channel and store authors need: the HTTP client, input parsing,
- * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, and the
- * model's building blocks. Applications import `@omnidealer/core`.
+ * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, the
+ * long-polling loop, and the model's building blocks. Applications import `@omnidealer/core`.
  *
  * @module @omnidealer/core/provider-utils
  */
@@ -59,6 +59,14 @@ export {
   type HttpRequest,
   parseRetryAfter,
 } from './runtime/http-client.js';
+export {
+  createLongPoller,
+  type LongPollBackoff,
+  type LongPollBatch,
+  type LongPoller,
+  type LongPollerOptions,
+  type LongPollFetchContext,
+} from './runtime/long-poller.js';
 export { type DownloadedMedia, downloadMedia, type MediaDownloadOptions } from './runtime/media-download.js';
 export {
   createRateLimiter,

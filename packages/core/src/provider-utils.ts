@@ -60,12 +60,14 @@ export {
   parseRetryAfter,
 } from './runtime/http-client.js';
 export {
+  type ChannelPollerOptions,
   createLongPoller,
   type LongPollBackoff,
   type LongPollBatch,
   type LongPoller,
   type LongPollerOptions,
   type LongPollFetchContext,
+  type PollingLoop,
 } from './runtime/long-poller.js';
 export { type DownloadedMedia, downloadMedia, type MediaDownloadOptions } from './runtime/media-download.js';
 export {

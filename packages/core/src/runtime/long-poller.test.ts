@@ -230,16 +230,22 @@ describe('createLongPoller', () => {
   });
 
   it('a listener that throws changes nothing; a failed onCursor is a failed poll', async () => {
-    const { poller, errors } = setup([{ updates: [{ id: 1 }], cursor: 3 }, { updates: [], cursor: 4 }], {
-      onError: (error) => {
-        errors.push(error);
-        throw new Error('listener bug');
+    const { poller, errors } = setup(
+      [
+        { updates: [{ id: 1 }], cursor: 3 },
+        { updates: [], cursor: 4 },
+      ],
+      {
+        onError: (error) => {
+          errors.push(error);
+          throw new Error('listener bug');
+        },
+        onCursor: (cursor) => {
+          if (cursor === 4) throw new Error('store down');
+        },
+        backoff: { jitter: false },
       },
-      onCursor: (cursor) => {
-        if (cursor === 4) throw new Error('store down');
-      },
-      backoff: { jitter: false },
-    });
+    );
     poller.start();
     await vi.waitFor(() => expect(errors).toEqual([expect.objectContaining({ message: 'store down' })]));
     expect(poller.running).toBe(true);

@@ -1,6 +1,6 @@
 import { ChannelApiError } from '../errors/channel-api-error.js';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
-import { retryAfterOf } from './retry.js';
+import { type RetryOptions, retryAfterOf } from './retry.js';
 
 /** What one poll of the provider brought: the updates in order, and where the next poll starts. */
 export interface LongPollBatch<Update, Cursor> {
@@ -74,8 +74,8 @@ export interface LongPollerOptions<Update, Cursor> {
   sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
-/** A running or stopped long-polling loop. */
-export interface LongPoller<Cursor> {
+/** Controls of a running or stopped polling loop: what every channel's poller offers besides its cursor. */
+export interface PollingLoop {
   /** Starts the loop in the background (no-op when running). Returns at once. */
   start(): void;
   /**
@@ -89,10 +89,33 @@ export interface LongPoller<Cursor> {
    * @throws what `fetchUpdates` or `onCursor` threw, or a retryable `ChannelApiError` when the hub answered 5xx.
    */
   pollOnce(signal?: AbortSignal): Promise<number>;
-  /** Where the next poll starts (save it to resume after a restart, or use `onCursor`). */
-  readonly cursor: Cursor | undefined;
   /** True from `start()` until the loop has ended (stopped, or stopped itself on a fatal error). */
   readonly running: boolean;
+}
+
+/** A running or stopped long-polling loop, made by {@link createLongPoller}. */
+export interface LongPoller<Cursor> extends PollingLoop {
+  /** Where the next poll starts (save it to resume after a restart, or use `onCursor`). */
+  readonly cursor: Cursor | undefined;
+}
+
+/**
+ * The options every channel's poller takes besides its provider's own (`createMaxPoller`, `createTelegramPoller`,
+ * `createVkPoller`): how updates reach the hub, failures, retries and waits.
+ */
+export interface ChannelPollerOptions {
+  /**
+   * Hands one update, wrapped as a webhook delivery (`channel.updateRequest`), to the hub:
+   * `(request) => hub.handleWebhook(channel.id, request)`. A 5xx answer ends the poll before that update (the cursor
+   * stays before it, so it is polled again); a 4xx one skips the update and reports it to `onError`.
+   */
+  deliver: (request: Request) => Promise<Response>;
+  /** Called with each failure the loop survives or stops on (network, 5xx, a refused update, a rejected token). */
+  onError?: ((error: unknown) => void) | undefined;
+  /** How one request of a poll is retried (429, 5xx, network). @default core's policy, `Retry-After` honoured */
+  retry?: RetryOptions | undefined;
+  /** Waits between failed polls (injectable for tests). @default setTimeout */
+  sleep?: ((ms: number, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal) =>

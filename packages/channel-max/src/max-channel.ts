@@ -10,6 +10,7 @@ import {
   ValidationError,
 } from '@omnidealer/core';
 import {
+  chatIdentityOf,
   createSecretRegistry,
   downloadMedia,
   type OutboundMessage,
@@ -17,6 +18,7 @@ import {
   parseInput,
   perMessageCost,
   perMessagePriceSchema,
+  rateLimitSettingsSchema,
   type SendResult,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
@@ -94,14 +96,6 @@ export interface MaxChannel extends Channel {
 /** MAX allows about 30 requests per second per bot (MAX's business documentation, via the project's fact sheet). */
 export const MAX_DEFAULT_RATE_LIMIT: ChannelRateLimit = { perSecond: 30 };
 
-const rateLimitSchema = z
-  .object({
-    perSecond: z.number().positive().optional(),
-    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-    maxConcurrent: z.number().int().positive().optional(),
-  })
-  .strict();
-
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
@@ -116,7 +110,7 @@ const settingsSchema = z
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
-    rateLimit: rateLimitSchema.optional(),
+    rateLimit: rateLimitSettingsSchema.optional(),
     format: z.enum(['markdown', 'html']).optional(),
     disableLinkPreview: z.boolean().optional(),
     pricing: perMessagePriceSchema.optional(),
@@ -148,17 +142,7 @@ const userIdPattern = /^\d{1,19}$/;
  * addresses by the user's id).
  */
 export function maxUserIdOf(contact: Contact, channelKind = 'max'): string | undefined {
-  const identities = contact.identities ?? {};
-  const direct = identities[channelKind];
-  if (typeof direct === 'string' && userIdPattern.test(direct)) return direct;
-  const chats = identities[`${channelKind}ChatIds`];
-  if (Array.isArray(chats)) {
-    for (let index = chats.length - 1; index >= 0; index--) {
-      const id = chats[index];
-      if (typeof id === 'string' && userIdPattern.test(id)) return id;
-    }
-  }
-  return undefined;
+  return chatIdentityOf(contact, channelKind, userIdPattern);
 }
 
 /**

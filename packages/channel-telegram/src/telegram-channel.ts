@@ -10,12 +10,14 @@ import type {
 } from '@omnidealer/core';
 import { ValidationError } from '@omnidealer/core';
 import {
+  chatIdentityOf,
   createSecretRegistry,
   type OutboundMessage,
   type PerMessagePrice,
   parseInput,
   perMessageCost,
   perMessagePriceSchema,
+  rateLimitSettingsSchema,
   type SendResult,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
@@ -97,14 +99,6 @@ export interface TelegramChannel extends Channel {
  */
 export const TELEGRAM_DEFAULT_RATE_LIMIT: ChannelRateLimit = { perSecond: 30, perRecipientIntervalMs: 1000 };
 
-const rateLimitSchema = z
-  .object({
-    perSecond: z.number().positive().optional(),
-    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-    maxConcurrent: z.number().int().positive().optional(),
-  })
-  .strict();
-
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
@@ -122,7 +116,7 @@ const settingsSchema = z
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
-    rateLimit: rateLimitSchema.optional(),
+    rateLimit: rateLimitSettingsSchema.optional(),
     parseMode: z.enum(['HTML', 'MarkdownV2']).optional(),
     disableLinkPreview: z.boolean().optional(),
     answerCallbacks: z.boolean().optional(),
@@ -150,17 +144,7 @@ const chatIdPattern = /^\d{1,19}$/;
  * a private chat the chat id is the user's id.
  */
 export function telegramChatIdOf(contact: Contact, channelKind = 'telegram'): string | undefined {
-  const identities = contact.identities ?? {};
-  const direct = identities[channelKind];
-  if (typeof direct === 'string' && chatIdPattern.test(direct)) return direct;
-  const chats = identities[`${channelKind}ChatIds`];
-  if (Array.isArray(chats)) {
-    for (let index = chats.length - 1; index >= 0; index--) {
-      const id = chats[index];
-      if (typeof id === 'string' && chatIdPattern.test(id)) return id;
-    }
-  }
-  return undefined;
+  return chatIdentityOf(contact, channelKind, chatIdPattern);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   ValidationError,
 } from '@omnidealer/core';
 import {
+  chatIdentityOf,
   createSecretRegistry,
   loadSetting,
   type OutboundMessage,
@@ -17,6 +18,7 @@ import {
   parseInput,
   perMessageCost,
   perMessagePriceSchema,
+  rateLimitSettingsSchema,
   type SendResult,
   systemClock,
 } from '@omnidealer/core/provider-utils';
@@ -94,14 +96,6 @@ export interface VkChannel extends Channel {
  */
 export const VK_DEFAULT_RATE_LIMIT: ChannelRateLimit = { perSecond: 20 };
 
-const rateLimitSchema = z
-  .object({
-    perSecond: z.number().positive().optional(),
-    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-    maxConcurrent: z.number().int().positive().optional(),
-  })
-  .strict();
-
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
@@ -120,7 +114,7 @@ const settingsSchema = z
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
-    rateLimit: rateLimitSchema.optional(),
+    rateLimit: rateLimitSettingsSchema.optional(),
     pricing: perMessagePriceSchema.optional(),
     timeoutMs: z.number().int().positive().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
@@ -147,17 +141,7 @@ const userIdPattern = /^\d{1,12}$/;
  * the user's id as `peer_id`).
  */
 export function vkUserIdOf(contact: Contact, channelKind = 'vk'): string | undefined {
-  const identities = contact.identities ?? {};
-  const direct = identities[channelKind];
-  if (typeof direct === 'string' && userIdPattern.test(direct)) return direct;
-  const chats = identities[`${channelKind}ChatIds`];
-  if (Array.isArray(chats)) {
-    for (let index = chats.length - 1; index >= 0; index--) {
-      const id = chats[index];
-      if (typeof id === 'string' && userIdPattern.test(id)) return id;
-    }
-  }
-  return undefined;
+  return chatIdentityOf(contact, channelKind, userIdPattern);
 }
 
 /**

@@ -20,7 +20,7 @@ export type { ConsentSource, FrequencyClaim, MailingRecord } from './hub.js';
 export { createId } from './id.js';
 export { createRedactingLogger, type RedactingLogger, type RedactingLogMethod, silentLogger } from './logger.js';
 export { type Consent, consentSchema, phoneSchema } from './model/contact.js';
-export { addressLookupKeys, contactAddresses } from './model/contact-addresses.js';
+export { addressLookupKeys, chatIdentityOf, contactAddresses } from './model/contact-addresses.js';
 export { type Assignment, assignmentSchema, conversationSchema, handlerSchema } from './model/conversation.js';
 export { type MessageError, messageErrorSchema, messageSchema } from './model/message.js';
 export {

@@ -11,8 +11,10 @@ import {
 } from '@omnidealer/core';
 import {
   chatIdentityOf,
+  createIgnoredUpdatesCounter,
   createSecretRegistry,
   downloadMedia,
+  type IgnoredUpdates,
   type OutboundMessage,
   type PerMessagePrice,
   parseInput,
@@ -73,11 +75,7 @@ export interface MaxChannelSettings {
 }
 
 /** Counts of webhook/polling updates that produced no event, by `update_type` and reason. */
-export interface MaxIgnoredUpdates {
-  total: number;
-  byType: Record<string, number>;
-  byReason: Partial<Record<MaxIgnoredReason, number>>;
-}
+export type MaxIgnoredUpdates = IgnoredUpdates<MaxIgnoredReason>;
 
 /** The MAX channel: the core `Channel` plus the typed Bot API client and polling support. */
 export interface MaxChannel extends Channel {
@@ -180,7 +178,7 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
   });
   const pricing = parsed.pricing;
   const uploads = new Map<string, MaxAttachmentRequest>();
-  const ignored: MaxIgnoredUpdates = { total: 0, byType: {}, byReason: {} };
+  const ignored = createIgnoredUpdatesCounter<MaxIgnoredReason>();
   const id = parsed.id ?? 'max';
 
   async function uploadFor(upload: NonNullable<MaxMessagePlan['upload']>, signal: AbortSignal | undefined) {
@@ -273,15 +271,11 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
       return parseMaxWebhook(request, {
         secret,
         channel: 'max',
-        onIgnored(updateType, reason) {
-          ignored.total++;
-          ignored.byType[updateType] = (ignored.byType[updateType] ?? 0) + 1;
-          ignored.byReason[reason] = (ignored.byReason[reason] ?? 0) + 1;
-        },
+        onIgnored: ignored.record,
       });
     },
 
-    ignoredUpdates: () => structuredClone(ignored),
+    ignoredUpdates: ignored.snapshot,
 
     updateRequest(update) {
       return new Request(`http://max.poller.local/${encodeURIComponent(id)}`, {

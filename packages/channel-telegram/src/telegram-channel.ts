@@ -11,7 +11,9 @@ import type {
 import { ValidationError } from '@omnidealer/core';
 import {
   chatIdentityOf,
+  createIgnoredUpdatesCounter,
   createSecretRegistry,
+  type IgnoredUpdates,
   type OutboundMessage,
   type PerMessagePrice,
   parseInput,
@@ -73,11 +75,7 @@ export interface TelegramChannelSettings {
 }
 
 /** Counts of webhook/polling updates that produced no event, by update kind and reason. */
-export interface TelegramIgnoredUpdates {
-  total: number;
-  byType: Record<string, number>;
-  byReason: Partial<Record<TelegramIgnoredReason, number>>;
-}
+export type TelegramIgnoredUpdates = IgnoredUpdates<TelegramIgnoredReason>;
 
 /** The Telegram channel: the core `Channel` plus the typed Bot API client and polling support. */
 export interface TelegramChannel extends Channel {
@@ -185,7 +183,7 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
     timeoutMs: parsed.timeoutMs,
   });
   const pricing = parsed.pricing;
-  const ignored: TelegramIgnoredUpdates = { total: 0, byType: {}, byReason: {} };
+  const ignored = createIgnoredUpdatesCounter<TelegramIgnoredReason>();
   const convertOptions = { parseMode: parsed.parseMode, disableLinkPreview: parsed.disableLinkPreview };
 
   const unsupported = (content: MessageContent): string | undefined => {
@@ -247,11 +245,7 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
       const result = await parseTelegramWebhook(request, {
         secret,
         channel: 'telegram',
-        onIgnored(updateType, reason) {
-          ignored.total++;
-          ignored.byType[updateType] = (ignored.byType[updateType] ?? 0) + 1;
-          ignored.byReason[reason] = (ignored.byReason[reason] ?? 0) + 1;
-        },
+        onIgnored: ignored.record,
       });
       if (parsed.answerCallbacks !== false) {
         for (const event of result.events) {
@@ -263,7 +257,7 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
       return result;
     },
 
-    ignoredUpdates: () => structuredClone(ignored),
+    ignoredUpdates: ignored.snapshot,
 
     updateRequest(update) {
       return new Request(`http://telegram.poller.local/${encodeURIComponent(id)}`, {

@@ -11,7 +11,9 @@ import {
 } from '@omnidealer/core';
 import {
   chatIdentityOf,
+  createIgnoredUpdatesCounter,
   createSecretRegistry,
+  type IgnoredUpdates,
   loadSetting,
   type OutboundMessage,
   type PerMessagePrice,
@@ -70,11 +72,7 @@ export interface VkChannelSettings {
 }
 
 /** Counts of events that produced no hub event, by `type` and reason. */
-export interface VkIgnoredEvents {
-  total: number;
-  byType: Record<string, number>;
-  byReason: Partial<Record<VkIgnoredReason, number>>;
-}
+export type VkIgnoredEvents = IgnoredUpdates<VkIgnoredReason>;
 
 /** The VK channel: the core `Channel` plus the typed API client and Long Poll support. */
 export interface VkChannel extends Channel {
@@ -201,7 +199,7 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
   });
   const clock = parsed.clock ?? systemClock;
   const pricing = parsed.pricing;
-  const ignored: VkIgnoredEvents = { total: 0, byType: {}, byReason: {} };
+  const ignored = createIgnoredUpdatesCounter<VkIgnoredReason>();
 
   // Read at the first event: the configured secret, else VK_CALLBACK_SECRET, else a random one for polled updates
   // that no outside request can know (so Callback API events stay refused without a configured secret).
@@ -297,15 +295,11 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
         confirmationCode: confirmation,
         groupId: parsed.groupId,
         now: () => clock.now(),
-        onIgnored(eventType, reason) {
-          ignored.total++;
-          ignored.byType[eventType] = (ignored.byType[eventType] ?? 0) + 1;
-          ignored.byReason[reason] = (ignored.byReason[reason] ?? 0) + 1;
-        },
+        onIgnored: ignored.record,
       });
     },
 
-    ignoredEvents: () => structuredClone(ignored),
+    ignoredEvents: ignored.snapshot,
 
     updateRequest(update) {
       const secret = configured() ?? internalSecret;

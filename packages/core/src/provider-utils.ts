@@ -90,5 +90,10 @@ export {
 } from './store/json-column.js';
 export type { ConversationQuery } from './store/store.js';
 export { parseInput } from './validation.js';
+export {
+  createIgnoredUpdatesCounter,
+  type IgnoredUpdates,
+  type IgnoredUpdatesCounter,
+} from './webhook/ignored-updates.js';
 export { toWebRequest, writeWebResponse } from './webhook/node-adapter.js';
 export { timingSafeEqualStrings } from './webhook/timing-safe-equal-strings.js';

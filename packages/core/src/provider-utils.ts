@@ -1,7 +1,7 @@
 /**
  * What channel and store authors need: the HTTP client, input parsing,
- * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, and the
- * model's building blocks. Applications import `@omnidealer/core`.
+ * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, the
+ * long-polling loop, and the model's building blocks. Applications import `@omnidealer/core`.
  *
  * @module @omnidealer/core/provider-utils
  */
@@ -21,7 +21,7 @@ export type { ConsentSource, FrequencyClaim, MailingRecord } from './hub.js';
 export { createId } from './id.js';
 export { createRedactingLogger, type RedactingLogger, type RedactingLogMethod, silentLogger } from './logger.js';
 export { type Consent, consentSchema, phoneSchema } from './model/contact.js';
-export { addressLookupKeys, contactAddresses } from './model/contact-addresses.js';
+export { addressLookupKeys, chatIdentityOf, contactAddresses } from './model/contact-addresses.js';
 export { type Assignment, assignmentSchema, conversationSchema, handlerSchema } from './model/conversation.js';
 export { type MessageError, messageErrorSchema, messageSchema } from './model/message.js';
 export {
@@ -60,6 +60,16 @@ export {
   type HttpRequest,
   parseRetryAfter,
 } from './runtime/http-client.js';
+export {
+  type ChannelPollerOptions,
+  createLongPoller,
+  type LongPollBackoff,
+  type LongPollBatch,
+  type LongPoller,
+  type LongPollerOptions,
+  type LongPollFetchContext,
+  type PollingLoop,
+} from './runtime/long-poller.js';
 export { type DownloadedMedia, downloadMedia, type MediaDownloadOptions } from './runtime/media-download.js';
 export {
   createRateLimiter,
@@ -81,5 +91,10 @@ export {
 } from './store/json-column.js';
 export type { ConversationQuery } from './store/store.js';
 export { parseInput } from './validation.js';
+export {
+  createIgnoredUpdatesCounter,
+  type IgnoredUpdates,
+  type IgnoredUpdatesCounter,
+} from './webhook/ignored-updates.js';
 export { toWebRequest, writeWebResponse } from './webhook/node-adapter.js';
 export { timingSafeEqualStrings } from './webhook/timing-safe-equal-strings.js';

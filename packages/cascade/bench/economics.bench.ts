@@ -66,6 +66,8 @@ export interface CascadeBenchmarkResult {
   rows: Array<Record<string, string | number>>;
   summary: Record<string, number>;
   goals?: Array<{ figure: string; op: '>=' | '<='; target: number }>;
+  /** Campaigns 3–12: per group of contacts, what the cascade spent over hindsight (₽) and how much of it invite links cost. */
+  lossesVsHindsight?: Record<string, { contacts: number; excessRub: number; inviteSegmentsRub: number }>;
   notes?: string[];
 }
 
@@ -448,6 +450,10 @@ function createSimulatedHub(channels: Channel[], store: Store, clock: Clock) {
 /** One campaign's figures for one scenario. */
 interface Outcome {
   spendMinor: number;
+  /** Per contact: what this scenario spent on them (the cascade and hindsight). */
+  spendPer?: Float64Array;
+  /** Per contact: the extra SMS segments invite links cost (the cascade). */
+  invitesExtraPer?: Float64Array;
   reached: number;
   sent: Record<string, number>;
   invites?: number;
@@ -548,6 +554,8 @@ async function runCascade(
     const report = await cascade.report({ campaign: mailingId });
     // Reached: some message met its channel's condition according to the month's draws.
     const reached = new Uint8Array(base.length);
+    const spendPer = new Float64Array(base.length);
+    const invitesExtraPer = new Float64Array(base.length);
     const sent: Record<string, number> = {};
     let invites = 0;
     let links = 0;
@@ -564,6 +572,12 @@ async function runCascade(
               : month.smsDelivered[index] === 1;
         if (ok) reached[index] = 1;
         const text = message.content.type === 'text' ? message.content.text : '';
+        if (channel.id === 'sms') {
+          const billed = modules.countSegments(text).segments * assumptions.smsSegmentMinor;
+          spendPer[index] += billed;
+          invitesExtraPer[index] += billed - (base[index] as Person).smsMinor;
+        }
+        else if (channel.id === 'whatsapp' && month.whatsappDelivered[index]) spendPer[index] += assumptions.whatsappMinor;
         if (channel.id === 'sms' && text.includes(DEEP_LINK_BASE)) {
           invites++;
           if (month.smsDelivered[index] && !linked[index] && month.inviteTaken[index]) {
@@ -576,6 +590,8 @@ async function runCascade(
     for (let index = 0; index < base.length; index++) if (month.selfLink[index]) linked[index] = 1;
     outcomes.push({
       spendMinor: report.totalSpendMinor,
+      spendPer,
+      invitesExtraPer,
       reached: reached.reduce((sum, value) => sum + value, 0),
       sent,
       invites,
@@ -629,6 +645,7 @@ function hindsight(base: Person[], month: Month, linked: Uint8Array): Outcome {
   let spendMinor = 0;
   let reached = 0;
   const sent: Record<string, number> = { email: 0, max: 0, whatsapp: 0, sms: 0 };
+  const spendPer = new Float64Array(base.length);
   base.forEach((person, index) => {
     let best: [string, number] | undefined;
     const offer = (channel: string, minor: number) => {
@@ -641,9 +658,45 @@ function hindsight(base: Person[], month: Month, linked: Uint8Array): Outcome {
     if (!best) return;
     reached++;
     spendMinor += best[1];
+    spendPer[index] = best[1];
     sent[best[0]] = (sent[best[0]] ?? 0) + 1;
   });
-  return { spendMinor, reached, sent };
+  return { spendMinor, reached, sent, spendPer };
+}
+
+/** Who a contact is, for the breakdown of the cascade's excess over hindsight. */
+function groupOf(person: Person, linked: boolean): string {
+  if (person.email && !person.emailBounces) return 'e-mail';
+  if (linked) return 'MAX linked';
+  if (!person.smsLive) return 'dead SMS number';
+  const segments = `${person.smsMinor / assumptions.smsSegmentMinor}-segment SMS`;
+  return `${segments}, ${person.reader ? 'WhatsApp reader' : person.onWhatsApp ? 'WhatsApp non-reader' : 'no WhatsApp'}`;
+}
+
+/**
+ * Where the cascade spends more than hindsight, per group of contacts, in ₽ over the given campaigns: what it paid
+ * for them minus what hindsight paid, with the part that is invite links' extra SMS segments shown apart.
+ */
+function lossBreakdown(
+  base: Person[],
+  entries: Array<{ cascade: Outcome; best: Outcome; linked: Uint8Array; invitesExtraPer: Float64Array }>,
+): Record<string, { contacts: number; excessRub: number; inviteSegmentsRub: number }> {
+  const groups: Record<string, { contacts: number; excessRub: number; inviteSegmentsRub: number }> = {};
+  for (const entry of entries) {
+    base.forEach((person, index) => {
+      const group = groupOf(person, entry.linked[index] === 1);
+      const row = (groups[group] ??= { contacts: 0, excessRub: 0, inviteSegmentsRub: 0 });
+      row.contacts++;
+      row.excessRub += ((entry.cascade.spendPer?.[index] ?? 0) - (entry.best.spendPer?.[index] ?? 0)) / 100;
+      row.inviteSegmentsRub += (entry.invitesExtraPer[index] ?? 0) / 100;
+    });
+  }
+  for (const row of Object.values(groups)) {
+    row.contacts = Math.round(row.contacts / Math.max(1, entries.length));
+    row.excessRub = Math.round(row.excessRub);
+    row.inviteSegmentsRub = Math.round(row.inviteSegmentsRub);
+  }
+  return groups;
 }
 
 /** A fixed-order planner (what people configure by hand): the same checks, no pricing, no ordering. */
@@ -669,7 +722,7 @@ function plansPerSecond(base: Person[], iterations: number, run: (person: Person
 /** The policy of the learning cascade in the benchmark (what a dealer would set). */
 export const benchPolicy: CascadePolicy = {
   preference: ['email', 'max', 'whatsapp', 'sms'],
-  acquisition: { channel: 'max', prefix: 'Мы в MAX: ' },
+  ...(process.env.NO_ACQ ? {} : { acquisition: { channel: 'max', prefix: 'Мы в MAX: ' } }),
 };
 
 /**
@@ -764,6 +817,15 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
 
   const sum = (pick: (entry: (typeof per)[number]) => number) => per.reduce((total, entry) => total + pick(entry), 0);
   const later = per.slice(2);
+  const losses = lossBreakdown(
+    base,
+    later.map((entry, offset) => ({
+      cascade: entry.cascade,
+      best: entry.best,
+      linked: learned.linksPerCampaign[offset + 2] as Uint8Array,
+      invitesExtraPer: entry.cascade.invitesExtraPer ?? new Float64Array(base.length),
+    })),
+  );
   const ratios = later.map((entry) => perReached(entry.cascade) / perReached(entry.best));
   const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
   const summary: Record<string, number> = {
@@ -794,6 +856,7 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
     name: 'cascade economics',
     rows,
     summary,
+    lossesVsHindsight: losses,
     goals: [
       { figure: 'learnedCostPerReachedVsHindsight', op: '<=', target: 1.05 },
       { figure: 'learnedReachMinusSmsOnlyMin', op: '>=', target: 0 },
@@ -831,6 +894,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   console.log(`\n## ${result.name}`);
   console.table(result.rows);
   console.table(result.summary);
+  console.table(result.lossesVsHindsight);
   for (const goal of result.goals ?? []) {
     const value = result.summary[goal.figure];
     const met = value !== undefined && (goal.op === '>=' ? value >= goal.target : value <= goal.target);

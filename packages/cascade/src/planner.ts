@@ -308,16 +308,17 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       );
       continue;
     }
-    // A read is counted among settled messages (delivered or failed): one never delivered (the phone stayed offline)
-    // says nothing about whether the contact reads, but it is not read either, so the chance of a read is the chance
-    // it settles times the chance a settled one is read.
-    const settles = fallback.after === 'not_read' ? deliveryProbability(stats, totals, policy.reachPriorWeight) : 1;
-    const reachProbability = Math.max(policy.minReachProbability, learned.probability * settles);
-    // A channel billed on delivery (WhatsApp) costs nothing when the message never arrives.
+    const reachProbability = Math.max(policy.minReachProbability, learned.probability);
+    // A channel billed on delivery (WhatsApp) costs nothing when the message never arrives: billed as often as it is
+    // delivered (the step's own reach where the step waits for a delivery).
     const billed =
-      channel.capabilities.billedOn === 'delivered' && fallback.after === 'not_read'
-        ? Math.max(reachProbability, settles)
-        : 1;
+      channel.capabilities.billedOn !== 'delivered'
+        ? 1
+        : fallback.after === 'not_read'
+          ? Math.max(reachProbability, deliveryProbability(stats, totals, policy.reachPriorWeight))
+          : fallback.after === 'not_delivered'
+            ? reachProbability
+            : 1;
     const step: Candidate = {
       channelId: channel.id,
       channelKind: channel.kind,

@@ -148,7 +148,6 @@ export function fitReachClasses(successes: ArrayLike<number>, trials: ArrayLike<
     const fitted = expectationMaximisation(successes, trials, count, 0.5, high, low);
     if (!best || fitted.logLikelihood > best.logLikelihood) best = fitted;
   }
-  if (process.env.DEBUG_CLASSES) console.error("best", best, repeated);
   if (!best || best.high - best.low < 0.15) return undefined;
   return { share: best.share, high: best.high, low: best.low, contacts: count };
 }
@@ -255,7 +254,6 @@ export function createReachPopulation(options: {
           index++;
         }
         entry.classes = fitReachClasses(successes, trials, size);
-        if (process.env.DEBUG_CLASSES) console.error(channelId, size, JSON.stringify(entry.classes));
         entry.fresh = 0;
       }
       return entry.classes;

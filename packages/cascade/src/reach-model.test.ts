@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  classReach,
-  createReachPopulation,
-  estimateReach,
-  fitReachClasses,
-  type ReachModelSettings,
-} from './reach-model.js';
+import { classReach, createReachPopulation, estimateReach, fitReachClasses, type ReachModelSettings } from './reach-model.js';
 
 const now = Date.parse('2026-03-02T07:00:00Z');
 const dayMs = 86_400_000;

@@ -116,8 +116,7 @@ export interface ReachClasses {
 export function classReach(successes: number, trials: number, classes: ReachClasses): { probability: number; high: number } {
   const { share, high, low } = classes;
   // Likelihood ratio low ÷ high, in logs so a long history does not underflow.
-  const logRatio =
-    successes * (Math.log(low) - Math.log(high)) + (trials - successes) * (Math.log1p(-low) - Math.log1p(-high));
+  const logRatio = successes * (Math.log(low) - Math.log(high)) + (trials - successes) * (Math.log1p(-low) - Math.log1p(-high));
   const posterior = share / (share + (1 - share) * Math.exp(logRatio));
   return { probability: posterior * high + (1 - posterior) * low, high: posterior };
 }
@@ -128,7 +127,11 @@ export function classReach(successes: number, trials: number, classes: ReachClas
  * data cannot tell two classes apart: too few contacts, too few with several trials (one or two trials each cannot
  * separate "half read" from "half the people read"), or classes closer than 0.15.
  */
-export function fitReachClasses(successes: ArrayLike<number>, trials: ArrayLike<number>, count: number): ReachClasses | undefined {
+export function fitReachClasses(
+  successes: ArrayLike<number>,
+  trials: ArrayLike<number>,
+  count: number,
+): ReachClasses | undefined {
   let repeated = 0;
   let totalSuccesses = 0;
   let totalTrials = 0;

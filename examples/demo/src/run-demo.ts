@@ -1,7 +1,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Cascade, type CascadePolicy, type CascadeState, createCascade, DAY_MS, HOUR_MS } from '@omnidealer/cascade';
+import {
+  type Cascade,
+  type CascadePolicy,
+  type CascadeReport,
+  type CascadeState,
+  createCascade,
+  DAY_MS,
+  HOUR_MS,
+} from '@omnidealer/cascade';
 import { createAvitoChannel } from '@omnidealer/channel-avito';
 import { createEmailChannel, type EmailChannel } from '@omnidealer/channel-email';
 import { createMaxChannel } from '@omnidealer/channel-max';
@@ -68,32 +76,38 @@ export interface DemoResult {
   learning?: MailingComparison | undefined;
 }
 
-/** Two mailings to one base compared: ₽ per reached customer of each (in kopecks) and the second's saving. */
+/** Two mailings to one base compared, from their cascade reports. */
 export interface MailingComparison {
+  /** The first mailing's ₽ per reached customer, in kopecks (`CascadeReport.costPerReachedMinor`). */
   firstPerReachedMinor: number;
+  /** The second mailing's, a month later. */
   secondPerReachedMinor: number;
   /** `1 − second ÷ first`, in percent. */
   savingPercent: number;
+  /** The first mailing's invite links to MAX: SMS that carried one, customers who pressed Start, extra segments. */
+  acquisition: CascadeReport['acquisition'];
 }
 
-/** Compares two mailings' summaries by what they spent per reached customer. */
-export function compareMailings(first: DemoSummary, second: DemoSummary): MailingComparison {
-  const perReached = (summary: DemoSummary) => summary.totalSpendMinor / Math.max(1, summary.reached);
-  const firstPerReachedMinor = perReached(first);
-  const secondPerReachedMinor = perReached(second);
+/** Compares two mailings' cascade reports by what they spent per reached customer. */
+export function compareMailings(first: CascadeReport, second: CascadeReport): MailingComparison {
   return {
-    firstPerReachedMinor,
-    secondPerReachedMinor,
-    savingPercent: firstPerReachedMinor > 0 ? (1 - secondPerReachedMinor / firstPerReachedMinor) * 100 : 0,
+    firstPerReachedMinor: first.costPerReachedMinor,
+    secondPerReachedMinor: second.costPerReachedMinor,
+    savingPercent: first.costPerReachedMinor > 0 ? (1 - second.costPerReachedMinor / first.costPerReachedMinor) * 100 : 0,
+    acquisition: first.acquisition,
   };
 }
 
-/** One line: both mailings' cost per reached customer and the saving. */
+/** Two lines: both mailings' cost per reached customer and the saving, and what the first mailing's invites did. */
 export function formatLearning(learning: MailingComparison): string {
+  const { invites, links, extraCostMinor, paybackMailings } = learning.acquisition;
   return (
     `A month later, same base: ${formatRub(Math.round(learning.secondPerReachedMinor))} per reached customer instead of ` +
-    `${formatRub(Math.round(learning.firstPerReachedMinor))} (${learning.savingPercent.toFixed(1)} % less): the first ` +
-    'mailing taught the cascade who reads WhatsApp, who is not on it, whose e-mail bounces, and brought customers to MAX.'
+    `${formatRub(Math.round(learning.firstPerReachedMinor))} (${learning.savingPercent.toFixed(1)} % less), for what the ` +
+    'first mailing taught: who is not on WhatsApp, whose e-mail bounces, who now reads the dealer in MAX.\n' +
+    `The first mailing's ${invites} invite links to MAX cost ${formatRub(extraCostMinor)} of extra SMS segments; ` +
+    `${links} customers pressed Start and get mailings there for free` +
+    (paybackMailings === undefined ? '.' : ` (the links pay back in ${paybackMailings.toFixed(1)} mailings).`)
   );
 }
 
@@ -334,6 +348,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
       if (payload && sms.plannedOutcome === 'delivered' && tapRandom.chance(0.15)) await sandbox.maxStart({ payload });
     }
     await settle(sandbox, cascade, dialogs, clock);
+    const firstReport = await cascade.report({ campaign: springSaleMailingId });
     cascade.close();
     const followUpCascade = createCascade({
       hub,
@@ -361,7 +376,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
     }
     resending.finish(`${contacts.length} contacts`);
     const followUp = await summarizeCampaign(store, springSaleFollowUpId, smsOnlyMinor(options.priceSmsSegmentMinor));
-    const learning = compareMailings(summary, followUp);
+    const learning = compareMailings(firstReport, await followUpCascade.report({ campaign: springSaleFollowUpId }));
     const wallMs = performance.now() - started;
     const reportPath = await writeReport(options.outDir, summary, {
       seed: options.seed,

@@ -25,6 +25,7 @@ import { takeCascadeLease } from './cascade-lease.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
 import { type CascadePlan, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
+import { createReachPopulation, type ReachClasses } from './reach-model.js';
 import { buildReport, type CascadeReport } from './report.js';
 
 /** Options of {@link createCascade}. */
@@ -263,6 +264,13 @@ export function createCascade(options: CascadeOptions): Cascade {
     return stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
   }
 
+  // The base's reader and non-reader classes per channel, fitted from the contacts this instance plans.
+  const population = createReachPopulation({
+    triggerOf: (channelId) => {
+      const channel = hub.channels.get(channelId);
+      return (policy.fallback[channelId] ?? (channel && policy.fallback[channel.kind]) ?? policy.defaultFallback).after;
+    },
+  });
   let totalsCache: { at: number; value: Record<string, ReachStats> } | undefined;
   /** The base's reach totals per channel (the reach model's prior), read at most once per `totalsTtlMs`. */
   async function totals(): Promise<Record<string, ReachStats>> {
@@ -278,8 +286,12 @@ export function createCascade(options: CascadeOptions): Cascade {
     const reach: Record<string, ReachStats> = {};
     const conversations: Record<string, Conversation | undefined> = {};
     const reachTotals = await totals();
+    const reachClasses: Record<string, ReachClasses | undefined> = {};
     for (const channel of channels) {
-      reach[channel.id] = await hub.reachStats(contact.id, channel.id);
+      const stats = await hub.reachStats(contact.id, channel.id);
+      reach[channel.id] = stats;
+      population.observe(channel.id, contact.id, stats);
+      reachClasses[channel.id] = population.classes(channel.id);
       conversations[channel.id] = await store.findConversation(contact.id, channel.id);
     }
     // This cascade's own claim is not an earlier mailing.
@@ -289,7 +301,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     const campaignRecord = campaign ? await store.getRecord<CampaignRecord>(campaignNamespace, campaign) : undefined;
     const campaignBudget = campaignRecord?.budgetMinor ?? (campaign ? policy.budget.perCampaignMinor : undefined);
     const campaignLeft = campaignBudget === undefined ? undefined : campaignBudget - (campaignRecord?.spentMinor ?? 0);
-    return { reach, reachTotals, conversations, history, campaignLeft };
+    return { reach, reachTotals, reachClasses, conversations, history, campaignLeft };
   }
 
   function budgetLeft(perMessage: number | undefined, spent: number, campaignLeft: number | undefined): number | undefined {
@@ -307,6 +319,8 @@ export function createCascade(options: CascadeOptions): Cascade {
       kind: state.kind,
       campaign: state.campaign,
       reach: facts.reach,
+      reachTotals: facts.reachTotals,
+      reachClasses: facts.reachClasses,
       conversations: facts.conversations,
       history: facts.history,
       attempted: state.steps.map((step) => step.channelId),
@@ -723,6 +737,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       campaign: parsed.campaign,
       reach: facts.reach,
       reachTotals: facts.reachTotals,
+      reachClasses: facts.reachClasses,
       conversations: facts.conversations,
       history: facts.history,
       budgetMinor: budgetLeft(perMessage, 0, facts.campaignLeft),
@@ -797,6 +812,7 @@ export function createCascade(options: CascadeOptions): Cascade {
         campaign: parsed.campaign,
         reach: facts.reach,
         reachTotals: facts.reachTotals,
+        reachClasses: facts.reachClasses,
         conversations: facts.conversations,
         history: facts.history,
         budgetMinor: budgetLeft(parsed.budgetMinor ?? policy.budget.perMessageMinor, 0, facts.campaignLeft),

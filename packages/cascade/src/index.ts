@@ -41,5 +41,12 @@ export {
   plan,
 } from './planner.js';
 export { endOfQuietHours, isQuietMinute, localMinuteOfDay, timeZoneOffsetMs } from './quiet-hours.js';
-export { estimateReach, type ReachBasis, type ReachModelSettings } from './reach-model.js';
+export {
+  classReach,
+  estimateReach,
+  fitReachClasses,
+  type ReachBasis,
+  type ReachClasses,
+  type ReachModelSettings,
+} from './reach-model.js';
 export { type AcquisitionReport, buildReport, type CascadeReport, type ChannelReport } from './report.js';

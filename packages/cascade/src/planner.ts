@@ -10,7 +10,7 @@ import type {
 import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import { endOfQuietHours, isQuietMinute, localMinuteOfDay } from './quiet-hours.js';
-import { estimateReach, type ReachBasis } from './reach-model.js';
+import { estimateReach, type ReachBasis, type ReachClasses } from './reach-model.js';
 
 /** Why a channel was left out of a plan. */
 export type ExclusionReason =
@@ -104,6 +104,11 @@ export interface PlanFacts {
   reach?: Readonly<Record<string, ReachStats | undefined>>;
   /** Per channel id: the same counts over the whole base (`hub.reachTotals`), the prior of the reach model. */
   reachTotals?: Readonly<Record<string, ReachStats | undefined>>;
+  /**
+   * Per channel id: the base's two classes on the channel (readers and non-readers), fitted by the cascade from the
+   * contacts it planned; a contact's counts then say which class they are in. Without them: beta shrinkage only.
+   */
+  reachClasses?: Readonly<Record<string, ReachClasses | undefined>>;
   /** Per channel id: the existing conversation, for window rules (`lastInboundAt`) and Avito chats. */
   conversations?: Readonly<Record<string, Conversation | undefined>>;
   /** Earlier cascades to this contact, for frequency caps. */
@@ -292,6 +297,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
         halfLifeMs: policy.reachHalfLifeMs,
       },
       now,
+      options.reachClasses?.[channel.id],
     );
     if (learned.basis.source === 'history' && learned.probability < policy.skipBelowReach) {
       exclude(
@@ -303,11 +309,16 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       continue;
     }
     const reachProbability = Math.max(policy.minReachProbability, learned.probability);
-    // A channel billed on delivery (WhatsApp) costs nothing when the message never arrives.
+    // A channel billed on delivery (WhatsApp) costs nothing when the message never arrives: billed as often as it is
+    // delivered (the step's own reach where the step waits for a delivery).
     const billed =
-      channel.capabilities.billedOn === 'delivered' && fallback.after === 'not_read'
-        ? Math.max(reachProbability, deliveryProbability(stats, totals, policy.reachPriorWeight))
-        : 1;
+      channel.capabilities.billedOn !== 'delivered'
+        ? 1
+        : fallback.after === 'not_read'
+          ? Math.max(reachProbability, deliveryProbability(stats, totals, policy.reachPriorWeight))
+          : fallback.after === 'not_delivered'
+            ? reachProbability
+            : 1;
     const step: Candidate = {
       channelId: channel.id,
       channelKind: channel.kind,

@@ -1,12 +1,5 @@
-import type {
-  Channel,
-  Contact,
-  Conversation,
-  CostEstimate,
-  MessageContent,
-  ReachFailureReason,
-  ReachStats,
-} from '@omnidealer/core';
+import type { Channel, Contact, Conversation, CostEstimate, MessageContent, ReachStats } from '@omnidealer/core';
+import type { ReachFailureReason } from '@omnidealer/core/provider-utils';
 import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import { endOfQuietHours, isQuietMinute, localMinuteOfDay } from './quiet-hours.js';

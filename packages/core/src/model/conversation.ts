@@ -62,4 +62,5 @@ export const conversationSchema = z.object({
 });
 export type Conversation = z.infer<typeof conversationSchema>;
 export type Assignment = z.infer<typeof assignmentSchema>;
+/** One move of a conversation between branches, as kept in `Conversation.handOffs`. */
 export type HandOff = z.infer<typeof handOffSchema>;

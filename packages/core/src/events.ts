@@ -29,6 +29,16 @@ export interface HubEvents {
     conversation: Conversation;
     previous: Pick<Conversation, 'assignee' | 'department' | 'handler'>;
   }) => void;
+  /**
+   * A conversation moved to another branch (`hub.handOff`); `from` is absent when it belonged to the whole group.
+   * Emitted once the move is stored.
+   */
+  'conversation.handed_off': (event: {
+    conversation: Conversation;
+    from: string | undefined;
+    to: string;
+    operatorId?: string | undefined;
+  }) => void;
   'conversation.closed': (event: { conversation: Conversation }) => void;
   /** An operator read the conversation (`hub.markRead`): unread count is now 0. */
   'conversation.read': (event: { conversation: Conversation }) => void;

@@ -10,6 +10,7 @@ export type {
   MarkReadOptions,
   OutboundMessage,
   ReachContext,
+  ReachFailureReason,
   SendResult,
   WebhookClaim,
   WebhookRequest,
@@ -17,12 +18,25 @@ export type {
 export { systemClock } from './clock.js';
 export type { ChannelApiErrorOptions } from './errors/channel-api-error.js';
 export type { OmnidealerErrorOptions } from './errors/omnidealer-error.js';
-export type { ConsentSource, FrequencyClaim, MailingRecord } from './hub.js';
+export type { ConsentSource, FrequencyClaim, HandOffInput, MailingRecord } from './hub.js';
 export { createId } from './id.js';
-export { createRedactingLogger, type RedactingLogger, type RedactingLogMethod, silentLogger } from './logger.js';
+export {
+  createRedactingLogger,
+  type LogFields,
+  type RedactingLogger,
+  type RedactingLogMethod,
+  silentLogger,
+} from './logger.js';
 export { type Consent, consentSchema, phoneSchema } from './model/contact.js';
 export { addressLookupKeys, chatIdentityOf, contactAddresses } from './model/contact-addresses.js';
-export { type Assignment, assignmentSchema, conversationSchema, handlerSchema } from './model/conversation.js';
+export {
+  type Assignment,
+  assignmentSchema,
+  conversationSchema,
+  type HandOff,
+  handlerSchema,
+  handOffSchema,
+} from './model/conversation.js';
 export { type MessageError, messageErrorSchema, messageSchema } from './model/message.js';
 export {
   contentToPlainText,
@@ -89,6 +103,7 @@ export {
   jsonColumns,
   jsonValueSchema,
 } from './store/json-column.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
 export type { ConversationQuery } from './store/store.js';
 export { parseInput } from './validation.js';
 export {
@@ -98,3 +113,4 @@ export {
 } from './webhook/ignored-updates.js';
 export { toWebRequest, writeWebResponse } from './webhook/node-adapter.js';
 export { timingSafeEqualStrings } from './webhook/timing-safe-equal-strings.js';
+export { workingTimeMs } from './working-time.js';

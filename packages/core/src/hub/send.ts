@@ -15,7 +15,7 @@ import { sameData } from '../store/same-data.js';
 import { parseInput } from '../validation.js';
 import { consentRefusal } from './consent.js';
 import { rewriteContact, waitForStored } from './contacts.js';
-import { channelOf, conversationKey, type HubContext } from './context.js';
+import { branchOf, channelOf, conversationKey, type HubContext } from './context.js';
 import { newConversation } from './conversations.js';
 import { dispatch } from './dispatch.js';
 import { claimFrequency, frequencyCapOf } from './frequency-cap.js';
@@ -46,6 +46,7 @@ export async function send(hub: HubContext, input: SendInput, internal: Internal
   const parsed = parseInput(sendInputSchema, input, '');
   const channel = channelOf(hub, parsed.channel);
   validateForChannel(hub, channel, parsed.content, parsed.contact);
+  if (parsed.contact.branchId !== undefined) branchOf(hub, parsed.contact.branchId, 'contact.branchId');
   const key = parsed.idempotencyKey;
   if (key) {
     const running = hub.inFlightByKey.get(key);
@@ -191,7 +192,13 @@ async function openSend(
   if (!stored || !sameData(stored, merged))
     merged = (await rewriteContact(hub, merged.id, (current) => mergeContact(current, parsed.contact))) ?? merged;
   if (!conversation) {
-    const opening = newConversation(channel, merged.id, now, channel.capabilities.address === 'chat' ? reach.address : undefined);
+    const opening = newConversation(
+      hub,
+      channel,
+      merged.id,
+      now,
+      channel.capabilities.address === 'chat' ? reach.address : undefined,
+    );
     // Another process sharing the store may have opened one since the read above: then that one is used.
     conversation =
       (await hub.atomic.openConversation(merged.id, channel.id, undefined, (newest) => newest ?? opening)) ?? opening;

@@ -80,6 +80,28 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       await store.close?.();
     });
 
+    it('keeps a contact’s home branch and a conversation’s branch and hand-offs', async () => {
+      const store = await createStore();
+      await store.saveContact({ id: 'c1', phone: '+79161234567', branchId: 'north' });
+      await store.saveConversation(conversation('conv-1', { branchId: 'north' }));
+      expect((await store.getContact('c1'))?.branchId).toBe('north');
+      expect((await store.findContactByAddress('+79161234567'))?.branchId).toBe('north');
+      expect((await store.getConversation('conv-1'))?.branchId).toBe('north');
+      const handOffs = [{ at: 2, from: 'north', to: 'south', operatorId: 'oleg', note: 'service' }];
+      const moved = { ...conversation('conv-1'), branchId: 'south', handOffs, updatedAt: 2 };
+      if (store.updateConversation) await store.updateConversation('conv-1', () => moved);
+      else await store.saveConversation(moved);
+      expect(await store.getConversation('conv-1')).toMatchObject({ branchId: 'south', handOffs });
+      expect((await store.findConversation('contact-1', 'whatsapp'))?.branchId).toBe('south');
+      expect((await store.listConversations({ status: 'open' }))[0]).toMatchObject({ branchId: 'south', handOffs });
+      await store.saveConversation(conversation('conv-2', { channel: 'sms', branchId: 'north', updatedAt: 3 }));
+      await store.saveConversation(conversation('conv-3', { channel: 'email', updatedAt: 4 }));
+      expect((await store.listConversations({ branchId: 'south' })).map((c) => c.id)).toEqual(['conv-1']);
+      expect((await store.listConversations({ branchId: 'north', status: 'open' })).map((c) => c.id)).toEqual(['conv-2']);
+      expect(await store.listConversations({ branchId: 'west' })).toEqual([]);
+      await store.close?.();
+    });
+
     it('stores messages in order, finds them by provider id per channel, and tracks the outbox', async () => {
       const store = await createStore();
       await store.saveMessage(message('m1'));

@@ -70,7 +70,7 @@ export const operators: readonly Operator[] = [
   { id: 'boris', name: 'Борис Ковалёв', department: 'sales', branchId: 'north' },
   { id: 'vera', name: 'Вера Орлова', department: 'credit', branchId: 'north' },
   { id: 'oleg', name: 'Олег Петров', department: 'service', branchId: 'south' },
-  { id: 'irina', name: 'Ирина Белова (руководитель группы)', department: 'sales' },
+  { id: 'irina', name: 'Ирина Белова', department: 'sales' },
 ];
 
 /** Departments a chat can be handed off to. */

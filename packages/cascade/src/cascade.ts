@@ -13,6 +13,7 @@ import {
   type ReachStats,
   type ScheduledJob,
   UnreachableRecipientError,
+  ValidationError,
   WindowClosedError,
 } from '@omnidealer/core';
 import { createId, createRedactingLogger, parseInput, silentLogger } from '@omnidealer/core/provider-utils';
@@ -66,6 +67,11 @@ export interface CascadeSendOptions {
   budgetMinor?: number;
   /** E-mail subject when a text is rendered as an e-mail. */
   subject?: string;
+  /**
+   * Send on this branch's channels (with the group's) instead of the contact's home branch's, under the policy's
+   * `branchScope: 'branch'`. @default the contact's `branchId`
+   */
+  branchId?: string;
 }
 
 /** A cost-ordered, deadline-driven cascade over a hub's channels. */
@@ -130,6 +136,7 @@ const sendOptionsSchema = z
     idempotencyKey: z.string().min(1).max(200).optional(),
     budgetMinor: z.number().int().nonnegative().optional(),
     subject: z.string().min(1).optional(),
+    branchId: z.string().min(1).optional(),
   })
   .strict();
 
@@ -257,6 +264,17 @@ export function createCascade(options: CascadeOptions): Cascade {
     await store.scheduleJob(job);
   }
 
+  /** The send or plan options, validated; a `branchId` must name one of the hub's branches. */
+  function parseSendOptions(input: CascadeSendOptions): CascadeSendOptions {
+    const parsed = parseInput(sendOptionsSchema, input, 'options') as CascadeSendOptions;
+    if (parsed.branchId !== undefined && !hub.branches.has(parsed.branchId))
+      throw new ValidationError({
+        field: 'options.branchId',
+        message: `options.branchId: unknown branch "${parsed.branchId}"; known: ${[...hub.branches.keys()].join(', ') || 'none'}`,
+      });
+    return parsed;
+  }
+
   async function mergeContact(input: ContactInput): Promise<Contact> {
     const contact = parseInput(contactSchema, input, 'contact');
     const stored = await store.getContact(contact.id);
@@ -306,6 +324,8 @@ export function createCascade(options: CascadeOptions): Cascade {
       now: clock.now(),
       kind: state.kind,
       campaign: state.campaign,
+      branches: hub.branches,
+      branchId: state.branchId,
       reach: facts.reach,
       conversations: facts.conversations,
       history: facts.history,
@@ -692,7 +712,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     content: CascadeContent | NormalizedContent,
     sendOptions: CascadeSendOptions = {},
   ) {
-    const parsed = parseInput(sendOptionsSchema, sendOptions, 'options') as CascadeSendOptions;
+    const parsed = parseSendOptions(sendOptions);
     const contact = await mergeContact(contactInput);
     const normalized = normalizeContent(content, parsed.subject);
     const id = parsed.idempotencyKey ? `cascade_${parsed.idempotencyKey}` : createId('cascade');
@@ -721,6 +741,8 @@ export function createCascade(options: CascadeOptions): Cascade {
       now,
       kind: parsed.kind,
       campaign: parsed.campaign,
+      branches: hub.branches,
+      branchId: parsed.branchId,
       reach: facts.reach,
       reachTotals: facts.reachTotals,
       conversations: facts.conversations,
@@ -751,6 +773,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       content: normalized,
       kind: parsed.kind ?? 'transactional',
       ...(parsed.campaign ? { campaign: parsed.campaign } : {}),
+      ...(parsed.branchId ? { branchId: parsed.branchId } : {}),
       ...(perMessage !== undefined ? { budgetMinor: perMessage } : {}),
       status: 'running',
       steps: [],
@@ -786,7 +809,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       return cascade;
     },
     async plan(contactInput, content, planOptions = {}) {
-      const parsed = parseInput(sendOptionsSchema, planOptions, 'options') as CascadeSendOptions;
+      const parsed = parseSendOptions(planOptions);
       const contact = await mergeContact(contactInput);
       const facts = await gatherFacts(contact, undefined, parsed.campaign);
       return plan(contact, normalizeContent(content, parsed.subject), {
@@ -795,6 +818,8 @@ export function createCascade(options: CascadeOptions): Cascade {
         now: clock.now(),
         kind: parsed.kind,
         campaign: parsed.campaign,
+        branches: hub.branches,
+        branchId: parsed.branchId,
         reach: facts.reach,
         reachTotals: facts.reachTotals,
         conversations: facts.conversations,

@@ -1,8 +1,8 @@
-import type { Channel, Contact, Conversation, CostEstimate, MessageContent, ReachStats } from '@omnidealer/core';
+import type { Branch, Channel, Contact, Conversation, CostEstimate, MessageContent, ReachStats } from '@omnidealer/core';
 import type { ReachFailureReason } from '@omnidealer/core/provider-utils';
 import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
-import { endOfQuietHours, isQuietMinute, localMinuteOfDay } from './quiet-hours.js';
+import { branchOfChannel, endOfQuietHours, isQuietMinute, localMinuteOfDay, quietHoursTimeZone } from './quiet-hours.js';
 import { estimateReach, type ReachBasis } from './reach-model.js';
 
 /** Why a channel was left out of a plan. */
@@ -35,6 +35,8 @@ export type ExclusionReason =
   | 'unsupported_content'
   /** The step costs more than what is left of the message or campaign budget. */
   | 'over_budget'
+  /** The channel is bound to another branch than the contact's (policy `branchScope: 'branch'`). */
+  | 'other_branch'
   /** The channel was already tried in this cascade. */
   | 'attempted'
   /** More candidates than the policy's `maxSteps`. */
@@ -120,6 +122,13 @@ export interface PlanOptions extends PlanFacts {
   kind?: string | undefined;
   /** Campaign (mailing) id: a contact never gets the same campaign twice. */
   campaign?: string | undefined;
+  /**
+   * The dealer group's branches (`hub.branches`): with the policy's `branchScope: 'branch'` a channel of another
+   * branch is left out (`other_branch`); quiet hours fall back to the branch's time zone.
+   */
+  branches?: ReadonlyMap<string, Branch> | undefined;
+  /** The branch whose channels to use (with the group's). @default the contact's `branchId` */
+  branchId?: string | undefined;
 }
 
 const permanentFailures = new Set(['not_on_channel', 'bounced', 'opted_out', 'blocked', 'invalid_address']);
@@ -184,9 +193,16 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
   const consentRule = policy.consent[kind] ?? 'not_opted_out';
   const quiet = policy.quietHours;
   let localMinute = -1;
+  let localMinuteZone: string | undefined;
+  const scopeBranch = policy.branchScope === 'branch' ? (options.branchId ?? contact.branchId) : undefined;
 
   for (let order = 0; order < options.channels.length; order++) {
     const channel = options.channels[order] as Channel;
+    const channelBranch = scopeBranch === undefined ? undefined : branchOfChannel(options.branches, channel.id);
+    if (channelBranch && channelBranch.id !== scopeBranch) {
+      exclude(excluded, channel, 'other_branch', `bound to branch ${channelBranch.id}, the contact's is ${scopeBranch}`);
+      continue;
+    }
     if (options.attempted?.includes(channel.id)) {
       exclude(excluded, channel, 'attempted', 'already tried in this cascade');
       continue;
@@ -262,8 +278,11 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
     }
     let notBefore: number | undefined;
     if (quiet && !quiet.exempt.includes(channel.id) && !quiet.exempt.includes(channel.kind)) {
-      const timeZone = contact.timeZone ?? policy.defaultTimeZone;
-      if (localMinute < 0) localMinute = localMinuteOfDay(timeZone, now);
+      const timeZone = quietHoursTimeZone(contact, channel.id, options.branches, policy.defaultTimeZone);
+      if (timeZone !== localMinuteZone) {
+        localMinute = localMinuteOfDay(timeZone, now);
+        localMinuteZone = timeZone;
+      }
       if (isQuietMinute(localMinute, quiet.fromMinute, quiet.toMinute)) {
         if (quiet.mode === 'exclude') {
           exclude(excluded, channel, 'quiet_hours', `quiet hours in ${timeZone}`);

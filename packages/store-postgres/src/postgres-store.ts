@@ -499,6 +499,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         ['assignee', conversationQuery.assignee],
         ['handler', conversationQuery.handler],
         ['contact_id', conversationQuery.contactId],
+        // The branch lives in the JSON column only (no migration): a scan of the rows the other filters leave.
+        ["(data::jsonb ->> 'branchId')", conversationQuery.branchId],
       ];
       for (const [column, value] of filters) {
         if (value === undefined || value === '') continue;

@@ -59,9 +59,10 @@ export async function slaReport(
   const responses = (await hub.store.listRecords<ResponseRecord>(storeNamespaces.slaResponse, from.slice(0, common)))
     .map((record) => record.value)
     .filter((response) => response.respondedAt >= since && (branchId === undefined || response.branchId === branchId));
-  const conversations = (await hub.store.listConversations({ status: 'open' })).filter(
-    (conversation) => branchId === undefined || conversation.branchId === branchId,
-  );
+  // The store filters by branch (a store of an earlier version may not: filtered here again).
+  const conversations = (
+    await hub.store.listConversations(branchId === undefined ? { status: 'open' } : { status: 'open', branchId })
+  ).filter((conversation) => branchId === undefined || conversation.branchId === branchId);
   const branches = branchId === undefined ? hub.branches : new Map([[branchId, branchOf(hub, branchId)]]);
   return computeSlaReport({
     responses,

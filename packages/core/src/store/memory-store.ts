@@ -670,7 +670,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         if (query.assignee && conversation.assignee !== query.assignee) continue;
         if (query.handler && conversation.handler !== query.handler) continue;
         if (query.contactId && conversation.contactId !== query.contactId) continue;
-        result.push(conversationOut(conversation));
+        const out = conversationOut(conversation);
+        if (query.branchId && out.branchId !== query.branchId) continue;
+        result.push(out);
       }
       result.sort((a, b) => b.updatedAt - a.updatedAt);
       return query.limit ? result.slice(0, query.limit) : result;

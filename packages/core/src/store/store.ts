@@ -23,6 +23,8 @@ export interface ConversationQuery {
   assignee?: string;
   handler?: Conversation['handler'];
   contactId?: string;
+  /** Conversations of this branch of a dealer group (`Conversation.branchId`). */
+  branchId?: string;
   limit?: number;
 }
 

@@ -94,6 +94,11 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       expect(await store.getConversation('conv-1')).toMatchObject({ branchId: 'south', handOffs });
       expect((await store.findConversation('contact-1', 'whatsapp'))?.branchId).toBe('south');
       expect((await store.listConversations({ status: 'open' }))[0]).toMatchObject({ branchId: 'south', handOffs });
+      await store.saveConversation(conversation('conv-2', { channel: 'sms', branchId: 'north', updatedAt: 3 }));
+      await store.saveConversation(conversation('conv-3', { channel: 'email', updatedAt: 4 }));
+      expect((await store.listConversations({ branchId: 'south' })).map((c) => c.id)).toEqual(['conv-1']);
+      expect((await store.listConversations({ branchId: 'north', status: 'open' })).map((c) => c.id)).toEqual(['conv-2']);
+      expect(await store.listConversations({ branchId: 'west' })).toEqual([]);
       await store.close?.();
     });
 

@@ -205,10 +205,9 @@ export function createInboxApi(options: InboxApiOptions) {
       const queue = url.searchParams.get('queue') ?? 'all';
       if (queue !== 'all' && queue !== 'operators' && queue !== 'bot')
         throw new HttpProblem(400, 'validation', 'queue must be all, operators or bot');
-      const branchId = branchFilter(viewer, url);
-      const sees = (candidate: string | undefined) =>
-        viewer.sees(candidate) && (branchId === undefined || candidate === branchId);
-      json(response, 200, { now: hub.clock.now(), conversations: await views.list({ queue, sees }) });
+      // An operator's list is their branch's; a supervisor's the whole group's, or the branch picked in the filter.
+      const branchId = branchFilter(viewer, url) ?? viewer.operator.branchId;
+      json(response, 200, { now: hub.clock.now(), conversations: await views.list({ queue, branchId }) });
       return;
     }
     if (id === undefined) throw new HttpProblem(405, 'method_not_allowed', `${method} ${url.pathname}`);

@@ -79,11 +79,8 @@ const probe = { type: 'text', text: 'probe' } as const;
 /** Builds list rows and threads from the hub's store. */
 export interface InboxViews {
   conversation(conversation: Conversation): Promise<ConversationView>;
-  /** Open chats, latest activity first: of one queue, and only those of the branches `sees` accepts. */
-  list(filter?: {
-    queue?: 'all' | 'operators' | 'bot';
-    sees?: (branchId: string | undefined) => boolean;
-  }): Promise<ConversationView[]>;
+  /** Open chats, latest activity first: of one queue, of one branch (`store.listConversations({ branchId })`) or all. */
+  list(filter?: { queue?: 'all' | 'operators' | 'bot'; branchId?: string | undefined }): Promise<ConversationView[]>;
   thread(conversationId: string): Promise<ThreadView | undefined>;
   replyBlock(conversation: Conversation): Promise<ReplyBlock>;
   /** The first-response timer in the working hours of the chat's branch. */
@@ -169,12 +166,12 @@ export function createInboxViews(hub: Omnidealer, targetMs: number): InboxViews 
     timer: timerOf,
     async list(filter = {}) {
       const queue = filter.queue ?? 'all';
-      const sees = filter.sees ?? (() => true);
       const stored = await store.listConversations({
         status: 'open',
+        ...(filter.branchId === undefined ? {} : { branchId: filter.branchId }),
         ...(queue === 'operators' ? { handler: 'operator' as const } : queue === 'bot' ? { handler: 'bot' as const } : {}),
       });
-      const views = await Promise.all(stored.filter((item) => sees(item.branchId)).map(conversation));
+      const views = await Promise.all(stored.map(conversation));
       return views.sort((a, b) => b.lastActivityAt - a.lastActivityAt);
     },
     async thread(conversationId) {

@@ -12,17 +12,13 @@ export interface BranchAccounts {
   channels: Channel[];
   /** The branches with their channel ids, for `createOmnidealer({ branches })`. */
   hubBranches: BranchInput[];
-  /**
-   * Webhook path → channel id: `/hooks/whatsapp/<branch>`, and `/hooks/avito/<branch>` (followed by `/<secret>`, which
-   * the Avito channel checks itself).
-   */
-  webhookRoutes: Map<string, string>;
   stop(): Promise<void>;
 }
 
 /**
  * Starts a sandbox per branch (each with its own WhatsApp number and Avito account, ids derived from the seed and the
- * branch) and creates the branch's channels over it. Each channel posts its webhooks to its own path on `url`.
+ * branch) and creates the branch's channels over it. Each channel gets its webhooks at `<url>/hooks/<channel id>`
+ * (`createNodeWebhookRouter`); Avito's URL also carries the secret its channel checks.
  */
 export async function startBranchAccounts(options: {
   url: string;
@@ -35,16 +31,15 @@ export async function startBranchAccounts(options: {
   const sandboxes: Record<string, Sandbox> = {};
   const channels: Channel[] = [];
   const hubBranches: BranchInput[] = [];
-  const webhookRoutes = new Map<string, string>();
   try {
     for (const branch of branches) {
-      const whatsappPath = `/hooks/whatsapp/${branch.id}`;
-      const avitoPath = `/hooks/avito/${branch.id}`;
+      const whatsappId = channelIdOf(branch.id, 'whatsapp');
+      const avitoId = channelIdOf(branch.id, 'avito');
       const sandbox = await startSandbox({
         seed: `${options.seed}:${branch.id}`,
         clock,
         timers: options.manual ? 'manual' : 'real',
-        webhookTargets: { whatsapp: `${url}${whatsappPath}`, avito: `${url}${avitoPath}/${avitoWebhookSecret}` },
+        webhookTargets: { whatsapp: `${url}/hooks/${whatsappId}`, avito: `${url}/hooks/${avitoId}/${avitoWebhookSecret}` },
         // Every number is on WhatsApp and every message arrives: the example is about the inbox, not delivery failures.
         behaviour: { whatsapp: { notOnWhatsApp: 0, failed: 0, silent: 0 } },
       });
@@ -52,7 +47,7 @@ export async function startBranchAccounts(options: {
       const { whatsapp: wa, avito: av } = sandbox.credentials;
       const ids: string[] = [];
       const whatsapp = createWhatsAppChannel({
-        id: channelIdOf(branch.id, 'whatsapp'),
+        id: whatsappId,
         baseURL: sandbox.urls.whatsappMessages,
         accessToken: wa.accessToken,
         phoneNumberId: wa.phoneNumberId,
@@ -63,10 +58,9 @@ export async function startBranchAccounts(options: {
       });
       channels.push(whatsapp);
       ids.push(whatsapp.id);
-      webhookRoutes.set(whatsappPath, whatsapp.id);
       if (branch.accounts.avito) {
         const avito = createAvitoChannel({
-          id: channelIdOf(branch.id, 'avito'),
+          id: avitoId,
           baseURL: sandbox.urls.avito,
           clientId: av.clientId,
           clientSecret: av.clientSecret,
@@ -76,7 +70,6 @@ export async function startBranchAccounts(options: {
         });
         channels.push(avito);
         ids.push(avito.id);
-        webhookRoutes.set(avitoPath, avito.id);
       }
       hubBranches.push({
         id: branch.id,
@@ -94,7 +87,6 @@ export async function startBranchAccounts(options: {
     sandboxes,
     channels,
     hubBranches,
-    webhookRoutes,
     async stop() {
       await Promise.all(Object.values(sandboxes).map((sandbox) => sandbox.stop()));
     },

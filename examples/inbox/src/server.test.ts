@@ -246,6 +246,10 @@ describe('inbox API', () => {
     ).toBe(403);
     const anonymous = await fetch(`${inbox.url}/api/conversations`);
     expect(anonymous.status).toBe(401);
+    // Each branch's number and account has its own webhook URL; a wrong Avito secret or an unknown channel is refused.
+    const hook = (path: string) => fetch(`${inbox.url}${path}`, { method: 'POST', body: '{}' });
+    expect((await hook('/hooks/avito-north/not-the-secret-at-all')).status).toBe(401);
+    expect((await hook('/hooks/avito-south/anything')).status).toBe(404);
     expect((await call('/api/simulate', { method: 'POST', body: { customer: 'maria', callOperator: true } })).status).toBe(400);
   });
 

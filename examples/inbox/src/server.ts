@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import {
   type Clock,
+  createNodeWebhookRouter,
   createOmnidealer,
   type Logger,
   type Message,
@@ -12,7 +13,7 @@ import {
   type SlaReport,
   type Store,
 } from '@omnidealer/core';
-import { createRedactingLogger, systemClock, toWebRequest, writeWebResponse } from '@omnidealer/core/provider-utils';
+import { createRedactingLogger, systemClock } from '@omnidealer/core/provider-utils';
 import type { Sandbox } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
 import { startBranchAccounts } from './branch-accounts.js';
@@ -223,18 +224,14 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
     if (live.size > 0) tick().catch((error: unknown) => logger?.warn({ error: String(error) }, 'inbox: tick failed'));
   }, options.tickMs ?? 1000);
 
-  /** The channel a webhook path belongs to: `/hooks/whatsapp/north`, `/hooks/avito/north/<secret>`. */
-  const webhookChannel = (path: string): string | undefined => {
-    const [, hooks, provider, branch] = path.split('/');
-    return hooks === 'hooks' ? accounts.webhookRoutes.get(`/hooks/${provider}/${branch}`) : undefined;
-  };
+  // `/hooks/<channel id>` → hub.handleWebhook: each branch's number and account has its own URL. (The Avito channel
+  // checks the secret in its path itself, timing-safe, and answers 401 on a wrong one.)
+  const webhooks = createNodeWebhookRouter(hub);
   handle = async (request, response) => {
     const requestUrl = new URL(request.url ?? '/', url);
     const path = requestUrl.pathname;
-    const channelId = webhookChannel(path);
-    if (channelId) {
-      // The Avito channel checks the secret in the path itself (timing-safe) and answers 401 on a wrong one.
-      await writeWebResponse(await hub.handleWebhook(channelId, toWebRequest(request, url)), response);
+    if (path.startsWith('/hooks/')) {
+      await webhooks(request, response);
       return;
     }
     if (path.startsWith('/api/')) {

@@ -163,7 +163,7 @@ function transferRow(conversation, picked) {
     branchSelect,
     operatorSelect,
     note,
-    el('button', { type: 'button', id: 'transfer', onclick: transfer }, 'Hand off to branch'),
+    el('button', { type: 'button', id: 'transfer', onclick: transfer }, 'Send to branch'),
   );
 }
 

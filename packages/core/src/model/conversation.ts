@@ -14,7 +14,7 @@ export const assignmentSchema = z.object({
 });
 
 /**
- * One move of a conversation to another branch ({@link Omnidealer.handOff}): kept forever beside the assignments.
+ * One move of a conversation to another branch (`hub.handOff`): kept forever beside the assignments.
  * `from` is absent when the conversation belonged to the whole group.
  */
 export const handOffSchema = z.object({

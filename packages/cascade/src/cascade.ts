@@ -25,6 +25,7 @@ import type { CascadeEvents, FallbackReason } from './cascade-events.js';
 import { takeCascadeLease } from './cascade-lease.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
+import { type JobWakeups, startJobWakeups } from './job-wakeups.js';
 import { type CascadePlan, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
 import { createReachPopulation, type ReachClasses } from './reach-model.js';
 import { buildReport, type CascadeReport } from './report.js';
@@ -43,7 +44,12 @@ export interface CascadeOptions {
    * over. Keep it above your slowest step, a send waiting on the rate limit included. @default 60 000 ms
    */
   leaseMs?: number;
-  /** How often {@link Cascade.start} polls the store for due deadlines. @default 1000 ms */
+  /**
+   * How often {@link Cascade.start} polls the store for due deadlines. A store that tells when jobs are scheduled
+   * (`Store.watchJobs`: the PostgreSQL and memory stores) wakes the workers at each step's due time, so the poll
+   * is then only a safety net (for a job whose notification was lost, or a lease that expired). @default 1000 ms, or
+   * 30 000 ms when the store watches jobs
+   */
   pollIntervalMs?: number;
   /** Due steps run at once by {@link Cascade.runDueSteps}. @default 8 */
   concurrency?: number;
@@ -104,9 +110,12 @@ export interface Cascade {
    * Resolves with the number of jobs run.
    */
   runDueSteps(options?: { limit?: number }): Promise<number>;
-  /** Polls {@link Cascade.runDueSteps} every `pollIntervalMs` (a restarted process resumes pending deadlines). */
+  /**
+   * Runs {@link Cascade.runDueSteps} now, every `pollIntervalMs` (a restarted process resumes pending deadlines), and,
+   * with a store that watches jobs, at the due time of each step scheduled by any process sharing the store.
+   */
   start(): void;
-  /** Stops the poller. */
+  /** Stops the poller and the wake-ups. */
   stop(): void;
   /** Resolves when the work triggered by hub events so far has finished (tests, graceful shutdown). */
   drain(): Promise<void>;
@@ -187,7 +196,7 @@ export function createCascade(options: CascadeOptions): Cascade {
   const policy = resolvePolicy(options.policy);
   const logger = createRedactingLogger(options.logger ?? silentLogger);
   const leaseMs = options.leaseMs ?? 60_000;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const pollIntervalMs = options.pollIntervalMs ?? (store.watchJobs ? 30_000 : 1000);
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const totalsTtlMs = options.reachTotalsTtlMs ?? 60_000;
   const emitter = new EventEmitter();
@@ -204,8 +213,7 @@ export function createCascade(options: CascadeOptions): Cascade {
   );
   const locks = new Map<string, Promise<unknown>>();
   const pending = new Set<Promise<unknown>>();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let polling = false;
+  let wakeups: JobWakeups | undefined;
 
   const emit = <E extends keyof CascadeEvents>(event: E, payload: Parameters<CascadeEvents[E]>[0]) => {
     try {
@@ -866,18 +874,22 @@ export function createCascade(options: CascadeOptions): Cascade {
     },
     runDueSteps,
     start() {
-      if (timer) return;
-      const tick = () => {
-        if (polling) return;
-        polling = true;
-        track(runDueSteps().finally(() => (polling = false)));
-      };
-      timer = setInterval(tick, pollIntervalMs);
-      tick();
+      if (wakeups) return;
+      wakeups = startJobWakeups({
+        store,
+        clock,
+        kinds: [jobKind],
+        pollIntervalMs,
+        run: () => {
+          const work = runDueSteps();
+          track(work);
+          return work;
+        },
+      });
     },
     stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
+      wakeups?.stop();
+      wakeups = undefined;
     },
     async drain() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

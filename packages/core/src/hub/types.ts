@@ -309,6 +309,9 @@ export interface Omnidealer {
    * `metadata.interrupted` instead of being sent twice (at most once), and a cascade falls back if no delivery
    * status arrives in time. Channels whose `capabilities.interruptedSend` is `resend` (e-mail) send it again.
    * Only messages older than `olderThanMs` are taken, so sends still running in this process are left alone.
+   * Several machines may run it at once: each message is claimed in the store first (a record with a lease of
+   * `claimMs`, taken atomically with `Store.updateRecord`) and read again, so one machine resumes it and the others
+   * leave it. Resolves with the messages this call finished.
    */
   resumeOutbox(options?: ResumeOutboxOptions): Promise<Message[]>;
   /** Stops rate limiters and timers; the hub cannot send afterwards. */
@@ -327,6 +330,11 @@ export interface ResumeOutboxOptions {
    * channel's `capabilities.interruptedSend`
    */
   interrupted?: 'assume-sent' | 'resend';
+  /**
+   * How long this process holds a message it resumes before another may take it over (if this one died meanwhile).
+   * Keep it above your slowest send, the rate limiter's wait and retries included. @default 600000 (10 minutes)
+   */
+  claimMs?: number;
 }
 
 /** One message (or cascade) of a kind a contact was sent, as kept for frequency caps. */

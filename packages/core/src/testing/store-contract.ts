@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
 import type { Store } from '../store/store.js';
@@ -295,6 +295,23 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       expect((await store.getJob('t1'))?.status).toBe('pending');
       expect(await store.claimDueJobs(100, 10, 1000, [])).toEqual([]);
       expect((await store.claimDueJobs(100, 10, 1000, ['trigger.idle', 'other'])).map((job) => job.id)).toEqual(['t1']);
+      await store.close?.();
+    });
+
+    it('tells job watchers (when the store has watchJobs) the run time and kind of each pending job scheduled', async () => {
+      const store = await createStore();
+      if (!store.watchJobs) return void (await store.close?.());
+      const told: string[] = [];
+      const unwatch = store.watchJobs((runAt, kind) => told.push(`${kind}@${runAt}`));
+      await store.scheduleJob({ id: 'c1', kind: 'cascade.step', runAt: 10, payload: {}, status: 'pending', attempts: 0 });
+      await store.scheduleJob({ id: 't1', kind: 'trigger.idle', runAt: 20, payload: {}, status: 'pending', attempts: 0 });
+      await store.scheduleJob({ id: 'x1', kind: 'cascade.step', runAt: 30, payload: {}, status: 'cancelled', attempts: 0 });
+      // Told soon after (a store across processes delivers asynchronously), possibly twice, never a cancelled job.
+      await vi.waitFor(() => expect(new Set(told)).toEqual(new Set(['cascade.step@10', 'trigger.idle@20'])), { timeout: 10_000 });
+      unwatch();
+      await store.scheduleJob({ id: 'c2', kind: 'cascade.step', runAt: 40, payload: {}, status: 'pending', attempts: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(told).not.toContain('cascade.step@40');
       await store.close?.();
     });
 

@@ -119,6 +119,23 @@ describe('pnpm demo (sandbox, 200 contacts, seed 7)', () => {
     expect(result.table).toContain(formatRub(result.summary.savingsMinor));
   });
 
+  it('mails the same base a month later, cheaper per reached customer for what the first mailing taught', () => {
+    const learning = result.learning;
+    const followUp = result.followUp;
+    if (!learning || !followUp) throw new Error('no second mailing');
+    expect(followUp.contacts).toBe(200);
+    expect(followUp.running).toBe(0);
+    expect(learning.firstPerReachedMinor).toBeGreaterThan(0);
+    expect(learning.secondPerReachedMinor).toBeGreaterThan(0);
+    expect(learning.secondPerReachedMinor).toBeLessThan(learning.firstPerReachedMinor);
+    expect(learning.savingPercent).toBeCloseTo((1 - learning.secondPerReachedMinor / learning.firstPerReachedMinor) * 100, 6);
+    // Customers the first mailing's invite links brought to MAX get the second one there, for free.
+    expect(learning.acquisition.invites).toBeGreaterThan(0);
+    expect(learning.acquisition.links).toBeGreaterThan(0);
+    const max = (summary: typeof followUp) => summary.channels.find((figures) => figures.channel === 'max')?.sent ?? 0;
+    expect(max(followUp)).toBe(max(result.summary) + learning.acquisition.links);
+  });
+
   it('runs the inbound dialogs and reports the response-time SLA', () => {
     expect(result.dialogs.join('\n')).toMatch(/Avito buyer asks about «.+»/);
     expect(result.dialogs.join('\n')).toContain('Bot books the visit');

@@ -308,7 +308,7 @@ describe.skipIf(missing.length > 0)('several machines on one PostgreSQL and one 
       expect(states).toHaveLength(CONTACTS);
       expect(states.filter((state) => state.status !== 'succeeded' || state.steps.length !== 2)).toEqual([]);
       expect(new Set(states.map((state) => state.contact.id)).size).toBe(CONTACTS);
-      // A due step starts within a second of its deadline on an idle worker (a poll a second, plus planning the step).
+      // A due step starts within a second of its deadline on an idle worker (woken by NOTIFY, plus planning the step).
       expect(wakeUpMs).toBeGreaterThanOrEqual(0);
       expect(wakeUpMs).toBeLessThanOrEqual(1500);
     },

@@ -32,6 +32,8 @@ export interface DemoSandbox {
   /** Runs everything due at `now` and waits for the webhooks; returns how many events ran. */
   flush(now: number): Promise<number>;
   whatsappInbound(input: WhatsAppInboundInput): Promise<WhatsAppInboundResult>;
+  /** A customer presses Start in the dealer's MAX bot, through a deep link when `payload` is given. */
+  maxStart(input: { payload?: string; firstName?: string }): Promise<unknown>;
   avitoInbound(input: AvitoInboundInput): Promise<AvitoInboundResult>;
   verifyWebhook(): Promise<WebhookVerification[]>;
   whatsappMessages(): Promise<readonly WhatsAppSentMessage[]>;
@@ -61,6 +63,7 @@ export async function startDemoSandbox(input: SandboxStartInput): Promise<DemoSa
       return sandbox.flush();
     },
     whatsappInbound: (inbound) => sandbox.whatsapp.inbound(inbound),
+    maxStart: (input) => sandbox.max.start(input),
     avitoInbound: (inbound) => sandbox.avito.inbound(inbound),
     verifyWebhook: () => sandbox.whatsapp.verifyWebhook(),
     whatsappMessages: async () => sandbox.whatsapp.messages(),

@@ -1,7 +1,15 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Cascade, type CascadePolicy, type CascadeState, createCascade, DAY_MS, HOUR_MS } from '@omnidealer/cascade';
+import {
+  type Cascade,
+  type CascadePolicy,
+  type CascadeReport,
+  type CascadeState,
+  createCascade,
+  DAY_MS,
+  HOUR_MS,
+} from '@omnidealer/cascade';
 import { createAvitoChannel } from '@omnidealer/channel-avito';
 import { createEmailChannel, type EmailChannel } from '@omnidealer/channel-email';
 import { createMaxChannel } from '@omnidealer/channel-max';
@@ -25,12 +33,18 @@ import { createSeededRandom, seedContacts } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
 import { type DemoOptions, missingRealEnv, optionalRealEnv } from './demo-options.js';
 import { type DemoSandbox, type SandboxCapture, startDemoSandbox } from './demo-sandbox.js';
-import { type DemoSummary, formatSummaryTable, summarizeCampaign } from './demo-summary.js';
+import { type DemoSummary, formatRub, formatSummaryTable, summarizeCampaign } from './demo-summary.js';
 import { writeReport } from './html-report.js';
 
 import { createLoopbackFetch, type LoopbackFetch } from './loopback-fetch.js';
 import { createProgressBar, type ProgressTarget, silentProgress } from './progress-bar.js';
-import { springSaleContent, springSaleMailingId, springSaleSms, springSaleTemplate } from './spring-sale.js';
+import {
+  springSaleContent,
+  springSaleFollowUpId,
+  springSaleMailingId,
+  springSaleSms,
+  springSaleTemplate,
+} from './spring-sale.js';
 
 /** Where the demo writes: progress (stderr) and results (stdout). */
 export interface DemoIo {
@@ -56,6 +70,45 @@ export interface DemoResult {
   /** Seeded contacts of the campaign (sandbox mode). */
   contacts: readonly ContactInput[];
   sandbox?: SandboxCapture | undefined;
+  /** Sandbox mode: the same base mailed again a month later, with what the first mailing taught. */
+  followUp?: DemoSummary | undefined;
+  /** Sandbox mode: both mailings' cost per reached customer and the saving. */
+  learning?: MailingComparison | undefined;
+}
+
+/** Two mailings to one base compared, from their cascade reports. */
+export interface MailingComparison {
+  /** The first mailing's ₽ per reached customer, in kopecks (`CascadeReport.costPerReachedMinor`). */
+  firstPerReachedMinor: number;
+  /** The second mailing's, a month later. */
+  secondPerReachedMinor: number;
+  /** `1 − second ÷ first`, in percent. */
+  savingPercent: number;
+  /** The first mailing's invite links to MAX: SMS that carried one, customers who pressed Start, extra segments. */
+  acquisition: CascadeReport['acquisition'];
+}
+
+/** Compares two mailings' cascade reports by what they spent per reached customer. */
+export function compareMailings(first: CascadeReport, second: CascadeReport): MailingComparison {
+  return {
+    firstPerReachedMinor: first.costPerReachedMinor,
+    secondPerReachedMinor: second.costPerReachedMinor,
+    savingPercent: first.costPerReachedMinor > 0 ? (1 - second.costPerReachedMinor / first.costPerReachedMinor) * 100 : 0,
+    acquisition: first.acquisition,
+  };
+}
+
+/** Two lines: both mailings' cost per reached customer and the saving, and what the first mailing's invites did. */
+export function formatLearning(learning: MailingComparison): string {
+  const { invites, links, extraCostMinor, paybackMailings } = learning.acquisition;
+  return (
+    `A month later, same base: ${formatRub(Math.round(learning.secondPerReachedMinor))} per reached customer instead of ` +
+    `${formatRub(Math.round(learning.firstPerReachedMinor))} (${learning.savingPercent.toFixed(1)} % less), for what the ` +
+    'first mailing taught: who is not on WhatsApp, whose e-mail bounces, who now reads the dealer in MAX.\n' +
+    `The first mailing's ${invites} invite links to MAX cost ${formatRub(extraCostMinor)} of extra SMS segments; ` +
+    `${links} customers pressed Start and get mailings there for free` +
+    (paybackMailings === undefined ? '.' : ` (the links pay back in ${paybackMailings.toFixed(1)} mailings).`)
+  );
 }
 
 /** A thrown error whose message is meant for the user as is (exit code 2, no stack). */
@@ -82,6 +135,9 @@ export const springSalePolicy = (whatsAppFallback: DemoOptions['whatsAppFallback
     sms: { after: 'not_delivered', withinMs: DAY_MS },
   },
   maxSteps: 3,
+  // Every SMS the cascade sends anyway carries a link to the dealer's MAX bot when the extra segment pays for itself:
+  // a customer who presses Start gets the next mailings there, for free.
+  acquisition: { channel: 'max', prefix: 'Пишите нам в MAX: ' },
 });
 
 const whatsAppPricingOf = (marketingMinor: number): WhatsAppPricing => ({
@@ -230,6 +286,7 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
         token: credentials.max.token,
         webhookSecret: credentials.max.webhookSecret,
         botId: credentials.max.botId,
+        botName: 'sever_auto_bot',
         rateLimit: { perSecond: 1000 },
         fetch: loopback.fetch,
       }),
@@ -279,6 +336,47 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
     const sla = await hub.slaReport({ targetMs: 120_000 });
     const capture: SandboxCapture = await sandbox.capture();
     const table = formatSummaryTable(summary);
+
+    // A month later the dealer mails the same base again. The first mailing ran in the dealer's fixed order, with no
+    // history to price by; now each contact's own outcomes and the base's totals are in the store, and the cascade
+    // orders the channels by expected cost to reach: who left WhatsApp unread or was not on it, whose e-mail bounced.
+    // Between the mailings some customers open the MAX link from their SMS and press Start: the hub joins their MAX
+    // account to their contact (and records their consent).
+    const tapRandom = createSeededRandom(options.seed, 'demo.invite-taps');
+    for (const sms of capture.sms) {
+      const payload = sms.text.match(/\?start=([\w-]+)/)?.[1];
+      if (payload && sms.plannedOutcome === 'delivered' && tapRandom.chance(0.15)) await sandbox.maxStart({ payload });
+    }
+    await settle(sandbox, cascade, dialogs, clock);
+    const firstReport = await cascade.report({ campaign: springSaleMailingId });
+    cascade.close();
+    const followUpCascade = createCascade({
+      hub,
+      channels: ['email', 'max', 'whatsapp', 'sms'],
+      policy: { ...springSalePolicy(options.whatsAppFallback), ordering: 'expected_cost' },
+      concurrency: 16,
+    });
+    running.cascade = followUpCascade;
+    const followUpStart = campaignStart + 30 * DAY_MS;
+    clock.set(followUpStart);
+    await sandbox.setTime(followUpStart);
+    const resending = io.progress ? createProgressBar('a month later', io.progress) : silentProgress;
+    await followUpCascade.campaign({
+      mailingId: springSaleFollowUpId,
+      // The base as the CRM holds it now: with the MAX accounts and consents the invite links brought.
+      contacts: await Promise.all(contacts.map(async (contact) => (await store.getContact(contact.id as string)) ?? contact)),
+      content: springSaleContent,
+      concurrency: 32,
+      onProgress: (progress) => resending.update(progress.processed, contacts.length),
+    });
+    while (clock.now() < followUpStart + simulatedSpanMs) {
+      clock.advance(10 * 60_000);
+      await sandbox.setTime(clock.now());
+      await settle(sandbox, followUpCascade, dialogs, clock);
+    }
+    resending.finish(`${contacts.length} contacts`);
+    const followUp = await summarizeCampaign(store, springSaleFollowUpId, smsOnlyMinor(options.priceSmsSegmentMinor));
+    const learning = compareMailings(firstReport, await followUpCascade.report({ campaign: springSaleFollowUpId }));
     const wallMs = performance.now() - started;
     const reportPath = await writeReport(options.outDir, summary, {
       seed: options.seed,
@@ -293,8 +391,9 @@ async function runSandbox(options: DemoOptions, io: DemoIo): Promise<DemoResult>
     log('');
     for (const line of dialogs.lines) log(`dialog: ${line}`);
     log(formatSla(sla));
+    log(formatLearning(learning));
     log(`report: ${reportPath}`);
-    return { summary, table, sla, dialogs: dialogs.lines, reportPath, wallMs, contacts, sandbox: capture };
+    return { summary, table, sla, dialogs: dialogs.lines, reportPath, wallMs, contacts, sandbox: capture, followUp, learning };
   } finally {
     await stopAll(running);
   }

@@ -4,6 +4,8 @@ import type { ContactInput } from '@omnidealer/core';
 
 /** The campaign's id: a contact never gets the same mailing twice. */
 export const springSaleMailingId = 'spring-sale-2026';
+/** The same offer mailed to the same base a month later (the demo's second mailing). */
+export const springSaleFollowUpId = 'spring-sale-2026-april';
 
 /** The WhatsApp template the campaign sends (a marketing template with two body parameters). */
 export const springSaleTemplate = {

@@ -17,7 +17,12 @@ export type ReplyBlock = { reason: string; detail: string } | undefined;
 /** One row of the conversation list. */
 export interface ConversationView {
   id: string;
+  /** The channel's id (`whatsapp-north`): which branch's number or account the chat came in on. */
   channel: string;
+  /** The channel's kind (`whatsapp`, `avito`): the badge the page shows. */
+  channelKind: string;
+  /** The branch the chat belongs to now (`conversation.branchId`); a hand-off changes it. */
+  branchId: string | undefined;
   status: Conversation['status'];
   handler: Conversation['handler'];
   assignee: string | undefined;
@@ -33,6 +38,8 @@ export interface ConversationView {
   /** The live first-response timer (core `responseTimer`); undefined when nobody waits. */
   timer: ResponseTimer | undefined;
   assignments: Conversation['assignments'];
+  /** Moves between branches, oldest first (`hub.handOff`). */
+  handOffs: NonNullable<Conversation['handOffs']>;
 }
 
 /** A message as the thread shows it. */
@@ -72,9 +79,12 @@ const probe = { type: 'text', text: 'probe' } as const;
 /** Builds list rows and threads from the hub's store. */
 export interface InboxViews {
   conversation(conversation: Conversation): Promise<ConversationView>;
-  list(filter?: { queue?: 'all' | 'operators' | 'bot' }): Promise<ConversationView[]>;
+  /** Open chats, latest activity first: of one queue, of one branch (`store.listConversations({ branchId })`) or all. */
+  list(filter?: { queue?: 'all' | 'operators' | 'bot'; branchId?: string | undefined }): Promise<ConversationView[]>;
   thread(conversationId: string): Promise<ThreadView | undefined>;
   replyBlock(conversation: Conversation): Promise<ReplyBlock>;
+  /** The first-response timer in the working hours of the chat's branch. */
+  timer(conversation: Conversation, now?: number): ResponseTimer | undefined;
   message(message: Message): MessageView;
 }
 
@@ -109,6 +119,11 @@ export function createInboxViews(hub: Omnidealer, targetMs: number): InboxViews 
     return { ...(title ? { title } : {}), ...(price ? { price } : {}), ...(url ? { url } : {}) };
   }
 
+  /** The first-response timer, counting only the working hours of the chat's branch. */
+  function timerOf(stored: Conversation, now = hub.clock.now()): ResponseTimer | undefined {
+    return responseTimer(stored, now, targetMs, stored.branchId ? hub.branches.get(stored.branchId) : undefined);
+  }
+
   async function conversation(stored: Conversation): Promise<ConversationView> {
     const contact: Contact | undefined = await store.getContact(stored.contactId);
     const last = (await store.listMessages(stored.id, { limit: 1 })).at(-1);
@@ -116,6 +131,8 @@ export function createInboxViews(hub: Omnidealer, targetMs: number): InboxViews 
     return {
       id: stored.id,
       channel: stored.channel,
+      channelKind: hub.channels.get(stored.channel)?.kind ?? stored.channel,
+      branchId: stored.branchId,
       status: stored.status,
       handler: stored.handler,
       assignee: stored.assignee,
@@ -131,8 +148,9 @@ export function createInboxViews(hub: Omnidealer, targetMs: number): InboxViews 
       lastMessage: lastView ? { direction: lastView.direction, text: lastView.text, at: lastView.at } : undefined,
       lastActivityAt: Math.max(stored.lastInboundAt ?? 0, stored.lastOutboundAt ?? 0, stored.createdAt),
       awaitingReplySince: stored.awaitingReplySince,
-      timer: responseTimer(stored, hub.clock.now(), targetMs),
+      timer: timerOf(stored),
       assignments: stored.assignments,
+      handOffs: stored.handOffs ?? [],
     };
   }
 
@@ -145,10 +163,12 @@ export function createInboxViews(hub: Omnidealer, targetMs: number): InboxViews 
     conversation,
     replyBlock,
     message,
+    timer: timerOf,
     async list(filter = {}) {
       const queue = filter.queue ?? 'all';
       const stored = await store.listConversations({
         status: 'open',
+        ...(filter.branchId === undefined ? {} : { branchId: filter.branchId }),
         ...(queue === 'operators' ? { handler: 'operator' as const } : queue === 'bot' ? { handler: 'bot' as const } : {}),
       });
       const views = await Promise.all(stored.map(conversation));

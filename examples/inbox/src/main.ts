@@ -27,6 +27,7 @@ const inbox = await startInbox({
 
 console.log(`omnidealer inbox: ${inbox.url}`);
 console.log('Use the "Simulate a customer" panel to write as a WhatsApp or Avito customer. Ctrl+C stops.');
+console.log(`Operators: ${inbox.url}/?operator=anna (Север), ?operator=oleg (Юг), ?operator=irina (group supervisor).`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -2,25 +2,25 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createAvitoChannel } from '@omnidealer/channel-avito';
-import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
 import {
   type Clock,
+  createNodeWebhookRouter,
   createOmnidealer,
   type Logger,
   type Message,
   type Omnidealer,
   type ResponseTimer,
-  responseTimer,
+  type SlaReport,
   type Store,
 } from '@omnidealer/core';
-import { createRedactingLogger, systemClock, toWebRequest, writeWebResponse } from '@omnidealer/core/provider-utils';
-import { type Sandbox, startSandbox } from '@omnidealer/sandbox';
+import { createRedactingLogger, systemClock } from '@omnidealer/core/provider-utils';
+import type { Sandbox } from '@omnidealer/sandbox';
 import { createSqliteStore } from '@omnidealer/store-sqlite';
+import { startBranchAccounts } from './branch-accounts.js';
 import { createInboxApi, type SimulateInput } from './inbox-api.js';
-import { callOperatorPayloads, defaultDepartment, demoCustomers, whatsAppTemplates } from './inbox-config.js';
+import { callOperatorPayloads, defaultDepartment, demoCustomers } from './inbox-config.js';
 import { createInboxViews, type ReplyBlock } from './inbox-views.js';
-import { createLiveUpdates } from './live-updates.js';
+import { type BranchAudience, createLiveUpdates } from './live-updates.js';
 
 /** Options of {@link startInbox}. */
 export interface StartInboxOptions {
@@ -52,7 +52,8 @@ export interface Inbox {
   /** `http://127.0.0.1:<port>`: open it in a browser. */
   readonly url: string;
   readonly hub: Omnidealer;
-  readonly sandbox: Sandbox;
+  /** Each branch's sandbox by branch id (`north`: WhatsApp and Avito, `south`: WhatsApp): write as its customers. */
+  readonly sandboxes: Readonly<Record<string, Sandbox>>;
   readonly store: Store;
   readonly clock: Clock;
   /** Runs one tick now: sandbox events due, then timers and window states pushed to the pages. */
@@ -71,12 +72,21 @@ function isManualClock(clock: Clock): boolean {
   return typeof (clock as { advance?: unknown }).advance === 'function' && (clock as { speed?: unknown }).speed === undefined;
 }
 
+/** The SLA figures one page may see: its branch's row, or the group's with a row per branch for a supervisor. */
+function slaFor(report: SlaReport, sees: BranchAudience): { overall: SlaReport['overall']; byBranch: SlaReport['byBranch'] } {
+  const rows = Object.entries(report.byBranch).filter(([branchId]) => sees(branchId));
+  if (sees(undefined)) return { overall: report.overall, byBranch: report.byBranch };
+  const [own] = rows;
+  return { overall: own ? own[1] : report.overall, byBranch: Object.fromEntries(rows) };
+}
+
 /**
- * Starts the operator inbox: the sandbox WhatsApp and Avito providers, the hub on a SQLite store, the JSON API,
- * the SSE stream and the page. Webhooks go sandbox → `/hooks/*` → `hub.handleWebhook`.
+ * Starts the operator inbox of a two-branch dealer group: a sandbox per branch (Север: WhatsApp and Avito, Юг:
+ * WhatsApp), the hub with its branches on a SQLite store, the JSON API, the SSE stream and the page. Webhooks go
+ * sandbox → `/hooks/<provider>/<branch>` → `hub.handleWebhook`.
  * @example
  * const inbox = await startInbox({ port: 3000, seed: 1 });
- * await inbox.sandbox.avito.inbound({ text: 'Ещё продаётся?' });
+ * await inbox.sandboxes.north?.avito.inbound({ text: 'Ещё продаётся?' });
  * console.log(inbox.url);
  */
 export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox> {
@@ -108,35 +118,12 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
   });
   const url = `http://${host}:${port}`;
 
-  const sandbox = await startSandbox({
-    seed: options.seed ?? 1,
-    clock,
-    timers: manual ? 'manual' : 'real',
-    webhookTargets: { whatsapp: `${url}/hooks/whatsapp`, avito: `${url}/hooks/avito/${avitoWebhookSecret}` },
-    // Every number is on WhatsApp and every message arrives: the example is about the inbox, not delivery failures.
-    behaviour: { whatsapp: { notOnWhatsApp: 0, failed: 0, silent: 0 } },
-  });
-  const { whatsapp: wa, avito: av } = sandbox.credentials;
-  const whatsapp = createWhatsAppChannel({
-    baseURL: sandbox.urls.whatsappMessages,
-    accessToken: wa.accessToken,
-    phoneNumberId: wa.phoneNumberId,
-    appSecret: wa.appSecret,
-    verifyToken: wa.verifyToken,
-    templates: whatsAppTemplates,
-    clock,
-  });
-  const avito = createAvitoChannel({
-    baseURL: sandbox.urls.avito,
-    clientId: av.clientId,
-    clientSecret: av.clientSecret,
-    userId: av.userId,
-    webhookSecret: avitoWebhookSecret,
-    clock,
-  });
+  const accounts = await startBranchAccounts({ url, seed: options.seed ?? 1, clock, manual, avitoWebhookSecret });
+  const { sandboxes } = accounts;
   const store = createSqliteStore({ path: options.storePath ?? ':memory:', clock });
   const hub = createOmnidealer({
-    channels: [whatsapp, avito],
+    channels: accounts.channels,
+    branches: accounts.hubBranches,
     store,
     clock,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -145,7 +132,8 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
   const live = createLiveUpdates();
   const simulate = async (input: SimulateInput): Promise<void> => {
     const customer = demoCustomers.find((item) => item.id === input.customer);
-    if (!customer) return;
+    const sandbox = customer && sandboxes[customer.branchId];
+    if (!customer || !sandbox) return;
     if (customer.channel === 'whatsapp') {
       await sandbox.whatsapp.inbound({
         from: customer.phone ?? '',
@@ -165,25 +153,24 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
   const api = createInboxApi({ hub, views, live, targetMs, ...(options.simulator === false ? {} : { simulate }) });
   const logger = options.logger && createRedactingLogger(options.logger);
 
-  const push = (conversationId: string) =>
+  const push = (conversationId: string, message?: Message) =>
     void api
-      .pushConversation(conversationId)
+      .pushConversation(conversationId, message)
       .catch((error: unknown) => logger?.warn({ error: String(error) }, 'inbox: push failed'));
 
-  // Hub events → SSE: every page sees new chats, messages, statuses and hand-offs as they happen.
-  hub.on('message.received', ({ message, conversation }) => {
-    live.broadcast('message', { conversationId: conversation.id, message: views.message(message) });
-    push(conversation.id);
-  });
-  const outbound = ({ message }: { message: Message }) => {
-    live.broadcast('message', { conversationId: message.conversationId, message: views.message(message) });
-    push(message.conversationId);
-  };
+  // Hub events → SSE: the pages of the chat's branch see new chats, messages, statuses and hand-offs as they happen.
+  hub.on('message.received', ({ message, conversation }) => push(conversation.id, message));
+  const outbound = ({ message }: { message: Message }) => push(message.conversationId, message);
   hub.on('message.sent', outbound);
   hub.on('message.status', outbound);
   hub.on('message.failed', outbound);
   hub.on('conversation.assigned', ({ conversation }) => push(conversation.id));
   hub.on('conversation.closed', ({ conversation }) => push(conversation.id));
+  // A hand-off: the pages of the branch it leaves drop the chat, the pages of the branch it joins get it.
+  hub.on('conversation.handed_off', ({ conversation, from, to }) => {
+    live.broadcast('handoff', { conversationId: conversation.id, from, to }, [from, to]);
+    push(conversation.id);
+  });
 
   // The bot→operator rule: only the "call an operator" button puts a chat in the operators' queue.
   hub.on('message.button', ({ conversation, payload }) => {
@@ -200,17 +187,32 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
 
   let ticking: Promise<void> | undefined;
   async function runTick(): Promise<void> {
-    if (manual) await sandbox.flush();
+    if (manual) for (const sandbox of Object.values(sandboxes)) await sandbox.flush();
     const conversations = await hub.store.listConversations({ status: 'open' });
-    const states: Record<string, { timer: ResponseTimer | undefined; replyBlocked: ReplyBlock }> = {};
+    const states: Array<{
+      id: string;
+      branchId: string | undefined;
+      timer: ResponseTimer | undefined;
+      replyBlocked: ReplyBlock;
+    }> = [];
     for (const conversation of conversations.slice(0, 200)) {
-      states[conversation.id] = {
-        timer: responseTimer(conversation, clock.now(), targetMs),
+      states.push({
+        id: conversation.id,
+        branchId: conversation.branchId,
+        timer: views.timer(conversation, clock.now()),
         replyBlocked: await views.replyBlock(conversation),
-      };
+      });
     }
     const sla = await hub.slaReport({ targetMs });
-    live.broadcast('tick', { now: clock.now(), conversations: states, sla: sla.overall });
+    const now = clock.now();
+    // Each page gets the timers of the chats it sees and the SLA of its branch (every branch for a supervisor).
+    live.broadcastEach('tick', (sees) => ({
+      now,
+      conversations: Object.fromEntries(
+        states.filter((state) => sees(state.branchId)).map(({ id, timer, replyBlocked }) => [id, { timer, replyBlocked }]),
+      ),
+      sla: slaFor(sla, sees),
+    }));
   }
   function tick(): Promise<void> {
     ticking ??= runTick().finally(() => {
@@ -222,17 +224,14 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
     if (live.size > 0) tick().catch((error: unknown) => logger?.warn({ error: String(error) }, 'inbox: tick failed'));
   }, options.tickMs ?? 1000);
 
-  const whatsappWebhook = '/hooks/whatsapp';
+  // `/hooks/<channel id>` → hub.handleWebhook: each branch's number and account has its own URL. (The Avito channel
+  // checks the secret in its path itself, timing-safe, and answers 401 on a wrong one.)
+  const webhooks = createNodeWebhookRouter(hub);
   handle = async (request, response) => {
     const requestUrl = new URL(request.url ?? '/', url);
     const path = requestUrl.pathname;
-    if (path === whatsappWebhook) {
-      await writeWebResponse(await hub.handleWebhook(whatsapp.id, toWebRequest(request, url)), response);
-      return;
-    }
-    if (path.startsWith('/hooks/avito/')) {
-      // The channel checks the secret in the path itself (timing-safe) and answers 401 on a wrong one.
-      await writeWebResponse(await hub.handleWebhook(avito.id, toWebRequest(request, url)), response);
+    if (path.startsWith('/hooks/')) {
+      await webhooks(request, response);
       return;
     }
     if (path.startsWith('/api/')) {
@@ -251,7 +250,7 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
   return {
     url,
     hub,
-    sandbox,
+    sandboxes,
     store,
     clock,
     tick,
@@ -263,7 +262,7 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
         server.close(() => resolve());
         for (const socket of sockets) socket.destroy();
       });
-      await sandbox.stop();
+      await accounts.stop();
       await hub.shutdown();
       await store.close?.();
     },

@@ -7,10 +7,11 @@
 //   cascades' idempotency keys and leases make each contact's cascade start once, on whichever hub gets there
 //   first; a cascade's lease also keeps a worker's save from undoing a delivery report another machine applied. It exits
 //   when done.
-// - `worker`: runs due cascade steps (`cascade.start()`: claims due deadlines from the store with leases, every
-//   `pollIntervalMs`), so a contact whose WhatsApp message is not delivered in time gets the SMS. With
-//   `RESUME_OUTBOX=1` it also finishes sends a dead process left in the outbox (queued longer than
-//   `RESUME_OLDER_THAN_MS`, 10 minutes) — on one machine only: two machines resuming one message would both send it.
+// - `worker`: runs due cascade steps (`cascade.start()`: claims due deadlines from the store with leases, woken by
+//   PostgreSQL's LISTEN/NOTIFY when a step is due, with a safety poll every `pollIntervalMs`), so a contact whose
+//   WhatsApp message is not delivered in time gets the SMS. With `RESUME_OUTBOX=1` it also finishes sends a dead
+//   process left in the outbox (queued longer than `RESUME_OLDER_THAN_MS`, 10 minutes) — on any number of workers:
+//   each message is claimed in the store before it is resumed, so one machine sends it.
 import { type Cascade, type CascadeContent, createCascade } from '@omnidealer/cascade';
 import { createSmsChannel, createSmsRuGateway } from '@omnidealer/channel-sms';
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
@@ -44,8 +45,9 @@ export interface AppConfig {
   fallbackMs: number;
   /** How long a worker holds a claimed deadline (and a hub a cascade's start) before another process may take it. */
   leaseMs: number;
-  pollIntervalMs: number;
-  /** Run `hub.resumeOutbox` every so often (on one machine only). */
+  /** The cascade's safety poll (steps are woken by notifications). @default the cascade's: 30 s on PostgreSQL */
+  pollIntervalMs: number | undefined;
+  /** Run `hub.resumeOutbox` every so often (safe on several machines: each message is claimed first). */
   resumeOutbox: boolean;
   /** What `resumeOutbox` takes: queued messages older than this. */
   resumeOlderThanMs: number;
@@ -79,7 +81,7 @@ export function readAppConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     perSecond: Number(env.PER_SECOND ?? 80),
     fallbackMs: Number(env.FALLBACK_MS ?? 3_600_000),
     leaseMs: Number(env.LEASE_MS ?? 60_000),
-    pollIntervalMs: Number(env.POLL_INTERVAL_MS ?? 1000),
+    pollIntervalMs: env.POLL_INTERVAL_MS ? Number(env.POLL_INTERVAL_MS) : undefined,
     resumeOutbox: env.RESUME_OUTBOX === '1',
     resumeOlderThanMs: Number(env.RESUME_OLDER_THAN_MS ?? 600_000),
     offset: Number(env.OFFSET ?? 0),
@@ -119,7 +121,7 @@ export function createApp(config: AppConfig): { hub: Omnidealer; cascade: Cascad
   const cascade = createCascade({
     hub,
     leaseMs: config.leaseMs,
-    pollIntervalMs: config.pollIntervalMs,
+    ...(config.pollIntervalMs === undefined ? {} : { pollIntervalMs: config.pollIntervalMs }),
     concurrency: 16,
     policy: {
       ordering: 'preference',
@@ -167,8 +169,8 @@ async function runWorker(config: AppConfig): Promise<void> {
   const app = createApp(config);
   app.cascade.start();
   // Sends a dead process left in the outbox. Only messages older than any send still running on a live machine (the
-  // limiter's wait plus the provider call) may be taken, and only one machine may do it: two resuming the same message
-  // at once would both send it.
+  // limiter's wait plus the provider call) may be taken. Several workers may do it at once: each message is claimed in
+  // the store first, so one of them resumes it.
   const resume = async (olderThanMs: number) => {
     const resumed = await app.hub.resumeOutbox({ olderThanMs });
     await report({ resumed: resumed.length });

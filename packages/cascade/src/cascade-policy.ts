@@ -100,6 +100,13 @@ export interface CascadePolicy {
   acquisition?: AcquisitionPolicy;
   /** Channel id or kind the savings in reports are measured against. @default the first channel of kind `sms` */
   baselineChannel?: string;
+  /**
+   * Which channels of a dealer group a contact is sent on (see the hub's `branches`). `branch`: for a contact with a
+   * home branch (`contact.branchId`, or the send's `branchId`), the channels bound to that branch plus the group's
+   * (bound to no branch) — a customer of the north showroom never gets the south's WhatsApp number. `group`: every
+   * channel. Contacts without a branch always use every channel. @default 'branch'
+   */
+  branchScope?: 'branch' | 'group';
 }
 
 /**
@@ -145,6 +152,7 @@ export interface ResolvedPolicy {
   consent: Record<string, ConsentRule>;
   baselineChannel: string | undefined;
   acquisition: Required<AcquisitionPolicy> | undefined;
+  branchScope: 'branch' | 'group';
 }
 
 /** One hour in milliseconds. */
@@ -198,6 +206,7 @@ export const cascadePolicySchema = z
     frequencyCaps: z.record(z.string(), frequencyCapSchema).optional(),
     consent: z.record(z.string(), z.enum(['granted', 'not_opted_out'])).optional(),
     baselineChannel: z.string().min(1).optional(),
+    branchScope: z.enum(['branch', 'group']).optional(),
     acquisition: z
       .object({
         channel: z.string().min(1),
@@ -276,6 +285,7 @@ function build(policy: CascadePolicy): ResolvedPolicy {
     frequencyCaps: policy.frequencyCaps ?? { marketing: { max: 1, windowMs: 30 * DAY_MS } },
     consent: { marketing: 'granted', ...policy.consent },
     baselineChannel: policy.baselineChannel,
+    branchScope: policy.branchScope ?? 'branch',
     acquisition: policy.acquisition && {
       channel: policy.acquisition.channel,
       horizon: policy.acquisition.horizon ?? 12,

@@ -55,6 +55,8 @@ export interface CascadeState {
   content: NormalizedContent;
   kind: string;
   campaign?: string;
+  /** The branch whose channels the cascade uses, when the send named one (else the contact's home branch). */
+  branchId?: string;
   /** Per-message budget in minor units. */
   budgetMinor?: number;
   status: CascadeStatus;

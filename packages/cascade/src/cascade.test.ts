@@ -346,7 +346,7 @@ describe('cascade: durability and exactly-once', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     after.cascade.start();
     after.clock.advance(DAY_MS);
-    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(30_000); // the safety poll: the memory store watches jobs
     await after.cascade.drain();
     after.cascade.stop();
     expect(before.mocks.sms.sent).toHaveLength(1);

@@ -13,6 +13,7 @@ import {
   type ReachStats,
   type ScheduledJob,
   UnreachableRecipientError,
+  ValidationError,
   WindowClosedError,
 } from '@omnidealer/core';
 import { createId, createRedactingLogger, parseInput, silentLogger } from '@omnidealer/core/provider-utils';
@@ -24,7 +25,9 @@ import type { CascadeEvents, FallbackReason } from './cascade-events.js';
 import { takeCascadeLease } from './cascade-lease.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import type { CascadeState, CascadeStepRecord } from './cascade-state.js';
+import { type JobWakeups, startJobWakeups } from './job-wakeups.js';
 import { type CascadePlan, type ExcludedChannel, type PlannedStep, plan } from './planner.js';
+import { createReachPopulation, type ReachClasses } from './reach-model.js';
 import { buildReport, type CascadeReport } from './report.js';
 
 /** Options of {@link createCascade}. */
@@ -41,7 +44,12 @@ export interface CascadeOptions {
    * over. Keep it above your slowest step, a send waiting on the rate limit included. @default 60 000 ms
    */
   leaseMs?: number;
-  /** How often {@link Cascade.start} polls the store for due deadlines. @default 1000 ms */
+  /**
+   * How often {@link Cascade.start} polls the store for due deadlines. A store that tells when jobs are scheduled
+   * (`Store.watchJobs`: the PostgreSQL and memory stores) wakes the workers at each step's due time, so the poll
+   * is then only a safety net (for a job whose notification was lost, or a lease that expired). @default 1000 ms, or
+   * 30 000 ms when the store watches jobs
+   */
   pollIntervalMs?: number;
   /** Due steps run at once by {@link Cascade.runDueSteps}. @default 8 */
   concurrency?: number;
@@ -66,6 +74,11 @@ export interface CascadeSendOptions {
   budgetMinor?: number;
   /** E-mail subject when a text is rendered as an e-mail. */
   subject?: string;
+  /**
+   * Send on this branch's channels (with the group's) instead of the contact's home branch's, under the policy's
+   * `branchScope: 'branch'`. @default the contact's `branchId`
+   */
+  branchId?: string;
 }
 
 /** A cost-ordered, deadline-driven cascade over a hub's channels. */
@@ -97,9 +110,12 @@ export interface Cascade {
    * Resolves with the number of jobs run.
    */
   runDueSteps(options?: { limit?: number }): Promise<number>;
-  /** Polls {@link Cascade.runDueSteps} every `pollIntervalMs` (a restarted process resumes pending deadlines). */
+  /**
+   * Runs {@link Cascade.runDueSteps} now, every `pollIntervalMs` (a restarted process resumes pending deadlines), and,
+   * with a store that watches jobs, at the due time of each step scheduled by any process sharing the store.
+   */
   start(): void;
-  /** Stops the poller. */
+  /** Stops the poller and the wake-ups. */
   stop(): void;
   /** Resolves when the work triggered by hub events so far has finished (tests, graceful shutdown). */
   drain(): Promise<void>;
@@ -130,6 +146,7 @@ const sendOptionsSchema = z
     idempotencyKey: z.string().min(1).max(200).optional(),
     budgetMinor: z.number().int().nonnegative().optional(),
     subject: z.string().min(1).optional(),
+    branchId: z.string().min(1).optional(),
   })
   .strict();
 
@@ -179,7 +196,7 @@ export function createCascade(options: CascadeOptions): Cascade {
   const policy = resolvePolicy(options.policy);
   const logger = createRedactingLogger(options.logger ?? silentLogger);
   const leaseMs = options.leaseMs ?? 60_000;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const pollIntervalMs = options.pollIntervalMs ?? (store.watchJobs ? 30_000 : 1000);
   const concurrency = Math.max(1, options.concurrency ?? 8);
   const totalsTtlMs = options.reachTotalsTtlMs ?? 60_000;
   const emitter = new EventEmitter();
@@ -196,8 +213,7 @@ export function createCascade(options: CascadeOptions): Cascade {
   );
   const locks = new Map<string, Promise<unknown>>();
   const pending = new Set<Promise<unknown>>();
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let polling = false;
+  let wakeups: JobWakeups | undefined;
 
   const emit = <E extends keyof CascadeEvents>(event: E, payload: Parameters<CascadeEvents[E]>[0]) => {
     try {
@@ -257,12 +273,30 @@ export function createCascade(options: CascadeOptions): Cascade {
     await store.scheduleJob(job);
   }
 
+  /** The send or plan options, validated; a `branchId` must name one of the hub's branches. */
+  function parseSendOptions(input: CascadeSendOptions): CascadeSendOptions {
+    const parsed = parseInput(sendOptionsSchema, input, 'options') as CascadeSendOptions;
+    if (parsed.branchId !== undefined && !hub.branches.has(parsed.branchId))
+      throw new ValidationError({
+        field: 'options.branchId',
+        message: `options.branchId: unknown branch "${parsed.branchId}"; known: ${[...hub.branches.keys()].join(', ') || 'none'}`,
+      });
+    return parsed;
+  }
+
   async function mergeContact(input: ContactInput): Promise<Contact> {
     const contact = parseInput(contactSchema, input, 'contact');
     const stored = await store.getContact(contact.id);
     return stored ? { ...stored, ...contact, identities: { ...stored.identities, ...contact.identities } } : contact;
   }
 
+  // The base's reader and non-reader classes per channel, fitted from the contacts this instance plans.
+  const population = createReachPopulation({
+    triggerOf: (channelId) => {
+      const channel = hub.channels.get(channelId);
+      return (policy.fallback[channelId] ?? (channel && policy.fallback[channel.kind]) ?? policy.defaultFallback).after;
+    },
+  });
   let totalsCache: { at: number; value: Record<string, ReachStats> } | undefined;
   /** The base's reach totals per channel (the reach model's prior), read at most once per `totalsTtlMs`. */
   async function totals(): Promise<Record<string, ReachStats>> {
@@ -278,8 +312,12 @@ export function createCascade(options: CascadeOptions): Cascade {
     const reach: Record<string, ReachStats> = {};
     const conversations: Record<string, Conversation | undefined> = {};
     const reachTotals = await totals();
+    const reachClasses: Record<string, ReachClasses | undefined> = {};
     for (const channel of channels) {
-      reach[channel.id] = await hub.reachStats(contact.id, channel.id);
+      const stats = await hub.reachStats(contact.id, channel.id);
+      reach[channel.id] = stats;
+      population.observe(channel.id, contact.id, stats);
+      reachClasses[channel.id] = population.classes(channel.id);
       conversations[channel.id] = await store.findConversation(contact.id, channel.id);
     }
     // This cascade's own claim is not an earlier mailing.
@@ -289,7 +327,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     const campaignRecord = campaign ? await store.getRecord<CampaignRecord>(campaignNamespace, campaign) : undefined;
     const campaignBudget = campaignRecord?.budgetMinor ?? (campaign ? policy.budget.perCampaignMinor : undefined);
     const campaignLeft = campaignBudget === undefined ? undefined : campaignBudget - (campaignRecord?.spentMinor ?? 0);
-    return { reach, reachTotals, conversations, history, campaignLeft };
+    return { reach, reachTotals, reachClasses, conversations, history, campaignLeft };
   }
 
   function budgetLeft(perMessage: number | undefined, spent: number, campaignLeft: number | undefined): number | undefined {
@@ -306,7 +344,11 @@ export function createCascade(options: CascadeOptions): Cascade {
       now: clock.now(),
       kind: state.kind,
       campaign: state.campaign,
+      branches: hub.branches,
+      branchId: state.branchId,
       reach: facts.reach,
+      reachTotals: facts.reachTotals,
+      reachClasses: facts.reachClasses,
       conversations: facts.conversations,
       history: facts.history,
       attempted: state.steps.map((step) => step.channelId),
@@ -692,7 +734,7 @@ export function createCascade(options: CascadeOptions): Cascade {
     content: CascadeContent | NormalizedContent,
     sendOptions: CascadeSendOptions = {},
   ) {
-    const parsed = parseInput(sendOptionsSchema, sendOptions, 'options') as CascadeSendOptions;
+    const parsed = parseSendOptions(sendOptions);
     const contact = await mergeContact(contactInput);
     const normalized = normalizeContent(content, parsed.subject);
     const id = parsed.idempotencyKey ? `cascade_${parsed.idempotencyKey}` : createId('cascade');
@@ -721,8 +763,11 @@ export function createCascade(options: CascadeOptions): Cascade {
       now,
       kind: parsed.kind,
       campaign: parsed.campaign,
+      branches: hub.branches,
+      branchId: parsed.branchId,
       reach: facts.reach,
       reachTotals: facts.reachTotals,
+      reachClasses: facts.reachClasses,
       conversations: facts.conversations,
       history: facts.history,
       budgetMinor: budgetLeft(perMessage, 0, facts.campaignLeft),
@@ -751,6 +796,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       content: normalized,
       kind: parsed.kind ?? 'transactional',
       ...(parsed.campaign ? { campaign: parsed.campaign } : {}),
+      ...(parsed.branchId ? { branchId: parsed.branchId } : {}),
       ...(perMessage !== undefined ? { budgetMinor: perMessage } : {}),
       status: 'running',
       steps: [],
@@ -786,7 +832,7 @@ export function createCascade(options: CascadeOptions): Cascade {
       return cascade;
     },
     async plan(contactInput, content, planOptions = {}) {
-      const parsed = parseInput(sendOptionsSchema, planOptions, 'options') as CascadeSendOptions;
+      const parsed = parseSendOptions(planOptions);
       const contact = await mergeContact(contactInput);
       const facts = await gatherFacts(contact, undefined, parsed.campaign);
       return plan(contact, normalizeContent(content, parsed.subject), {
@@ -795,8 +841,11 @@ export function createCascade(options: CascadeOptions): Cascade {
         now: clock.now(),
         kind: parsed.kind,
         campaign: parsed.campaign,
+        branches: hub.branches,
+        branchId: parsed.branchId,
         reach: facts.reach,
         reachTotals: facts.reachTotals,
+        reachClasses: facts.reachClasses,
         conversations: facts.conversations,
         history: facts.history,
         budgetMinor: budgetLeft(parsed.budgetMinor ?? policy.budget.perMessageMinor, 0, facts.campaignLeft),
@@ -825,18 +874,22 @@ export function createCascade(options: CascadeOptions): Cascade {
     },
     runDueSteps,
     start() {
-      if (timer) return;
-      const tick = () => {
-        if (polling) return;
-        polling = true;
-        track(runDueSteps().finally(() => (polling = false)));
-      };
-      timer = setInterval(tick, pollIntervalMs);
-      tick();
+      if (wakeups) return;
+      wakeups = startJobWakeups({
+        store,
+        clock,
+        kinds: [jobKind],
+        pollIntervalMs,
+        run: () => {
+          const work = runDueSteps();
+          track(work);
+          return work;
+        },
+      });
     },
     stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
+      wakeups?.stop();
+      wakeups = undefined;
     },
     async drain() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

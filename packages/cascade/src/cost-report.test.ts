@@ -1,7 +1,7 @@
 import { type Channel, createManualClock, createMemoryStore, createOmnidealer } from '@omnidealer/core';
 import { describe, expect, it } from 'vitest';
 import { perChannel } from './__fixtures__/content.js';
-import { createMockChannels } from './__fixtures__/mock-channels.js';
+import { createMockChannels, createMockSms } from './__fixtures__/mock-channels.js';
 import { createCascade } from './cascade.js';
 import { costReport, costReportToCsv } from './cost-report.js';
 
@@ -75,6 +75,10 @@ describe('costReport: every hub send in a date range, per channel, campaign and 
       },
     ]);
     expect(report.totalSpendMinor).toBe(1800);
+    // A hub without branches: one row, the group's.
+    expect(report.byBranch).toEqual([
+      { branch: '', messages: 3, sent: 3, delivered: 1, read: 0, failed: 0, spendMinor: 1800, currency: 'RUB' },
+    ]);
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);
     expect(costReportToCsv(report)).toBe(
       'from,to,channel,campaign,kind,messages,sent,delivered,read,failed,spendMinor,currency\r\n' +
@@ -107,5 +111,41 @@ describe('costReport: every hub send in a date range, per channel, campaign and 
       ],
     });
     expect(csv.split('\r\n')[1]).toBe(',,sms,"Весна, ""ТО""","\'=HYPERLINK(""x"")",0,0,0,0,0,0,RUB');
+  });
+
+  it('breaks spend down per branch: by the conversation’s branch (after a hand-off too), else the channel’s', async () => {
+    const clock = createManualClock(start);
+    const north = createMockSms('sms-north', 300);
+    const south = createMockSms('sms-south', 200);
+    const group = createMockSms('sms-group', 100);
+    const hub = createOmnidealer({
+      channels: [north, south, group] as Channel[],
+      store: createMemoryStore(),
+      clock,
+      branches: [
+        { id: 'north', name: 'North', channels: ['sms-north'] },
+        { id: 'south', name: 'South', channels: ['sms-south'] },
+      ],
+    });
+    const text = { type: 'text', text: 'Ваш автомобиль готов' } as const;
+    await hub.send({ channel: 'sms-north', contact: { id: 'c1', phone: '+79161111111' }, content: text });
+    await hub.send({ channel: 'sms-north', contact: { id: 'c1' }, content: text });
+    await hub.send({ channel: 'sms-south', contact: { id: 'c2', phone: '+79162222222' }, content: text });
+    await hub.send({ channel: 'sms-group', contact: { id: 'c3', phone: '+79163333333' }, content: text });
+    // c2's conversation on the north number moves to the south branch: its spend is the south's.
+    const moved = await hub.send({ channel: 'sms-north', contact: { id: 'c2' }, content: text });
+    await hub.handOff(moved.conversationId, { branchId: 'south' });
+
+    const report = await costReport(hub);
+    expect(report.byBranch.map(({ branch, messages, spendMinor }) => ({ branch, messages, spendMinor }))).toEqual([
+      { branch: '', messages: 1, spendMinor: 100 },
+      { branch: 'north', messages: 2, spendMinor: 600 },
+      { branch: 'south', messages: 2, spendMinor: 500 },
+    ]);
+    expect(report.totalSpendMinor).toBe(1200);
+    expect(report.byBranch.reduce((sum, row) => sum + row.spendMinor, 0)).toBe(report.totalSpendMinor);
+    // Without `branchOf` (an older caller's partial hub), messages fall back to their conversation's branch only.
+    const partial = await costReport({ store: hub.store, channels: hub.channels });
+    expect(partial.byBranch.map((row) => row.branch)).toEqual(['', 'north', 'south']);
   });
 });

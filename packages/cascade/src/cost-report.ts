@@ -27,20 +27,55 @@ export interface CostReportRow {
   currency: string;
 }
 
-/** Spend over every outbound message of the hub (not only cascades), per channel, campaign and kind. */
+/**
+ * One branch's line of a {@link CostReport}: the outbound messages of its conversations (a dealer group's showroom or
+ * service centre). `branch` is `''` for conversations of the whole group (channels bound to no branch).
+ */
+export interface CostReportBranchRow {
+  branch: string;
+  messages: number;
+  sent: number;
+  delivered: number;
+  read: number;
+  failed: number;
+  spendMinor: number;
+  currency: string;
+}
+
+/** Spend over every outbound message of the hub (not only cascades), per channel, campaign and kind, and per branch. */
 export interface CostReport {
   from: number | undefined;
   to: number | undefined;
   rows: CostReportRow[];
+  /**
+   * The same messages per branch of a dealer group, by the branch of their conversation (the branch it is in now,
+   * after any hand-off), else of their channel; `''` for the group's own. Sums to `totalSpendMinor`. One row (`''`)
+   * for a hub without branches.
+   */
+  byBranch: CostReportBranchRow[];
   totalSpendMinor: number;
   currency: string;
 }
+
+type Counts = Omit<CostReportBranchRow, 'branch'>;
+
+const emptyCounts = (currency: string): Counts => ({
+  messages: 0,
+  sent: 0,
+  delivered: 0,
+  read: 0,
+  failed: 0,
+  spendMinor: 0,
+  currency,
+});
 
 const delivered = (message: Message) =>
   message.status === 'delivered' ||
   message.status === 'read' ||
   message.statusTimes?.delivered !== undefined ||
   message.statusTimes?.read !== undefined;
+
+const isAccepted = (message: Message) => message.providerMessageId !== undefined || message.statusTimes?.sent !== undefined;
 
 /** The campaign of a message: a cascade's key is `<campaign or ->/<cascade id>`. */
 function campaignOf(message: Message): string {
@@ -60,12 +95,13 @@ function campaignOf(message: Message): string {
  * await writeFile('spend-2026-03.csv', costReportToCsv(report));
  */
 export async function costReport(
-  hub: Pick<Omnidealer, 'store' | 'channels'>,
+  hub: Pick<Omnidealer, 'store' | 'channels'> & Partial<Pick<Omnidealer, 'branchOf'>>,
   options: CostReportOptions = {},
 ): Promise<CostReport> {
   const from = options.from ?? Number.NEGATIVE_INFINITY;
   const to = options.to ?? Number.POSITIVE_INFINITY;
   const rows = new Map<string, CostReportRow>();
+  const branches = new Map<string, CostReportBranchRow>();
   let totalSpendMinor = 0;
   let currency = 'RUB';
   for (const conversation of await hub.store.listConversations()) {
@@ -90,18 +126,17 @@ export async function costReport(
         };
         rows.set(key, row);
       }
-      row.messages++;
-      const accepted = message.providerMessageId !== undefined || message.statusTimes?.sent !== undefined;
-      if (message.status === 'failed') row.failed++;
-      if (delivered(message)) row.delivered++;
-      if (message.status === 'read' || message.statusTimes?.read !== undefined) row.read++;
-      if (!accepted) continue;
-      row.sent++;
+      const branch = conversation.branchId ?? hub.branchOf?.(message.channel)?.id ?? '';
+      let branchRow = branches.get(branch);
+      if (!branchRow) {
+        branchRow = { branch, ...emptyCounts(row.currency) };
+        branches.set(branch, branchRow);
+      }
       const billedOn = hub.channels.get(message.channel)?.capabilities.billedOn ?? 'accepted';
-      const spend = billedOn === 'accepted' || delivered(message) ? (message.cost?.amountMinor ?? 0) : 0;
-      row.spendMinor += spend;
+      count(row, message, billedOn);
+      const spend = count(branchRow, message, billedOn);
       totalSpendMinor += spend;
-      currency = row.currency;
+      if (isAccepted(message)) currency = row.currency;
     }
   }
   const sorted = [...rows.values()].sort(
@@ -111,9 +146,23 @@ export async function costReport(
     from: options.from,
     to: options.to,
     rows: sorted,
+    byBranch: [...branches.values()].sort((a, b) => a.branch.localeCompare(b.branch)),
     totalSpendMinor,
     currency,
   };
+}
+
+/** Adds a message to a row's counts; resolves with what it cost (0 until billed). */
+function count(row: Counts, message: Message, billedOn: 'accepted' | 'delivered'): number {
+  row.messages++;
+  if (message.status === 'failed') row.failed++;
+  if (delivered(message)) row.delivered++;
+  if (message.status === 'read' || message.statusTimes?.read !== undefined) row.read++;
+  if (!isAccepted(message)) return 0;
+  row.sent++;
+  const spend = billedOn === 'accepted' || delivered(message) ? (message.cost?.amountMinor ?? 0) : 0;
+  row.spendMinor += spend;
+  return spend;
 }
 
 const columns: Array<keyof CostReportRow> = [
@@ -140,7 +189,7 @@ function csvField(value: string | number): string {
  * The report as CSV (RFC 4180, comma-separated, a header row, `\r\n` line ends, spend in minor units), with the
  * date range as ISO dates in two leading columns so rows from several exports can be appended.
  */
-export function costReportToCsv(report: CostReport): string {
+export function costReportToCsv(report: Omit<CostReport, 'byBranch'>): string {
   const range = [
     report.from === undefined ? '' : new Date(report.from).toISOString(),
     report.to === undefined ? '' : new Date(report.to).toISOString(),

@@ -25,6 +25,7 @@ export {
 export type { CascadeState, CascadeStatus, CascadeStepRecord, CascadeStepStatus } from './cascade-state.js';
 export {
   type CostReport,
+  type CostReportBranchRow,
   type CostReportOptions,
   type CostReportRow,
   costReport,
@@ -40,6 +41,20 @@ export {
   type PlanOptions,
   plan,
 } from './planner.js';
-export { endOfQuietHours, isQuietMinute, localMinuteOfDay, timeZoneOffsetMs } from './quiet-hours.js';
-export { estimateReach, type ReachBasis, type ReachModelSettings } from './reach-model.js';
+export {
+  branchOfChannel,
+  endOfQuietHours,
+  isQuietMinute,
+  localMinuteOfDay,
+  quietHoursTimeZone,
+  timeZoneOffsetMs,
+} from './quiet-hours.js';
+export {
+  classReach,
+  estimateReach,
+  fitReachClasses,
+  type ReachBasis,
+  type ReachClasses,
+  type ReachModelSettings,
+} from './reach-model.js';
 export { type AcquisitionReport, buildReport, type CascadeReport, type ChannelReport } from './report.js';

@@ -1,16 +1,9 @@
-import type {
-  Channel,
-  Contact,
-  Conversation,
-  CostEstimate,
-  MessageContent,
-  ReachFailureReason,
-  ReachStats,
-} from '@omnidealer/core';
+import type { Branch, Channel, Contact, Conversation, CostEstimate, MessageContent, ReachStats } from '@omnidealer/core';
+import type { ReachFailureReason } from '@omnidealer/core/provider-utils';
 import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
-import { endOfQuietHours, isQuietMinute, localMinuteOfDay } from './quiet-hours.js';
-import { estimateReach, type ReachBasis } from './reach-model.js';
+import { branchOfChannel, endOfQuietHours, isQuietMinute, localMinuteOfDay, quietHoursTimeZone } from './quiet-hours.js';
+import { estimateReach, type ReachBasis, type ReachClasses } from './reach-model.js';
 
 /** Why a channel was left out of a plan. */
 export type ExclusionReason =
@@ -42,6 +35,8 @@ export type ExclusionReason =
   | 'unsupported_content'
   /** The step costs more than what is left of the message or campaign budget. */
   | 'over_budget'
+  /** The channel is bound to another branch than the contact's (policy `branchScope: 'branch'`). */
+  | 'other_branch'
   /** The channel was already tried in this cascade. */
   | 'attempted'
   /** More candidates than the policy's `maxSteps`. */
@@ -104,6 +99,11 @@ export interface PlanFacts {
   reach?: Readonly<Record<string, ReachStats | undefined>>;
   /** Per channel id: the same counts over the whole base (`hub.reachTotals`), the prior of the reach model. */
   reachTotals?: Readonly<Record<string, ReachStats | undefined>>;
+  /**
+   * Per channel id: the base's two classes on the channel (readers and non-readers), fitted by the cascade from the
+   * contacts it planned; a contact's counts then say which class they are in. Without them: beta shrinkage only.
+   */
+  reachClasses?: Readonly<Record<string, ReachClasses | undefined>>;
   /** Per channel id: the existing conversation, for window rules (`lastInboundAt`) and Avito chats. */
   conversations?: Readonly<Record<string, Conversation | undefined>>;
   /** Earlier cascades to this contact, for frequency caps. */
@@ -127,6 +127,13 @@ export interface PlanOptions extends PlanFacts {
   kind?: string | undefined;
   /** Campaign (mailing) id: a contact never gets the same campaign twice. */
   campaign?: string | undefined;
+  /**
+   * The dealer group's branches (`hub.branches`): with the policy's `branchScope: 'branch'` a channel of another
+   * branch is left out (`other_branch`); quiet hours fall back to the branch's time zone.
+   */
+  branches?: ReadonlyMap<string, Branch> | undefined;
+  /** The branch whose channels to use (with the group's). @default the contact's `branchId` */
+  branchId?: string | undefined;
 }
 
 const permanentFailures = new Set(['not_on_channel', 'bounced', 'opted_out', 'blocked', 'invalid_address']);
@@ -191,9 +198,16 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
   const consentRule = policy.consent[kind] ?? 'not_opted_out';
   const quiet = policy.quietHours;
   let localMinute = -1;
+  let localMinuteZone: string | undefined;
+  const scopeBranch = policy.branchScope === 'branch' ? (options.branchId ?? contact.branchId) : undefined;
 
   for (let order = 0; order < options.channels.length; order++) {
     const channel = options.channels[order] as Channel;
+    const channelBranch = scopeBranch === undefined ? undefined : branchOfChannel(options.branches, channel.id);
+    if (channelBranch && channelBranch.id !== scopeBranch) {
+      exclude(excluded, channel, 'other_branch', `bound to branch ${channelBranch.id}, the contact's is ${scopeBranch}`);
+      continue;
+    }
     if (options.attempted?.includes(channel.id)) {
       exclude(excluded, channel, 'attempted', 'already tried in this cascade');
       continue;
@@ -269,8 +283,11 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
     }
     let notBefore: number | undefined;
     if (quiet && !quiet.exempt.includes(channel.id) && !quiet.exempt.includes(channel.kind)) {
-      const timeZone = contact.timeZone ?? policy.defaultTimeZone;
-      if (localMinute < 0) localMinute = localMinuteOfDay(timeZone, now);
+      const timeZone = quietHoursTimeZone(contact, channel.id, options.branches, policy.defaultTimeZone);
+      if (timeZone !== localMinuteZone) {
+        localMinute = localMinuteOfDay(timeZone, now);
+        localMinuteZone = timeZone;
+      }
       if (isQuietMinute(localMinute, quiet.fromMinute, quiet.toMinute)) {
         if (quiet.mode === 'exclude') {
           exclude(excluded, channel, 'quiet_hours', `quiet hours in ${timeZone}`);
@@ -292,6 +309,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
         halfLifeMs: policy.reachHalfLifeMs,
       },
       now,
+      options.reachClasses?.[channel.id],
     );
     if (learned.basis.source === 'history' && learned.probability < policy.skipBelowReach) {
       exclude(
@@ -303,11 +321,16 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       continue;
     }
     const reachProbability = Math.max(policy.minReachProbability, learned.probability);
-    // A channel billed on delivery (WhatsApp) costs nothing when the message never arrives.
+    // A channel billed on delivery (WhatsApp) costs nothing when the message never arrives: billed as often as it is
+    // delivered (the step's own reach where the step waits for a delivery).
     const billed =
-      channel.capabilities.billedOn === 'delivered' && fallback.after === 'not_read'
-        ? Math.max(reachProbability, deliveryProbability(stats, totals, policy.reachPriorWeight))
-        : 1;
+      channel.capabilities.billedOn !== 'delivered'
+        ? 1
+        : fallback.after === 'not_read'
+          ? Math.max(reachProbability, deliveryProbability(stats, totals, policy.reachPriorWeight))
+          : fallback.after === 'not_delivered'
+            ? reachProbability
+            : 1;
     const step: Candidate = {
       channelId: channel.id,
       channelKind: channel.kind,

@@ -1,3 +1,5 @@
+import type { Branch, Contact } from '@omnidealer/core';
+
 const formatters = new Map<string, Intl.DateTimeFormat>();
 /** Per time zone: the UTC offset found for one hour bucket (offsets only change on the hour or half hour). */
 const offsets = new Map<string, { bucket: number; offsetMs: number }>();
@@ -72,4 +74,35 @@ export function endOfQuietHours(timeZone: string, at: number, fromMinute: number
   const target = startOfMinute + waitMinutes * 60_000;
   // A daylight-saving change during the night shifts local time: correct by the offset difference.
   return target + (timeZoneOffsetMs(timeZone, at) - timeZoneOffsetMs(timeZone, target));
+}
+
+/**
+ * The time zone quiet hours are read in for a contact on a channel: the contact's own, else its home branch's, else
+ * the branch of the channel (a dealer group's branches may sit in different zones), else the policy's default.
+ * @example quietHoursTimeZone(contact, channelId, hub.branches, 'Europe/Moscow')
+ */
+export function quietHoursTimeZone(
+  contact: Pick<Contact, 'timeZone' | 'branchId'>,
+  channelId: string,
+  branches: ReadonlyMap<string, Branch> | undefined,
+  defaultTimeZone: string,
+): string {
+  if (contact.timeZone) return contact.timeZone;
+  const home = contact.branchId === undefined ? undefined : branches?.get(contact.branchId);
+  if (home?.timeZone) return home.timeZone;
+  return branchOfChannel(branches, channelId)?.timeZone ?? defaultTimeZone;
+}
+
+const channelIndexes = new WeakMap<ReadonlyMap<string, Branch>, Map<string, Branch>>();
+
+/** The branch a channel is bound to, given the hub's branches (indexed once per branches map). */
+export function branchOfChannel(branches: ReadonlyMap<string, Branch> | undefined, channelId: string): Branch | undefined {
+  if (!branches || branches.size === 0) return undefined;
+  let index = channelIndexes.get(branches);
+  if (!index) {
+    index = new Map();
+    for (const branch of branches.values()) for (const id of branch.channels) index.set(id, branch);
+    channelIndexes.set(branches, index);
+  }
+  return index.get(channelId);
 }

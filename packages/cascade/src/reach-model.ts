@@ -19,6 +19,11 @@ export interface ReachBasis {
   trials: number;
   /** How much the contact's counts still weigh after decay (1 = all recent, 0.5 = one half-life old). */
   decay: number;
+  /**
+   * Set when the base's two classes (see {@link ReachClasses}) gave the probability: the classes, and the chance this
+   * contact is in the high class given their counts.
+   */
+  classes?: ReachClasses & { posterior: number };
 }
 
 /** The reach model's settings, from the policy. */
@@ -56,6 +61,7 @@ export function estimateReach(
   trigger: FallbackTrigger,
   settings: ReachModelSettings,
   now: number,
+  classes?: ReachClasses,
 ): { probability: number; basis: ReachBasis } {
   let prior = settings.prior;
   let priorFrom: ReachBasis['priorFrom'] = 'policy';
@@ -77,9 +83,183 @@ export function estimateReach(
     trials *= decay;
   }
   const weight = settings.priorWeight;
+  const source = trials > 0 && trials >= weight ? 'history' : 'prior';
+  if (classes && trials > 0) {
+    const fitted = classReach(successes, trials, classes);
+    return {
+      probability: fitted.probability,
+      basis: { source, prior, priorFrom, successes, trials, decay, classes: { ...classes, posterior: fitted.high } },
+    };
+  }
   const probability = trials + weight === 0 ? prior : (successes + prior * weight) / (trials + weight);
+  return { probability, basis: { source, prior, priorFrom, successes, trials, decay } };
+}
+
+/**
+ * Two classes of contacts on a channel, fitted to the base: a share who meet the step's condition with probability
+ * `high` (they read the dealer's messenger messages) and the rest with probability `low` (they never do). Real bases
+ * are like that — people either read a messenger or ignore it — which one contact's few counts under a single beta
+ * prior cannot express: two reads and a miss say "a reader who missed once", not "reads two times in three".
+ */
+export interface ReachClasses {
+  /** Share of the base in the high class. */
+  share: number;
+  /** The high class's probability. */
+  high: number;
+  /** The low class's probability. */
+  low: number;
+  /** Contacts the classes were fitted on. */
+  contacts: number;
+}
+
+/** The probability a contact with `successes` of `trials` meets the condition, and that they are in the high class. */
+export function classReach(successes: number, trials: number, classes: ReachClasses): { probability: number; high: number } {
+  const { share, high, low } = classes;
+  // Likelihood ratio low ÷ high, in logs so a long history does not underflow.
+  const logRatio = successes * (Math.log(low) - Math.log(high)) + (trials - successes) * (Math.log1p(-low) - Math.log1p(-high));
+  const posterior = share / (share + (1 - share) * Math.exp(logRatio));
+  return { probability: posterior * high + (1 - posterior) * low, high: posterior };
+}
+
+/**
+ * Fits {@link ReachClasses} to contacts' (successes, trials) by expectation–maximisation of a two-class binomial
+ * mixture, from a few starting points (EM stops at the nearest optimum), keeping the likeliest. `undefined` while the
+ * data cannot tell two classes apart: too few contacts, too few with several trials (one or two trials each cannot
+ * separate "half read" from "half the people read"), or classes closer than 0.15.
+ */
+export function fitReachClasses(
+  successes: ArrayLike<number>,
+  trials: ArrayLike<number>,
+  count: number,
+): ReachClasses | undefined {
+  let repeated = 0;
+  let totalSuccesses = 0;
+  let totalTrials = 0;
+  for (let index = 0; index < count; index++) {
+    totalSuccesses += successes[index] as number;
+    totalTrials += trials[index] as number;
+    if ((trials[index] as number) > 2.5) repeated++;
+  }
+  if (count < 50 || repeated < 30 || totalTrials === 0) return undefined;
+  const mean = totalSuccesses / totalTrials;
+  let best: { share: number; high: number; low: number; logLikelihood: number } | undefined;
+  for (const [high, low] of [
+    [Math.max(mean, 0.95), Math.min(mean, 0.05)],
+    [(1 + mean) / 2, mean / 2],
+    [Math.max(mean, 0.8), Math.min(mean, 0.3)],
+  ] as const) {
+    const fitted = expectationMaximisation(successes, trials, count, 0.5, high, low);
+    if (!best || fitted.logLikelihood > best.logLikelihood) best = fitted;
+  }
+  if (!best || best.high - best.low < 0.15) return undefined;
+  return { share: best.share, high: best.high, low: best.low, contacts: count };
+}
+
+function expectationMaximisation(
+  successes: ArrayLike<number>,
+  trials: ArrayLike<number>,
+  count: number,
+  startShare: number,
+  startHigh: number,
+  startLow: number,
+): { share: number; high: number; low: number; logLikelihood: number } {
+  const clamp = (value: number) => Math.min(0.999, Math.max(0.001, value));
+  let share = startShare;
+  let high = clamp(startHigh);
+  let low = clamp(startLow);
+  let logLikelihood = Number.NEGATIVE_INFINITY;
+  for (let iteration = 0; iteration < 50; iteration++) {
+    let weight = 0;
+    let highSuccesses = 0;
+    let highTrials = 0;
+    let lowSuccesses = 0;
+    let lowTrials = 0;
+    let total = 0;
+    const logHigh = Math.log(high);
+    const logHighMiss = Math.log1p(-high);
+    const logLow = Math.log(low);
+    const logLowMiss = Math.log1p(-low);
+    for (let index = 0; index < count; index++) {
+      const s = successes[index] as number;
+      const n = trials[index] as number;
+      const logHighLikelihood = s * logHigh + (n - s) * logHighMiss;
+      const ratio = Math.exp(s * logLow + (n - s) * logLowMiss - logHighLikelihood);
+      const posterior = share / (share + (1 - share) * ratio);
+      total += logHighLikelihood + Math.log(share + (1 - share) * ratio);
+      weight += posterior;
+      highSuccesses += posterior * s;
+      highTrials += posterior * n;
+      lowSuccesses += (1 - posterior) * s;
+      lowTrials += (1 - posterior) * n;
+    }
+    const converged = total - logLikelihood < 1e-6 * count;
+    logLikelihood = total;
+    if (converged) break;
+    share = Math.min(0.999, Math.max(0.001, weight / count));
+    high = clamp(highTrials > 0 ? highSuccesses / highTrials : high);
+    low = clamp(lowTrials > 0 ? lowSuccesses / lowTrials : low);
+  }
+  return high >= low ? { share, high, low, logLikelihood } : { share: 1 - share, high: low, low: high, logLikelihood };
+}
+
+/** A contact the channel can never reach (not on it, bounced, blocked): no evidence about who reads. */
+const permanentFailures = new Set(['not_on_channel', 'bounced', 'opted_out', 'blocked', 'invalid_address']);
+
+/**
+ * The base as the cascade has seen it: each contact's latest decayed counts per channel (at most `maxContacts` per
+ * channel, the oldest forgotten first), and the {@link ReachClasses} fitted to them, refitted after every
+ * `refitEvery` new observations. State of one cascade instance (each worker fits its own from what it plans).
+ */
+export interface ReachPopulation {
+  /** Records a contact's counts on a channel, as the planner will read them. */
+  observe(channelId: string, contactId: string, stats: ReachStats | undefined): void;
+  /** The classes fitted for a channel, or `undefined` while the data cannot separate two. */
+  classes(channelId: string): ReachClasses | undefined;
+}
+
+/** Creates a {@link ReachPopulation}: `triggerOf` gives the step condition counted per channel. */
+export function createReachPopulation(options: {
+  triggerOf: (channelId: string) => FallbackTrigger;
+  maxContacts?: number;
+  refitEvery?: number;
+}): ReachPopulation {
+  const maxContacts = options.maxContacts ?? 20_000;
+  const refitEvery = options.refitEvery ?? 2_000;
+  const byChannel = new Map<
+    string,
+    { counts: Map<string, [number, number]>; fresh: number; classes: ReachClasses | undefined }
+  >();
   return {
-    probability,
-    basis: { source: trials > 0 && trials >= weight ? 'history' : 'prior', prior, priorFrom, successes, trials, decay },
+    observe(channelId, contactId, stats) {
+      if (!stats) return;
+      // Whole counts, not decayed ones: decay tempers one contact's evidence, but a mixture fitted to tempered counts
+      // prefers a single class (the share's weight is not tempered), and people's classes last.
+      const [successes, trials] = counts(stats, options.triggerOf(channelId));
+      if (trials <= 0 || (stats.lastFailure !== undefined && permanentFailures.has(stats.lastFailure))) return;
+      let entry = byChannel.get(channelId);
+      if (!entry) byChannel.set(channelId, (entry = { counts: new Map(), fresh: 0, classes: undefined }));
+      entry.counts.delete(contactId);
+      entry.counts.set(contactId, [successes, trials]);
+      if (entry.counts.size > maxContacts) entry.counts.delete(entry.counts.keys().next().value as string);
+      entry.fresh++;
+    },
+    classes(channelId) {
+      const entry = byChannel.get(channelId);
+      if (!entry) return undefined;
+      if (entry.fresh >= refitEvery || (entry.classes === undefined && entry.fresh >= 100)) {
+        const size = entry.counts.size;
+        const successes = new Float64Array(size);
+        const trials = new Float64Array(size);
+        let index = 0;
+        for (const [s, n] of entry.counts.values()) {
+          successes[index] = s;
+          trials[index] = n;
+          index++;
+        }
+        entry.classes = fitReachClasses(successes, trials, size);
+        entry.fresh = 0;
+      }
+      return entry.classes;
+    },
   };
 }

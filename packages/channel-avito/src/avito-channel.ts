@@ -22,7 +22,7 @@ import {
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { AVITO_MAX_TEXT_LENGTH, type AvitoChat, type AvitoClient, createAvitoClient } from './avito-client.js';
-import { parseAvitoWebhook } from './avito-webhook.js';
+import { claimAvitoWebhook, parseAvitoWebhook } from './avito-webhook.js';
 
 /**
  * Settings of {@link createAvitoChannel}. Credentials fall back to environment variables, read when first needed: the
@@ -339,6 +339,10 @@ export function createAvitoChannel(settings: AvitoChannelSettings): AvitoChannel
       return { providerMessageId: sent.id, status: 'sent' };
     },
 
+    provider: 'avito',
+    claimWebhook(request) {
+      return claimAvitoWebhook(request, { userId: userIdOrEmpty(), webhookSecret: webhookSecret() });
+    },
     parseWebhook(request) {
       return parseAvitoWebhook(request, {
         userId: loadSetting(userIdSetting, 'AVITO_USER_ID', { channel: kind, option: 'userId', description: 'user id' }),

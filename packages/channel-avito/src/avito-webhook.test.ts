@@ -1,4 +1,4 @@
-import { WebhookError } from '@omnidealer/core';
+import { createMemoryStore, createOmnidealer, WebhookError } from '@omnidealer/core';
 import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import chatFixture from './__fixtures__/chat.json';
@@ -6,6 +6,7 @@ import echoFixture from './__fixtures__/webhook-echo.json';
 import imageFixture from './__fixtures__/webhook-image.json';
 import messageFixture from './__fixtures__/webhook-message.json';
 import systemFixture from './__fixtures__/webhook-system.json';
+import { createAvitoChannel } from './avito-channel.js';
 import { toAvitoChat } from './avito-client.js';
 import { avitoContentToMessage, hasAvitoWebhookSecret, parseAvitoWebhook } from './avito-webhook.js';
 
@@ -188,5 +189,68 @@ describe('secret comparison', () => {
     );
     expect(await hasAvitoWebhookSecret(new URL('https://x.example/hooks?token=s3cret'), 's3cret')).toBe(true);
     expect(await hasAvitoWebhookSecret(new URL('https://x.example/hooks/s3cre/s3cret2?token=s3cre'), 's3cret')).toBe(false);
+  });
+});
+
+describe('one webhook URL for several Avito accounts (hub.handleWebhook("avito", …))', () => {
+  // `webhook-message.json` is a v3 `message` event (Avito Messenger API, webhook v3); the second account's delivery is
+  // the same event with `payload.value.user_id` set to that account, as Avito sends each account's chats.
+  const secondUserId = 51234567;
+  const secondSecret = 'Zp3Lq8Wn2Xc6Vb1Mk9Jh';
+  const forAccount = (account: number, messageId: string) => ({
+    ...messageFixture,
+    payload: { ...messageFixture.payload, value: { ...messageFixture.payload.value, user_id: account, id: messageId } },
+  });
+  function setup() {
+    const base = { clientId: 'client-id-123', clientSecret: 'client-secret-xyz-987', webhookListingLookup: false } as const;
+    const first = createAvitoChannel({ ...base, id: 'avito-north', userId, webhookSecret: secret });
+    const second = createAvitoChannel({ ...base, id: 'avito-south', userId: secondUserId, webhookSecret: secondSecret });
+    const hub = createOmnidealer({ channels: [first, second], store: createMemoryStore() });
+    const received: string[] = [];
+    const unrouted: unknown[] = [];
+    hub.on('message.received', ({ message }) => received.push(`${message.channel}:${message.providerMessageId}`));
+    hub.on('webhook.unrouted', (event) => unrouted.push(event));
+    const post = (body: unknown, accountSecret = secret) =>
+      hub.handleWebhook(
+        'avito',
+        new Request(`https://crm.example/hooks/avito/${accountSecret}`, { method: 'POST', body: JSON.stringify(body) }),
+      );
+    return { hub, received, unrouted, post };
+  }
+
+  it('routes each delivery to the account its payload.value.user_id names', async () => {
+    const { received, post } = setup();
+    expect((await post(forAccount(secondUserId, 'm-south'), secondSecret)).status).toBe(200);
+    expect((await post(forAccount(Number(userId), 'm-north'))).status).toBe(200);
+    expect(received).toEqual(['avito-south:m-south', 'avito-north:m-north']);
+  });
+
+  it('refuses an event for an account no channel holds (404), applied to no other account', async () => {
+    const { received, unrouted, post } = setup();
+    expect((await post(forAccount(77700099, 'm-other'))).status).toBe(404);
+    expect(received).toEqual([]);
+    expect(unrouted).toEqual([{ provider: 'avito', accounts: ['…0099'], status: 404 }]);
+  });
+
+  it('still checks the secret of the account the event names (401 with another account’s secret)', async () => {
+    const { received, post } = setup();
+    expect((await post(forAccount(secondUserId, 'm-south'), secret)).status).toBe(401);
+    expect(received).toEqual([]);
+  });
+
+  it('answers Avito’s URL check `POST {}` for the account whose secret the URL carries', async () => {
+    const { post } = setup();
+    expect((await post({}, secondSecret)).status).toBe(200);
+    expect((await post({}, 'not-a-secret-of-ours-123')).status).toBe(404);
+  });
+
+  it('keeps each account’s own route', async () => {
+    const { hub, received } = setup();
+    const request = new Request(`https://crm.example/hooks/avito-north/${secret}`, {
+      method: 'POST',
+      body: JSON.stringify(forAccount(Number(userId), 'm-own')),
+    });
+    expect((await hub.handleWebhook('avito-north', request)).status).toBe(200);
+    expect(received).toEqual(['avito-north:m-own']);
   });
 });

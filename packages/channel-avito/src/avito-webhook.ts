@@ -1,6 +1,6 @@
 import type { InboundEvent, MessageContent, WebhookResult } from '@omnidealer/core';
 import { WebhookError } from '@omnidealer/core';
-import { timingSafeEqualStrings, type WebhookRequest } from '@omnidealer/core/provider-utils';
+import { timingSafeEqualStrings, type WebhookClaim, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import { type AvitoWebhookMessageWire, avitoWebhookEventSchema, avitoWebhookMessageSchema } from './avito-api.js';
 import { type AvitoChat, largestImageUrl } from './avito-client.js';
 
@@ -27,6 +27,10 @@ export interface ParseAvitoWebhookOptions {
  * compared timing-safely, without an early exit.
  */
 export async function hasAvitoWebhookSecret(url: URL, secret: string): Promise<boolean> {
+  return carriesAvitoWebhookSecret(url, secret);
+}
+
+function carriesAvitoWebhookSecret(url: URL, secret: string): boolean {
   const candidates: string[] = [];
   const token = url.searchParams.get('token');
   if (token) candidates.push(token);
@@ -41,6 +45,39 @@ export async function hasAvitoWebhookSecret(url: URL, secret: string): Promise<b
   let found = false;
   for (const candidate of candidates) if (timingSafeEqualStrings(candidate, secret)) found = true;
   return found;
+}
+
+/** The account a v3 delivery is for: `payload.value.user_id`, the Avito user whose chat it is (not its author). */
+function recipientOf(body: Uint8Array): string | undefined | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(body));
+  } catch {
+    return null;
+  }
+  const userId = record(record(record(json).payload).value).user_id;
+  return typeof userId === 'number' || (typeof userId === 'string' && userId) ? String(userId) : undefined;
+}
+
+/**
+ * Says whether a delivery on the shared Avito route (`/hooks/avito/<secret>`, several accounts) is this account's:
+ * a v3 event is, when its `payload.value.user_id` is this account's user id (the other id goes to `others`); a
+ * delivery that names no account (Avito's URL check `POST {}`) is, when the URL carries this account's secret or the
+ * account has none. Never throws; the secret is verified again by `parseAvitoWebhook`.
+ * @see https://developers.avito.ru/api-catalog/messenger/documentation
+ */
+export function claimAvitoWebhook(
+  request: WebhookRequest,
+  options: { userId: string | undefined; webhookSecret: string | undefined },
+): WebhookClaim {
+  const recipient = recipientOf(request.body);
+  if (recipient === null) return { mine: false };
+  if (recipient === undefined) {
+    const secret = options.webhookSecret;
+    return { mine: secret === undefined || carriesAvitoWebhookSecret(request.url, secret) };
+  }
+  const own = options.userId || undefined;
+  return recipient === own ? { mine: true } : { mine: false, others: [recipient] };
 }
 
 /** Why an event was ignored (for `metadata` in logs and tests). */

@@ -1,5 +1,5 @@
-import { createManualClock, createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
-import { createTestServer } from '@omnidealer/core/test';
+import type { Message } from '@omnidealer/core';
+import { createChannelTestHub, createTestServer } from '@omnidealer/core/test';
 import { HttpResponse } from 'msw';
 import { beforeEach, describe, expect, it } from 'vitest';
 import attachmentNotReady from './__fixtures__/error-attachment-not-ready.json';
@@ -38,26 +38,8 @@ const linked = { id: 'c1', phone: '+79161234567', identities: { max: userId } };
 const sendCalls = () => api.calls.filter((call) => call.url.href.startsWith(`${base}/messages`));
 
 function setup(extra: Parameters<typeof createMaxChannel>[0] = {}) {
-  const clock = createManualClock(Date.parse('2026-04-01T09:00:00Z'));
-  const sleeps: number[] = [];
   const channel = createMaxChannel({ token, webhookSecret: secret, ...extra });
-  const store = createMemoryStore();
-  const hub = createOmnidealer({
-    channels: [channel],
-    store,
-    clock,
-    retry: { minTimeoutMs: 1, maxTimeoutMs: 2, jitter: false, sleep: async (ms) => void sleeps.push(ms) },
-  });
-  const webhook = (body: unknown, headers: Record<string, string> = { 'x-max-bot-api-secret': secret }) =>
-    hub.handleWebhook(
-      'max',
-      new Request('https://crm.example/hooks/max', {
-        method: 'POST',
-        headers,
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      }),
-    );
-  return { channel, hub, store, clock, sleeps, webhook };
+  return { channel, ...createChannelTestHub(channel, { webhookHeaders: { 'x-max-bot-api-secret': secret } }) };
 }
 
 describe('createMaxChannel', () => {

@@ -10,20 +10,24 @@ import {
   ValidationError,
 } from '@omnidealer/core';
 import {
+  chatIdentityOf,
+  createIgnoredUpdatesCounter,
   createSecretRegistry,
   downloadMedia,
+  type IgnoredUpdates,
   type OutboundMessage,
   type PerMessagePrice,
   parseInput,
   perMessageCost,
   perMessagePriceSchema,
+  rateLimitSettingsSchema,
   type SendResult,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { convertToMaxMessage, MAX_TEXT_LIMIT, type MaxAttachmentRequest, type MaxMessagePlan } from './convert-to-max-message.js';
 import { createMaxClient, type MaxClient } from './max-client.js';
 import { maxDeepLink } from './max-deep-link.js';
-import { MAX_SECRET_HEADER, type MaxIgnoredReason, parseMaxWebhook } from './max-webhook.js';
+import { claimMaxWebhook, MAX_SECRET_HEADER, type MaxIgnoredReason, parseMaxWebhook } from './max-webhook.js';
 
 /** Settings of {@link createMaxChannel}. */
 export interface MaxChannelSettings {
@@ -71,11 +75,7 @@ export interface MaxChannelSettings {
 }
 
 /** Counts of webhook/polling updates that produced no event, by `update_type` and reason. */
-export interface MaxIgnoredUpdates {
-  total: number;
-  byType: Record<string, number>;
-  byReason: Partial<Record<MaxIgnoredReason, number>>;
-}
+export type MaxIgnoredUpdates = IgnoredUpdates<MaxIgnoredReason>;
 
 /** The MAX channel: the core `Channel` plus the typed Bot API client and polling support. */
 export interface MaxChannel extends Channel {
@@ -94,14 +94,6 @@ export interface MaxChannel extends Channel {
 /** MAX allows about 30 requests per second per bot (MAX's business documentation, via the project's fact sheet). */
 export const MAX_DEFAULT_RATE_LIMIT: ChannelRateLimit = { perSecond: 30 };
 
-const rateLimitSchema = z
-  .object({
-    perSecond: z.number().positive().optional(),
-    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-    maxConcurrent: z.number().int().positive().optional(),
-  })
-  .strict();
-
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
@@ -116,7 +108,7 @@ const settingsSchema = z
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
-    rateLimit: rateLimitSchema.optional(),
+    rateLimit: rateLimitSettingsSchema.optional(),
     format: z.enum(['markdown', 'html']).optional(),
     disableLinkPreview: z.boolean().optional(),
     pricing: perMessagePriceSchema.optional(),
@@ -148,17 +140,7 @@ const userIdPattern = /^\d{1,19}$/;
  * addresses by the user's id).
  */
 export function maxUserIdOf(contact: Contact, channelKind = 'max'): string | undefined {
-  const identities = contact.identities ?? {};
-  const direct = identities[channelKind];
-  if (typeof direct === 'string' && userIdPattern.test(direct)) return direct;
-  const chats = identities[`${channelKind}ChatIds`];
-  if (Array.isArray(chats)) {
-    for (let index = chats.length - 1; index >= 0; index--) {
-      const id = chats[index];
-      if (typeof id === 'string' && userIdPattern.test(id)) return id;
-    }
-  }
-  return undefined;
+  return chatIdentityOf(contact, channelKind, userIdPattern);
 }
 
 /**
@@ -196,7 +178,7 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
   });
   const pricing = parsed.pricing;
   const uploads = new Map<string, MaxAttachmentRequest>();
-  const ignored: MaxIgnoredUpdates = { total: 0, byType: {}, byReason: {} };
+  const ignored = createIgnoredUpdatesCounter<MaxIgnoredReason>();
   const id = parsed.id ?? 'max';
 
   async function uploadFor(upload: NonNullable<MaxMessagePlan['upload']>, signal: AbortSignal | undefined) {
@@ -285,19 +267,17 @@ export function createMaxChannel(settings: MaxChannelSettings = {}): MaxChannel 
       return { providerMessageId: sent.mid, status: 'sent' };
     },
 
+    provider: 'max',
+    claimWebhook: (request) => claimMaxWebhook(request, secret),
     parseWebhook(request) {
       return parseMaxWebhook(request, {
         secret,
         channel: 'max',
-        onIgnored(updateType, reason) {
-          ignored.total++;
-          ignored.byType[updateType] = (ignored.byType[updateType] ?? 0) + 1;
-          ignored.byReason[reason] = (ignored.byReason[reason] ?? 0) + 1;
-        },
+        onIgnored: ignored.record,
       });
     },
 
-    ignoredUpdates: () => structuredClone(ignored),
+    ignoredUpdates: ignored.snapshot,
 
     updateRequest(update) {
       return new Request(`http://max.poller.local/${encodeURIComponent(id)}`, {

@@ -1,5 +1,4 @@
-import { createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
-import { createTestServer } from '@omnidealer/core/test';
+import { createChannelTestHub, createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it, vi } from 'vitest';
 import verifyToken from './__fixtures__/error-verify-token.json';
 import botStarted from './__fixtures__/update-bot-started.json';
@@ -15,19 +14,9 @@ const api = createTestServer({ [updatesRoute]: { json: { updates: [], marker: 1 
 function setup() {
   // No webhookSecret: polling works without one (the channel signs polled updates with an internal secret).
   const channel = createMaxChannel({ token: 'bot-token-for-polling-tests' });
-  const hub = createOmnidealer({ channels: [channel], store: createMemoryStore() });
-  const received: Message[] = [];
-  hub.on('message.received', ({ message }) => received.push(message));
-  const errors: unknown[] = [];
-  const poller = createMaxPoller({
-    channel,
-    deliver: (request) => hub.handleWebhook(channel.id, request),
-    timeoutSeconds: 25,
-    retry: { minTimeoutMs: 0, jitter: false, sleep: async () => undefined },
-    sleep: async () => undefined,
-    onError: (error) => errors.push(error),
-  });
-  return { channel, hub, poller, received, errors };
+  const testHub = createChannelTestHub(channel);
+  const poller = createMaxPoller({ channel, timeoutSeconds: 25, ...testHub.pollerOptions });
+  return { channel, poller, ...testHub };
 }
 
 describe('createMaxPoller', () => {

@@ -1,4 +1,4 @@
-import { WebhookError } from '@omnidealer/core';
+import { createMemoryStore, createOmnidealer, WebhookError } from '@omnidealer/core';
 import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import botAdded from './__fixtures__/update-bot-added.json';
@@ -10,6 +10,7 @@ import group from './__fixtures__/update-message-created-group.json';
 import image from './__fixtures__/update-message-created-image.json';
 import edited from './__fixtures__/update-message-edited.json';
 import removed from './__fixtures__/update-message-removed.json';
+import { createMaxChannel } from './max-channel.js';
 import { type MaxIgnoredReason, parseMaxWebhook } from './max-webhook.js';
 
 // Payloads reproduce the official Go client's published stubs (max-messenger/max-bot-api-client-go, stabs/webhook.*.json)
@@ -118,5 +119,64 @@ describe('parseMaxWebhook', () => {
     expect(await status(parse({ ...botStarted, user: { first_name: 'no id' } }))).toBe(400);
     expect(await status(parse({ ...callback, callback: { payload: 'x' } }))).toBe(400);
     await expect(parse({ update_type: 'message_created', timestamp: 1 })).rejects.toSatisfy(WebhookError.isInstance);
+  });
+});
+
+describe('one webhook URL for several MAX bots (hub.handleWebhook("max", …))', () => {
+  // MAX updates do not name the bot: each bot subscribes `/hooks/max` with its own secret, and the secret routes.
+  const salesSecret = 'mx_Sales-0123456789abcdef';
+  const serviceSecret = 'mx_Service-0123456789abcdef';
+  function setup() {
+    const sales = createMaxChannel({ id: 'max-sales', token: 'sales-token', botId: 7001, webhookSecret: salesSecret });
+    const service = createMaxChannel({ id: 'max-service', token: 'service-token', botId: 7002, webhookSecret: serviceSecret });
+    const hub = createOmnidealer({ channels: [sales, service], store: createMemoryStore() });
+    const received: string[] = [];
+    const unrouted: unknown[] = [];
+    hub.on('message.received', ({ message }) => received.push(`${message.channel}:${message.providerMessageId}`));
+    hub.on('webhook.unrouted', (event) => unrouted.push(event));
+    const post = (body: unknown, header: string | null) =>
+      hub.handleWebhook(
+        'max',
+        new Request('https://crm.example/hooks/max', {
+          method: 'POST',
+          headers: header === null ? {} : { 'X-Max-Bot-Api-Secret': header },
+          body: JSON.stringify(body),
+        }),
+      );
+    return { hub, received, unrouted, post };
+  }
+
+  it('routes each update to the bot whose secret X-Max-Bot-Api-Secret carries', async () => {
+    const { received, post } = setup();
+    expect((await post(messageCreated, serviceSecret)).status).toBe(200);
+    expect((await post(callback, salesSecret)).status).toBe(200);
+    expect(received).toEqual([
+      'max-service:mid.000000001de8d23a019d496b34394b84',
+      'max-sales:callback:f9LHodD0cOJf4_DkJGeq8BkDgc5vgSwZocVrn44oirfMzUQ4',
+    ]);
+  });
+
+  it('refuses an update with an unknown or missing secret (404): applied to no bot, the secret never logged', async () => {
+    const { received, unrouted, post } = setup();
+    expect((await post(messageCreated, 'mx_Unknown-0123456789abcdef')).status).toBe(404);
+    expect((await post(messageCreated, null)).status).toBe(404);
+    expect(received).toEqual([]);
+    expect(unrouted).toEqual([
+      { provider: 'max', accounts: [], status: 404 },
+      { provider: 'max', accounts: [], status: 404 },
+    ]);
+  });
+
+  it('keeps each bot’s own route, where a wrong secret is still 401', async () => {
+    const { hub, received } = setup();
+    const own = (header: string) =>
+      new Request('https://crm.example/hooks/max-sales', {
+        method: 'POST',
+        headers: { 'X-Max-Bot-Api-Secret': header },
+        body: JSON.stringify(messageCreated),
+      });
+    expect((await hub.handleWebhook('max-sales', own(serviceSecret))).status).toBe(401);
+    expect((await hub.handleWebhook('max-sales', own(salesSecret))).status).toBe(200);
+    expect(received).toEqual(['max-sales:mid.000000001de8d23a019d496b34394b84']);
   });
 });

@@ -1,5 +1,5 @@
 import { type InboundEvent, type MessageContent, WebhookError, type WebhookResult } from '@omnidealer/core';
-import { timingSafeEqualStrings, type WebhookRequest } from '@omnidealer/core/provider-utils';
+import { timingSafeEqualStrings, type WebhookClaim, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import type { z } from 'zod';
 import {
   type MaxMessageWire,
@@ -14,6 +14,17 @@ import {
 
 /** The header MAX puts on every webhook delivery, carrying the `secret` given to `POST /subscriptions`. */
 export const MAX_SECRET_HEADER = 'x-max-bot-api-secret';
+
+/**
+ * Says whether a delivery on the shared MAX route (`/hooks/max`, several bots) is this bot's: MAX updates do not name
+ * the bot, so the one whose secret `X-Max-Bot-Api-Secret` carries claims it (constant-time compare). Give each bot its
+ * own `webhookSecret`. Never throws; `parseMaxWebhook` verifies the secret again.
+ * @see https://dev.max.ru/docs-api/methods/POST/subscriptions
+ */
+export function claimMaxWebhook(request: WebhookRequest, secret: string | undefined): WebhookClaim {
+  const given = request.headers.get(MAX_SECRET_HEADER);
+  return { mine: secret !== undefined && given !== null && timingSafeEqualStrings(given, secret) };
+}
 
 /** Why an update produced no event. */
 export type MaxIgnoredReason =

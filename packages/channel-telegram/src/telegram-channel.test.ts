@@ -1,5 +1,5 @@
-import { createManualClock, createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
-import { createTestServer } from '@omnidealer/core/test';
+import type { Message } from '@omnidealer/core';
+import { createChannelTestHub, createTestServer } from '@omnidealer/core/test';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import botBlocked from './__fixtures__/error-bot-blocked.json';
 import chatNotFound from './__fixtures__/error-chat-not-found.json';
@@ -41,30 +41,9 @@ const linked = { id: 'c1', phone: '+79161234567', identities: { telegram: chatId
 const sends = () => api.calls.filter((call) => /\/send[A-Z]/.test(call.url.pathname));
 
 function setup(extra: Parameters<typeof createTelegramChannel>[0] = {}) {
-  const clock = createManualClock(Date.parse('2026-04-01T09:00:00Z'));
-  const sleeps: number[] = [];
-  const logs: string[] = [];
   // No per-chat pacing here (it waits in real time); the default is asserted in the first test.
   const channel = createTelegramChannel({ token, webhookSecret: secret, rateLimit: { perSecond: 1000 }, ...extra });
-  const store = createMemoryStore();
-  const line = (...parts: unknown[]) => void logs.push(JSON.stringify(parts));
-  const hub = createOmnidealer({
-    channels: [channel],
-    store,
-    clock,
-    logger: { debug: line, info: line, warn: line, error: line },
-    retry: { minTimeoutMs: 1, maxTimeoutMs: 2, jitter: false, sleep: async (ms) => void sleeps.push(ms) },
-  });
-  const webhook = (body: unknown, headers: Record<string, string> = { 'x-telegram-bot-api-secret-token': secret }) =>
-    hub.handleWebhook(
-      'telegram',
-      new Request('https://crm.example/hooks/telegram', {
-        method: 'POST',
-        headers,
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      }),
-    );
-  return { channel, hub, store, clock, sleeps, logs, webhook };
+  return { channel, ...createChannelTestHub(channel, { webhookHeaders: { 'x-telegram-bot-api-secret-token': secret } }) };
 }
 
 describe('createTelegramChannel', () => {

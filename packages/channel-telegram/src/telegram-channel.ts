@@ -10,19 +10,28 @@ import type {
 } from '@omnidealer/core';
 import { ValidationError } from '@omnidealer/core';
 import {
+  chatIdentityOf,
+  createIgnoredUpdatesCounter,
   createSecretRegistry,
+  type IgnoredUpdates,
   type OutboundMessage,
   type PerMessagePrice,
   parseInput,
   perMessageCost,
   perMessagePriceSchema,
+  rateLimitSettingsSchema,
   type SendResult,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
 import { convertToTelegramMessage, TELEGRAM_TEXT_LIMIT } from './convert-to-telegram-message.js';
 import { createTelegramClient, type TelegramClient } from './telegram-client.js';
 import { telegramDeepLink } from './telegram-deep-link.js';
-import { parseTelegramWebhook, TELEGRAM_SECRET_HEADER, type TelegramIgnoredReason } from './telegram-webhook.js';
+import {
+  claimTelegramWebhook,
+  parseTelegramWebhook,
+  TELEGRAM_SECRET_HEADER,
+  type TelegramIgnoredReason,
+} from './telegram-webhook.js';
 
 /** Settings of {@link createTelegramChannel}. */
 export interface TelegramChannelSettings {
@@ -71,11 +80,7 @@ export interface TelegramChannelSettings {
 }
 
 /** Counts of webhook/polling updates that produced no event, by update kind and reason. */
-export interface TelegramIgnoredUpdates {
-  total: number;
-  byType: Record<string, number>;
-  byReason: Partial<Record<TelegramIgnoredReason, number>>;
-}
+export type TelegramIgnoredUpdates = IgnoredUpdates<TelegramIgnoredReason>;
 
 /** The Telegram channel: the core `Channel` plus the typed Bot API client and polling support. */
 export interface TelegramChannel extends Channel {
@@ -97,14 +102,6 @@ export interface TelegramChannel extends Channel {
  */
 export const TELEGRAM_DEFAULT_RATE_LIMIT: ChannelRateLimit = { perSecond: 30, perRecipientIntervalMs: 1000 };
 
-const rateLimitSchema = z
-  .object({
-    perSecond: z.number().positive().optional(),
-    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-    maxConcurrent: z.number().int().positive().optional(),
-  })
-  .strict();
-
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
@@ -122,7 +119,7 @@ const settingsSchema = z
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
-    rateLimit: rateLimitSchema.optional(),
+    rateLimit: rateLimitSettingsSchema.optional(),
     parseMode: z.enum(['HTML', 'MarkdownV2']).optional(),
     disableLinkPreview: z.boolean().optional(),
     answerCallbacks: z.boolean().optional(),
@@ -150,17 +147,7 @@ const chatIdPattern = /^\d{1,19}$/;
  * a private chat the chat id is the user's id.
  */
 export function telegramChatIdOf(contact: Contact, channelKind = 'telegram'): string | undefined {
-  const identities = contact.identities ?? {};
-  const direct = identities[channelKind];
-  if (typeof direct === 'string' && chatIdPattern.test(direct)) return direct;
-  const chats = identities[`${channelKind}ChatIds`];
-  if (Array.isArray(chats)) {
-    for (let index = chats.length - 1; index >= 0; index--) {
-      const id = chats[index];
-      if (typeof id === 'string' && chatIdPattern.test(id)) return id;
-    }
-  }
-  return undefined;
+  return chatIdentityOf(contact, channelKind, chatIdPattern);
 }
 
 /**
@@ -201,7 +188,7 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
     timeoutMs: parsed.timeoutMs,
   });
   const pricing = parsed.pricing;
-  const ignored: TelegramIgnoredUpdates = { total: 0, byType: {}, byReason: {} };
+  const ignored = createIgnoredUpdatesCounter<TelegramIgnoredReason>();
   const convertOptions = { parseMode: parsed.parseMode, disableLinkPreview: parsed.disableLinkPreview };
 
   const unsupported = (content: MessageContent): string | undefined => {
@@ -259,15 +246,13 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
       return { providerMessageId: `${sent.chat.id}:${sent.message_id}`, status: 'sent' };
     },
 
+    provider: 'telegram',
+    claimWebhook: (request) => claimTelegramWebhook(request, secret),
     async parseWebhook(request) {
       const result = await parseTelegramWebhook(request, {
         secret,
         channel: 'telegram',
-        onIgnored(updateType, reason) {
-          ignored.total++;
-          ignored.byType[updateType] = (ignored.byType[updateType] ?? 0) + 1;
-          ignored.byReason[reason] = (ignored.byReason[reason] ?? 0) + 1;
-        },
+        onIgnored: ignored.record,
       });
       if (parsed.answerCallbacks !== false) {
         for (const event of result.events) {
@@ -279,7 +264,7 @@ export function createTelegramChannel(settings: TelegramChannelSettings = {}): T
       return result;
     },
 
-    ignoredUpdates: () => structuredClone(ignored),
+    ignoredUpdates: ignored.snapshot,
 
     updateRequest(update) {
       return new Request(`http://telegram.poller.local/${encodeURIComponent(id)}`, {

@@ -1,5 +1,4 @@
-import { createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
-import { createTestServer } from '@omnidealer/core/test';
+import { createChannelTestHub, createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it, vi } from 'vitest';
 import tooManyRequests from './__fixtures__/error-too-many-requests.json';
 import unauthorized from './__fixtures__/error-unauthorized.json';
@@ -20,20 +19,9 @@ const api = createTestServer({
 function setup() {
   // No webhookSecret: polling works without one (the channel signs polled updates with an internal secret).
   const channel = createTelegramChannel({ token });
-  const hub = createOmnidealer({ channels: [channel], store: createMemoryStore() });
-  const received: Message[] = [];
-  hub.on('message.received', ({ message }) => received.push(message));
-  const errors: unknown[] = [];
-  const sleeps: number[] = [];
-  const poller = createTelegramPoller({
-    channel,
-    deliver: (request) => hub.handleWebhook(channel.id, request),
-    timeoutSeconds: 25,
-    retry: { minTimeoutMs: 0, jitter: false, sleep: async (ms) => void sleeps.push(ms) },
-    sleep: async () => undefined,
-    onError: (error) => errors.push(error),
-  });
-  return { channel, hub, poller, received, errors, sleeps };
+  const testHub = createChannelTestHub(channel);
+  const poller = createTelegramPoller({ channel, timeoutSeconds: 25, ...testHub.pollerOptions });
+  return { channel, poller, ...testHub };
 }
 
 describe('createTelegramPoller', () => {

@@ -1,4 +1,4 @@
-import type { WebhookError } from '@omnidealer/core';
+import { createMemoryStore, createOmnidealer, type WebhookError } from '@omnidealer/core';
 import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import callbackQuery from './__fixtures__/update-callback-query.json';
@@ -9,6 +9,7 @@ import photo from './__fixtures__/update-message-photo.json';
 import start from './__fixtures__/update-message-start.json';
 import messageText from './__fixtures__/update-message-text.json';
 import kicked from './__fixtures__/update-my-chat-member-kicked.json';
+import { createTelegramChannel } from './telegram-channel.js';
 import { parseTelegramWebhook, type TelegramIgnoredReason } from './telegram-webhook.js';
 
 // Update shapes follow the Bot API documentation (core.telegram.org/bots/api, "Update", "Message", "CallbackQuery",
@@ -139,5 +140,36 @@ describe('parseTelegramWebhook', () => {
     expect(await status(parse({ update_id: 1, message: { message_id: 1, date: 1, text: 'no chat' } }))).toBe(400);
     expect(await status(parse({ update_id: 1, callback_query: { data: 'x' } }))).toBe(400);
     expect(await status(parse({ update_id: 1, my_chat_member: { chat: { id: 1, type: 'private' } } }))).toBe(400);
+  });
+});
+
+describe('one webhook URL for several Telegram bots (hub.handleWebhook("telegram", …))', () => {
+  // An update does not name the bot: each bot's setWebhook gives `/hooks/telegram` its own secret_token.
+  const salesSecret = 'tg_Sales-0123456789abcdef';
+  const serviceSecret = 'tg_Service-0123456789abcdef';
+  function setup() {
+    const sales = createTelegramChannel({ id: 'tg-sales', token: '7001:sales-token', webhookSecret: salesSecret });
+    const service = createTelegramChannel({ id: 'tg-service', token: '7002:service-token', webhookSecret: serviceSecret });
+    const hub = createOmnidealer({ channels: [sales, service], store: createMemoryStore() });
+    const received: string[] = [];
+    hub.on('message.received', ({ message }) => received.push(`${message.channel}:${message.providerMessageId}`));
+    const post = (body: unknown, header: string) =>
+      hub.handleWebhook(
+        'telegram',
+        new Request('https://crm.example/hooks/telegram', {
+          method: 'POST',
+          headers: { 'X-Telegram-Bot-Api-Secret-Token': header },
+          body: JSON.stringify(body),
+        }),
+      );
+    return { received, post };
+  }
+
+  it('routes each update to the bot whose secret_token the header carries; an unknown one is refused (404)', async () => {
+    const { received, post } = setup();
+    expect((await post(messageText, serviceSecret)).status).toBe(200);
+    expect((await post(start, salesSecret)).status).toBe(200);
+    expect((await post(photo, 'tg_Unknown-0123456789abcdef')).status).toBe(404);
+    expect(received).toEqual(['tg-service:714862471:119', 'tg-sales:714862471:118']);
   });
 });

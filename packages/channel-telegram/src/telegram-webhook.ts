@@ -1,5 +1,5 @@
 import { type InboundEvent, type MessageContent, WebhookError, type WebhookResult } from '@omnidealer/core';
-import { timingSafeEqualStrings, type WebhookRequest } from '@omnidealer/core/provider-utils';
+import { timingSafeEqualStrings, type WebhookClaim, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import type { z } from 'zod';
 import {
   type TelegramMessageWire,
@@ -12,6 +12,18 @@ import {
 
 /** The header Telegram puts on every webhook delivery, carrying the `secret_token` given to `setWebhook`. */
 export const TELEGRAM_SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+
+/**
+ * Says whether a delivery on the shared Telegram route (`/hooks/telegram`, several bots) is this bot's: an update
+ * does not name the bot, so the one whose `secret_token` `X-Telegram-Bot-Api-Secret-Token` carries claims it
+ * (constant-time compare). Give each bot its own `webhookSecret`. Never throws; `parseTelegramWebhook` verifies the
+ * secret again.
+ * @see https://core.telegram.org/bots/api#setwebhook
+ */
+export function claimTelegramWebhook(request: WebhookRequest, secret: string | undefined): WebhookClaim {
+  const given = request.headers.get(TELEGRAM_SECRET_HEADER);
+  return { mine: secret !== undefined && given !== null && timingSafeEqualStrings(given, secret) };
+}
 
 /** Why an update produced no event. */
 export type TelegramIgnoredReason =

@@ -1,5 +1,5 @@
-import { createManualClock, createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
-import { createTestServer } from '@omnidealer/core/test';
+import { createManualClock } from '@omnidealer/core';
+import { createChannelTestHub, createTestServer } from '@omnidealer/core/test';
 import { beforeEach, describe, expect, it } from 'vitest';
 import error5 from './__fixtures__/error-5.json';
 import error6 from './__fixtures__/error-6.json';
@@ -29,7 +29,6 @@ const sends = () => api.callsTo('/messages.send');
 
 function setup(extra: Parameters<typeof createVkChannel>[0] = {}) {
   const clock = createManualClock(Date.parse('2026-04-01T09:00:00Z'));
-  const sleeps: number[] = [];
   const channel = createVkChannel({
     groupId,
     token,
@@ -39,24 +38,7 @@ function setup(extra: Parameters<typeof createVkChannel>[0] = {}) {
     clock,
     ...extra,
   });
-  const store = createMemoryStore();
-  const hub = createOmnidealer({
-    channels: [channel],
-    store,
-    clock,
-    retry: { minTimeoutMs: 1, maxTimeoutMs: 2, jitter: false, sleep: async (ms) => void sleeps.push(ms) },
-  });
-  const received: Message[] = [];
-  hub.on('message.received', ({ message }) => received.push(message));
-  const webhook = (body: unknown) =>
-    hub.handleWebhook(
-      'vk',
-      new Request('https://crm.example/hooks/vk', {
-        method: 'POST',
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      }),
-    );
-  return { channel, hub, store, clock, sleeps, webhook, received };
+  return { channel, ...createChannelTestHub(channel, { clock }) };
 }
 
 describe('createVkChannel', () => {

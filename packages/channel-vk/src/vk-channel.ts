@@ -10,13 +10,17 @@ import {
   ValidationError,
 } from '@omnidealer/core';
 import {
+  chatIdentityOf,
+  createIgnoredUpdatesCounter,
   createSecretRegistry,
+  type IgnoredUpdates,
   loadSetting,
   type OutboundMessage,
   type PerMessagePrice,
   parseInput,
   perMessageCost,
   perMessagePriceSchema,
+  rateLimitSettingsSchema,
   type SendResult,
   systemClock,
 } from '@omnidealer/core/provider-utils';
@@ -24,7 +28,7 @@ import { z } from 'zod';
 import { convertToVkMessage, VK_TEXT_LIMIT } from './convert-to-vk-message.js';
 import { createVkClient, type VkClient } from './vk-client.js';
 import { vkDeepLink } from './vk-deep-link.js';
-import { parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
+import { claimVkWebhook, parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
 
 /** Settings of {@link createVkChannel}. */
 export interface VkChannelSettings {
@@ -68,11 +72,7 @@ export interface VkChannelSettings {
 }
 
 /** Counts of events that produced no hub event, by `type` and reason. */
-export interface VkIgnoredEvents {
-  total: number;
-  byType: Record<string, number>;
-  byReason: Partial<Record<VkIgnoredReason, number>>;
-}
+export type VkIgnoredEvents = IgnoredUpdates<VkIgnoredReason>;
 
 /** The VK channel: the core `Channel` plus the typed API client and Long Poll support. */
 export interface VkChannel extends Channel {
@@ -94,14 +94,6 @@ export interface VkChannel extends Channel {
  */
 export const VK_DEFAULT_RATE_LIMIT: ChannelRateLimit = { perSecond: 20 };
 
-const rateLimitSchema = z
-  .object({
-    perSecond: z.number().positive().optional(),
-    perRecipientIntervalMs: z.number().int().nonnegative().optional(),
-    maxConcurrent: z.number().int().positive().optional(),
-  })
-  .strict();
-
 const settingsSchema = z
   .object({
     id: z.string().min(1).optional(),
@@ -120,7 +112,7 @@ const settingsSchema = z
     baseURL: z.url({ protocol: /^https?$/ }).optional(),
     headers: z.record(z.string(), z.string()).optional(),
     fetch: z.custom<typeof fetch>((value) => typeof value === 'function').optional(),
-    rateLimit: rateLimitSchema.optional(),
+    rateLimit: rateLimitSettingsSchema.optional(),
     pricing: perMessagePriceSchema.optional(),
     timeoutMs: z.number().int().positive().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
@@ -147,17 +139,7 @@ const userIdPattern = /^\d{1,12}$/;
  * the user's id as `peer_id`).
  */
 export function vkUserIdOf(contact: Contact, channelKind = 'vk'): string | undefined {
-  const identities = contact.identities ?? {};
-  const direct = identities[channelKind];
-  if (typeof direct === 'string' && userIdPattern.test(direct)) return direct;
-  const chats = identities[`${channelKind}ChatIds`];
-  if (Array.isArray(chats)) {
-    for (let index = chats.length - 1; index >= 0; index--) {
-      const id = chats[index];
-      if (typeof id === 'string' && userIdPattern.test(id)) return id;
-    }
-  }
-  return undefined;
+  return chatIdentityOf(contact, channelKind, userIdPattern);
 }
 
 /**
@@ -217,7 +199,7 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
   });
   const clock = parsed.clock ?? systemClock;
   const pricing = parsed.pricing;
-  const ignored: VkIgnoredEvents = { total: 0, byType: {}, byReason: {} };
+  const ignored = createIgnoredUpdatesCounter<VkIgnoredReason>();
 
   // Read at the first event: the configured secret, else VK_CALLBACK_SECRET, else a random one for polled updates
   // that no outside request can know (so Callback API events stay refused without a configured secret).
@@ -307,21 +289,19 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
       return { providerMessageId: String(sent), status: 'sent' };
     },
 
+    provider: 'vk',
+    claimWebhook: (request) => claimVkWebhook(request, parsed.groupId),
     parseWebhook(request) {
       return parseVkWebhook(request, {
         secret: configured() ?? internalSecret,
         confirmationCode: confirmation,
         groupId: parsed.groupId,
         now: () => clock.now(),
-        onIgnored(eventType, reason) {
-          ignored.total++;
-          ignored.byType[eventType] = (ignored.byType[eventType] ?? 0) + 1;
-          ignored.byReason[reason] = (ignored.byReason[reason] ?? 0) + 1;
-        },
+        onIgnored: ignored.record,
       });
     },
 
-    ignoredEvents: () => structuredClone(ignored),
+    ignoredEvents: ignored.snapshot,
 
     updateRequest(update) {
       const secret = configured() ?? internalSecret;

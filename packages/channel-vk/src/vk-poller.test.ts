@@ -1,5 +1,4 @@
-import { createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
-import { createTestServer } from '@omnidealer/core/test';
+import { createChannelTestHub, createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it, vi } from 'vitest';
 import error5 from './__fixtures__/error-5.json';
 import allow from './__fixtures__/event-message-allow.json';
@@ -25,19 +24,9 @@ const unsigned = (event: { secret?: string }) => {
 function setup() {
   // No secret: Long Poll works without one (the channel signs polled updates with an internal secret).
   const channel = createVkChannel({ groupId: 229010001, token: 'vk1.a.polling-token' });
-  const hub = createOmnidealer({ channels: [channel], store: createMemoryStore() });
-  const received: Message[] = [];
-  hub.on('message.received', ({ message }) => received.push(message));
-  const errors: unknown[] = [];
-  const poller = createVkPoller({
-    channel,
-    deliver: (request) => hub.handleWebhook(channel.id, request),
-    waitSeconds: 20,
-    retry: { minTimeoutMs: 0, jitter: false, sleep: async () => undefined },
-    sleep: async () => undefined,
-    onError: (error) => errors.push(error),
-  });
-  return { channel, hub, poller, received, errors };
+  const testHub = createChannelTestHub(channel);
+  const poller = createVkPoller({ channel, waitSeconds: 20, ...testHub.pollerOptions });
+  return { channel, poller, ...testHub };
 }
 
 describe('createVkPoller', () => {

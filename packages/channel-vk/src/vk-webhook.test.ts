@@ -1,4 +1,4 @@
-import { WebhookError } from '@omnidealer/core';
+import { createMemoryStore, createOmnidealer, WebhookError } from '@omnidealer/core';
 import type { WebhookRequest } from '@omnidealer/core/provider-utils';
 import { describe, expect, it } from 'vitest';
 import confirmation from './__fixtures__/event-confirmation.json';
@@ -11,6 +11,7 @@ import doc from './__fixtures__/event-message-new-doc.json';
 import photo from './__fixtures__/event-message-new-photo.json';
 import ref from './__fixtures__/event-message-new-ref.json';
 import reply from './__fixtures__/event-message-reply.json';
+import { createVkChannel } from './vk-channel.js';
 import { parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
 
 // Payloads reproduce VK's Callback API shapes as logged from VK and typed by vk-io 4.10.1 and SevereCloud/vksdk;
@@ -159,5 +160,51 @@ describe('parseVkWebhook', () => {
     expect(await status(parse({ ...messageNew, group_id: 1 }))).toBe(400);
     expect(await status(parse({ ...messageNew, object: { message: { text: 'no ids' } } }))).toBe(400);
     expect(await status(parse({ ...deny, object: {} }))).toBe(400);
+  });
+});
+
+describe('one webhook URL for several VK communities (hub.handleWebhook("vk", …))', () => {
+  // The second community's event is the same `message_new` with its own `group_id` and Callback API secret.
+  const otherGroup = 229010002;
+  const otherSecret = 'vkSecretOther0b1c2d3e';
+  const forGroup = (event: object, groupId: number, groupSecret: string) => ({
+    ...event,
+    group_id: groupId,
+    secret: groupSecret,
+  });
+  function setup() {
+    const base = { token: 'vk1.a.group-token', confirmationCode: 'a1b2c3d4' };
+    const north = createVkChannel({ ...base, id: 'vk-north', groupId: 229010001, secret });
+    const south = createVkChannel({
+      ...base,
+      id: 'vk-south',
+      groupId: otherGroup,
+      secret: otherSecret,
+      confirmationCode: 'e5f6a7b8',
+    });
+    const hub = createOmnidealer({ channels: [north, south], store: createMemoryStore() });
+    const received: string[] = [];
+    const unrouted: unknown[] = [];
+    hub.on('message.received', ({ message }) => received.push(message.channel));
+    hub.on('webhook.unrouted', (event) => unrouted.push(event));
+    const post = (body: unknown) =>
+      hub.handleWebhook('vk', new Request('https://crm.example/hooks/vk', { method: 'POST', body: JSON.stringify(body) }));
+    return { received, unrouted, post };
+  }
+
+  it('routes events by group_id, answers each community’s confirmation, and refuses an unknown community (404)', async () => {
+    const { received, unrouted, post } = setup();
+    expect(await (await post(forGroup(confirmation, otherGroup, otherSecret))).text()).toBe('e5f6a7b8');
+    expect((await post(forGroup(messageNew, otherGroup, otherSecret))).status).toBe(200);
+    expect((await post(messageNew)).status).toBe(200);
+    expect((await post(forGroup(messageNew, 229010999, otherSecret))).status).toBe(404);
+    expect(received).toEqual(['vk-south', 'vk-north']);
+    expect(unrouted).toEqual([{ provider: 'vk', accounts: ['…0999'], status: 404 }]);
+  });
+
+  it('still checks the community’s secret (401 with another community’s secret)', async () => {
+    const { received, post } = setup();
+    expect((await post(forGroup(messageNew, otherGroup, secret))).status).toBe(401);
+    expect(received).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { type InboundEvent, type MessageContent, WebhookError, type WebhookResult } from '@omnidealer/core';
-import { timingSafeEqualStrings, type WebhookRequest } from '@omnidealer/core/provider-utils';
+import { timingSafeEqualStrings, type WebhookClaim, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import type { z } from 'zod';
 import {
   type VkMessageWire,
@@ -9,6 +9,23 @@ import {
   vkMessageDenyObjectSchema,
   vkMessageNewObjectSchema,
 } from './vk-api.js';
+
+/**
+ * Says whether a Callback API event on the shared VK route (`/hooks/vk`, several communities) is this community's:
+ * its `group_id` is `groupId` (another community's id goes to `others`). A channel without `groupId` claims nothing
+ * there. Never throws; `parseVkWebhook` verifies the event's `secret`.
+ * @see https://dev.vk.com/ru/api/callback/getting-started
+ */
+export function claimVkWebhook(request: WebhookRequest, groupId: number | undefined): WebhookClaim {
+  let groupOf: unknown;
+  try {
+    groupOf = (JSON.parse(new TextDecoder().decode(request.body)) as { group_id?: unknown } | null)?.group_id;
+  } catch {
+    return { mine: false };
+  }
+  if (typeof groupOf !== 'number') return { mine: false };
+  return groupOf === groupId ? { mine: true } : { mine: false, others: [String(groupOf)] };
+}
 
 /** Why an event produced no event for the hub. */
 export type VkIgnoredReason =

@@ -32,6 +32,7 @@ import {
 } from './whatsapp-template.js';
 import { isWhatsAppUserId, whatsAppUserIdCountry } from './whatsapp-user-id.js';
 import { parseWhatsAppWebhook } from './whatsapp-webhook.js';
+import { claimWhatsAppWebhook } from './whatsapp-webhook-claim.js';
 import { canReachOnWhatsApp, WHATSAPP_WINDOW_MS, whatsAppWindow } from './whatsapp-window.js';
 
 /** Settings of {@link createWhatsAppChannel}. Credentials fall back to environment variables, read when first needed. */
@@ -225,6 +226,11 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
       description: 'phone number id',
     });
 
+  const appSecret = () =>
+    loadSetting(parsed.appSecret, 'WHATSAPP_APP_SECRET', { channel: kind, option: 'appSecret', secrets, optional: true });
+  const verifyTokenSetting = () =>
+    loadSetting(parsed.verifyToken, 'WHATSAPP_VERIFY_TOKEN', { channel: kind, option: 'verifyToken', secrets, optional: true });
+
   // Built once per token (the HTTP helper copies them into each request), and again when the env token changes.
   let headersFor: { token: string; headers: Record<string, string> } | undefined;
   const authHeaders = (): Record<string, string> => {
@@ -360,20 +366,18 @@ export function createWhatsAppChannel(settings: WhatsAppChannelSettings = {}): W
         schema: whatsAppSuccessResponseSchema,
       });
     },
+    provider: 'whatsapp',
+    claimWebhook(request) {
+      return claimWhatsAppWebhook(request, {
+        appSecret: appSecret(),
+        verifyToken: verifyTokenSetting(),
+        phoneNumberId: phoneNumberIdOrEmpty() || undefined,
+      });
+    },
     parseWebhook(request) {
       return parseWhatsAppWebhook(request, {
-        appSecret: loadSetting(parsed.appSecret, 'WHATSAPP_APP_SECRET', {
-          channel: kind,
-          option: 'appSecret',
-          secrets,
-          optional: true,
-        }),
-        verifyToken: loadSetting(parsed.verifyToken, 'WHATSAPP_VERIFY_TOKEN', {
-          channel: kind,
-          option: 'verifyToken',
-          secrets,
-          optional: true,
-        }),
+        appSecret: appSecret(),
+        verifyToken: verifyTokenSetting(),
         phoneNumberId: phoneNumberIdOrEmpty() || undefined,
         pricing: prices,
         channel: kind,

@@ -47,6 +47,16 @@ export async function verifyWhatsAppSignature(
 }
 
 /**
+ * Whether `X-Hub-Signature-256` is the app secret's HMAC-SHA256 of the raw bytes (compared in constant time); false
+ * when the header or the secret is missing. {@link verifyWhatsAppSignature} says why it is not.
+ */
+export function whatsAppSignatureMatches(body: Uint8Array, header: string | null, appSecret: string | undefined): boolean {
+  const match = header ? /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim()) : null;
+  if (!appSecret || !match) return false;
+  return timingSafeEqual(createHmac('sha256', appSecret).update(body).digest(), Buffer.from(match[1] as string, 'hex'));
+}
+
+/**
  * Answers Meta's verification handshake (`GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`):
  * 200 with the challenge as plain text when the token matches, otherwise 403.
  * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests

@@ -189,6 +189,25 @@ export interface WebhookResult {
   ignored?: number | undefined;
 }
 
+/**
+ * How one channel instance reads a delivery sent to its provider's shared route (`/hooks/<provider>`); the answer
+ * of {@link Channel.claimWebhook}.
+ */
+export interface WebhookClaim {
+  /**
+   * The delivery, or a part of it, is this instance's (its phone number id, account id, community id, or the secret
+   * only it holds). The hub then hands it the whole request, which it verifies and parses as on its own route,
+   * keeping only its part.
+   */
+  mine: boolean;
+  /**
+   * Routing keys the delivery names for accounts other than this instance's (other phone number ids, Avito user ids,
+   * VK community ids). A key that every instance lists here belongs to none: the hub refuses that part, logs the key
+   * masked and emits `webhook.unrouted`. Channels that route by a secret cannot name the others and leave it out.
+   */
+  others?: readonly string[] | undefined;
+}
+
 /** Limits the core runtime applies around a channel's `doSend`. */
 export interface ChannelRateLimit {
   /** Messages per second for the whole account. */
@@ -235,6 +254,19 @@ export interface Channel {
   doSend(message: OutboundMessage, options: { signal?: AbortSignal | undefined }): Promise<SendResult>;
   /** Verifies and parses one webhook delivery. Throws `WebhookError` on a bad signature or body. */
   parseWebhook(request: WebhookRequest): Promise<WebhookResult>;
+  /**
+   * Names the route this instance shares with the other instances of its provider (`whatsapp`, `avito`, `max`,
+   * `telegram`, `vk`): `hub.handleWebhook(provider, request)` and `/hooks/<provider>` hand a delivery to whichever of
+   * them {@link Channel.claimWebhook} says it is for. Only channels with `claimWebhook` have it.
+   */
+  readonly provider?: string | undefined;
+  /**
+   * Says whether a delivery on the provider's shared route is this instance's, from what it carries (WhatsApp
+   * `metadata.phone_number_id`, Avito `user_id`, VK `group_id`, the MAX or Telegram secret header), and which other
+   * accounts it names. Reads, never applies; the signature is verified by `parseWebhook` afterwards. Never throws: an
+   * unreadable delivery is `{ mine: false }`.
+   */
+  claimWebhook?(request: WebhookRequest): WebhookClaim;
   /**
    * The deep link that opens a chat with this account and hands `payload` to the first message (`bot_started`,
    * `/start <payload>`): how a reply-only messenger's customer is linked to a contact (see `Omnidealer.inviteLink`).

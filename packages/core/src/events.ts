@@ -29,6 +29,16 @@ export interface HubEvents {
     conversation: Conversation;
     previous: Pick<Conversation, 'assignee' | 'department' | 'handler'>;
   }) => void;
+  /**
+   * A conversation moved to another branch (`hub.handOff`); `from` is absent when it belonged to the whole group.
+   * Emitted once the move is stored.
+   */
+  'conversation.handed_off': (event: {
+    conversation: Conversation;
+    from: string | undefined;
+    to: string;
+    operatorId?: string | undefined;
+  }) => void;
   'conversation.closed': (event: { conversation: Conversation }) => void;
   /** An operator read the conversation (`hub.markRead`): unread count is now 0. */
   'conversation.read': (event: { conversation: Conversation }) => void;
@@ -55,6 +65,13 @@ export interface HubEvents {
   'contact.merged': (event: { contact: Contact; mergedId: string }) => void;
   /** A webhook delivery was rejected (bad signature or body). */
   'webhook.rejected': (event: { channel: string; status: number; reason: string }) => void;
+  /**
+   * A delivery on a provider's shared route (`/hooks/<provider>`), or a part of one, named an account no channel of
+   * this hub holds: that part was not applied. `accounts` are the routing keys masked to their last 4 characters
+   * (empty when the provider routes by a secret); `status` is what the provider was answered: 404 when nothing of the
+   * delivery was applied, 200 when other parts were.
+   */
+  'webhook.unrouted': (event: { provider: string; accounts: string[]; status: number }) => void;
   /** A webhook delivery repeated an event already processed. */
   'webhook.duplicate': (event: { channel: string; key: string }) => void;
   /**

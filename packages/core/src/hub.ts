@@ -1,7 +1,7 @@
 import { consentHistory, setConsent } from './hub/consent.js';
 import { rewriteContact } from './hub/contacts.js';
-import { channelOf, createHubContext } from './hub/context.js';
-import { assign, closeConversation, markRead } from './hub/conversations.js';
+import { branchOf, channelOf, createHubContext } from './hub/context.js';
+import { assign, closeConversation, handOff, markRead } from './hub/conversations.js';
 import { claimFrequency, mailingHistory, releaseFrequency } from './hub/frequency-cap.js';
 import { handleWebhook } from './hub/handle-webhook.js';
 import { getContact, resolveNewContact } from './hub/identity.js';
@@ -23,6 +23,7 @@ export type {
   ConsentSource,
   FrequencyCap,
   FrequencyClaim,
+  HandOffInput,
   InviteLink,
   MailingRecord,
   Omnidealer,
@@ -37,7 +38,8 @@ export type {
  * Creates the hub: the one object a CRM talks to, whatever the channel. Each behaviour lives in its own file under
  * `hub/` (send, dispatch, apply-status, apply-inbound, handle-webhook, conversations, SLA records, resume-outbox), each
  * a function of the shared context built here; see docs/architecture.md.
- * @throws ValidationError for duplicate channel ids or a bad `slaRetentionMs`
+ * @throws ValidationError for duplicate channel ids, a bad `slaRetentionMs` or a bad branch (unknown time zone,
+ * `from` not before `to`, an unknown channel id or a channel in two branches)
  * @example
  * const hub = createOmnidealer({ channels: [createWhatsAppChannel({ … })] });
  * hub.on('message.received', ({ message }) => crm.addToTimeline(message));
@@ -51,6 +53,8 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
     store,
     clock,
     channels,
+    branches: context.branches,
+    branchOf: (channelId) => context.branchOfChannel.get(channelId),
     on(event, listener) {
       events.on(event, listener);
       return hub;
@@ -79,12 +83,14 @@ export function createOmnidealer(options: OmnidealerOptions): Omnidealer {
       const conversation = await store.findConversation(contact.id, channel.id);
       return channel.estimateCost(content, contact, { conversation, now: clock.now() });
     },
-    handleWebhook: (channelId, request) => handleWebhook(context, channelId, request),
+    handleWebhook: (route, request) => handleWebhook(context, route, request),
     assign: (conversationId, input) => assign(context, conversationId, input),
+    handOff: (conversationId, input) => handOff(context, conversationId, input),
     markRead: (conversationId, options) => markRead(context, conversationId, options),
     closeConversation: (conversationId) => closeConversation(context, conversationId),
     async upsertContact(input) {
       let contact = parseInput(contactSchema, input, 'contact');
+      if (contact.branchId !== undefined) branchOf(context, contact.branchId, 'contact.branchId');
       if (!(await store.getContact(contact.id))) contact = { ...contact, id: await resolveNewContact(context, contact) };
       return (await rewriteContact(context, contact.id, (stored) => mergeContact(stored, contact))) ?? contact;
     },

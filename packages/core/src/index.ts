@@ -10,7 +10,6 @@ export type {
   ChannelRateLimit,
   InboundEvent,
   Reachability,
-  ReachFailureReason,
   StatusEvent,
   WebhookResult,
 } from './channel.js';
@@ -38,7 +37,8 @@ export {
   type ResumeOutboxOptions,
   type SendInput,
 } from './hub.js';
-export type { LogFields, Logger } from './logger.js';
+export type { Logger } from './logger.js';
+export type { Branch, BranchInput, WorkingHours } from './model/branch.js';
 export { type Contact, type ContactInput, contactSchema } from './model/contact.js';
 export type { Conversation } from './model/conversation.js';
 export type { Message } from './model/message.js';
@@ -46,7 +46,7 @@ export { type MessageContent, type MessageContentInput, messageContentSchema } f
 export type { MessageStatus } from './model/message-status.js';
 export type { CostEstimate, Money } from './model/money.js';
 export { type ResponseTimer, responseTimer, type SlaReport } from './sla.js';
-export { createMemoryStore, type MemoryStoreOptions } from './store/memory-store.js';
+export { createMemoryStore } from './store/memory-store.js';
 export type { ScheduledJob, Store } from './store/store.js';
 export { createNodeWebhookHandler } from './webhook/node-adapter.js';
 export {

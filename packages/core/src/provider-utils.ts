@@ -1,7 +1,7 @@
 /**
  * What channel and store authors need: the HTTP client, input parsing,
- * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, and the
- * model's building blocks. Applications import `@omnidealer/core`.
+ * settings (`loadSetting`, the rate-limit schema), secret registries and redaction, media download, retries, the
+ * long-polling loop, and the model's building blocks. Applications import `@omnidealer/core`.
  *
  * @module @omnidealer/core/provider-utils
  */
@@ -10,18 +10,33 @@ export type {
   MarkReadOptions,
   OutboundMessage,
   ReachContext,
+  ReachFailureReason,
   SendResult,
+  WebhookClaim,
   WebhookRequest,
 } from './channel.js';
 export { systemClock } from './clock.js';
 export type { ChannelApiErrorOptions } from './errors/channel-api-error.js';
 export type { OmnidealerErrorOptions } from './errors/omnidealer-error.js';
-export type { ConsentSource, FrequencyClaim, MailingRecord } from './hub.js';
+export type { ConsentSource, FrequencyClaim, HandOffInput, MailingRecord } from './hub.js';
 export { createId } from './id.js';
-export { createRedactingLogger, type RedactingLogger, type RedactingLogMethod, silentLogger } from './logger.js';
+export {
+  createRedactingLogger,
+  type LogFields,
+  type RedactingLogger,
+  type RedactingLogMethod,
+  silentLogger,
+} from './logger.js';
 export { type Consent, consentSchema, phoneSchema } from './model/contact.js';
-export { addressLookupKeys, contactAddresses } from './model/contact-addresses.js';
-export { type Assignment, assignmentSchema, conversationSchema, handlerSchema } from './model/conversation.js';
+export { addressLookupKeys, chatIdentityOf, contactAddresses } from './model/contact-addresses.js';
+export {
+  type Assignment,
+  assignmentSchema,
+  conversationSchema,
+  type HandOff,
+  handlerSchema,
+  handOffSchema,
+} from './model/conversation.js';
 export { type MessageError, messageErrorSchema, messageSchema } from './model/message.js';
 export {
   contentToPlainText,
@@ -59,6 +74,16 @@ export {
   type HttpRequest,
   parseRetryAfter,
 } from './runtime/http-client.js';
+export {
+  type ChannelPollerOptions,
+  createLongPoller,
+  type LongPollBackoff,
+  type LongPollBatch,
+  type LongPoller,
+  type LongPollerOptions,
+  type LongPollFetchContext,
+  type PollingLoop,
+} from './runtime/long-poller.js';
 export { type DownloadedMedia, downloadMedia, type MediaDownloadOptions } from './runtime/media-download.js';
 export {
   createRateLimiter,
@@ -78,7 +103,14 @@ export {
   jsonColumns,
   jsonValueSchema,
 } from './store/json-column.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
 export type { ConversationQuery } from './store/store.js';
 export { parseInput } from './validation.js';
+export {
+  createIgnoredUpdatesCounter,
+  type IgnoredUpdates,
+  type IgnoredUpdatesCounter,
+} from './webhook/ignored-updates.js';
 export { toWebRequest, writeWebResponse } from './webhook/node-adapter.js';
 export { timingSafeEqualStrings } from './webhook/timing-safe-equal-strings.js';
+export { workingTimeMs } from './working-time.js';

@@ -1,14 +1,19 @@
+import type { Branch } from './model/branch.js';
 import type { Conversation } from './model/conversation.js';
+import { workingTimeMs } from './working-time.js';
 
 /** One reply to a waiting customer: how long they waited and who answered. Recorded by the hub on every reply. */
 export interface ResponseRecord {
   conversationId: string;
   channel: string;
+  /** The conversation's branch when it was answered (absent for a chat of the whole group). */
+  branchId?: string | undefined;
   /** Operator id, `bot`, or `unassigned` when nobody owned the chat. */
   responder: string;
   /** When the oldest unanswered inbound message arrived. */
   waitingSince: number;
   respondedAt: number;
+  /** How long the customer waited: only the branch's working time when its branch has working hours. */
   waitedMs: number;
   /** True for the first reply in the conversation (the first-response time). */
   first: boolean;
@@ -37,8 +42,29 @@ export interface SlaReport {
   overall: ResponseFigures;
   /** Keyed by operator id (`bot` for bot replies, `unassigned` for chats nobody owns). */
   byResponder: Record<string, ResponseFigures>;
+  /**
+   * Keyed by branch id, one row per branch of the group (`overall` is the group's total). Chats of channels bound to
+   * no branch count only in `overall`. Empty for a hub without branches.
+   */
+  byBranch: Record<string, ResponseFigures>;
   /** Open conversations whose customer waits for a reply, longest wait first. */
-  waiting: Array<{ conversationId: string; channel: string; responder: string; waitingMs: number; overTarget: boolean }>;
+  waiting: Array<{
+    conversationId: string;
+    channel: string;
+    branchId?: string | undefined;
+    responder: string;
+    waitingMs: number;
+    overTarget: boolean;
+  }>;
+}
+
+/**
+ * How long a customer waited from `from` to `to`: the working time of the branch in between when it has working
+ * hours (20:00 Friday to 09:10 Monday of a branch opening at 09:00 is 10 minutes), else all of it.
+ */
+export function waitedMs(branch: Pick<Branch, 'timeZone' | 'workingHours'> | undefined, from: number, to: number): number {
+  if (branch?.workingHours) return workingTimeMs(branch.workingHours, branch.timeZone, from, to);
+  return Math.max(0, to - from);
 }
 
 /** The live first-response timer of a conversation: how long the customer has waited, and whether it is over target. */
@@ -53,14 +79,20 @@ export function responderOf(conversation: Conversation): string {
 }
 
 /**
- * The live timer an inbox shows next to a chat (red once over target). Undefined when nobody is waiting.
+ * The live timer an inbox shows next to a chat (red once over target). Undefined when nobody is waiting. Given the
+ * conversation's branch (`hub.branches.get(conversation.branchId)`), only its working time counts.
  * @example
- * const timer = responseTimer(conversation, Date.now(), 120_000);
+ * const timer = responseTimer(conversation, Date.now(), 120_000, hub.branches.get(conversation.branchId ?? ''));
  * if (timer?.overTarget) row.classList.add('late');
  */
-export function responseTimer(conversation: Conversation, now: number, targetMs: number): ResponseTimer | undefined {
+export function responseTimer(
+  conversation: Conversation,
+  now: number,
+  targetMs: number,
+  branch?: Pick<Branch, 'timeZone' | 'workingHours'>,
+): ResponseTimer | undefined {
   if (conversation.status !== 'open' || conversation.awaitingReplySince === undefined) return undefined;
-  const waitingMs = Math.max(0, now - conversation.awaitingReplySince);
+  const waitingMs = waitedMs(branch, conversation.awaitingReplySince, now);
   return { waitingMs, overTarget: waitingMs > targetMs };
 }
 
@@ -90,8 +122,9 @@ function figures(responses: ResponseRecord[], waitingOver: number, targetMs: num
 
 /**
  * Response-time SLA over recorded replies and the conversations still waiting: time to reply, late replies and
- * missed chats, overall and per operator. Pure: a CRM can call it on its own data.
+ * missed chats, overall, per operator and per branch. Pure: a CRM can call it on its own data.
  * @param input.targetMs the answer-within target; the field notes' dealer answered within 2 minutes. @default 120000
+ * @param input.branches the group's branches: a row for each, and live waits counted in their working time
  * @example
  * const report = computeSlaReport({ responses, conversations, now: Date.now() });
  * console.table(report.byResponder);
@@ -101,14 +134,21 @@ export function computeSlaReport(input: {
   conversations: Conversation[];
   now: number;
   targetMs?: number;
+  branches?: ReadonlyMap<string, Branch>;
 }): SlaReport {
   const targetMs = input.targetMs ?? 120_000;
+  const branchOf = (conversation: Conversation) =>
+    conversation.branchId === undefined ? undefined : input.branches?.get(conversation.branchId);
   const waiting = input.conversations
-    .map((conversation) => ({ conversation, timer: responseTimer(conversation, input.now, targetMs) }))
+    .map((conversation) => ({
+      conversation,
+      timer: responseTimer(conversation, input.now, targetMs, branchOf(conversation)),
+    }))
     .filter((entry): entry is { conversation: Conversation; timer: ResponseTimer } => entry.timer !== undefined)
     .map(({ conversation, timer }) => ({
       conversationId: conversation.id,
       channel: conversation.channel,
+      ...(conversation.branchId !== undefined ? { branchId: conversation.branchId } : {}),
       responder: responderOf(conversation),
       waitingMs: timer.waitingMs,
       overTarget: timer.overTarget,
@@ -126,10 +166,24 @@ export function computeSlaReport(input: {
       targetMs,
     );
   }
+  const branchIds = new Set([
+    ...(input.branches?.keys() ?? []),
+    ...input.responses.flatMap((response) => (response.branchId === undefined ? [] : [response.branchId])),
+    ...waiting.flatMap((entry) => (entry.branchId === undefined ? [] : [entry.branchId])),
+  ]);
+  const byBranch: Record<string, ResponseFigures> = {};
+  for (const branchId of branchIds) {
+    byBranch[branchId] = figures(
+      input.responses.filter((response) => response.branchId === branchId),
+      waiting.filter((entry) => entry.branchId === branchId && entry.overTarget).length,
+      targetMs,
+    );
+  }
   return {
     targetMs,
     overall: figures(input.responses, waiting.filter((entry) => entry.overTarget).length, targetMs),
     byResponder,
+    byBranch,
     waiting,
   };
 }

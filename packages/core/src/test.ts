@@ -1,6 +1,6 @@
 /**
- * Test helpers: an in-memory test channel, an msw server with recorded calls and the shared channel and store
- * contract suites.
+ * Test helpers: an in-memory test channel, a hub over one channel, an msw server with recorded calls and the shared
+ * channel and store contract suites.
  *
  * @module @omnidealer/core/test
  */
@@ -13,5 +13,10 @@ export {
   httpContractProvider,
   testChannelContract,
 } from './testing/channel-contract.js';
+export {
+  type ChannelTestHub,
+  type ChannelTestHubOptions,
+  createChannelTestHub,
+} from './testing/channel-test-hub.js';
 export { testStoreContract } from './testing/store-contract.js';
 export { createTestServer, type RecordedCall, type TestResponse, type TestServer } from './testing/test-server.js';

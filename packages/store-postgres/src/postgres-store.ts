@@ -22,6 +22,7 @@ import {
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { type CallContext, createConnection, type Run, type Statement } from './postgres-connection.js';
+import { createPostgresJobWatcher, jobChannelName, pendingJobsStatement, readPendingJobs } from './postgres-job-watcher.js';
 import { migrateSchema, postgresMigrations, quoteIdentifier } from './postgres-migrations.js';
 import { PostgresStoreError } from './postgres-store-error.js';
 
@@ -50,6 +51,13 @@ export type PostgresStoreOptions = PostgresStoreConnection & {
    * own, and each atomic method a transaction of its own. @default true
    */
   groupCommit?: boolean;
+  /**
+   * Job wake-ups ({@link Store.watchJobs}): `scheduleJob` sends a NOTIFY on the channel `<schema>.jobs` in its own
+   * transaction, and `watchJobs` LISTENs on one dedicated connection (reopened with backoff when lost), so cascade
+   * workers start a due step on time and poll only as a safety net. Turn it off behind a pooler that cannot LISTEN
+   * (PgBouncer in transaction mode); the workers then poll. @default true
+   */
+  jobNotifications?: boolean;
 };
 
 /** Where {@link createPostgresStore} connects: exactly one of `connectionString` and `pool`. */
@@ -191,6 +199,18 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     pool.on('error', () => undefined);
   }
   const connection = createConnection(pool, server, options.retries ?? 2, options.groupCommit ?? true);
+  const jobNotifications = options.jobNotifications ?? true;
+  const jobChannel = jobChannelName(schema);
+  // A client of its own, with the pool's settings: LISTEN holds its connection while anyone watches.
+  const listenConfig: pg.ClientConfig =
+    options.pool !== undefined
+      ? { ...pool.options, keepAlive: true, query_timeout: 10_000 }
+      : {
+          connectionString: options.connectionString,
+          connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+          keepAlive: true,
+          query_timeout: 10_000,
+        };
   const once = { idempotent: false };
 
   let migrated: Promise<number> | undefined;
@@ -277,11 +297,17 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     insertWebhookKey: `INSERT INTO ${s}.webhook_keys (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
     deleteWebhookKey: `DELETE FROM ${s}.webhook_keys WHERE key = $1`,
 
-    scheduleJob: `INSERT INTO ${s}.jobs (id, kind, run_at, status, lease_until, attempts, payload, updated_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-      ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, run_at = excluded.run_at, status = excluded.status,
-        lease_until = excluded.lease_until, attempts = excluded.attempts, payload = excluded.payload,
-        updated_at = excluded.updated_at`,
+    // Notifies the job watchers (watchJobs) of a pending job; PostgreSQL delivers it when the transaction commits.
+    scheduleJob: `WITH saved AS (
+        INSERT INTO ${s}.jobs (id, kind, run_at, status, lease_until, attempts, payload, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, run_at = excluded.run_at, status = excluded.status,
+          lease_until = excluded.lease_until, attempts = excluded.attempts, payload = excluded.payload,
+          updated_at = excluded.updated_at
+        RETURNING kind, run_at, status
+      )
+      SELECT pg_notify($9, json_build_object('runAt', run_at, 'kind', kind)::text) FROM saved
+      WHERE $10 AND status = 'pending'`,
     getJob: `SELECT id, kind, run_at, status, lease_until, attempts, payload FROM ${s}.jobs WHERE id = $1`,
     // The due conditions sit at the level that locks, so a row another worker leased meanwhile is re-checked on its
     // new version (and dropped), and one it still holds is skipped: no job is leased twice.
@@ -309,6 +335,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     pruneIdempotencyKeys: `DELETE FROM ${s}.idempotency_keys WHERE created_at < $1`,
     pruneJobs: `DELETE FROM ${s}.jobs WHERE status IN ('done', 'cancelled') AND updated_at < $1`,
   };
+
+  const jobWatcher = jobNotifications
+    ? createPostgresJobWatcher({
+        channel: jobChannel,
+        createClient: () => new pg.Client(listenConfig),
+        pendingJobs: async () =>
+          readPendingJobs((await query<{ kind: string; run_at: string }>(pendingJobsStatement(s), [])).rows),
+      })
+    : undefined;
 
   const lock = (kind: string, ...parts: string[]) => `${schema}\u0000${kind}\u0000${parts.join('\u0000')}`;
 
@@ -515,6 +550,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         ['assignee', conversationQuery.assignee],
         ['handler', conversationQuery.handler],
         ['contact_id', conversationQuery.contactId],
+        // The branch lives in the JSON column only (no migration): a scan of the rows the other filters leave.
+        ["(data::jsonb ->> 'branchId')", conversationQuery.branchId],
       ];
       for (const [column, value] of filters) {
         if (value === undefined || value === '') continue;
@@ -588,6 +625,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         job.attempts,
         writeJsonColumn(job.payload, 'job.payload'),
         clock.now(),
+        jobChannel,
+        jobNotifications,
       ]);
     },
     async getJob(id) {
@@ -662,9 +701,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         true,
       );
     },
+    ...(jobWatcher && { watchJobs: jobWatcher.watch }),
     async close() {
       if (closed) return;
       closed = true;
+      await jobWatcher?.close();
       if (ownsPool) await pool.end();
     },
   };

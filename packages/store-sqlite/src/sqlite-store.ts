@@ -412,6 +412,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         ['assignee', query.assignee],
         ['handler', query.handler],
         ['contact_id', query.contactId],
+        // The branch lives in the JSON column only (no migration): a scan of the rows the other filters leave.
+        ["json_extract(data, '$.branchId')", query.branchId],
       ];
       for (const [column, value] of filters) {
         if (value === undefined || value === '') continue;

@@ -36,7 +36,7 @@ export async function applyInbound(hub: HubContext, channel: Channel, event: Inb
     const conversation = await hub.atomic.openConversation(contact.id, channel.id, event.conversationExternalId, (newest) => {
       found = newest;
       // A found conversation is the store's copy, ours to update.
-      const conversation = newest ?? newConversation(channel, contact.id, now, event.conversationExternalId);
+      const conversation = newest ?? newConversation(hub, channel, contact.id, now, event.conversationExternalId);
       conversation.status = 'open';
       conversation.unreadCount += 1;
       conversation.lastInboundAt = Math.max(conversation.lastInboundAt ?? 0, event.at);

@@ -2,6 +2,7 @@ import type { Channel, InboundEvent } from '../channel.js';
 import { type Clock, systemClock } from '../clock.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { createRedactingLogger, type RedactingLogger, silentLogger } from '../logger.js';
+import { type Branch, parseBranches } from '../model/branch.js';
 import type { Message } from '../model/message.js';
 import { createRateLimiter, type RateLimiter } from '../runtime/rate-limiter.js';
 import { createMemoryStore } from '../store/memory-store.js';
@@ -23,6 +24,10 @@ export interface HubContext {
   readonly logger: RedactingLogger;
   readonly events: HubEmitter;
   readonly channels: ReadonlyMap<string, Channel>;
+  /** The dealer group's branches by id (empty for a single dealer). */
+  readonly branches: ReadonlyMap<string, Branch>;
+  /** The branch each bound channel belongs to, by channel id; a channel missing here belongs to the group. */
+  readonly branchOfChannel: ReadonlyMap<string, Branch>;
   /** False for the memory store: nothing survives the process, so crash bookkeeping is skipped. */
   readonly durable: boolean;
   readonly bodyLimitBytes: number;
@@ -73,6 +78,7 @@ export function createHubContext(options: OmnidealerOptions): HubContext {
       throw new ValidationError({ field: 'channels', message: `duplicate channel id "${channel.id}"` });
     channels.set(channel.id, channel);
   }
+  const branches = parseBranches(options.branches, new Set(channels.keys()));
   const store = options.store ?? createMemoryStore();
   // Redacts what the channels hold (tokens, app secrets), read at each line: a channel loads credentials at first use.
   const logger = createRedactingLogger(options.logger ?? silentLogger, () =>
@@ -85,6 +91,8 @@ export function createHubContext(options: OmnidealerOptions): HubContext {
     logger,
     events: createHubEmitter(logger),
     channels,
+    branches: branches.byId,
+    branchOfChannel: branches.byChannel,
     durable: store.durable !== false,
     bodyLimitBytes: options.webhookBodyLimitBytes ?? 1024 * 1024,
     parkedStatusTtlMs: options.parkedStatusTtlMs ?? 60 * 60 * 1000,
@@ -141,6 +149,17 @@ export function channelOf(hub: HubContext, id: string): Channel {
       message: `unknown channel "${id}"; known: ${[...hub.channels.keys()].join(', ')}`,
     });
   return channel;
+}
+
+/** The branch with this id in the hub. @throws ValidationError naming the known ids */
+export function branchOf(hub: HubContext, id: string, field = 'branchId'): Branch {
+  const branch = hub.branches.get(id);
+  if (!branch)
+    throw new ValidationError({
+      field,
+      message: `unknown branch "${id}"; known: ${[...hub.branches.keys()].join(', ') || 'none'}`,
+    });
+  return branch;
 }
 
 /** The channel's rate limiter, made on first use. */

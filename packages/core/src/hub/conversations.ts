@@ -2,12 +2,12 @@ import { z } from 'zod';
 import type { Channel, MarkReadOptions } from '../channel.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { createId } from '../id.js';
-import type { Assignment, Conversation } from '../model/conversation.js';
+import type { Assignment, Conversation, HandOff } from '../model/conversation.js';
 import { withRetry } from '../runtime/retry.js';
 import { parseInput } from '../validation.js';
-import { channelOf, conversationKey, type HubContext, limiterOf } from './context.js';
+import { branchOf, channelOf, conversationKey, type HubContext, limiterOf } from './context.js';
 import { holding } from './key-locks.js';
-import type { AssignInput } from './types.js';
+import type { AssignInput, HandOffInput } from './types.js';
 
 const assignInputSchema = z
   .object({
@@ -19,12 +19,23 @@ const assignInputSchema = z
   })
   .strict();
 
-/** A new open conversation of a contact on a channel, handled by the bot until someone takes it. */
-export function newConversation(channel: Channel, contactId: string, now: number, externalId?: string): Conversation {
+/**
+ * A new open conversation of a contact on a channel, handled by the bot until someone takes it; it belongs to the
+ * channel's branch (none for a channel of the whole group).
+ */
+export function newConversation(
+  hub: HubContext,
+  channel: Channel,
+  contactId: string,
+  now: number,
+  externalId?: string,
+): Conversation {
+  const branch = hub.branchOfChannel.get(channel.id);
   return {
     id: createId('conv'),
     contactId,
     channel: channel.id,
+    ...(branch ? { branchId: branch.id } : {}),
     ...(externalId ? { externalId } : {}),
     status: 'open',
     handler: 'bot',
@@ -95,6 +106,71 @@ export async function assign(hub: HubContext, conversationId: string, input: Ass
   if (conversation.assignee !== undefined) previous.assignee = conversation.assignee;
   if (conversation.department !== undefined) previous.department = conversation.department;
   hub.events.emit('conversation.assigned', { conversation: updated, previous });
+  return updated;
+}
+
+const handOffInputSchema = z
+  .object({
+    branchId: z.string().min(1),
+    operatorId: z.string().min(1).optional(),
+    by: z.string().optional(),
+    note: z.string().max(2000).optional(),
+  })
+  .strict();
+
+/**
+ * Moves a conversation to another branch: same conversation and messages, the branch's now, assigned to `operatorId`
+ * or queued for the branch's operators. The move is appended to `handOffs` and to the assignment history.
+ */
+export async function handOff(hub: HubContext, conversationId: string, input: HandOffInput): Promise<Conversation> {
+  const parsed = parseInput(handOffInputSchema, input, 'handOff');
+  const to = branchOf(hub, parsed.branchId, 'handOff.branchId').id;
+  const known = await requireConversation(hub, conversationId);
+  const now = hub.clock.now();
+  let sameBranch = false;
+  const { current, updated } = await rewriteConversation(hub, known, (conversation) => {
+    if (conversation.branchId === to) {
+      sameBranch = true;
+      return conversation;
+    }
+    const move: HandOff = {
+      at: now,
+      ...(conversation.branchId ? { from: conversation.branchId } : {}),
+      to,
+      ...(parsed.operatorId ? { operatorId: parsed.operatorId } : {}),
+      ...(parsed.by ? { by: parsed.by } : {}),
+      ...(parsed.note ? { note: parsed.note } : {}),
+    };
+    const entry: Assignment = {
+      at: now,
+      handler: 'operator',
+      ...(parsed.operatorId ? { assignee: parsed.operatorId } : {}),
+      ...(conversation.department ? { department: conversation.department } : {}),
+      ...(parsed.by ? { by: parsed.by } : {}),
+      note: parsed.note ? `handed off to branch ${to}: ${parsed.note}` : `handed off to branch ${to}`,
+    };
+    const { assignee: _assignee, ...rest } = conversation;
+    return {
+      ...rest,
+      branchId: to,
+      ...(parsed.operatorId ? { assignee: parsed.operatorId } : {}),
+      handler: 'operator',
+      assignments: [...conversation.assignments, entry],
+      handOffs: [...(conversation.handOffs ?? []), move],
+      updatedAt: now,
+    };
+  });
+  if (sameBranch)
+    throw new ValidationError({
+      field: 'handOff.branchId',
+      message: `conversation "${conversationId}" is already in branch "${to}"`,
+    });
+  hub.events.emit('conversation.handed_off', {
+    conversation: updated,
+    from: current.branchId,
+    to,
+    ...(parsed.operatorId ? { operatorId: parsed.operatorId } : {}),
+  });
   return updated;
 }
 

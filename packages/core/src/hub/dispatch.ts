@@ -10,7 +10,7 @@ import { type HubContext, limiterOf } from './context.js';
 import { rewriteConversation } from './conversations.js';
 import { releaseFrequency } from './frequency-cap.js';
 import { failureReason, recordReach, recordUnreachable } from './reach-stats.js';
-import { recordResponse } from './sla-records.js';
+import { conversationWaitedMs, recordResponse } from './sla-records.js';
 import { withStatus } from './status-change.js';
 import { storeNamespaces } from './store-namespaces.js';
 
@@ -136,7 +136,7 @@ async function recordAfterSend(hub: HubContext, sent: Message, conversation: Con
     }
     next.lastOutboundAt = now;
     if (fresh.firstInboundAt !== undefined && fresh.firstResponseMs === undefined)
-      next.firstResponseMs = now - fresh.firstInboundAt;
+      next.firstResponseMs = conversationWaitedMs(hub, fresh, fresh.firstInboundAt, now);
     next.updatedAt = now;
     return next as unknown as Conversation;
   });

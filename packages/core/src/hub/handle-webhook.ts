@@ -1,4 +1,4 @@
-import type { Channel, IdentityEvent, InboundEvent, StatusEvent, WebhookRequest } from '../channel.js';
+import type { Channel, IdentityEvent, InboundEvent, StatusEvent, WebhookRequest, WebhookResult } from '../channel.js';
 import { OmnidealerError } from '../errors/omnidealer-error.js';
 import { WebhookError } from '../errors/webhook-error.js';
 import { applyIdentity } from './apply-identity.js';
@@ -7,20 +7,30 @@ import { applyStatus } from './apply-status.js';
 import { type HubContext, statusLocksOf } from './context.js';
 import { identityKeys, senderKey } from './inbound-contact.js';
 import { releaseKeyLock, takeKeyLock } from './key-locks.js';
+import { channelsOfProvider, routeWebhook } from './route-webhook.js';
 
 /**
  * Handles one provider webhook delivery: body limit (413), the channel's signature check and parsing (401/400), then
  * each event applied once. Answers 500 only when applying failed on our side, so the provider redelivers; a listener
  * that throws never does that (events are emitted guarded, after the state is stored). Never throws.
+ *
+ * `route` is a channel id, or a provider name (`whatsapp`) naming the route its instances share; a channel id wins
+ * when both match, so a channel keeps its route whatever the provider is called. On a provider route each instance
+ * claims its part ({@link Channel.claimWebhook}); every owner then verifies and parses the whole request and keeps
+ * its part. Every owner parses before any event is applied, so when one refuses the delivery (a bad signature),
+ * nothing of it is applied and that refusal is the answer.
  */
-export async function handleWebhook(hub: HubContext, channelId: string, request: Request): Promise<Response> {
-  const channel = hub.channels.get(channelId);
-  if (!channel) return new Response('unknown channel', { status: 404 });
+export async function handleWebhook(hub: HubContext, route: string, request: Request): Promise<Response> {
+  const channel = hub.channels.get(route);
+  const shared = channel ? [] : channelsOfProvider(hub, route);
+  if (!channel && shared.length === 0) return new Response('unknown channel', { status: 404 });
+  // Who a refusal is reported for: the channel, or on a provider route the owner whose parsing refused it.
+  let current = channel?.id ?? route;
   try {
     const body = await readBody(request, hub.bodyLimitBytes);
     if (!body)
       throw new WebhookError({
-        channel: channel.kind,
+        channel: channel?.kind ?? route,
         kind: 'too_large',
         message: `webhook body over ${hub.bodyLimitBytes} bytes`,
       });
@@ -30,33 +40,66 @@ export async function handleWebhook(hub: HubContext, channelId: string, request:
       headers: request.headers,
       body,
     };
-    const result = await channel.parseWebhook(webhookRequest);
-    const events = result.events;
-    // Each event holds its own key while it is applied (a status its message's, an inbound message its sender's; see
-    // applyDelivered), so one message's statuses and one sender's messages go in order whatever runs beside them. On
-    // a durable store the events are therefore applied side by side and their writes share commits; on the memory
-    // store nothing waits, so they go one by one.
-    if (hub.durable && events.length > 1) {
-      const outcomes = await Promise.allSettled(events.map((event) => applyDelivered(hub, channel, event)));
-      const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-      if (failed) throw failed.reason;
-    } else {
-      for (const event of events) await applyDelivered(hub, channel, event);
+    let owners: Channel[] = channel ? [channel] : [];
+    let unrouted: string[] = [];
+    if (!channel) {
+      ({ owners, unrouted } = routeWebhook(shared, webhookRequest));
+      if (owners.length === 0) {
+        // 404, not 200: nothing of the delivery was applied, and providers keep a refused delivery and retry it
+        // (Meta for up to 7 days), so an account added to the hub meanwhile still gets it; a 200 would drop it.
+        reportUnrouted(hub, route, unrouted, 404);
+        return new Response('no channel for this account', { status: 404 });
+      }
     }
+    const parsed: Array<{ channel: Channel; result: WebhookResult }> = [];
+    for (const owner of owners) {
+      current = owner.id;
+      parsed.push({ channel: owner, result: await owner.parseWebhook(webhookRequest) });
+    }
+    current = channel?.id ?? route;
+    for (const { channel: owner, result } of parsed) await applyEvents(hub, owner, result.events);
+    // 200 when other parts were applied: an error would make the provider redeliver those for days, and the unknown
+    // part would still have no channel.
+    if (unrouted.length) reportUnrouted(hub, route, unrouted, 200);
     // No body: the provider only reads the status, and a body would cost a stream per delivery.
-    return result.response ?? new Response(null, { status: 200 });
+    return parsed.find(({ result }) => result.response)?.result.response ?? new Response(null, { status: 200 });
   } catch (error) {
     // A WebhookError, or any typed error a channel raised with an HTTP status to answer.
     if (OmnidealerError.isInstance(error) && 'status' in error) {
       const { status, message: reason } = error as WebhookError;
-      hub.events.emit('webhook.rejected', { channel: channel.id, status, reason });
-      hub.logger.warn({ status, reason }, `${channel.id}: webhook rejected`);
+      hub.events.emit('webhook.rejected', { channel: current, status, reason });
+      hub.logger.warn({ status, reason }, `${current}: webhook rejected`);
       return new Response(status === 401 ? 'invalid signature' : reason, { status });
     }
     // Our failure, not the provider's: answer 500 so the provider redelivers later.
-    hub.logger.error({ error: String(error) }, `${channel.id}: webhook processing failed`);
+    hub.logger.error({ error: String(error) }, `${current}: webhook processing failed`);
     return new Response('internal error', { status: 500 });
   }
+}
+
+/**
+ * Applies one channel's events. Each event holds its own key while it is applied (a status its message's, an inbound
+ * message its sender's; see applyDelivered), so one message's statuses and one sender's messages go in order whatever
+ * runs beside them. On a durable store the events are therefore applied side by side and their writes share commits;
+ * on the memory store nothing waits, so they go one by one.
+ */
+async function applyEvents(hub: HubContext, channel: Channel, events: WebhookResult['events']): Promise<void> {
+  if (hub.durable && events.length > 1) {
+    const outcomes = await Promise.allSettled(events.map((event) => applyDelivered(hub, channel, event)));
+    const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+  } else {
+    for (const event of events) await applyDelivered(hub, channel, event);
+  }
+}
+
+/** Logs and emits the part of a provider-route delivery that no channel holds (keys already masked). */
+function reportUnrouted(hub: HubContext, provider: string, accounts: string[], status: number): void {
+  hub.logger.warn(
+    { accounts, status },
+    `${provider}: webhook ${status === 404 ? 'delivery' : 'part'} for no channel of this hub refused`,
+  );
+  hub.events.emit('webhook.unrouted', { provider, accounts, status });
 }
 
 /**

@@ -78,6 +78,9 @@ export async function contactForInbound(hub: HubContext, channel: Channel, event
   let found = await find();
   if (!found) {
     const contact: Contact = { id: createId('contact') };
+    // A new customer's home branch is the branch whose channel they first wrote to.
+    const branch = hub.branchOfChannel.get(channel.id);
+    if (branch) contact.branchId = branch.id;
     learnFromInbound(channel, event, sender, contact);
     found = await createSenderContact(hub, channel, event, contact, find);
     if (found === contact) return contact;

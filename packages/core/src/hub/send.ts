@@ -15,7 +15,7 @@ import { sameData } from '../store/same-data.js';
 import { parseInput } from '../validation.js';
 import { consentRefusal } from './consent.js';
 import { rewriteContact, waitForStored } from './contacts.js';
-import { channelOf, conversationKey, type HubContext } from './context.js';
+import { branchOf, channelOf, conversationKey, type HubContext } from './context.js';
 import { newConversation } from './conversations.js';
 import { dispatch } from './dispatch.js';
 import { claimFrequency, frequencyCapOf } from './frequency-cap.js';
@@ -46,6 +46,7 @@ export async function send(hub: HubContext, input: SendInput, internal: Internal
   const parsed = parseInput(sendInputSchema, input, '');
   const channel = channelOf(hub, parsed.channel);
   validateForChannel(hub, channel, parsed.content, parsed.contact);
+  if (parsed.contact.branchId !== undefined) branchOf(hub, parsed.contact.branchId, 'contact.branchId');
   const key = parsed.idempotencyKey;
   if (key) {
     const running = hub.inFlightByKey.get(key);
@@ -199,7 +200,7 @@ async function openSend(
   const found = conversation;
   const opening = found
     ? undefined
-    : newConversation(channel, contactId, now, channel.capabilities.address === 'chat' ? reach.address : undefined);
+    : newConversation(hub, channel, contactId, now, channel.capabilities.address === 'chat' ? reach.address : undefined);
   // Another process sharing the store may have opened one since the read above: then that one is used.
   const opened = opening && hub.atomic.openConversation(contactId, channel.id, undefined, (newest) => newest ?? opening);
   const [rewritten, openedConversation] = await Promise.allSettled([rewriting, opened]);

@@ -1,8 +1,8 @@
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
-import { computeSlaReport, type ResponseRecord, responderOf, type SlaReport } from '../sla.js';
+import { computeSlaReport, type ResponseRecord, responderOf, type SlaReport, waitedMs } from '../sla.js';
 import { timeKey, timeKeyPrefixes } from '../store/time-key.js';
-import type { HubContext } from './context.js';
+import { branchOf, type HubContext } from './context.js';
 import { storeNamespaces } from './store-namespaces.js';
 
 /**
@@ -20,10 +20,11 @@ export async function recordResponse(
   const response: ResponseRecord = {
     conversationId: conversation.id,
     channel: conversation.channel,
+    ...(conversation.branchId !== undefined ? { branchId: conversation.branchId } : {}),
     responder: typeof sentBy === 'string' ? sentBy : responderOf(conversation),
     waitingSince: awaitingReplySince,
     respondedAt: now,
-    waitedMs: Math.max(0, now - awaitingReplySince),
+    waitedMs: conversationWaitedMs(hub, conversation, awaitingReplySince, now),
     first: conversation.firstResponseMs === undefined,
   };
   // Keys sort by time, so a report for a period reads a prefix-ordered range.
@@ -36,8 +37,18 @@ export async function recordResponse(
     });
 }
 
-/** Response-time SLA over the records since `since`, and the chats still waiting. */
-export async function slaReport(hub: HubContext, options: { targetMs?: number; since?: number }): Promise<SlaReport> {
+/** How long a conversation's customer waited from `from` to `to`: its branch's working time when it has hours. */
+export function conversationWaitedMs(hub: HubContext, conversation: Conversation, from: number, to: number): number {
+  return waitedMs(conversation.branchId === undefined ? undefined : hub.branches.get(conversation.branchId), from, to);
+}
+
+/** Response-time SLA over the records since `since`, and the chats still waiting; one branch's with `branchId`. */
+export async function slaReport(
+  hub: HubContext,
+  options: { targetMs?: number; since?: number; branchId?: string },
+): Promise<SlaReport> {
+  const { branchId } = options;
+  if (branchId !== undefined) branchOf(hub, branchId);
   const since = options.since ?? 0;
   // Response keys start with their time, zero-padded: every key from `since` to now shares the two times' common
   // prefix, so only that range is read (an index range on a durable store), not every response ever recorded.
@@ -47,11 +58,16 @@ export async function slaReport(hub: HubContext, options: { targetMs?: number; s
   while (common < from.length && from[common] === to[common]) common++;
   const responses = (await hub.store.listRecords<ResponseRecord>(storeNamespaces.slaResponse, from.slice(0, common)))
     .map((record) => record.value)
-    .filter((response) => response.respondedAt >= since);
-  const conversations = await hub.store.listConversations({ status: 'open' });
+    .filter((response) => response.respondedAt >= since && (branchId === undefined || response.branchId === branchId));
+  // The store filters by branch (a store of an earlier version may not: filtered here again).
+  const conversations = (
+    await hub.store.listConversations(branchId === undefined ? { status: 'open' } : { status: 'open', branchId })
+  ).filter((conversation) => branchId === undefined || conversation.branchId === branchId);
+  const branches = branchId === undefined ? hub.branches : new Map([[branchId, branchOf(hub, branchId)]]);
   return computeSlaReport({
     responses,
     conversations,
+    branches,
     now: hub.clock.now(),
     ...(options.targetMs !== undefined ? { targetMs: options.targetMs } : {}),
   });

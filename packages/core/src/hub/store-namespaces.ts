@@ -34,4 +34,6 @@ export const storeNamespaces = {
   numberChange: 'number-change',
   /** Deep-link invite tokens → the contact and channel they link, keyed by the token. */
   invite: 'invite',
+  /** A process's claim (token and lease end) on a queued message it resumes (`resumeOutbox`), keyed by message id. */
+  outboxClaim: 'outbox-claim',
 } as const;

@@ -2,6 +2,7 @@ import type { Channel, MarkReadOptions, Reachability } from '../channel.js';
 import type { Clock } from '../clock.js';
 import type { HubEvents } from '../events.js';
 import type { Logger } from '../logger.js';
+import type { Branch, BranchInput } from '../model/branch.js';
 import type { Consent, Contact, ContactInput } from '../model/contact.js';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
@@ -16,6 +17,17 @@ import type { Store } from '../store/store.js';
 export interface OmnidealerOptions {
   /** The channels this hub sends on, each with a unique `id`. */
   channels: Channel[];
+  /**
+   * The branches of a dealer group (showrooms, service centres), each with its channels, time zone and working
+   * hours; see docs/branches.md. A channel bound to no branch belongs to the whole group. @default none (one dealer)
+   * @example
+   * branches: [
+   *   { id: 'north', name: 'Showroom North', timeZone: 'Europe/Moscow', channels: ['wa-north', 'avito-north'],
+   *     workingHours: { mon: [{ from: '09:00', to: '20:00' }], holidays: ['2027-01-01'] } },
+   *   { id: 'south', name: 'Service South', timeZone: 'Europe/Samara', channels: ['wa-south'] },
+   * ]
+   */
+  branches?: BranchInput[];
   /** Where state lives. @default an in-memory store */
   store?: Store;
   /** @default the system clock */
@@ -150,6 +162,18 @@ export interface AssignInput {
   note?: string;
 }
 
+/** What {@link Omnidealer.handOff} takes: the branch to move the conversation to, and who takes it there. */
+export interface HandOffInput {
+  /** The branch the conversation moves to. */
+  branchId: string;
+  /** The operator of that branch who takes the chat. @default nobody: it waits in the branch's operators' queue */
+  operatorId?: string;
+  /** Who handed it off (an operator id), kept in the history. */
+  by?: string;
+  /** Why, kept in the history (e.g. "wants a test drive in the south showroom"). */
+  note?: string;
+}
+
 /** Per contact and channel: how often messages got through, used by the cascade to weight expected cost. */
 export interface ReachStats {
   /** Messages delivered (a read without a delivery counts as one). */
@@ -171,6 +195,10 @@ export interface Omnidealer {
   readonly store: Store;
   readonly clock: Clock;
   readonly channels: ReadonlyMap<string, Channel>;
+  /** The dealer group's branches by id (see {@link OmnidealerOptions.branches}); empty for a single dealer. */
+  readonly branches: ReadonlyMap<string, Branch>;
+  /** The branch a channel is bound to, or undefined for a channel of the whole group (or an unknown id). */
+  branchOf(channelId: string): Branch | undefined;
   on<E extends keyof HubEvents>(event: E, listener: HubEvents[E]): this;
   once<E extends keyof HubEvents>(event: E, listener: HubEvents[E]): this;
   off<E extends keyof HubEvents>(event: E, listener?: HubEvents[E]): this;
@@ -185,10 +213,24 @@ export interface Omnidealer {
   canReach(channelId: string, contact: ContactInput, content: MessageContentInput): Promise<Reachability>;
   /** The channel's exact price for this content to this contact. */
   estimateCost(channelId: string, contact: ContactInput, content: MessageContentInput): Promise<CostEstimate>;
-  /** Handles one provider webhook delivery (web-standard Request → Response). Never throws. */
-  handleWebhook(channelId: string, request: Request): Promise<Response>;
+  /**
+   * Handles one provider webhook delivery (web-standard Request → Response). Never throws. `route` is a channel id,
+   * or a provider name (`whatsapp`, `avito`, `max`, `telegram`, `vk`) for the route that provider's instances share:
+   * the delivery goes to the instance(s) it names (`Channel.claimWebhook`), and one for an account no channel holds
+   * is refused and emits `webhook.unrouted`. A channel id wins over a provider name.
+   */
+  handleWebhook(route: string, request: Request): Promise<Response>;
   /** Assigns or hands off a conversation; the full history is kept. */
   assign(conversationId: string, input: AssignInput): Promise<Conversation>;
+  /**
+   * Moves a conversation to another branch of the group: the same conversation, its messages untouched, now the
+   * branch's (`branchId`), assigned to `operatorId` or waiting in that branch's queue. The move is kept in
+   * `handOffs` and the assignment history; `conversation.handed_off` is emitted.
+   * @throws ValidationError for an unknown conversation or branch, or the branch it is already in
+   * @example
+   * await hub.handOff(conversation.id, { branchId: 'south', operatorId: 'oleg', note: 'service booking' });
+   */
+  handOff(conversationId: string, input: HandOffInput): Promise<Conversation>;
   /** Closes a conversation (a new inbound message reopens it). */
   closeConversation(conversationId: string): Promise<Conversation>;
   /**
@@ -256,8 +298,10 @@ export interface Omnidealer {
    * Response-time SLA: time to reply, late replies and missed chats, overall and per operator.
    * @param options.targetMs answer-within target @default 120000 (2 minutes)
    * @param options.since only replies from this time on @default all recorded
+   * @param options.branchId only this branch's conversations @default the whole group, with a row per branch
+   * @throws ValidationError for an unknown branch
    */
-  slaReport(options?: { targetMs?: number; since?: number }): Promise<SlaReport>;
+  slaReport(options?: { targetMs?: number; since?: number; branchId?: string }): Promise<SlaReport>;
   /**
    * Finishes outbound messages a crash left `queued` (the outbox). A message whose provider call never started is
    * sent now. One whose call had started (`Message.dispatchedAt`) may already be with the person; WhatsApp and SMS
@@ -265,6 +309,9 @@ export interface Omnidealer {
    * `metadata.interrupted` instead of being sent twice (at most once), and a cascade falls back if no delivery
    * status arrives in time. Channels whose `capabilities.interruptedSend` is `resend` (e-mail) send it again.
    * Only messages older than `olderThanMs` are taken, so sends still running in this process are left alone.
+   * Several machines may run it at once: each message is claimed in the store first (a record with a lease of
+   * `claimMs`, taken atomically with `Store.updateRecord`) and read again, so one machine resumes it and the others
+   * leave it. Resolves with the messages this call finished.
    */
   resumeOutbox(options?: ResumeOutboxOptions): Promise<Message[]>;
   /** Stops rate limiters and timers; the hub cannot send afterwards. */
@@ -283,6 +330,11 @@ export interface ResumeOutboxOptions {
    * channel's `capabilities.interruptedSend`
    */
   interrupted?: 'assume-sent' | 'resend';
+  /**
+   * How long this process holds a message it resumes before another may take it over (if this one died meanwhile).
+   * Keep it above your slowest send, the rate limiter's wait and retries included. @default 600000 (10 minutes)
+   */
+  claimMs?: number;
 }
 
 /** One message (or cascade) of a kind a contact was sent, as kept for frequency caps. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressLookupKeys, contactAddresses } from './contact-addresses.js';
+import { addressLookupKeys, chatIdentityOf, contactAddresses } from './contact-addresses.js';
 
 describe('contactAddresses', () => {
   it('lists the phone, the lower-cased e-mail and every identity, single or list', () => {
@@ -25,5 +25,16 @@ describe('addressLookupKeys', () => {
     expect(addressLookupKeys('+79161234567')).toEqual(['+79161234567']);
     // A mixed-case identity indexed as is is still found by its exact spelling first.
     expect(addressLookupKeys('u2i-hM9bdAkYJ0ZQ4LkG0j8Rdg')[0]).toBe('u2i-hM9bdAkYJ0ZQ4LkG0j8Rdg');
+  });
+});
+
+describe('chatIdentityOf', () => {
+  const digits = /^\d{1,19}$/;
+
+  it('prefers the identity the CRM or a deep link set, else the latest recorded chat id that fits', () => {
+    expect(chatIdentityOf({ id: 'c1', identities: { max: '42', maxChatIds: ['111'] } }, 'max', digits)).toBe('42');
+    expect(chatIdentityOf({ id: 'c2', identities: { maxChatIds: ['111', '222', 'not-an-id'] } }, 'max', digits)).toBe('222');
+    expect(chatIdentityOf({ id: 'c3', identities: { max: 'bad id', telegramChatIds: ['5'] } }, 'max', digits)).toBeUndefined();
+    expect(chatIdentityOf({ id: 'c4', phone: '+79161234567' }, 'max', digits)).toBeUndefined();
   });
 });

@@ -34,3 +34,27 @@ export function addressLookupKeys(address: string): string[] {
   const lower = address.toLowerCase();
   return lower === address ? [address] : [address, lower];
 }
+
+/**
+ * The id a chat channel of kind `channelKind` reaches a contact at: `identities[channelKind]` (set by the CRM, or when
+ * a deep link linked the contact) when it matches `pattern`, else the latest matching id the hub recorded from their
+ * messages (`identities[channelKind + 'ChatIds']`). For reply-only channels that address a user by id (MAX, Telegram,
+ * VK): `canReach` is true only when there is one.
+ * @example
+ * ```ts
+ * chatIdentityOf({ id: 'c1', identities: { maxChatIds: ['111', '222'] } }, 'max', /^\d{1,19}$/); // → '222'
+ * ```
+ */
+export function chatIdentityOf(contact: Contact, channelKind: string, pattern: RegExp): string | undefined {
+  const identities = contact.identities ?? {};
+  const direct = identities[channelKind];
+  if (typeof direct === 'string' && pattern.test(direct)) return direct;
+  const chats = identities[`${channelKind}ChatIds`];
+  if (Array.isArray(chats)) {
+    for (let index = chats.length - 1; index >= 0; index--) {
+      const id = chats[index];
+      if (typeof id === 'string' && pattern.test(id)) return id;
+    }
+  }
+  return undefined;
+}

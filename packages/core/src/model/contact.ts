@@ -21,7 +21,7 @@ const knownTimeZones = new Set<string>();
 const knownTimeZoneLimit = 1000;
 
 /** True when `zone` is an IANA time zone this runtime knows (`Europe/Moscow`). */
-function isTimeZone(zone: string): boolean {
+export function isTimeZone(zone: string): boolean {
   if (knownTimeZones.has(zone)) return true;
   try {
     new Intl.DateTimeFormat('en', { timeZone: zone });
@@ -34,7 +34,8 @@ function isTimeZone(zone: string): boolean {
 
 /**
  * A customer of the dealership. `identities` holds per-channel addresses the providers gave us (WhatsApp `wa_id`,
- * Avito chat ids); `consent` holds per-channel consent; `timeZone` is an IANA zone used for quiet hours.
+ * Avito chat ids); `consent` holds per-channel consent; `timeZone` is an IANA zone used for quiet hours;
+ * `branchId` is the contact's home branch in a dealer group.
  */
 export const contactSchema = z
   .object({
@@ -52,6 +53,11 @@ export const contactSchema = z
     consent: z.record(z.string(), consentSchema).optional(),
     timeZone: z.string().refine(isTimeZone, 'not an IANA time zone').optional(),
     tags: z.array(z.string()).optional(),
+    /**
+     * The contact's home branch (a branch id of the hub): the cascade picks its channels, quiet hours fall back to its
+     * time zone. A contact stays one person across the group whatever its home branch.
+     */
+    branchId: z.string().min(1).optional(),
   })
   .strict();
 

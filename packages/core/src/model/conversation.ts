@@ -14,6 +14,19 @@ export const assignmentSchema = z.object({
 });
 
 /**
+ * One move of a conversation to another branch (`hub.handOff`): kept forever beside the assignments.
+ * `from` is absent when the conversation belonged to the whole group.
+ */
+export const handOffSchema = z.object({
+  at: z.number(),
+  from: z.string().optional(),
+  to: z.string(),
+  operatorId: z.string().optional(),
+  by: z.string().optional(),
+  note: z.string().optional(),
+});
+
+/**
  * A thread with one contact on one channel. `lastInboundAt` drives the WhatsApp 24 h window; `firstResponseMs`
  * is the time from the first inbound message to our first reply.
  */
@@ -21,6 +34,13 @@ export const conversationSchema = z.object({
   id: z.string(),
   contactId: z.string(),
   channel: z.string(),
+  /**
+   * The branch the conversation belongs to: its channel's branch when it opened, another after a hand-off. Absent
+   * for a conversation of the whole group (a channel bound to no branch).
+   */
+  branchId: z.string().optional(),
+  /** Where the conversation was handed off between branches, oldest first. */
+  handOffs: z.array(handOffSchema).optional(),
   /** Provider thread id where one exists (Avito chat id). */
   externalId: z.string().optional(),
   status: z.enum(['open', 'closed']),
@@ -42,3 +62,5 @@ export const conversationSchema = z.object({
 });
 export type Conversation = z.infer<typeof conversationSchema>;
 export type Assignment = z.infer<typeof assignmentSchema>;
+/** One move of a conversation between branches, as kept in `Conversation.handOffs`. */
+export type HandOff = z.infer<typeof handOffSchema>;

@@ -420,6 +420,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const webhookKeys = new Map<string, number>();
   let oldestWebhookKeyAt = Number.POSITIVE_INFINITY;
   const jobs = new Map<string, ScheduledJob>();
+  /** Listeners of {@link Store.watchJobs}: told of each pending job scheduled. */
+  const jobWatchers = new Set<(runAt: number, kind: string) => void>();
   const records = new Map<string, Map<string, unknown>>();
 
   const sharedStrings = new Map<string, string>();
@@ -670,7 +672,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         if (query.assignee && conversation.assignee !== query.assignee) continue;
         if (query.handler && conversation.handler !== query.handler) continue;
         if (query.contactId && conversation.contactId !== query.contactId) continue;
-        result.push(conversationOut(conversation));
+        const out = conversationOut(conversation);
+        if (query.branchId && out.branchId !== query.branchId) continue;
+        result.push(out);
       }
       result.sort((a, b) => b.updatedAt - a.updatedAt);
       return query.limit ? result.slice(0, query.limit) : result;
@@ -750,6 +754,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
 
     async scheduleJob(job) {
       jobs.set(job.id, structuredClone(job));
+      if (job.status !== 'pending') return;
+      for (const listener of [...jobWatchers]) {
+        try {
+          listener(job.runAt, job.kind);
+        } catch {
+          // A watcher's failure is not the scheduler's: the job is stored.
+        }
+      }
+    },
+    watchJobs(listener) {
+      // A new reference per call, so watching twice with one function needs two unwatch calls.
+      const watcher = (runAt: number, kind: string) => listener(runAt, kind);
+      jobWatchers.add(watcher);
+      return () => {
+        jobWatchers.delete(watcher);
+      };
     },
     async getJob(id) {
       const job = jobs.get(id);

@@ -23,6 +23,8 @@ export interface ConversationQuery {
   assignee?: string;
   handler?: Conversation['handler'];
   contactId?: string;
+  /** Conversations of this branch of a dealer group (`Conversation.branchId`). */
+  branchId?: string;
   limit?: number;
 }
 
@@ -118,6 +120,19 @@ export interface Store {
   claimDueJobs(now: number, limit: number, leaseMs: number, kinds?: readonly string[]): Promise<ScheduledJob[]>;
   completeJob(id: string): Promise<void>;
   cancelJob(id: string): Promise<void>;
+  /**
+   * Tells `listener` when jobs are scheduled, so a runner wakes up on time instead of polling {@link Store.claimDueJobs}
+   * tightly: it is called with the run time and kind of each pending job scheduled from now on, by this process or
+   * another sharing the store, once the job is stored. After the store lost its connection to the notifications (and
+   * when watching starts), it also calls it for jobs already pending, earliest first (possibly not all of them), since
+   * what was scheduled meanwhile was not told. Best effort: a runner keeps a slow safety poll. Returns a function that
+   * stops watching. Optional: without it runners poll (the cascade every `pollIntervalMs`).
+   * @example
+   * const unwatch = store.watchJobs?.((runAt, kind) => {
+   *   if (kind === 'cascade.step') wakeAt(runAt);
+   * });
+   */
+  watchJobs?(listener: (runAt: number, kind: string) => void): () => void;
 
   /** Generic records for extensions (cascade state, frequency caps). */
   /** Stores a generic record; `undefined` deletes it. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
 import type { Store } from '../store/store.js';
@@ -77,6 +77,28 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       expect((await store.listConversations({ assignee: 'anna' })).map((c) => c.id)).toEqual(['conv-2']);
       expect((await store.listConversations({ handler: 'operator' })).map((c) => c.id)).toEqual(['conv-2']);
       expect((await store.listConversations({ limit: 1 })).map((c) => c.id)).toEqual(['conv-3']);
+      await store.close?.();
+    });
+
+    it('keeps a contact’s home branch and a conversation’s branch and hand-offs', async () => {
+      const store = await createStore();
+      await store.saveContact({ id: 'c1', phone: '+79161234567', branchId: 'north' });
+      await store.saveConversation(conversation('conv-1', { branchId: 'north' }));
+      expect((await store.getContact('c1'))?.branchId).toBe('north');
+      expect((await store.findContactByAddress('+79161234567'))?.branchId).toBe('north');
+      expect((await store.getConversation('conv-1'))?.branchId).toBe('north');
+      const handOffs = [{ at: 2, from: 'north', to: 'south', operatorId: 'oleg', note: 'service' }];
+      const moved = { ...conversation('conv-1'), branchId: 'south', handOffs, updatedAt: 2 };
+      if (store.updateConversation) await store.updateConversation('conv-1', () => moved);
+      else await store.saveConversation(moved);
+      expect(await store.getConversation('conv-1')).toMatchObject({ branchId: 'south', handOffs });
+      expect((await store.findConversation('contact-1', 'whatsapp'))?.branchId).toBe('south');
+      expect((await store.listConversations({ status: 'open' }))[0]).toMatchObject({ branchId: 'south', handOffs });
+      await store.saveConversation(conversation('conv-2', { channel: 'sms', branchId: 'north', updatedAt: 3 }));
+      await store.saveConversation(conversation('conv-3', { channel: 'email', updatedAt: 4 }));
+      expect((await store.listConversations({ branchId: 'south' })).map((c) => c.id)).toEqual(['conv-1']);
+      expect((await store.listConversations({ branchId: 'north', status: 'open' })).map((c) => c.id)).toEqual(['conv-2']);
+      expect(await store.listConversations({ branchId: 'west' })).toEqual([]);
       await store.close?.();
     });
 
@@ -273,6 +295,23 @@ export function testStoreContract(name: string, createStore: () => Store | Promi
       expect((await store.getJob('t1'))?.status).toBe('pending');
       expect(await store.claimDueJobs(100, 10, 1000, [])).toEqual([]);
       expect((await store.claimDueJobs(100, 10, 1000, ['trigger.idle', 'other'])).map((job) => job.id)).toEqual(['t1']);
+      await store.close?.();
+    });
+
+    it('tells job watchers (when the store has watchJobs) the run time and kind of each pending job scheduled', async () => {
+      const store = await createStore();
+      if (!store.watchJobs) return void (await store.close?.());
+      const told: string[] = [];
+      const unwatch = store.watchJobs((runAt, kind) => told.push(`${kind}@${runAt}`));
+      await store.scheduleJob({ id: 'c1', kind: 'cascade.step', runAt: 10, payload: {}, status: 'pending', attempts: 0 });
+      await store.scheduleJob({ id: 't1', kind: 'trigger.idle', runAt: 20, payload: {}, status: 'pending', attempts: 0 });
+      await store.scheduleJob({ id: 'x1', kind: 'cascade.step', runAt: 30, payload: {}, status: 'cancelled', attempts: 0 });
+      // Told soon after (a store across processes delivers asynchronously), possibly twice, never a cancelled job.
+      await vi.waitFor(() => expect(new Set(told)).toEqual(new Set(['cascade.step@10', 'trigger.idle@20'])), { timeout: 10_000 });
+      unwatch();
+      await store.scheduleJob({ id: 'c2', kind: 'cascade.step', runAt: 40, payload: {}, status: 'pending', attempts: 0 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(told).not.toContain('cascade.step@40');
       await store.close?.();
     });
 

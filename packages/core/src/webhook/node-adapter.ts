@@ -36,7 +36,8 @@ export async function writeWebResponse(response: Response, target: ServerRespons
 }
 
 /**
- * A Node `http` / Express handler that passes a webhook to `hub.handleWebhook(channelId, …)`.
+ * A Node `http` / Express handler that passes a webhook to `hub.handleWebhook(channelId, …)` (a channel id, or a
+ * provider name such as `whatsapp` for the route its instances share).
  * Mount it before any body parser: signatures are checked over the raw bytes.
  * @example
  * http.createServer(createNodeWebhookHandler(hub, 'whatsapp')).listen(3000);

@@ -9,19 +9,25 @@ export type NodeRequestHandler = (request: IncomingMessage, response: ServerResp
 /**
  * One Node `http` / Express handler for every channel of the hub: `<prefix><channel id>` goes to
  * `hub.handleWebhook(channelId, …)`, including deeper paths and query strings (`/hooks/avito/<secret>`,
- * `/hooks/sms?token=…`); other paths get 404. Mount it before any body parser: signatures are checked over the raw
- * bytes.
+ * `/hooks/sms?token=…`); `<prefix><provider>` (`/hooks/whatsapp`, `/hooks/avito`, `/hooks/max`, `/hooks/telegram`,
+ * `/hooks/vk`) serves every instance of that provider, each delivery routed to the number, account or bot it names
+ * (see `Channel.claimWebhook`). A channel id wins over a provider name: with several WhatsApp numbers, give none of
+ * them the id `whatsapp` to use `/hooks/whatsapp` for all. Other paths get 404. Mount it before any body parser:
+ * signatures are checked over the raw bytes.
  * @example
  * http.createServer(createNodeWebhookRouter(hub)).listen(3000); // POST /hooks/whatsapp, /hooks/sms, …
  * app.use(createNodeWebhookRouter(hub)); // Express
  */
 export function createNodeWebhookRouter(hub: Omnidealer, options: { prefix?: string } = {}): NodeRequestHandler {
   const prefix = options.prefix ?? '/hooks/';
-  const handlers = new Map([...hub.channels.keys()].map((id) => [id, createNodeWebhookHandler(hub, id)]));
+  const routes = new Set(hub.channels.keys());
+  for (const channel of hub.channels.values()) if (channel.provider && channel.claimWebhook) routes.add(channel.provider);
+  // The hub resolves a route to its channel, or to the provider's instances (a channel id first).
+  const handlers = new Map([...routes].map((route) => [route, createNodeWebhookHandler(hub, route)]));
   return async (request, response) => {
     const path = (request.url ?? '/').split('?')[0] ?? '/';
-    const channelId = path.startsWith(prefix) ? path.slice(prefix.length).split('/')[0] : undefined;
-    const handler = channelId === undefined ? undefined : handlers.get(channelId);
+    const route = path.startsWith(prefix) ? path.slice(prefix.length).split('/')[0] : undefined;
+    const handler = route === undefined ? undefined : handlers.get(route);
     if (!handler) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
@@ -48,7 +54,7 @@ export interface WebhookServerOptions {
 
 /** A running {@link startWebhookServer}. */
 export interface WebhookServer {
-  /** `http://<host>:<port>`; webhooks go to `<url>/hooks/<channel id>`. */
+  /** `http://<host>:<port>`; webhooks go to `<url>/hooks/<channel id>` or `<url>/hooks/<provider>`. */
   readonly url: string;
   /** Routes to this hub from now on (providers and the sandbox need the URL before the channels exist). */
   attach(hub: Omnidealer): void;
@@ -57,8 +63,8 @@ export interface WebhookServer {
 }
 
 /**
- * Starts a `node:http` server that passes `/hooks/<channel id>` to the hub (see {@link createNodeWebhookRouter}),
- * for CRMs without a web framework, examples and tests.
+ * Starts a `node:http` server that passes `/hooks/<channel id>` and `/hooks/<provider>` to the hub (see
+ * {@link createNodeWebhookRouter}), for CRMs without a web framework, examples and tests.
  * @example
  * const server = await startWebhookServer({ hub, host: '0.0.0.0', port: 3000 });
  * // register `${publicUrl}/hooks/whatsapp` in Meta's app dashboard

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createAvitoChannel } from '@omnidealer/channel-avito';
 import { createWhatsAppChannel } from '@omnidealer/channel-whatsapp';
 import type { BranchInput, Channel, Clock } from '@omnidealer/core';
@@ -17,8 +18,10 @@ export interface BranchAccounts {
 
 /**
  * Starts a sandbox per branch (each with its own WhatsApp number and Avito account, ids derived from the seed and the
- * branch) and creates the branch's channels over it. Each channel gets its webhooks at `<url>/hooks/<channel id>`
- * (`createNodeWebhookRouter`); Avito's URL also carries the secret its channel checks.
+ * branch) and creates the branch's channels over it. Every branch's WhatsApp number posts to one URL,
+ * `<url>/hooks/whatsapp`, signed with one app secret, as the numbers of one Meta app do: the hub hands each delivery
+ * to the number its `phone_number_id` names (`createNodeWebhookRouter`). Each Avito account has its own URL,
+ * `<url>/hooks/<channel id>/<secret>`, carrying the secret its channel checks.
  */
 export async function startBranchAccounts(options: {
   url: string;
@@ -31,6 +34,8 @@ export async function startBranchAccounts(options: {
   const sandboxes: Record<string, Sandbox> = {};
   const channels: Channel[] = [];
   const hubBranches: BranchInput[] = [];
+  // One Meta app for the group: its app secret signs every number's deliveries.
+  const whatsAppAppSecret = randomBytes(16).toString('hex');
   try {
     for (const branch of branches) {
       const whatsappId = channelIdOf(branch.id, 'whatsapp');
@@ -39,7 +44,8 @@ export async function startBranchAccounts(options: {
         seed: `${options.seed}:${branch.id}`,
         clock,
         timers: options.manual ? 'manual' : 'real',
-        webhookTargets: { whatsapp: `${url}/hooks/${whatsappId}`, avito: `${url}/hooks/${avitoId}/${avitoWebhookSecret}` },
+        webhookTargets: { whatsapp: `${url}/hooks/whatsapp`, avito: `${url}/hooks/${avitoId}/${avitoWebhookSecret}` },
+        credentials: { whatsapp: { appSecret: whatsAppAppSecret } },
         // Every number is on WhatsApp and every message arrives: the example is about the inbox, not delivery failures.
         behaviour: { whatsapp: { notOnWhatsApp: 0, failed: 0, silent: 0 } },
       });

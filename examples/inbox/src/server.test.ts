@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createManualClock, type ManualClock } from '@omnidealer/core';
-import type { Sandbox } from '@omnidealer/sandbox';
+import { type Sandbox, signWhatsAppPayload } from '@omnidealer/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ConversationView, ThreadView } from './inbox-views.js';
 import { type Inbox, startInbox } from './server.js';
@@ -246,7 +246,7 @@ describe('inbox API', () => {
     ).toBe(403);
     const anonymous = await fetch(`${inbox.url}/api/conversations`);
     expect(anonymous.status).toBe(401);
-    // Each branch's number and account has its own webhook URL; a wrong Avito secret or an unknown channel is refused.
+    // Each Avito account has its own webhook URL; a wrong Avito secret or an unknown channel is refused.
     const hook = (path: string) => fetch(`${inbox.url}${path}`, { method: 'POST', body: '{}' });
     expect((await hook('/hooks/avito-north/not-the-secret-at-all')).status).toBe(401);
     expect((await hook('/hooks/avito-south/anything')).status).toBe(404);
@@ -328,6 +328,45 @@ describe('inbox API of a dealer group (branches «Север» and «Юг»)', (
     if (!northChat || !southChat) throw new Error('a chat is missing');
     return { northChat, southChat };
   }
+
+  it('takes both branches’ WhatsApp numbers on /hooks/whatsapp and refuses a number of no branch', async () => {
+    // One Meta app: both numbers post to one URL, signed with one app secret, told apart by phone_number_id.
+    expect(north.credentials.whatsapp.appSecret).toBe(south.credentials.whatsapp.appSecret);
+    expect(north.credentials.whatsapp.phoneNumberId).not.toBe(south.credentials.whatsapp.phoneNumberId);
+    const fromNorth = await north.whatsapp.inbound({ from: customer, name: 'Иван', text: 'Хочу на тест-драйв' });
+    const fromSouth = await south.whatsapp.inbound({ from: '+79031112233', name: 'Сергей', text: 'Запишите на ТО' });
+    for (const { deliveries } of [fromNorth, fromSouth]) {
+      expect(deliveries.map(({ url, status }) => ({ url, status }))).toEqual([
+        { url: `${inbox.url}/hooks/whatsapp`, status: 200 },
+      ]);
+    }
+    /** Every chat the group supervisor sees: its branch, number, customer and last message. */
+    const chats = async () =>
+      (await list('all', 'irina'))
+        .map((view) => ({ branch: view.branchId, channel: view.channel, name: view.contact.name, text: view.lastMessage?.text }))
+        .sort((a, b) => a.channel.localeCompare(b.channel));
+    const expected = [
+      { branch: 'north', channel: 'whatsapp-north', name: 'Иван', text: 'Хочу на тест-драйв' },
+      { branch: 'south', channel: 'whatsapp-south', name: 'Сергей', text: 'Запишите на ТО' },
+    ];
+    expect(await chats()).toEqual(expected);
+
+    // The same app's delivery for a number no branch holds: 404 (Meta keeps it and retries), applied nowhere.
+    const body = JSON.stringify(fromNorth.payload)
+      .replaceAll(north.credentials.whatsapp.phoneNumberId, '100000000000999')
+      .replaceAll(fromNorth.id, `${fromNorth.id}-other`)
+      .replaceAll('Хочу на тест-драйв', 'Чужой номер');
+    const refused = await fetch(`${inbox.url}/hooks/whatsapp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': signWhatsAppPayload(body, north.credentials.whatsapp.appSecret),
+      },
+      body,
+    });
+    expect(refused.status).toBe(404);
+    expect(await chats()).toEqual(expected);
+  });
 
   it('shows an operator only their branch: another branch’s chat is absent from the list and 404 everywhere', async () => {
     const { northChat, southChat } = await chatInEachBranch();

@@ -83,7 +83,7 @@ function slaFor(report: SlaReport, sees: BranchAudience): { overall: SlaReport['
 /**
  * Starts the operator inbox of a two-branch dealer group: a sandbox per branch (Север: WhatsApp and Avito, Юг:
  * WhatsApp), the hub with its branches on a SQLite store, the JSON API, the SSE stream and the page. Webhooks go
- * sandbox → `/hooks/<provider>/<branch>` → `hub.handleWebhook`.
+ * sandbox → `/hooks/whatsapp` (every branch's number) or `/hooks/<Avito channel id>/<secret>` → `hub.handleWebhook`.
  * @example
  * const inbox = await startInbox({ port: 3000, seed: 1 });
  * await inbox.sandboxes.north?.avito.inbound({ text: 'Ещё продаётся?' });
@@ -224,8 +224,9 @@ export async function startInbox(options: StartInboxOptions = {}): Promise<Inbox
     if (live.size > 0) tick().catch((error: unknown) => logger?.warn({ error: String(error) }, 'inbox: tick failed'));
   }, options.tickMs ?? 1000);
 
-  // `/hooks/<channel id>` → hub.handleWebhook: each branch's number and account has its own URL. (The Avito channel
-  // checks the secret in its path itself, timing-safe, and answers 401 on a wrong one.)
+  // Webhooks → hub.handleWebhook. `/hooks/whatsapp` is every branch's number: the hub hands each delivery to the number its
+  // `phone_number_id` names, and refuses one for a number of no branch (404). `/hooks/<channel id>` is one Avito
+  // account (its channel checks the secret in the path itself, timing-safe, and answers 401 on a wrong one).
   const webhooks = createNodeWebhookRouter(hub);
   handle = async (request, response) => {
     const requestUrl = new URL(request.url ?? '/', url);

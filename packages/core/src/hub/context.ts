@@ -10,6 +10,7 @@ import type { Store } from '../store/store.js';
 import { createHubEmitter, type HubEmitter } from './hub-emitter.js';
 import type { KeyLocks } from './key-locks.js';
 import { createOptOutMatcher } from './opt-out-keywords.js';
+import { warnHiddenProviderRoutes } from './route-webhook.js';
 import type { OmnidealerOptions } from './types.js';
 
 /**
@@ -84,6 +85,7 @@ export function createHubContext(options: OmnidealerOptions): HubContext {
   const logger = createRedactingLogger(options.logger ?? silentLogger, () =>
     options.channels.flatMap((channel) => channel.secrets?.() ?? []),
   );
+  warnHiddenProviderRoutes(channels, logger);
   return {
     options,
     store,

@@ -150,6 +150,23 @@ describe('hub.handleWebhook on a provider route', () => {
     expect((await hub.handleWebhook('viber', delivery([]))).status).toBe(404);
   });
 
+  it('warns once, at construction, when a channel id hides the provider route from the other instances', async () => {
+    const { hub, lines } = setup([createGatewayChannel('gateway', '1000001'), createGatewayChannel('south', '1000002')]);
+    const warning = /^gateway: channel id is the provider name "gateway", so \/hooks\/gateway is this channel's route/;
+    expect(lines.filter((line) => warning.test(line))).toHaveLength(1);
+    expect(lines[0]).toContain('{"channel":"gateway","hidden":["south"]}');
+    await hub.handleWebhook('gateway', delivery([{ account: '1000001', texts: ['ещё раз'] }]));
+    expect(lines.filter((line) => warning.test(line))).toHaveLength(1);
+  });
+
+  it('does not warn when the provider-named channel is the only one, or no channel takes a provider name', () => {
+    expect(setup([createGatewayChannel('gateway', '1000001')]).lines).toEqual([]);
+    expect(setup().lines).toEqual([]);
+    // A channel named after a provider only hides instances that could share its route (they claim deliveries).
+    const plain = { ...createTestChannel({ id: 'sms-north', kind: 'sms' }), provider: 'sms' };
+    expect(setup([createTestChannel({ id: 'sms', kind: 'sms' }), plain]).lines).toEqual([]);
+  });
+
   it('keeps the per-channel routes of provider instances working', async () => {
     const { hub, received } = setup();
     expect((await hub.handleWebhook('south', delivery([{ account: '1000002', texts: ['напрямую'] }]))).status).toBe(200);

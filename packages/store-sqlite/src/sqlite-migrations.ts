@@ -85,6 +85,13 @@ export const sqliteMigrations: readonly string[] = [
     PRIMARY KEY (namespace, key)
   ) WITHOUT ROWID;
   `,
+  // 2: listConversations({ branchId }) reads a column with an index instead of the JSON of every row; existing rows
+  // get the branch their JSON holds.
+  `
+  ALTER TABLE conversations ADD COLUMN branch_id TEXT;
+  UPDATE conversations SET branch_id = json_extract(data, '$.branchId');
+  CREATE INDEX conversations_by_branch ON conversations (branch_id, updated_at DESC, seq) WHERE branch_id IS NOT NULL;
+  `,
 ];
 
 /**

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createManualClock, type Message, OmnidealerError } from '@omnidealer/core';
+import { type Conversation, createManualClock, type Message, OmnidealerError } from '@omnidealer/core';
 import { testStoreContract } from '@omnidealer/core/test';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { migrate, sqliteMigrations } from './sqlite-migrations.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'omnidealer-sqlite-'));
@@ -154,6 +155,78 @@ describe('createSqliteStore', () => {
     expect(await store.claimIdempotencyKey('new-key', 'm3')).toBe('m2');
     expect(await store.getJob('done')).toBeUndefined();
     expect((await store.getJob('waiting'))?.status).toBe('pending');
+    await store.close();
+  });
+});
+
+const conversation = (id: string, branchId: string | undefined, updatedAt: number): Conversation => ({
+  id,
+  contactId: `contact-${id}`,
+  channel: branchId ? `whatsapp-${branchId}` : 'whatsapp',
+  ...(branchId ? { branchId } : {}),
+  status: 'open',
+  handler: 'operator',
+  assignments: [],
+  unreadCount: 0,
+  createdAt: 1,
+  updatedAt,
+});
+
+describe('listConversations({ branchId })', () => {
+  it('fills branch_id from the JSON when a file of schema version 1 is upgraded', async () => {
+    const path = freshPath();
+    const old = new Database(path);
+    migrate(old, sqliteMigrations.slice(0, 1));
+    const insert = old.prepare(
+      `INSERT INTO conversations (id, contact_id, channel, status, handler, updated_at, data)
+       VALUES (@id, @contactId, @channel, @status, @handler, @updatedAt, @data)`,
+    );
+    for (const row of [conversation('n1', 'north', 1), conversation('s1', 'south', 2), conversation('g1', undefined, 3)])
+      insert.run({ ...row, data: JSON.stringify(row) });
+    old.close();
+
+    const store = createSqliteStore({ path });
+    const file = new Database(path, { readonly: true });
+    expect(file.pragma('user_version', { simple: true })).toBe(sqliteMigrations.length);
+    expect(file.prepare('SELECT id, branch_id FROM conversations ORDER BY id').all()).toEqual([
+      { id: 'g1', branch_id: null },
+      { id: 'n1', branch_id: 'north' },
+      { id: 's1', branch_id: 'south' },
+    ]);
+    file.close();
+    expect((await store.listConversations({ branchId: 'north' })).map((found) => found.id)).toEqual(['n1']);
+    // Every write keeps the column: a hand-off moves the conversation to the other branch's list.
+    await store.saveConversation({ ...conversation('n1', 'south', 4), contactId: 'contact-n1' });
+    expect((await store.listConversations({ branchId: 'south' })).map((found) => found.id)).toEqual(['n1', 's1']);
+    expect(await store.listConversations({ branchId: 'north' })).toEqual([]);
+    await store.close();
+  });
+
+  it('reads the branch from its index, not from the JSON of every row', async () => {
+    const path = freshPath();
+    const store = createSqliteStore({ path });
+    await store.saveConversation(conversation('n1', 'north', 1));
+    const statements: string[] = [];
+    const prepare = Database.prototype.prepare;
+    Database.prototype.prepare = function (this: Database.Database, source: string) {
+      statements.push(source);
+      return prepare.call(this, source);
+    } as typeof prepare;
+    try {
+      expect((await store.listConversations({ branchId: 'north', status: 'open' })).map((found) => found.id)).toEqual(['n1']);
+    } finally {
+      Database.prototype.prepare = prepare;
+    }
+    const [listing] = statements;
+    expect(listing).toMatch(/branch_id = \?/);
+    expect(listing).not.toMatch(/json_extract/);
+    const file = new Database(path, { readonly: true });
+    const plan = file
+      .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${listing}`)
+      .all('open', 'north')
+      .map((row) => row.detail);
+    expect(plan.join('\n')).toMatch(/USING INDEX conversations_by_branch/);
+    file.close();
     await store.close();
   });
 });

@@ -139,11 +139,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     ),
 
     saveConversation: database.prepare(
-      `INSERT INTO conversations (id, contact_id, channel, external_id, status, assignee, handler, updated_at, data)
-       VALUES (@id, @contactId, @channel, @externalId, @status, @assignee, @handler, @updatedAt, @data)
+      `INSERT INTO conversations (id, contact_id, channel, external_id, status, assignee, handler, branch_id, updated_at, data)
+       VALUES (@id, @contactId, @channel, @externalId, @status, @assignee, @handler, @branchId, @updatedAt, @data)
        ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, channel = excluded.channel,
          external_id = excluded.external_id, status = excluded.status, assignee = excluded.assignee,
-         handler = excluded.handler, updated_at = excluded.updated_at, data = excluded.data`,
+         handler = excluded.handler, branch_id = excluded.branch_id, updated_at = excluded.updated_at,
+         data = excluded.data`,
     ),
     getConversation: database.prepare<[string], { data: string }>('SELECT data FROM conversations WHERE id = ?'),
     findConversation: database.prepare<[string, string], { id: string; data: string }>(
@@ -294,6 +295,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       status: conversation.status,
       assignee: conversation.assignee ?? null,
       handler: conversation.handler,
+      branchId: conversation.branchId ?? null,
       updatedAt: conversation.updatedAt,
       data: writeJsonColumn(conversation, 'conversation'),
     };
@@ -412,8 +414,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         ['assignee', query.assignee],
         ['handler', query.handler],
         ['contact_id', query.contactId],
-        // The branch lives in the JSON column only (no migration): a scan of the rows the other filters leave.
-        ["json_extract(data, '$.branchId')", query.branchId],
+        ['branch_id', query.branchId],
       ];
       for (const [column, value] of filters) {
         if (value === undefined || value === '') continue;

@@ -21,6 +21,9 @@ const versions = async (schema: string) =>
     await admin!.query<{ version: number }>(`SELECT version FROM "${schema}".omnidealer_schema_versions ORDER BY version`)
   ).rows.map((row) => row.version);
 
+/** Every version a schema migrated from scratch records: 1…n. */
+const allVersions = postgresMigrations.map((_, index) => index + 1);
+
 describe.skipIf(!url)('migrations (real PostgreSQL)', () => {
   it('creates the schema on first use and records its version', async () => {
     const schema = freshSchema();
@@ -37,7 +40,7 @@ describe.skipIf(!url)('migrations (real PostgreSQL)', () => {
       'records',
       'webhook_keys',
     ]);
-    expect(await versions(schema)).toEqual([postgresMigrations.length]);
+    expect(await versions(schema)).toEqual(allVersions);
     await store.close();
   });
 
@@ -45,10 +48,10 @@ describe.skipIf(!url)('migrations (real PostgreSQL)', () => {
     const schema = freshSchema();
     const stores = Array.from({ length: 6 }, () => createPostgresStore({ connectionString: url, schema, poolSize: 1 }));
     expect(await Promise.all(stores.map((store) => store.migrate()))).toEqual(stores.map(() => postgresMigrations.length));
-    expect(await versions(schema)).toEqual([1]);
+    expect(await versions(schema)).toEqual(allVersions);
     const late = createPostgresStore({ connectionString: url, schema });
     await late.migrate();
-    expect(await versions(schema)).toEqual([1]);
+    expect(await versions(schema)).toEqual(allVersions);
     await Promise.all([...stores, late].map((store) => store.close()));
   });
 
@@ -89,8 +92,55 @@ describe.skipIf(!url)('migrations (real PostgreSQL)', () => {
     expect(PostgresStoreError.isInstance(error)).toBe(true);
     expect(error).toMatchObject({ reason: 'schema_too_new', retryable: false, code: 'validation' });
     expect((error as Error).message).toMatch(
-      new RegExp(`schema "${schema}" .* is at version 99, newer than this @omnidealer/store-postgres knows \\(1\\): upgrade`),
+      new RegExp(
+        `schema "${schema}" .* is at version 99, newer than this @omnidealer/store-postgres knows \\(${postgresMigrations.length}\\): upgrade`,
+      ),
     );
     await Promise.all([store.close(), newer.close()]);
+  });
+
+  it('fills branch_id from the JSON when a schema of version 1 is upgraded (step 2)', async () => {
+    const schema = freshSchema();
+    const client = await admin!.connect();
+    try {
+      await migrateSchema(client, schema, 'test', postgresMigrations.slice(0, 1));
+      for (const [id, branchId] of [
+        ['n1', 'north'],
+        ['s1', 'south'],
+        ['g1', undefined],
+      ] as const) {
+        const row = {
+          id,
+          contactId: `contact-${id}`,
+          channel: 'whatsapp',
+          ...(branchId ? { branchId } : {}),
+          status: 'open',
+          handler: 'operator',
+          assignments: [],
+          unreadCount: 0,
+          // Texts PostgreSQL's JSON functions refuse (a NUL) or that look like one (an escaped backslash before u0000).
+          subject: { title: 'nul \u0000 inside', note: 'not a nul: \\u0000' },
+          createdAt: 1,
+          updatedAt: id === 'n1' ? 1 : 2,
+        };
+        await client.query(
+          `INSERT INTO "${schema}".conversations (id, contact_id, channel, status, handler, updated_at, data)
+           VALUES ($1, $2, 'whatsapp', 'open', 'operator', $3, $4)`,
+          [id, row.contactId, row.updatedAt, JSON.stringify(row)],
+        );
+      }
+    } finally {
+      client.release();
+    }
+    const store = createPostgresStore({ connectionString: url, schema });
+    expect(await store.migrate()).toBe(postgresMigrations.length);
+    expect(await versions(schema)).toEqual(allVersions);
+    expect((await admin!.query(`SELECT id, branch_id FROM "${schema}".conversations ORDER BY id`)).rows).toEqual([
+      { id: 'g1', branch_id: null },
+      { id: 'n1', branch_id: 'north' },
+      { id: 's1', branch_id: 'south' },
+    ]);
+    expect((await store.listConversations({ branchId: 'north' })).map((found) => found.id)).toEqual(['n1']);
+    await store.close();
   });
 });

@@ -102,6 +102,16 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     PRIMARY KEY (namespace, key)
   );
   `,
+  // 2: listConversations({ branchId }) reads a column with an index instead of the JSON of every row; existing rows
+  // get the branch their JSON holds. PostgreSQL's JSON functions refuse a `\u0000` anywhere in the text (a message
+  // preview or subject may hold one), so each is read as `\ufffd` first: still valid JSON, even after an escaped
+  // backslash (`\\u0000` becomes `\\ufffd`), and only the branch id is kept.
+  (s) => `
+  ALTER TABLE ${s}.conversations ADD COLUMN branch_id text;
+  UPDATE ${s}.conversations SET branch_id = replace(data, '\\u0000', '\\ufffd')::json ->> 'branchId'
+    WHERE data LIKE '%"branchId"%';
+  CREATE INDEX conversations_by_branch ON ${s}.conversations (branch_id, updated_at DESC, seq) WHERE branch_id IS NOT NULL;
+  `,
 ];
 
 /** Quotes an SQL identifier (a schema name). */

@@ -314,6 +314,7 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
           WHERE a.address = ANY('{a,b}'::text[])`,
         `SELECT id FROM ${s}.conversations WHERE contact_id = 'c' AND channel = 'w' ORDER BY seq DESC LIMIT 1`,
         `SELECT id FROM ${s}.conversations WHERE status = 'open' ORDER BY updated_at DESC, seq LIMIT 50`,
+        `SELECT id FROM ${s}.conversations WHERE branch_id = 'north' ORDER BY updated_at DESC, seq LIMIT 50`,
         `SELECT id FROM ${s}.messages WHERE channel = 'w' AND provider_message_id = 'x' ORDER BY seq DESC LIMIT 1`,
         `SELECT id FROM ${s}.messages WHERE conversation_id = 'c' ORDER BY seq`,
         `SELECT id FROM ${s}.messages WHERE queued ORDER BY seq LIMIT 10`,
@@ -325,6 +326,53 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
         plans.push(rows.map((row) => row['QUERY PLAN']).join('\n'));
       }
       for (const plan of plans) expect(plan).not.toMatch(/Seq Scan/);
+    } finally {
+      client.release(true);
+    }
+  });
+
+  it('filters conversations by branch on the branch_id column, written on every save, through its index', async () => {
+    const store = create();
+    const conversation = (id: string, branchId: string, updatedAt: number) => ({
+      id,
+      contactId: `contact-${id}`,
+      channel: `whatsapp-${branchId}`,
+      branchId,
+      status: 'open' as const,
+      handler: 'operator' as const,
+      assignments: [],
+      unreadCount: 0,
+      createdAt: 1,
+      updatedAt,
+    });
+    await store.saveConversation(conversation('n1', 'north', 1));
+    await store.saveConversation(conversation('s1', 'south', 2));
+    // A hand-off through the atomic update moves it to the other branch's list.
+    await store.updateConversation('n1', (current) => current && { ...current, branchId: 'south', updatedAt: 3 });
+    const sent: Array<{ text: string; values: unknown[] }> = [];
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const [config, values] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
+      if (typeof config === 'string') sent.push({ text: config, values: values ?? [] });
+      else sent.push({ text: config.text, values: config.values ?? values ?? [] });
+      return (query as (...parameters: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    let listed: string[];
+    try {
+      listed = (await store.listConversations({ branchId: 'south' })).map((found) => found.id);
+    } finally {
+      pg.Client.prototype.query = query;
+    }
+    expect(listed).toEqual(['n1', 's1']);
+    expect(await store.listConversations({ branchId: 'north' })).toEqual([]);
+    const listing = sent.find(({ text }) => text.includes('conversations'));
+    expect(listing?.text).toMatch(/WHERE branch_id = \$1/);
+    expect(listing?.text).not.toMatch(/branchId/);
+    const client = await admin!.connect();
+    try {
+      await client.query('SET enable_seqscan = off');
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${listing!.text}`, listing!.values);
+      expect(rows.map((row) => row['QUERY PLAN']).join('\n')).toMatch(/Index Scan using conversations_by_branch/);
     } finally {
       client.release(true);
     }

@@ -261,11 +261,12 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     deleteContact: `DELETE FROM ${s}.contacts WHERE id = $1`,
     moveAddresses: `UPDATE ${s}.contact_addresses SET contact_id = $1 WHERE contact_id = $2`,
 
-    saveConversation: `INSERT INTO ${s}.conversations (id, contact_id, channel, external_id, status, assignee, handler, updated_at, data)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    saveConversation: `INSERT INTO ${s}.conversations
+        (id, contact_id, channel, external_id, status, assignee, handler, updated_at, data, branch_id)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
       ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, channel = excluded.channel,
         external_id = excluded.external_id, status = excluded.status, assignee = excluded.assignee,
-        handler = excluded.handler, updated_at = excluded.updated_at, data = excluded.data`,
+        handler = excluded.handler, updated_at = excluded.updated_at, data = excluded.data, branch_id = excluded.branch_id`,
     getConversation: `SELECT id, data FROM ${s}.conversations WHERE id = $1`,
     getConversationForUpdate: `SELECT id, data FROM ${s}.conversations WHERE id = $1 FOR UPDATE`,
     findConversation: `SELECT id, data FROM ${s}.conversations WHERE contact_id = $1 AND channel = $2 ORDER BY seq DESC LIMIT 1`,
@@ -374,6 +375,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       conversation.handler,
       conversation.updatedAt,
       text,
+      conversation.branchId ?? null,
     ];
   }
   /**
@@ -550,8 +552,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         ['assignee', conversationQuery.assignee],
         ['handler', conversationQuery.handler],
         ['contact_id', conversationQuery.contactId],
-        // The branch lives in the JSON column only (no migration): a scan of the rows the other filters leave.
-        ["(data::jsonb ->> 'branchId')", conversationQuery.branchId],
+        ['branch_id', conversationQuery.branchId],
       ];
       for (const [column, value] of filters) {
         if (value === undefined || value === '') continue;

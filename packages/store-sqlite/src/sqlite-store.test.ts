@@ -182,7 +182,7 @@ describe('listConversations({ branchId })', () => {
        VALUES (@id, @contactId, @channel, @status, @handler, @updatedAt, @data)`,
     );
     for (const row of [conversation('n1', 'north', 1), conversation('s1', 'south', 2), conversation('g1', undefined, 3)])
-      insert.run({ ...row, data: JSON.stringify(row) });
+      insert.run({ ...row, data: JSON.stringify({ ...row, subject: { title: 'nul \u0000 inside' } }) });
     old.close();
 
     const store = createSqliteStore({ path });

@@ -7,10 +7,10 @@ import type { Message } from '../model/message.js';
 import { createRateLimiter, type RateLimiter } from '../runtime/rate-limiter.js';
 import { createMemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/store.js';
+import { warnHiddenProviderRoutes } from './hidden-provider-routes.js';
 import { createHubEmitter, type HubEmitter } from './hub-emitter.js';
 import type { KeyLocks } from './key-locks.js';
 import { createOptOutMatcher } from './opt-out-keywords.js';
-import { warnHiddenProviderRoutes } from './route-webhook.js';
 import type { OmnidealerOptions } from './types.js';
 
 /**

@@ -139,7 +139,7 @@ async function openSend(
   const { store } = hub;
   // The contact, the alias its id may have become and its conversation are independent reads: asked at once, so a
   // store that groups the reads of one event-loop turn answers them in one round trip. The conversation is read
-  // again below in the rare case the id resolves to another contact.
+  // again below in the rare case the id resolves to another contact or a merge.
   const requestedId = parsed.contact.id;
   const findConversation = (contactId: string) =>
     parsed.conversationId ? store.getConversation(parsed.conversationId) : store.findConversation(contactId, channel.id);
@@ -152,16 +152,19 @@ async function openSend(
     conversationRead,
   ]);
   let stored = settledValue(contactRead);
+  // Whether the conversation read above still holds: not when the id resolved to another contact, or a merge moved
+  // another contact's conversations to it.
+  let conversationStale = false;
   if (!stored) {
     // A contact the CRM names for the first time may be a customer who wrote first, or an id merged since.
     const resolved = await resolveNewContactId(hub, parsed.contact, { alias: settledValue(alias) });
     if (resolved.id !== parsed.contact.id) parsed.contact = { ...parsed.contact, id: resolved.id };
     // Read again only when there is something to read (an alias, a merge); the write below reads it under its lock.
     if (resolved.stored) stored = await store.getContact(resolved.id);
+    conversationStale = resolved.stored || resolved.id !== requestedId;
   }
   let merged = mergeContact(stored, parsed.contact);
-  let conversation =
-    merged.id === requestedId ? settledValue(conversationFound) : await findConversation(merged.id);
+  let conversation = conversationStale ? await findConversation(merged.id) : settledValue(conversationFound);
   if (parsed.conversationId && (conversation?.contactId !== merged.id || conversation.channel !== channel.id)) {
     throw new ValidationError({
       channel: channel.kind,

@@ -64,15 +64,15 @@ export async function dispatch(
         }
         return channel.doSend(outbound, {});
       }),
-      hub.options.retry,
-      (error, attempt) =>
-        hub.logger.warn(
-          {
-            code: error.code,
-            providerCode: error.providerCode,
-          },
-          `${channel.id}: attempt ${attempt} failed, retrying`,
-        ),
+    hub.options.retry,
+    (error, attempt) =>
+      hub.logger.warn(
+        {
+          code: error.code,
+          providerCode: error.providerCode,
+        },
+        `${channel.id}: attempt ${attempt} failed, retrying`,
+      ),
   );
   // Handled here so a call cancelled with its outbox write (below) is never an unhandled rejection; awaited below.
   call.catch(() => undefined);

@@ -45,6 +45,16 @@ for (const spec of specs)
   console.log(
     `${spec.padEnd(22)} CPU µs ${Math.round(median(cpu[spec] ?? []))}  messages/s ${Math.round(median(rate[spec] ?? []))}`,
   );
+// Each path run from both trees: the median of its paired new/base ratios (rounds side by side see the same load).
+for (const spec of specs) {
+  const [tree, name] = spec.split(':');
+  const base = rate[`base:${name}`];
+  const mine = rate[spec];
+  if (tree !== 'new' || !base || !mine) continue;
+  const paired = (figures: Record<string, number[]>) =>
+    median((figures[spec] ?? []).map((value, index) => value / ((figures[`base:${name}`] ?? [])[index] as number))).toFixed(3);
+  console.log(`new/base ${name} (median of paired rounds): messages/s ${paired(rate)}, CPU ${paired(cpu)}`);
+}
 const before = cpu['base:hub'];
 const after = cpu['new:hub'];
 if (before && after)

@@ -694,6 +694,128 @@ describe('conversation assignment', () => {
     expect(seen).not.toHaveProperty('dispatchedAt');
   });
 
+  it('on a durable store, writes the outbox row with its dispatch mark in one write when the call can start at once', async () => {
+    const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+    const memory = createMemoryStore();
+    const writes: Array<{ status: string; dispatchedAt: number | undefined; beforeCall: boolean }> = [];
+    let called = false;
+    const store: Store = {
+      ...memory,
+      durable: true,
+      saveMessage: (message) => {
+        writes.push({ status: message.status, dispatchedAt: message.dispatchedAt, beforeCall: !called });
+        return memory.saveMessage(message);
+      },
+    };
+    const channel = createTestChannel({ id: 'sms' });
+    const doSend = channel.doSend.bind(channel);
+    channel.doSend = async (outbound, options) => {
+      called = true;
+      return doSend(outbound, options);
+    };
+    const hub = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry });
+    const sent = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ждём вас на ТО' } });
+    expect(writes.filter((write) => write.beforeCall)).toEqual([
+      { status: 'queued', dispatchedAt: clock.now(), beforeCall: true },
+    ]);
+    expect(sent).toMatchObject({ status: 'sent', dispatchedAt: clock.now() });
+  });
+
+  it('stores a send waiting for the rate limit without the dispatch mark: a crash during the wait is resent by resumeOutbox', async () => {
+    const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+    const store = { ...createMemoryStore(), durable: true };
+    const waiting = createTestChannel({ id: 'sms' });
+    // The first process dies while its send waits for a slot: the limiter never starts it.
+    const crashed = createOmnidealer({
+      channels: [waiting],
+      store,
+      clock,
+      retry: fastRetry,
+      rateLimiter: () => ({ schedule: () => new Promise<never>(() => undefined), stop: async () => {} }),
+    });
+    void crashed.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ждём вас на ТО' } });
+    await vi.waitFor(async () => expect(await store.listQueuedMessages()).toHaveLength(1));
+    const [queued] = await store.listQueuedMessages();
+    expect(queued).toMatchObject({ status: 'queued' });
+    expect(queued).not.toHaveProperty('dispatchedAt');
+    expect(waiting.attempts).toEqual([]);
+
+    const channel = createTestChannel({ id: 'sms' });
+    const restarted = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry });
+    const [resumed] = await restarted.resumeOutbox({ olderThanMs: 0 });
+    expect(resumed).toMatchObject({ id: queued?.id, status: 'sent' });
+    expect(resumed?.metadata).toBeUndefined();
+    expect(channel.sent.map((sent) => sent.id)).toEqual([queued?.id]);
+  });
+
+  it('marks a send the limiter started later on its own, before the call', async () => {
+    const clock = createManualClock(Date.parse('2026-03-01T09:00:00Z'));
+    const store = { ...createMemoryStore(), durable: true };
+    const channel = createTestChannel({ id: 'sms' });
+    let storedAtCall: unknown;
+    const doSend = channel.doSend.bind(channel);
+    channel.doSend = async (outbound, options) => {
+      storedAtCall = await store.getMessage(outbound.id);
+      return doSend(outbound, options);
+    };
+    let storedAtStart: unknown;
+    const hub = createOmnidealer({
+      channels: [channel],
+      store,
+      clock,
+      retry: fastRetry,
+      // A limiter that starts every call on a later turn (as one asking Redis does).
+      rateLimiter: () => ({
+        schedule: async (_recipient, task) => {
+          await new Promise((resolve) => setTimeout(resolve, 1));
+          storedAtStart = (await store.listQueuedMessages())[0];
+          return task();
+        },
+        stop: async () => {},
+      }),
+    });
+    const sent = await hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ждём вас на ТО' } });
+    expect(storedAtStart).toMatchObject({ status: 'queued' });
+    expect(storedAtStart).not.toHaveProperty('dispatchedAt');
+    expect(storedAtCall).toMatchObject({ status: 'queued', dispatchedAt: clock.now() });
+    expect(sent.status).toBe('sent');
+  });
+
+  it.each([
+    ['the call can start at once', undefined],
+    ['the call waits for the limiter', 'waits'],
+  ] as const)('fails the send and never calls the provider when its outbox write fails (%s)', async (_, limiter) => {
+    const memory = createMemoryStore();
+    const store: Store = {
+      ...memory,
+      durable: true,
+      saveMessage: async () => {
+        throw new Error('disk full');
+      },
+    };
+    const channel = createTestChannel({ id: 'sms' });
+    const hub = createOmnidealer({
+      channels: [channel],
+      store,
+      retry: fastRetry,
+      ...(limiter
+        ? {
+            rateLimiter: () => ({
+              schedule: async <T>(_recipient: string, task: () => Promise<T>) => {
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                return task();
+              },
+              stop: async () => {},
+            }),
+          }
+        : {}),
+    });
+    const send = hub.send({ channel: 'sms', contact, content: { type: 'text', text: 'Ждём вас на ТО' } });
+    await expect(send).rejects.toThrow('disk full');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(channel.attempts).toEqual([]);
+  });
+
   it('keeps one contact per sender across their chats (Avito: a chat per listing) and answers in the chat asked for', async () => {
     const avito = createTestChannel({ id: 'avito', kind: 'avito', capabilities: { address: 'chat' } });
     const store = createMemoryStore();

@@ -27,6 +27,8 @@ export async function dispatch(
   contact: Contact,
   conversation: Conversation,
   to: string,
+  /** `queued` is not stored yet: its outbox write is made here (see {@link dispatch}'s body). */
+  unstored = false,
 ): Promise<Message> {
   let message = queued;
   const outbound: OutboundMessage = {
@@ -38,32 +40,63 @@ export async function dispatch(
   };
   if (message.replyTo) outbound.replyTo = message.replyTo;
   const limiter = limiterOf(hub, channel);
+  // The outbox write of a new message. When the limiter starts the call at once (inside `limiter.schedule`, before
+  // it returns: the in-process limiter with room does), the row is written with its dispatch mark in ONE commit and
+  // the call follows it with nothing but microtasks in between, exactly as it follows the separate mark today: a crash
+  // after that commit leaves `dispatchedAt` set, "the call may have started", which is what the outbox resume must
+  // assume at that point either way. When the limiter makes the call wait (a rate limit, a shared limiter that asks
+  // Redis), the row is written at once WITHOUT the mark, and the mark is written on its own when the call starts: a
+  // crash during the wait leaves a row without mark, "the call never started", which the resume sends. So
+  // `dispatchedAt` still means exactly what resume-outbox.ts reads in it.
+  let outbox: Promise<void> | undefined;
+  const call = withRetry(
+    () =>
+      limiter.schedule(to, async () => {
+        if (unstored && outbox === undefined) {
+          if (hub.durable) message = Object.assign({}, message, { dispatchedAt: hub.clock.now() });
+          outbox = hub.store.saveMessage(message);
+        }
+        if (outbox) await outbox.catch(abortCall);
+        if (hub.durable && message.dispatchedAt === undefined) {
+          // Committed before the call: after a crash the outbox knows the provider may already have it.
+          message = Object.assign({}, message, { dispatchedAt: hub.clock.now() });
+          await hub.store.saveMessage(message);
+        }
+        return channel.doSend(outbound, {});
+      }),
+    hub.options.retry,
+    (error, attempt) =>
+      hub.logger.warn(
+        {
+          code: error.code,
+          providerCode: error.providerCode,
+        },
+        `${channel.id}: attempt ${attempt} failed, retrying`,
+      ),
+  );
+  // Handled here so a call cancelled with its outbox write (below) is never an unhandled rejection; awaited below.
+  call.catch(() => undefined);
+  if (unstored && outbox === undefined) outbox = hub.store.saveMessage(message);
+  // The send settles only once its outbox row is written, and fails as it always has when that write fails: the
+  // provider is then not called (a call waiting in the limiter is cancelled by `abortCall`).
+  if (outbox) await outbox;
   let result: SendResult;
   try {
-    result = await withRetry(
-      () =>
-        limiter.schedule(to, async () => {
-          if (hub.durable && message.dispatchedAt === undefined) {
-            // Committed before the call: after a crash the outbox knows the provider may already have it.
-            message = Object.assign({}, message, { dispatchedAt: hub.clock.now() });
-            await hub.store.saveMessage(message);
-          }
-          return channel.doSend(outbound, {});
-        }),
-      hub.options.retry,
-      (error, attempt) =>
-        hub.logger.warn(
-          {
-            code: error.code,
-            providerCode: error.providerCode,
-          },
-          `${channel.id}: attempt ${attempt} failed, retrying`,
-        ),
-    );
+    result = await call;
   } catch (error) {
     return recordRefused(hub, channel, message, contact, error);
   }
   return recordAccepted(hub, channel, message, contact, conversation, result);
+}
+
+/** Inside the limiter's slot, when the outbox write failed: the provider is not called, and nothing retries. */
+function abortCall(): never {
+  throw new OutboxWriteFailed();
+}
+
+/** Thrown inside the limiter's slot when the outbox write failed: the provider is not called (not retryable). */
+class OutboxWriteFailed extends Error {
+  override readonly name = 'OutboxWriteFailed';
 }
 
 /** The provider accepted the message: it is stored `sent` with the bookkeeping, then `message.sent` is emitted. */

@@ -27,8 +27,13 @@ export async function resolveNewContact(hub: HubContext, input: Contact): Promis
 }
 
 /** {@link resolveNewContact}, also telling whether it found or stored a contact (else none is stored under `id`). */
-export async function resolveNewContactId(hub: HubContext, input: Contact): Promise<{ id: string; stored: boolean }> {
-  const alias = await hub.store.getRecord<string>(storeNamespaces.contactAlias, input.id);
+export async function resolveNewContactId(
+  hub: HubContext,
+  input: Contact,
+  /** The alias record of `input.id`, when the caller has read it already (`hub.send` reads it with the contact). */
+  read?: { alias: string | undefined },
+): Promise<{ id: string; stored: boolean }> {
+  const alias = read ? read.alias : await hub.store.getRecord<string>(storeNamespaces.contactAlias, input.id);
   if (alias !== undefined) return { id: alias, stored: true };
   const match = await findByAddresses(hub, input);
   if (!match || match.id === input.id || !isHubContactId(match.id)) return { id: input.id, stored: match?.id === input.id };

@@ -22,6 +22,7 @@ import { claimFrequency, frequencyCapOf } from './frequency-cap.js';
 import { resolveNewContactId } from './identity.js';
 import { holding } from './key-locks.js';
 import { mergeContact } from './merge-contact-input.js';
+import { storeNamespaces } from './store-namespaces.js';
 import type { SendInput } from './types.js';
 
 const sendInputSchema = z.object({
@@ -93,9 +94,9 @@ async function queueAndDispatch(hub: HubContext, channel: Channel, parsed: Parse
   message.createdAt = now;
   message.updatedAt = now;
   message.statusTimes = { queued: now };
-  // Outbox: the message is committed before the provider is called, so a crash leaves it `queued`, not lost.
-  await hub.store.saveMessage(message);
-  return trackInFlight(hub, message.id, dispatch(hub, channel, message, merged, conversation, reach.address));
+  // Outbox: the message is committed before the provider is called, so a crash leaves it `queued`, not lost. The
+  // write is made by `dispatch`, with the dispatch mark in the same commit when the call can start at once.
+  return trackInFlight(hub, message.id, dispatch(hub, channel, message, merged, conversation, reach.address, true));
 }
 
 /** What a send keeps in its message's metadata besides the caller's: who sent it, its kind and frequency claim. */
@@ -136,18 +137,34 @@ async function openSend(
   internal: InternalSend,
 ): Promise<OpenedSend> {
   const { store } = hub;
-  let stored = await store.getContact(parsed.contact.id);
+  // The contact, the alias its id may have become and its conversation are independent reads: asked at once, so a
+  // store that groups the reads of one event-loop turn answers them in one round trip. The conversation is read
+  // again below in the rare case the id resolves to another contact or a merge.
+  const requestedId = parsed.contact.id;
+  const findConversation = (contactId: string) =>
+    parsed.conversationId ? store.getConversation(parsed.conversationId) : store.findConversation(contactId, channel.id);
+  const conversationRead = findConversation(requestedId);
+  const aliasRead = store.getRecord<string>(storeNamespaces.contactAlias, requestedId);
+  // Settled here, so a read that is not needed (the alias of a stored contact) never goes unhandled.
+  const [contactRead, alias, conversationFound] = await Promise.allSettled([
+    store.getContact(requestedId),
+    aliasRead,
+    conversationRead,
+  ]);
+  let stored = settledValue(contactRead);
+  // Whether the conversation read above still holds: not when the id resolved to another contact, or a merge moved
+  // another contact's conversations to it.
+  let conversationStale = false;
   if (!stored) {
     // A contact the CRM names for the first time may be a customer who wrote first, or an id merged since.
-    const resolved = await resolveNewContactId(hub, parsed.contact);
+    const resolved = await resolveNewContactId(hub, parsed.contact, { alias: settledValue(alias) });
     if (resolved.id !== parsed.contact.id) parsed.contact = { ...parsed.contact, id: resolved.id };
     // Read again only when there is something to read (an alias, a merge); the write below reads it under its lock.
     if (resolved.stored) stored = await store.getContact(resolved.id);
+    conversationStale = resolved.stored || resolved.id !== requestedId;
   }
   let merged = mergeContact(stored, parsed.contact);
-  let conversation = parsed.conversationId
-    ? await store.getConversation(parsed.conversationId)
-    : await store.findConversation(merged.id, channel.id);
+  let conversation = conversationStale ? await findConversation(merged.id) : settledValue(conversationFound);
   if (parsed.conversationId && (conversation?.contactId !== merged.id || conversation.channel !== channel.id)) {
     throw new ValidationError({
       channel: channel.kind,
@@ -211,6 +228,12 @@ async function openSend(
   if (rewritten.status === 'rejected') throw rewritten.reason;
   merged = rewritten.value ?? merged;
   return { merged, conversation, reach, content, replyTo, messageId, frequencyClaim };
+}
+
+/** The value of a settled read, or its error thrown. */
+function settledValue<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 /** The contact as the channel should see it to confirm an opt-out (channels refuse opted-out contacts themselves). */

@@ -105,6 +105,7 @@ export {
 } from './store/json-column.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export type { ConversationQuery } from './store/store.js';
+export { timeZoneOffsetMs } from './time-zone-offset.js';
 export { parseInput } from './validation.js';
 export {
   createIgnoredUpdatesCounter,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkingHours } from './model/branch.js';
-import { workingTimeMs, zoneOffsetMs } from './working-time.js';
+import { timeZoneOffsetMs } from './time-zone-offset.js';
+import { workingTimeMs } from './working-time.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -58,7 +59,7 @@ describe('workingTimeMs', () => {
     const from = Date.parse('2027-03-27T12:00:00Z');
     const to = Date.parse('2027-03-30T12:00:00Z');
     expect(workingTimeMs(hours, 'Europe/Berlin', from, to)).toBe(23 * HOUR);
-    expect(zoneOffsetMs('Europe/Berlin', Date.parse('2027-03-29T00:00:00Z'))).toBe(2 * HOUR);
+    expect(timeZoneOffsetMs('Europe/Berlin', Date.parse('2027-03-29T00:00:00Z'))).toBe(2 * HOUR);
   });
 
   it('is 0 for an empty or reversed period and for a branch that never works', () => {

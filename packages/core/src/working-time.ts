@@ -1,47 +1,12 @@
 import { minuteOfDay, type WorkingHours, weekdays } from './model/branch.js';
+import { timeZoneOffsetMs } from './time-zone-offset.js';
 
 const DAY_MS = 86_400_000;
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterOf(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-/** The offset of a time zone from UTC at an instant, in ms (Moscow: +3 h). */
-export function zoneOffsetMs(timeZone: string, at: number): number {
-  const parts: Record<string, number> = {};
-  const instant = Math.floor(at / 1000) * 1000;
-  for (const part of formatterOf(timeZone).formatToParts(instant))
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  const asUtc = Date.UTC(
-    parts.year ?? 1970,
-    (parts.month ?? 1) - 1,
-    parts.day ?? 1,
-    parts.hour ?? 0,
-    parts.minute ?? 0,
-    parts.second ?? 0,
-  );
-  return asUtc - instant;
-}
 
 /** The instant a local wall-clock time (as ms since the epoch, read as if UTC) stands for in a time zone. */
 function localToInstant(timeZone: string, local: number): number {
-  const guess = local - zoneOffsetMs(timeZone, local);
-  return local - zoneOffsetMs(timeZone, guess);
+  const guess = local - timeZoneOffsetMs(timeZone, local);
+  return local - timeZoneOffsetMs(timeZone, guess);
 }
 
 /**
@@ -54,8 +19,8 @@ export function workingTimeMs(hours: WorkingHours, timeZone: string | undefined,
   if (!(to > from)) return 0;
   const zone = timeZone ?? 'UTC';
   const holidays = new Set(hours.holidays ?? []);
-  const firstDay = Math.floor((from + zoneOffsetMs(zone, from)) / DAY_MS);
-  const lastDay = Math.min(Math.floor((to + zoneOffsetMs(zone, to)) / DAY_MS), firstDay + 3653);
+  const firstDay = Math.floor((from + timeZoneOffsetMs(zone, from)) / DAY_MS);
+  const lastDay = Math.min(Math.floor((to + timeZoneOffsetMs(zone, to)) / DAY_MS), firstDay + 3653);
   let total = 0;
   for (let day = firstDay; day <= lastDay; day++) {
     const midnight = day * DAY_MS;

@@ -1,21 +1,12 @@
 import { createManualClock, createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it } from 'vitest';
-import {
-  accessToken,
-  apiVersion,
-  appSecret,
-  messagesRoute,
-  phoneNumberId,
-  signedRequest,
-  signedWebhook,
-  verifyToken,
-} from './__fixtures__/fixtures.js';
+import { appSecret, messagesRoute, phoneNumberId, signedRequest, signedWebhook, verifyToken } from './__fixtures__/fixtures.js';
 import sendSuccess from './__fixtures__/send-success.json';
+import { createTestWhatsAppChannel } from './__fixtures__/test-hub.js';
 // pywa's `with_tracker` status (tests/data/updates/message_status.json): a real status carrying biz_opaque_callback_data.
 import statusTracker from './__fixtures__/webhook-status-tracker.json';
 import { messageIdFromWhatsAppCallbackData, toWhatsAppCallbackData } from './whatsapp-callback-data.js';
-import { createWhatsAppChannel } from './whatsapp-channel.js';
 import { WHATSAPP_DEFAULT_PRICING } from './whatsapp-pricing.js';
 import { parseWhatsAppWebhook } from './whatsapp-webhook.js';
 
@@ -73,13 +64,7 @@ describe('biz_opaque_callback_data carries our message id', () => {
     };
     const clock = createManualClock(Date.parse('2026-11-25T09:00:00Z'));
     const store = createMemoryStore();
-    const channel = createWhatsAppChannel({
-      phoneNumberId,
-      accessToken,
-      apiVersion,
-      appSecret,
-      verifyToken,
-      rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    const channel = createTestWhatsAppChannel({
       fetch: cutAnswer,
       templates: [{ name: 'booking_reminder', language: 'ru', category: 'utility', bodyParams: ['client'] }],
     });

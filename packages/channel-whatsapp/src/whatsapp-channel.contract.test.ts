@@ -1,17 +1,7 @@
 import { createTestServer, httpContractProvider, testChannelContract } from '@omnidealer/core/test';
-import {
-  accessToken,
-  apiVersion,
-  appSecret,
-  graphErrors,
-  inboundEnvelope,
-  messagesRoute,
-  phoneNumberId,
-  signedRequest,
-  verifyToken,
-} from './__fixtures__/fixtures.js';
+import { accessToken, appSecret, graphErrors, inboundEnvelope, messagesRoute, signedRequest } from './__fixtures__/fixtures.js';
 import sendSuccess from './__fixtures__/send-success.json';
-import { createWhatsAppChannel } from './whatsapp-channel.js';
+import { createTestWhatsAppChannel } from './__fixtures__/test-hub.js';
 
 const api = createTestServer({ [messagesRoute]: { json: sendSuccess } });
 const messages = httpContractProvider(api, messagesRoute);
@@ -21,13 +11,7 @@ const inbound = inboundEnvelope([
 
 testChannelContract('whatsapp', {
   createChannel: () =>
-    createWhatsAppChannel({
-      phoneNumberId,
-      accessToken,
-      apiVersion,
-      appSecret,
-      verifyToken,
-      rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
+    createTestWhatsAppChannel({
       templates: [
         {
           name: 'booking_reminder',

@@ -11,7 +11,6 @@ import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   accessToken,
-  apiVersion,
   appSecret,
   graphErrors,
   inboundEnvelope,
@@ -26,6 +25,7 @@ import {
 import markReadSuccess from './__fixtures__/mark-read-success.json';
 import sendSuccess from './__fixtures__/send-success.json';
 import sendSuccessNormalised from './__fixtures__/send-success-normalised.json';
+import { createTestWhatsAppChannel } from './__fixtures__/test-hub.js';
 import templatePaused from './__fixtures__/webhook-template-paused.json';
 import { createWhatsAppChannel, WHATSAPP_DEFAULT_RATE_LIMIT } from './whatsapp-channel.js';
 
@@ -42,14 +42,7 @@ const template = {
 const text = { type: 'text' as const, text: 'Ждём вас завтра в 10:00' };
 
 function channel() {
-  return createWhatsAppChannel({
-    phoneNumberId,
-    accessToken,
-    apiVersion,
-    appSecret,
-    verifyToken,
-    // The real pair limit (6 s) is covered by the limiter's own tests; here it would only slow the suite down.
-    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
+  return createTestWhatsAppChannel({
     templates: [
       {
         name: 'booking_reminder',

@@ -16,25 +16,15 @@ import {
 } from '@omnidealer/core';
 import { createTestServer } from '@omnidealer/core/test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  accessToken,
-  apiVersion,
-  appSecret,
-  graphErrors,
-  inboundEnvelope,
-  messagesRoute,
-  phoneNumberId,
-  signedRequest,
-  verifyToken,
-} from './__fixtures__/fixtures.js';
+import { graphErrors, inboundEnvelope, messagesRoute, phoneNumberId, signedRequest } from './__fixtures__/fixtures.js';
 import sendSuccess from './__fixtures__/send-success.json';
 import sendSuccessUserId from './__fixtures__/send-success-user-id.json';
+import { createTestWhatsAppChannel } from './__fixtures__/test-hub.js';
 import statusUsername from './__fixtures__/webhook-status-username.json';
 import systemChangedNumber from './__fixtures__/webhook-system-user-changed-number.json';
 import systemChangedUserId from './__fixtures__/webhook-system-user-changed-user-id.json';
 import usernameInbound from './__fixtures__/webhook-username-inbound.json';
 import { convertToWhatsAppMessage } from './convert-to-whatsapp-message.js';
-import { createWhatsAppChannel } from './whatsapp-channel.js';
 import { isWhatsAppUserId, whatsAppUserIdCountry } from './whatsapp-user-id.js';
 
 const bsuid = 'US.13491208655302741918';
@@ -42,13 +32,7 @@ const api = createTestServer({ [messagesRoute]: { json: sendSuccessUserId } });
 const text = { type: 'text' as const, text: 'Добрый день! Тест-драйв в субботу подойдёт?' };
 
 function channel() {
-  return createWhatsAppChannel({
-    phoneNumberId,
-    accessToken,
-    apiVersion,
-    appSecret,
-    verifyToken,
-    rateLimit: { perSecond: 1000, perRecipientIntervalMs: 0 },
+  return createTestWhatsAppChannel({
     templates: [
       { name: 'login_code', language: 'ru', category: 'authentication', bodyParams: ['code'] },
       { name: 'booking_reminder', language: 'ru', category: 'utility', bodyParams: ['client'] },

@@ -112,18 +112,7 @@ export async function costReport(
       const key = `${message.channel}\u0000${campaign}\u0000${kind}`;
       let row = rows.get(key);
       if (!row) {
-        row = {
-          channel: message.channel,
-          campaign,
-          kind,
-          messages: 0,
-          sent: 0,
-          delivered: 0,
-          read: 0,
-          failed: 0,
-          spendMinor: 0,
-          currency: message.cost?.currency ?? 'RUB',
-        };
+        row = { channel: message.channel, campaign, kind, ...emptyCounts(message.cost?.currency ?? 'RUB') };
         rows.set(key, row);
       }
       const branch = conversation.branchId ?? hub.branchOf?.(message.channel)?.id ?? '';

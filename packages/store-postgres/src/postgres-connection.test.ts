@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshSchema, testPostgresUrl } from './__fixtures__/postgres-url.js';
-import { escapeLiteral } from './postgres-connection.js';
+import { escapeLiteral } from './postgres-inline-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { PostgresStoreError } from './postgres-store-error.js';
 

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { OmnidealerError } from '@omnidealer/core';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { type AtomicStep, createAtomicBatcher, maxGroup } from './postgres-atomic-batch.js';
+import { inline } from './postgres-inline-sql.js';
 import { PostgresStoreError, type PostgresStoreErrorReason } from './postgres-store-error.js';
+
+export type { AtomicStep };
 
 /** Runs one statement on the connection a call holds. */
 export type Run = <R extends QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
@@ -35,20 +39,6 @@ export interface CallContext {
 export interface Statement {
   text: string;
   values: unknown[];
-}
-
-/**
- * An atomic read-change-write (see {@link Connection.atomic}): the advisory locks to take, the read (`… FOR UPDATE`),
- * and what to write once the caller's update ran on what was read.
- */
-export interface AtomicStep<T> {
-  /** Transaction-scoped advisory locks on what the step changes (hashed to 64 bits). */
-  locks: string[];
-  read: Statement;
-  /** Names of the rows the read returned: a step of the same batch that read one of them waits for the next batch. */
-  rows(result: QueryResult): string[];
-  /** Runs the caller's update (synchronously, once) on what was read; the writes and the value to resolve with. */
-  write(result: QueryResult): { statements: Statement[]; value: T };
 }
 
 const connectionCodes = new Set([
@@ -132,76 +122,8 @@ interface GroupedStatement {
   reject: (error: unknown) => void;
 }
 
-/** An atomic step waiting for its event-loop turn's batch. */
-interface QueuedStep {
-  step: AtomicStep<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
 /** A plain read (no `FOR UPDATE`): it may go in a group that writes nothing. */
 const isRead = (text: string) => text.startsWith('SELECT') && !text.includes('FOR UPDATE');
-
-/** Most statements sent in one group: a longer queue is split. */
-const maxGroup = 64;
-
-/** An array as a PostgreSQL array literal's text (`{"a","b"}`). */
-function arrayText(values: readonly unknown[]): string {
-  return `{${values.map((value) => `"${String(value).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
-}
-
-/** One value as an SQL literal, for the statements a transaction sends in one simple-protocol round trip. */
-function literal(value: unknown): string {
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE';
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`cannot store the number ${value}`);
-    return String(value);
-  }
-  const text = Array.isArray(value) ? arrayText(value) : String(value);
-  // A NUL would end the query message early (the protocol's strings are NUL-terminated) and break the connection;
-  // PostgreSQL refuses it in a text value anyway.
-  if (text.includes('\u0000')) throw new TypeError('PostgreSQL cannot store a text value holding the character U+0000');
-  return escapeLiteral(text);
-}
-
-/**
- * `text` as a string literal, exactly as `pg.escapeLiteral` writes it (quotes doubled; with a backslash, an `E''`
- * literal with backslashes doubled), but with native string replaces: pg's loop appends one character at a time,
- * which for the kilobytes of JSON a row holds cost more than the rest of the statement.
- */
-export function escapeLiteral(text: string): string {
-  const quoted = text.includes("'") ? text.replaceAll("'", "''") : text;
-  return text.includes('\\') ? ` E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
-}
-
-/** Statement texts split at their placeholders (a bounded set: the store's statements and their variants). */
-const templates = new Map<string, { texts: string[]; indexes: number[] }>();
-
-/**
- * `text` with its `$n` placeholders replaced by the values as escaped literals (`escapeLiteral` of pg). Lets a
- * transaction send BEGIN, its locks and its first read — or its last write and COMMIT — as one simple-protocol query:
- * two round trips per atomic update instead of four. Statement texts hold `$` only in placeholders (schema names are
- * plain identifiers without `$`).
- */
-function inline(text: string, values: unknown[] = []): string {
-  let template = templates.get(text);
-  if (template === undefined) {
-    // Split once per statement text: [text, index, text, index, …, text].
-    const pieces = text.split(/\$(\d+)/);
-    template = {
-      texts: pieces.filter((_, index) => index % 2 === 0),
-      indexes: pieces.filter((_, index) => index % 2 === 1).map(Number),
-    };
-    if (templates.size >= 1000) templates.clear();
-    templates.set(text, template);
-  }
-  let inlined = template.texts[0] as string;
-  for (let index = 0; index < template.indexes.length; index++) {
-    inlined += literal(values[(template.indexes[index] as number) - 1]) + (template.texts[index + 1] as string);
-  }
-  return inlined;
-}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -386,113 +308,12 @@ export function createConnection(pool: Pool, server: string, retries: number, gr
     }
   }
 
-  // Batched atomic steps: the steps of one event-loop turn share a transaction (see Connection.atomic). Steps on a
-  // lock another queued step holds, and steps whose read returned a row an earlier step of the batch read, wait for
-  // the next batch: no two updates of one batch ever see the same row. Locks are taken in one sorted order by every
-  // transaction, so batches cannot deadlock on them; a deadlock with a row lock is retried before any update ran.
-  let atomicQueue: Array<QueuedStep> | undefined;
-  const enqueueStep = (step: QueuedStep) => {
-    if (!atomicQueue) {
-      atomicQueue = [];
-      setImmediate(flushSteps);
-    }
-    atomicQueue.push(step);
-  };
-  function flushSteps(): void {
-    const queued = atomicQueue ?? [];
-    atomicQueue = undefined;
-    const held = new Set<string>();
-    const batch: QueuedStep[] = [];
-    for (const step of queued) {
-      if (batch.length >= maxGroup || step.step.locks.some((key) => held.has(key))) {
-        enqueueStep(step);
-        continue;
-      }
-      for (const key of step.step.locks) held.add(key);
-      batch.push(step);
-    }
-    if (batch.length > 0) void runSteps(batch, batch.length > 1);
-  }
-  async function runSteps(batch: QueuedStep[], together: boolean): Promise<void> {
-    const reads: string[] = [];
-    const runnable: QueuedStep[] = [];
-    for (const queuedStep of batch) {
-      try {
-        reads.push(inline(queuedStep.step.read.text, queuedStep.step.read.values));
-        runnable.push(queuedStep);
-      } catch (error) {
-        queuedStep.reject(error);
-      }
-    }
-    if (runnable.length === 0) return;
-    // Steps that failed on their own (their update threw): never run again, even when the transaction is retried.
-    const failed = new Set<QueuedStep>();
-    const fail = (queuedStep: QueuedStep, error: unknown) => {
-      failed.add(queuedStep);
-      queuedStep.reject(error);
-    };
-    // Filled by each try of the transaction: [step, value] of the steps that ran, the steps left for the next batch.
-    let ran: Array<[QueuedStep, unknown]> = [];
-    let deferred: QueuedStep[] = [];
-    try {
-      await call(
-        async (context) => {
-          ran = [];
-          deferred = [];
-          const results = await context.runInline(reads);
-          const seen = new Set<string>();
-          const writes: string[] = [];
-          for (const [index, queuedStep] of runnable.entries()) {
-            if (failed.has(queuedStep)) continue;
-            const result = results[index] as QueryResult;
-            const rows = queuedStep.step.rows(result);
-            if (rows.some((row) => seen.has(row))) {
-              deferred.push(queuedStep);
-              continue;
-            }
-            for (const row of rows) seen.add(row);
-            try {
-              const { statements, value } = context.once(() => queuedStep.step.write(result));
-              const texts = statements.map((statement) => inline(statement.text, statement.values));
-              writes.push(...texts);
-              ran.push([queuedStep, value]);
-            } catch (error) {
-              // Its update threw, or its values cannot be written: nothing of it is written; the others go on.
-              fail(queuedStep, error);
-            }
-          }
-          if (writes.length > 0) await context.commitInline(writes);
-        },
-        { idempotent: false, locks: runnable.flatMap((queuedStep) => queuedStep.step.locks) },
-        true,
-      );
-    } catch (error) {
-      const reason = PostgresStoreError.isInstance(error) ? error.reason : undefined;
-      const waiting = new Set(deferred);
-      const unsettled = runnable.filter((queuedStep) => !failed.has(queuedStep) && !waiting.has(queuedStep));
-      // A statement's own error before any update ran: each step runs again in a transaction of its own, so only the
-      // failing one fails. Otherwise (an update ran, the server is gone) it is the answer of every step not deferred.
-      if (together && ran.length === 0 && failed.size === 0 && (reason === 'query' || reason === 'conflict')) {
-        for (const queuedStep of runnable) void runSteps([queuedStep], false);
-        return;
-      }
-      for (const queuedStep of unsettled) queuedStep.reject(error);
-      for (const queuedStep of deferred) enqueueStep(queuedStep);
-      return;
-    }
-    for (const [queuedStep, value] of ran) queuedStep.resolve(value);
-    for (const queuedStep of deferred) enqueueStep(queuedStep);
-  }
+  const atomic = createAtomicBatcher((work, options) => call(work, options, true), group);
 
   return {
     server,
     query,
-    atomic: <T>(step: AtomicStep<T>) =>
-      new Promise<T>((resolve, reject) => {
-        const queuedStep: QueuedStep = { step, resolve: resolve as (value: unknown) => void, reject };
-        if (group) enqueueStep(queuedStep);
-        else void runSteps([queuedStep], false);
-      }),
+    atomic,
     grouped: <R extends QueryResultRow>(text: string, values: unknown[]) => {
       if (!group) return query<R>(text, values, { idempotent: true });
       return new Promise<QueryResult<R>>((resolve, reject) => {

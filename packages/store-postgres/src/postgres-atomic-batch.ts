@@ -1,6 +1,6 @@
 import type { QueryResult } from 'pg';
 import type { CallContext, CallOptions, Statement } from './postgres-connection.js';
-import { inline } from './postgres-inline-sql.js';
+import { checkValues } from './postgres-pipeline.js';
 import { PostgresStoreError } from './postgres-store-error.js';
 
 /**
@@ -63,11 +63,12 @@ export function createAtomicBatcher(transaction: Transaction, group: boolean): <
     if (batch.length > 0) void runSteps(batch, batch.length > 1);
   }
   async function runSteps(batch: QueuedStep[], together: boolean): Promise<void> {
-    const reads: string[] = [];
+    const reads: Statement[] = [];
     const runnable: QueuedStep[] = [];
     for (const queuedStep of batch) {
       try {
-        reads.push(inline(queuedStep.step.read.text, queuedStep.step.read.values));
+        checkValues(queuedStep.step.read);
+        reads.push(queuedStep.step.read);
         runnable.push(queuedStep);
       } catch (error) {
         queuedStep.reject(error);
@@ -88,9 +89,9 @@ export function createAtomicBatcher(transaction: Transaction, group: boolean): <
         async (context) => {
           ran = [];
           deferred = [];
-          const results = await context.runInline(reads);
+          const results = await context.runAll(reads);
           const seen = new Set<string>();
-          const writes: string[] = [];
+          const writes: Statement[] = [];
           for (const [index, queuedStep] of runnable.entries()) {
             if (failed.has(queuedStep)) continue;
             const result = results[index] as QueryResult;
@@ -102,15 +103,15 @@ export function createAtomicBatcher(transaction: Transaction, group: boolean): <
             for (const row of rows) seen.add(row);
             try {
               const { statements, value } = context.once(() => queuedStep.step.write(result));
-              const texts = statements.map((statement) => inline(statement.text, statement.values));
-              writes.push(...texts);
+              for (const statement of statements) checkValues(statement);
+              writes.push(...statements);
               ran.push([queuedStep, value]);
             } catch (error) {
               // Its update threw, or its values cannot be written: nothing of it is written; the others go on.
               fail(queuedStep, error);
             }
           }
-          if (writes.length > 0) await context.commitInline(writes);
+          if (writes.length > 0) await context.commitAll(writes);
         },
         { idempotent: false, locks: runnable.flatMap((queuedStep) => queuedStep.step.locks) },
       );

@@ -1,36 +1,12 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshSchema, testPostgresUrl } from './__fixtures__/postgres-url.js';
-import { escapeLiteral } from './postgres-inline-sql.js';
 import { createPostgresStore } from './postgres-store.js';
 import { PostgresStoreError } from './postgres-store-error.js';
 
 const url = testPostgresUrl();
 const admin = url ? new pg.Pool({ connectionString: url, max: 3 }) : undefined;
 afterAll(() => admin?.end());
-
-describe('escapeLiteral', () => {
-  it('writes what pg.escapeLiteral writes', () => {
-    const samples = [
-      '',
-      'plain',
-      "O'Brien",
-      'C:\\path',
-      "a\\'b''c\\\\",
-      '{"text":"Ваш \\"автомобиль\\" готов\\n"}',
-      '$1 $2',
-      '😀',
-    ];
-    for (const sample of samples) expect(escapeLiteral(sample)).toBe(pg.escapeLiteral(sample));
-  });
-
-  it('round-trips through PostgreSQL', async () => {
-    if (!admin) return;
-    const value = `{"a":"it's","b":"C:\\\\x","c":"\\u00e9 \\n"}`;
-    const { rows } = await admin.query<{ value: string }>(`SELECT ${escapeLiteral(value)} AS value`);
-    expect(rows[0]?.value).toBe(value);
-  });
-});
 
 describe('connection errors', () => {
   it('names the host of a server it cannot reach, never the password', async () => {

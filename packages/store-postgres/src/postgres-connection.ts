@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { OmnidealerError } from '@omnidealer/core';
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { type AtomicStep, createAtomicBatcher, maxGroup } from './postgres-atomic-batch.js';
-import { inline } from './postgres-inline-sql.js';
+import { checkValues, runPipeline, type Statement, statementName } from './postgres-pipeline.js';
 import { PostgresStoreError, type PostgresStoreErrorReason } from './postgres-store-error.js';
 
-export type { AtomicStep };
+export type { AtomicStep, Statement };
 
 /** Runs one statement on the connection a call holds. */
 export type Run = <R extends QueryResultRow>(text: string, values?: unknown[]) => Promise<QueryResult<R>>;
@@ -29,16 +29,10 @@ export interface CallContext {
   run: Run;
   commit: Run;
   once<T>(callback: () => T): T;
-  /** Statements already written inline, in one round trip (after BEGIN and the locks when pending); their results. */
-  runInline(texts: string[]): Promise<QueryResult[]>;
-  /** Writes already written inline, sent with COMMIT in one round trip. */
-  commitInline(texts: string[]): Promise<void>;
-}
-
-/** A statement and its values. */
-export interface Statement {
-  text: string;
-  values: unknown[];
+  /** Statements in one round trip (after BEGIN and the locks when pending); their results. */
+  runAll(statements: Statement[]): Promise<QueryResult[]>;
+  /** Writes sent with COMMIT in one round trip. */
+  commitAll(statements: Statement[]): Promise<void>;
 }
 
 const connectionCodes = new Set([
@@ -75,21 +69,18 @@ function isConnectionError(error: unknown): boolean {
 const isConflict = (error: unknown) => ['40001', '40P01'].includes(sqlStateOf(error) ?? '');
 const isAuthError = (error: unknown) => ['28000', '28P01', '3D000'].includes(sqlStateOf(error) ?? '');
 
-/** A 64-bit advisory lock key for a string, as a decimal literal (computed here, so BEGIN and the lock share one trip). */
+/** A 64-bit advisory lock key for a string, as a decimal string (computed here, so BEGIN and the lock share one trip). */
 function lockKey(key: string): string {
   return createHash('sha256').update(key).digest().readBigInt64BE(0).toString();
 }
 
-const statementNames = new Map<string, string>();
-/** A prepared-statement name for an SQL text: each connection parses a statement once, then only binds it. */
-function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (name === undefined) {
-    name = `omnidealer_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
-    statementNames.set(text, name);
-  }
-  return name;
-}
+const begin: Statement = { text: 'BEGIN', values: [] };
+const commit: Statement = { text: 'COMMIT', values: [] };
+/** The locks of a transaction, in the order of the array (unnest keeps it): one statement whatever their number. */
+const takeLocks = (keys: string[]): Statement => ({
+  text: 'SELECT pg_advisory_xact_lock(key) FROM unnest($1::bigint[]) AS key',
+  values: [keys],
+});
 
 /** The pool plus what every call needs: retries, error classification, transactions. */
 export interface Connection {
@@ -193,37 +184,35 @@ export function createConnection(pool: Pool, server: string, retries: number, gr
       // takes its locks in that one order, so two never wait for each other's (a deadlock would still be detected by
       // the server and retried, before any callback ran).
       const keys = [...new Set(options.locks ?? [])].map(lockKey).sort();
-      let pending: string[] = inTransaction
-        ? ['BEGIN', ...(keys.length > 0 ? [`SELECT ${keys.map((key) => `pg_advisory_xact_lock(${key})`).join(', ')}`] : [])]
-        : [];
+      let pending: Statement[] = inTransaction ? (keys.length > 0 ? [begin, takeLocks(keys)] : [begin]) : [];
       let begun = false;
       let committed = !inTransaction;
-      /** Sends `statements` (with BEGIN and the locks when still pending) as one query; answers their results. */
-      const batch = async (statements: string[], tail: string[]): Promise<QueryResult[]> => {
+      /** Sends `statements` (with BEGIN and the locks when still pending) in one round trip; answers their results. */
+      const batch = async (statements: Statement[], tail: Statement[]): Promise<QueryResult[]> => {
         const skipped = pending.length;
         const all = [...pending, ...statements, ...tail];
         pending = [];
         begun = true;
-        const results = (await client.query(all.join('; '))) as unknown as QueryResult | QueryResult[];
-        return Array.isArray(results) ? results.slice(skipped, skipped + statements.length) : [results];
+        const results = await runPipeline(client, all);
+        return results.slice(skipped, skipped + statements.length);
       };
       const last = <R extends QueryResultRow>(results: QueryResult[]) => results[results.length - 1] as QueryResult<R>;
       const named = runOn(client);
       const context: CallContext = {
         run: async <R extends QueryResultRow>(text: string, values?: unknown[]) =>
-          pending.length > 0 ? last<R>(await batch([inline(text, values)], [])) : named<R>(text, values),
+          pending.length > 0 ? last<R>(await batch([{ text, values: values ?? [] }], [])) : named<R>(text, values),
         commit: async <R extends QueryResultRow>(text: string, values?: unknown[]) => {
           if (!inTransaction) return named<R>(text, values);
           phase = 'commit';
-          const result = last<R>(await batch([inline(text, values)], ['COMMIT']));
+          const result = last<R>(await batch([{ text, values: values ?? [] }], [commit]));
           committed = true;
           return result;
         },
-        runInline: (texts) => batch(texts, []),
-        async commitInline(texts) {
-          if (!inTransaction) throw new Error('commitInline outside a transaction');
+        runAll: (statements) => batch(statements, []),
+        async commitAll(statements) {
+          if (!inTransaction) throw new Error('commitAll outside a transaction');
           phase = 'commit';
-          await batch(texts, ['COMMIT']);
+          await batch(statements, [commit]);
           committed = true;
         },
         once(callback) {
@@ -260,8 +249,8 @@ export function createConnection(pool: Pool, server: string, retries: number, gr
   const query = <R extends QueryResultRow>(text: string, values: unknown[], options: CallOptions) =>
     call(({ run }) => run<R>(text, values), options, false);
 
-  // Group commit: the statements asked for in one event-loop turn go to the server as one simple-protocol query, which
-  // PostgreSQL runs as one implicit transaction — one round trip and one commit (one WAL flush) for all of them, and
+  // Group commit: the statements asked for in one event-loop turn go to the server as one pipeline of prepared
+  // statements ending in one Sync (runPipeline), which PostgreSQL runs as one implicit transaction — one round trip and one commit (one WAL flush) for all of them, and
   // every caller is answered after that commit. A statement that fails rolls the whole group back (nothing of it is
   // written); each statement is then run again alone, so only the failing one fails. Only idempotent statements are
   // grouped: a group whose connection broke is retried whole.
@@ -277,29 +266,29 @@ export function createConnection(pool: Pool, server: string, retries: number, gr
     const statements = queues[kind] ?? [];
     queues[kind] = undefined;
     for (let start = 0; start < statements.length; start += maxGroup) {
-      // A statement whose values cannot be written inline (a NUL) runs alone, where its error is its own.
-      const inlined: Array<{ statement: GroupedStatement; text: string }> = [];
+      // A statement with a value PostgreSQL refuses (a NUL) runs alone, where its error is its own.
+      const group: GroupedStatement[] = [];
       for (const statement of statements.slice(start, start + maxGroup)) {
         try {
-          inlined.push({ statement, text: inline(statement.text, statement.values) });
+          checkValues(statement);
+          group.push(statement);
         } catch {
           void runAlone(statement);
         }
       }
-      if (inlined.length < 2) {
-        for (const { statement } of inlined) void runAlone(statement);
+      if (group.length < 2) {
+        for (const statement of group) void runAlone(statement);
         continue;
       }
-      const text = inlined.map((entry) => entry.text).join('; ');
-      call(async (_context, client) => (await client.query(text)) as unknown as QueryResult[], { idempotent: true }, false).then(
+      call((_context, client) => runPipeline(client, group), { idempotent: true }, false).then(
         (results) => {
-          for (const [index, { statement }] of inlined.entries()) statement.resolve(results[index] as QueryResult);
+          for (const [index, statement] of group.entries()) statement.resolve(results[index] as QueryResult);
         },
         (error: unknown) => {
           const reason = PostgresStoreError.isInstance(error) ? error.reason : undefined;
-          // A statement's own error: the group was rolled back; each runs again alone. Anything else (the server is
-          // gone, the commit's outcome unknown) is every statement's answer.
-          for (const { statement } of inlined) {
+          // A statement's own error (a value the server refuses, a NUL in a text): the group was rolled back; each
+          // runs again alone. Anything else (the server is gone, the commit's outcome unknown) is every statement's answer.
+          for (const statement of group) {
             if (reason === 'query' || reason === 'conflict') void runAlone(statement);
             else statement.reject(error);
           }

@@ -1,12 +1,4 @@
-import {
-  type Clock,
-  type Contact,
-  type Conversation,
-  contactSchema,
-  type Message,
-  type ScheduledJob,
-  type Store,
-} from '@omnidealer/core';
+import { type Contact, type Conversation, contactSchema, type Message, type ScheduledJob, type Store } from '@omnidealer/core';
 import {
   addressLookupKeys,
   type ConversationQuery,
@@ -20,109 +12,24 @@ import {
   systemClock,
 } from '@omnidealer/core/provider-utils';
 import pg from 'pg';
-import { parse as parseConnectionString } from 'pg-connection-string';
 import { type CallContext, createConnection, type Run, type Statement } from './postgres-connection.js';
 import { createPostgresJobWatcher, jobChannelName, pendingJobsStatement, readPendingJobs } from './postgres-job-watcher.js';
 import { migrateSchema, postgresMigrations, quoteIdentifier } from './postgres-migrations.js';
+import { postgresStatements } from './postgres-statements.js';
 import { PostgresStoreError } from './postgres-store-error.js';
+import {
+  describeServer,
+  type PostgresPruneOptions,
+  type PostgresPruneResult,
+  type PostgresStore,
+  type PostgresStoreConnection,
+  type PostgresStoreOptions,
+  safeParse,
+} from './postgres-store-options.js';
+
+export type { PostgresPruneOptions, PostgresPruneResult, PostgresStore, PostgresStoreConnection, PostgresStoreOptions };
 
 const { readJsonColumn, writeJsonColumn } = jsonColumns('postgres');
-
-/** Options of {@link createPostgresStore}: a connection string or a pool of your own, and where the tables go. */
-export type PostgresStoreOptions = PostgresStoreConnection & {
-  /** The PostgreSQL schema (namespace) holding the store's tables; created by the first migration. @default 'omnidealer' */
-  schema?: string;
-  /** Stamps key and record times (for {@link PostgresStore.prune}). @default the system clock */
-  clock?: Clock;
-  /**
-   * Migrate the schema on first use. Off, calls fail until {@link PostgresStore.migrate} ran (by this process or a
-   * deploy step). @default true
-   */
-  migrateOnFirstUse?: boolean;
-  /** How many times a call is retried when it could not get a connection, or lost it before writing. @default 2 */
-  retries?: number;
-  /**
-   * Group commit: the single-statement calls (reads, upserts keyed by id) made in one event-loop turn go to the server
-   * together, as one transaction — one round trip and one commit for all of them — and each call resolves only after
-   * that commit, so a write reported stored is as durable as one committed alone. A statement that fails is run again
-   * alone, so it fails alone. The atomic methods of one turn are batched likewise, into one transaction of two round
-   * trips (locks and reads; writes and COMMIT), each update still called once and no change lost. `markWebhookSeen`,
-   * `claimDueJobs`, `mergeContacts` and `prune` are never grouped. Off, each call is a statement and a commit of its
-   * own, and each atomic method a transaction of its own. @default true
-   */
-  groupCommit?: boolean;
-  /**
-   * Job wake-ups ({@link Store.watchJobs}): `scheduleJob` sends a NOTIFY on the channel `<schema>.jobs` in its own
-   * transaction, and `watchJobs` LISTENs on one dedicated connection (reopened with backoff when lost), so cascade
-   * workers start a due step on time and poll only as a safety net. Turn it off behind a pooler that cannot LISTEN
-   * (PgBouncer in transaction mode); the workers then poll. @default true
-   */
-  jobNotifications?: boolean;
-};
-
-/** Where {@link createPostgresStore} connects: exactly one of `connectionString` and `pool`. */
-export type PostgresStoreConnection =
-  | {
-      /** `postgresql://user:password@host:5432/database` (libpq keyword form works too); the store opens a pool and closes it in `close()`. */
-      connectionString: string;
-      /** Size of the pool the store opens. @default 10 */
-      poolSize?: number;
-      /** How long getting a connection may take before it fails as retryable. @default 10000 */
-      connectTimeoutMs?: number;
-      pool?: never;
-    }
-  | {
-      /** A `pg` pool you own (shared with your CRM's queries); `close()` leaves it open. */
-      pool: pg.Pool;
-      connectionString?: never;
-      poolSize?: never;
-      connectTimeoutMs?: never;
-    };
-
-/** What {@link PostgresStore.prune} takes: anything older than `olderThanMs` (by the store's clock) goes. */
-export interface PostgresPruneOptions {
-  olderThanMs: number;
-}
-
-/** What {@link PostgresStore.prune} removed. */
-export interface PostgresPruneResult {
-  webhookKeys: number;
-  idempotencyKeys: number;
-  jobs: number;
-}
-
-/** A {@link Store} on PostgreSQL, plus migrations and housekeeping. */
-export interface PostgresStore extends Store {
-  /** The schema holding the tables. */
-  readonly schema: string;
-  /** `host:port/database` of the server (no user, no password). */
-  readonly server: string;
-  /**
-   * Brings the schema to this release's version (idempotent; several processes at once migrate it once). Runs by
-   * itself on first use unless `migrateOnFirstUse` is false. Resolves with the version.
-   * @throws PostgresStoreError `schema_too_new` when a newer release migrated the schema; `connect` or `auth` when the
-   * server cannot be used.
-   */
-  migrate(): Promise<number>;
-  /**
-   * Deletes webhook de-dup keys and idempotency keys older than `olderThanMs`, and done or cancelled jobs not touched
-   * for as long, in one transaction. Keep `olderThanMs` above the providers' webhook retry horizon (WhatsApp retries
-   * for up to 7 days). The hub's own records are not touched: it expires them itself.
-   */
-  prune(options: PostgresPruneOptions): Promise<PostgresPruneResult>;
-  /** Always present here: reads under a row lock and an advisory lock, so no process sharing the database loses a change. */
-  updateContact: NonNullable<Store['updateContact']>;
-  /** See {@link Store.updateConversation}. */
-  updateConversation: NonNullable<Store['updateConversation']>;
-  /** See {@link Store.openConversation}. */
-  openConversation: NonNullable<Store['openConversation']>;
-  /** See {@link Store.mergeContacts}. */
-  mergeContacts: NonNullable<Store['mergeContacts']>;
-  /** See {@link Store.forgetWebhookKey}. */
-  forgetWebhookKey: NonNullable<Store['forgetWebhookKey']>;
-  /** Ends the pool the store opened (a pool passed in stays open). Further calls fail. */
-  close(): Promise<void>;
-}
 
 interface JobRow {
   id: string;
@@ -132,15 +39,6 @@ interface JobRow {
   lease_until: string | null;
   attempts: number;
   payload: string;
-}
-
-/** `host:port/database` of a pg configuration: what errors name (never the user or password). */
-function describeServer(config: {
-  host?: string | null | undefined;
-  port?: string | number | null | undefined;
-  database?: string | null | undefined;
-}) {
-  return `${config.host || 'localhost'}:${config.port || 5432}/${config.database || '(default database)'}`;
 }
 
 /** Messages whose data get new conversation / contact ids in a merge. */
@@ -247,95 +145,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     return job;
   };
 
-  const sql = {
-    // One statement writes the contact and its addresses: atomic without a transaction round trip.
-    saveContact: `WITH saved AS (
-        INSERT INTO ${s}.contacts (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data
-      )
-      INSERT INTO ${s}.contact_addresses (address, contact_id) SELECT address, $1 FROM unnest($3::text[]) AS address
-      ON CONFLICT (address) DO UPDATE SET contact_id = excluded.contact_id`,
-    getContact: `SELECT data FROM ${s}.contacts WHERE id = $1`,
-    getContactForUpdate: `SELECT id, data FROM ${s}.contacts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
-    findContactsByAddress: `SELECT a.contact_id, a.address, c.data FROM ${s}.contact_addresses AS a
-      JOIN ${s}.contacts AS c ON c.id = a.contact_id WHERE a.address = ANY($1::text[])`,
-    deleteContact: `DELETE FROM ${s}.contacts WHERE id = $1`,
-    moveAddresses: `UPDATE ${s}.contact_addresses SET contact_id = $1 WHERE contact_id = $2`,
-
-    saveConversation: `INSERT INTO ${s}.conversations
-        (id, contact_id, channel, external_id, status, assignee, handler, updated_at, data, branch_id)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-      ON CONFLICT (id) DO UPDATE SET contact_id = excluded.contact_id, channel = excluded.channel,
-        external_id = excluded.external_id, status = excluded.status, assignee = excluded.assignee,
-        handler = excluded.handler, updated_at = excluded.updated_at, data = excluded.data, branch_id = excluded.branch_id`,
-    getConversation: `SELECT id, data FROM ${s}.conversations WHERE id = $1`,
-    getConversationForUpdate: `SELECT id, data FROM ${s}.conversations WHERE id = $1 FOR UPDATE`,
-    findConversation: `SELECT id, data FROM ${s}.conversations WHERE contact_id = $1 AND channel = $2 ORDER BY seq DESC LIMIT 1`,
-    findConversationByExternalId: `SELECT id, data FROM ${s}.conversations
-      WHERE contact_id = $1 AND channel = $2 AND external_id = $3 ORDER BY seq DESC LIMIT 1`,
-    contactConversationsForUpdate: `SELECT id, data FROM ${s}.conversations WHERE contact_id = ANY($1::text[]) ORDER BY seq FOR UPDATE`,
-    deleteConversations: `DELETE FROM ${s}.conversations WHERE id = ANY($1::text[])`,
-
-    saveMessage: `INSERT INTO ${s}.messages (id, conversation_id, channel, provider_message_id, queued, data)
-      VALUES ($1, $2, $3, $4, $5, $6)
-      ON CONFLICT (id) DO UPDATE SET conversation_id = excluded.conversation_id, channel = excluded.channel,
-        provider_message_id = excluded.provider_message_id, queued = excluded.queued, data = excluded.data`,
-    getMessage: `SELECT id, data FROM ${s}.messages WHERE id = $1`,
-    findMessageByProviderId: `SELECT id, data FROM ${s}.messages WHERE channel = $1 AND provider_message_id = $2
-      ORDER BY seq DESC LIMIT 1`,
-    listMessages: `SELECT id, data FROM ${s}.messages WHERE conversation_id = $1 ORDER BY seq`,
-    listLastMessages: `SELECT id, data FROM (
-        SELECT seq, id, data FROM ${s}.messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
-      ) AS last ORDER BY seq`,
-    listQueuedMessages: `SELECT id, data FROM ${s}.messages WHERE queued ORDER BY seq LIMIT $1`,
-    messagesOfConversationsForUpdate: `SELECT id, conversation_id, data FROM ${s}.messages
-      WHERE conversation_id = ANY($1::text[]) ORDER BY seq FOR UPDATE`,
-    moveMessages: `UPDATE ${s}.messages AS m SET conversation_id = moved.conversation_id, data = moved.data
-      FROM unnest($1::text[], $2::text[], $3::text[]) AS moved (id, conversation_id, data) WHERE m.id = moved.id`,
-
-    insertIdempotencyKey: `INSERT INTO ${s}.idempotency_keys (key, message_id, created_at) VALUES ($1, $2, $3)
-      ON CONFLICT (key) DO NOTHING`,
-    getIdempotencyKey: `SELECT message_id FROM ${s}.idempotency_keys WHERE key = $1`,
-    insertWebhookKey: `INSERT INTO ${s}.webhook_keys (key, seen_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
-    deleteWebhookKey: `DELETE FROM ${s}.webhook_keys WHERE key = $1`,
-
-    // Notifies the job watchers (watchJobs) of a pending job; PostgreSQL delivers it when the transaction commits.
-    scheduleJob: `WITH saved AS (
-        INSERT INTO ${s}.jobs (id, kind, run_at, status, lease_until, attempts, payload, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, run_at = excluded.run_at, status = excluded.status,
-          lease_until = excluded.lease_until, attempts = excluded.attempts, payload = excluded.payload,
-          updated_at = excluded.updated_at
-        RETURNING kind, run_at, status
-      )
-      SELECT pg_notify($9, json_build_object('runAt', run_at, 'kind', kind)::text) FROM saved
-      WHERE $10 AND status = 'pending'`,
-    getJob: `SELECT id, kind, run_at, status, lease_until, attempts, payload FROM ${s}.jobs WHERE id = $1`,
-    // The due conditions sit at the level that locks, so a row another worker leased meanwhile is re-checked on its
-    // new version (and dropped), and one it still holds is skipped: no job is leased twice.
-    claimDueJobs: `WITH due AS (
-        SELECT seq FROM ${s}.jobs
-        WHERE ((status = 'pending' AND run_at <= $1) OR (status = 'running' AND (lease_until IS NULL OR lease_until <= $1)))
-          AND ($4::text[] IS NULL OR kind = ANY($4::text[]))
-        ORDER BY run_at, seq LIMIT $2
-        FOR UPDATE SKIP LOCKED
-      )
-      UPDATE ${s}.jobs AS j SET status = 'running', lease_until = $1 + $3, attempts = j.attempts + 1, updated_at = $5
-      FROM due WHERE j.seq = due.seq
-      RETURNING j.seq, j.id, j.kind, j.run_at, j.status, j.lease_until, j.attempts, j.payload`,
-    completeJob: `UPDATE ${s}.jobs SET status = 'done', updated_at = $2 WHERE id = $1`,
-    cancelJob: `UPDATE ${s}.jobs SET status = 'cancelled', updated_at = $2 WHERE id = $1 AND status <> 'done'`,
-
-    putRecord: `INSERT INTO ${s}.records (namespace, key, value, updated_at) VALUES ($1, $2, $3, $4)
-      ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-    deleteRecord: `DELETE FROM ${s}.records WHERE namespace = $1 AND key = $2`,
-    getRecord: `SELECT value FROM ${s}.records WHERE namespace = $1 AND key = $2`,
-    getRecordForUpdate: `SELECT value FROM ${s}.records WHERE namespace = $1 AND key = $2 FOR UPDATE`,
-    listRecords: `SELECT key, value FROM ${s}.records WHERE namespace = $1 AND key >= $2 AND key < $3 ORDER BY key`,
-
-    pruneWebhookKeys: `DELETE FROM ${s}.webhook_keys WHERE seen_at < $1`,
-    pruneIdempotencyKeys: `DELETE FROM ${s}.idempotency_keys WHERE created_at < $1`,
-    pruneJobs: `DELETE FROM ${s}.jobs WHERE status IN ('done', 'cancelled') AND updated_at < $1`,
-  };
+  const sql = postgresStatements(s);
 
   const jobWatcher = jobNotifications
     ? createPostgresJobWatcher({
@@ -710,20 +520,6 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       if (ownsPool) await pool.end();
     },
   };
-
-  function safeParse(connectionString: string) {
-    try {
-      return parseConnectionString(connectionString);
-    } catch (error) {
-      // The string may hold a password: it is not repeated.
-      throw new PostgresStoreError({
-        reason: 'connect',
-        server: '(unparsable connection string)',
-        message: 'the PostgreSQL connection string cannot be parsed (it is not repeated here: it may hold a password)',
-        cause: error,
-      });
-    }
-  }
 }
 
 /** The number of schema versions this release knows. */

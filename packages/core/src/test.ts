@@ -18,5 +18,5 @@ export {
   type ChannelTestHubOptions,
   createChannelTestHub,
 } from './testing/channel-test-hub.js';
-export { testStoreContract } from './testing/store-contract.js';
+export { type StoreContractOptions, testStoreContract } from './testing/store-contract.js';
 export { createTestServer, type RecordedCall, type TestResponse, type TestServer } from './testing/test-server.js';

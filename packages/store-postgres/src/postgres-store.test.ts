@@ -21,7 +21,9 @@ afterAll(async () => {
   await Promise.all(stores.map((store) => store.close()));
 });
 
-if (url) testStoreContract('postgres', () => create());
+// A second instance on the same schema stands for a second machine (its own pool).
+if (url)
+  testStoreContract('postgres', () => create(), { openAgain: (store) => create({ schema: (store as PostgresStore).schema }) });
 
 const message = (id: string, overrides: Partial<Message> = {}): Message => ({
   id,

@@ -1,7 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
+import { createManualClock } from '../clock.js';
+import { storeNamespaces } from '../hub/store-namespaces.js';
+import { createOmnidealer } from '../hub.js';
 import type { Conversation } from '../model/conversation.js';
 import type { Message } from '../model/message.js';
 import type { Store } from '../store/store.js';
+import { crashedOutbox, slowChannel } from './crashed-outbox.js';
 
 const conversation = (id: string, overrides: Partial<Conversation> = {}): Conversation => ({
   id,
@@ -29,14 +33,54 @@ const message = (id: string, overrides: Partial<Message> = {}): Message => ({
   ...overrides,
 });
 
+/** Options of {@link testStoreContract}. */
+export interface StoreContractOptions {
+  /**
+   * Another instance of the store on the same data, as a second machine would open it (a second pool on the same
+   * database). Without it the two-machine cases share one instance, which is what a process-local store offers.
+   */
+  openAgain?(store: Store): Store | Promise<Store>;
+}
+
 /**
  * The conformance suite every {@link Store} implementation must pass. Call it from a test file with a factory
  * that returns a fresh, empty store.
  * @example
  * testStoreContract('memory', () => createMemoryStore());
+ * testStoreContract('postgres', () => create(), { openAgain: (store) => create({ schema: store.schema }) });
  */
-export function testStoreContract(name: string, createStore: () => Store | Promise<Store>): void {
+export function testStoreContract(
+  name: string,
+  createStore: () => Store | Promise<Store>,
+  options: StoreContractOptions = {},
+): void {
   describe(`store contract: ${name}`, () => {
+    it('two hubs on two machines resuming one crashed outbox at once send each message once', async () => {
+      const storeA = await createStore();
+      const storeB = options.openAgain ? await options.openAgain(storeA) : storeA;
+      const start = Date.parse('2026-03-01T09:00:00Z');
+      const clock = createManualClock(start + 600_000);
+      const ids = await crashedOutbox(storeA, 8, start);
+      const retry = { minTimeoutMs: 1, maxTimeoutMs: 2, jitter: false, sleep: async () => {} };
+      const channelA = slowChannel();
+      const channelB = slowChannel();
+      const hubA = createOmnidealer({ channels: [channelA], store: storeA, clock, retry });
+      const hubB = createOmnidealer({ channels: [channelB], store: storeB, clock, retry });
+
+      const [resumedA, resumedB] = await Promise.all([hubA.resumeOutbox(), hubB.resumeOutbox()]);
+      const sent = [...channelA.sent, ...channelB.sent].map((message) => message.id);
+      expect(sent.toSorted()).toEqual(ids);
+      expect([...resumedA, ...resumedB].map((message) => message.id).toSorted()).toEqual(ids);
+      expect([...resumedA, ...resumedB].every((message) => message.status === 'sent')).toBe(true);
+      expect(await storeB.listQueuedMessages()).toEqual([]);
+      // Claims are released once their message is finished.
+      expect(await storeA.listRecords(storeNamespaces.outboxClaim)).toEqual([]);
+      expect(await hubA.resumeOutbox()).toEqual([]);
+      expect(await hubB.resumeOutbox()).toEqual([]);
+      if (storeB !== storeA) await storeB.close?.();
+      await storeA.close?.();
+    });
+
     it('saves and finds contacts by id and by every address', async () => {
       const store = await createStore();
       await store.saveContact({

@@ -192,7 +192,10 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
   const now = options.now;
   const kind = options.kind ?? 'transactional';
   const excluded: ExcludedChannel[] = [];
-  const candidates: Candidate[] = [];
+  // The steps as they are found, with their sort keys beside them (no second object per step).
+  const candidates: PlannedStep[] = [];
+  const orders: number[] = [];
+  const preferences: number[] = [];
 
   const capped = frequencyCapped(policy, kind, options.campaign, options.history, now);
   const consentRule = policy.consent[kind] ?? 'not_opted_out';
@@ -254,6 +257,19 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       );
       continue;
     }
+    if (
+      stats !== undefined &&
+      policy.failuresToGiveUp > 0 &&
+      stats.failed >= policy.failuresToGiveUp &&
+      stats.delivered === 0 &&
+      !stats.read &&
+      (stats.sent === undefined || stats.sent <= stats.failed) &&
+      // Each further failure doubles how long the channel is left out (a retry after the memory that fails again).
+      now - (stats.lastAt ?? 0) < policy.permanentFailureMemoryMs * 2 ** (stats.failed - policy.failuresToGiveUp)
+    ) {
+      exclude(excluded, channel, 'unlikely_to_reach', `${channel.id} failed all ${stats.failed} times for this contact`);
+      continue;
+    }
     const conversation = options.conversations?.[channel.id];
     let estimate: CostEstimate;
     try {
@@ -303,7 +319,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       totals,
       fallback.after,
       {
-        prior: lookup(policy.reachPrior, channel) ?? 0.9,
+        prior: lookup(policy.reachPrior, channel) ?? (fallback.after === 'not_read' ? 0.9 : 0.95),
         priorWeight: policy.reachPriorWeight,
         basePriorWeight: policy.basePriorWeight,
         halfLifeMs: policy.reachHalfLifeMs,
@@ -331,7 +347,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
           : fallback.after === 'not_delivered'
             ? reachProbability
             : 1;
-    const step: Candidate = {
+    const step: PlannedStep = {
       channelId: channel.id,
       channelKind: channel.kind,
       content: rendered,
@@ -340,35 +356,43 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       reachBasis: learned.basis,
       expectedCost: policy.weightByReach ? (price * billed) / reachProbability : price,
       fallback,
-      order,
-      preference: preferenceIndex(policy, channel),
     };
     if (notBefore !== undefined) step.notBefore = notBefore;
     candidates.push(step);
+    orders.push(order);
+    preferences.push(preferenceIndex(policy, channel));
   }
 
-  if (candidates.length > 1) candidates.sort(policy.ordering === 'preference' ? byPreference : byExpectedCost);
-  const limit = Math.min(options.remainingSteps ?? policy.maxSteps, policy.maxSteps);
-  const steps: PlannedStep[] = [];
-  for (const candidate of candidates) {
-    if (steps.length >= limit) {
-      excluded.push({ channelId: candidate.channelId, reason: 'max_steps', detail: `more than ${limit} steps` });
-      continue;
+  // Insertion sort of a handful of candidates: by expected cost, then preference, then the hub's order.
+  const byCost = policy.ordering !== 'preference';
+  for (let index = 1; index < candidates.length; index++) {
+    const step = candidates[index] as PlannedStep;
+    const order = orders[index] as number;
+    const preference = preferences[index] as number;
+    let at = index;
+    while (at > 0) {
+      const other = candidates[at - 1] as PlannedStep;
+      const difference =
+        (byCost ? step.expectedCost - other.expectedCost : 0) ||
+        preference - (preferences[at - 1] as number) ||
+        order - (orders[at - 1] as number);
+      if (difference >= 0) break;
+      candidates[at] = other;
+      orders[at] = orders[at - 1] as number;
+      preferences[at] = preferences[at - 1] as number;
+      at--;
     }
-    const step: PlannedStep = {
-      channelId: candidate.channelId,
-      channelKind: candidate.channelKind,
-      content: candidate.content,
-      estimatedCost: candidate.estimatedCost,
-      reachProbability: candidate.reachProbability,
-      reachBasis: candidate.reachBasis,
-      expectedCost: candidate.expectedCost,
-      fallback: candidate.fallback,
-    };
-    if (candidate.notBefore !== undefined) step.notBefore = candidate.notBefore;
-    steps.push(step);
+    candidates[at] = step;
+    orders[at] = order;
+    preferences[at] = preference;
   }
-  return { steps, excluded, at: now };
+  const limit = Math.min(options.remainingSteps ?? policy.maxSteps, policy.maxSteps);
+  if (candidates.length > limit) {
+    for (const candidate of candidates.slice(limit))
+      excluded.push({ channelId: candidate.channelId, reason: 'max_steps', detail: `more than ${limit} steps` });
+    candidates.length = limit;
+  }
+  return { steps: candidates, excluded, at: now };
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
@@ -378,14 +402,6 @@ function deliveryProbability(stats: ReachStats | undefined, totals: ReachStats |
   const base = totals?.sent ? Math.min(1, (totals.delivered + totals.failed) / totals.sent) : 1;
   if (!stats?.sent) return base;
   return Math.min(1, (stats.delivered + stats.failed + base * weight) / (stats.sent + weight));
-}
-
-type Candidate = PlannedStep & { order: number; preference: number };
-function byPreference(a: Candidate, b: Candidate): number {
-  return a.preference - b.preference || a.order - b.order;
-}
-function byExpectedCost(a: Candidate, b: Candidate): number {
-  return a.expectedCost - b.expectedCost || a.preference - b.preference || a.order - b.order;
 }
 
 function frequencyCapped(

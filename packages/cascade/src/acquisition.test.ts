@@ -7,6 +7,7 @@ const settings: InviteSettings = {
   takeRateWeight: 200,
   ignoredInvitesToHalve: 2,
   maxInvitesPerContact: undefined,
+  paybackMultiple: 1,
 };
 
 describe('learnedTakeRate', () => {
@@ -57,6 +58,12 @@ describe('decideInvite', () => {
   it('always adds a free link (it fits in the last segment), even past the cap or the horizon', () => {
     const free = { ...facts, extraCostMinor: 0, ignoredInvites: 9, earlierMailings: 30 };
     expect(decideInvite(free, { ...settings, maxInvitesPerContact: 2 })).toMatchObject({ invite: true, reason: 'free' });
+  });
+
+  it('demands a margin over break-even with paybackMultiple', () => {
+    // 0.05 × 5 × 1500 = 375: covers 300 once, not 1.5 times.
+    expect(decideInvite({ ...facts, earlierMailings: 6 }, settings).invite).toBe(true);
+    expect(decideInvite({ ...facts, earlierMailings: 6 }, { ...settings, paybackMultiple: 1.5 }).invite).toBe(false);
   });
 
   it('keeps the hard cap as an option on top of the payback rule', () => {

@@ -28,6 +28,8 @@ export interface InviteSettings {
   ignoredInvitesToHalve: number;
   /** A hard cap on invites per contact, on top of the payback rule; `undefined`: the payback rule alone. */
   maxInvitesPerContact: number | undefined;
+  /** How many times its extra cost an invite's expected savings must be (1: break-even). */
+  paybackMultiple: number;
 }
 
 /** What the cascade knows when it decides on one invite. */
@@ -94,11 +96,12 @@ export function contactTakeRate(rate: number, ignored: number, ignoredInvitesToH
 /**
  * Decides whether to add an invite link to an SMS, as an investor would: a free link (it fits in the last segment)
  * always goes; a paid one when this contact's take rate × the mailings left in the horizon × the SMS's price (what a
- * linked contact no longer costs) covers the extra segment. The horizon counts from the contact's first mailing, so
+ * linked contact no longer costs) covers the extra segment `paybackMultiple` times (a margin over break-even). The horizon counts from the contact's first mailing, so
  * the earliest mailings carry the longest payback and invites concentrate there.
  * @example
- * decideInvite({ extraCostMinor: 300, priceMinor: 1500, totals: undefined, ignoredInvites: 0, earlierMailings: 0 }, settings);
- * // { invite: true, reason: 'pays_back', expectedSavingsMinor: 0.05 × 11 × 1500 = 825, … }
+ * const facts = { extraCostMinor: 300, priceMinor: 1500, totals: undefined, ignoredInvites: 0, earlierMailings: 0 };
+ * decideInvite(facts, settings);
+ * // { invite: true, reason: 'pays_back', expectedSavingsMinor: 0.05 × 11 × 1500 = 825, … } (825 ≥ 1.5 × 300)
  */
 export function decideInvite(facts: InviteFacts, settings: InviteSettings): InviteDecision {
   const rate = learnedTakeRate(facts.totals, settings.takeRate, settings.takeRateWeight);
@@ -109,6 +112,6 @@ export function decideInvite(facts: InviteFacts, settings: InviteSettings): Invi
   if (facts.extraCostMinor <= 0) return { invite: true, reason: 'free', ...figures };
   if (settings.maxInvitesPerContact !== undefined && facts.ignoredInvites >= settings.maxInvitesPerContact)
     return { invite: false, reason: 'cap', ...figures };
-  const pays = expectedSavingsMinor >= facts.extraCostMinor;
+  const pays = expectedSavingsMinor >= settings.paybackMultiple * facts.extraCostMinor;
   return { invite: pays, reason: pays ? 'pays_back' : 'does_not_pay_back', ...figures };
 }

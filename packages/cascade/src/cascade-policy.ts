@@ -120,7 +120,7 @@ export interface CascadePolicy {
  * Channel acquisition: bring contacts to a free channel (a MAX bot) with a deep link in an SMS the cascade sends
  * anyway, reasoning like an investor (see `decideInvite`). A link that fits in the SMS's last segment costs nothing
  * and always goes. A paid one goes when this contact's take rate × the mailings left in the `horizon` × the SMS's
- * price (what a linked contact no longer costs) covers the extra segment. The take rate is learned: the base's links
+ * price (what a linked contact no longer costs) covers the extra segment `paybackMultiple` times. The take rate is learned: the base's links
  * ÷ invites so far, shrunk towards `takeRate`, and lower for a contact after each invite they ignored. The horizon
  * counts from the contact's first mailing (the hub's mailing history), so the first mailings carry the longest
  * payback and invites concentrate there.
@@ -141,6 +141,11 @@ export interface AcquisitionPolicy {
    * someone who let invites pass is likelier not to be on the messenger. @default 2
    */
   ignoredInvitesToHalve?: number;
+  /**
+   * How many times its extra cost a paid invite's expected savings must be: an investor's margin over break-even for
+   * what the estimate does not know (contacts leaving the base, a take rate that drifts). `1`: break-even. @default 1.5
+   */
+  paybackMultiple?: number;
   /** Text before the link, on a new line after the message. @default '' */
   prefix?: string;
   /**
@@ -241,6 +246,7 @@ export const cascadePolicySchema = z
         takeRate: z.number().min(0).max(1).optional(),
         takeRateWeight: z.number().nonnegative().optional(),
         ignoredInvitesToHalve: z.number().nonnegative().optional(),
+        paybackMultiple: z.number().nonnegative().optional(),
         prefix: z.string().max(200).optional(),
         maxInvitesPerContact: z.number().int().positive().optional(),
       })
@@ -322,6 +328,7 @@ function build(policy: CascadePolicy): ResolvedPolicy {
       takeRate: policy.acquisition.takeRate ?? 0.05,
       takeRateWeight: policy.acquisition.takeRateWeight ?? 200,
       ignoredInvitesToHalve: policy.acquisition.ignoredInvitesToHalve ?? 2,
+      paybackMultiple: policy.acquisition.paybackMultiple ?? 1.5,
       prefix: policy.acquisition.prefix ?? '',
       maxInvitesPerContact: policy.acquisition.maxInvitesPerContact,
     },

@@ -355,11 +355,15 @@ describe('plan', () => {
 
   it('assumes a delivery likelier than a read before any history: an SMS before a WhatsApp template of the same price', () => {
     const text = 'приглашаем на плановое ТО вашего автомобиля, ждём вас '.repeat(4).slice(0, 210); // 4 segments, 12 ₽
-    const result = plan(phoneOnly, { whatsapp: { type: 'template', name: 'offer', language: 'ru' }, sms: { type: 'text', text } }, {
-      channels,
-      now,
-      policy: { preference: ['whatsapp', 'sms'] },
-    });
+    const result = plan(
+      phoneOnly,
+      { whatsapp: { type: 'template', name: 'offer', language: 'ru' }, sms: { type: 'text', text } },
+      {
+        channels,
+        now,
+        policy: { preference: ['whatsapp', 'sms'] },
+      },
+    );
     expect(result.steps.map((step) => [step.channelId, step.estimatedCost.money.amountMinor])).toEqual([
       ['sms', 1200],
       ['whatsapp', 1200],

@@ -3,7 +3,7 @@ import type { ReachFailureReason } from '@omnidealer/core/provider-utils';
 import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import { branchOfChannel, endOfQuietHours, isQuietMinute, localMinuteOfDay, quietHoursTimeZone } from './quiet-hours.js';
-import { estimateReach, type ReachBasis, type ReachClasses } from './reach-model.js';
+import { estimateReach, type ReachBasis, type ReachClasses, type ReachModelSettings } from './reach-model.js';
 
 /** Why a channel was left out of a plan. */
 export type ExclusionReason =
@@ -166,6 +166,44 @@ function mapReachFailure(channel: Channel, reason: ReachFailureReason): Exclusio
   }
 }
 
+/** What the policy says about one channel, worked out once per policy and channel instead of once per plan. */
+interface ChannelRules {
+  kind: string;
+  fallback: FallbackCondition;
+  reach: ReachModelSettings;
+  preference: number;
+  quietExempt: boolean;
+}
+
+// By channel id (checked against the kind): channel objects may be rebuilt per call, their ids are the hub's.
+const rulesByPolicy = new WeakMap<ResolvedPolicy, Map<string, ChannelRules>>();
+
+function channelRules(policy: ResolvedPolicy, channel: Channel): ChannelRules {
+  let byChannel = rulesByPolicy.get(policy);
+  if (!byChannel) rulesByPolicy.set(policy, (byChannel = new Map()));
+  let rules = byChannel.get(channel.id);
+  if (rules?.kind !== channel.kind) {
+    const fallback = lookup(policy.fallback, channel) ?? policy.defaultFallback;
+    rules = {
+      kind: channel.kind,
+      fallback,
+      reach: {
+        // Before any history: a delivery (or no failure) is likelier than a read.
+        prior: lookup(policy.reachPrior, channel) ?? (fallback.after === 'not_read' ? 0.9 : 0.95),
+        priorWeight: policy.reachPriorWeight,
+        basePriorWeight: policy.basePriorWeight,
+        halfLifeMs: policy.reachHalfLifeMs,
+      },
+      preference: preferenceIndex(policy, channel),
+      quietExempt:
+        policy.quietHours !== undefined &&
+        (policy.quietHours.exempt.includes(channel.id) || policy.quietHours.exempt.includes(channel.kind)),
+    };
+    byChannel.set(channel.id, rules);
+  }
+  return rules;
+}
+
 function preferenceIndex(policy: ResolvedPolicy, channel: Channel): number {
   const byId = policy.preference.indexOf(channel.id);
   if (byId >= 0) return byId;
@@ -298,7 +336,8 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       continue;
     }
     let notBefore: number | undefined;
-    if (quiet && !quiet.exempt.includes(channel.id) && !quiet.exempt.includes(channel.kind)) {
+    const rules = channelRules(policy, channel);
+    if (quiet && !rules.quietExempt) {
       const timeZone = quietHoursTimeZone(contact, channel.id, options.branches, policy.defaultTimeZone);
       if (timeZone !== localMinuteZone) {
         localMinute = localMinuteOfDay(timeZone, now);
@@ -312,21 +351,9 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
         notBefore = endOfQuietHours(timeZone, now, quiet.fromMinute, quiet.toMinute);
       }
     }
-    const fallback = lookup(policy.fallback, channel) ?? policy.defaultFallback;
+    const fallback = rules.fallback;
     const totals = options.reachTotals?.[channel.id];
-    const learned = estimateReach(
-      stats,
-      totals,
-      fallback.after,
-      {
-        prior: lookup(policy.reachPrior, channel) ?? (fallback.after === 'not_read' ? 0.9 : 0.95),
-        priorWeight: policy.reachPriorWeight,
-        basePriorWeight: policy.basePriorWeight,
-        halfLifeMs: policy.reachHalfLifeMs,
-      },
-      now,
-      options.reachClasses?.[channel.id],
-    );
+    const learned = estimateReach(stats, totals, fallback.after, rules.reach, now, options.reachClasses?.[channel.id]);
     if (learned.basis.source === 'history' && learned.probability < policy.skipBelowReach) {
       exclude(
         excluded,
@@ -360,7 +387,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
     if (notBefore !== undefined) step.notBefore = notBefore;
     candidates.push(step);
     orders.push(order);
-    preferences.push(preferenceIndex(policy, channel));
+    preferences.push(rules.preference);
   }
 
   // Insertion sort of a handful of candidates: by expected cost, then preference, then the hub's order.

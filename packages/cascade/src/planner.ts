@@ -1,6 +1,12 @@
 import type { Branch, Channel, Contact, Conversation, CostEstimate, MessageContent, ReachStats } from '@omnidealer/core';
 import type { ReachFailureReason } from '@omnidealer/core/provider-utils';
-import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
+import {
+  type CascadeContent,
+  type NormalizedContent,
+  normalizeContent,
+  renderCacheOf,
+  renderForChannel,
+} from './cascade-content.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import { branchOfChannel, endOfQuietHours, isQuietMinute, localMinuteOfDay, quietHoursTimeZone } from './quiet-hours.js';
 import { estimateReach, type ReachBasis, type ReachClasses, type ReachModelSettings } from './reach-model.js';
@@ -175,6 +181,9 @@ interface ChannelRules {
   quietExempt: boolean;
 }
 
+/** Sort keys of the candidates being planned: `plan` is synchronous, so one pair of arrays serves every call. */
+const sortKeys = { orders: new Int32Array(16), preferences: new Int32Array(16) };
+
 // By channel id (checked against the kind): channel objects may be rebuilt per call, their ids are the hub's.
 const rulesByPolicy = new WeakMap<ResolvedPolicy, Map<string, ChannelRules>>();
 
@@ -230,10 +239,14 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
   const now = options.now;
   const kind = options.kind ?? 'transactional';
   const excluded: ExcludedChannel[] = [];
-  // The steps as they are found, with their sort keys beside them (no second object per step).
+  // The steps as they are found, with their sort keys beside them in scratch arrays (no second object per step).
   const candidates: PlannedStep[] = [];
-  const orders: number[] = [];
-  const preferences: number[] = [];
+  if (sortKeys.orders.length < options.channels.length) {
+    sortKeys.orders = new Int32Array(options.channels.length * 2);
+    sortKeys.preferences = new Int32Array(options.channels.length * 2);
+  }
+  const { orders, preferences } = sortKeys;
+  const renderings = renderCacheOf(normalized);
 
   const capped = frequencyCapped(policy, kind, options.campaign, options.history, now);
   const consentRule = policy.consent[kind] ?? 'not_opted_out';
@@ -271,7 +284,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       );
       continue;
     }
-    const rendered = renderForChannel(channel, normalized);
+    const rendered = renderForChannel(channel, normalized, renderings);
     if (!rendered) {
       exclude(
         excluded,
@@ -385,9 +398,9 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       fallback,
     };
     if (notBefore !== undefined) step.notBefore = notBefore;
+    orders[candidates.length] = order;
+    preferences[candidates.length] = rules.preference;
     candidates.push(step);
-    orders.push(order);
-    preferences.push(rules.preference);
   }
 
   // Insertion sort of a handful of candidates: by expected cost, then preference, then the hub's order.

@@ -731,6 +731,92 @@ function plansPerSecond(
   return { wall: iterations / wallSeconds, cpu: iterations / ((cpu.user + cpu.system) / 1_000_000) };
 }
 
+type Planner = 'cascade' | 'fixed';
+
+/** Plans per second of one planner in this process: warm-up, then `rounds` rounds, each figure's median. */
+async function measurePlanner(
+  planner: Planner,
+  contacts: number,
+  seed: number,
+  iterations: number,
+): Promise<{ wall: number; cpu: number }> {
+  modules ??= await load();
+  const base = buildBase(contacts, seed);
+  const { all: channels } = createChannels();
+  const ordered = channels.filter((channel) => channel.id !== 'email');
+  const now = Date.parse('2026-03-02T07:00:00Z');
+  const facts = base.map((_, index) => ({
+    whatsapp: { delivered: index % 3, failed: 0, sent: 2, read: index % 2, lastAt: now - 30 * DAY_MS },
+    sms: { delivered: 2, failed: 0, sent: 2, lastAt: now - 30 * DAY_MS },
+  }));
+  const totals = {
+    whatsapp: { delivered: 8000, failed: 0, sent: 9000, read: 5000 },
+    sms: { delivered: 9500, failed: 300, sent: 9800 },
+  };
+  // The reader classes the cascade fits from the base (as after a few campaigns): the planner weighs them per contact.
+  const classes = {
+    whatsapp: { share: 0.7, high: 0.87, low: 0.03, contacts },
+    sms: { share: 0.98, high: 0.99, low: 0.001, contacts },
+  };
+  const run =
+    planner === 'cascade'
+      ? (person: Person, index: number) =>
+          modules.plan(person.contact, person.content, {
+            channels,
+            now,
+            policy: benchPolicy,
+            kind: 'marketing',
+            reach: facts[index] as (typeof facts)[number],
+            reachTotals: totals,
+            reachClasses: classes,
+          })
+      : (person: Person) => fixedOrderPlan(person.contact, person.content, ordered, now);
+  plansPerSecond(base, Math.min(iterations, 20_000), run); // warm-up: the JIT settles
+  (globalThis as { gc?: () => void }).gc?.();
+  const rounds = Array.from({ length: 5 }, () => plansPerSecond(base, iterations / 5, run));
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  return { wall: median(rounds.map((round) => round.wall)), cpu: median(rounds.map((round) => round.cpu)) };
+}
+
+/** Runs {@link measurePlanner} in a child process (this file with `--planner=…`), or here when that is not possible. */
+async function planInChild(
+  planner: Planner,
+  settings: Required<CascadeBenchmarkOptions>,
+): Promise<{ wall: number; cpu: number }> {
+  const { execFile } = await import('node:child_process');
+  const file = fileURLToPath(import.meta.url);
+  const args = [
+    ...process.execArgv,
+    file,
+    `--planner=${planner}`,
+    `--contacts=${settings.contacts}`,
+    `--seed=${settings.seed}`,
+    `--iterations=${settings.planIterations}`,
+  ];
+  try {
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, args, { maxBuffer: 1 << 20 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    const line = output.trim().split('\n').pop() ?? '';
+    return JSON.parse(line) as { wall: number; cpu: number };
+  } catch {
+    return measurePlanner(planner, settings.contacts, settings.seed, settings.planIterations);
+  }
+}
+
+/** Both planners, three fresh processes each, alternated; the median of each figure. */
+async function planningSpeed(settings: Required<CascadeBenchmarkOptions>) {
+  const runs: Record<Planner, Array<{ wall: number; cpu: number }>> = { cascade: [], fixed: [] };
+  for (let round = 0; round < 3; round++)
+    for (const planner of ['cascade', 'fixed'] as const) runs[planner].push(await planInChild(planner, settings));
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  const pick = (planner: Planner) => ({
+    wall: median(runs[planner].map((run) => run.wall)),
+    cpu: median(runs[planner].map((run) => run.cpu)),
+  });
+  return { cascade: pick('cascade'), fixed: pick('fixed') };
+}
+
 /** The policy of the learning cascade in the benchmark (what a dealer would set). */
 export const benchPolicy: CascadePolicy = {
   preference: ['email', 'max', 'whatsapp', 'sms'],
@@ -758,53 +844,13 @@ export async function runCascadeBenchmark(options: CascadeBenchmarkOptions = {})
   const months = Array.from({ length: settings.campaigns }, (_, month) => drawMonth(base, settings.seed, month));
   const links = initialLinks(base, settings.seed);
 
-  const { all: channels } = createChannels();
-  const ordered = channels.filter((channel) => channel.id !== 'email');
-  const now = Date.parse('2026-03-02T07:00:00Z');
-  const facts = base.map((_, index) => ({
-    whatsapp: { delivered: index % 3, failed: 0, sent: 2, read: index % 2, lastAt: now - 30 * DAY_MS },
-    sms: { delivered: 2, failed: 0, sent: 2, lastAt: now - 30 * DAY_MS },
-  }));
-  const totals = {
-    whatsapp: { delivered: 8000, failed: 0, sent: 9000, read: 5000 },
-    sms: { delivered: 9500, failed: 300, sent: 9800 },
-  };
-  // The reader classes the cascade fits from the base (as after a few campaigns): the planner weighs them per contact.
-  const classes = {
-    whatsapp: { share: 0.7, high: 0.87, low: 0.03, contacts: settings.contacts },
-    sms: { share: 0.98, high: 0.99, low: 0.001, contacts: settings.contacts },
-  };
-  // Measured first, on a fresh heap (before the 12 campaigns grow it by a GiB), alternating the two planners over
-  // several rounds and keeping each one's median, so machine noise hits both alike.
-  (globalThis as { gc?: () => void }).gc?.();
-  const rounds = 7;
-  const cascadeRounds: Array<{ wall: number; cpu: number }> = [];
-  const fixedRounds: Array<{ wall: number; cpu: number }> = [];
-  for (let round = 0; round < rounds; round++) {
-    cascadeRounds.push(
-      plansPerSecond(base, settings.planIterations / rounds, (person, index) =>
-        modules.plan(person.contact, person.content, {
-          channels,
-          now,
-          policy: benchPolicy,
-          kind: 'marketing',
-          reach: facts[index] as (typeof facts)[number],
-          reachTotals: totals,
-          reachClasses: classes,
-        }),
-      ),
-    );
-    fixedRounds.push(
-      plansPerSecond(base, settings.planIterations / rounds, (person) =>
-        fixedOrderPlan(person.contact, person.content, ordered, now),
-      ),
-    );
-  }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-  const cascadePlans = median(cascadeRounds.map((round) => round.cpu));
-  const fixedPlans = median(fixedRounds.map((round) => round.cpu));
-  const cascadePlansWall = median(cascadeRounds.map((round) => round.wall));
-  const fixedPlansWall = median(fixedRounds.map((round) => round.wall));
+  // Planning speed, each planner in a fresh process of its own (a heap and JIT profile that neither the 12 campaigns
+  // nor the other planner have touched), alternated over rounds so machine noise hits both alike; medians.
+  const speed = await planningSpeed(settings);
+  const cascadePlans = speed.cascade.cpu;
+  const fixedPlans = speed.fixed.cpu;
+  const cascadePlansWall = speed.cascade.wall;
+  const fixedPlansWall = speed.fixed.wall;
   const learned = await runCascade(base, months, links, benchPolicy);
   const fixedLinks = Uint8Array.from(links);
   const rows: CascadeBenchmarkResult['rows'] = [];
@@ -942,7 +988,17 @@ export function seedArgument(argv: readonly string[] = process.argv): number | u
   return seed !== undefined && Number.isInteger(seed) ? seed : undefined;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+const plannerArgument = process.argv.find((value) => value.startsWith('--planner='))?.split('=')[1];
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1] && plannerArgument) {
+  // A child of planningSpeed: one planner's figures as one JSON line.
+  const measured = await measurePlanner(
+    plannerArgument as Planner,
+    argument('contacts') ?? 10_000,
+    seedArgument() ?? 20260302,
+    argument('iterations') ?? 200_000,
+  );
+  console.log(JSON.stringify(measured));
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const contacts = argument('contacts');
   const seed = seedArgument();
   const result = await runCascadeBenchmark({ ...(contacts ? { contacts } : {}), ...(seed !== undefined ? { seed } : {}) });

@@ -84,13 +84,23 @@ function validatePerChannel(value: unknown, field: string, subject: string | und
 
 const rendered = new WeakMap<NormalizedContent, Map<string, MessageContent | null>>();
 
-/**
- * The content one channel sends for a cascade content, or `undefined` when the channel has nothing to send.
- * Results are cached per (content, channel), since rendering does not depend on the contact.
- */
-export function renderForChannel(channel: Channel, content: NormalizedContent): MessageContent | undefined {
+/** The per-channel renderings of one content (`null`: nothing for that channel); the planner looks it up once per plan. */
+export function renderCacheOf(content: NormalizedContent): Map<string, MessageContent | null> {
   let cache = rendered.get(content);
   if (!cache) rendered.set(content, (cache = new Map()));
+  return cache;
+}
+
+/**
+ * The content one channel sends for a cascade content, or `undefined` when the channel has nothing to send.
+ * Results are cached per (content, channel), since rendering does not depend on the contact; `cache` is that
+ * content's cache when the caller already holds it (`renderCacheOf`).
+ */
+export function renderForChannel(
+  channel: Channel,
+  content: NormalizedContent,
+  cache: Map<string, MessageContent | null> = renderCacheOf(content),
+): MessageContent | undefined {
   const cached = cache.get(channel.id);
   if (cached !== undefined) return cached ?? undefined;
   const source = content.kind === 'single' ? content.content : (content.contents[channel.id] ?? content.contents[channel.kind]);

@@ -76,6 +76,13 @@ export interface CascadePolicy {
    * again later. `0` never leaves one out. @default 0.2
    */
   skipBelowReach?: number;
+  /**
+   * Leave a channel out (`unlikely_to_reach`) for `permanentFailureMemoryMs` after it failed this many times for the
+   * contact and never succeeded, twice as long after each further failure: a dead SMS number fails without a reason
+   * the provider calls permanent, and an SMS is billed once accepted, so every retry is paid. `0` never gives up.
+   * @default 2
+   */
+  failuresToGiveUp?: number;
   /** Lower bound of a reach probability, so a channel never costs infinity. @default 0.05 */
   minReachProbability?: number;
   /** How long a permanent failure (`not_on_channel`, `bounced`, `opted_out`, `blocked`) excludes a channel. @default 180 days */
@@ -111,24 +118,47 @@ export interface CascadePolicy {
 
 /**
  * Channel acquisition: bring contacts to a free channel (a MAX bot) with a deep link in an SMS the cascade sends
- * anyway. The link is appended when it costs nothing (the text stays within its segments), or when its extra cost is
- * below the expected savings: `takeRate × horizon ×` the SMS's price (a linked contact costs nothing on the free
- * channel for the next `horizon` mailings).
+ * anyway, reasoning like an investor (see `decideInvite`). A link that fits in the SMS's last segment costs nothing
+ * and always goes. A paid one goes when this contact's take rate × the mailings left in the `horizon` × the SMS's
+ * price (what a linked contact no longer costs) covers the extra segment `paybackMultiple` times. The take rate is learned: the base's links
+ * ÷ invites so far, shrunk towards `takeRate`, and lower for a contact after each invite they ignored. The horizon
+ * counts from the contact's first mailing (the hub's mailing history), so the first mailings carry the longest
+ * payback and invites concentrate there.
  * @example
  * const policy: CascadePolicy = { acquisition: { channel: 'max', prefix: 'Пишите нам в MAX: ' } };
  */
 export interface AcquisitionPolicy {
   /** The channel id to invite to; it must offer deep links (`inviteLink`) and be one of the cascade's channels. */
   channel: string;
-  /** Mailings the savings are counted over. @default 12 */
+  /** Mailings a link's savings are counted over, from the contact's first mailing. @default 12 */
   horizon?: number;
-  /** Expected share of invited contacts who link. @default 0.05 */
+  /** Expected share of invited contacts who link, before the base's own invites say otherwise. @default 0.05 */
   takeRate?: number;
+  /** How many invites `takeRate` is worth against the base's own links ÷ invites. @default 200 */
+  takeRateWeight?: number;
+  /**
+   * Ignored invites after which a contact is half as likely to link as the base (a third after twice as many):
+   * someone who let invites pass is likelier not to be on the messenger. @default 2
+   */
+  ignoredInvitesToHalve?: number;
+  /**
+   * How many times its extra cost a paid invite's expected savings must be: an investor's margin over break-even for
+   * what the estimate does not know (contacts leaving the base, a take rate that drifts). `1`: break-even. @default 1.5
+   */
+  paybackMultiple?: number;
   /** Text before the link, on a new line after the message. @default '' */
   prefix?: string;
-  /** Invites one contact gets at most (someone who ignored them is not on the messenger). @default 2 */
+  /**
+   * A hard cap on paid invites per contact, on top of the payback rule (free ones are not capped). @default none: the
+   * payback rule alone
+   */
   maxInvitesPerContact?: number;
 }
+
+/** {@link AcquisitionPolicy} with its defaults applied. */
+export type ResolvedAcquisition = Required<Omit<AcquisitionPolicy, 'maxInvitesPerContact'>> & {
+  maxInvitesPerContact: number | undefined;
+};
 
 /** A policy with every default applied; built once by {@link resolvePolicy} and cached per policy object. */
 export interface ResolvedPolicy {
@@ -141,6 +171,7 @@ export interface ResolvedPolicy {
   reachHalfLifeMs: number;
   skipBelowReach: number;
   minReachProbability: number;
+  failuresToGiveUp: number;
   permanentFailureMemoryMs: number;
   fallback: Record<string, FallbackCondition>;
   defaultFallback: FallbackCondition;
@@ -151,7 +182,7 @@ export interface ResolvedPolicy {
   frequencyCaps: Record<string, FrequencyCap>;
   consent: Record<string, ConsentRule>;
   baselineChannel: string | undefined;
-  acquisition: Required<AcquisitionPolicy> | undefined;
+  acquisition: ResolvedAcquisition | undefined;
   branchScope: 'branch' | 'group';
 }
 
@@ -178,6 +209,7 @@ export const cascadePolicySchema = z
     reachHalfLifeMs: z.number().int().nonnegative().optional(),
     skipBelowReach: z.number().min(0).max(1).optional(),
     minReachProbability: z.number().gt(0).max(1).optional(),
+    failuresToGiveUp: z.number().int().nonnegative().optional(),
     permanentFailureMemoryMs: z.number().int().nonnegative().optional(),
     fallback: z.record(z.string(), fallbackConditionSchema).optional(),
     defaultFallback: fallbackConditionSchema.optional(),
@@ -212,6 +244,9 @@ export const cascadePolicySchema = z
         channel: z.string().min(1),
         horizon: z.number().int().positive().optional(),
         takeRate: z.number().min(0).max(1).optional(),
+        takeRateWeight: z.number().nonnegative().optional(),
+        ignoredInvitesToHalve: z.number().nonnegative().optional(),
+        paybackMultiple: z.number().nonnegative().optional(),
         prefix: z.string().max(200).optional(),
         maxInvitesPerContact: z.number().int().positive().optional(),
       })
@@ -267,6 +302,7 @@ function build(policy: CascadePolicy): ResolvedPolicy {
     reachHalfLifeMs: policy.reachHalfLifeMs ?? 180 * DAY_MS,
     skipBelowReach: policy.skipBelowReach ?? 0.2,
     minReachProbability: policy.minReachProbability ?? 0.05,
+    failuresToGiveUp: policy.failuresToGiveUp ?? 2,
     permanentFailureMemoryMs: policy.permanentFailureMemoryMs ?? 180 * DAY_MS,
     fallback: { ...defaultFallbacks, ...policy.fallback },
     defaultFallback: policy.defaultFallback ?? { after: 'not_delivered', withinMs: DAY_MS },
@@ -290,8 +326,11 @@ function build(policy: CascadePolicy): ResolvedPolicy {
       channel: policy.acquisition.channel,
       horizon: policy.acquisition.horizon ?? 12,
       takeRate: policy.acquisition.takeRate ?? 0.05,
+      takeRateWeight: policy.acquisition.takeRateWeight ?? 200,
+      ignoredInvitesToHalve: policy.acquisition.ignoredInvitesToHalve ?? 2,
+      paybackMultiple: policy.acquisition.paybackMultiple ?? 1.5,
       prefix: policy.acquisition.prefix ?? '',
-      maxInvitesPerContact: policy.acquisition.maxInvitesPerContact ?? 2,
+      maxInvitesPerContact: policy.acquisition.maxInvitesPerContact,
     },
   };
 }

@@ -15,7 +15,7 @@ import { longText, perChannel } from './__fixtures__/content.js';
 import { createMockChannels } from './__fixtures__/mock-channels.js';
 import { type Cascade, createCascade } from './cascade.js';
 import type { CascadeEvents } from './cascade-events.js';
-import { type CascadePolicy, DAY_MS, HOUR_MS } from './cascade-policy.js';
+import { type AcquisitionPolicy, type CascadePolicy, DAY_MS, HOUR_MS } from './cascade-policy.js';
 
 const start = Date.parse('2026-03-02T07:00:00Z'); // 10:00 in Moscow
 const phoneOnly: ContactInput = { id: 'c1', phone: '+7 916 123-45-67' };
@@ -609,7 +609,7 @@ describe('cascade: learning who reads what', () => {
 });
 
 describe('cascade: channel acquisition', () => {
-  function acquisitionSetup() {
+  function acquisitionSetup(acquisition: Partial<AcquisitionPolicy> = {}) {
     const clock = createManualClock(start);
     const store = createMemoryStore();
     const mocks = createMockChannels();
@@ -623,10 +623,10 @@ describe('cascade: channel acquisition', () => {
     const cascade = createCascade({
       hub,
       clock,
-      policy: { acquisition: { channel: 'max', prefix: 'Мы в MAX: ' }, quietHours: false },
+      policy: { acquisition: { channel: 'max', prefix: 'Мы в MAX: ', ...acquisition }, quietHours: false },
     });
     open.push(cascade);
-    return { clock, hub, cascade, mocks, max };
+    return { clock, hub, cascade, mocks, max, store };
   }
 
   it('appends an invite link to the SMS when its expected savings cover the extra segment; the report counts the link', async () => {
@@ -635,7 +635,7 @@ describe('cascade: channel acquisition', () => {
     const sent = mocks.sms.sent[0]?.content;
     expect(sent?.type === 'text' && sent.text.startsWith(`${longText}\nМы в MAX: https://max.ru/dealer_bot?start=`)).toBe(true);
     const step = (await cascade.get(state.id))?.steps[0];
-    // 300 characters are 5 UCS-2 segments; with the link, 6: one more segment (3 ₽), under 0.05 × 12 × 15 ₽.
+    // 300 characters are 5 UCS-2 segments; with the link, 6: one more segment (3 ₽), 1.5 × 3 ₽ under 0.05 × 11 × 15 ₽.
     expect(step?.invite).toMatchObject({ channelId: 'max', extraCostMinor: 300 });
     expect(step?.costMinor).toBe(1800);
     const payload = step?.invite?.payload as string;
@@ -654,13 +654,39 @@ describe('cascade: channel acquisition', () => {
     expect(next.steps.map((candidate) => candidate.channelId)).toEqual(['max', 'sms']);
   });
 
-  it('invites one contact at most maxInvitesPerContact times (2)', async () => {
-    const { cascade, mocks } = acquisitionSetup();
+  it('invites one contact at most maxInvitesPerContact times when the policy sets a cap', async () => {
+    const { cascade, mocks } = acquisitionSetup({ maxInvitesPerContact: 2 });
     for (const campaign of ['march', 'april', 'may'])
       await cascade.send(phoneOnly, { sms: { type: 'text', text: longText } }, { campaign });
     const texts = mocks.sms.sent.map((message) => (message.content.type === 'text' ? message.content.text : ''));
     expect(texts.map((text) => text.includes('https://max.ru/dealer_bot?start='))).toEqual([true, true, false]);
     expect((await cascade.report()).acquisition).toMatchObject({ invites: 2, links: 0, paybackMailings: undefined });
+  });
+
+  it('stops inviting a contact who ignores invites once the payback no longer covers the extra segment', async () => {
+    const { cascade, mocks, clock } = acquisitionSetup();
+    for (let month = 0; month < 6; month++) {
+      await cascade.send(phoneOnly, { sms: { type: 'text', text: longText } }, { campaign: `month-${month}` });
+      clock.advance(30 * 86_400_000);
+    }
+    const texts = mocks.sms.sent.map((message) => (message.content.type === 'text' ? message.content.text : ''));
+    // A 15 ₽ SMS, a 3 ₽ link that must pay back 1.5 times (4.50 ₽), the take rate ≈ 0.05 (the settled invites, none
+    // taken, pull it down a little) and halved after two ignored invites: 0.05 × 11 × 15 ₽ (8.25 ₽) and
+    // 0.033 × 10 × 15 ₽ (4.97 ₽) pay back; the third, 0.025 × 9 × 15 ₽ (3.36 ₽), does not.
+    const invited = texts.map((text) => text.includes('https://max.ru/dealer_bot?start='));
+    expect(invited).toEqual([true, true, false, false, false, false]);
+  });
+
+  it('learns the take rate from settled invites and counts a link once the invited contact is reachable', async () => {
+    const { cascade, clock, store } = acquisitionSetup();
+    await cascade.send(phoneOnly, { sms: { type: 'text', text: longText } }, { campaign: 'march' });
+    expect(await store.getRecord('cascade.acquisition', 'max')).toEqual({ invites: 1, settled: 0, links: 0 });
+    clock.advance(30 * 86_400_000);
+    // The contact pressed Start since: the next plan finds them on MAX and settles the invite as a link.
+    const linked = { ...phoneOnly, identities: { maxChatIds: ['-7001'] } };
+    await cascade.plan(linked, { max: { type: 'text', text: 'Ждём вас' }, sms: { type: 'text', text: longText } });
+    expect(await store.getRecord('cascade.acquisition', 'max')).toEqual({ invites: 1, settled: 1, links: 1 });
+    expect(await store.getRecord('cascade.invites', `${phoneOnly.id}:max`)).toMatchObject({ invites: 1, settled: 1 });
   });
 
   it('leaves the link out when the extra segment costs more than it is expected to save', async () => {

@@ -332,6 +332,46 @@ describe('plan', () => {
     expect(vladivostok.steps[0]?.notBefore).toBe(Date.parse('2026-03-02T23:00:00Z'));
   });
 
+  it('gives up on a channel that failed every time (a dead SMS number), retrying after the memory, doubled per failure', () => {
+    const sms = channels.filter((channel) => channel.kind === 'sms');
+    const dead = (failed: number, at: number) => ({ sms: { sent: failed, delivered: 0, failed, lastAt: at } });
+    const once = plan(phoneOnly, longText, { channels: sms, now, reach: dead(1, now - 30 * DAY_MS) });
+    expect(once.steps.map((step) => step.channelId)).toEqual(['sms']);
+    const twice = plan(phoneOnly, longText, { channels: sms, now, reach: dead(2, now - 30 * DAY_MS) });
+    expect(twice.steps).toEqual([]);
+    expect(twice.excluded).toEqual([
+      { channelId: 'sms', reason: 'unlikely_to_reach', detail: 'sms failed all 2 times for this contact' },
+    ]);
+    // 180 days after the last failure it is tried again; after a third failure it waits 360 days.
+    expect(plan(phoneOnly, longText, { channels: sms, now, reach: dead(2, now - 181 * DAY_MS) }).steps).toHaveLength(1);
+    expect(plan(phoneOnly, longText, { channels: sms, now, reach: dead(3, now - 181 * DAY_MS) }).steps).toHaveLength(0);
+    // One success and the channel is the reach model's to judge, not given up; `failuresToGiveUp: 0` leaves it to the
+    // reach model too (which here still finds 0 of 2 below `skipBelowReach`).
+    const revived = { sms: { sent: 3, delivered: 1, failed: 2, lastAt: now - DAY_MS } };
+    expect(plan(phoneOnly, longText, { channels: sms, now, reach: revived }).excluded).toEqual([]);
+    const never = plan(phoneOnly, longText, { channels: sms, now, reach: dead(2, now), policy: { failuresToGiveUp: 0 } });
+    expect(never.excluded[0]?.detail).toBe('sms met its condition 0 of 2 times for this contact');
+  });
+
+  it('assumes a delivery likelier than a read before any history: an SMS before a WhatsApp template of the same price', () => {
+    const text = 'приглашаем на плановое ТО вашего автомобиля, ждём вас '.repeat(4).slice(0, 210); // 4 segments, 12 ₽
+    const result = plan(
+      phoneOnly,
+      { whatsapp: { type: 'template', name: 'offer', language: 'ru' }, sms: { type: 'text', text } },
+      {
+        channels,
+        now,
+        policy: { preference: ['whatsapp', 'sms'] },
+      },
+    );
+    expect(result.steps.map((step) => [step.channelId, step.estimatedCost.money.amountMinor])).toEqual([
+      ['sms', 1200],
+      ['whatsapp', 1200],
+    ]);
+    expect(result.steps[0]?.reachProbability).toBe(0.95);
+    expect(result.steps[1]?.reachProbability).toBe(0.9);
+  });
+
   it('rejects a malformed policy naming the field', () => {
     expect(() =>
       plan(full, longText, { channels, now, policy: { fallback: { whatsapp: { after: 'never', withinMs: 1 } } } as never }),

@@ -1,9 +1,15 @@
 import type { Branch, Channel, Contact, Conversation, CostEstimate, MessageContent, ReachStats } from '@omnidealer/core';
 import type { ReachFailureReason } from '@omnidealer/core/provider-utils';
-import { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';
+import {
+  type CascadeContent,
+  type NormalizedContent,
+  normalizeContent,
+  renderCacheOf,
+  renderForChannel,
+} from './cascade-content.js';
 import { type CascadePolicy, type FallbackCondition, type ResolvedPolicy, resolvePolicy } from './cascade-policy.js';
 import { branchOfChannel, endOfQuietHours, isQuietMinute, localMinuteOfDay, quietHoursTimeZone } from './quiet-hours.js';
-import { estimateReach, type ReachBasis, type ReachClasses } from './reach-model.js';
+import { estimateReach, type ReachBasis, type ReachClasses, type ReachModelSettings } from './reach-model.js';
 
 /** Why a channel was left out of a plan. */
 export type ExclusionReason =
@@ -166,6 +172,47 @@ function mapReachFailure(channel: Channel, reason: ReachFailureReason): Exclusio
   }
 }
 
+/** What the policy says about one channel, worked out once per policy and channel instead of once per plan. */
+interface ChannelRules {
+  kind: string;
+  fallback: FallbackCondition;
+  reach: ReachModelSettings;
+  preference: number;
+  quietExempt: boolean;
+}
+
+/** Sort keys of the candidates being planned: `plan` is synchronous, so one pair of arrays serves every call. */
+const sortKeys = { orders: new Int32Array(16), preferences: new Int32Array(16) };
+
+// By channel id (checked against the kind): channel objects may be rebuilt per call, their ids are the hub's.
+const rulesByPolicy = new WeakMap<ResolvedPolicy, Map<string, ChannelRules>>();
+
+function channelRules(policy: ResolvedPolicy, channel: Channel): ChannelRules {
+  let byChannel = rulesByPolicy.get(policy);
+  if (!byChannel) rulesByPolicy.set(policy, (byChannel = new Map()));
+  let rules = byChannel.get(channel.id);
+  if (rules?.kind !== channel.kind) {
+    const fallback = lookup(policy.fallback, channel) ?? policy.defaultFallback;
+    rules = {
+      kind: channel.kind,
+      fallback,
+      reach: {
+        // Before any history: a delivery (or no failure) is likelier than a read.
+        prior: lookup(policy.reachPrior, channel) ?? (fallback.after === 'not_read' ? 0.9 : 0.95),
+        priorWeight: policy.reachPriorWeight,
+        basePriorWeight: policy.basePriorWeight,
+        halfLifeMs: policy.reachHalfLifeMs,
+      },
+      preference: preferenceIndex(policy, channel),
+      quietExempt:
+        policy.quietHours !== undefined &&
+        (policy.quietHours.exempt.includes(channel.id) || policy.quietHours.exempt.includes(channel.kind)),
+    };
+    byChannel.set(channel.id, rules);
+  }
+  return rules;
+}
+
 function preferenceIndex(policy: ResolvedPolicy, channel: Channel): number {
   const byId = policy.preference.indexOf(channel.id);
   if (byId >= 0) return byId;
@@ -192,7 +239,14 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
   const now = options.now;
   const kind = options.kind ?? 'transactional';
   const excluded: ExcludedChannel[] = [];
-  const candidates: Candidate[] = [];
+  // The steps as they are found, with their sort keys beside them in scratch arrays (no second object per step).
+  const candidates: PlannedStep[] = [];
+  if (sortKeys.orders.length < options.channels.length) {
+    sortKeys.orders = new Int32Array(options.channels.length * 2);
+    sortKeys.preferences = new Int32Array(options.channels.length * 2);
+  }
+  const { orders, preferences } = sortKeys;
+  const renderings = renderCacheOf(normalized);
 
   const capped = frequencyCapped(policy, kind, options.campaign, options.history, now);
   const consentRule = policy.consent[kind] ?? 'not_opted_out';
@@ -230,7 +284,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       );
       continue;
     }
-    const rendered = renderForChannel(channel, normalized);
+    const rendered = renderForChannel(channel, normalized, renderings);
     if (!rendered) {
       exclude(
         excluded,
@@ -252,6 +306,19 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
         stats.lastFailure as ExclusionReason,
         `an earlier send failed as ${stats.lastFailure}${stats.lastFailureAt === undefined ? '' : ` at ${new Date(stats.lastFailureAt).toISOString()}`}`,
       );
+      continue;
+    }
+    if (
+      stats !== undefined &&
+      policy.failuresToGiveUp > 0 &&
+      stats.failed >= policy.failuresToGiveUp &&
+      stats.delivered === 0 &&
+      !stats.read &&
+      (stats.sent === undefined || stats.sent <= stats.failed) &&
+      // Each further failure doubles how long the channel is left out (a retry after the memory that fails again).
+      now - (stats.lastAt ?? 0) < policy.permanentFailureMemoryMs * 2 ** (stats.failed - policy.failuresToGiveUp)
+    ) {
+      exclude(excluded, channel, 'unlikely_to_reach', `${channel.id} failed all ${stats.failed} times for this contact`);
       continue;
     }
     const conversation = options.conversations?.[channel.id];
@@ -282,7 +349,8 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       continue;
     }
     let notBefore: number | undefined;
-    if (quiet && !quiet.exempt.includes(channel.id) && !quiet.exempt.includes(channel.kind)) {
+    const rules = channelRules(policy, channel);
+    if (quiet && !rules.quietExempt) {
       const timeZone = quietHoursTimeZone(contact, channel.id, options.branches, policy.defaultTimeZone);
       if (timeZone !== localMinuteZone) {
         localMinute = localMinuteOfDay(timeZone, now);
@@ -296,21 +364,9 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
         notBefore = endOfQuietHours(timeZone, now, quiet.fromMinute, quiet.toMinute);
       }
     }
-    const fallback = lookup(policy.fallback, channel) ?? policy.defaultFallback;
+    const fallback = rules.fallback;
     const totals = options.reachTotals?.[channel.id];
-    const learned = estimateReach(
-      stats,
-      totals,
-      fallback.after,
-      {
-        prior: lookup(policy.reachPrior, channel) ?? 0.9,
-        priorWeight: policy.reachPriorWeight,
-        basePriorWeight: policy.basePriorWeight,
-        halfLifeMs: policy.reachHalfLifeMs,
-      },
-      now,
-      options.reachClasses?.[channel.id],
-    );
+    const learned = estimateReach(stats, totals, fallback.after, rules.reach, now, options.reachClasses?.[channel.id]);
     if (learned.basis.source === 'history' && learned.probability < policy.skipBelowReach) {
       exclude(
         excluded,
@@ -331,7 +387,7 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
           : fallback.after === 'not_delivered'
             ? reachProbability
             : 1;
-    const step: Candidate = {
+    const step: PlannedStep = {
       channelId: channel.id,
       channelKind: channel.kind,
       content: rendered,
@@ -340,35 +396,43 @@ export function plan(contact: Contact, content: CascadeContent | NormalizedConte
       reachBasis: learned.basis,
       expectedCost: policy.weightByReach ? (price * billed) / reachProbability : price,
       fallback,
-      order,
-      preference: preferenceIndex(policy, channel),
     };
     if (notBefore !== undefined) step.notBefore = notBefore;
+    orders[candidates.length] = order;
+    preferences[candidates.length] = rules.preference;
     candidates.push(step);
   }
 
-  if (candidates.length > 1) candidates.sort(policy.ordering === 'preference' ? byPreference : byExpectedCost);
-  const limit = Math.min(options.remainingSteps ?? policy.maxSteps, policy.maxSteps);
-  const steps: PlannedStep[] = [];
-  for (const candidate of candidates) {
-    if (steps.length >= limit) {
-      excluded.push({ channelId: candidate.channelId, reason: 'max_steps', detail: `more than ${limit} steps` });
-      continue;
+  // Insertion sort of a handful of candidates: by expected cost, then preference, then the hub's order.
+  const byCost = policy.ordering !== 'preference';
+  for (let index = 1; index < candidates.length; index++) {
+    const step = candidates[index] as PlannedStep;
+    const order = orders[index] as number;
+    const preference = preferences[index] as number;
+    let at = index;
+    while (at > 0) {
+      const other = candidates[at - 1] as PlannedStep;
+      const difference =
+        (byCost ? step.expectedCost - other.expectedCost : 0) ||
+        preference - (preferences[at - 1] as number) ||
+        order - (orders[at - 1] as number);
+      if (difference >= 0) break;
+      candidates[at] = other;
+      orders[at] = orders[at - 1] as number;
+      preferences[at] = preferences[at - 1] as number;
+      at--;
     }
-    const step: PlannedStep = {
-      channelId: candidate.channelId,
-      channelKind: candidate.channelKind,
-      content: candidate.content,
-      estimatedCost: candidate.estimatedCost,
-      reachProbability: candidate.reachProbability,
-      reachBasis: candidate.reachBasis,
-      expectedCost: candidate.expectedCost,
-      fallback: candidate.fallback,
-    };
-    if (candidate.notBefore !== undefined) step.notBefore = candidate.notBefore;
-    steps.push(step);
+    candidates[at] = step;
+    orders[at] = order;
+    preferences[at] = preference;
   }
-  return { steps, excluded, at: now };
+  const limit = Math.min(options.remainingSteps ?? policy.maxSteps, policy.maxSteps);
+  if (candidates.length > limit) {
+    for (const candidate of candidates.slice(limit))
+      excluded.push({ channelId: candidate.channelId, reason: 'max_steps', detail: `more than ${limit} steps` });
+    candidates.length = limit;
+  }
+  return { steps: candidates, excluded, at: now };
 }
 
 const round = (value: number) => Math.round(value * 10) / 10;
@@ -378,14 +442,6 @@ function deliveryProbability(stats: ReachStats | undefined, totals: ReachStats |
   const base = totals?.sent ? Math.min(1, (totals.delivered + totals.failed) / totals.sent) : 1;
   if (!stats?.sent) return base;
   return Math.min(1, (stats.delivered + stats.failed + base * weight) / (stats.sent + weight));
-}
-
-type Candidate = PlannedStep & { order: number; preference: number };
-function byPreference(a: Candidate, b: Candidate): number {
-  return a.preference - b.preference || a.order - b.order;
-}
-function byExpectedCost(a: Candidate, b: Candidate): number {
-  return a.expectedCost - b.expectedCost || a.preference - b.preference || a.order - b.order;
 }
 
 function frequencyCapped(

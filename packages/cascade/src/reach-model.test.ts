@@ -109,6 +109,22 @@ describe('reach classes: readers and non-readers fitted to the base', () => {
     expect(estimateReach(undefined, undefined, 'not_read', settings, now, classes).probability).toBe(0.9);
   });
 
+  it('class membership comes from the whole counts: a dead number does not fade back into a live one', () => {
+    const classes = { share: 0.98, high: 0.99, low: 0.001, contacts: 5000 };
+    const year = 365 * dayMs;
+    const old = estimateReach(
+      { sent: 2, delivered: 0, failed: 2, lastAt: now - year },
+      undefined,
+      'not_delivered',
+      settings,
+      now,
+      classes,
+    );
+    expect(old.probability).toBeLessThan(0.05);
+    // The basis still reports the decayed counts the beta part would use.
+    expect(old.basis.trials).toBeCloseTo(2 * 0.5 ** (365 / 180), 10);
+  });
+
   it('a population fits the classes from the contacts it has seen, leaving out those the channel cannot reach', () => {
     const population = createReachPopulation({ triggerOf: () => 'not_read', refitEvery: 100 });
     const { successes, counts } = base(600, 0.7, 0.9, 0.03, 4);

@@ -40,20 +40,31 @@ export interface ReachModelSettings {
 
 /** The successes and trials of a record for a step's condition: read, delivered, or not failed. */
 function counts(stats: ReachStats, trigger: FallbackTrigger): [successes: number, trials: number] {
+  return [successesOf(stats, trigger), trialsOf(stats, trigger)];
+}
+
+/** The trials of a record for a step's condition (no allocation: the planner calls it per channel and plan). */
+function trialsOf(stats: ReachStats, trigger: FallbackTrigger): number {
   const settled = stats.delivered + stats.failed;
-  // Records written before reads were counted (no `sent` either) only know deliveries.
-  if (trigger === 'not_read') return [stats.read ?? (stats.sent === undefined ? stats.delivered : 0), settled];
-  if (trigger === 'not_delivered') return [stats.delivered, settled];
   // `failed`: a message counts as a success unless it failed (MAX and e-mail report nothing else).
-  const trials = Math.max(stats.sent ?? 0, settled);
-  return [trials - stats.failed, trials];
+  return trigger === 'failed' ? Math.max(stats.sent ?? 0, settled) : settled;
+}
+
+/** The successes of a record for a step's condition: read, delivered, or not failed. */
+function successesOf(stats: ReachStats, trigger: FallbackTrigger): number {
+  // Records written before reads were counted (no `sent` either) only know deliveries.
+  if (trigger === 'not_read') return stats.read ?? (stats.sent === undefined ? stats.delivered : 0);
+  if (trigger === 'not_delivered') return stats.delivered;
+  return trialsOf(stats, trigger) - stats.failed;
 }
 
 /**
  * The probability that a channel meets its step's condition for this contact (beta shrinkage): the contact's own
  * successes and trials, faded by their age (`halfLifeMs` since the last outcome), against a prior worth `priorWeight`
  * observations. The prior is the base's aggregate on the channel, itself shrunk towards the policy's `reachPrior`, so
- * a base with little history starts from the policy. Pure arithmetic: a few dozen nanoseconds per channel.
+ * a base with little history starts from the policy. With the base's {@link ReachClasses}, the contact's whole
+ * counts say which class they are in (classes last; the fit uses whole counts too). Pure arithmetic with no
+ * allocation besides the result: a few dozen nanoseconds per channel.
  */
 export function estimateReach(
   stats: ReachStats | undefined,
@@ -66,29 +77,41 @@ export function estimateReach(
   let prior = settings.prior;
   let priorFrom: ReachBasis['priorFrom'] = 'policy';
   if (totals) {
-    const [successes, trials] = counts(totals, trigger);
-    if (trials > 0) {
-      prior = (successes + settings.prior * settings.basePriorWeight) / (trials + settings.basePriorWeight);
+    const baseTrials = trialsOf(totals, trigger);
+    if (baseTrials > 0) {
+      prior =
+        (successesOf(totals, trigger) + settings.prior * settings.basePriorWeight) / (baseTrials + settings.basePriorWeight);
       priorFrom = 'base';
     }
   }
-  let successes = 0;
-  let trials = 0;
+  let wholeSuccesses = 0;
+  let wholeTrials = 0;
   let decay = 1;
   if (stats) {
-    [successes, trials] = counts(stats, trigger);
+    wholeSuccesses = successesOf(stats, trigger);
+    wholeTrials = trialsOf(stats, trigger);
     if (stats.lastAt !== undefined && settings.halfLifeMs > 0 && now > stats.lastAt)
       decay = 0.5 ** ((now - stats.lastAt) / settings.halfLifeMs);
-    successes *= decay;
-    trials *= decay;
   }
+  const successes = wholeSuccesses * decay;
+  const trials = wholeTrials * decay;
   const weight = settings.priorWeight;
   const source = trials > 0 && trials >= weight ? 'history' : 'prior';
   if (classes && trials > 0) {
-    const fitted = classReach(successes, trials, classes);
+    // Class membership from the whole counts, as the classes were fitted (see createReachPopulation): people's
+    // classes last, and a dead number's failures must not fade into "maybe live" after a few months.
+    const posterior = highClassPosterior(wholeSuccesses, wholeTrials, classes);
     return {
-      probability: fitted.probability,
-      basis: { source, prior, priorFrom, successes, trials, decay, classes: { ...classes, posterior: fitted.high } },
+      probability: posterior * classes.high + (1 - posterior) * classes.low,
+      basis: {
+        source,
+        prior,
+        priorFrom,
+        successes,
+        trials,
+        decay,
+        classes: { share: classes.share, high: classes.high, low: classes.low, contacts: classes.contacts, posterior },
+      },
     };
   }
   const probability = trials + weight === 0 ? prior : (successes + prior * weight) / (trials + weight);
@@ -112,13 +135,28 @@ export interface ReachClasses {
   contacts: number;
 }
 
+/** The classes' log-likelihood ratios (low ÷ high) of a success and of a miss, computed once per classes object. */
+const classLogs = new WeakMap<ReachClasses, { success: number; miss: number }>();
+
+/** The chance a contact with `successes` of `trials` is in the high class. */
+function highClassPosterior(successes: number, trials: number, classes: ReachClasses): number {
+  let logs = classLogs.get(classes);
+  if (!logs) {
+    logs = {
+      success: Math.log(classes.low) - Math.log(classes.high),
+      miss: Math.log1p(-classes.low) - Math.log1p(-classes.high),
+    };
+    classLogs.set(classes, logs);
+  }
+  // Likelihood ratio low ÷ high, in logs so a long history does not underflow.
+  const logRatio = successes * logs.success + (trials - successes) * logs.miss;
+  return classes.share / (classes.share + (1 - classes.share) * Math.exp(logRatio));
+}
+
 /** The probability a contact with `successes` of `trials` meets the condition, and that they are in the high class. */
 export function classReach(successes: number, trials: number, classes: ReachClasses): { probability: number; high: number } {
-  const { share, high, low } = classes;
-  // Likelihood ratio low ÷ high, in logs so a long history does not underflow.
-  const logRatio = successes * (Math.log(low) - Math.log(high)) + (trials - successes) * (Math.log1p(-low) - Math.log1p(-high));
-  const posterior = share / (share + (1 - share) * Math.exp(logRatio));
-  return { probability: posterior * high + (1 - posterior) * low, high: posterior };
+  const posterior = highClassPosterior(successes, trials, classes);
+  return { probability: posterior * classes.high + (1 - posterior) * classes.low, high: posterior };
 }
 
 /**

@@ -4,7 +4,7 @@ import EventEmitter from 'eventemitter3';
 import type { CascadeOptions } from '../cascade.js';
 import type { CascadeEvents } from '../cascade-events.js';
 import { takeCascadeLease } from '../cascade-lease.js';
-import { type AcquisitionPolicy, type ResolvedPolicy, resolvePolicy } from '../cascade-policy.js';
+import { type ResolvedAcquisition, type ResolvedPolicy, resolvePolicy } from '../cascade-policy.js';
 import type { CascadeState } from '../cascade-state.js';
 import { createReachPopulation, type ReachPopulation } from '../reach-model.js';
 
@@ -12,8 +12,24 @@ import { createReachPopulation, type ReachPopulation } from '../reach-model.js';
 export const runNamespace = 'cascade.run';
 export const indexNamespace = 'cascade.index';
 export const campaignNamespace = 'cascade.campaign';
-/** Invites sent per contact and channel (channel acquisition), keyed `<contact>:<channel>`. */
+/**
+ * Invites sent per contact and channel (channel acquisition), keyed `<contact>:<channel>`: an {@link InviteRecord}
+ * (a bare count in records written before links were counted).
+ */
 export const inviteCountNamespace = 'cascade.invites';
+/** The base's invites and links per invited channel (`AcquisitionTotals`), keyed by the channel id. */
+export const acquisitionNamespace = 'cascade.acquisition';
+
+/** One contact's invites to one channel: how many, how many of them are settled, and when they were linked. */
+export interface InviteRecord {
+  invites: number;
+  /** Invites whose outcome the base's take rate has counted. */
+  settled?: number;
+  /** When the last invite was sent. */
+  lastAt?: number;
+  /** When the cascade first saw the contact reachable on the channel after an invite. */
+  linkedAt?: number;
+}
 
 /** A campaign's spend and budget, stored under {@link campaignNamespace}. */
 export interface CampaignRecord {
@@ -43,7 +59,7 @@ export interface CascadeContext {
   /** The channel the savings are measured against (SMS unless the policy names another). */
   readonly baselineChannel: Channel | undefined;
   /** Channel acquisition: the policy and the channel invited to (it has deep links), when the policy asks for it. */
-  readonly acquisition: { policy: Required<AcquisitionPolicy>; channel: Channel } | undefined;
+  readonly acquisition: { policy: ResolvedAcquisition; channel: Channel } | undefined;
   /** The base's reader and non-reader classes per channel, fitted from the contacts this instance plans. */
   readonly population: ReachPopulation;
   /** The base's reach totals per channel, as last read (see `totals`). */

@@ -4,6 +4,7 @@ import type { CascadeState } from '../cascade-state.js';
 import { type CascadePlan, type PlanOptions, plan } from '../planner.js';
 import type { ReachClasses } from '../reach-model.js';
 import { type CampaignRecord, type CascadeContext, campaignNamespace } from './context.js';
+import { settleInvites } from './invite.js';
 
 /** The base's reach totals per channel (the reach model's prior), read at most once per `totalsTtlMs`. */
 export async function totals(ctx: CascadeContext): Promise<Record<string, ReachStats>> {
@@ -28,6 +29,7 @@ export async function gatherFacts(
   const conversations: Record<string, Conversation | undefined> = {};
   const reachTotals = await totals(ctx);
   const reachClasses: Record<string, ReachClasses | undefined> = {};
+  await settleInvites(ctx, contact);
   for (const channel of ctx.channels) {
     const stats = await hub.reachStats(contact.id, channel.id);
     reach[channel.id] = stats;

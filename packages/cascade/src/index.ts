@@ -3,16 +3,6 @@
  *
  * @module @omnidealer/cascade
  */
-export {
-  type AcquisitionTotals,
-  contactTakeRate,
-  decideInvite,
-  type InviteDecision,
-  type InviteFacts,
-  type InviteReason,
-  type InviteSettings,
-  learnedTakeRate,
-} from './acquisition.js';
 export { type CampaignInput, type CampaignResult, type CampaignSender, runCampaign } from './campaign.js';
 export { type Cascade, type CascadeOptions, type CascadeSendOptions, createCascade } from './cascade.js';
 export { type CascadeContent, type NormalizedContent, normalizeContent, renderForChannel } from './cascade-content.js';

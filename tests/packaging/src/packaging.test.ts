@@ -46,8 +46,9 @@ const packages = [
   { dir: 'channel-vk', name: '@omnidealer/channel-vk', exportName: 'createVkChannel', budgetKb: 135 },
   { dir: 'channel-sms', name: '@omnidealer/channel-sms', exportName: 'createSmsChannel', budgetKb: 160 },
   { dir: 'channel-email', name: '@omnidealer/channel-email', exportName: 'createEmailChannel', budgetKb: 115 },
-  // cascade packed 155 kB with reach classes, branch scope, leases and job wake-ups.
-  { dir: 'cascade', name: '@omnidealer/cascade', exportName: 'createCascade', budgetKb: 175 },
+  // cascade packed 155 kB with reach classes, branch scope, leases and job wake-ups; 181 kB with invites decided by
+  // payback and dead channels given up (issue #25).
+  { dir: 'cascade', name: '@omnidealer/cascade', exportName: 'createCascade', budgetKb: 200 },
   { dir: 'store-sqlite', name: '@omnidealer/store-sqlite', exportName: 'createSqliteStore', budgetKb: 45 },
   // store-postgres packed 70 kB when it came (issue #24).
   { dir: 'store-postgres', name: '@omnidealer/store-postgres', exportName: 'createPostgresStore', budgetKb: 105 },

@@ -108,6 +108,9 @@ if (mode === 'write') {
           },
     );
     await store.updateConversation(opened!.id, (current) => current && { ...current, unreadCount: current.unreadCount + 1 });
+    // A pause between contacts: SQLite's busy wait lets a process that loops on the write lock take it again and
+    // again, so on a loaded machine one racer could otherwise finish all 100 before the other gets a turn.
+    await new Promise((resolve) => setTimeout(resolve, 2));
     if (step % 5 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
   }
   await send({ finished: true });

@@ -1,6 +1,7 @@
-import type { CascadeContent } from '@omnidealer/cascade';
+import { type CascadeContent, type CascadePolicy, DAY_MS } from '@omnidealer/cascade';
 import type { WhatsAppTemplateDefinition } from '@omnidealer/channel-whatsapp';
 import type { ContactInput } from '@omnidealer/core';
+import type { DemoOptions } from './demo-options.js';
 
 /** The campaign's id: a contact never gets the same mailing twice. */
 export const springSaleMailingId = 'spring-sale-2026';
@@ -69,3 +70,25 @@ export function springSaleContent(contact: ContactInput): CascadeContent {
     sms: { type: 'text', text: springSaleSms(contact) },
   };
 }
+
+/** Monday 2 March 2026, 11:00 in Moscow: office hours in every seeded time zone, no quiet-hours deferral. */
+export const campaignStart = Date.parse('2026-03-02T08:00:00Z');
+
+/** The cascade rules: e-mail first where known, then the WhatsApp template, then SMS. */
+export const springSalePolicy = (whatsAppFallback: DemoOptions['whatsAppFallback'] = 'not_delivered'): CascadePolicy => ({
+  preference: ['email', 'max', 'whatsapp', 'sms'],
+  ordering: 'preference',
+  fallback: {
+    // E-mail counts as a success unless it bounces within 24 h.
+    email: { after: 'failed', withinMs: DAY_MS },
+    // MAX (free, for contacts who started the dealer's bot) reports no delivery: only a failure (blocked bot) falls back.
+    max: { after: 'failed', withinMs: DAY_MS },
+    // WhatsApp: SMS when the template fails, or is not read (or not delivered) within 24 h.
+    whatsapp: { after: whatsAppFallback, withinMs: DAY_MS },
+    sms: { after: 'not_delivered', withinMs: DAY_MS },
+  },
+  maxSteps: 3,
+  // Every SMS the cascade sends anyway carries a link to the dealer's MAX bot when the extra segment pays for itself:
+  // a customer who presses Start gets the next mailings there, for free.
+  acquisition: { channel: 'max', prefix: 'Пишите нам в MAX: ' },
+});

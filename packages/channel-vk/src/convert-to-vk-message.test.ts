@@ -1,6 +1,6 @@
 import type { MessageContent } from '@omnidealer/core';
 import { describe, expect, it } from 'vitest';
-import { convertToVkMessage } from './convert-to-vk-message.js';
+import { convertToVkMessage, vkUploadOf } from './convert-to-vk-message.js';
 import { vkDeepLink } from './vk-deep-link.js';
 
 describe('convertToVkMessage', () => {
@@ -48,11 +48,32 @@ describe('convertToVkMessage', () => {
     );
   });
 
-  it('refuses media by URL, stickers, reactions and templates without fallbackText', () => {
-    expect(() => convertToVkMessage({ type: 'media', kind: 'image', url: 'https://cdn.example/a.jpg' })).toThrow(
+  it('leaves media by URL to the upload: a photo for images, a document for the other kinds', () => {
+    const image = { type: 'media', kind: 'image', url: 'https://cdn.example/a.jpg', caption: 'Солярис' } as const;
+    expect(convertToVkMessage(image)).toEqual({ message: 'Солярис' });
+    expect(vkUploadOf(image)).toEqual({ type: 'photo', url: 'https://cdn.example/a.jpg' });
+    const audio = {
+      type: 'media',
+      kind: 'audio',
+      url: 'https://cdn.example/a.ogg',
+      filename: 'a.ogg',
+      mimeType: 'audio/ogg',
+    } as const;
+    expect(vkUploadOf(audio)).toEqual({
+      type: 'doc',
+      url: 'https://cdn.example/a.ogg',
+      filename: 'a.ogg',
+      mimeType: 'audio/ogg',
+    });
+    expect(vkUploadOf({ type: 'media', kind: 'video', url: 'https://cdn.example/v.mp4' })).toMatchObject({ type: 'doc' });
+    expect(vkUploadOf({ type: 'media', kind: 'image', mediaId: 'photo-229010001_457239017' })).toBeUndefined();
+    expect(vkUploadOf({ type: 'text', text: 'x' })).toBeUndefined();
+  });
+
+  it('refuses a malformed mediaId, stickers, reactions and templates without fallbackText', () => {
+    expect(() => convertToVkMessage({ type: 'media', kind: 'image', mediaId: '12345' })).toThrow(
       expect.objectContaining({ field: 'content.mediaId' }),
     );
-    expect(() => convertToVkMessage({ type: 'media', kind: 'image', mediaId: '12345' })).toThrow(/mediaId/);
     expect(() => convertToVkMessage({ type: 'reaction', messageId: 'm', emoji: '👍' })).toThrow(/reactions/);
     expect(() => convertToVkMessage({ type: 'template', name: 'x', language: 'ru' })).toThrow(/fallbackText/);
   });

@@ -35,6 +35,29 @@ export interface VkSendParams {
   reply_to?: number;
 }
 
+/** Media the channel must upload before `messages.send`: a photo, or any other kind as a document. */
+export interface VkUpload {
+  type: 'photo' | 'doc';
+  url: string;
+  filename?: string | undefined;
+  mimeType?: string | undefined;
+}
+
+/**
+ * The upload media content by URL needs (VK cannot fetch a URL itself): images as message photos, documents, video and
+ * audio as documents (a community token can call neither `video.save` nor the closed audio API). `undefined` for
+ * everything else, including media given by `mediaId`.
+ */
+export function vkUploadOf(content: MessageContent): VkUpload | undefined {
+  if (content.type !== 'media' || content.mediaId !== undefined || !content.url || content.kind === 'sticker') return undefined;
+  return {
+    type: content.kind === 'image' ? 'photo' : 'doc',
+    url: content.url,
+    ...(content.filename ? { filename: content.filename } : {}),
+    ...(content.mimeType ? { mimeType: content.mimeType } : {}),
+  };
+}
+
 /** The payload a button of ours carries: the core button or row id, as `{"id":"…"}` (VK's payload is JSON). */
 export function vkButtonPayload(id: string): string {
   return JSON.stringify({ id });
@@ -76,13 +99,14 @@ function button(label: string, id: string, field: string): VkTextButton {
  *
  * - `text` → `message`; `template` → its `fallbackText` (VK has no templates); `email` → its `text`.
  * - `media` → `attachment`, given as `mediaId` = an attachment VK already has (`photo-229010001_457239017`,
- *   `doc…`, `video…`, `audio…`); the caption becomes the message. Media by URL is not sent (VK needs an upload).
+ *   `doc…`, `video…`, `audio…`); the caption becomes the message. Media by URL gets no `attachment` here: the channel
+ *   uploads it first (`photos.getMessagesUploadServer` / `docs.getMessagesUploadServer`) and adds it.
  * - `interactive` → the text (header, body, footer) with an **inline keyboard of text buttons**, one per row (two per
  *   row past 6 buttons): the payload is `{"id":"<button or row id>"}`, which VK returns in `message_new`.
  * - `location` → `lat` / `long`, with the name and address as the message.
  *
  * @throws ValidationError (before any network call) for text over {@link VK_TEXT_LIMIT} characters, a label over 40
- * characters, a payload over 255, more than 10 buttons, media without a VK `mediaId`, a template without
+ * characters, a payload over 255, more than 10 buttons, media with neither `url` nor a VK `mediaId`, a template without
  * `fallbackText`, or reactions.
  * @example
  * const params = convertToVkMessage({
@@ -112,13 +136,12 @@ export function convertToVkMessage(content: MessageContent, options: { replyTo?:
     }
     case 'media': {
       if (content.kind === 'sticker') fail('content.kind', 'VK stickers are not supported: send an image');
-      if (!content.mediaId || !attachmentPattern.test(content.mediaId)) {
-        fail(
-          'content.mediaId',
-          'VK media is sent as an attachment VK already has (mediaId like photo-229010001_457239017); media by URL is not uploaded',
-        );
+      if (content.mediaId !== undefined && !attachmentPattern.test(content.mediaId)) {
+        fail('content.mediaId', 'a VK mediaId is an attachment VK already has, like photo-229010001_457239017');
       }
-      const params: VkSendParams = { attachment: content.mediaId };
+      if (content.mediaId === undefined && !content.url) fail('content.url', 'VK media needs a url or a mediaId');
+      // Media by URL: the channel uploads it first and adds the attachment (see vkUploadOf).
+      const params: VkSendParams = content.mediaId !== undefined ? { attachment: content.mediaId } : {};
       if (content.caption) {
         checkText(content.caption, 'content.caption');
         params.message = content.caption;

@@ -21,6 +21,7 @@ export {
   type VkClient,
   type VkClientOptions,
   type VkLongPollServer,
+  type VkUploadFile,
 } from './vk-client.js';
 export { VK_REF_LIMIT, vkDeepLink } from './vk-deep-link.js';
 export { classifyVkError } from './vk-error.js';

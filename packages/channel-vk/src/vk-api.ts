@@ -135,3 +135,34 @@ export const vkLongPollResponseSchema = z.looseObject({
   updates: z.array(z.unknown()).nullish(),
   failed: z.number().int().nullish(),
 });
+
+/** `photos.getMessagesUploadServer` / `docs.getMessagesUploadServer`: where to POST the file (`upload_url`). */
+export const vkUploadServerSchema = z.looseObject({ upload_url: z.string().min(1) });
+
+/**
+ * What an upload server answers: `{ server, photo, hash }` for a message photo, `{ file }` for a document, or
+ * `{ error, error_code?, error_descr? }` when it refused the file (vk-io's `Upload.upload`; SevereCloud/vksdk's
+ * `uploadError`). Sent with HTTP 200 either way.
+ */
+export const vkUploadResultSchema = z.looseObject({
+  server: z.union([z.number(), z.string()]).nullish(),
+  photo: z.string().nullish(),
+  hash: z.string().nullish(),
+  file: z.string().nullish(),
+  error: z.unknown().optional(),
+  error_code: z.number().nullish(),
+  error_descr: z.string().nullish(),
+});
+
+/** A saved photo or document: enough to name it as an attachment. */
+const vkSavedMediaSchema = z.looseObject({
+  id: z.number().int(),
+  owner_id: z.number().int(),
+  access_key: z.string().nullish(),
+});
+
+/** `photos.saveMessagesPhoto`: the saved photos (`PhotosPhoto[]`, one for a single upload). */
+export const vkSavedPhotosSchema = z.array(vkSavedMediaSchema).min(1);
+
+/** `docs.save`: `{ type: 'doc', doc: DocsDoc }` (the object sits under the key named by `type`). */
+export const vkSavedDocSchema = z.looseObject({ type: z.string().nullish(), doc: vkSavedMediaSchema });

@@ -70,7 +70,7 @@ describe('createVkChannel', () => {
     expect(api.calls).toHaveLength(0);
   });
 
-  it('canReach: only a contact with a VK user id; opted out and media by URL are refused', () => {
+  it('canReach: only a contact with a VK user id; opted out and stickers are refused', () => {
     const { channel } = setup();
     const now = Date.now();
     expect(channel.canReach({ contact: { id: 'c2', phone: '+79161234567' }, content: text, now })).toMatchObject({
@@ -83,7 +83,9 @@ describe('createVkChannel', () => {
       reason: 'opted_out',
     });
     const byUrl = { type: 'media', kind: 'image', url: 'https://cdn.dealer.example/solaris.jpg' } as const;
-    expect(channel.canReach({ contact: linked, content: byUrl, now })).toMatchObject({ reason: 'unsupported_content' });
+    expect(channel.canReach({ contact: linked, content: byUrl, now })).toEqual({ reachable: true, address: userId });
+    const sticker = { type: 'media', kind: 'sticker', mediaId: 'x' } as const;
+    expect(channel.canReach({ contact: linked, content: sticker, now })).toMatchObject({ reason: 'unsupported_content' });
   });
 
   it('inviteLink is https://vk.me/<screen name>?ref=<payload>, or club<id> without a screen name', () => {
@@ -158,7 +160,7 @@ describe('VK through the hub', () => {
     });
   });
 
-  it('refuses before any request: a cold contact, text over 4096 characters, media by URL', async () => {
+  it('refuses before any request: a cold contact, text over 4096 characters', async () => {
     const { hub } = setup();
     await expect(
       hub.send({ channel: 'vk', contact: { id: 'cold', phone: '+79161234567' }, content: text }),

@@ -25,9 +25,10 @@ import {
   systemClock,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
-import { convertToVkMessage, VK_TEXT_LIMIT } from './convert-to-vk-message.js';
+import { convertToVkMessage, VK_TEXT_LIMIT, vkUploadOf } from './convert-to-vk-message.js';
 import { createVkClient, type VkClient } from './vk-client.js';
 import { vkDeepLink } from './vk-deep-link.js';
+import { createVkMediaUploader } from './vk-media-upload.js';
 import { claimVkWebhook, parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
 
 /** Settings of {@link createVkChannel}. */
@@ -67,6 +68,11 @@ export interface VkChannelSettings {
   pricing?: PerMessagePrice | undefined;
   /** Per-request timeout in ms. @default 15000 */
   timeoutMs?: number | undefined;
+  /**
+   * Download media sent by URL (to upload it to VK) from loopback or private hosts too (a sandbox). Off by default: the
+   * channel must not be pointed at internal services.
+   */
+  allowPrivateMediaUrls?: boolean | undefined;
   /** The time given to `message_allow` / `message_deny`, which carry none. @default the system clock */
   clock?: Clock | undefined;
 }
@@ -115,6 +121,7 @@ const settingsSchema = z
     rateLimit: rateLimitSettingsSchema.optional(),
     pricing: perMessagePriceSchema.optional(),
     timeoutMs: z.number().int().positive().optional(),
+    allowPrivateMediaUrls: z.boolean().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
   })
   .strict();
@@ -160,7 +167,8 @@ export function vkRandomId(messageId: string): number {
  * number, so `canReach` is true only for a contact with a VK user id (`identities.vk`, or one recorded from their
  * messages) — e.g. one who came through {@link vkDeepLink} / `hub.inviteLink`.
  *
- * Sends text (≤ 4096 characters), attachments VK already has (`mediaId`), interactive content as an inline keyboard
+ * Sends text (≤ 4096 characters), media by URL (uploaded first: images as photos, other kinds as documents) or
+ * attachments VK already has (`mediaId`), interactive content as an inline keyboard
  * of text buttons, locations, templates as their `fallbackText` and e-mail content as its `text`, each with a
  * `random_id` derived from our message id (VK's de-duplication). Messages are free by default. The Callback API
  * (`parseWebhook`: confirmation, `secret`, `ok`) and Bots Long Poll (`createVkPoller`) feed the same events.
@@ -198,6 +206,7 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
     timeoutMs: parsed.timeoutMs,
   });
   const clock = parsed.clock ?? systemClock;
+  const uploader = createVkMediaUploader({ client, allowPrivate: parsed.allowPrivateMediaUrls, timeoutMs: parsed.timeoutMs });
   const pricing = parsed.pricing;
   const ignored = createIgnoredUpdatesCounter<VkIgnoredReason>();
 
@@ -232,7 +241,6 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
     if (!capabilities.contentTypes.includes(content.type)) return `VK community messages cannot carry ${content.type} content`;
     if (content.type === 'media' && !capabilities.mediaKinds.includes(content.kind))
       return `VK cannot send ${content.kind} media`;
-    if (content.type === 'media' && !content.mediaId) return 'VK media must be an attachment VK already has (mediaId)';
     if (content.type === 'template' && !content.fallbackText) return 'VK has no templates: a fallbackText is required';
     return undefined;
   };
@@ -285,7 +293,10 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
         throw new ValidationError({ channel: 'vk', field: 'to', message: 'a VK recipient is the numeric VK user id' });
       }
       const params = convertToVkMessage(message.content, { replyTo: message.replyTo });
+      const upload = vkUploadOf(message.content);
+      if (upload) params.attachment = await uploader.attachmentFor(message.id, upload, message.to, signal);
       const sent = await client.sendMessage({ ...params, peerId: message.to, randomId: vkRandomId(message.id) }, { signal });
+      uploader.sent(message.id);
       return { providerMessageId: String(sent), status: 'sent' };
     },
 

@@ -8,7 +8,16 @@ import {
 } from '@omnidealer/core/provider-utils';
 import type { z } from 'zod';
 import type { VkSendParams } from './convert-to-vk-message.js';
-import { vkEnvelopeSchema, vkLongPollResponseSchema, vkLongPollServerSchema, vkSendResponseSchema } from './vk-api.js';
+import {
+  vkEnvelopeSchema,
+  vkLongPollResponseSchema,
+  vkLongPollServerSchema,
+  vkSavedDocSchema,
+  vkSavedPhotosSchema,
+  vkSendResponseSchema,
+  vkUploadResultSchema,
+  vkUploadServerSchema,
+} from './vk-api.js';
 import { classifyVkError } from './vk-error.js';
 
 /** VK API's base URL, the default of vk-io 4.10.1 (`apiBaseUrl`; VK moved the API from api.vk.com to api.vk.ru). */
@@ -42,6 +51,14 @@ export interface VkClientOptions {
   accountId?: string | undefined;
 }
 
+/** A file to upload: its bytes, the name VK shows and its MIME type. */
+export interface VkUploadFile {
+  data: Blob | Uint8Array;
+  /** @default 'file' */
+  filename?: string | undefined;
+  mimeType?: string | undefined;
+}
+
 /** A Bots Long Poll server (`groups.getLongPollServer`): `server` is the full URL to poll. */
 export interface VkLongPollServer {
   server: string;
@@ -72,6 +89,31 @@ export interface VkClient {
     message: VkSendParams & { peerId: number | string; randomId: number },
     request?: { signal?: AbortSignal | undefined },
   ): Promise<number>;
+  /**
+   * Uploads a photo for a message to `peerId`: `photos.getMessagesUploadServer` (`peer_id`) → a multipart `photo` part
+   * POSTed to the returned `upload_url` (without the token: another host) → `photos.saveMessagesPhoto` (`photo`,
+   * `server`, `hash`). Returns the attachment for `messages.send`: `photo<owner_id>_<id>[_<access_key>]`.
+   * @throws ChannelApiError when the upload server answers an HTTP error (retryable on 5xx) or `{ error }` (final);
+   * the typed error of {@link classifyVkError} when a method fails.
+   * @see https://dev.vk.com/ru/api/upload/photo-in-message
+   */
+  uploadMessagePhoto(
+    peerId: number | string,
+    file: VkUploadFile,
+    request?: { signal?: AbortSignal | undefined },
+  ): Promise<string>;
+  /**
+   * Uploads a document for a message to `peerId`: `docs.getMessagesUploadServer` (`type=doc`, `peer_id`) → a
+   * multipart `file` part POSTed to the returned `upload_url` → `docs.save` (`file`, `title`). Returns the attachment
+   * for `messages.send`: `doc<owner_id>_<id>[_<access_key>]`. VK refuses MP3 and executable files as documents.
+   * @throws as {@link VkClient.uploadMessagePhoto}.
+   * @see https://dev.vk.com/ru/api/upload/document-in-message
+   */
+  uploadMessageDocument(
+    peerId: number | string,
+    file: VkUploadFile & { title?: string | undefined },
+    request?: { signal?: AbortSignal | undefined },
+  ): Promise<string>;
   /** `groups.getLongPollServer` for the community (Bots Long Poll must be on in the community's settings). */
   getLongPollServer(request?: { signal?: AbortSignal | undefined }): Promise<VkLongPollServer>;
   /**
@@ -115,6 +157,8 @@ export function createVkClient(options: VkClientOptions = {}): VkClient {
   };
   const api = createHttpClient({ ...common, baseURL, timeoutMs, ...(options.headers ? { headers: options.headers } : {}) });
   const pollers = new Map<string, HttpClient>();
+  const uploaders = new Map<string, HttpClient>();
+  const errorBase = { channel: 'vk', accountId: options.accountId };
 
   async function call<T>(
     method: string,
@@ -146,8 +190,122 @@ export function createVkClient(options: VkClientOptions = {}): VkClient {
     return parsed.data;
   }
 
+  /** POSTs one multipart part to an upload server and checks its answer (HTTP 200 with `{ error }` on a refusal). */
+  async function uploadTo(uploadUrl: string, field: 'photo' | 'file', file: VkUploadFile, signal: AbortSignal | undefined) {
+    let target: URL;
+    try {
+      target = new URL(uploadUrl);
+    } catch (error) {
+      throw new ChannelApiError({ ...errorBase, retryable: false, message: 'vk: upload_url is not a URL', cause: error });
+    }
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') {
+      throw new ChannelApiError({ ...errorBase, retryable: false, message: 'vk: upload_url is not http(s)' });
+    }
+    let http = uploaders.get(target.origin);
+    if (!http) {
+      // The upload server is another host: no token goes there (vk-io sends none either). Uploads take longer.
+      http = createHttpClient({ ...common, baseURL: target.origin, timeoutMs: Math.max(timeoutMs, 60_000) });
+      uploaders.set(target.origin, http);
+    }
+    const blob =
+      file.data instanceof Blob
+        ? file.data
+        : new Blob([file.data as Uint8Array<ArrayBuffer>], file.mimeType ? { type: file.mimeType } : {});
+    const form = new FormData();
+    form.append(field, blob, file.filename ?? 'file');
+    // Upload servers answer JSON, not always labelled as JSON: read as text.
+    const text = await http.request<string>({
+      method: 'POST',
+      path: `${target.pathname}${target.search}`,
+      body: form,
+      responseType: 'text',
+      signal,
+    });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new ChannelApiError({
+        ...errorBase,
+        statusCode: 200,
+        retryable: false,
+        message: 'vk: the upload server answered something other than JSON',
+        cause: error,
+      });
+    }
+    const parsed = vkUploadResultSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new ChannelApiError({
+        ...errorBase,
+        statusCode: 200,
+        retryable: false,
+        message: 'vk: unexpected upload answer',
+        raw: body,
+      });
+    }
+    const result = parsed.data;
+    if (result.error !== undefined && result.error !== null && result.error !== '') {
+      const reason = typeof result.error === 'string' ? result.error : (result.error_descr ?? 'refused');
+      throw new ChannelApiError({
+        ...errorBase,
+        statusCode: 200,
+        retryable: false,
+        ...(result.error_code ? { providerCode: result.error_code } : {}),
+        message: `vk: the upload server refused the file: ${reason.slice(0, 200)}`,
+        raw: result,
+      });
+    }
+    return result;
+  }
+
+  const attachmentOf = (type: 'photo' | 'doc', media: { owner_id: number; id: number; access_key?: string | null | undefined }) =>
+    `${type}${media.owner_id}_${media.id}${media.access_key ? `_${media.access_key}` : ''}`;
+
+  const missing = (what: string, raw: unknown) =>
+    new ChannelApiError({
+      ...errorBase,
+      statusCode: 200,
+      retryable: false,
+      message: `vk: the upload answer has no ${what}`,
+      raw,
+    });
+
   return {
     call,
+
+    async uploadMessagePhoto(peerId, file, request = {}) {
+      const server = await call(
+        'photos.getMessagesUploadServer',
+        { peer_id: String(peerId) },
+        { signal: request.signal, schema: vkUploadServerSchema },
+      );
+      const uploaded = await uploadTo(server.upload_url, 'photo', file, request.signal);
+      // An empty `photo` ("[]") means the server took no image from the request.
+      if (!uploaded.photo || uploaded.photo === '[]' || uploaded.server == null || !uploaded.hash)
+        throw missing('photo', uploaded);
+      const [photo] = await call(
+        'photos.saveMessagesPhoto',
+        { photo: uploaded.photo, server: String(uploaded.server), hash: uploaded.hash },
+        { signal: request.signal, schema: vkSavedPhotosSchema },
+      );
+      return attachmentOf('photo', photo as NonNullable<typeof photo>);
+    },
+
+    async uploadMessageDocument(peerId, file, request = {}) {
+      const server = await call(
+        'docs.getMessagesUploadServer',
+        { type: 'doc', peer_id: String(peerId) },
+        { signal: request.signal, schema: vkUploadServerSchema },
+      );
+      const uploaded = await uploadTo(server.upload_url, 'file', file, request.signal);
+      if (!uploaded.file) throw missing('file', uploaded);
+      const saved = await call(
+        'docs.save',
+        { file: uploaded.file, title: file.title ?? file.filename },
+        { signal: request.signal, schema: vkSavedDocSchema },
+      );
+      return attachmentOf('doc', saved.doc);
+    },
 
     async sendMessage(message, request = {}) {
       const { peerId, randomId, ...params } = message;

@@ -28,18 +28,23 @@ const routes = {
   pdf: 'GET https://cdn.dealer.example/docs/price-list.pdf',
 };
 const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]);
+// Upload servers answer JSON labelled text/html.
+const photoUploadAnswer = {
+  text: JSON.stringify(uploadResultPhoto),
+  headers: { 'content-type': 'text/html; charset=windows-1251' },
+};
+const pdfFile = () =>
+  new HttpResponse(new Uint8Array([0x25, 0x50, 0x44, 0x46]), { headers: { 'content-type': 'application/pdf' } });
 const defaults = {
   [routes.send]: { json: sendResponse },
   [routes.photoServer]: { json: uploadServerPhoto },
-  // Upload servers answer JSON labelled text/html.
-  [routes.photoHost]: { text: JSON.stringify(uploadResultPhoto), headers: { 'content-type': 'text/html; charset=windows-1251' } },
+  [routes.photoHost]: photoUploadAnswer,
   [routes.savePhoto]: { json: savedPhoto },
   [routes.docServer]: { json: { response: { upload_url: docUploadUrl } } },
   [routes.docHost]: { json: { file: '229010001|0|-1|909236|a7f3c1d2e4|pdf|4|price-list.pdf|5b7e|0|0|0' } },
   [routes.saveDoc]: { json: savedDoc },
   [routes.image]: () => new HttpResponse(jpeg, { headers: { 'content-type': 'image/jpeg' } }),
-  [routes.pdf]: () =>
-    new HttpResponse(new Uint8Array([0x25, 0x50, 0x44, 0x46]), { headers: { 'content-type': 'application/pdf' } }),
+  [routes.pdf]: pdfFile,
 };
 const api = createTestServer(defaults);
 beforeEach(() => {
@@ -121,7 +126,7 @@ describe('VK media by URL', () => {
 
   it('the upload server failing: HTTP 5xx is retried; its { error } answer is a final typed error, nothing sent', async () => {
     const { hub, channel } = setup();
-    api.use(routes.photoHost, [{ status: 502, text: 'Bad Gateway' }, defaults[routes.photoHost]]);
+    api.use(routes.photoHost, [{ status: 502, text: 'Bad Gateway' }, photoUploadAnswer]);
     expect((await hub.send({ channel: 'vk', contact: linked, content: photo })).status).toBe('sent');
     expect(uploadsTo('https://pu.vk.com/')).toHaveLength(2);
     expect(api.callsTo('photos.getMessagesUploadServer')).toHaveLength(2);
@@ -183,7 +188,7 @@ describe('VK media by URL', () => {
       status: 'failed',
       error: { code: 'provider_error', retryable: false, message: expect.stringContaining('HTTP 404') },
     });
-    api.use(routes.pdf, [{ status: 503, text: '' }, defaults[routes.pdf]]);
+    api.use(routes.pdf, [{ status: 503, text: '' }, pdfFile]);
     expect((await hub.send({ channel: 'vk', contact: linked, content: pdf })).status).toBe('sent');
     expect(api.callsTo('docs.getMessagesUploadServer')).toHaveLength(1);
 

@@ -92,7 +92,7 @@ export {
   type TwilioSandbox,
   type TwilioSentMessage,
 } from './twilio-sandbox.js';
-export type { VkEventResult, VkSandbox, VkSandboxUser, VkSentMessage } from './vk-sandbox.js';
+export type { VkEventResult, VkSandbox, VkSandboxUpload, VkSandboxUser, VkSentMessage } from './vk-sandbox.js';
 export { signWhatsAppPayload } from './whatsapp-payloads.js';
 export type {
   WebhookVerification,

@@ -46,6 +46,8 @@ export interface VkSandboxStats extends ProviderTrafficStats {
   inbound: number;
   /** Sends VK dropped as repeats of an earlier `random_id`. */
   duplicates: number;
+  /** Files posted to the message upload servers. */
+  uploads: number;
 }
 
 /** SMS gateway counters (SMS.ru, SMSC.ru, Twilio). */
@@ -102,7 +104,7 @@ export function createSandboxStats(): SandboxStats {
     twilio: sms(),
     max: { ...traffic(), accepted: 0, inbound: 0, uploads: 0 },
     telegram: createTelegramSandboxStats(),
-    vk: { ...traffic(), accepted: 0, inbound: 0, duplicates: 0 },
+    vk: { ...traffic(), accepted: 0, inbound: 0, duplicates: 0, uploads: 0 },
     smtp: { received: 0, bounced: 0, faults: 0 },
   };
 }

@@ -212,4 +212,37 @@ describe('VK channel against the sandbox', () => {
     });
     expect(sandbox.vk.sent()).toHaveLength(1);
   });
+
+  it('sends media by URL: uploads a photo and a document through the upload servers, then sends their attachments', async () => {
+    const { sandbox } = await setup({}, false);
+    const media = await startTestReceiver((request) => ({ status: 200, body: `file at ${request.path}` }));
+    stops.push(media.close);
+    const channel = createVkChannel({
+      groupId: sandbox.credentials.vk.groupId,
+      token: sandbox.credentials.vk.token,
+      baseURL: sandbox.urls.vk,
+      rateLimit: { perSecond: 1000 },
+      allowPrivateMediaUrls: true, // the media host is on loopback
+    });
+    const hub = createOmnidealer({ channels: [channel], store: createMemoryStore(), allowPrivateMediaUrls: true });
+    const { userId } = await sandbox.vk.start({});
+    const contact = { id: 'crm-2', identities: { vk: String(userId) } };
+    const photo = await hub.send({
+      channel: 'vk',
+      contact,
+      content: { type: 'media', kind: 'image', url: media.url('/photos/solaris.jpg'), caption: 'Солярис' },
+    });
+    const doc = await hub.send({
+      channel: 'vk',
+      contact,
+      content: { type: 'media', kind: 'document', url: media.url('/docs/price-list.pdf') },
+    });
+    expect([photo.status, doc.status]).toEqual(['sent', 'sent']);
+    const [photoSent, docSent] = sandbox.vk.sent();
+    expect(photoSent).toMatchObject({ text: 'Солярис', attachment: expect.stringMatching(/^photo-\d+_\d+_[0-9a-f]+$/) });
+    expect(docSent?.attachment).toMatch(/^doc-\d+_\d+$/);
+    expect(sandbox.vk.uploads().get(photoSent?.attachment ?? '')).toMatchObject({ type: 'photo', filename: 'solaris.jpg' });
+    expect(sandbox.vk.uploads().get(docSent?.attachment ?? '')).toMatchObject({ type: 'doc', filename: 'price-list.pdf' });
+    expect(sandbox.stats().vk.uploads).toBe(2);
+  });
 });

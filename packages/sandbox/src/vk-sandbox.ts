@@ -2,7 +2,14 @@ import { createSeededRandom, seededDigits, seededHex } from './random.js';
 import type { ResolvedFaultRule } from './sandbox-behaviour.js';
 import type { HttpProvider, SandboxContext } from './sandbox-context.js';
 import type { WebhookDeliveryEvent } from './sandbox-events.js';
-import { jsonResponse, readParameters, type SandboxRequest, type SandboxResponse, textResponse } from './sandbox-http.js';
+import {
+  jsonResponse,
+  readMultipart,
+  readParameters,
+  type SandboxRequest,
+  type SandboxResponse,
+  textResponse,
+} from './sandbox-http.js';
 
 /** A VK user as the sandbox knows them: the community may write to them once they wrote or allowed its messages. */
 export interface VkSandboxUser {
@@ -54,6 +61,16 @@ export interface VkSandbox {
   users(): ReadonlyMap<number, VkSandboxUser>;
   /** Every message the community sent, oldest first (a send repeated with the same `random_id` is stored once). */
   sent(): readonly VkSentMessage[];
+  /** Files uploaded for messages and saved (`photos.saveMessagesPhoto` / `docs.save`), by attachment (`photo-…_…_…`). */
+  uploads(): ReadonlyMap<string, VkSandboxUpload>;
+}
+
+/** A file uploaded for a message and saved, as the sandbox keeps it. */
+export interface VkSandboxUpload {
+  type: 'photo' | 'doc';
+  filename: string;
+  size: number;
+  contentType: string;
 }
 
 const apiError = (code: number, message: string, parameters: URLSearchParams) =>
@@ -73,7 +90,9 @@ const apiVersion = '5.199';
 
 /**
  * Creates the VK API simulator: `POST /method/messages.send`, `groups.getLongPollServer`,
- * `groups.getCallbackConfirmationCode`, and the Bots Long Poll server `GET /lp/<group_id>?act=a_check`. Auth is the
+ * `groups.getCallbackConfirmationCode`, message uploads (`photos.getMessagesUploadServer` → `POST /upload/photo/<id>`
+ * with a `photo` part → `photos.saveMessagesPhoto`; `docs.getMessagesUploadServer` → `POST /upload/doc/<id>` with a
+ * `file` part → `docs.save`), and the Bots Long Poll server `GET /lp/<group_id>?act=a_check`. Auth is the
  * `access_token` parameter (error 5 otherwise); errors are HTTP 200 with `{ error: { error_code, error_msg,
  * request_params } }` as VK answers them. Events go to the static `webhookTargets.vk` with the community's `secret`, or
  * queue for Long Poll while there is none.
@@ -90,6 +109,12 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
   let userCount = 0;
   let messageId = 3000;
   let eventCount = 0;
+  // Upload ids handed out by getMessagesUploadServer; files posted there until saved; saved files by attachment.
+  const uploadServers = new Map<string, 'photo' | 'doc'>();
+  const posted = new Map<string, VkSandboxUpload & { hash: string }>();
+  const saved = new Map<string, VkSandboxUpload>();
+  let uploadCount = 0;
+  let mediaId = 457239000;
 
   const addUser = (input: { userId?: number | undefined; firstName?: string | undefined } = {}): VkSandboxUser => {
     const existing = input.userId === undefined ? undefined : users.get(input.userId);
@@ -235,6 +260,94 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
     return jsonResponse(200, { response: stored.id });
   };
 
+  const uploadServer = (type: 'photo' | 'doc', parameters: URLSearchParams): SandboxResponse => {
+    if (type === 'doc' && !['doc', 'audio_message', 'graffiti', null].includes(parameters.get('type'))) {
+      return apiError(100, 'One of the parameters specified was missing or invalid: type is invalid', parameters);
+    }
+    const id = seededHex(16, seed, 'vk.upload', ++uploadCount);
+    uploadServers.set(id, type);
+    const upload_url = `${context.origin}/vk/upload/${type}/${id}?gid=${credentials.groupId}`;
+    return jsonResponse(200, {
+      response: type === 'photo' ? { album_id: -64, upload_url, user_id: 0, group_id: credentials.groupId } : { upload_url },
+    });
+  };
+
+  // The upload server is another host at VK: no token, HTTP 200 with `{ error }` when it takes no file.
+  const upload = async (request: SandboxRequest, type: string, id: string): Promise<SandboxResponse> => {
+    if (uploadServers.get(id) !== type) return jsonResponse(200, { error: 'ERR_UPLOAD_BAD_URL: unknown upload server' });
+    const field = type === 'photo' ? 'photo' : 'file';
+    const file = (await readMultipart(request))?.get(field);
+    if (!(file instanceof Blob)) return jsonResponse(200, { error: `ERR_UPLOAD_FILE_NOT_UPLOADED: no "${field}" part` });
+    uploadServers.delete(id);
+    const filename = file instanceof File ? file.name : 'file';
+    const hash = seededHex(32, seed, 'vk.upload.hash', uploadCount);
+    const token = `${id}|${filename}`;
+    posted.set(token, { type: type as 'photo' | 'doc', filename, size: file.size, contentType: file.type, hash });
+    stats.vk.uploads++;
+    if (type === 'doc') return jsonResponse(200, { file: token });
+    return textResponse(200, JSON.stringify({ server: 909618, photo: JSON.stringify([{ photo: token, sizes: [] }]), hash }), {
+      'content-type': 'text/html; charset=windows-1251',
+    });
+  };
+
+  const savePhoto = (parameters: URLSearchParams): SandboxResponse => {
+    let token: string | undefined;
+    try {
+      token = (JSON.parse(parameters.get('photo') ?? '') as Array<{ photo?: string }>)[0]?.photo;
+    } catch {
+      token = undefined;
+    }
+    const file = token ? posted.get(token) : undefined;
+    if (!token || !file || file.type !== 'photo')
+      return apiError(100, 'One of the parameters specified was missing or invalid: photo is undefined', parameters);
+    if (parameters.get('hash') !== file.hash) return apiError(121, 'Invalid hash', parameters);
+    posted.delete(token);
+    const id = ++mediaId;
+    const accessKey = seededHex(18, seed, 'vk.photo.key', id);
+    const { hash: _hash, ...upload } = file;
+    saved.set(`photo-${credentials.groupId}_${id}_${accessKey}`, upload);
+    return jsonResponse(200, {
+      response: [
+        {
+          album_id: -64,
+          date: Math.floor(clock.now() / 1000),
+          id,
+          owner_id: -credentials.groupId,
+          access_key: accessKey,
+          sizes: [],
+          text: '',
+        },
+      ],
+    });
+  };
+
+  const saveDoc = (parameters: URLSearchParams): SandboxResponse => {
+    const token = parameters.get('file') ?? '';
+    const file = posted.get(token);
+    if (file?.type !== 'doc')
+      return apiError(100, 'One of the parameters specified was missing or invalid: file is undefined', parameters);
+    posted.delete(token);
+    const id = ++mediaId;
+    const { hash: _hash, ...upload } = file;
+    const title = parameters.get('title') || file.filename;
+    saved.set(`doc-${credentials.groupId}_${id}`, { ...upload, filename: title });
+    return jsonResponse(200, {
+      response: {
+        type: 'doc',
+        doc: {
+          id,
+          owner_id: -credentials.groupId,
+          title,
+          size: file.size,
+          ext: title.split('.').pop() ?? '',
+          date: Math.floor(clock.now() / 1000),
+          type: 8,
+          url: `${context.origin}/vk/doc/${id}`,
+        },
+      },
+    });
+  };
+
   const longPoll = (request: SandboxRequest): SandboxResponse => {
     const query = request.url.searchParams;
     if (query.get('key') !== longPollKey) return jsonResponse(200, { failed: 2 });
@@ -246,9 +359,12 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
   };
 
   return {
-    handle(request) {
+    async handle(request) {
       const segments = request.url.pathname.split('/').filter(Boolean);
       if (segments[0] === 'lp' && request.method === 'GET') return longPoll(request);
+      if (segments[0] === 'upload' && segments[1] && segments[2] && request.method === 'POST') {
+        return upload(request, segments[1], segments[2]);
+      }
       if (segments[0] !== 'method' || !segments[1]) return textResponse(404, 'not found');
       const method = segments[1];
       const parameters = readParameters(request);
@@ -267,6 +383,14 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
           return jsonResponse(200, {
             response: { key: longPollKey, server: `${context.origin}/vk/lp/${credentials.groupId}`, ts: String(ts) },
           });
+        case 'photos.getMessagesUploadServer':
+          return uploadServer('photo', parameters);
+        case 'docs.getMessagesUploadServer':
+          return uploadServer('doc', parameters);
+        case 'photos.saveMessagesPhoto':
+          return savePhoto(parameters);
+        case 'docs.save':
+          return saveDoc(parameters);
         case 'groups.getCallbackConfirmationCode':
           return jsonResponse(200, { response: { code: credentials.confirmationCode } });
         default:
@@ -340,5 +464,6 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
 
     users: () => users,
     sent: () => sent,
+    uploads: () => saved,
   };
 }

@@ -142,7 +142,9 @@ export function convertToVkMessage(
       checkText(text, 'content.body');
       const buttons =
         content.action.type === 'buttons'
-          ? content.action.buttons.map((each, index) => button(each.title, each.id, `content.action.buttons.${index}`, buttonType))
+          ? content.action.buttons.map((each, index) =>
+              button(each.title, each.id, `content.action.buttons.${index}`, buttonType),
+            )
           : content.action.sections.flatMap((section, sectionIndex) =>
               section.rows.map((row, rowIndex) =>
                 button(row.title, row.id, `content.action.sections.${sectionIndex}.rows.${rowIndex}`, buttonType),

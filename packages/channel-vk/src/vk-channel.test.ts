@@ -287,7 +287,11 @@ describe('VK through the hub', () => {
     await hub.send({
       channel: 'vk',
       contact: linked,
-      content: { type: 'interactive', body: 'Тест-драйв?', action: { type: 'buttons', buttons: [{ id: 'td:yes', title: 'Да' }] } },
+      content: {
+        type: 'interactive',
+        body: 'Тест-драйв?',
+        action: { type: 'buttons', buttons: [{ id: 'td:yes', title: 'Да' }] },
+      },
     });
     expect(JSON.parse(sends()[0]?.form?.keyboard ?? '')).toEqual({
       inline: true,

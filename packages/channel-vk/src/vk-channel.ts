@@ -179,7 +179,8 @@ export function vkRandomId(messageId: string): number {
  * Sends text (≤ 4096 characters), attachments VK already has (`mediaId`), interactive content as an inline keyboard
  * of text buttons, locations, templates as their `fallbackText` and e-mail content as its `text`, each with a
  * `random_id` derived from our message id (VK's de-duplication). Messages are free by default. The Callback API
- * (`parseWebhook`: confirmation, `secret`, `ok`) and Bots Long Poll (`createVkPoller`) feed the same events.
+ * (`parseWebhook`: confirmation, `secret`, `ok`) and Bots Long Poll (`createVkPoller`) feed the same events, including
+ * `message_read` (`read` statuses for the messages read) and, with `buttons: 'callback'`, callback button presses.
  * @example
  * const vk = createVkChannel({
  *   groupId: 229010001, token: process.env.VK_GROUP_TOKEN,

@@ -131,15 +131,18 @@ describe('parseVkWebhook', () => {
     expect(alone.events).toEqual([{ type: 'status', providerMessageId: '3791', status: 'read', at: now }]);
     expect(await alone.response?.text()).toBe('ok');
     const asked: Array<[string, number]> = [];
-    const withEarlier = await parseVkWebhook(request({ ...messageRead, object: { ...messageRead.object, conversation_message_id: 2570 } }), {
-      secret,
-      confirmationCode: () => 'x',
-      now: () => now,
-      sentBefore: (peerId, readMessageId) => {
-        asked.push([peerId, readMessageId]);
-        return ['3785', '3791'];
+    const withEarlier = await parseVkWebhook(
+      request({ ...messageRead, object: { ...messageRead.object, conversation_message_id: 2570 } }),
+      {
+        secret,
+        confirmationCode: () => 'x',
+        now: () => now,
+        sentBefore: (peerId, readMessageId) => {
+          asked.push([peerId, readMessageId]);
+          return ['3785', '3791'];
+        },
       },
-    });
+    );
     expect(asked).toEqual([['310550771', 3791]]);
     expect(withEarlier.events.map((event) => event.type === 'status' && [event.providerMessageId, event.status])).toEqual([
       ['3785', 'read'],

@@ -209,26 +209,28 @@ export function parseVkEvent(
       const replyTo = message.reply_message?.id ? String(message.reply_message.id) : undefined;
       const lang = parsed.data.client_info?.lang_id;
       return {
-        events: [{
-          type: 'inbound',
-          // A dialog message always has its id in the community's messages; chats (ignored) can have id 0.
-          providerMessageId: message.id > 0 ? String(message.id) : `${message.peer_id}_${message.conversation_message_id ?? 0}`,
-          from: userId,
-          senderId: userId,
-          conversationExternalId: userId,
-          content,
-          kind,
-          ...(payload !== undefined ? { payload } : {}),
-          at: message.date * 1000,
-          ...(replyTo ? { replyTo } : {}),
-          metadata: {
-            ...common,
-            ...(message.conversation_message_id != null ? { vkConversationMessageId: message.conversation_message_id } : {}),
-            ...(ref && message.ref_source ? { vkRefSource: message.ref_source } : {}),
-            ...(message.fwd_messages?.length ? { vkForwarded: message.fwd_messages.length } : {}),
-            ...(lang != null ? { vkLangId: lang } : {}),
+        events: [
+          {
+            type: 'inbound',
+            // A dialog message always has its id in the community's messages; chats (ignored) can have id 0.
+            providerMessageId: message.id > 0 ? String(message.id) : `${message.peer_id}_${message.conversation_message_id ?? 0}`,
+            from: userId,
+            senderId: userId,
+            conversationExternalId: userId,
+            content,
+            kind,
+            ...(payload !== undefined ? { payload } : {}),
+            at: message.date * 1000,
+            ...(replyTo ? { replyTo } : {}),
+            metadata: {
+              ...common,
+              ...(message.conversation_message_id != null ? { vkConversationMessageId: message.conversation_message_id } : {}),
+              ...(ref && message.ref_source ? { vkRefSource: message.ref_source } : {}),
+              ...(message.fwd_messages?.length ? { vkForwarded: message.fwd_messages.length } : {}),
+              ...(lang != null ? { vkLangId: lang } : {}),
+            },
           },
-        }],
+        ],
       };
     }
     case 'message_allow':
@@ -239,19 +241,21 @@ export function parseVkEvent(
       const userId = String(parsed.data.user_id);
       const key = allowed && typeof parsed.data.key === 'string' && parsed.data.key ? parsed.data.key : undefined;
       return {
-        events: [{
-          type: 'inbound',
-          // No message id and no time: the event id identifies it (a redelivery carries the same one).
-          providerMessageId: `${eventType}:${userId}:${eventId ?? 'none'}`,
-          from: userId,
-          senderId: userId,
-          conversationExternalId: userId,
-          content: { type: 'text', text: allowed ? '[VK messages allowed]' : '[VK messages denied]' },
-          kind: allowed ? 'start' : 'stop',
-          ...(key ? { payload: key } : {}),
-          at: now(),
-          metadata: common,
-        }],
+        events: [
+          {
+            type: 'inbound',
+            // No message id and no time: the event id identifies it (a redelivery carries the same one).
+            providerMessageId: `${eventType}:${userId}:${eventId ?? 'none'}`,
+            from: userId,
+            senderId: userId,
+            conversationExternalId: userId,
+            content: { type: 'text', text: allowed ? '[VK messages allowed]' : '[VK messages denied]' },
+            kind: allowed ? 'start' : 'stop',
+            ...(key ? { payload: key } : {}),
+            at: now(),
+            metadata: common,
+          },
+        ],
       };
     }
     case 'message_event': {
@@ -263,25 +267,27 @@ export function parseVkEvent(
       const userId = String(press.user_id);
       const payload = callbackPayload(press.payload);
       return {
-        events: [{
-          type: 'inbound',
-          // The press's own event id: unique per press, the same on a redelivery.
-          providerMessageId: `callback:${press.event_id}`,
-          from: userId,
-          senderId: userId,
-          conversationExternalId: userId,
-          // VK sends neither the label nor the message: the button id stands for the press.
-          content: { type: 'text', text: payload ?? '[VK button]' },
-          kind: 'button_reply',
-          ...(payload !== undefined ? { payload } : {}),
-          at: now(),
-          metadata: {
-            ...common,
-            vkCallbackEventId: press.event_id,
-            vkPeerId: press.peer_id,
-            ...(press.conversation_message_id != null ? { vkConversationMessageId: press.conversation_message_id } : {}),
+        events: [
+          {
+            type: 'inbound',
+            // The press's own event id: unique per press, the same on a redelivery.
+            providerMessageId: `callback:${press.event_id}`,
+            from: userId,
+            senderId: userId,
+            conversationExternalId: userId,
+            // VK sends neither the label nor the message: the button id stands for the press.
+            content: { type: 'text', text: payload ?? '[VK button]' },
+            kind: 'button_reply',
+            ...(payload !== undefined ? { payload } : {}),
+            at: now(),
+            metadata: {
+              ...common,
+              vkCallbackEventId: press.event_id,
+              vkPeerId: press.peer_id,
+              ...(press.conversation_message_id != null ? { vkConversationMessageId: press.conversation_message_id } : {}),
+            },
           },
-        }],
+        ],
       };
     }
     case 'message_read': {

@@ -64,7 +64,13 @@ export interface Inbox {
 const publicDirectory = new URL('./public/', import.meta.url);
 const staticFiles: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
-  '/inbox.js': { file: 'inbox.js', type: 'text/javascript; charset=utf-8' },
+  // The page's ES modules: the entry and the parts it imports (no build step).
+  ...Object.fromEntries(
+    ['inbox.js', 'inbox-state.js', 'inbox-list.js', 'inbox-thread.js', 'inbox-actions.js'].map((file) => [
+      `/${file}`,
+      { file, type: 'text/javascript; charset=utf-8' },
+    ]),
+  ),
   '/inbox.css': { file: 'inbox.css', type: 'text/css; charset=utf-8' },
 };
 

@@ -81,9 +81,16 @@ function paragraphs(...parts: Array<string | undefined>): string {
   return parts.filter((part): part is string => Boolean(part?.trim())).join('\n\n');
 }
 
-type VkTextButton = { action: { type: 'text'; label: string; payload: string } };
+type VkButton = { action: { type: 'text' | 'callback'; label: string; payload: string } };
 
-function button(label: string, id: string, field: string): VkTextButton {
+/**
+ * What a keyboard button is: `text` (the press is a message from the user, `message_new` with `payload`) or
+ * `callback` (the press is a `message_event`, answered with `messages.sendMessageEventAnswer`; needs the Callback API
+ * or Long Poll at API version ≥ 5.103 and the `message_event` event).
+ */
+export type VkButtonType = 'text' | 'callback';
+
+function button(label: string, id: string, field: string, type: VkButtonType): VkButton {
   if (characters(label) > VK_BUTTON_LABEL_LIMIT) {
     fail(`${field}.title`, `a VK button label is at most ${VK_BUTTON_LABEL_LIMIT} characters`);
   }
@@ -91,7 +98,7 @@ function button(label: string, id: string, field: string): VkTextButton {
   if (payload.length > VK_BUTTON_PAYLOAD_LIMIT) {
     fail(`${field}.id`, `the button payload ${payload.length} characters as JSON; VK allows ${VK_BUTTON_PAYLOAD_LIMIT}`);
   }
-  return { action: { type: 'text', label, payload } };
+  return { action: { type, label, payload } };
 }
 
 /**
@@ -101,8 +108,9 @@ function button(label: string, id: string, field: string): VkTextButton {
  * - `media` → `attachment`, given as `mediaId` = an attachment VK already has (`photo-229010001_457239017`,
  *   `doc…`, `video…`, `audio…`); the caption becomes the message. Media by URL gets no `attachment` here: the channel
  *   uploads it first (`photos.getMessagesUploadServer` / `docs.getMessagesUploadServer`) and adds it.
- * - `interactive` → the text (header, body, footer) with an **inline keyboard of text buttons**, one per row (two per
- *   row past 6 buttons): the payload is `{"id":"<button or row id>"}`, which VK returns in `message_new`.
+ * - `interactive` → the text (header, body, footer) with an **inline keyboard**, one button per row (two per row past
+ *   6 buttons): the payload is `{"id":"<button or row id>"}`, which VK returns in `message_new` (text buttons, the
+ *   default) or in `message_event` (`buttons: 'callback'`).
  * - `location` → `lat` / `long`, with the name and address as the message.
  *
  * @throws ValidationError (before any network call) for text over {@link VK_TEXT_LIMIT} characters, a label over 40
@@ -117,7 +125,11 @@ function button(label: string, id: string, field: string): VkTextButton {
  * // params.keyboard = '{"inline":true,"buttons":[[{"action":{"type":"text","label":"Да","payload":"{\"id\":\"td:yes\"}"}}],…]}'
  * @see https://dev.vk.com/ru/method/messages.send
  */
-export function convertToVkMessage(content: MessageContent, options: { replyTo?: string | undefined } = {}): VkSendParams {
+export function convertToVkMessage(
+  content: MessageContent,
+  options: { replyTo?: string | undefined; buttons?: VkButtonType | undefined } = {},
+): VkSendParams {
+  const buttonType = options.buttons ?? 'text';
   const withOptions = (params: VkSendParams): VkSendParams => {
     if (options.replyTo && /^\d+$/.test(options.replyTo)) params.reply_to = Number(options.replyTo);
     return params;
@@ -153,17 +165,19 @@ export function convertToVkMessage(content: MessageContent, options: { replyTo?:
       checkText(text, 'content.body');
       const buttons =
         content.action.type === 'buttons'
-          ? content.action.buttons.map((each, index) => button(each.title, each.id, `content.action.buttons.${index}`))
+          ? content.action.buttons.map((each, index) =>
+              button(each.title, each.id, `content.action.buttons.${index}`, buttonType),
+            )
           : content.action.sections.flatMap((section, sectionIndex) =>
               section.rows.map((row, rowIndex) =>
-                button(row.title, row.id, `content.action.sections.${sectionIndex}.rows.${rowIndex}`),
+                button(row.title, row.id, `content.action.sections.${sectionIndex}.rows.${rowIndex}`, buttonType),
               ),
             );
       if (buttons.length > VK_INLINE_BUTTONS) {
         fail('content.action', `a VK inline keyboard has at most ${VK_INLINE_BUTTONS} buttons; this one has ${buttons.length}`);
       }
       const perRow = buttons.length > VK_INLINE_ROWS ? 2 : 1;
-      const rows: VkTextButton[][] = [];
+      const rows: VkButton[][] = [];
       for (let index = 0; index < buttons.length; index += perRow) rows.push(buttons.slice(index, index + perRow));
       return withOptions({ message: text, keyboard: JSON.stringify({ inline: true, buttons: rows }) });
     }

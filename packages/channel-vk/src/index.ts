@@ -3,7 +3,7 @@
  *
  * @module @omnidealer/channel-vk
  */
-export { convertToVkMessage, VK_TEXT_LIMIT, type VkSendParams } from './convert-to-vk-message.js';
+export { convertToVkMessage, VK_TEXT_LIMIT, type VkButtonType, type VkSendParams } from './convert-to-vk-message.js';
 export type { VkApiErrorWire } from './vk-api.js';
 export {
   createVkChannel,

@@ -101,6 +101,30 @@ export const vkMessageAllowObjectSchema = z.looseObject({ user_id: z.number().in
 /** `message_deny` (`CallbackMessageDeny`): the user forbade the community's messages. */
 export const vkMessageDenyObjectSchema = z.looseObject({ user_id: z.number().int() });
 
+/**
+ * `message_read` (vksdk `MessageReadObject`): the user (`from_id`) read the dialog `peer_id` up to the community's
+ * message `read_message_id`, and everything before it. No time is sent.
+ */
+export const vkMessageReadObjectSchema = z.looseObject({
+  from_id: z.number().int(),
+  peer_id: z.number().int(),
+  read_message_id: z.number().int().positive(),
+  conversation_message_id: z.number().nullish(),
+});
+
+/**
+ * `message_event` (vk-io 4.10.1 `IMessageEventContextPayload`, vksdk `MessageEventObject`): a callback button was
+ * pressed. `payload` is the button's payload, parsed JSON (an object) or a string; `event_id` is valid for a minute,
+ * for `messages.sendMessageEventAnswer`.
+ */
+export const vkMessageEventObjectSchema = z.looseObject({
+  user_id: z.number().int(),
+  peer_id: z.number().int(),
+  event_id: z.string().min(1),
+  payload: z.unknown().optional(),
+  conversation_message_id: z.number().nullish(),
+});
+
 /** `message_reply` / `message_edit`: a message object (a community's outgoing message, or an edited one). */
 export const vkMessageObjectSchema = vkMessageSchema;
 

@@ -1,6 +1,6 @@
 import { createManualClock } from '@omnidealer/core';
 import { createChannelTestHub, createTestServer } from '@omnidealer/core/test';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import error5 from './__fixtures__/error-5.json';
 import error6 from './__fixtures__/error-6.json';
 import error9 from './__fixtures__/error-9.json';
@@ -8,8 +8,10 @@ import error901 from './__fixtures__/error-901.json';
 import confirmationEvent from './__fixtures__/event-confirmation.json';
 import allowEvent from './__fixtures__/event-message-allow.json';
 import denyEvent from './__fixtures__/event-message-deny.json';
+import messageEvent from './__fixtures__/event-message-event.json';
 import messageNew from './__fixtures__/event-message-new.json';
 import refEvent from './__fixtures__/event-message-new-ref.json';
+import readEvent from './__fixtures__/event-message-read.json';
 import sendResponse from './__fixtures__/send-response.json';
 import { createVkChannel, vkRandomId, vkUserIdOf } from './vk-channel.js';
 
@@ -20,8 +22,12 @@ const secret = 'vkSecret7f3a9c2e41';
 const groupId = 229010001;
 const userId = '310550771';
 const sendRoute = `POST ${base}/messages.send`;
-const api = createTestServer({ [sendRoute]: { json: sendResponse } });
-beforeEach(() => api.use(sendRoute, { json: sendResponse }));
+const answerRoute = `POST ${base}/messages.sendMessageEventAnswer`;
+const api = createTestServer({ [sendRoute]: { json: sendResponse }, [answerRoute]: { json: { response: 1 } } });
+beforeEach(() => {
+  api.use(sendRoute, { json: sendResponse });
+  api.use(answerRoute, { json: { response: 1 } });
+});
 
 const text = { type: 'text', text: 'Да, Солярис в наличии' } as const;
 const linked = { id: 'c1', phone: '+79161234567', identities: { vk: userId } };
@@ -257,5 +263,65 @@ describe('VK through the hub', () => {
     expect(received[1]?.metadata).toMatchObject({ inboundKind: 'stop' });
     const contact = await hub.store.getContact(received[1]?.contactId as string);
     expect(contact?.consent?.vk).toBe('opted_out');
+  });
+
+  it('message_read marks read every message sent to that dialog up to read_message_id, not the later ones', async () => {
+    const { hub, webhook, channel } = setup();
+    api.use(sendRoute, [{ json: { response: 3785 } }, { json: { response: 3791 } }, { json: { response: 3795 } }]);
+    const first = await hub.send({ channel: 'vk', contact: linked, content: text });
+    const second = await hub.send({ channel: 'vk', contact: linked, content: text });
+    const statuses: string[] = [];
+    hub.on('message.status', ({ message }) => statuses.push(`${message.providerMessageId}:${message.status}`));
+    // A third, sent after the user read: VK's ids grow, so read_message_id 3791 does not cover it.
+    const later = await hub.send({ channel: 'vk', contact: linked, content: text });
+    expect(await (await webhook(readEvent)).text()).toBe('ok');
+    expect(statuses).toEqual(['3785:read', '3791:read']);
+    for (const sent of [first, second]) expect((await hub.store.getMessage(sent.id))?.status).toBe('read');
+    expect((await hub.store.getMessage(later.id))?.status).toBe('sent');
+    expect(JSON.stringify(channel.ignoredEvents())).not.toContain('message_read');
+    // A redelivery changes nothing.
+    expect((await webhook(readEvent)).status).toBe(200);
+    expect(statuses).toHaveLength(2);
+  });
+
+  it("buttons: 'callback' sends callback buttons; a press is a button_reply answered with sendMessageEventAnswer", async () => {
+    const { hub, webhook, received } = setup({ buttons: 'callback' });
+    await hub.send({
+      channel: 'vk',
+      contact: linked,
+      content: {
+        type: 'interactive',
+        body: 'Тест-драйв?',
+        action: { type: 'buttons', buttons: [{ id: 'td:yes', title: 'Да' }] },
+      },
+    });
+    expect(JSON.parse(sends()[0]?.form?.keyboard ?? '')).toEqual({
+      inline: true,
+      buttons: [[{ action: { type: 'callback', label: 'Да', payload: '{"id":"td:yes"}' } }]],
+    });
+    expect(await (await webhook(messageEvent)).text()).toBe('ok');
+    expect(received[0]).toMatchObject({
+      direction: 'inbound',
+      metadata: { inboundKind: 'button_reply', payload: 'td:yes', vkCallbackEventId: '4a7c9e2f1b8d' },
+    });
+    await vi.waitFor(() => expect(api.callsTo('/messages.sendMessageEventAnswer')).toHaveLength(1));
+    expect(api.callsTo('/messages.sendMessageEventAnswer')[0]?.form).toEqual({
+      event_id: '4a7c9e2f1b8d',
+      user_id: userId,
+      peer_id: userId,
+      access_token: token,
+      v: '5.199',
+    });
+  });
+
+  it('answerCallbacks: false leaves the answer to the application; a failed answer changes nothing', async () => {
+    const quiet = setup({ answerCallbacks: false });
+    expect((await quiet.webhook(messageEvent)).status).toBe(200);
+    expect(quiet.received).toHaveLength(1);
+    const failing = setup();
+    api.use(answerRoute, { json: { error: { error_code: 100, error_msg: 'event_id is expired' } } });
+    expect((await failing.webhook(messageEvent)).status).toBe(200);
+    expect(failing.received).toHaveLength(1);
+    await vi.waitFor(() => expect(api.callsTo('/messages.sendMessageEventAnswer')).toHaveLength(1));
   });
 });

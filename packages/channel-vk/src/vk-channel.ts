@@ -25,10 +25,11 @@ import {
   systemClock,
 } from '@omnidealer/core/provider-utils';
 import { z } from 'zod';
-import { convertToVkMessage, VK_TEXT_LIMIT, vkUploadOf } from './convert-to-vk-message.js';
+import { convertToVkMessage, VK_TEXT_LIMIT, type VkButtonType, vkUploadOf } from './convert-to-vk-message.js';
 import { createVkClient, type VkClient } from './vk-client.js';
 import { vkDeepLink } from './vk-deep-link.js';
 import { createVkMediaUploader } from './vk-media-upload.js';
+import { createVkReadTracker } from './vk-read-tracker.js';
 import { claimVkWebhook, parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
 
 /** Settings of {@link createVkChannel}. */
@@ -73,8 +74,21 @@ export interface VkChannelSettings {
    * channel must not be pointed at internal services.
    */
   allowPrivateMediaUrls?: boolean | undefined;
-  /** The time given to `message_allow` / `message_deny`, which carry none. @default the system clock */
+  /** The time given to `message_allow` / `message_deny`, `message_read` and `message_event`, which carry none. @default the system clock */
   clock?: Clock | undefined;
+  /**
+   * The buttons of interactive content: `text` (a press is the user's message, `message_new`) or `callback` (a press
+   * is a `message_event`, no message in the dialog; VK's choice for bots). Callback buttons need the community's
+   * «Возможности ботов», API version ≥ 5.103 in the Callback API / Long Poll settings and the `message_event` event
+   * turned on: without it presses are lost, hence not the default. @default 'text'
+   */
+  buttons?: VkButtonType | undefined;
+  /**
+   * Answer every callback button press (`message_event`) with `messages.sendMessageEventAnswer` as soon as it is
+   * parsed, so the button stops spinning. Turn off to answer yourself (`channel.client.call`, with the press's
+   * `metadata.vkCallbackEventId`), e.g. with a snackbar. @default true
+   */
+  answerCallbacks?: boolean | undefined;
 }
 
 /** Counts of events that produced no hub event, by `type` and reason. */
@@ -123,6 +137,8 @@ const settingsSchema = z
     timeoutMs: z.number().int().positive().optional(),
     allowPrivateMediaUrls: z.boolean().optional(),
     clock: z.custom<Clock>((value) => typeof (value as Clock | undefined)?.now === 'function').optional(),
+    buttons: z.enum(['text', 'callback']).optional(),
+    answerCallbacks: z.boolean().optional(),
   })
   .strict();
 
@@ -171,7 +187,8 @@ export function vkRandomId(messageId: string): number {
  * attachments VK already has (`mediaId`), interactive content as an inline keyboard
  * of text buttons, locations, templates as their `fallbackText` and e-mail content as its `text`, each with a
  * `random_id` derived from our message id (VK's de-duplication). Messages are free by default. The Callback API
- * (`parseWebhook`: confirmation, `secret`, `ok`) and Bots Long Poll (`createVkPoller`) feed the same events.
+ * (`parseWebhook`: confirmation, `secret`, `ok`) and Bots Long Poll (`createVkPoller`) feed the same events, including
+ * `message_read` (`read` statuses for the messages read) and, with `buttons: 'callback'`, callback button presses.
  * @example
  * const vk = createVkChannel({
  *   groupId: 229010001, token: process.env.VK_GROUP_TOKEN,
@@ -209,6 +226,7 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
   const uploader = createVkMediaUploader({ client, allowPrivate: parsed.allowPrivateMediaUrls, timeoutMs: parsed.timeoutMs });
   const pricing = parsed.pricing;
   const ignored = createIgnoredUpdatesCounter<VkIgnoredReason>();
+  const reads = createVkReadTracker();
 
   // Read at the first event: the configured secret, else VK_CALLBACK_SECRET, else a random one for polled updates
   // that no outside request can know (so Callback API events stay refused without a configured secret).
@@ -260,7 +278,7 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
     ...(community !== undefined ? { inviteLink: (payload: string) => vkDeepLink(community, payload) } : {}),
 
     validate(content) {
-      convertToVkMessage(content);
+      convertToVkMessage(content, { buttons: parsed.buttons });
     },
 
     canReach({ contact, content }): Reachability {
@@ -292,24 +310,37 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
       if (!userIdPattern.test(message.to)) {
         throw new ValidationError({ channel: 'vk', field: 'to', message: 'a VK recipient is the numeric VK user id' });
       }
-      const params = convertToVkMessage(message.content, { replyTo: message.replyTo });
+      const params = convertToVkMessage(message.content, { replyTo: message.replyTo, buttons: parsed.buttons });
       const upload = vkUploadOf(message.content);
       if (upload) params.attachment = await uploader.attachmentFor(message.id, upload, message.to, signal);
       const sent = await client.sendMessage({ ...params, peerId: message.to, randomId: vkRandomId(message.id) }, { signal });
       uploader.sent(message.id);
+      reads.sent(message.to, sent);
       return { providerMessageId: String(sent), status: 'sent' };
     },
 
     provider: 'vk',
     claimWebhook: (request) => claimVkWebhook(request, parsed.groupId),
-    parseWebhook(request) {
-      return parseVkWebhook(request, {
+    async parseWebhook(request) {
+      const result = await parseVkWebhook(request, {
         secret: configured() ?? internalSecret,
         confirmationCode: confirmation,
         groupId: parsed.groupId,
         now: () => clock.now(),
         onIgnored: ignored.record,
+        sentBefore: reads.sentBefore,
       });
+      if (parsed.answerCallbacks !== false) {
+        for (const event of result.events) {
+          const eventId = event.type === 'inbound' ? event.metadata?.vkCallbackEventId : undefined;
+          // Not awaited: the answer only stops the button's spinner; a failed one (older than a minute) changes nothing.
+          if (typeof eventId === 'string' && event.type === 'inbound')
+            void client
+              .call('messages.sendMessageEventAnswer', { event_id: eventId, user_id: event.from, peer_id: event.from })
+              .catch(() => undefined);
+        }
+      }
+      return result;
     },
 
     ignoredEvents: ignored.snapshot,

@@ -2,8 +2,10 @@ import { createChannelTestHub, createTestServer } from '@omnidealer/core/test';
 import { describe, expect, it, vi } from 'vitest';
 import error5 from './__fixtures__/error-5.json';
 import allow from './__fixtures__/event-message-allow.json';
+import messageEvent from './__fixtures__/event-message-event.json';
 import messageNew from './__fixtures__/event-message-new.json';
 import button from './__fixtures__/event-message-new-button.json';
+import messageRead from './__fixtures__/event-message-read.json';
 import longPollServer from './__fixtures__/long-poll-server.json';
 import { createVkChannel } from './vk-channel.js';
 import { createVkPoller } from './vk-poller.js';
@@ -52,6 +54,22 @@ describe('createVkPoller', () => {
     });
     expect(second?.url.searchParams.get('ts')).toBe('2898705');
     expect(api.callsTo('groups.getLongPollServer')).toHaveLength(1);
+  });
+
+  it('polled message_event and message_read take the webhook path: a button_reply answered, a read status', async () => {
+    const { poller, received, hub } = setup();
+    api.use('POST https://api.vk.ru/method/messages.send', { json: { response: 3791 } });
+    api.use('POST https://api.vk.ru/method/messages.sendMessageEventAnswer', { json: { response: 1 } });
+    const sent = await hub.send({
+      channel: 'vk',
+      contact: { id: 'c1', identities: { vk: '310550771' } },
+      content: { type: 'text', text: 'Записать вас?' },
+    });
+    api.use(pollRoute, { json: { ts: '2898705', updates: [unsigned(messageEvent), unsigned(messageRead)] } });
+    expect(await poller.pollOnce()).toBe(2);
+    expect(received.map((message) => message.metadata?.inboundKind)).toEqual(['button_reply']);
+    expect((await hub.store.getMessage(sent.id))?.status).toBe('read');
+    await vi.waitFor(() => expect(api.callsTo('messages.sendMessageEventAnswer')).toHaveLength(1));
   });
 
   it('handles failed 1 (new ts), 2 (new key, same ts) and 3 (new key and ts)', async () => {

@@ -4,12 +4,14 @@ import { describe, expect, it } from 'vitest';
 import confirmation from './__fixtures__/event-confirmation.json';
 import allow from './__fixtures__/event-message-allow.json';
 import deny from './__fixtures__/event-message-deny.json';
+import messageEvent from './__fixtures__/event-message-event.json';
 import messageNew from './__fixtures__/event-message-new.json';
 import button from './__fixtures__/event-message-new-button.json';
 import chat from './__fixtures__/event-message-new-chat.json';
 import doc from './__fixtures__/event-message-new-doc.json';
 import photo from './__fixtures__/event-message-new-photo.json';
 import ref from './__fixtures__/event-message-new-ref.json';
+import messageRead from './__fixtures__/event-message-read.json';
 import reply from './__fixtures__/event-message-reply.json';
 import { createVkChannel } from './vk-channel.js';
 import { parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
@@ -122,6 +124,64 @@ describe('parseVkWebhook', () => {
     expect(stopped).not.toHaveProperty('payload');
   });
 
+  // Shape: SevereCloud/vksdk `events/objects.go` `MessageReadObject` (`from_id`, `peer_id`, `read_message_id`) and its
+  // `events_test.go` (`{"from_id":1,"peer_id":1,"read_message_id":1}`); vk-io 4.10.1 lists `message_read` in `CallbackType`.
+  it('message_read → a read status for read_message_id, and for the earlier sends sentBefore names', async () => {
+    const alone = await parse(messageRead);
+    expect(alone.events).toEqual([{ type: 'status', providerMessageId: '3791', status: 'read', at: now }]);
+    expect(await alone.response?.text()).toBe('ok');
+    const asked: Array<[string, number]> = [];
+    const withEarlier = await parseVkWebhook(
+      request({ ...messageRead, object: { ...messageRead.object, conversation_message_id: 2570 } }),
+      {
+        secret,
+        confirmationCode: () => 'x',
+        now: () => now,
+        sentBefore: (peerId, readMessageId) => {
+          asked.push([peerId, readMessageId]);
+          return ['3785', '3791'];
+        },
+      },
+    );
+    expect(asked).toEqual([['310550771', 3791]]);
+    expect(withEarlier.events.map((event) => event.type === 'status' && [event.providerMessageId, event.status])).toEqual([
+      ['3785', 'read'],
+      ['3791', 'read'],
+    ]);
+  });
+
+  // Shape: vk-io 4.10.1 `IMessageEventContextPayload` (`user_id`, `peer_id`, `event_id`, `payload`,
+  // `conversation_message_id`) and SevereCloud/vksdk `MessageEventObject` (`payload` raw JSON: VK sends the object).
+  it('message_event (a callback button) → button_reply with our button id and the event id to answer', async () => {
+    const result = await parse(messageEvent);
+    expect(result.events).toEqual([
+      {
+        type: 'inbound',
+        providerMessageId: 'callback:4a7c9e2f1b8d',
+        from: '310550771',
+        senderId: '310550771',
+        conversationExternalId: '310550771',
+        content: { type: 'text', text: 'td:yes' },
+        kind: 'button_reply',
+        payload: 'td:yes',
+        at: now,
+        metadata: {
+          vkEventType: 'message_event',
+          vkEventId: 'c41f0a9e7b2d58e3a6f1b04d92e7c5a8f3b6d0e2',
+          vkCallbackEventId: '4a7c9e2f1b8d',
+          vkPeerId: 310550771,
+          vkConversationMessageId: 2560,
+        },
+      },
+    ]);
+    expect(await result.response?.text()).toBe('ok');
+    // A payload sent as a JSON string, and someone else's payload, passed on as JSON.
+    const asString = await parse({ ...messageEvent, object: { ...messageEvent.object, payload: '{"id":"td:no"}' } });
+    expect(asString.events[0]).toMatchObject({ kind: 'button_reply', payload: 'td:no' });
+    const foreign = await parse({ ...messageEvent, object: { ...messageEvent.object, payload: { command: 'menu' } } });
+    expect(foreign.events[0]).toMatchObject({ kind: 'button_reply', payload: '{"command":"menu"}' });
+  });
+
   it('ignores (and answers ok) our own replies, edits, chats and unhandled types', async () => {
     const seen: Array<[string, VkIgnoredReason]> = [];
     const onIgnored = (type: string, reason: VkIgnoredReason) => seen.push([type, reason]);
@@ -129,6 +189,8 @@ describe('parseVkWebhook', () => {
       reply,
       { ...reply, type: 'message_edit' },
       chat,
+      { ...messageRead, object: { ...messageRead.object, peer_id: 2000000001 } },
+      { ...messageEvent, object: { ...messageEvent.object, peer_id: 2000000001 } },
       { ...allow, type: 'group_join', object: { user_id: 1 } },
     ]) {
       const result = await parse(body, onIgnored);
@@ -139,6 +201,8 @@ describe('parseVkWebhook', () => {
       ['message_reply', 'outgoing_or_edit'],
       ['message_edit', 'outgoing_or_edit'],
       ['message_new', 'not_a_dialog'],
+      ['message_read', 'not_a_dialog'],
+      ['message_event', 'not_a_dialog'],
       ['group_join', 'unhandled_type'],
     ]);
   });
@@ -160,6 +224,8 @@ describe('parseVkWebhook', () => {
     expect(await status(parse({ ...messageNew, group_id: 1 }))).toBe(400);
     expect(await status(parse({ ...messageNew, object: { message: { text: 'no ids' } } }))).toBe(400);
     expect(await status(parse({ ...deny, object: {} }))).toBe(400);
+    expect(await status(parse({ ...messageRead, object: { from_id: 310550771, peer_id: 310550771 } }))).toBe(400);
+    expect(await status(parse({ ...messageEvent, object: { user_id: 310550771, peer_id: 310550771 } }))).toBe(400);
   });
 });
 

@@ -1,4 +1,4 @@
-import { type InboundEvent, type MessageContent, WebhookError, type WebhookResult } from '@omnidealer/core';
+import { type InboundEvent, type MessageContent, type StatusEvent, WebhookError, type WebhookResult } from '@omnidealer/core';
 import { timingSafeEqualStrings, type WebhookClaim, type WebhookRequest } from '@omnidealer/core/provider-utils';
 import type { z } from 'zod';
 import {
@@ -7,7 +7,9 @@ import {
   vkEventBaseSchema,
   vkMessageAllowObjectSchema,
   vkMessageDenyObjectSchema,
+  vkMessageEventObjectSchema,
   vkMessageNewObjectSchema,
+  vkMessageReadObjectSchema,
 } from './vk-api.js';
 
 /**
@@ -29,11 +31,11 @@ export function claimVkWebhook(request: WebhookRequest, groupId: number | undefi
 
 /** Why an event produced no event for the hub. */
 export type VkIgnoredReason =
-  /** A type the channel does not turn into events (`message_typing_state`, `message_event`, `group_join`…). */
+  /** A type the channel does not turn into events (`message_typing_state`, `group_join`…). */
   | 'unhandled_type'
   /** `message_reply` (the community's own outgoing message) or `message_edit`: core has no edit of a message. */
   | 'outgoing_or_edit'
-  /** A message in a group chat (`peer_id` ≥ 2000000000), not in a dialog with the community. */
+  /** A message, a read or a button press in a group chat (`peer_id` ≥ 2000000000), not in a dialog with the community. */
   | 'not_a_dialog'
   /** A message from another community (a negative `from_id`). */
   | 'from_a_community';
@@ -49,8 +51,14 @@ export interface ParseVkWebhookOptions {
   confirmationCode: () => string;
   /** The community id: an event for another community is refused (400). */
   groupId?: number | undefined;
-  /** The time of `message_allow` / `message_deny`, which carry none. */
+  /** The time of `message_allow` / `message_deny`, `message_read` and `message_event`, which carry none. */
   now: () => number;
+  /**
+   * The ids of messages the channel sent to the dialog `peerId` that are older than `readMessageId`: `message_read`
+   * names only the last message read, and VK marks everything before it read too. Each gets a `read` status besides
+   * `readMessageId`'s own.
+   */
+  sentBefore?: ((peerId: string, readMessageId: number) => readonly string[]) | undefined;
   /** Called once per event that produced nothing, e.g. to count them. */
   onIgnored?: ((eventType: string, reason: VkIgnoredReason) => void) | undefined;
 }
@@ -140,8 +148,15 @@ function malformed(what: string, error: z.ZodError): WebhookError {
   return new WebhookError({ channel: 'vk', kind: 'malformed', message: `vk: ${what} without a valid ${fields}` });
 }
 
-/** What one event produced: an event, or why there is none. */
-type VkEventOutcome = { event: InboundEvent } | { ignored: VkIgnoredReason; eventType: string };
+/** What one event produced: events, or why there are none. */
+type VkEventOutcome = { events: Array<InboundEvent | StatusEvent> } | { ignored: VkIgnoredReason; eventType: string };
+
+/** The button id a callback button's payload carries (`{"id":"…"}`), else the payload as JSON. */
+function callbackPayload(payload: unknown): string | undefined {
+  if (payload === undefined || payload === null || payload === '') return undefined;
+  const button = readPayload(typeof payload === 'string' ? payload : JSON.stringify(payload));
+  return 'id' in button ? button.id : JSON.stringify(payload);
+}
 
 /**
  * Normalises one VK event (a Callback API body, or an update of Bots Long Poll) into a core inbound event:
@@ -154,13 +169,19 @@ type VkEventOutcome = { event: InboundEvent } | { ignored: VkIgnoredReason; even
  * | `message_new` otherwise | `kind: 'message'` (text, photo, doc, voice message, location), `unsupported` for other attachments |
  * | `message_allow` | `kind: 'start'` (the user allowed the community's messages), `payload` = the widget's `key` |
  * | `message_deny` | `kind: 'stop'`: the user forbade the community's messages, an opt-out |
+ * | `message_event` in a dialog (a callback button pressed) | `kind: 'button_reply'`, `payload` = our button id (or the payload as JSON), `metadata.vkCallbackEventId` for `messages.sendMessageEventAnswer` |
+ * | `message_read` in a dialog | a `read` status for `read_message_id`, and for each id `sentBefore` names (VK reads a dialog up to a message) |
  * | `message_reply`, `message_edit`, chats, other communities, any other type | none (ignored, with the reason) |
  *
- * Every event has `from` = `senderId` = `conversationExternalId` = the user's VK id (the `peer_id` a reply goes to) and
- * `metadata.vkEventType`; messages have id = VK's message id and `at` = `date` (seconds, as ms).
+ * Every inbound event has `from` = `senderId` = `conversationExternalId` = the user's VK id (the `peer_id` a reply
+ * goes to) and `metadata.vkEventType`; messages have id = VK's message id and `at` = `date` (seconds, as ms).
  * @throws WebhookError `malformed` when a handled type's required fields do not match VK's shapes.
  */
-export function parseVkEvent(event: z.infer<typeof vkEventBaseSchema>, now: () => number): VkEventOutcome {
+export function parseVkEvent(
+  event: z.infer<typeof vkEventBaseSchema>,
+  now: () => number,
+  sentBefore?: (peerId: string, readMessageId: number) => readonly string[],
+): VkEventOutcome {
   const eventType = event.type;
   const eventId = event.event_id ?? undefined;
   const common = { vkEventType: eventType, ...(eventId ? { vkEventId: eventId } : {}) };
@@ -188,26 +209,28 @@ export function parseVkEvent(event: z.infer<typeof vkEventBaseSchema>, now: () =
       const replyTo = message.reply_message?.id ? String(message.reply_message.id) : undefined;
       const lang = parsed.data.client_info?.lang_id;
       return {
-        event: {
-          type: 'inbound',
-          // A dialog message always has its id in the community's messages; chats (ignored) can have id 0.
-          providerMessageId: message.id > 0 ? String(message.id) : `${message.peer_id}_${message.conversation_message_id ?? 0}`,
-          from: userId,
-          senderId: userId,
-          conversationExternalId: userId,
-          content,
-          kind,
-          ...(payload !== undefined ? { payload } : {}),
-          at: message.date * 1000,
-          ...(replyTo ? { replyTo } : {}),
-          metadata: {
-            ...common,
-            ...(message.conversation_message_id != null ? { vkConversationMessageId: message.conversation_message_id } : {}),
-            ...(ref && message.ref_source ? { vkRefSource: message.ref_source } : {}),
-            ...(message.fwd_messages?.length ? { vkForwarded: message.fwd_messages.length } : {}),
-            ...(lang != null ? { vkLangId: lang } : {}),
+        events: [
+          {
+            type: 'inbound',
+            // A dialog message always has its id in the community's messages; chats (ignored) can have id 0.
+            providerMessageId: message.id > 0 ? String(message.id) : `${message.peer_id}_${message.conversation_message_id ?? 0}`,
+            from: userId,
+            senderId: userId,
+            conversationExternalId: userId,
+            content,
+            kind,
+            ...(payload !== undefined ? { payload } : {}),
+            at: message.date * 1000,
+            ...(replyTo ? { replyTo } : {}),
+            metadata: {
+              ...common,
+              ...(message.conversation_message_id != null ? { vkConversationMessageId: message.conversation_message_id } : {}),
+              ...(ref && message.ref_source ? { vkRefSource: message.ref_source } : {}),
+              ...(message.fwd_messages?.length ? { vkForwarded: message.fwd_messages.length } : {}),
+              ...(lang != null ? { vkLangId: lang } : {}),
+            },
           },
-        },
+        ],
       };
     }
     case 'message_allow':
@@ -218,19 +241,68 @@ export function parseVkEvent(event: z.infer<typeof vkEventBaseSchema>, now: () =
       const userId = String(parsed.data.user_id);
       const key = allowed && typeof parsed.data.key === 'string' && parsed.data.key ? parsed.data.key : undefined;
       return {
-        event: {
-          type: 'inbound',
-          // No message id and no time: the event id identifies it (a redelivery carries the same one).
-          providerMessageId: `${eventType}:${userId}:${eventId ?? 'none'}`,
-          from: userId,
-          senderId: userId,
-          conversationExternalId: userId,
-          content: { type: 'text', text: allowed ? '[VK messages allowed]' : '[VK messages denied]' },
-          kind: allowed ? 'start' : 'stop',
-          ...(key ? { payload: key } : {}),
-          at: now(),
-          metadata: common,
-        },
+        events: [
+          {
+            type: 'inbound',
+            // No message id and no time: the event id identifies it (a redelivery carries the same one).
+            providerMessageId: `${eventType}:${userId}:${eventId ?? 'none'}`,
+            from: userId,
+            senderId: userId,
+            conversationExternalId: userId,
+            content: { type: 'text', text: allowed ? '[VK messages allowed]' : '[VK messages denied]' },
+            kind: allowed ? 'start' : 'stop',
+            ...(key ? { payload: key } : {}),
+            at: now(),
+            metadata: common,
+          },
+        ],
+      };
+    }
+    case 'message_event': {
+      const parsed = vkMessageEventObjectSchema.safeParse(event.object);
+      if (!parsed.success) throw malformed('message_event', parsed.error);
+      const press = parsed.data;
+      if (press.user_id <= 0) return { ignored: 'from_a_community', eventType };
+      if (press.peer_id !== press.user_id) return { ignored: 'not_a_dialog', eventType };
+      const userId = String(press.user_id);
+      const payload = callbackPayload(press.payload);
+      return {
+        events: [
+          {
+            type: 'inbound',
+            // The press's own event id: unique per press, the same on a redelivery.
+            providerMessageId: `callback:${press.event_id}`,
+            from: userId,
+            senderId: userId,
+            conversationExternalId: userId,
+            // VK sends neither the label nor the message: the button id stands for the press.
+            content: { type: 'text', text: payload ?? '[VK button]' },
+            kind: 'button_reply',
+            ...(payload !== undefined ? { payload } : {}),
+            at: now(),
+            metadata: {
+              ...common,
+              vkCallbackEventId: press.event_id,
+              vkPeerId: press.peer_id,
+              ...(press.conversation_message_id != null ? { vkConversationMessageId: press.conversation_message_id } : {}),
+            },
+          },
+        ],
+      };
+    }
+    case 'message_read': {
+      const parsed = vkMessageReadObjectSchema.safeParse(event.object);
+      if (!parsed.success) throw malformed('message_read', parsed.error);
+      const read = parsed.data;
+      if (read.from_id <= 0) return { ignored: 'from_a_community', eventType };
+      if (read.peer_id !== read.from_id) return { ignored: 'not_a_dialog', eventType };
+      const peerId = String(read.peer_id);
+      const at = now();
+      const ids = [...(sentBefore?.(peerId, read.read_message_id) ?? []), String(read.read_message_id)];
+      return {
+        events: [...new Set(ids)].map(
+          (providerMessageId): StatusEvent => ({ type: 'status', providerMessageId, status: 'read', at }),
+        ),
       };
     }
     case 'message_reply':
@@ -291,8 +363,8 @@ export async function parseVkWebhook(request: WebhookRequest, options: ParseVkWe
       }),
     };
   }
-  const outcome = parseVkEvent(event, options.now);
-  if ('event' in outcome) return { events: [outcome.event], response: ok() };
+  const outcome = parseVkEvent(event, options.now, options.sentBefore);
+  if ('events' in outcome) return { events: outcome.events, response: ok() };
   options.onIgnored?.(outcome.eventType, outcome.ignored);
   return { events: [], ignored: 1, response: ok() };
 }

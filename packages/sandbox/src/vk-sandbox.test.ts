@@ -1,6 +1,6 @@
 import { createVkChannel, createVkPoller } from '@omnidealer/channel-vk';
 import { createManualClock, createMemoryStore, createOmnidealer, type Message } from '@omnidealer/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Sandbox, type StartSandboxOptions, startSandbox } from './sandbox.js';
 import { startTestReceiver } from './test-receiver.js';
 
@@ -211,6 +211,43 @@ describe('VK channel against the sandbox', () => {
       reason: 'opted_out',
     });
     expect(sandbox.vk.sent()).toHaveLength(1);
+  });
+
+  it('callback buttons: the press is a message_event the channel answers; message_read marks the sends read', async () => {
+    const { sandbox } = await setup({}, false);
+    const channel = createVkChannel({
+      groupId: sandbox.credentials.vk.groupId,
+      token: sandbox.credentials.vk.token,
+      baseURL: sandbox.urls.vk,
+      rateLimit: { perSecond: 1000 },
+      buttons: 'callback',
+    });
+    const hub = createOmnidealer({ channels: [channel], store: createMemoryStore() });
+    const received: Message[] = [];
+    hub.on('message.received', ({ message }) => received.push(message));
+    const poller = createVkPoller({ channel, deliver: (request) => hub.handleWebhook(channel.id, request), waitSeconds: 1 });
+    const { userId } = await sandbox.vk.inbound({ userId: 310550771, text: 'Здравствуйте' });
+    expect(await poller.pollOnce()).toBe(1);
+    const contact = { id: received[0]?.contactId as string };
+    const first = await hub.send({ channel: 'vk', contact, content: { type: 'text', text: 'Добрый день!' } });
+    const second = await hub.send({
+      channel: 'vk',
+      contact,
+      content: {
+        type: 'interactive',
+        body: 'Тест-драйв?',
+        action: { type: 'buttons', buttons: [{ id: 'td:yes', title: 'Да' }] },
+      },
+    });
+    const pressed = await sandbox.vk.press({ userId, id: 'td:yes' });
+    expect(pressed.event).toMatchObject({ type: 'message_event', object: { payload: { id: 'td:yes' }, peer_id: userId } });
+    await sandbox.vk.read({ userId });
+    expect(await poller.pollOnce()).toBe(2);
+    expect(received[1]?.metadata).toMatchObject({ inboundKind: 'button_reply', payload: 'td:yes' });
+    await vi.waitFor(() =>
+      expect(sandbox.vk.answeredEvents()).toEqual([(pressed.event.object as { event_id: string }).event_id]),
+    );
+    for (const sent of [first, second]) expect((await hub.store.getMessage(sent.id))?.status).toBe('read');
   });
 
   it('sends media by URL: uploads a photo and a document through the upload servers, then sends their attachments', async () => {

@@ -50,8 +50,18 @@ export interface VkSandbox {
   }): Promise<VkEventResult>;
   /** The user writes to the community: `message_new`. */
   inbound(input: { userId?: number | undefined; text: string }): Promise<VkEventResult>;
-  /** The user presses a text button of the last keyboard the community sent them (by payload id): `message_new` with `payload`. */
+  /**
+   * The user presses a button of the last keyboard the community sent them (by payload id): a text button gives
+   * `message_new` with `payload`, a callback button `message_event` (answered with `messages.sendMessageEventAnswer`).
+   */
   press(input: { userId: number; id: string }): Promise<VkEventResult>;
+  /**
+   * The user reads their dialog: `message_read` with `read_message_id` = `messageId`, by default the last message the
+   * community sent them (VK marks everything up to it read).
+   */
+  read(input: { userId: number; messageId?: number | undefined }): Promise<VkEventResult>;
+  /** The `event_id`s the community answered with `messages.sendMessageEventAnswer`, oldest first. */
+  answeredEvents(): readonly string[];
   /** The user allows the community's messages (the widget's `key` when given): `message_allow`. */
   allow(input: { userId?: number | undefined; key?: string | undefined }): Promise<VkEventResult>;
   /** The user forbids the community's messages: `message_deny`; later sends to them answer error 901. */
@@ -115,6 +125,7 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
   const saved = new Map<string, VkSandboxUpload>();
   let uploadCount = 0;
   let mediaId = 457239000;
+  const answered: string[] = [];
 
   const addUser = (input: { userId?: number | undefined; firstName?: string | undefined } = {}): VkSandboxUser => {
     const existing = input.userId === undefined ? undefined : users.get(input.userId);
@@ -391,6 +402,18 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
           return savePhoto(parameters);
         case 'docs.save':
           return saveDoc(parameters);
+        case 'messages.sendMessageEventAnswer': {
+          const eventId = parameters.get('event_id');
+          if (!eventId || !parameters.get('user_id') || !parameters.get('peer_id')) {
+            return apiError(
+              100,
+              'One of the parameters specified was missing or invalid: event_id, user_id, peer_id',
+              parameters,
+            );
+          }
+          answered.push(eventId);
+          return jsonResponse(200, { response: 1 });
+        }
         case 'groups.getCallbackConfirmationCode':
           return jsonResponse(200, { response: { code: credentials.confirmationCode } });
         default:
@@ -441,12 +464,35 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
       const user = addUser({ userId: input.userId });
       const payload = JSON.stringify({ id: input.id });
       let label = input.id;
+      let callback = false;
       const last = [...sent].reverse().find((candidate) => candidate.peerId === user.userId && candidate.keyboard);
-      const rows = (last?.keyboard as { buttons?: Array<Array<{ action?: { label?: string; payload?: string } }>> })?.buttons;
+      const rows = (
+        last?.keyboard as { buttons?: Array<Array<{ action?: { type?: string; label?: string; payload?: string } }>> }
+      )?.buttons;
       for (const button of rows?.flat() ?? [])
-        if (button.action?.payload === payload && button.action.label) label = button.action.label;
+        if (button.action?.payload === payload && button.action.label) {
+          label = button.action.label;
+          callback = button.action.type === 'callback';
+        }
       stats.vk.inbound++;
+      if (callback && last) {
+        // VK hands the payload back parsed, and names the message by its id in the conversation.
+        return emit(user.userId, 'message_event', {
+          user_id: user.userId,
+          peer_id: user.userId,
+          event_id: seededHex(12, seed, 'vk.callback', eventCount + 1),
+          payload: JSON.parse(payload) as unknown,
+          conversation_message_id: last.id - 1000,
+        });
+      }
       return emit(user.userId, 'message_new', message(user, label, { payload }));
+    },
+
+    async read(input) {
+      const user = addUser({ userId: input.userId });
+      const last = [...sent].reverse().find((candidate) => candidate.peerId === user.userId);
+      const readMessageId = input.messageId ?? last?.id ?? messageId;
+      return emit(user.userId, 'message_read', { from_id: user.userId, peer_id: user.userId, read_message_id: readMessageId });
     },
 
     async allow(input) {
@@ -465,5 +511,6 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
     users: () => users,
     sent: () => sent,
     uploads: () => saved,
+    answeredEvents: () => answered,
   };
 }

@@ -74,4 +74,20 @@ describe.skipIf(!url)('runPipeline (real PostgreSQL)', () => {
       client.release();
     }
   });
+
+  it("on a client with pg's query_timeout: a fast pipeline answers, a slow one fails with pg's timeout", async () => {
+    const timed = new pg.Pool({ connectionString: url, max: 1, query_timeout: 200 });
+    try {
+      const client = await timed.connect();
+      try {
+        const fast = await runPipeline(client, [select('a')]);
+        expect(fast[0]?.rows).toEqual([{ id: 'a', n: 1 }]);
+        await expect(runPipeline(client, [{ text: 'SELECT pg_sleep($1)', values: [1] }])).rejects.toThrow(/timeout/i);
+      } finally {
+        client.release(true);
+      }
+    } finally {
+      await timed.end();
+    }
+  });
 });

@@ -82,6 +82,9 @@ class Pipeline {
   private connection: WireConnection | undefined;
   /** The statements' texts, as a multi-statement query would read (what a wrapped `client.query` sees). */
   readonly text: string;
+  /** Set by pg when the client has a `query_timeout`: called once when the pipeline settles, so pg clears its timer. */
+  callback?: (error: unknown, results?: QueryResult[]) => void;
+  private settled = false;
 
   constructor(
     private readonly statements: Statement[],
@@ -145,17 +148,17 @@ class Pipeline {
     // pg calls this on an error message, then the server still sends ReadyForQuery after the Sync — except when the
     // connection itself failed (no ReadyForQuery will come): settle now either way; a second settle is a no-op.
     this.remember(this.results.length + 1, error);
-    this.reject(error);
+    this.settle(error);
   }
 
   handleReadyForQuery(): void {
     if (this.error !== undefined) {
       this.remember(this.results.length + 1, this.error);
-      this.reject(this.error);
+      this.settle(this.error);
       return;
     }
     this.remember(this.results.length, undefined);
-    this.resolve(this.results);
+    this.settle(undefined);
   }
 
   handlePortalSuspended(): void {}
@@ -163,6 +166,15 @@ class Pipeline {
   handleCopyInResponse(): void {}
 
   handleCopyData(): void {}
+
+  /** Answers once: pg's timer (through `callback`) and the caller's promise. */
+  private settle(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.callback?.(error ?? null, error === undefined ? this.results : undefined);
+    if (error === undefined) this.resolve(this.results);
+    else this.reject(error);
+  }
 
   /** Records the statements the server parsed (those of the first `count` statements) as this connection's. */
   private remember(count: number, error: unknown): void {

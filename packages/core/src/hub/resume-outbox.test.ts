@@ -32,6 +32,22 @@ describe('hub.resumeOutbox on several machines at once', () => {
     expect(await store.listRecords(storeNamespaces.outboxClaim)).toEqual([]);
   });
 
+  it('drops the claim a process left when it died after finishing its message, once the lease ran out', async () => {
+    const store = createMemoryStore();
+    const clock = createManualClock(start + 600_000);
+    const [finishedId = '', queuedId = ''] = await crashedOutbox(store, 2, start);
+    const finished = await store.getMessage(finishedId);
+    await store.saveMessage({ ...(finished as NonNullable<typeof finished>), status: 'sent', providerMessageId: 'p-1' });
+    // Both claims left behind by dead processes; the one on the queued message is still within its lease.
+    await store.putRecord(storeNamespaces.outboxClaim, finishedId, { token: 'resume_dead', until: clock.now() - 1 });
+    await store.putRecord(storeNamespaces.outboxClaim, queuedId, { token: 'resume_busy', until: clock.now() + 60_000 });
+    const channel = createTestChannel({ id: 'sms', kind: 'sms' });
+    const hub = createOmnidealer({ channels: [channel], store, clock, retry: fastRetry });
+    expect(await hub.resumeOutbox()).toEqual([]);
+    expect(channel.sent).toEqual([]);
+    expect((await store.listRecords(storeNamespaces.outboxClaim)).map((record) => record.key)).toEqual([queuedId]);
+  });
+
   it('a message another machine finished between the list and the claim is not sent again', async () => {
     const base = createMemoryStore();
     const clock = createManualClock(start + 600_000);

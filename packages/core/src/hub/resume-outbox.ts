@@ -25,6 +25,7 @@ export async function resumeOutbox(hub: HubContext, options: ResumeOutboxOptions
   const { store, clock } = hub;
   const cutoff = clock.now() - (options.olderThanMs ?? 60_000);
   const claimMs = options.claimMs ?? 600_000;
+  await dropOrphanedClaims(hub);
   const queued = (await store.listQueuedMessages(options.limit ?? 1000)).filter(
     (message) => message.direction === 'outbound' && message.createdAt <= cutoff && !hub.inFlightIds.has(message.id),
   );
@@ -52,6 +53,24 @@ export async function resumeOutbox(hub: HubContext, options: ResumeOutboxOptions
     }
   }
   return results;
+}
+
+/**
+ * Deletes the claims a process left when it died between finishing a message and releasing its claim: lease run out,
+ * message no longer queued. (A claim on a still-queued message is taken over above, and released then.)
+ */
+async function dropOrphanedClaims(hub: HubContext): Promise<void> {
+  const { store, clock } = hub;
+  const now = clock.now();
+  for (const { key, value } of await store.listRecords<OutboxClaim>(storeNamespaces.outboxClaim)) {
+    if (value.until > now) continue;
+    const message = await store.getMessage(key);
+    if (message?.status === 'queued') continue;
+    // Deleted only if nobody claimed it again meanwhile.
+    await store.updateRecord<OutboxClaim>(storeNamespaces.outboxClaim, key, (current) =>
+      current !== undefined && current.until > now ? current : undefined,
+    );
+  }
 }
 
 /** Resumes one queued message this process holds the claim of; undefined when it cannot be resumed. */

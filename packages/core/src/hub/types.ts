@@ -311,7 +311,8 @@ export interface Omnidealer {
    * Only messages older than `olderThanMs` are taken, so sends still running in this process are left alone.
    * Several machines may run it at once: each message is claimed in the store first (a record with a lease of
    * `claimMs`, taken atomically with `Store.updateRecord`) and read again, so one machine resumes it and the others
-   * leave it. Resolves with the messages this call finished.
+   * leave it; a claim whose process died after finishing its message is dropped once its lease ran out. Resolves with
+   * the messages this call finished.
    */
   resumeOutbox(options?: ResumeOutboxOptions): Promise<Message[]>;
   /** Stops rate limiters and timers; the hub cannot send afterwards. */

@@ -29,7 +29,6 @@ import { convertToVkMessage, VK_TEXT_LIMIT, type VkButtonType, vkUploadOf } from
 import { createVkClient, type VkClient } from './vk-client.js';
 import { vkDeepLink } from './vk-deep-link.js';
 import { createVkMediaUploader } from './vk-media-upload.js';
-import { createVkReadTracker } from './vk-read-tracker.js';
 import { claimVkWebhook, parseVkWebhook, type VkIgnoredReason } from './vk-webhook.js';
 
 /** Settings of {@link createVkChannel}. */
@@ -226,7 +225,6 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
   const uploader = createVkMediaUploader({ client, allowPrivate: parsed.allowPrivateMediaUrls, timeoutMs: parsed.timeoutMs });
   const pricing = parsed.pricing;
   const ignored = createIgnoredUpdatesCounter<VkIgnoredReason>();
-  const reads = createVkReadTracker();
 
   // Read at the first event: the configured secret, else VK_CALLBACK_SECRET, else a random one for polled updates
   // that no outside request can know (so Callback API events stay refused without a configured secret).
@@ -315,7 +313,6 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
       if (upload) params.attachment = await uploader.attachmentFor(message.id, upload, message.to, signal);
       const sent = await client.sendMessage({ ...params, peerId: message.to, randomId: vkRandomId(message.id) }, { signal });
       uploader.sent(message.id);
-      reads.sent(message.to, sent);
       return { providerMessageId: String(sent), status: 'sent' };
     },
 
@@ -328,7 +325,6 @@ export function createVkChannel(settings: VkChannelSettings = {}): VkChannel {
         groupId: parsed.groupId,
         now: () => clock.now(),
         onIgnored: ignored.record,
-        sentBefore: reads.sentBefore,
       });
       if (parsed.answerCallbacks !== false) {
         for (const event of result.events) {

@@ -53,12 +53,6 @@ export interface ParseVkWebhookOptions {
   groupId?: number | undefined;
   /** The time of `message_allow` / `message_deny`, `message_read` and `message_event`, which carry none. */
   now: () => number;
-  /**
-   * The ids of messages the channel sent to the dialog `peerId` that are older than `readMessageId`: `message_read`
-   * names only the last message read, and VK marks everything before it read too. Each gets a `read` status besides
-   * `readMessageId`'s own.
-   */
-  sentBefore?: ((peerId: string, readMessageId: number) => readonly string[]) | undefined;
   /** Called once per event that produced nothing, e.g. to count them. */
   onIgnored?: ((eventType: string, reason: VkIgnoredReason) => void) | undefined;
 }
@@ -170,18 +164,14 @@ function callbackPayload(payload: unknown): string | undefined {
  * | `message_allow` | `kind: 'start'` (the user allowed the community's messages), `payload` = the widget's `key` |
  * | `message_deny` | `kind: 'stop'`: the user forbade the community's messages, an opt-out |
  * | `message_event` in a dialog (a callback button pressed) | `kind: 'button_reply'`, `payload` = our button id (or the payload as JSON), `metadata.vkCallbackEventId` for `messages.sendMessageEventAnswer` |
- * | `message_read` in a dialog | a `read` status for `read_message_id`, and for each id `sentBefore` names (VK reads a dialog up to a message) |
+ * | `message_read` in a dialog | a `read` status for `read_message_id` with `coversEarlier` (VK reads a dialog up to a message: the hub marks the earlier sends of the conversation read too, from its store) |
  * | `message_reply`, `message_edit`, chats, other communities, any other type | none (ignored, with the reason) |
  *
  * Every inbound event has `from` = `senderId` = `conversationExternalId` = the user's VK id (the `peer_id` a reply
  * goes to) and `metadata.vkEventType`; messages have id = VK's message id and `at` = `date` (seconds, as ms).
  * @throws WebhookError `malformed` when a handled type's required fields do not match VK's shapes.
  */
-export function parseVkEvent(
-  event: z.infer<typeof vkEventBaseSchema>,
-  now: () => number,
-  sentBefore?: (peerId: string, readMessageId: number) => readonly string[],
-): VkEventOutcome {
+export function parseVkEvent(event: z.infer<typeof vkEventBaseSchema>, now: () => number): VkEventOutcome {
   const eventType = event.type;
   const eventId = event.event_id ?? undefined;
   const common = { vkEventType: eventType, ...(eventId ? { vkEventId: eventId } : {}) };
@@ -296,14 +286,14 @@ export function parseVkEvent(
       const read = parsed.data;
       if (read.from_id <= 0) return { ignored: 'from_a_community', eventType };
       if (read.peer_id !== read.from_id) return { ignored: 'not_a_dialog', eventType };
-      const peerId = String(read.peer_id);
-      const at = now();
-      const ids = [...(sentBefore?.(peerId, read.read_message_id) ?? []), String(read.read_message_id)];
-      return {
-        events: [...new Set(ids)].map(
-          (providerMessageId): StatusEvent => ({ type: 'status', providerMessageId, status: 'read', at }),
-        ),
+      const status: StatusEvent = {
+        type: 'status',
+        providerMessageId: String(read.read_message_id),
+        status: 'read',
+        at: now(),
+        coversEarlier: true,
       };
+      return { events: [status] };
     }
     case 'message_reply':
     case 'message_edit':
@@ -363,7 +353,7 @@ export async function parseVkWebhook(request: WebhookRequest, options: ParseVkWe
       }),
     };
   }
-  const outcome = parseVkEvent(event, options.now, options.sentBefore);
+  const outcome = parseVkEvent(event, options.now);
   if ('events' in outcome) return { events: outcome.events, response: ok() };
   options.onIgnored?.(outcome.eventType, outcome.ignored);
   return { events: [], ignored: 1, response: ok() };

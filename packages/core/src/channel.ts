@@ -157,6 +157,11 @@ export interface StatusEvent {
   /** Billed cost reported with the status (WhatsApp pricing object, SMS final price). */
   cost?: Money | undefined;
   metadata?: Record<string, unknown> | undefined;
+  /**
+   * A `read` that also covers every earlier outbound message of the conversation on this channel (VK's `message_read`
+   * names only the last message read): the hub marks those read too, from the store, whichever process sent them.
+   */
+  coversEarlier?: boolean | undefined;
 }
 
 /**

@@ -43,7 +43,7 @@ export interface TestChannel extends Channel {
     providerMessageId: string,
     status: StatusEvent['status'],
     at?: number,
-    extra?: Partial<Pick<StatusEvent, 'error' | 'cost' | 'metadata' | 'messageId'>>,
+    extra?: Partial<Pick<StatusEvent, 'error' | 'cost' | 'metadata' | 'messageId' | 'coversEarlier'>>,
   ): Request;
   /** A webhook body that reports a sender's identity change (a new number, a new user id). */
   identityWebhook(change: Omit<IdentityEvent, 'type' | 'providerMessageId' | 'at'> & { at?: number }): Request;

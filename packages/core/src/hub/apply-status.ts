@@ -27,6 +27,7 @@ export async function applyStatus(hub: HubContext, channel: Channel, event: Stat
     reconciled = message !== undefined;
   }
   if (!message) return parkStatus(hub, channel, event);
+  if (event.coversEarlier && event.status === 'read') await readEarlier(hub, channel, message, event.at);
   if (!canTransition(message.status, event.status)) {
     // A complaint or bounce after `delivered` cannot move the message back, but it still tells us about the person.
     if (event.status === 'failed' && event.error?.reason)
@@ -67,6 +68,27 @@ export async function applyStatus(hub: HubContext, channel: Channel, event: Stat
   if (reconciled) await afterReconcile(hub, channel, updated);
   hub.events.emit('message.status', { message: updated, previous });
   if (event.status === 'failed') hub.events.emit('message.failed', { message: updated, error: undefined });
+}
+
+/** How far back a read that covers earlier messages looks in the conversation (see StatusEvent.coversEarlier). */
+const earlierReadsLimit = 50;
+
+/**
+ * The outbound messages of `message`'s conversation on this channel sent before it and not read yet: each gets the
+ * read too (a status of its own, so reach statistics and `message.status` events follow as for any read).
+ */
+async function readEarlier(hub: HubContext, channel: Channel, message: Message, at: number): Promise<void> {
+  const messages = await hub.store.listMessages(message.conversationId, { limit: earlierReadsLimit });
+  for (const earlier of messages) {
+    if (earlier.id === message.id) break;
+    if (
+      earlier.direction === 'outbound' &&
+      earlier.channel === channel.id &&
+      earlier.providerMessageId !== undefined &&
+      canTransition(earlier.status, 'read')
+    )
+      await applyStatus(hub, channel, { type: 'status', providerMessageId: earlier.providerMessageId, status: 'read', at });
+  }
 }
 
 /** The message with this provider id, or with the id a provider alias leads to (Amazon SES's own message id). */

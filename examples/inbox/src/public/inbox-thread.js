@@ -3,6 +3,27 @@
 import { handOff, send, transfer } from './inbox-actions.js';
 import { $, branchName, channelLabel, departmentName, el, formatTime, operatorName, ownerLabel, state } from './inbox-state.js';
 
+/**
+ * A history as an ordered list (assignments, branch hand-offs): each line is its time, who did it ("system" when
+ * nobody), what `describe` says, then its note. Nothing when the history is empty.
+ */
+function historyList(id, entries, describe) {
+  if (entries.length === 0) return undefined;
+  return el(
+    'ol',
+    { className: 'history', id },
+    entries.map((entry) =>
+      el(
+        'li',
+        {},
+        `${formatTime(entry.at)} · ${entry.by ? operatorName(entry.by) : 'system'}`,
+        ...describe(entry),
+        entry.note ? ` — ${entry.note}` : '',
+      ),
+    ),
+  );
+}
+
 /** The "hand off to another branch" row: branch, optionally one of its operators, a note. */
 function transferRow(conversation, picked) {
   const otherBranches = state.branches.filter((branch) => branch.id !== conversation.branchId);
@@ -93,37 +114,15 @@ export function renderThread() {
           el('span', { className: 'price' }, listing.price ?? ''),
         )
       : undefined,
-    conversation.assignments.length > 0
-      ? el(
-          'ol',
-          { className: 'history', id: 'history' },
-          conversation.assignments.map((entry) =>
-            el(
-              'li',
-              {},
-              `${formatTime(entry.at)} · ${entry.by ? operatorName(entry.by) : 'system'} → `,
-              entry.assignee ? operatorName(entry.assignee) : entry.handler === 'operator' ? "operators' queue" : 'bot',
-              entry.department ? ` (${departmentName(entry.department)})` : '',
-              entry.note ? ` — ${entry.note}` : '',
-            ),
-          ),
-        )
-      : undefined,
-    conversation.handOffs.length > 0
-      ? el(
-          'ol',
-          { className: 'history', id: 'handoffs' },
-          conversation.handOffs.map((move) =>
-            el(
-              'li',
-              {},
-              `${formatTime(move.at)} · ${move.by ? operatorName(move.by) : 'system'}: ${branchName(move.from)} → ${branchName(move.to)}`,
-              move.operatorId ? ` (${operatorName(move.operatorId)})` : '',
-              move.note ? ` — ${move.note}` : '',
-            ),
-          ),
-        )
-      : undefined,
+    historyList('history', conversation.assignments, (entry) => [
+      ' → ',
+      entry.assignee ? operatorName(entry.assignee) : entry.handler === 'operator' ? "operators' queue" : 'bot',
+      entry.department ? ` (${departmentName(entry.department)})` : '',
+    ]),
+    historyList('handoffs', conversation.handOffs, (move) => [
+      `: ${branchName(move.from)} → ${branchName(move.to)}`,
+      move.operatorId ? ` (${operatorName(move.operatorId)})` : '',
+    ]),
     el(
       'ul',
       { className: 'messages', id: 'messages' },

@@ -80,8 +80,6 @@ class Pipeline {
   /** Statement names this pipeline parses, by the statement that parses them. */
   private readonly parsing: Array<string | undefined> = [];
   private connection: WireConnection | undefined;
-  /** The statements' texts, as a multi-statement query would read (what a wrapped `client.query` sees). */
-  readonly text: string;
   /** Set by pg when the client has a `query_timeout`: called once when the pipeline settles, so pg clears its timer. */
   callback?: (error: unknown, results?: QueryResult[]) => void;
   private settled = false;
@@ -90,8 +88,11 @@ class Pipeline {
     private readonly statements: Statement[],
     private readonly resolve: (results: QueryResult[]) => void,
     private readonly reject: (error: unknown) => void,
-  ) {
-    this.text = statements.map((statement) => statement.text).join('; ');
+  ) {}
+
+  /** The statements' texts, as a multi-statement query would read (what a wrapped `client.query` sees); on demand. */
+  get text(): string {
+    return this.statements.map((statement) => statement.text).join('; ');
   }
 
   submit(connection: WireConnection): void {

@@ -16,7 +16,7 @@ import {
   save,
   withLock,
 } from './context.js';
-import { budgetLeft, gatherFacts, planWithFacts } from './facts.js';
+import { budgetLeft, gatherFacts, type PlanningFacts, planWithFacts } from './facts.js';
 import { jobId, RESUME_AFTER_MS, schedule } from './jobs.js';
 import { claimPlace, proceed } from './steps.js';
 
@@ -60,8 +60,20 @@ export async function planCascade(
   const parsed = parseSendOptions(ctx, planOptions);
   const contact = await mergeContact(ctx, contactInput);
   const facts = await gatherFacts(ctx, contact, undefined, parsed.campaign);
-  return planWithFacts(ctx, contact, normalizeContent(content, parsed.subject), facts, {
-    now: ctx.clock.now(),
+  return planFirst(ctx, contact, normalizeContent(content, parsed.subject), facts, parsed, ctx.clock.now());
+}
+
+/** The plan of a cascade's first step: the send's options, its budget left after the campaign's spend. */
+function planFirst(
+  ctx: CascadeContext,
+  contact: Contact,
+  content: NormalizedContent,
+  facts: PlanningFacts,
+  parsed: CascadeSendOptions,
+  now: number,
+): CascadePlan {
+  return planWithFacts(ctx, contact, content, facts, {
+    now,
     kind: parsed.kind,
     campaign: parsed.campaign,
     branchId: parsed.branchId,
@@ -101,13 +113,7 @@ async function startNew(
   const now = ctx.clock.now();
   const facts = await gatherFacts(ctx, contact, id, parsed.campaign);
   const perMessage = parsed.budgetMinor ?? policy.budget.perMessageMinor;
-  const initial = planWithFacts(ctx, contact, normalized, facts, {
-    now,
-    kind: parsed.kind,
-    campaign: parsed.campaign,
-    branchId: parsed.branchId,
-    budgetMinor: budgetLeft(perMessage, 0, facts.campaignLeft),
-  });
+  const initial = planFirst(ctx, contact, normalized, facts, parsed, now);
   let baselineMinor: number | undefined;
   const baselineContent = baselineChannel && renderForChannel(baselineChannel, normalized);
   if (baselineChannel && baselineContent && contact.phone) {

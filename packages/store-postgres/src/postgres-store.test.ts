@@ -25,6 +25,20 @@ afterAll(async () => {
 if (url)
   testStoreContract('postgres', () => create(), { openAgain: (store) => create({ schema: (store as PostgresStore).schema }) });
 
+/** Passes every query a pg client sends (its text and values) to `record`, until the returned function restores pg. */
+function recordQueries(record: (text: string, values: unknown[]) => void): () => void {
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const [config, values] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
+    if (typeof config === 'string') record(config, values ?? []);
+    else record(config.text, config.values ?? values ?? []);
+    return (query as (...parameters: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  return () => {
+    pg.Client.prototype.query = query;
+  };
+}
+
 const message = (id: string, overrides: Partial<Message> = {}): Message => ({
   id,
   conversationId: 'conv-1',
@@ -201,12 +215,7 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
     const store = create();
     await store.migrate();
     const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const config = args[0] as string | { text: string };
-      sent.push(typeof config === 'string' ? config : config.text);
-      return (query as (...parameters: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    const restore = recordQueries((text) => sent.push(text));
     try {
       const results = await Promise.allSettled([
         store.saveMessage(message('grouped-1')),
@@ -221,7 +230,7 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
       expect(sent.filter((text) => text.includes('; ')).length).toBe(1);
       expect(sent.length).toBe(5);
     } finally {
-      pg.Client.prototype.query = query;
+      restore();
     }
     expect((await store.getMessage('grouped-1'))?.id).toBe('grouped-1');
     expect(await store.getRecord('grouped', 'ok')).toEqual({ n: 1 });
@@ -256,12 +265,7 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
     };
     await store.saveConversation(conversation);
     const sent: string[] = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const config = args[0] as string | { text: string };
-      sent.push(typeof config === 'string' ? config : config.text);
-      return (query as (...parameters: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    const restore = recordQueries((text) => sent.push(text));
     try {
       const counts = Array.from({ length: 6 }, (_, index) =>
         store.updateRecord<number>('batched', `key-${index}`, (current) => (current ?? 0) + 1),
@@ -293,7 +297,7 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
       expect(sent.filter((text) => text.startsWith('BEGIN')).length).toBe(3);
       expect(sent.length).toBe(6);
     } finally {
-      pg.Client.prototype.query = query;
+      restore();
     }
     expect(await store.getRecord('batched', 'key-0')).toBe(11);
     expect(await store.getRecord('batched', 'key-5')).toBe(1);
@@ -352,18 +356,12 @@ describe.skipIf(!url)('createPostgresStore (real PostgreSQL)', () => {
     // A hand-off through the atomic update moves it to the other branch's list.
     await store.updateConversation('n1', (current) => current && { ...current, branchId: 'south', updatedAt: 3 });
     const sent: Array<{ text: string; values: unknown[] }> = [];
-    const query = pg.Client.prototype.query;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const [config, values] = args as [string | { text: string; values?: unknown[] }, unknown[] | undefined];
-      if (typeof config === 'string') sent.push({ text: config, values: values ?? [] });
-      else sent.push({ text: config.text, values: config.values ?? values ?? [] });
-      return (query as (...parameters: unknown[]) => unknown).apply(this, args);
-    } as typeof query;
+    const restore = recordQueries((text, values) => sent.push({ text, values }));
     let listed: string[];
     try {
       listed = (await store.listConversations({ branchId: 'south' })).map((found) => found.id);
     } finally {
-      pg.Client.prototype.query = query;
+      restore();
     }
     expect(listed).toEqual(['n1', 's1']);
     expect(await store.listConversations({ branchId: 'north' })).toEqual([]);

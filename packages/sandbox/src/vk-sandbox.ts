@@ -2,14 +2,9 @@ import { createSeededRandom, seededDigits, seededHex } from './random.js';
 import type { ResolvedFaultRule } from './sandbox-behaviour.js';
 import type { HttpProvider, SandboxContext } from './sandbox-context.js';
 import type { WebhookDeliveryEvent } from './sandbox-events.js';
-import {
-  jsonResponse,
-  readMultipart,
-  readParameters,
-  type SandboxRequest,
-  type SandboxResponse,
-  textResponse,
-} from './sandbox-http.js';
+import { jsonResponse, readParameters, type SandboxRequest, type SandboxResponse, textResponse } from './sandbox-http.js';
+import { apiError } from './vk-sandbox-api-error.js';
+import { createVkUploads } from './vk-sandbox-uploads.js';
 
 /** A VK user as the sandbox knows them: the community may write to them once they wrote or allowed its messages. */
 export interface VkSandboxUser {
@@ -83,18 +78,6 @@ export interface VkSandboxUpload {
   contentType: string;
 }
 
-const apiError = (code: number, message: string, parameters: URLSearchParams) =>
-  jsonResponse(200, {
-    error: {
-      error_code: code,
-      error_msg: message,
-      request_params: [...parameters]
-        .filter(([key]) => key !== 'access_token')
-        .map(([key, value]) => ({ key, value }))
-        .concat([{ key: 'oauth', value: '1' }]),
-    },
-  });
-
 const textLimit = 4096;
 const apiVersion = '5.199';
 
@@ -119,12 +102,7 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
   let userCount = 0;
   let messageId = 3000;
   let eventCount = 0;
-  // Upload ids handed out by getMessagesUploadServer; files posted there until saved; saved files by attachment.
-  const uploadServers = new Map<string, 'photo' | 'doc'>();
-  const posted = new Map<string, VkSandboxUpload & { hash: string }>();
-  const saved = new Map<string, VkSandboxUpload>();
-  let uploadCount = 0;
-  let mediaId = 457239000;
+  const uploads = createVkUploads(context);
   const answered: string[] = [];
 
   const addUser = (input: { userId?: number | undefined; firstName?: string | undefined } = {}): VkSandboxUser => {
@@ -271,94 +249,6 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
     return jsonResponse(200, { response: stored.id });
   };
 
-  const uploadServer = (type: 'photo' | 'doc', parameters: URLSearchParams): SandboxResponse => {
-    if (type === 'doc' && !['doc', 'audio_message', 'graffiti', null].includes(parameters.get('type'))) {
-      return apiError(100, 'One of the parameters specified was missing or invalid: type is invalid', parameters);
-    }
-    const id = seededHex(16, seed, 'vk.upload', ++uploadCount);
-    uploadServers.set(id, type);
-    const upload_url = `${context.origin}/vk/upload/${type}/${id}?gid=${credentials.groupId}`;
-    return jsonResponse(200, {
-      response: type === 'photo' ? { album_id: -64, upload_url, user_id: 0, group_id: credentials.groupId } : { upload_url },
-    });
-  };
-
-  // The upload server is another host at VK: no token, HTTP 200 with `{ error }` when it takes no file.
-  const upload = async (request: SandboxRequest, type: string, id: string): Promise<SandboxResponse> => {
-    if (uploadServers.get(id) !== type) return jsonResponse(200, { error: 'ERR_UPLOAD_BAD_URL: unknown upload server' });
-    const field = type === 'photo' ? 'photo' : 'file';
-    const file = (await readMultipart(request))?.get(field);
-    if (!(file instanceof Blob)) return jsonResponse(200, { error: `ERR_UPLOAD_FILE_NOT_UPLOADED: no "${field}" part` });
-    uploadServers.delete(id);
-    const filename = file instanceof File ? file.name : 'file';
-    const hash = seededHex(32, seed, 'vk.upload.hash', uploadCount);
-    const token = `${id}|${filename}`;
-    posted.set(token, { type: type as 'photo' | 'doc', filename, size: file.size, contentType: file.type, hash });
-    stats.vk.uploads++;
-    if (type === 'doc') return jsonResponse(200, { file: token });
-    return textResponse(200, JSON.stringify({ server: 909618, photo: JSON.stringify([{ photo: token, sizes: [] }]), hash }), {
-      'content-type': 'text/html; charset=windows-1251',
-    });
-  };
-
-  const savePhoto = (parameters: URLSearchParams): SandboxResponse => {
-    let token: string | undefined;
-    try {
-      token = (JSON.parse(parameters.get('photo') ?? '') as Array<{ photo?: string }>)[0]?.photo;
-    } catch {
-      token = undefined;
-    }
-    const file = token ? posted.get(token) : undefined;
-    if (!token || !file || file.type !== 'photo')
-      return apiError(100, 'One of the parameters specified was missing or invalid: photo is undefined', parameters);
-    if (parameters.get('hash') !== file.hash) return apiError(121, 'Invalid hash', parameters);
-    posted.delete(token);
-    const id = ++mediaId;
-    const accessKey = seededHex(18, seed, 'vk.photo.key', id);
-    const { hash: _hash, ...upload } = file;
-    saved.set(`photo-${credentials.groupId}_${id}_${accessKey}`, upload);
-    return jsonResponse(200, {
-      response: [
-        {
-          album_id: -64,
-          date: Math.floor(clock.now() / 1000),
-          id,
-          owner_id: -credentials.groupId,
-          access_key: accessKey,
-          sizes: [],
-          text: '',
-        },
-      ],
-    });
-  };
-
-  const saveDoc = (parameters: URLSearchParams): SandboxResponse => {
-    const token = parameters.get('file') ?? '';
-    const file = posted.get(token);
-    if (file?.type !== 'doc')
-      return apiError(100, 'One of the parameters specified was missing or invalid: file is undefined', parameters);
-    posted.delete(token);
-    const id = ++mediaId;
-    const { hash: _hash, ...upload } = file;
-    const title = parameters.get('title') || file.filename;
-    saved.set(`doc-${credentials.groupId}_${id}`, { ...upload, filename: title });
-    return jsonResponse(200, {
-      response: {
-        type: 'doc',
-        doc: {
-          id,
-          owner_id: -credentials.groupId,
-          title,
-          size: file.size,
-          ext: title.split('.').pop() ?? '',
-          date: Math.floor(clock.now() / 1000),
-          type: 8,
-          url: `${context.origin}/vk/doc/${id}`,
-        },
-      },
-    });
-  };
-
   const longPoll = (request: SandboxRequest): SandboxResponse => {
     const query = request.url.searchParams;
     if (query.get('key') !== longPollKey) return jsonResponse(200, { failed: 2 });
@@ -374,7 +264,7 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
       const segments = request.url.pathname.split('/').filter(Boolean);
       if (segments[0] === 'lp' && request.method === 'GET') return longPoll(request);
       if (segments[0] === 'upload' && segments[1] && segments[2] && request.method === 'POST') {
-        return upload(request, segments[1], segments[2]);
+        return uploads.upload(request, segments[1], segments[2]);
       }
       if (segments[0] !== 'method' || !segments[1]) return textResponse(404, 'not found');
       const method = segments[1];
@@ -395,13 +285,13 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
             response: { key: longPollKey, server: `${context.origin}/vk/lp/${credentials.groupId}`, ts: String(ts) },
           });
         case 'photos.getMessagesUploadServer':
-          return uploadServer('photo', parameters);
+          return uploads.uploadServer('photo', parameters);
         case 'docs.getMessagesUploadServer':
-          return uploadServer('doc', parameters);
+          return uploads.uploadServer('doc', parameters);
         case 'photos.saveMessagesPhoto':
-          return savePhoto(parameters);
+          return uploads.savePhoto(parameters);
         case 'docs.save':
-          return saveDoc(parameters);
+          return uploads.saveDoc(parameters);
         case 'messages.sendMessageEventAnswer': {
           const eventId = parameters.get('event_id');
           if (!eventId || !parameters.get('user_id') || !parameters.get('peer_id')) {
@@ -510,7 +400,7 @@ export function createVkSandbox(context: SandboxContext): HttpProvider & VkSandb
 
     users: () => users,
     sent: () => sent,
-    uploads: () => saved,
+    uploads: () => uploads.saved,
     answeredEvents: () => answered,
   };
 }
